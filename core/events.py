@@ -1,0 +1,245 @@
+"""The core's event stream: typed, frozen events published after the store commit.
+
+Subscribers get a bounded queue each. A subscriber that falls behind loses its *oldest* events and
+receives a :class:`Resync` marker, so the OCPP path never waits for a slow console or SSE client
+(after Home Assistant's dispatcher: typed signals, unsubscribe handle, subscriber errors isolated).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import itertools
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import asdict, dataclass, field
+from datetime import datetime
+from typing import Any, ClassVar
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Event:
+    """Base of every event. ``seq`` orders events within one process."""
+
+    kind: ClassVar[str] = "event"
+    station_id: str = ""
+    at: datetime
+    seq: int = 0
+
+    def to_json(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["kind"] = self.kind
+        data["at"] = self.at.isoformat()
+        return data
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class StationConnected(Event):
+    kind: ClassVar[str] = "station_connected"
+    ocpp_version: str
+    remote_address: str = ""
+    security_profile: int | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class StationDisconnected(Event):
+    kind: ClassVar[str] = "station_disconnected"
+    reason: str = ""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ConnectionRefused(Event):
+    """A websocket attempt was refused (unknown station, bad credentials, profile mismatch…)."""
+
+    kind: ClassVar[str] = "connection_refused"
+    reason: str
+    remote_address: str = ""
+    http_status: int = 0
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class MessageLogged(Event):
+    """A frame in or out of a station (direction ``in`` = from the station)."""
+
+    kind: ClassVar[str] = "message"
+    direction: str
+    message_type: int
+    message_id: str
+    action: str = ""
+    payload: Any = None
+    error_code: str = ""
+    error_description: str = ""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class StationBooted(Event):
+    kind: ClassVar[str] = "station_booted"
+    ocpp_version: str
+    vendor: str = ""
+    model: str = ""
+    serial_number: str = ""
+    firmware_version: str = ""
+    status: str = "Accepted"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class StatusChanged(Event):
+    """Connector (1.6) or EVSE/connector (2.0.1) status; ``evse_id`` 0 / connector 0 = station."""
+
+    kind: ClassVar[str] = "status_changed"
+    evse_id: int
+    connector_id: int
+    status: str
+    error_code: str = ""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class TransactionStarted(Event):
+    kind: ClassVar[str] = "transaction_started"
+    transaction_id: str
+    id_token: str = ""
+    evse_id: int = 0
+    connector_id: int = 0
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class TransactionUpdated(Event):
+    kind: ClassVar[str] = "transaction_updated"
+    transaction_id: str
+    energy_wh: float | None = None
+    power_w: float | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class TransactionEnded(Event):
+    kind: ClassVar[str] = "transaction_ended"
+    transaction_id: str
+    stopped_reason: str = ""
+    energy_wh: float | None = None
+    cost: float | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class StationEventRecorded(Event):
+    """A station event (firmware/log status, security event, auth failure…) was stored."""
+
+    kind: ClassVar[str] = "station_event"
+    event_type: str
+    detail: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CallCompleted(Event):
+    """A CSMS-initiated call reached a final state: answered, error or timed-out."""
+
+    kind: ClassVar[str] = "call_completed"
+    call_id: str
+    action: str
+    state: str
+    response: Any = None
+    error_code: str = ""
+    error_description: str = ""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CertificateChanged(Event):
+    kind: ClassVar[str] = "certificate_changed"
+    certificate_id: str
+    status: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Resync(Event):
+    """Told to a subscriber that lost events: reload your snapshot from the store."""
+
+    kind: ClassVar[str] = "resync"
+    dropped: int = 0
+
+
+EVENT_TYPES: dict[str, type[Event]] = {
+    cls.kind: cls
+    for cls in (
+        StationConnected,
+        StationDisconnected,
+        ConnectionRefused,
+        MessageLogged,
+        StationBooted,
+        StatusChanged,
+        TransactionStarted,
+        TransactionUpdated,
+        TransactionEnded,
+        StationEventRecorded,
+        CallCompleted,
+        CertificateChanged,
+        Resync,
+    )
+}
+
+
+class Subscription:
+    """One subscriber's bounded queue; iterate it with ``async for``."""
+
+    def __init__(self, bus: EventBus, maxsize: int) -> None:
+        self._bus = bus
+        self._queue: asyncio.Queue[Event] = asyncio.Queue(maxsize)
+        self._dropped = 0
+
+    def _offer(self, event: Event) -> None:
+        if self._queue.full():
+            with contextlib.suppress(asyncio.QueueEmpty):
+                self._queue.get_nowait()
+            self._dropped += 1
+            with contextlib.suppress(asyncio.QueueEmpty):
+                self._queue.get_nowait()
+            self._queue.put_nowait(Resync(at=event.at, seq=event.seq, dropped=self._dropped))
+        self._queue.put_nowait(event)
+
+    async def get(self) -> Event:
+        return await self._queue.get()
+
+    def get_nowait(self) -> Event | None:
+        try:
+            return self._queue.get_nowait()
+        except asyncio.QueueEmpty:
+            return None
+
+    def close(self) -> None:
+        self._bus._unsubscribe(self)
+
+    def __aiter__(self) -> AsyncIterator[Event]:
+        return self._iterate()
+
+    async def _iterate(self) -> AsyncIterator[Event]:
+        while True:
+            yield await self._queue.get()
+
+
+class EventBus:
+    """In-process publish/subscribe. ``publish`` never blocks and never raises."""
+
+    def __init__(self, queue_size: int = 10_000) -> None:
+        self._subs: list[Subscription] = []
+        self._queue_size = queue_size
+        self._seq: Iterator[int] = itertools.count(1)
+
+    def subscribe(self, maxsize: int | None = None) -> Subscription:
+        sub = Subscription(self, maxsize or self._queue_size)
+        self._subs.append(sub)
+        return sub
+
+    def _unsubscribe(self, sub: Subscription) -> None:
+        with contextlib.suppress(ValueError):
+            self._subs.remove(sub)
+
+    def next_seq(self) -> int:
+        return next(self._seq)
+
+    def publish(self, event: Event) -> Event:
+        if event.seq == 0:
+            object.__setattr__(event, "seq", self.next_seq())
+        for sub in self._subs:
+            sub._offer(event)
+        return event
+
+    @property
+    def subscriber_count(self) -> int:
+        return len(self._subs)

@@ -1,0 +1,179 @@
+"""The router: the only place that validates, dispatches and maps failures to CALLERRORs.
+
+CALL        → validate request → handler → validate response → CALLRESULT (or CALLERROR)
+CALLRESULT  → validate → result handler (with the original request) → call record answered
+CALLERROR   → error handler (if any) → call record error — stations' errors are never dropped
+"""
+
+from __future__ import annotations
+
+import logging
+
+from core.clock import Clock
+from core.events import CallCompleted, EventBus
+from core.handlers.types import Emitter, Routes
+from core.ocpp.errors import ErrorKind, RpcError, error_code
+from core.ocpp.types import JsonObject, Message, MessageType, OcppVersion
+from core.schemas import Direction, SchemaMissingError, validate
+from core.store.models import CallState
+from core.store.protocols import CallStore
+
+log = logging.getLogger(__name__)
+
+# The gateway reports a CSMS call the station never answered as a CALLERROR with this code
+# (internal to the transport; never sent to a station).
+TIMEOUT_ERROR_CODE = "Timeout"
+
+
+class Router:
+    def __init__(
+        self,
+        version: OcppVersion,
+        routes: Routes,
+        emitter: Emitter,
+        calls: CallStore,
+        events: EventBus,
+        clock: Clock,
+    ) -> None:
+        self.version = version
+        self.routes = routes
+        self._emitter = emitter
+        self._calls = calls
+        self._events = events
+        self._clock = clock
+
+    async def route(self, station_id: str, message: Message) -> None:
+        """Handle one message from a station. Never raises."""
+        try:
+            if message.type is MessageType.CALL:
+                reply = await self.handle_call(station_id, message)
+                await self._emitter.emit(self.version, station_id, reply)
+            elif message.type is MessageType.CALL_RESULT:
+                await self.handle_result(station_id, message)
+            else:
+                await self.handle_error(station_id, message)
+        except Exception:
+            # Only the emitter or the call store can get here; the process carries on.
+            log.exception("routing %s %s from %s failed", message.action, message.id, station_id)
+
+    async def handle_call(self, station_id: str, message: Message) -> Message:
+        """Run a station CALL through its handler; always returns the reply to send."""
+        action = message.action
+        handler = self.routes.calls.get(action)
+        if handler is None:
+            return self._error(message, ErrorKind.NOT_IMPLEMENTED, f"{action} not implemented")
+        request: JsonObject = message.request if message.request is not None else {}
+        try:
+            validate(self.routes.schema_set, action, Direction.REQUEST, request)
+            response = await handler(station_id, request)
+        except RpcError as exc:
+            return self._error(message, exc.kind, exc.description, exc.details)
+        except Exception as exc:
+            log.exception("handler %s failed for station %s", action, station_id)
+            return self._error(message, ErrorKind.INTERNAL_ERROR, f"{action}: {type(exc).__name__}")
+        try:
+            validate(self.routes.schema_set, action, Direction.RESPONSE, response)
+        except (RpcError, SchemaMissingError) as exc:
+            # Our own reply is wrong: a bug. Say so rather than send the station invalid data.
+            log.error("invalid %s response for %s: %s", action, station_id, exc)
+            return self._error(message, ErrorKind.INTERNAL_ERROR, f"{action}: invalid response")
+        return Message(
+            type=MessageType.CALL_RESULT, id=message.id, action=action, response=response
+        )
+
+    async def handle_result(self, station_id: str, message: Message) -> None:
+        action = message.action
+        request: JsonObject = message.request if message.request is not None else {}
+        response: JsonObject = message.response if message.response is not None else {}
+        state = CallState.ANSWERED
+        error_desc = ""
+        handler = self.routes.results.get(action)
+        try:
+            validate(self.routes.schema_set, action, Direction.RESPONSE, response)
+            if handler is not None:
+                await handler(station_id, request, response, message.state)
+            elif action:
+                log.info("%s result from %s has no result handler", action, station_id)
+        except RpcError as exc:
+            log.warning("invalid %s result from %s: %s", action, station_id, exc.description)
+            state, error_desc = CallState.ERROR, exc.description
+        except SchemaMissingError:
+            log.warning("result for unknown action %r from %s", action, station_id)
+        except Exception:
+            log.exception("%s result handler failed for %s", action, station_id)
+        await self._complete(
+            station_id,
+            message,
+            state,
+            response=response,
+            error_code="FormatViolation" if error_desc else "",
+            error_description=error_desc,
+        )
+
+    async def handle_error(self, station_id: str, message: Message) -> None:
+        log.info(
+            "station %s answered %s %s with %s: %s",
+            station_id,
+            message.action or "call",
+            message.id,
+            message.error_code,
+            message.error_description,
+        )
+        handler = self.routes.errors.get(message.action)
+        if handler is not None:
+            try:
+                await handler(
+                    station_id, message.request or {}, message.error_code, message.error_description
+                )
+            except Exception:
+                log.exception("%s error handler failed for %s", message.action, station_id)
+        state = CallState.TIMED_OUT if message.error_code == TIMEOUT_ERROR_CODE else CallState.ERROR
+        await self._complete(
+            station_id,
+            message,
+            state,
+            error_code=message.error_code,
+            error_description=message.error_description,
+        )
+
+    async def _complete(
+        self,
+        station_id: str,
+        message: Message,
+        state: CallState,
+        response: JsonObject | None = None,
+        error_code: str = "",
+        error_description: str = "",
+    ) -> None:
+        now = self._clock.now()
+        record = await self._calls.complete_call(
+            message.id, state, now, response, error_code, error_description
+        )
+        self._events.publish(
+            CallCompleted(
+                station_id=station_id,
+                at=now,
+                call_id=message.id,
+                action=record.action if record else message.action,
+                state=state.value,
+                response=response,
+                error_code=error_code,
+                error_description=error_description,
+            )
+        )
+
+    def _error(
+        self,
+        message: Message,
+        kind: ErrorKind,
+        description: str,
+        details: dict[str, object] | None = None,
+    ) -> Message:
+        return Message(
+            type=MessageType.CALL_ERROR,
+            id=message.id,
+            action=message.action,
+            error_code=error_code(kind, self.version),
+            error_description=description[:255],
+            error_details=dict(details or {}),
+        )

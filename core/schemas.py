@@ -1,0 +1,119 @@
+"""Compiled JSON-schema validators for every routed message, loaded once and cached.
+
+File names are derived from (version, action, direction) by the convention of each schema set —
+never hand-typed — so a route cannot point at a schema that does not exist (the seed had one):
+
+* ``schemas/ocpp16``:  ``<Action>.json`` / ``<Action>Response.json`` (the OCA 1.6 set)
+* ``schemas/ocpp201``: ``<Action>Request.json`` / ``<Action>Response.json`` (the OCA 2.0.1 set)
+* ``schemas/has2be``:  ``<Action>Request.json`` / ``<Action>Response.json`` (written by us)
+
+Validation uses jsonschema-rs (compiled, ~4 µs per TransactionEvent here) and maps the failing
+keyword to the precise OCPP-J error kind.
+"""
+
+from __future__ import annotations
+
+import os
+from enum import StrEnum
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import jsonschema_rs
+import orjson
+
+from core.ocpp.errors import ErrorKind, RpcError
+
+
+class SchemaSet(StrEnum):
+    OCPP16 = "ocpp16"
+    OCPP201 = "ocpp201"
+    HAS2BE = "has2be"
+
+
+class Direction(StrEnum):
+    REQUEST = "request"
+    RESPONSE = "response"
+
+
+def schemas_dir() -> Path:
+    """Where the schema files live: ``$CSMS_SCHEMAS_DIR`` or ``schemas/`` beside the packages."""
+    override = os.environ.get("CSMS_SCHEMAS_DIR")
+    if override:
+        return Path(override)
+    return Path(__file__).resolve().parent.parent / "schemas"
+
+
+def schema_path(schema_set: SchemaSet, action: str, direction: Direction) -> Path:
+    if direction is Direction.RESPONSE:
+        name = f"{action}Response.json"
+    elif schema_set is SchemaSet.OCPP16:
+        name = f"{action}.json"
+    else:
+        name = f"{action}Request.json"
+    return schemas_dir() / schema_set.value / name
+
+
+# The failing keyword decides the code: a wrong JSON type is a type constraint, a value outside
+# its allowed set/range/length a property constraint, a missing or extra-repeated item an
+# occurrence constraint, anything else (unknown properties, …) a format violation.
+_KIND_BY_KEYWORD: dict[str, ErrorKind] = {
+    "Type": ErrorKind.TYPE_CONSTRAINT_VIOLATION,
+    "Enum": ErrorKind.PROPERTY_CONSTRAINT_VIOLATION,
+    "Constant": ErrorKind.PROPERTY_CONSTRAINT_VIOLATION,
+    "MaxLength": ErrorKind.PROPERTY_CONSTRAINT_VIOLATION,
+    "MinLength": ErrorKind.PROPERTY_CONSTRAINT_VIOLATION,
+    "Minimum": ErrorKind.PROPERTY_CONSTRAINT_VIOLATION,
+    "Maximum": ErrorKind.PROPERTY_CONSTRAINT_VIOLATION,
+    "ExclusiveMinimum": ErrorKind.PROPERTY_CONSTRAINT_VIOLATION,
+    "ExclusiveMaximum": ErrorKind.PROPERTY_CONSTRAINT_VIOLATION,
+    "MultipleOf": ErrorKind.PROPERTY_CONSTRAINT_VIOLATION,
+    "Pattern": ErrorKind.PROPERTY_CONSTRAINT_VIOLATION,
+    "Format": ErrorKind.PROPERTY_CONSTRAINT_VIOLATION,
+    "Required": ErrorKind.OCCURRENCE_CONSTRAINT_VIOLATION,
+    "MinItems": ErrorKind.OCCURRENCE_CONSTRAINT_VIOLATION,
+    "MaxItems": ErrorKind.OCCURRENCE_CONSTRAINT_VIOLATION,
+    "UniqueItems": ErrorKind.OCCURRENCE_CONSTRAINT_VIOLATION,
+    "MinProperties": ErrorKind.OCCURRENCE_CONSTRAINT_VIOLATION,
+    "MaxProperties": ErrorKind.OCCURRENCE_CONSTRAINT_VIOLATION,
+}
+
+
+class SchemaMissingError(LookupError):
+    """A route names an action whose schema file does not exist."""
+
+
+@cache
+def _compiled(schema_set: SchemaSet, action: str, direction: Direction) -> Any:
+    path = schema_path(schema_set, action, direction)
+    try:
+        raw = path.read_text(encoding="utf-8-sig")  # the OCA 2.0.1 files may carry a BOM
+    except FileNotFoundError as exc:
+        raise SchemaMissingError(f"no schema file {path.name} in {path.parent}") from exc
+    schema = orjson.loads(raw)
+    # The OCA files declare "format": "date-time"; validate formats so a garbage timestamp is a
+    # PropertyConstraintViolation here rather than a crash in a handler.
+    return jsonschema_rs.validator_for(schema, validate_formats=True)
+
+
+def has_schema(schema_set: SchemaSet, action: str, direction: Direction) -> bool:
+    return schema_path(schema_set, action, direction).is_file()
+
+
+def validate(schema_set: SchemaSet, action: str, direction: Direction, payload: Any) -> None:
+    """Raise :class:`RpcError` with the precise kind when ``payload`` does not fit the schema."""
+    validator = _compiled(schema_set, action, direction)
+    if validator.is_valid(payload):  # fast path: no error objects built for valid messages
+        return
+    error = next(iter(validator.iter_errors(payload)))
+    keyword = type(error.kind).__name__
+    kind = _KIND_BY_KEYWORD.get(keyword, ErrorKind.FORMAT_VIOLATION)
+    where = "/".join(str(p) for p in error.instance_path) or "(root)"
+    raise RpcError(kind, f"{action} {direction.value}: {where}: {error.message}")
+
+
+def compile_all(schema_set: SchemaSet, actions: list[str]) -> None:
+    """Compile the validators of ``actions`` up front (start-up), both directions."""
+    for action in actions:
+        for direction in Direction:
+            _compiled(schema_set, action, direction)

@@ -1,0 +1,1 @@
+"""Business services shared by both OCPP versions (token auth, certificates, tariff…)."""

@@ -1,0 +1,301 @@
+"""Plain data the store reads and writes. Timestamps are timezone-aware UTC."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import IntEnum, StrEnum
+from typing import Any
+
+
+class SecurityProfile(IntEnum):
+    """MaEVe's 0-based numbering, as used on ``/api/v0`` (OCPP SP1..SP3 = 0..2), plus an explicit
+    lab-only "no auth" setting that must be chosen deliberately."""
+
+    BASIC = 0  # OCPP SP1: basic auth, no TLS
+    TLS_BASIC = 1  # OCPP SP2: TLS + basic auth
+    TLS_CLIENT_CERT = 2  # OCPP SP3: TLS + client certificate
+    NO_AUTH = -1  # lab/bench only; off unless a station is registered with it
+
+
+@dataclass(slots=True)
+class StationAuth:
+    security_profile: SecurityProfile
+    password_hash: str | None = None  # base64(SHA-256(password)), padded
+    invalid_username_allowed: bool = False
+
+
+@dataclass(slots=True)
+class Station:
+    station_id: str
+    auth: StationAuth
+    registered_at: datetime
+    pending_boot: bool = False  # answer the next BootNotification with Pending
+
+
+@dataclass(slots=True)
+class RuntimeDetails:
+    ocpp_version: str  # "1.6" / "2.0.1"
+    vendor: str = ""
+    model: str = ""
+    serial_number: str = ""
+    firmware_version: str = ""
+    boot_reason: str = ""
+    boot_status: str = ""
+    last_boot_at: datetime | None = None
+    last_seen_at: datetime | None = None
+
+
+@dataclass(slots=True)
+class ConnectorStatus:
+    """1.6: evse_id = connector_id, connector_id = connector_id. 2.0.1: EVSE and connector."""
+
+    evse_id: int
+    connector_id: int
+    status: str
+    error_code: str = ""
+    info: str = ""
+    updated_at: datetime | None = None
+
+
+class SettingStatus(StrEnum):
+    PENDING = "Pending"
+    ACCEPTED = "Accepted"
+    REJECTED = "Rejected"
+    REBOOT_REQUIRED = "RebootRequired"
+    NOT_SUPPORTED = "NotSupported"
+
+
+@dataclass(slots=True)
+class Setting:
+    name: str
+    value: str
+    status: SettingStatus = SettingStatus.PENDING
+    send_after: datetime | None = None
+
+
+class CertificateType(StrEnum):
+    CHARGE_STATION = "ChargeStation"
+    EVCC = "EVCC"
+    V2G = "V2G"
+    MO = "MO"
+    MF = "MF"
+    CSMS = "CSMS"
+
+
+class CertificateStatus(StrEnum):
+    PENDING = "Pending"
+    ACCEPTED = "Accepted"
+    REJECTED = "Rejected"
+
+
+@dataclass(slots=True)
+class InstallCertificate:
+    certificate_id: str  # hex SHA-256 of the leaf DER
+    certificate_type: CertificateType
+    certificate_data: str  # PEM (chain)
+    status: CertificateStatus = CertificateStatus.PENDING
+    send_after: datetime | None = None
+    attempts: int = 0
+
+
+class TriggerStatus(StrEnum):
+    PENDING = "Pending"
+    ACCEPTED = "Accepted"
+    REJECTED = "Rejected"
+    NOT_IMPLEMENTED = "NotImplemented"
+
+
+@dataclass(slots=True)
+class TriggerMessage:
+    message: str
+    status: TriggerStatus = TriggerStatus.PENDING
+    send_after: datetime | None = None
+    attempts: int = 0
+
+
+class CacheMode(StrEnum):
+    ALWAYS = "ALWAYS"
+    ALLOWED = "ALLOWED"
+    ALLOWED_OFFLINE = "ALLOWED_OFFLINE"
+    NEVER = "NEVER"
+
+
+@dataclass(slots=True)
+class Token:
+    country_code: str
+    party_id: str
+    type: str  # AD_HOC_USER | APP_USER | OTHER | RFID
+    uid: str
+    contract_id: str
+    issuer: str
+    valid: bool
+    cache_mode: CacheMode
+    visual_number: str | None = None
+    group_id: str | None = None
+    language_code: str | None = None
+    status: str | None = None  # Accepted | Blocked | Expired | Invalid (overrides `valid`)
+    expiry_date: datetime | None = None
+    last_updated: datetime | None = None
+
+
+@dataclass(slots=True)
+class UnitOfMeasure:
+    unit: str = "Wh"
+    multiplier: int = 0
+
+
+@dataclass(slots=True)
+class SampledValue:
+    value: float
+    context: str | None = None
+    format: str | None = None
+    measurand: str | None = None
+    phase: str | None = None
+    location: str | None = None
+    unit_of_measure: UnitOfMeasure | None = None
+
+
+@dataclass(slots=True)
+class MeterValue:
+    timestamp: datetime
+    sampled_values: list[SampledValue]
+
+
+@dataclass(slots=True)
+class Transaction:
+    """One charging session. ``transaction_id`` is a string for both versions (1.6 ints as text)."""
+
+    station_id: str
+    transaction_id: str
+    id_token: str = ""
+    token_type: str = ""
+    evse_id: int = 0
+    connector_id: int = 0
+    started_at: datetime | None = None
+    ended_at: datetime | None = None
+    meter_start_wh: float | None = None
+    meter_stop_wh: float | None = None
+    start_seq_no: int | None = None
+    ended_seq_no: int | None = None
+    updated_seq_no_count: int = 0
+    last_seq_no: int | None = None
+    seq_no_gaps: list[int] = field(default_factory=list)
+    offline: bool = False
+    trigger_reason: str = ""
+    charging_state: str = ""
+    stopped_reason: str = ""
+    remote_start_id: int | None = None
+    stop_id_token: str = ""
+    cost: float | None = None
+    currency: str = ""
+    meter_values: list[MeterValue] = field(default_factory=list)
+
+    @property
+    def active(self) -> bool:
+        return self.ended_at is None and self.ended_seq_no is None
+
+
+@dataclass(slots=True)
+class StoredMeterValues:
+    """Meter values as received, in or out of a transaction."""
+
+    station_id: str
+    evse_id: int
+    transaction_id: str | None
+    meter_value: MeterValue
+
+
+@dataclass(slots=True)
+class DeviceModelVariable:
+    """One reported variable attribute from a 2.0.1 NotifyReport (the station's device model)."""
+
+    component: str
+    variable: str
+    component_instance: str = ""
+    evse_id: int | None = None
+    connector_id: int | None = None
+    variable_instance: str = ""
+    attribute_type: str = "Actual"
+    value: str | None = None
+    mutability: str = ""
+    characteristics: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(slots=True)
+class StationEvent:
+    station_id: str
+    at: datetime
+    event_type: str  # e.g. FirmwareStatus, LogStatus, SecurityEvent, AuthFailed, SeqNoGap
+    detail: dict[str, Any] = field(default_factory=dict)
+    id: int = 0
+
+
+@dataclass(slots=True)
+class LoggedMessage:
+    station_id: str
+    at: datetime
+    direction: str  # "in" (from station) | "out" (to station)
+    message_type: int
+    message_id: str
+    action: str = ""
+    payload: Any = None
+    error_code: str = ""
+    error_description: str = ""
+    id: int = 0
+
+
+class CallState(StrEnum):
+    PENDING = "pending"
+    ANSWERED = "answered"
+    ERROR = "error"
+    TIMED_OUT = "timed-out"
+
+
+@dataclass(slots=True)
+class CallRecord:
+    """A CSMS-initiated call. ``call_id`` is its OCPP message id."""
+
+    call_id: str
+    station_id: str
+    action: str
+    request: dict[str, Any]
+    ocpp_version: str
+    created_at: datetime
+    state: CallState = CallState.PENDING
+    origin: str = ""  # api | console | sync | ocpi | …
+    response: dict[str, Any] | None = None
+    error_code: str = ""
+    error_description: str = ""
+    completed_at: datetime | None = None
+
+
+@dataclass(slots=True)
+class OcpiRegistration:
+    token: str
+    status: str  # REGISTERED | PENDING
+
+
+@dataclass(slots=True)
+class OcpiParty:
+    role: str
+    country_code: str
+    party_id: str
+    url: str
+    token: str
+
+
+@dataclass(slots=True)
+class Location:
+    """OCPI-shaped location, kept as the OCPI JSON object (``data``) plus its id."""
+
+    id: str
+    data: dict[str, Any]
+    last_updated: datetime | None = None
+
+
+@dataclass(slots=True)
+class ApiToken:
+    name: str
+    token_hash: str  # hex SHA-256 of the bearer token
+    created_at: datetime

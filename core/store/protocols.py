@@ -1,0 +1,342 @@
+"""Store roles. Each handler/service asks for the narrowest role it needs.
+
+Every write method returns only after its data is durably committed (the SQLite store batches
+concurrent writes into one transaction — group commit — and resolves each caller after that
+commit), so a handler that awaits a write can answer the station safely.
+
+Paged lists take ``after`` (exclusive key of the previous page's last item) and ``limit``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Protocol
+
+from core.store.models import (
+    ApiToken,
+    CallRecord,
+    CallState,
+    ConnectorStatus,
+    DeviceModelVariable,
+    InstallCertificate,
+    Location,
+    LoggedMessage,
+    MeterValue,
+    OcpiParty,
+    OcpiRegistration,
+    RuntimeDetails,
+    Setting,
+    SettingStatus,
+    Station,
+    StationAuth,
+    StationEvent,
+    StoredMeterValues,
+    Token,
+    Transaction,
+    TriggerMessage,
+)
+
+
+class StationStore(Protocol):
+    async def register_station(self, station_id: str, auth: StationAuth, at: datetime) -> None:
+        """Create or update a station's registration (upsert of its auth)."""
+        ...
+
+    async def lookup_station(self, station_id: str) -> Station | None: ...
+
+    async def lookup_station_auth(self, station_id: str) -> StationAuth | None: ...
+
+    async def list_stations(self, after: str = "", limit: int = 100) -> list[Station]: ...
+
+    async def delete_station(self, station_id: str) -> bool:
+        """Remove the station and everything keyed by it; False if it was unknown."""
+        ...
+
+    async def set_pending_boot(self, station_id: str, pending: bool) -> None: ...
+
+
+class RuntimeStore(Protocol):
+    async def set_runtime_details(self, station_id: str, details: RuntimeDetails) -> None: ...
+
+    async def lookup_runtime_details(self, station_id: str) -> RuntimeDetails | None: ...
+
+    async def touch_station(self, station_id: str, at: datetime) -> None:
+        """Record the last time the station was heard from."""
+        ...
+
+    async def set_connector_status(self, station_id: str, status: ConnectorStatus) -> None: ...
+
+    async def list_connector_statuses(self, station_id: str) -> list[ConnectorStatus]: ...
+
+
+class SettingsStore(Protocol):
+    async def update_settings(self, station_id: str, settings: Sequence[Setting]) -> None:
+        """Merge ``settings`` (by name) into the station's stored settings."""
+        ...
+
+    async def lookup_settings(self, station_id: str) -> list[Setting]: ...
+
+    async def delete_settings(self, station_id: str, names: Sequence[str] | None = None) -> None:
+        """Delete the named settings, or all of them when ``names`` is None."""
+        ...
+
+    async def settings_reboot_required_to_accepted(self, station_id: str) -> int:
+        """Flip every RebootRequired setting to Accepted (after a boot); returns the count."""
+        ...
+
+    async def claim_due_settings(
+        self, now: datetime, lease_until: datetime, limit: int = 50
+    ) -> dict[str, list[Setting]]:
+        """Atomically take Pending settings whose send_after is due, set their send_after to
+        ``lease_until`` and return them by station. Two managers never claim the same item."""
+        ...
+
+    async def set_setting_status(
+        self, station_id: str, name: str, status: SettingStatus, value: str | None = None
+    ) -> None: ...
+
+
+class CertificateStore(Protocol):
+    """Certificates to install on stations (sync), and the client-certificate store by hash."""
+
+    async def upsert_install_certificates(
+        self, station_id: str, certificates: Sequence[InstallCertificate]
+    ) -> None: ...
+
+    async def lookup_install_certificates(self, station_id: str) -> list[InstallCertificate]: ...
+
+    async def claim_due_install_certificates(
+        self, now: datetime, lease_until: datetime, limit: int = 50
+    ) -> dict[str, list[InstallCertificate]]:
+        """Like :meth:`SettingsStore.claim_due_settings`, for Pending certificates."""
+        ...
+
+    async def set_certificate(self, pem: str) -> str:
+        """Store a client certificate; returns its key (unpadded base64url SHA-256 of the DER).
+        Raises ``ValueError`` when ``pem`` holds no certificate."""
+        ...
+
+    async def lookup_certificate(self, certificate_hash: str) -> str | None: ...
+
+    async def delete_certificate(self, certificate_hash: str) -> None: ...
+
+
+class TriggerStore(Protocol):
+    async def set_trigger(self, station_id: str, trigger: TriggerMessage) -> None: ...
+
+    async def lookup_trigger(self, station_id: str) -> TriggerMessage | None: ...
+
+    async def delete_trigger(self, station_id: str) -> None: ...
+
+    async def claim_due_triggers(
+        self, now: datetime, lease_until: datetime, limit: int = 50
+    ) -> dict[str, TriggerMessage]: ...
+
+
+class TokenStore(Protocol):
+    async def set_token(self, token: Token) -> None:
+        """Upsert by uid; ``last_updated`` is set by the store."""
+        ...
+
+    async def lookup_token(self, uid: str) -> Token | None: ...
+
+    async def list_tokens(self, offset: int = 0, limit: int = 20) -> list[Token]: ...
+
+    async def delete_token(self, uid: str) -> bool: ...
+
+
+class TransactionStore(Protocol):
+    async def start_transaction_16(
+        self,
+        station_id: str,
+        connector_id: int,
+        id_token: str,
+        meter_start_wh: float,
+        timestamp: datetime,
+        new_transaction_id: int,
+    ) -> tuple[int, bool]:
+        """Create a 1.6 transaction, idempotently: a retry with the same (station, connector,
+        idTag, timestamp) returns the existing id. Returns (transaction id, created)."""
+        ...
+
+    async def stop_transaction_16(
+        self,
+        station_id: str,
+        transaction_id: str,
+        meter_stop_wh: float,
+        timestamp: datetime,
+        reason: str,
+        id_token: str,
+        meter_values: Sequence[MeterValue],
+    ) -> Transaction | None:
+        """End a 1.6 transaction of *this station* (never another's). None when unknown."""
+        ...
+
+    async def apply_transaction_event(
+        self,
+        station_id: str,
+        transaction: Transaction,
+        event_type: str,
+        seq_no: int,
+        timestamp: datetime,
+        meter_values: Sequence[MeterValue],
+    ) -> tuple[Transaction, bool]:
+        """Upsert a 2.0.1 TransactionEvent, de-duplicated by (station, transactionId, seqNo).
+
+        ``transaction`` carries the fields the event sets (evse, token, trigger reason,
+        charging state, stopped reason, remoteStartId, offline). Returns the resulting stored
+        transaction and whether the event was new (False = duplicate, nothing changed)."""
+        ...
+
+    async def set_transaction_cost(
+        self, station_id: str, transaction_id: str, cost: float, currency: str
+    ) -> None: ...
+
+    async def find_transaction(
+        self, station_id: str, transaction_id: str
+    ) -> Transaction | None: ...
+
+    async def list_transactions(
+        self,
+        station_id: str | None = None,
+        active: bool | None = None,
+        since: datetime | None = None,
+        limit: int = 100,
+        offset: int = 0,
+    ) -> list[Transaction]:
+        """Newest first. Meter values are not loaded (use ``find_transaction``)."""
+        ...
+
+    async def active_transaction_for(
+        self, station_id: str, connector_id: int
+    ) -> Transaction | None: ...
+
+
+class MeterValueStore(Protocol):
+    async def add_meter_values(self, values: Sequence[StoredMeterValues]) -> None: ...
+
+    async def list_meter_values(
+        self, station_id: str, transaction_id: str | None = None, limit: int = 1000
+    ) -> list[StoredMeterValues]: ...
+
+
+class DeviceModelStore(Protocol):
+    async def upsert_device_model(
+        self, station_id: str, variables: Sequence[DeviceModelVariable]
+    ) -> None: ...
+
+    async def lookup_device_model(self, station_id: str) -> list[DeviceModelVariable]: ...
+
+
+class StationEventStore(Protocol):
+    async def add_station_event(self, event: StationEvent) -> None: ...
+
+    async def list_station_events(
+        self, station_id: str | None = None, limit: int = 100
+    ) -> list[StationEvent]:
+        """Newest first."""
+        ...
+
+
+class MessageLogStore(Protocol):
+    async def log_messages(self, messages: Sequence[LoggedMessage]) -> None:
+        """Append to the bounded message log (retention trims the oldest)."""
+        ...
+
+    async def list_messages(
+        self,
+        station_id: str | None = None,
+        action: str | None = None,
+        direction: str | None = None,
+        since: datetime | None = None,
+        before_id: int | None = None,
+        errors_only: bool = False,
+        limit: int = 100,
+    ) -> list[LoggedMessage]:
+        """Newest first; ``before_id`` pages backwards."""
+        ...
+
+    async def trim_messages(self, keep: int, older_than: datetime | None = None) -> int: ...
+
+
+class CallStore(Protocol):
+    async def create_call(self, call: CallRecord) -> None: ...
+
+    async def complete_call(
+        self,
+        call_id: str,
+        state: CallState,
+        at: datetime,
+        response: dict[str, object] | None = None,
+        error_code: str = "",
+        error_description: str = "",
+    ) -> CallRecord | None:
+        """Move a pending call to its final state; None if unknown or already final."""
+        ...
+
+    async def lookup_call(self, call_id: str) -> CallRecord | None: ...
+
+    async def list_calls(
+        self, station_id: str | None = None, limit: int = 100
+    ) -> list[CallRecord]: ...
+
+
+class OcpiStore(Protocol):
+    async def set_registration(self, registration: OcpiRegistration) -> None: ...
+
+    async def lookup_registration(self, token: str) -> OcpiRegistration | None: ...
+
+    async def delete_registration(self, token: str) -> None: ...
+
+    async def set_party(self, party: OcpiParty) -> None: ...
+
+    async def lookup_party(
+        self, role: str, country_code: str, party_id: str
+    ) -> OcpiParty | None: ...
+
+    async def list_parties(self, role: str) -> list[OcpiParty]: ...
+
+
+class LocationStore(Protocol):
+    async def set_location(self, location: Location) -> None: ...
+
+    async def lookup_location(self, location_id: str) -> Location | None: ...
+
+    async def list_locations(self, offset: int = 0, limit: int = 50) -> list[Location]: ...
+
+
+class ApiTokenStore(Protocol):
+    async def add_api_token(self, token: ApiToken) -> None: ...
+
+    async def lookup_api_token(self, token_hash: str) -> ApiToken | None: ...
+
+    async def list_api_tokens(self) -> list[ApiToken]: ...
+
+    async def delete_api_token(self, name: str) -> bool: ...
+
+
+class Store(
+    StationStore,
+    RuntimeStore,
+    SettingsStore,
+    CertificateStore,
+    TriggerStore,
+    TokenStore,
+    TransactionStore,
+    MeterValueStore,
+    DeviceModelStore,
+    StationEventStore,
+    MessageLogStore,
+    CallStore,
+    OcpiStore,
+    LocationStore,
+    ApiTokenStore,
+    Protocol,
+):
+    """Every role, plus lifecycle. Implementations: ``sqlite.SqliteStore``,
+    ``postgres.PostgresStore``."""
+
+    async def open(self) -> None: ...
+
+    async def close(self) -> None: ...

@@ -1,0 +1,1646 @@
+"""The application service: what an operator can see and do, for the REST API and the console.
+
+Both clients go through :class:`CsmsService` and nothing else — the console never reaches into
+the store, the API never builds OCPP payloads. Every method returns plain pydantic views
+(``model_dump(mode="json", by_alias=True)`` gives the API's camelCase JSON; the console reads the
+snake_case attributes) and fails with one of the typed :class:`ServiceError` subclasses, which the
+API maps to HTTP statuses and the console to notifications.
+
+Station commands are version-neutral here and mapped to the right action per the station's OCPP
+version (1.6 ``RemoteStartTransaction`` vs 2.0.1 ``RequestStartTransaction`` …). Every command is
+a call record (see ``core.handlers.call_maker``); ``wait`` optionally blocks until the answer.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import re
+import secrets
+import string
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Literal, Protocol
+
+from cryptography import x509
+from cryptography.hazmat.primitives.serialization import Encoding
+from pydantic import BaseModel, ConfigDict
+from pydantic.alias_generators import to_camel
+
+from core.clock import Clock
+from core.events import EventBus, Subscription
+from core.handlers.call_maker import CallMaker, CallRejectedError
+from core.ocpp.types import JsonObject, OcppVersion
+from core.services.protocols import TariffService
+from core.store.models import (
+    CacheMode,
+    CallRecord,
+    CallState,
+    CertificateStatus,
+    CertificateType,
+    ConnectorStatus,
+    InstallCertificate,
+    LoggedMessage,
+    RuntimeDetails,
+    SecurityProfile,
+    Setting,
+    SettingStatus,
+    Station,
+    StationAuth,
+    Token,
+    Transaction,
+    TriggerMessage,
+    TriggerStatus,
+)
+from core.store.protocols import (
+    CallStore,
+    CertificateStore,
+    DeviceModelStore,
+    MessageLogStore,
+    MeterValueStore,
+    RuntimeStore,
+    SettingsStore,
+    StationEventStore,
+    StationStore,
+    TokenStore,
+    TransactionStore,
+    TriggerStore,
+)
+
+# ---------------------------------------------------------------------------------------------
+# Errors
+
+
+class ServiceError(Exception):
+    """Base of every error the service reports to a client. ``field`` names the bad input."""
+
+    def __init__(self, message: str, field: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.field = field
+
+
+class NotFound(ServiceError):
+    """The station, call, transaction, token or certificate does not exist."""
+
+
+class Invalid(ServiceError):
+    """An input is wrong; ``field`` names it (``securityProfile``, ``payload/idTag`` …)."""
+
+
+class StationOffline(ServiceError):
+    """The command needs a connected station."""
+
+
+class Conflict(ServiceError):
+    """The request is valid but cannot be done in the station's current state (not booted,
+    ambiguous id, …)."""
+
+
+class Unavailable(ServiceError):
+    """An optional part (OCPI, …) is switched off."""
+
+
+# ---------------------------------------------------------------------------------------------
+# Ports the service needs from the rest of the system
+
+
+class ConnectionRegistry(Protocol):
+    """Which stations have a websocket open right now (the gateway's view)."""
+
+    def is_connected(self, station_id: str) -> bool: ...
+
+    def connected(self) -> set[str]: ...
+
+
+class ServiceStore(
+    StationStore,
+    RuntimeStore,
+    SettingsStore,
+    CertificateStore,
+    TriggerStore,
+    TokenStore,
+    TransactionStore,
+    MeterValueStore,
+    DeviceModelStore,
+    StationEventStore,
+    MessageLogStore,
+    CallStore,
+    Protocol,
+):
+    """The store roles the service reads and writes (``Store`` satisfies it)."""
+
+
+@dataclass(frozen=True, slots=True)
+class ConnectionUrls:
+    """How stations reach the gateway, for the connect details shown on registration
+    (the seed's ``api.host`` / ``api.ws_port`` / ``api.wss_port``)."""
+
+    host: str = "localhost"
+    ws_port: int = 9310
+    wss_port: int = 9311
+
+    def url_for(self, station_id: str, profile: SecurityProfile) -> str:
+        tls = profile in (SecurityProfile.TLS_BASIC, SecurityProfile.TLS_CLIENT_CERT)
+        scheme, port, default_port = (
+            ("wss", self.wss_port, 443) if tls else ("ws", self.ws_port, 80)
+        )
+        # The seed compared the wss port with the ws port's default; each scheme has its own.
+        authority = self.host if port == default_port else f"{self.host}:{port}"
+        return f"{scheme}://{authority}/ws/{station_id}"
+
+
+# ---------------------------------------------------------------------------------------------
+# Views (JSON-serialisable; camelCase aliases for the API)
+
+
+class View(BaseModel):
+    model_config = ConfigDict(
+        alias_generator=to_camel, validate_by_name=True, validate_by_alias=True, frozen=True
+    )
+
+    def to_json(self) -> dict[str, Any]:
+        """The API's JSON form (camelCase, RFC 3339 timestamps, nulls kept)."""
+        return self.model_dump(mode="json", by_alias=True)
+
+
+class ConnectorView(View):
+    evse_id: int
+    connector_id: int
+    status: str
+    error_code: str = ""
+    info: str = ""
+    updated_at: datetime | None = None
+
+
+class TransactionSummary(View):
+    station_id: str
+    transaction_id: str
+    active: bool
+    id_token: str = ""
+    token_type: str = ""
+    evse_id: int = 0
+    connector_id: int = 0
+    started_at: datetime | None = None
+    ended_at: datetime | None = None
+    meter_start_wh: float | None = None
+    meter_stop_wh: float | None = None
+    energy_wh: float | None = None
+    charging_state: str = ""
+    stopped_reason: str = ""
+    cost: float | None = None
+    currency: str = ""
+
+
+class SampledValueView(View):
+    value: float
+    measurand: str | None = None
+    unit: str | None = None
+    phase: str | None = None
+    context: str | None = None
+    location: str | None = None
+
+
+class MeterValueView(View):
+    timestamp: datetime
+    sampled_values: list[SampledValueView]
+
+
+class TransactionDetail(TransactionSummary):
+    trigger_reason: str = ""
+    offline: bool = False
+    remote_start_id: int | None = None
+    stop_id_token: str = ""
+    seq_no_gaps: list[int] = []
+    meter_values: list[MeterValueView] = []
+
+
+class StationSummary(View):
+    station_id: str
+    connected: bool
+    security_profile: int
+    pending_boot: bool
+    registered_at: datetime
+    ocpp_version: str | None = None
+    vendor: str = ""
+    model: str = ""
+    serial_number: str = ""
+    firmware_version: str = ""
+    boot_status: str = ""
+    last_boot_at: datetime | None = None
+    last_seen_at: datetime | None = None
+    connectors: list[ConnectorView] = []
+    active_transactions: list[TransactionSummary] = []
+
+
+class StationPage(View):
+    stations: list[StationSummary]
+    next_after: str | None = None  # pass as ``after`` to get the next page
+
+
+class StationAuthView(View):
+    """The seed's ``GET /cs/{csId}/auth`` body."""
+
+    security_profile: int
+    base64_sha256_password: str | None = None
+    invalid_username_allowed: bool = False
+
+    def to_json(self) -> dict[str, Any]:
+        data: dict[str, Any] = {
+            "securityProfile": self.security_profile,
+            "invalidUsernameAllowed": self.invalid_username_allowed,
+        }
+        # The seed spells this key with capitals mid-word, which no generator derives.
+        if self.base64_sha256_password is not None:
+            data["base64SHA256Password"] = self.base64_sha256_password
+        return data
+
+
+class SettingView(View):
+    name: str
+    value: str
+    status: str
+    send_after: datetime | None = None
+
+
+class CertificateView(View):
+    certificate_id: str
+    certificate_type: str
+    status: str
+    attempts: int = 0
+    send_after: datetime | None = None
+    subject: str = ""
+    not_after: datetime | None = None
+
+
+class TriggerView(View):
+    message: str
+    status: str
+    attempts: int = 0
+    send_after: datetime | None = None
+
+
+class DeviceVariableView(View):
+    component: str
+    variable: str
+    component_instance: str = ""
+    evse_id: int | None = None
+    connector_id: int | None = None
+    variable_instance: str = ""
+    attribute_type: str = "Actual"
+    value: str | None = None
+    mutability: str = ""
+
+
+class StationEventView(View):
+    id: int
+    station_id: str
+    at: datetime
+    event_type: str
+    detail: dict[str, Any] = {}
+
+
+class MessageView(View):
+    id: int
+    station_id: str
+    at: datetime
+    direction: str
+    message_type: int
+    message_id: str
+    action: str = ""
+    payload: Any = None
+    error_code: str = ""
+    error_description: str = ""
+
+
+class CallView(View):
+    call_id: str
+    station_id: str
+    action: str
+    request: dict[str, Any]
+    ocpp_version: str
+    state: str
+    origin: str = ""
+    created_at: datetime
+    completed_at: datetime | None = None
+    latency_ms: float | None = None
+    response: dict[str, Any] | None = None
+    error_code: str = ""
+    error_description: str = ""
+
+
+class StationDetail(StationSummary):
+    invalid_username_allowed: bool = False
+    has_password: bool = False
+    boot_reason: str = ""
+    settings: list[SettingView] = []
+    device_model: list[DeviceVariableView] = []
+    certificates: list[CertificateView] = []
+    trigger: TriggerView | None = None
+    recent_events: list[StationEventView] = []
+    recent_messages: list[MessageView] = []
+    recent_calls: list[CallView] = []
+
+
+class StationRegistration(View):
+    """What an operator needs to connect a station; ``password`` is shown once, never stored."""
+
+    station_id: str
+    security_profile: int
+    url: str
+    password: str | None = None
+    invalid_username_allowed: bool = False
+
+
+class PasswordRotation(View):
+    call: CallView
+    accepted: bool
+    password: str | None = None  # the new password, shown once, only when accepted
+
+
+class TokenView(View):
+    """The seed's Token JSON plus status / expiry."""
+
+    country_code: str
+    party_id: str
+    type: str
+    uid: str
+    contract_id: str
+    issuer: str
+    valid: bool
+    cache_mode: str
+    visual_number: str | None = None
+    group_id: str | None = None
+    language_code: str | None = None
+    status: str | None = None
+    expiry_date: datetime | None = None
+    last_updated: datetime | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        # The seed omits absent optional fields (Go ``omitempty``); so do we.
+        return self.model_dump(mode="json", by_alias=True, exclude_none=True)
+
+
+class TokenInput(View):
+    """A token to store. ``contract_id`` is normalised (eMAID) before storing."""
+
+    country_code: str
+    party_id: str
+    type: Literal["AD_HOC_USER", "APP_USER", "OTHER", "RFID"]
+    uid: str
+    contract_id: str
+    issuer: str
+    valid: bool
+    cache_mode: Literal["ALWAYS", "ALLOWED", "ALLOWED_OFFLINE", "NEVER"]
+    visual_number: str | None = None
+    group_id: str | None = None
+    language_code: str | None = None
+    status: Literal["Accepted", "Blocked", "Expired", "Invalid"] | None = None
+    expiry_date: datetime | None = None
+
+
+class CertificateInput(View):
+    """One certificate for ``POST /cs/{csId}/certificates``."""
+
+    type: Literal["V2G", "MO", "MF", "CSMS"]
+    certificate: str
+    status: Literal["Accepted", "Rejected", "Pending"] | None = None
+
+
+# ---------------------------------------------------------------------------------------------
+# Filters
+
+
+@dataclass(frozen=True, slots=True)
+class StationFilter:
+    """``text``: substring of the station id (case-insensitive); ``ocpp_version``: "1.6"/"2.0.1"."""
+
+    connected: bool | None = None
+    ocpp_version: str | None = None
+    text: str | None = None
+    status: str | None = None  # any connector reports this status (e.g. "Faulted")
+
+
+# ---------------------------------------------------------------------------------------------
+# Version mapping tables
+
+# Actions the CSMS may send, per version (the raw-call endpoint accepts exactly these).
+CSMS_ACTIONS: dict[OcppVersion, frozenset[str]] = {
+    OcppVersion.V16: frozenset(
+        {
+            "CancelReservation",
+            "CertificateSigned",
+            "ChangeAvailability",
+            "ChangeConfiguration",
+            "ClearCache",
+            "ClearChargingProfile",
+            "DataTransfer",
+            "DeleteCertificate",
+            "ExtendedTriggerMessage",
+            "GetCompositeSchedule",
+            "GetConfiguration",
+            "GetDiagnostics",
+            "GetInstalledCertificateIds",
+            "GetLocalListVersion",
+            "GetLog",
+            "InstallCertificate",
+            "RemoteStartTransaction",
+            "RemoteStopTransaction",
+            "ReserveNow",
+            "Reset",
+            "SendLocalList",
+            "SetChargingProfile",
+            "SignedUpdateFirmware",
+            "TriggerMessage",
+            "UnlockConnector",
+            "UpdateFirmware",
+        }
+    ),
+    OcppVersion.V201: frozenset(
+        {
+            "CancelReservation",
+            "CertificateSigned",
+            "ChangeAvailability",
+            "ClearCache",
+            "ClearChargingProfile",
+            "ClearDisplayMessage",
+            "ClearVariableMonitoring",
+            "CostUpdated",
+            "CustomerInformation",
+            "DataTransfer",
+            "DeleteCertificate",
+            "GetBaseReport",
+            "GetChargingProfiles",
+            "GetCompositeSchedule",
+            "GetDisplayMessages",
+            "GetInstalledCertificateIds",
+            "GetLocalListVersion",
+            "GetLog",
+            "GetMonitoringReport",
+            "GetReport",
+            "GetTransactionStatus",
+            "GetVariables",
+            "InstallCertificate",
+            "PublishFirmware",
+            "RequestStartTransaction",
+            "RequestStopTransaction",
+            "ReserveNow",
+            "Reset",
+            "SendLocalList",
+            "SetChargingProfile",
+            "SetDisplayMessage",
+            "SetMonitoringBase",
+            "SetMonitoringLevel",
+            "SetNetworkProfile",
+            "SetVariableMonitoring",
+            "SetVariables",
+            "TriggerMessage",
+            "UnlockConnector",
+            "UnpublishFirmware",
+            "UpdateFirmware",
+        }
+    ),
+}
+
+ResetKind = Literal["Soft", "Hard", "OnIdle", "Immediate"]
+# 1.6 Soft/Hard and 2.0.1 OnIdle/Immediate are the same two intents.
+_RESET_16 = {"Soft": "Soft", "OnIdle": "Soft", "Hard": "Hard", "Immediate": "Hard"}
+_RESET_201 = {"Soft": "OnIdle", "OnIdle": "OnIdle", "Hard": "Immediate", "Immediate": "Immediate"}
+
+TRIGGER_MESSAGES_16 = frozenset(
+    {
+        "BootNotification",
+        "DiagnosticsStatusNotification",
+        "FirmwareStatusNotification",
+        "Heartbeat",
+        "MeterValues",
+        "StatusNotification",
+    }
+)
+TRIGGER_MESSAGES_201 = frozenset(
+    {
+        "BootNotification",
+        "LogStatusNotification",
+        "FirmwareStatusNotification",
+        "Heartbeat",
+        "MeterValues",
+        "SignChargingStationCertificate",
+        "SignV2GCertificate",
+        "StatusNotification",
+        "TransactionEvent",
+        "SignCombinedCertificate",
+        "PublishFirmwareStatusNotification",
+    }
+)
+# What the seed's ``POST /cs/{csId}/trigger`` accepts (stored for the sync loop).
+SYNC_TRIGGERS = (
+    "BootNotification",
+    "StatusNotification",
+    "SignV2GCertificate",
+    "SignChargingStationCertificate",
+    "SignCombinedCertificate",
+)
+REPORT_BASES = ("FullInventory", "ConfigurationInventory", "SummaryInventory")
+
+_STATION_ID = re.compile(r"^[A-Za-z0-9._:*+|@=-]{1,48}$")
+_PASSWORD_ALPHABET = string.ascii_letters + string.digits
+_VERSIONS = {"1.6": OcppVersion.V16, "2.0.1": OcppVersion.V201}
+# Answers that mean "the station took the new value" (RebootRequired: after its next reboot).
+_ACCEPTING = frozenset({"Accepted", "RebootRequired"})
+
+
+def hash_password(password: str) -> str:
+    """base64(SHA-256(password)), padded — the only form a station password is stored in."""
+    return base64.b64encode(hashlib.sha256(password.encode()).digest()).decode()
+
+
+def generate_password(length: int = 16) -> str:
+    """The seed's admin-UI password: ``length`` characters from a-zA-Z0-9."""
+    return "".join(secrets.choice(_PASSWORD_ALPHABET) for _ in range(length))
+
+
+def validate_station_id(station_id: str, field: str = "csId") -> str:
+    """A station identity usable in a URL path segment (OCPP 2.0.1 allows up to 48 chars)."""
+    if not _STATION_ID.fullmatch(station_id):
+        raise Invalid("must be 1-48 characters from A-Z a-z 0-9 . _ - : * + | @ =", field=field)
+    return station_id
+
+
+def parse_certificates(pem: str, field: str = "certificate") -> list[x509.Certificate]:
+    """All certificates in ``pem`` (leaf first); :class:`Invalid` when there is none."""
+    try:
+        certs = x509.load_pem_x509_certificates(pem.encode())
+    except ValueError as exc:
+        raise Invalid(f"not a PEM certificate: {exc}", field=field) from exc
+    if not certs:
+        raise Invalid("no certificate in the PEM data", field=field)
+    return certs
+
+
+# ---------------------------------------------------------------------------------------------
+# The service
+
+
+def _default_normalise_emaid(emaid: str) -> str:
+    # Imported on first use: core.services.emaid is written beside this module by another part.
+    from core.services.emaid import normalise_emaid  # type: ignore[import-not-found,unused-ignore]
+
+    result: str = normalise_emaid(emaid)
+    return result
+
+
+class CsmsService:
+    """Everything the REST API and the console can do. One instance per process."""
+
+    def __init__(
+        self,
+        store: ServiceStore,
+        call_maker: CallMaker,
+        events: EventBus,
+        clock: Clock,
+        connections: ConnectionRegistry,
+        *,
+        urls: ConnectionUrls | None = None,
+        tariff: TariffService | None = None,
+        normalise_emaid: Callable[[str], str] = _default_normalise_emaid,
+        recent_limit: int = 20,
+    ) -> None:
+        self._store = store
+        self._calls = call_maker
+        self._events = events
+        self._clock = clock
+        self._connections = connections
+        self._urls = urls or ConnectionUrls()
+        self._tariff = tariff
+        self._normalise_emaid = normalise_emaid
+        self._recent = recent_limit
+
+    # -- events ---------------------------------------------------------------------------
+
+    def subscribe(self, maxsize: int | None = None) -> Subscription:
+        """A live feed of the core's events; call ``close()`` on it when done."""
+        return self._events.subscribe(maxsize)
+
+    def connected_stations(self) -> set[str]:
+        return set(self._connections.connected())
+
+    # -- stations -------------------------------------------------------------------------
+
+    async def list_stations(
+        self, filters: StationFilter | None = None, after: str = "", limit: int = 50
+    ) -> StationPage:
+        """One page of stations in id order. Filters apply before paging, so a page is full
+        unless the list is exhausted."""
+        if not 1 <= limit <= 1000:
+            raise Invalid("must be between 1 and 1000", field="limit")
+        filters = filters or StationFilter()
+        connected = self._connections.connected()
+        active = await self._active_transactions_by_station()
+        result: list[StationSummary] = []
+        cursor = after
+        batch = max(limit, 100)
+        while len(result) < limit:
+            stations = await self._store.list_stations(after=cursor, limit=batch)
+            for station in stations:
+                summary = await self._summary(station, connected, active)
+                cursor = station.station_id
+                if self._matches(summary, filters):
+                    result.append(summary)
+                    if len(result) == limit:
+                        break
+            if len(stations) < batch:
+                break
+        next_after = result[-1].station_id if len(result) == limit else None
+        if next_after is not None and not await self._store.list_stations(after=cursor, limit=1):
+            next_after = None
+        return StationPage(stations=result, next_after=next_after)
+
+    @staticmethod
+    def _matches(summary: StationSummary, f: StationFilter) -> bool:
+        if f.connected is not None and summary.connected != f.connected:
+            return False
+        if f.ocpp_version and summary.ocpp_version != f.ocpp_version:
+            return False
+        if f.text and f.text.lower() not in summary.station_id.lower():
+            return False
+        return not (f.status and all(c.status != f.status for c in summary.connectors))
+
+    async def _active_transactions_by_station(self) -> dict[str, list[TransactionSummary]]:
+        by_station: dict[str, list[TransactionSummary]] = {}
+        for tx in await self._store.list_transactions(active=True, limit=100_000):
+            by_station.setdefault(tx.station_id, []).append(_tx_summary(tx))
+        return by_station
+
+    async def _summary(
+        self,
+        station: Station,
+        connected: set[str],
+        active: dict[str, list[TransactionSummary]],
+    ) -> StationSummary:
+        runtime = await self._store.lookup_runtime_details(station.station_id)
+        connectors = await self._store.list_connector_statuses(station.station_id)
+        return StationSummary(
+            station_id=station.station_id,
+            connected=station.station_id in connected,
+            security_profile=int(station.auth.security_profile),
+            pending_boot=station.pending_boot,
+            registered_at=station.registered_at,
+            connectors=[_connector_view(c) for c in connectors],
+            active_transactions=active.get(station.station_id, []),
+            **_runtime_fields(runtime),
+        )
+
+    async def _station(self, station_id: str) -> Station:
+        station = await self._store.lookup_station(station_id)
+        if station is None:
+            raise NotFound(f"station {station_id} is not registered", field="csId")
+        return station
+
+    async def station_summary(self, station_id: str) -> StationSummary:
+        station = await self._station(station_id)
+        active = [
+            _tx_summary(t)
+            for t in await self._store.list_transactions(station_id=station_id, active=True)
+        ]
+        return await self._summary(
+            station, self._connections.connected(), {station_id: active} if active else {}
+        )
+
+    async def station_detail(self, station_id: str) -> StationDetail:
+        station = await self._station(station_id)
+        summary = await self.station_summary(station_id)
+        runtime = await self._store.lookup_runtime_details(station_id)
+        settings = await self._store.lookup_settings(station_id)
+        device_model = await self._store.lookup_device_model(station_id)
+        certificates = await self._store.lookup_install_certificates(station_id)
+        trigger = await self._store.lookup_trigger(station_id)
+        events = await self._store.list_station_events(station_id, limit=self._recent)
+        messages = await self._store.list_messages(station_id=station_id, limit=self._recent)
+        calls = await self._store.list_calls(station_id=station_id, limit=self._recent)
+        return StationDetail(
+            **summary.model_dump(),
+            invalid_username_allowed=station.auth.invalid_username_allowed,
+            has_password=station.auth.password_hash is not None,
+            boot_reason=runtime.boot_reason if runtime else "",
+            settings=[
+                SettingView(
+                    name=s.name, value=s.value, status=s.status.value, send_after=s.send_after
+                )
+                for s in settings
+            ],
+            device_model=[
+                DeviceVariableView(
+                    component=v.component,
+                    variable=v.variable,
+                    component_instance=v.component_instance,
+                    evse_id=v.evse_id,
+                    connector_id=v.connector_id,
+                    variable_instance=v.variable_instance,
+                    attribute_type=v.attribute_type,
+                    value=v.value,
+                    mutability=v.mutability,
+                )
+                for v in device_model
+            ],
+            certificates=[_certificate_view(c) for c in certificates],
+            trigger=(
+                TriggerView(
+                    message=trigger.message,
+                    status=trigger.status.value,
+                    attempts=trigger.attempts,
+                    send_after=trigger.send_after,
+                )
+                if trigger
+                else None
+            ),
+            recent_events=[
+                StationEventView(
+                    id=e.id,
+                    station_id=e.station_id,
+                    at=e.at,
+                    event_type=e.event_type,
+                    detail=e.detail,
+                )
+                for e in events
+            ],
+            recent_messages=[_message_view(m) for m in messages],
+            recent_calls=[_call_view(c) for c in calls],
+        )
+
+    async def station_auth(self, station_id: str) -> StationAuthView:
+        """The seed's auth lookup (the gateway's view of a station's credentials)."""
+        station = await self._station(station_id)
+        return StationAuthView(
+            security_profile=int(station.auth.security_profile),
+            base64_sha256_password=station.auth.password_hash,
+            invalid_username_allowed=station.auth.invalid_username_allowed,
+        )
+
+    async def set_station_auth(
+        self,
+        station_id: str,
+        security_profile: int,
+        password_hash: str | None = None,
+        invalid_username_allowed: bool = False,
+    ) -> None:
+        """The seed's ``POST /cs/{csId}``: upsert a station with a given password hash."""
+        validate_station_id(station_id)
+        profile = _profile(security_profile)
+        if password_hash is not None:
+            _check_password_hash(password_hash)
+        await self._store.register_station(
+            station_id,
+            StationAuth(profile, password_hash, invalid_username_allowed),
+            self._clock.now(),
+        )
+
+    async def register_station(
+        self,
+        station_id: str,
+        security_profile: int = int(SecurityProfile.TLS_BASIC),
+        invalid_username_allowed: bool = False,
+        password: str | None = None,
+    ) -> StationRegistration:
+        """Register (or re-register) a station; for basic-auth profiles generate a password
+        (unless given), store only its hash and return it once with the connection URL."""
+        validate_station_id(station_id)
+        profile = _profile(security_profile)
+        if profile in (SecurityProfile.BASIC, SecurityProfile.TLS_BASIC):
+            if password is None:
+                password = generate_password()
+            elif not 16 <= len(password) <= 40:
+                # OCPP 2.0.1 BasicAuthPassword: 16-40 characters.
+                raise Invalid("must be 16-40 characters", field="password")
+        elif password is not None:
+            raise Invalid("this security profile does not use a password", field="password")
+        await self._store.register_station(
+            station_id,
+            StationAuth(
+                profile, hash_password(password) if password else None, invalid_username_allowed
+            ),
+            self._clock.now(),
+        )
+        return StationRegistration(
+            station_id=station_id,
+            security_profile=int(profile),
+            url=self._urls.url_for(station_id, profile),
+            password=password,
+            invalid_username_allowed=invalid_username_allowed,
+        )
+
+    async def delete_station(self, station_id: str) -> None:
+        if not await self._store.delete_station(station_id):
+            raise NotFound(f"station {station_id} is not registered", field="csId")
+
+    async def set_pending_boot(self, station_id: str, pending: bool) -> None:
+        """Answer the station's next BootNotification with Pending (or stop doing so)."""
+        await self._station(station_id)
+        await self._store.set_pending_boot(station_id, pending)
+
+    async def set_security_profile(self, station_id: str, security_profile: int) -> None:
+        """Change the profile the gateway enforces. Basic-auth profiles need a stored password;
+        the station's own network profile is the operator's to change (SetNetworkProfile)."""
+        station = await self._station(station_id)
+        profile = _profile(security_profile)
+        if (
+            profile in (SecurityProfile.BASIC, SecurityProfile.TLS_BASIC)
+            and station.auth.password_hash is None
+        ):
+            raise Invalid(
+                "the station has no password yet: rotate its password or register it again",
+                field="securityProfile",
+            )
+        station.auth.security_profile = profile
+        await self._store.register_station(station_id, station.auth, station.registered_at)
+
+    async def rotate_password(
+        self, station_id: str, password: str | None = None, timeout: float | None = None
+    ) -> PasswordRotation:
+        """Send a new basic-auth password to the station and switch the stored hash only when
+        the station accepts it, so a refusal or a timeout never locks the station out."""
+        station = await self._station(station_id)
+        version = await self._connected_version(station_id)
+        if password is None:
+            # 1.6 AuthorizationKey is specified as up to 40 hex digits; 2.0.1 BasicAuthPassword
+            # as 16-40 characters. Hex digits satisfy both readings.
+            password = (
+                secrets.token_hex(20) if version is OcppVersion.V16 else generate_password(24)
+            )
+        elif not 16 <= len(password) <= 40:
+            raise Invalid("must be 16-40 characters", field="password")
+        if version is OcppVersion.V16:
+            action = "ChangeConfiguration"
+            request: JsonObject = {"key": "AuthorizationKey", "value": password}
+        else:
+            action = "SetVariables"
+            request = {
+                "setVariableData": [
+                    {
+                        "component": {"name": "SecurityCtrlr"},
+                        "variable": {"name": "BasicAuthPassword"},
+                        "attributeValue": password,
+                    }
+                ]
+            }
+        record = await self._send(station_id, action, request, version=version, origin="api")
+        final = await self._calls.wait(record.call_id, timeout)
+        accepted = final.state is CallState.ANSWERED and _accepted(final)
+        if accepted:
+            station.auth.password_hash = hash_password(password)
+            await self._store.register_station(station_id, station.auth, station.registered_at)
+        return PasswordRotation(
+            call=_call_view(final), accepted=accepted, password=password if accepted else None
+        )
+
+    # -- seed sync inputs: settings, certificates, triggers ---------------------------------
+
+    async def reconfigure(self, station_id: str, settings: Mapping[str, str]) -> None:
+        """Store settings as Pending; the sync loop pushes them to the station."""
+        await self._station(station_id)
+        runtime = await self._store.lookup_runtime_details(station_id)
+        max_len = 500 if runtime and runtime.ocpp_version == "1.6" else 1000
+        for name, value in settings.items():
+            if not isinstance(value, str):
+                raise Invalid("must be a string", field=name)
+            if len(value) > max_len:
+                raise Invalid(f"longer than {max_len} characters", field=name)
+        await self._store.update_settings(
+            station_id,
+            [Setting(name, value, SettingStatus.PENDING) for name, value in settings.items()],
+        )
+
+    async def install_certificates(
+        self, station_id: str, certificates: Sequence[CertificateInput]
+    ) -> list[str]:
+        """Store certificates to install (sync pushes them); returns their ids (hex SHA-256)."""
+        await self._station(station_id)
+        items: list[InstallCertificate] = []
+        for i, cert in enumerate(certificates):
+            leaf = parse_certificates(cert.certificate, field=f"certificates/{i}/certificate")[0]
+            items.append(
+                InstallCertificate(
+                    certificate_id=hashlib.sha256(leaf.public_bytes(Encoding.DER)).hexdigest(),
+                    certificate_type=CertificateType(cert.type),
+                    certificate_data=cert.certificate,
+                    status=CertificateStatus(cert.status or "Pending"),
+                )
+            )
+        await self._store.upsert_install_certificates(station_id, items)
+        return [i.certificate_id for i in items]
+
+    async def install_root_certificate(
+        self, station_id: str, pem: str, certificate_type: str = "CSMS"
+    ) -> list[str]:
+        """Queue a root certificate for installation on the station (Pending, for sync)."""
+        if certificate_type not in ("V2G", "MO", "MF", "CSMS"):
+            raise Invalid("must be one of V2G, MO, MF, CSMS", field="type")
+        return await self.install_certificates(
+            station_id,
+            [CertificateInput(type=certificate_type, certificate=pem)],  # type: ignore[arg-type]
+        )
+
+    async def set_trigger(self, station_id: str, message: str) -> None:
+        """Store a trigger for the sync loop (the seed's ``POST /cs/{csId}/trigger``)."""
+        await self._station(station_id)
+        if message not in SYNC_TRIGGERS:
+            raise Invalid(f"must be one of {', '.join(SYNC_TRIGGERS)}", field="trigger")
+        await self._store.set_trigger(station_id, TriggerMessage(message, TriggerStatus.PENDING))
+
+    # -- client certificate store (TLS offload) ---------------------------------------------
+
+    async def store_certificate(self, pem: str) -> str:
+        """Store a client certificate; returns its hash (unpadded base64url SHA-256 of DER)."""
+        parse_certificates(pem)
+        try:
+            return await self._store.set_certificate(pem)
+        except ValueError as exc:
+            raise Invalid(str(exc), field="certificate") from exc
+
+    async def lookup_certificate(self, certificate_hash: str) -> str:
+        pem = await self._store.lookup_certificate(certificate_hash)
+        if pem is None:
+            raise NotFound(f"no certificate with hash {certificate_hash}")
+        return pem
+
+    async def delete_certificate(self, certificate_hash: str) -> None:
+        await self._store.delete_certificate(certificate_hash)
+
+    # -- station commands -------------------------------------------------------------------
+
+    async def _connected_version(self, station_id: str) -> OcppVersion:
+        await self._station(station_id)
+        if not self._connections.is_connected(station_id):
+            raise StationOffline(f"station {station_id} is not connected", field="csId")
+        try:
+            return await self._calls.station_version(station_id)
+        except CallRejectedError as exc:
+            raise Conflict(str(exc), field="csId") from exc
+
+    async def _send(
+        self,
+        station_id: str,
+        action: str,
+        request: JsonObject,
+        *,
+        version: OcppVersion,
+        origin: str,
+    ) -> CallRecord:
+        try:
+            return await self._calls.send(
+                station_id, action, request, version=version, origin=origin
+            )
+        except CallRejectedError as exc:
+            raise Invalid(str(exc), field="payload") from exc
+
+    async def _command(
+        self,
+        station_id: str,
+        build: Callable[[OcppVersion], tuple[str, JsonObject]],
+        wait: float | None,
+        origin: str,
+    ) -> CallView:
+        version = await self._connected_version(station_id)
+        action, request = build(version)
+        record = await self._send(station_id, action, request, version=version, origin=origin)
+        if wait:
+            record = await self._calls.wait(record.call_id, wait)
+        return _call_view(record)
+
+    async def raw_call(
+        self,
+        station_id: str,
+        action: str,
+        payload: JsonObject,
+        wait: float | None = None,
+        origin: str = "api",
+    ) -> CallView:
+        """Send any CSMS-initiated action of the station's version, schema-checked first."""
+        version = await self._connected_version(station_id)
+        if action not in CSMS_ACTIONS[version]:
+            raise Invalid(
+                f"{action} is not a CSMS-initiated OCPP {version.short} action", field="action"
+            )
+        record = await self._send(station_id, action, payload, version=version, origin=origin)
+        if wait:
+            record = await self._calls.wait(record.call_id, wait)
+        return _call_view(record)
+
+    async def reset(
+        self,
+        station_id: str,
+        kind: ResetKind = "Soft",
+        evse_id: int | None = None,
+        wait: float | None = None,
+        origin: str = "api",
+    ) -> CallView:
+        if kind not in _RESET_16:
+            raise Invalid("must be Soft, Hard, OnIdle or Immediate", field="type")
+
+        def build(v: OcppVersion) -> tuple[str, JsonObject]:
+            if v is OcppVersion.V16:
+                return "Reset", {"type": _RESET_16[kind]}
+            req: JsonObject = {"type": _RESET_201[kind]}
+            if evse_id:
+                req["evseId"] = evse_id
+            return "Reset", req
+
+        return await self._command(station_id, build, wait, origin)
+
+    async def remote_start(
+        self,
+        station_id: str,
+        id_token: str,
+        evse_id: int | None = None,
+        token_type: str = "Central",  # noqa: S107 - an IdTokenType, not a secret
+        remote_start_id: int | None = None,
+        wait: float | None = None,
+        origin: str = "api",
+    ) -> CallView:
+        """1.6 RemoteStartTransaction (``evse_id`` = connectorId) / 2.0.1
+        RequestStartTransaction (``remote_start_id`` generated when not given)."""
+
+        def build(v: OcppVersion) -> tuple[str, JsonObject]:
+            if v is OcppVersion.V16:
+                req: JsonObject = {"idTag": id_token}
+                if evse_id:
+                    req["connectorId"] = evse_id
+                return "RemoteStartTransaction", req
+            req = {
+                "idToken": {"idToken": id_token, "type": token_type},
+                "remoteStartId": (
+                    remote_start_id
+                    if remote_start_id is not None
+                    else secrets.randbelow(2**31 - 1) + 1
+                ),
+            }
+            if evse_id:
+                req["evseId"] = evse_id
+            return "RequestStartTransaction", req
+
+        return await self._command(station_id, build, wait, origin)
+
+    async def remote_stop(
+        self,
+        station_id: str,
+        transaction_id: str,
+        wait: float | None = None,
+        origin: str = "api",
+    ) -> CallView:
+        def build(v: OcppVersion) -> tuple[str, JsonObject]:
+            if v is OcppVersion.V16:
+                try:
+                    return "RemoteStopTransaction", {"transactionId": int(transaction_id)}
+                except ValueError as exc:
+                    raise Invalid(
+                        "an OCPP 1.6 transaction id is an integer", field="transactionId"
+                    ) from exc
+            return "RequestStopTransaction", {"transactionId": transaction_id}
+
+        return await self._command(station_id, build, wait, origin)
+
+    async def change_availability(
+        self,
+        station_id: str,
+        operative: bool,
+        evse_id: int = 0,
+        connector_id: int | None = None,
+        wait: float | None = None,
+        origin: str = "api",
+    ) -> CallView:
+        """``evse_id`` 0 = the whole station. For 1.6, ``evse_id`` is the connectorId."""
+        status = "Operative" if operative else "Inoperative"
+
+        def build(v: OcppVersion) -> tuple[str, JsonObject]:
+            if v is OcppVersion.V16:
+                return "ChangeAvailability", {"connectorId": evse_id, "type": status}
+            req: JsonObject = {"operationalStatus": status}
+            if evse_id:
+                evse: JsonObject = {"id": evse_id}
+                if connector_id:
+                    evse["connectorId"] = connector_id
+                req["evse"] = evse
+            return "ChangeAvailability", req
+
+        return await self._command(station_id, build, wait, origin)
+
+    async def unlock_connector(
+        self,
+        station_id: str,
+        evse_id: int,
+        connector_id: int = 1,
+        wait: float | None = None,
+        origin: str = "api",
+    ) -> CallView:
+        """1.6 takes the connector as ``evse_id``; 2.0.1 takes both."""
+
+        def build(v: OcppVersion) -> tuple[str, JsonObject]:
+            if v is OcppVersion.V16:
+                return "UnlockConnector", {"connectorId": evse_id}
+            return "UnlockConnector", {"evseId": evse_id, "connectorId": connector_id}
+
+        return await self._command(station_id, build, wait, origin)
+
+    async def get_configuration(
+        self,
+        station_id: str,
+        keys: Sequence[str] = (),
+        wait: float | None = None,
+        origin: str = "api",
+    ) -> CallView:
+        """1.6 GetConfiguration (no keys = all); 2.0.1 GetVariables with keys written
+        ``Component[.instance]/Variable[.instance]`` or ``Component.Variable``."""
+
+        def build(v: OcppVersion) -> tuple[str, JsonObject]:
+            if v is OcppVersion.V16:
+                return "GetConfiguration", ({"key": list(keys)} if keys else {})
+            if not keys:
+                raise Invalid(
+                    "OCPP 2.0.1 needs at least one Component.Variable (or use get_report)",
+                    field="keys",
+                )
+            return "GetVariables", {
+                "getVariableData": [
+                    {"component": c, "variable": var} for c, var in map(parse_variable_key, keys)
+                ]
+            }
+
+        return await self._command(station_id, build, wait, origin)
+
+    async def set_configuration(
+        self,
+        station_id: str,
+        values: Mapping[str, str],
+        wait: float | None = None,
+        origin: str = "api",
+    ) -> CallView:
+        """1.6 ChangeConfiguration (one key per call, as 1.6 allows); 2.0.1 SetVariables."""
+        if not values:
+            raise Invalid("give at least one key and value", field="values")
+
+        def build(v: OcppVersion) -> tuple[str, JsonObject]:
+            if v is OcppVersion.V16:
+                if len(values) != 1:
+                    raise Invalid(
+                        "OCPP 1.6 ChangeConfiguration sets one key per call", field="values"
+                    )
+                ((key, value),) = values.items()
+                return "ChangeConfiguration", {"key": key, "value": value}
+            data = []
+            for key, value in values.items():
+                component, variable = parse_variable_key(key)
+                data.append({"component": component, "variable": variable, "attributeValue": value})
+            return "SetVariables", {"setVariableData": data}
+
+        return await self._command(station_id, build, wait, origin)
+
+    async def clear_cache(
+        self, station_id: str, wait: float | None = None, origin: str = "api"
+    ) -> CallView:
+        return await self._command(station_id, lambda v: ("ClearCache", {}), wait, origin)
+
+    async def trigger_message(
+        self,
+        station_id: str,
+        message: str,
+        evse_id: int | None = None,
+        connector_id: int | None = None,
+        wait: float | None = None,
+        origin: str = "api",
+    ) -> CallView:
+        """An immediate TriggerMessage (the seed's stored trigger is :meth:`set_trigger`)."""
+
+        def build(v: OcppVersion) -> tuple[str, JsonObject]:
+            allowed = TRIGGER_MESSAGES_16 if v is OcppVersion.V16 else TRIGGER_MESSAGES_201
+            if message not in allowed:
+                raise Invalid(
+                    f"OCPP {v.short} can trigger {', '.join(sorted(allowed))}",
+                    field="requestedMessage",
+                )
+            req: JsonObject = {"requestedMessage": message}
+            if v is OcppVersion.V16:
+                if evse_id:
+                    req["connectorId"] = evse_id
+            elif evse_id:
+                evse: JsonObject = {"id": evse_id}
+                if connector_id:
+                    evse["connectorId"] = connector_id
+                req["evse"] = evse
+            return "TriggerMessage", req
+
+        return await self._command(station_id, build, wait, origin)
+
+    async def data_transfer(
+        self,
+        station_id: str,
+        vendor_id: str,
+        message_id: str | None = None,
+        data: Any = None,
+        wait: float | None = None,
+        origin: str = "api",
+    ) -> CallView:
+        def build(v: OcppVersion) -> tuple[str, JsonObject]:
+            req: JsonObject = {"vendorId": vendor_id}
+            if message_id:
+                req["messageId"] = message_id
+            if data is not None:
+                # 1.6 ``data`` is a string; 2.0.1 takes any JSON.
+                if v is OcppVersion.V16 and not isinstance(data, str):
+                    raise Invalid("OCPP 1.6 DataTransfer data is a string", field="data")
+                req["data"] = data
+            return "DataTransfer", req
+
+        return await self._command(station_id, build, wait, origin)
+
+    async def get_report(
+        self,
+        station_id: str,
+        report_base: str = "FullInventory",
+        request_id: int | None = None,
+        wait: float | None = None,
+        origin: str = "api",
+    ) -> CallView:
+        """2.0.1 GetBaseReport (the station answers with NotifyReport, stored as its device
+        model); 1.6 has no reports, so the full GetConfiguration stands in."""
+        if report_base not in REPORT_BASES:
+            raise Invalid(f"must be one of {', '.join(REPORT_BASES)}", field="reportBase")
+
+        def build(v: OcppVersion) -> tuple[str, JsonObject]:
+            if v is OcppVersion.V16:
+                return "GetConfiguration", {}
+            rid = request_id if request_id is not None else secrets.randbelow(2**31 - 1) + 1
+            return "GetBaseReport", {"requestId": rid, "reportBase": report_base}
+
+        return await self._command(station_id, build, wait, origin)
+
+    # -- call records -------------------------------------------------------------------
+
+    async def get_call(self, call_id: str) -> CallView:
+        record = await self._store.lookup_call(call_id)
+        if record is None:
+            raise NotFound(f"no call with id {call_id}", field="callId")
+        return _call_view(record)
+
+    async def wait_call(self, call_id: str, timeout: float) -> CallView:
+        """Wait up to ``timeout`` seconds for a call to reach its final state."""
+        try:
+            return _call_view(await self._calls.wait(call_id, timeout))
+        except KeyError as exc:
+            raise NotFound(f"no call with id {call_id}", field="callId") from exc
+
+    async def list_calls(self, station_id: str | None = None, limit: int = 100) -> list[CallView]:
+        return [_call_view(c) for c in await self._store.list_calls(station_id, limit)]
+
+    # -- transactions -----------------------------------------------------------------------
+
+    async def list_transactions(
+        self,
+        station_id: str | None = None,
+        active: bool | None = None,
+        since: datetime | None = None,
+        limit: int = 50,
+        offset: int = 0,
+    ) -> list[TransactionSummary]:
+        if not 1 <= limit <= 1000:
+            raise Invalid("must be between 1 and 1000", field="limit")
+        if offset < 0:
+            raise Invalid("must not be negative", field="offset")
+        _aware(since, "since")
+        txs = await self._store.list_transactions(station_id, active, since, limit, offset)
+        return [_tx_summary(t) for t in txs]
+
+    async def transaction_detail(
+        self, transaction_id: str, station_id: str | None = None
+    ) -> TransactionDetail:
+        """A transaction with meter values and cost. Transaction ids are unique per station;
+        without ``station_id`` the id must identify one transaction."""
+        if station_id is None:
+            matches = await self._find_transaction_stations(transaction_id)
+            if not matches:
+                raise NotFound(f"no transaction {transaction_id}", field="transactionId")
+            if len(matches) > 1:
+                raise Conflict(
+                    f"transaction id {transaction_id} exists at {len(matches)} stations; "
+                    "give the station",
+                    field="station",
+                )
+            station_id = matches[0]
+        tx = await self._store.find_transaction(station_id, transaction_id)
+        if tx is None:
+            raise NotFound(
+                f"no transaction {transaction_id} at station {station_id}", field="transactionId"
+            )
+        meter_values = tx.meter_values
+        if not meter_values:
+            stored = await self._store.list_meter_values(station_id, transaction_id)
+            meter_values = [s.meter_value for s in stored]
+        cost, currency = tx.cost, tx.currency
+        if cost is None and self._tariff is not None and meter_values:
+            estimate = self._tariff.cost(meter_values)
+            if estimate is not None:
+                cost, currency = estimate.amount, estimate.currency
+        summary = _tx_summary(tx).model_dump()
+        summary.update(cost=cost, currency=currency)
+        return TransactionDetail(
+            **summary,
+            trigger_reason=tx.trigger_reason,
+            offline=tx.offline,
+            remote_start_id=tx.remote_start_id,
+            stop_id_token=tx.stop_id_token,
+            seq_no_gaps=list(tx.seq_no_gaps),
+            meter_values=[
+                MeterValueView(
+                    timestamp=mv.timestamp,
+                    sampled_values=[
+                        SampledValueView(
+                            value=sv.value,
+                            measurand=sv.measurand,
+                            unit=sv.unit_of_measure.unit if sv.unit_of_measure else None,
+                            phase=sv.phase,
+                            context=sv.context,
+                            location=sv.location,
+                        )
+                        for sv in mv.sampled_values
+                    ],
+                )
+                for mv in meter_values
+            ],
+        )
+
+    async def _find_transaction_stations(self, transaction_id: str) -> list[str]:
+        found: list[str] = []
+        offset, page = 0, 1000
+        while True:
+            txs = await self._store.list_transactions(limit=page, offset=offset)
+            found.extend(t.station_id for t in txs if t.transaction_id == transaction_id)
+            if len(txs) < page:
+                return found
+            offset += page
+
+    # -- message log ------------------------------------------------------------------------
+
+    async def list_messages(
+        self,
+        station_id: str | None = None,
+        action: str | None = None,
+        direction: Literal["in", "out"] | None = None,
+        since: datetime | None = None,
+        before_id: int | None = None,
+        errors_only: bool = False,
+        limit: int = 100,
+    ) -> list[MessageView]:
+        """Newest first; page backwards with ``before_id`` = the last id of the page."""
+        if not 1 <= limit <= 1000:
+            raise Invalid("must be between 1 and 1000", field="limit")
+        if direction not in (None, "in", "out"):
+            raise Invalid("must be in or out", field="direction")
+        _aware(since, "since")
+        messages = await self._store.list_messages(
+            station_id=station_id,
+            action=action,
+            direction=direction,
+            since=since,
+            before_id=before_id,
+            errors_only=errors_only,
+            limit=limit,
+        )
+        return [_message_view(m) for m in messages]
+
+    # -- tokens -----------------------------------------------------------------------------
+
+    async def set_token(self, token: TokenInput) -> TokenView:
+        """Upsert by uid; the contract id is normalised (eMAID) or rejected."""
+        try:
+            contract_id = self._normalise_emaid(token.contract_id)
+        except ValueError as exc:
+            raise Invalid(str(exc), field="contractId") from exc
+        _aware(token.expiry_date, "expiryDate")
+        stored = Token(
+            country_code=token.country_code,
+            party_id=token.party_id,
+            type=token.type,
+            uid=token.uid,
+            contract_id=contract_id,
+            issuer=token.issuer,
+            valid=token.valid,
+            cache_mode=CacheMode(token.cache_mode),
+            visual_number=token.visual_number,
+            group_id=token.group_id,
+            language_code=token.language_code,
+            status=token.status,
+            expiry_date=token.expiry_date,
+        )
+        await self._store.set_token(stored)
+        return await self.get_token(token.uid)
+
+    async def get_token(self, uid: str) -> TokenView:
+        token = await self._store.lookup_token(uid)
+        if token is None:
+            raise NotFound(f"no token {uid}", field="tokenUid")
+        return _token_view(token)
+
+    async def list_tokens(self, offset: int = 0, limit: int = 20) -> list[TokenView]:
+        if offset < 0:
+            raise Invalid("must not be negative", field="offset")
+        if limit < 1:
+            raise Invalid("must be at least 1", field="limit")
+        # The seed clamps the page size to 100 rather than refusing larger ones.
+        return [_token_view(t) for t in await self._store.list_tokens(offset, min(limit, 100))]
+
+    async def delete_token(self, uid: str) -> None:
+        if not await self._store.delete_token(uid):
+            raise NotFound(f"no token {uid}", field="tokenUid")
+
+
+# ---------------------------------------------------------------------------------------------
+# Helpers
+
+
+def parse_variable_key(key: str) -> tuple[JsonObject, JsonObject]:
+    """A 2.0.1 variable address written ``Component/Variable`` (or ``Component.Variable``) →
+    component and variable objects. Instances go in brackets and an EVSE/connector after ``@``:
+    ``OCPPCommCtrlr/HeartbeatInterval``, ``EVSE@1/Power``, ``Connector@1:2/Available``,
+    ``TxCtrlr[x]/EVConnectionTimeOut[y]``."""
+    sep = "/" if "/" in key else "."
+    component_text, _, variable_text = key.partition(sep)
+    if not component_text or not variable_text:
+        raise Invalid(f"{key!r} is not Component/Variable or Component.Variable", field="keys")
+    component_text, at, evse_text = component_text.partition("@")
+
+    def named(text: str) -> JsonObject:
+        name, bracket, rest = text.partition("[")
+        if not name:
+            raise Invalid(f"{key!r}: a name is missing", field="keys")
+        obj: JsonObject = {"name": name}
+        if bracket:
+            if not rest.endswith("]") or len(rest) < 2:
+                raise Invalid(f"{key!r}: write an instance as Name[instance]", field="keys")
+            obj["instance"] = rest[:-1]
+        return obj
+
+    component = named(component_text)
+    if at:
+        evse_id, colon, connector_id = evse_text.partition(":")
+        if not evse_id.isdigit() or (colon and not connector_id.isdigit()):
+            raise Invalid(f"{key!r}: write an EVSE as Component@1 or Component@1:2", field="keys")
+        evse: JsonObject = {"id": int(evse_id)}
+        if colon:
+            evse["connectorId"] = int(connector_id)
+        component["evse"] = evse
+    return component, named(variable_text)
+
+
+def _accepted(record: CallRecord) -> bool:
+    response = record.response or {}
+    if record.action == "SetVariables":
+        results = response.get("setVariableResult") or []
+        return bool(results) and all(r.get("attributeStatus") in _ACCEPTING for r in results)
+    return response.get("status") in _ACCEPTING
+
+
+def _profile(value: int) -> SecurityProfile:
+    try:
+        return SecurityProfile(value)
+    except ValueError as exc:
+        raise Invalid(
+            "must be 0 (basic auth), 1 (TLS + basic auth), 2 (TLS + client certificate) "
+            "or -1 (no auth, lab only)",
+            field="securityProfile",
+        ) from exc
+
+
+def _check_password_hash(value: str) -> None:
+    try:
+        raw = base64.b64decode(value, validate=True)
+    except ValueError as exc:
+        raise Invalid("not base64", field="base64SHA256Password") from exc
+    if len(raw) != 32:
+        raise Invalid("not a base64 SHA-256 digest", field="base64SHA256Password")
+
+
+def _aware(value: datetime | None, field: str) -> None:
+    if value is not None and value.tzinfo is None:
+        raise Invalid("needs a timezone (e.g. 2026-01-01T12:00:00Z)", field=field)
+
+
+def _runtime_fields(runtime: RuntimeDetails | None) -> dict[str, Any]:
+    if runtime is None:
+        return {}
+    return {
+        "ocpp_version": runtime.ocpp_version,
+        "vendor": runtime.vendor,
+        "model": runtime.model,
+        "serial_number": runtime.serial_number,
+        "firmware_version": runtime.firmware_version,
+        "boot_status": runtime.boot_status,
+        "last_boot_at": runtime.last_boot_at,
+        "last_seen_at": runtime.last_seen_at,
+    }
+
+
+def _connector_view(c: ConnectorStatus) -> ConnectorView:
+    return ConnectorView(
+        evse_id=c.evse_id,
+        connector_id=c.connector_id,
+        status=c.status,
+        error_code=c.error_code,
+        info=c.info,
+        updated_at=c.updated_at,
+    )
+
+
+def _tx_summary(tx: Transaction) -> TransactionSummary:
+    energy = None
+    if tx.meter_start_wh is not None and tx.meter_stop_wh is not None:
+        energy = tx.meter_stop_wh - tx.meter_start_wh
+    return TransactionSummary(
+        station_id=tx.station_id,
+        transaction_id=tx.transaction_id,
+        active=tx.active,
+        id_token=tx.id_token,
+        token_type=tx.token_type,
+        evse_id=tx.evse_id,
+        connector_id=tx.connector_id,
+        started_at=tx.started_at,
+        ended_at=tx.ended_at,
+        meter_start_wh=tx.meter_start_wh,
+        meter_stop_wh=tx.meter_stop_wh,
+        energy_wh=energy,
+        charging_state=tx.charging_state,
+        stopped_reason=tx.stopped_reason,
+        cost=tx.cost,
+        currency=tx.currency,
+    )
+
+
+def _call_view(c: CallRecord) -> CallView:
+    latency = None
+    if c.completed_at is not None:
+        latency = (c.completed_at - c.created_at).total_seconds() * 1000
+    return CallView(
+        call_id=c.call_id,
+        station_id=c.station_id,
+        action=c.action,
+        request=c.request,
+        ocpp_version=c.ocpp_version,
+        state=c.state.value,
+        origin=c.origin,
+        created_at=c.created_at,
+        completed_at=c.completed_at,
+        latency_ms=latency,
+        response=c.response,
+        error_code=c.error_code,
+        error_description=c.error_description,
+    )
+
+
+def _message_view(m: LoggedMessage) -> MessageView:
+    return MessageView(
+        id=m.id,
+        station_id=m.station_id,
+        at=m.at,
+        direction=m.direction,
+        message_type=m.message_type,
+        message_id=m.message_id,
+        action=m.action,
+        payload=m.payload,
+        error_code=m.error_code,
+        error_description=m.error_description,
+    )
+
+
+def _certificate_view(c: InstallCertificate) -> CertificateView:
+    subject, not_after = "", None
+    try:
+        leaf = x509.load_pem_x509_certificates(c.certificate_data.encode())[0]
+        subject, not_after = leaf.subject.rfc4514_string(), leaf.not_valid_after_utc
+    except (ValueError, IndexError):
+        pass  # stored before validation existed, or a chain we cannot read: show what we have
+    return CertificateView(
+        certificate_id=c.certificate_id,
+        certificate_type=c.certificate_type.value,
+        status=c.status.value,
+        attempts=c.attempts,
+        send_after=c.send_after,
+        subject=subject,
+        not_after=not_after,
+    )
+
+
+def _token_view(t: Token) -> TokenView:
+    return TokenView(
+        country_code=t.country_code,
+        party_id=t.party_id,
+        type=t.type,
+        uid=t.uid,
+        contract_id=t.contract_id,
+        issuer=t.issuer,
+        valid=t.valid,
+        cache_mode=t.cache_mode.value,
+        visual_number=t.visual_number,
+        group_id=t.group_id,
+        language_code=t.language_code,
+        status=t.status,
+        expiry_date=t.expiry_date,
+        last_updated=t.last_updated,
+    )

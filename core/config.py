@@ -11,10 +11,18 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, Self
 
 import tomlkit
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationError,
+    model_validator,
+)
 
 _DURATION = re.compile(r"(\d+(?:\.\d+)?)(ms|s|m|h)")
 _UNIT_SECONDS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0}
@@ -40,33 +48,107 @@ def parse_duration(value: Any) -> float:
 Duration = Annotated[float, BeforeValidator(parse_duration)]
 
 
+def split_addr(addr: str) -> tuple[str, int]:
+    """``"127.0.0.1:9410"`` → ("127.0.0.1", 9410); ``"[::1]:80"`` → ("::1", 80).
+    An empty host means every interface (as Go's ``":9410"``)."""
+    host, sep, port = addr.rpartition(":")
+    if not sep or not port.isdigit() or not 0 <= int(port) <= 65535:
+        raise ValueError(f"{addr!r} is not HOST:PORT (port 0-65535, 0 = any free port)")
+    if host.startswith("[") and host.endswith("]"):
+        host = host[1:-1]
+    return host, int(port)
+
+
+def _check_addr(addr: str) -> str:
+    split_addr(addr)
+    return addr
+
+
+def _check_optional_addr(addr: str) -> str:
+    return _check_addr(addr) if addr else addr
+
+
+def _check_port(port: int) -> int:
+    if not 1 <= port <= 65535:
+        raise ValueError("must be a TCP port between 1 and 65535")
+    return port
+
+
+def _check_positive(value: float) -> float:
+    if value <= 0:
+        raise ValueError("must be greater than zero")
+    return value
+
+
+Addr = Annotated[str, AfterValidator(_check_addr)]
+OptionalAddr = Annotated[str, AfterValidator(_check_optional_addr)]
+Port = Annotated[int, AfterValidator(_check_port)]
+PositiveDuration = Annotated[Duration, AfterValidator(_check_positive)]
+PositiveInt = Annotated[int, AfterValidator(_check_positive)]
+
+
 class Section(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # strict: "10" is not an integer and "yes" is not a boolean — a config typo should fail
+    # at start, not turn into a surprising value.
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
 
 
 class ApiConfig(Section):
-    addr: str = "127.0.0.1:9410"
+    """The admin REST API (the seed's ``api`` section; ``host``/``ws_port``/``wss_port`` build
+    the connection URL shown when a station is registered, ``org_name`` is the O= of client
+    certificates issued to stations)."""
+
+    addr: Addr = "127.0.0.1:9410"
     host: str = "localhost"
-    ws_port: int = 9310
-    wss_port: int = 9311
+    ws_port: Port = 9310
+    wss_port: Port = 9311
     org_name: str = "Thoughtworks"
     enabled: bool = True
+    # Bearer tokens (``csms-tui api-token create``) are always required when ``addr`` is not a
+    # loopback address; on loopback this switch decides.
+    auth_required: bool = False
+    # Failed bearer attempts allowed per client address per minute before 429.
+    auth_failures_per_minute: PositiveInt = 10
     cors_origins: list[str] = Field(default_factory=list)
+    max_body_size: PositiveInt = 1_048_576
 
 
 class OcppConfig(Section):
-    heartbeat_interval: Duration = 300.0
+    heartbeat_interval: PositiveDuration = 300.0
     ocpp16_enabled: bool = True
     ocpp201_enabled: bool = True
 
+    @model_validator(mode="after")
+    def _one_version(self) -> Self:
+        if not (self.ocpp16_enabled or self.ocpp201_enabled):
+            raise ValueError("at least one of ocpp16_enabled and ocpp201_enabled must be true")
+        return self
+
+
+def _check_mqtt_urls(urls: list[str]) -> list[str]:
+    if not urls:
+        raise ValueError("give at least one broker URL")
+    for url in urls:
+        if not re.fullmatch(r"(mqtt|mqtts|tcp|ssl|ws|wss)://[^/\s]+(/\S*)?", url):
+            raise ValueError(f"{url!r} is not a broker URL such as mqtt://localhost:1883")
+    return urls
+
+
+def _check_log_level(level: str) -> str:
+    if level.upper() not in ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"):
+        raise ValueError("must be DEBUG, INFO, WARNING, ERROR or CRITICAL")
+    return level.upper()
+
 
 class MqttConfig(Section):
-    urls: list[str] = Field(default_factory=lambda: ["mqtt://localhost:1883"])
+    urls: Annotated[list[str], AfterValidator(_check_mqtt_urls)] = Field(
+        default_factory=lambda: ["mqtt://localhost:1883"]
+    )
     prefix: str = "cs"
     group: str = "manager"
-    connect_timeout: Duration = 10.0
-    connect_retry_delay: Duration = 1.0
-    keep_alive_interval: Duration = 10.0
+    connect_timeout: PositiveDuration = 10.0
+    connect_retry_delay: PositiveDuration = 1.0
+    keep_alive_interval: PositiveDuration = 10.0
 
 
 class TransportConfig(Section):
@@ -80,19 +162,19 @@ class SqliteConfig(Section):
 
 class PostgresConfig(Section):
     dsn: str = "postgresql://localhost/csms"
-    pool_size: int = 10
+    pool_size: PositiveInt = 10
 
 
 class StorageConfig(Section):
     type: Literal["sqlite", "postgres"] = "sqlite"
     sqlite: SqliteConfig = Field(default_factory=SqliteConfig)
     postgres: PostgresConfig = Field(default_factory=PostgresConfig)
-    message_log_retention: int = 100_000
+    message_log_retention: PositiveInt = 100_000
 
 
 class ObservabilityConfig(Section):
     log_format: Literal["text", "json"] = "text"
-    log_level: str = "INFO"
+    log_level: Annotated[str, AfterValidator(_check_log_level)] = "INFO"
     log_file: str = "csms.log"
     otel_collector_addr: str = ""
     tls_keylog_file: str = ""
@@ -100,25 +182,196 @@ class ObservabilityConfig(Section):
 
 class GatewayConfig(Section):
     enabled: bool = True
-    ws_addr: str = "127.0.0.1:9310"
-    wss_addr: str = ""
-    status_addr: str = "127.0.0.1:9312"
+    ws_addr: OptionalAddr = "127.0.0.1:9310"
+    wss_addr: OptionalAddr = ""
+    status_addr: OptionalAddr = "127.0.0.1:9312"
     tls_server_cert: str = ""
     tls_server_key: str = ""
     tls_trust_certs: list[str] = Field(default_factory=list)
     org_names: list[str] = Field(default_factory=lambda: ["Thoughtworks"])
     trust_proxy: bool = False
-    call_timeout: Duration = 30.0
-    max_frame_size: int = 65536
+    call_timeout: PositiveDuration = 30.0
+    max_frame_size: PositiveInt = 65536
     ping_interval: Duration = 60.0
-    listen_backlog: int = 4096
+    listen_backlog: PositiveInt = 4096
     default_subprotocol: str = "ocpp2.0.1"
+
+    @model_validator(mode="after")
+    def _tls_for_wss(self) -> Self:
+        if self.wss_addr and not (self.tls_server_cert and self.tls_server_key):
+            raise ValueError("wss_addr needs tls_server_cert and tls_server_key")
+        return self
 
 
 class TuiConfig(Section):
     theme: str = "textual-dark"
     keymap: dict[str, str] = Field(default_factory=dict)
-    message_window: int = 2000
+    message_window: PositiveInt = 2000
+
+
+# -- service sections (the seed's names and shapes) ----------------------------------------
+
+
+class EnvTokenAuth(Section):
+    variable: str
+
+
+class FixedTokenAuth(Section):
+    token: str
+
+
+class OAuth2TokenAuth(Section):
+    url: str
+    client_id: str
+    client_secret: str = ""
+    client_secret_env_var: str = ""
+
+    @model_validator(mode="after")
+    def _one_secret(self) -> Self:
+        if not (self.client_secret or self.client_secret_env_var):
+            raise ValueError("needs client_secret or client_secret_env_var")
+        return self
+
+
+class HubjectTestTokenAuth(Section):
+    url: str
+    ttl: PositiveDuration = 86400.0
+
+
+class HttpAuthConfig(Section):
+    """How outbound HTTP calls (OPCP, Hubject) authenticate (the seed's HttpAuth)."""
+
+    type: Literal["env_token", "fixed_token", "oauth2_token", "hubject_test_token"]
+    env_token: EnvTokenAuth | None = None
+    fixed_token: FixedTokenAuth | None = None
+    oauth2_token: OAuth2TokenAuth | None = None
+    hubject_test_token: HubjectTestTokenAuth | None = None
+
+    @model_validator(mode="after")
+    def _chosen_present(self) -> Self:
+        _require_chosen(self, self.type)
+        return self
+
+
+class OpcpRootCerts(Section):
+    url: str
+    ttl: PositiveDuration = 86400.0
+    auth: HttpAuthConfig
+
+
+class FileRootCerts(Section):
+    files: list[str] = Field(default_factory=list)
+
+
+class CompositeRootCerts(Section):
+    providers: list[RootCertProviderConfig]
+
+
+class RootCertProviderConfig(Section):
+    """Trust roots for OCSP contract validation: ``opcp``, ``file`` or ``composite``."""
+
+    type: Literal["opcp", "file", "composite"] = "file"
+    opcp: OpcpRootCerts | None = None
+    # The seed's default names root_ca.pem; an empty list keeps the embedded default startable
+    # without files (contract certificates then fail validation for want of a trust root).
+    file: FileRootCerts | None = Field(default_factory=FileRootCerts)
+    composite: CompositeRootCerts | None = None
+
+    @model_validator(mode="after")
+    def _chosen_present(self) -> Self:
+        _require_chosen(self, self.type)
+        return self
+
+
+class OcspConfig(Section):
+    max_attempts: PositiveInt = 1
+    root_certs: RootCertProviderConfig = Field(default_factory=RootCertProviderConfig)
+
+
+class ContractCertValidatorConfig(Section):
+    type: Literal["ocsp"] = "ocsp"
+    ocsp: OcspConfig = Field(default_factory=OcspConfig)
+
+
+class OpcpProviderConfig(Section):
+    url: str
+    auth: HttpAuthConfig
+
+
+class ContractCertProviderConfig(Section):
+    type: Literal["default", "opcp"] = "default"
+    opcp: OpcpProviderConfig | None = None
+
+    @model_validator(mode="after")
+    def _chosen_present(self) -> Self:
+        if self.type == "opcp":
+            _require_chosen(self, self.type)
+        return self
+
+
+class SecretSource(Section):
+    """A PEM read from a file (or, in the seed, a Google Cloud secret — kept for config
+    compatibility but refused at start here)."""
+
+    type: Literal["file", "google_cloud_secret"] = "file"
+    file: str = ""
+    google_cloud_secret: str = ""
+
+    @model_validator(mode="after")
+    def _source_given(self) -> Self:
+        if self.type == "file" and not self.file:
+            raise ValueError("type 'file' needs file")
+        if self.type == "google_cloud_secret":
+            raise ValueError("google_cloud_secret is not supported: use type 'file'")
+        return self
+
+
+class LocalCaConfig(Section):
+    cert: SecretSource
+    key: SecretSource
+
+
+class DelegatingProviderConfig(Section):
+    v2g: ChargeStationCertProviderConfig
+    cso: ChargeStationCertProviderConfig
+
+
+class ChargeStationCertProviderConfig(Section):
+    """Signs station CSRs: ``default`` (refuses), ``opcp``, ``local`` CA or ``delegating``
+    (V2G to one provider, CSO to another)."""
+
+    type: Literal["default", "opcp", "local", "delegating"] = "default"
+    opcp: OpcpProviderConfig | None = None
+    local: LocalCaConfig | None = None
+    delegating: DelegatingProviderConfig | None = None
+
+    @model_validator(mode="after")
+    def _chosen_present(self) -> Self:
+        if self.type != "default":
+            _require_chosen(self, self.type)
+        return self
+
+
+class TariffServiceConfig(Section):
+    type: Literal["kwh"] = "kwh"
+
+
+class OcpiConfig(Section):
+    """OCPI 2.2.1 (CPO). Present = on; the seed's four keys are required."""
+
+    addr: Addr
+    external_url: str
+    country_code: Annotated[str, Field(pattern=r"^[A-Z]{2}$")]
+    party_id: Annotated[str, Field(pattern=r"^[A-Z0-9]{3}$")]
+
+
+def _require_chosen(section: BaseModel, chosen: str) -> None:
+    if getattr(section, chosen, None) is None:
+        raise ValueError(f"type {chosen!r} needs a [{chosen}] table")
+
+
+CompositeRootCerts.model_rebuild()
+DelegatingProviderConfig.model_rebuild()
 
 
 class Config(Section):
@@ -129,16 +382,30 @@ class Config(Section):
     observability: ObservabilityConfig = Field(default_factory=ObservabilityConfig)
     gateway: GatewayConfig = Field(default_factory=GatewayConfig)
     tui: TuiConfig = Field(default_factory=TuiConfig)
-    # Sections whose models are defined with their services (filled in by their owners).
-    ocpi: dict[str, Any] | None = None
-    contract_cert_validator: dict[str, Any] = Field(default_factory=dict)
-    contract_cert_provider: dict[str, Any] = Field(default_factory=dict)
-    charge_station_cert_provider: dict[str, Any] = Field(default_factory=dict)
-    tariff_service: dict[str, Any] = Field(default_factory=dict)
+    ocpi: OcpiConfig | None = None
+    contract_cert_validator: ContractCertValidatorConfig = Field(
+        default_factory=ContractCertValidatorConfig
+    )
+    contract_cert_provider: ContractCertProviderConfig = Field(
+        default_factory=ContractCertProviderConfig
+    )
+    charge_station_cert_provider: ChargeStationCertProviderConfig = Field(
+        default_factory=ChargeStationCertProviderConfig
+    )
+    tariff_service: TariffServiceConfig = Field(default_factory=TariffServiceConfig)
 
 
 class ConfigError(Exception):
-    """A configuration problem, worded for the operator: file, key, reason."""
+    """A configuration problem, worded for the operator: ``FILE: KEY: REASON`` per line."""
+
+    def __init__(self, problems: list[tuple[str, str, str]]) -> None:
+        self.problems = problems
+        super().__init__(
+            "\n".join(
+                f"{source}: {key}: {reason}" if key else f"{source}: {reason}"
+                for source, key, reason in problems
+            )
+        )
 
 
 def load_config(path: Path | None) -> Config:
@@ -148,11 +415,12 @@ def load_config(path: Path | None) -> Config:
     try:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
-        raise ConfigError(f"{path}: cannot read the configuration file: {exc.strerror}") from exc
+        reason = f"cannot read the configuration file: {exc.strerror or exc}"
+        raise ConfigError([(str(path), "", reason)]) from exc
     try:
         data = tomlkit.parse(text).unwrap()
     except Exception as exc:
-        raise ConfigError(f"{path}: not valid TOML: {exc}") from exc
+        raise ConfigError([(str(path), "", f"not valid TOML: {exc}")]) from exc
     return config_from_dict(data, source=str(path))
 
 
@@ -160,9 +428,20 @@ def config_from_dict(data: dict[str, Any], source: str = "<config>") -> Config:
     try:
         return Config.model_validate(data)
     except ValidationError as exc:
-        problems = []
-        for err in exc.errors():
-            key = ".".join(str(p) for p in err["loc"])
-            reason = "unknown key" if err["type"] == "extra_forbidden" else err["msg"]
-            problems.append(f"{source}: {key}: {reason}")
-        raise ConfigError("\n".join(problems)) from exc
+        raise ConfigError([(source, *_describe(err)) for err in exc.errors()]) from exc
+
+
+def _describe(err: Any) -> tuple[str, str]:
+    """(dotted key, reason) for one pydantic error, in the operator's terms."""
+    key = ""
+    for part in err["loc"]:
+        key += f"[{part}]" if isinstance(part, int) else (f".{part}" if key else str(part))
+    kind = err["type"]
+    if kind == "extra_forbidden":
+        return key, "unknown key"
+    if kind == "missing":
+        return key, "required key is missing"
+    reason = str(err["msg"]).removeprefix("Value error, ")
+    if kind.endswith("_type") or kind.endswith("_parsing") or kind == "literal_error":
+        reason = f"{reason} (got {err['input']!r})"
+    return key, reason

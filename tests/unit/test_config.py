@@ -1,0 +1,211 @@
+"""Strict configuration loading: the shipped default and one test per kind of error."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from core.config import Config, ConfigError, config_from_dict, load_config, parse_duration
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _problems(tmp_path: Path, text: str) -> list[tuple[str, str, str]]:
+    path = tmp_path / "bad.toml"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(ConfigError) as info:
+        load_config(path)
+    assert str(path) in str(info.value)
+    return info.value.problems
+
+
+def test_shipped_config_loads_and_equals_the_built_in_defaults() -> None:
+    assert load_config(ROOT / "config.toml") == Config()
+
+
+def test_shipped_config_mentions_every_default_section() -> None:
+    text = (ROOT / "config.toml").read_text(encoding="utf-8")
+    for section in Config.model_fields:
+        assert f"[{section}" in text or f"# [{section}]" in text, section
+
+
+def test_no_file_means_defaults() -> None:
+    assert load_config(None) == Config()
+
+
+def test_seed_keys_keep_their_names_and_durations(tmp_path: Path) -> None:
+    path = tmp_path / "c.toml"
+    path.write_text(
+        """
+[api]
+addr = "0.0.0.0:9410"
+host = "csms.example.com"
+ws_port = 80
+wss_port = 443
+org_name = "Example"
+
+[ocpp]
+heartbeat_interval = "1h30m"
+ocpp16_enabled = false
+
+[transport]
+type = "mqtt"
+[transport.mqtt]
+urls = ["mqtt://broker:1883"]
+prefix = "cs"
+group = "managers"
+connect_timeout = "500ms"
+
+[storage]
+type = "postgres"
+
+[observability]
+log_format = "json"
+
+[contract_cert_validator.ocsp]
+max_attempts = 3
+[contract_cert_validator.ocsp.root_certs]
+type = "composite"
+[[contract_cert_validator.ocsp.root_certs.composite.providers]]
+type = "file"
+file = { files = ["root_ca.pem"] }
+[[contract_cert_validator.ocsp.root_certs.composite.providers]]
+type = "opcp"
+opcp = { url = "https://opcp.example", ttl = "24h", auth = { type = "env_token", env_token = { variable = "TOKEN" } } }
+
+[charge_station_cert_provider]
+type = "delegating"
+[charge_station_cert_provider.delegating.v2g]
+type = "opcp"
+opcp = { url = "https://v2g.example", auth = { type = "fixed_token", fixed_token = { token = "t" } } }
+[charge_station_cert_provider.delegating.cso]
+type = "local"
+local = { cert = { file = "ca.pem" }, key = { file = "ca.key" } }
+
+[ocpi]
+addr = ":9411"
+external_url = "http://manager:9411"
+country_code = "GB"
+party_id = "TWK"
+""",
+        encoding="utf-8",
+    )
+    config = load_config(path)
+    assert config.api.host == "csms.example.com"
+    assert config.ocpp.heartbeat_interval == 5400.0
+    assert config.ocpp.ocpp16_enabled is False
+    assert config.transport.mqtt.connect_timeout == 0.5
+    assert config.storage.type == "postgres"
+    providers = config.contract_cert_validator.ocsp.root_certs.composite
+    assert providers is not None
+    assert [p.type for p in providers.providers] == ["file", "opcp"]
+    assert providers.providers[1].opcp is not None
+    assert providers.providers[1].opcp.ttl == 86400.0
+    delegating = config.charge_station_cert_provider.delegating
+    assert delegating is not None and delegating.cso.local is not None
+    assert delegating.cso.local.key.file == "ca.key"
+    assert config.ocpi is not None and config.ocpi.party_id == "TWK"
+
+
+def test_unknown_key_is_named(tmp_path: Path) -> None:
+    problems = _problems(tmp_path, '[api]\naddr = "127.0.0.1:9410"\nadress = "x"\n')
+    assert problems == [(str(tmp_path / "bad.toml"), "api.adress", "unknown key")]
+
+
+def test_unknown_section_is_named(tmp_path: Path) -> None:
+    problems = _problems(tmp_path, "[mqtt]\nurls = []\n")
+    assert [(key, reason) for _, key, reason in problems] == [("mqtt", "unknown key")]
+
+
+def test_wrong_type_names_key_and_value(tmp_path: Path) -> None:
+    problems = _problems(tmp_path, '[api]\nws_port = "80"\n')
+    ((_, key, reason),) = problems
+    assert key == "api.ws_port"
+    assert "integer" in reason and "'80'" in reason
+
+
+def test_string_is_not_a_boolean(tmp_path: Path) -> None:
+    ((_, key, reason),) = _problems(tmp_path, '[ocpp]\nocpp16_enabled = "yes"\n')
+    assert key == "ocpp.ocpp16_enabled" and "boolean" in reason
+
+
+def test_bad_enum_value(tmp_path: Path) -> None:
+    ((_, key, reason),) = _problems(tmp_path, '[storage]\ntype = "firestore"\n')
+    assert key == "storage.type"
+    assert "'sqlite'" in reason and "'firestore'" in reason
+
+
+def test_bad_duration(tmp_path: Path) -> None:
+    ((_, key, reason),) = _problems(tmp_path, '[ocpp]\nheartbeat_interval = "5 minutes"\n')
+    assert key == "ocpp.heartbeat_interval" and "duration" in reason
+
+
+def test_non_positive_duration(tmp_path: Path) -> None:
+    ((_, key, reason),) = _problems(tmp_path, '[gateway]\ncall_timeout = "0s"\n')
+    assert key == "gateway.call_timeout" and "greater than zero" in reason
+
+
+def test_bad_address(tmp_path: Path) -> None:
+    ((_, key, reason),) = _problems(tmp_path, '[api]\naddr = "localhost"\n')
+    assert key == "api.addr" and "HOST:PORT" in reason
+
+
+def test_cross_field_rule(tmp_path: Path) -> None:
+    ((_, key, reason),) = _problems(
+        tmp_path, "[ocpp]\nocpp16_enabled = false\nocpp201_enabled = false\n"
+    )
+    assert key == "ocpp" and "at least one" in reason
+
+
+def test_chosen_provider_needs_its_table(tmp_path: Path) -> None:
+    ((_, key, reason),) = _problems(tmp_path, '[contract_cert_provider]\ntype = "opcp"\n')
+    assert key == "contract_cert_provider" and "[opcp]" in reason
+
+
+def test_ocpi_requires_the_seed_keys(tmp_path: Path) -> None:
+    problems = _problems(tmp_path, '[ocpi]\naddr = ":9411"\ncountry_code = "gb"\n')
+    by_key = {key: reason for _, key, reason in problems}
+    assert by_key["ocpi.external_url"] == "required key is missing"
+    assert by_key["ocpi.party_id"] == "required key is missing"
+    assert "ocpi.country_code" in by_key
+
+
+def test_list_positions_are_shown(tmp_path: Path) -> None:
+    ((_, key, _),) = _problems(tmp_path, '[transport.mqtt]\nurls = ["mqtt://a:1", 5]\n')
+    assert key == "transport.mqtt.urls[1]"
+
+
+def test_every_problem_is_reported_at_once(tmp_path: Path) -> None:
+    problems = _problems(tmp_path, '[api]\nfoo = 1\nws_port = "x"\n[tui]\nbar = 2\n')
+    assert {key for _, key, _ in problems} == {"api.foo", "api.ws_port", "tui.bar"}
+
+
+def test_not_toml(tmp_path: Path) -> None:
+    ((_, key, reason),) = _problems(tmp_path, "[api\n")
+    assert key == "" and reason.startswith("not valid TOML")
+
+
+def test_missing_file(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError) as info:
+        load_config(tmp_path / "nope.toml")
+    assert "nope.toml" in str(info.value) and "cannot read" in str(info.value)
+
+
+def test_config_from_dict_names_the_source() -> None:
+    with pytest.raises(ConfigError, match=r"^env: api\.x: unknown key$"):
+        config_from_dict({"api": {"x": 1}}, source="env")
+
+
+@pytest.mark.parametrize(
+    ("text", "seconds"),
+    [("5m", 300.0), ("1h30m", 5400.0), ("500ms", 0.5), ("10s", 10.0), (7, 7.0), (1.5, 1.5)],
+)
+def test_durations(text: str | float, seconds: float) -> None:
+    assert parse_duration(text) == seconds
+
+
+@pytest.mark.parametrize("text", ["", "5", "m5", "5m junk", "1d", True])
+def test_bad_durations(text: object) -> None:
+    with pytest.raises(ValueError, match="duration"):
+        parse_duration(text)

@@ -9,6 +9,7 @@ Durations accept Go-style strings (``"5m"``, ``"10s"``, ``"1h30m"``) or plain se
 
 from __future__ import annotations
 
+import ipaddress
 import re
 from pathlib import Path
 from typing import Annotated, Any, Literal, Self
@@ -57,6 +58,16 @@ def split_addr(addr: str) -> tuple[str, int]:
     if host.startswith("[") and host.endswith("]"):
         host = host[1:-1]
     return host, int(port)
+
+
+def is_loopback(host: str) -> bool:
+    """True for localhost, 127.0.0.0/8 and ::1; an empty host means every interface."""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 def _check_addr(addr: str) -> str:
@@ -111,6 +122,16 @@ class ApiConfig(Section):
     auth_failures_per_minute: PositiveInt = 10
     cors_origins: list[str] = Field(default_factory=list)
     max_body_size: PositiveInt = 1_048_576
+
+    @model_validator(mode="after")
+    def _auth_beyond_loopback(self) -> Self:
+        if self.enabled and not self.auth_required and not is_loopback(split_addr(self.addr)[0]):
+            raise ValueError(
+                f"addr {self.addr!r} is reachable beyond this machine, so the API needs "
+                "bearer tokens: set auth_required = true (create a token with "
+                "`csms-tui api-token create NAME`)"
+            )
+        return self
 
 
 class OcppConfig(Section):

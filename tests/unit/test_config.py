@@ -40,6 +40,7 @@ def test_seed_keys_keep_their_names_and_durations(tmp_path: Path) -> None:
         """
 [api]
 addr = "0.0.0.0:9410"
+auth_required = true
 host = "csms.example.com"
 ws_port = 80
 wss_port = 443
@@ -156,6 +157,12 @@ def test_cross_field_rule(tmp_path: Path) -> None:
         tmp_path, "[ocpp]\nocpp16_enabled = false\nocpp201_enabled = false\n"
     )
     assert key == "ocpp" and "at least one" in reason
+
+
+def test_api_beyond_loopback_needs_auth(tmp_path: Path) -> None:
+    ((_, key, reason),) = _problems(tmp_path, '[api]\naddr = "0.0.0.0:9410"\n')
+    assert key == "api" and "auth_required = true" in reason
+    assert load_config(None).api.auth_required is False  # loopback default: optional
 
 
 def test_chosen_provider_needs_its_table(tmp_path: Path) -> None:

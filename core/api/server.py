@@ -1,0 +1,708 @@
+"""The admin REST API: aiohttp, routed and validated from the OpenAPI document.
+
+Routes are registered from ``core.api.openapi`` (one handler per operationId), so the document
+and the server cannot drift apart: a path without a handler fails at start, and the validation
+middleware checks every parameter and body against the document before a handler runs.
+Handlers are thin: they call :class:`core.service.CsmsService` and turn its views into JSON.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from datetime import datetime
+from http import HTTPStatus
+from typing import Any
+
+import orjson
+from aiohttp import web
+
+from core.api.auth import AuthResult, BearerAuth
+from core.api.metrics import Metrics, cancel_and_wait
+from core.api.ocpi_admin import OcpiAdmin, OcpiAdminError
+from core.api.openapi import BASE_PATH, openapi_document
+from core.api.validation import Operation, RequestInvalid, compile_operations
+from core.clock import Clock, parse_iso
+from core.config import ApiConfig, ConfigError, is_loopback, split_addr
+from core.events import Resync
+from core.service import (
+    CertificateInput,
+    Conflict,
+    CsmsService,
+    Invalid,
+    NotFound,
+    ServiceError,
+    StationFilter,
+    StationOffline,
+    TokenInput,
+    Unavailable,
+)
+from core.store.protocols import ApiTokenStore
+
+log = logging.getLogger(__name__)
+
+Handler = Callable[[web.Request, dict[str, Any], Any], Awaitable[web.StreamResponse]]
+
+# Reachable without a token: liveness and the contract itself.
+_PUBLIC_PATHS = frozenset({"/health", f"{BASE_PATH}/openapi.json", "/api/openapi.json"})
+_SECURITY_HEADERS = {
+    "X-XSS-Protection": "1; mode=block",
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+    "Content-Security-Policy": "frame-ancestors 'none'",
+    "Referrer-Policy": "no-referrer",
+}
+
+
+def _json(data: Any, status: int = 200) -> web.Response:
+    return web.Response(body=orjson.dumps(data), status=status, content_type="application/json")
+
+
+def _error(
+    status: int, error: str | None = None, headers: dict[str, str] | None = None
+) -> web.Response:
+    body: dict[str, str] = {"status": HTTPStatus(status).phrase}
+    if error:
+        body["error"] = error
+    response = _json(body, status)
+    if headers:
+        response.headers.update(headers)
+    return response
+
+
+def _service_error(exc: ServiceError) -> web.Response:
+    text = f"{exc.field}: {exc.message}" if exc.field else exc.message
+    if isinstance(exc, NotFound | Unavailable):
+        return _error(404, text)
+    if isinstance(exc, StationOffline | Conflict):
+        return _error(409, text)
+    if isinstance(exc, Invalid):
+        return _error(400, text)
+    return _error(500, text)
+
+
+def _empty(status: int) -> web.Response:
+    return web.Response(status=status)
+
+
+class _Handlers:
+    """One coroutine per operationId; each gets (request, parameters, body)."""
+
+    def __init__(
+        self,
+        service: CsmsService,
+        metrics: Metrics,
+        ocpi: OcpiAdmin | None,
+        closing: asyncio.Event,
+        sse_heartbeat: float,
+    ) -> None:
+        self.service = service
+        self.metrics = metrics
+        self.ocpi = ocpi
+        self.closing = closing
+        self.sse_heartbeat = sse_heartbeat
+
+    def table(self) -> dict[str, Handler]:
+        return {
+            "health": self.health,
+            "metrics": self.get_metrics,
+            "registerChargeStation": self.register_charge_station,
+            "getChargeStation": self.get_charge_station,
+            "deleteChargeStation": self.delete_charge_station,
+            "lookupChargeStationAuth": self.lookup_auth,
+            "reconfigureChargeStation": self.reconfigure,
+            "installChargeStationCertificates": self.install_certificates,
+            "triggerChargeStation": self.trigger,
+            "setToken": self.set_token,
+            "listTokens": self.list_tokens,
+            "lookupToken": self.lookup_token,
+            "deleteToken": self.delete_token,
+            "uploadCertificate": self.upload_certificate,
+            "lookupCertificate": self.lookup_certificate,
+            "deleteCertificate": self.delete_certificate,
+            "registerParty": self.register_party,
+            "registerLocation": self.register_location,
+            "listChargeStations": self.list_stations,
+            "createStationRegistration": self.create_registration,
+            "holdBoot": self.hold_boot,
+            "releaseBoot": self.release_boot,
+            "rotatePassword": self.rotate_password,
+            "setSecurityProfile": self.set_security_profile,
+            "reset": self.reset,
+            "remoteStart": self.remote_start,
+            "remoteStop": self.remote_stop,
+            "changeAvailability": self.change_availability,
+            "unlockConnector": self.unlock_connector,
+            "getConfiguration": self.get_configuration,
+            "setConfiguration": self.set_configuration,
+            "clearCache": self.clear_cache,
+            "triggerMessage": self.trigger_message,
+            "dataTransfer": self.data_transfer,
+            "getReport": self.get_report,
+            "rawCall": self.raw_call,
+            "listCalls": self.list_calls,
+            "getCall": self.get_call,
+            "listTransactions": self.list_transactions,
+            "getTransaction": self.get_transaction,
+            "listMessages": self.list_messages,
+            "streamEvents": self.stream_events,
+        }
+
+    # -- MaEVe -------------------------------------------------------------------------
+
+    async def health(self, request: web.Request, p: dict[str, Any], body: Any) -> web.Response:
+        return _json({"status": "OK"})
+
+    async def get_metrics(self, request: web.Request, p: dict[str, Any], body: Any) -> web.Response:
+        return web.Response(text=self.metrics.render(), content_type="text/plain", charset="utf-8")
+
+    async def register_charge_station(
+        self, request: web.Request, p: dict[str, Any], body: Any
+    ) -> web.Response:
+        await self.service.set_station_auth(
+            p["csId"],
+            body["securityProfile"],
+            body.get("base64SHA256Password"),
+            bool(body.get("invalidUsernameAllowed", False)),
+        )
+        return _empty(201)
+
+    async def lookup_auth(self, request: web.Request, p: dict[str, Any], body: Any) -> web.Response:
+        return _json((await self.service.station_auth(p["csId"])).to_json())
+
+    async def reconfigure(self, request: web.Request, p: dict[str, Any], body: Any) -> web.Response:
+        await self.service.reconfigure(p["csId"], body)
+        return _empty(200)
+
+    async def install_certificates(
+        self, request: web.Request, p: dict[str, Any], body: Any
+    ) -> web.Response:
+        certs = [
+            CertificateInput(type=c["type"], certificate=c["certificate"], status=c.get("status"))
+            for c in body["certificates"]
+        ]
+        await self.service.install_certificates(p["csId"], certs)
+        return _empty(200)
+
+    async def trigger(self, request: web.Request, p: dict[str, Any], body: Any) -> web.Response:
+        await self.service.set_trigger(p["csId"], body["trigger"])
+        return _empty(200)  # MaEVe's server said 201, its specification 200
+
+    async def set_token(self, request: web.Request, p: dict[str, Any], body: Any) -> web.Response:
+        try:
+            token = TokenInput.model_validate(body)
+        except ValueError as exc:
+            raise Invalid(str(exc).splitlines()[0], field="body") from exc
+        await self.service.set_token(token)
+        return _empty(201)
+
+    async def list_tokens(self, request: web.Request, p: dict[str, Any], body: Any) -> web.Response:
+        tokens = await self.service.list_tokens(p["offset"], p["limit"])
+        return _json([t.to_json() for t in tokens])
+
+    async def lookup_token(
+        self, request: web.Request, p: dict[str, Any], body: Any
+    ) -> web.Response:
+        return _json((await self.service.get_token(p["tokenUid"])).to_json())
+
+    async def delete_token(
+        self, request: web.Request, p: dict[str, Any], body: Any
+    ) -> web.Response:
+        await self.service.delete_token(p["tokenUid"])
+        return _empty(204)
+
+    async def upload_certificate(
+        self, request: web.Request, p: dict[str, Any], body: Any
+    ) -> web.Response:
+        await self.service.store_certificate(body["certificate"])
+        return _empty(201)
+
+    async def lookup_certificate(
+        self, request: web.Request, p: dict[str, Any], body: Any
+    ) -> web.Response:
+        pem = await self.service.lookup_certificate(p["certificateHash"])
+        return _json({"certificate": pem})
+
+    async def delete_certificate(
+        self, request: web.Request, p: dict[str, Any], body: Any
+    ) -> web.Response:
+        await self.service.delete_certificate(p["certificateHash"])
+        return _empty(204)
+
+    def _ocpi(self) -> OcpiAdmin:
+        if self.ocpi is None:
+            raise Unavailable("OCPI is not configured")
+        return self.ocpi
+
+    async def register_party(
+        self, request: web.Request, p: dict[str, Any], body: Any
+    ) -> web.Response:
+        ocpi = self._ocpi()
+        try:
+            await ocpi.register(body["token"], body.get("url"), body.get("status"))
+        except ValueError as exc:
+            raise Invalid(str(exc), field="body") from exc
+        except OcpiAdminError as exc:
+            return _error(500, str(exc))
+        return _empty(201)
+
+    async def register_location(
+        self, request: web.Request, p: dict[str, Any], body: Any
+    ) -> web.Response:
+        ocpi = self._ocpi()
+        try:
+            await ocpi.put_location(p["locationId"], body)
+        except ValueError as exc:
+            raise Invalid(str(exc), field="body") from exc
+        except OcpiAdminError as exc:
+            return _error(500, str(exc))
+        return _empty(201)
+
+    # -- stations --------------------------------------------------------------------------
+
+    async def list_stations(
+        self, request: web.Request, p: dict[str, Any], body: Any
+    ) -> web.Response:
+        page = await self.service.list_stations(
+            StationFilter(
+                connected=p["connected"], ocpp_version=p["version"], text=p["q"], status=p["status"]
+            ),
+            after=p["after"] or "",
+            limit=p["limit"] or 50,
+        )
+        return _json(page.to_json())
+
+    async def get_charge_station(
+        self, request: web.Request, p: dict[str, Any], body: Any
+    ) -> web.Response:
+        return _json((await self.service.station_detail(p["csId"])).to_json())
+
+    async def delete_charge_station(
+        self, request: web.Request, p: dict[str, Any], body: Any
+    ) -> web.Response:
+        await self.service.delete_station(p["csId"])
+        return _empty(204)
+
+    async def create_registration(
+        self, request: web.Request, p: dict[str, Any], body: Any
+    ) -> web.Response:
+        body = body or {}
+        registration = await self.service.register_station(
+            p["csId"],
+            body.get("securityProfile", 1),
+            body.get("invalidUsernameAllowed", False),
+            body.get("password"),
+        )
+        return _json(registration.to_json(), 201)
+
+    async def hold_boot(self, request: web.Request, p: dict[str, Any], body: Any) -> web.Response:
+        await self.service.set_pending_boot(p["csId"], True)
+        return _empty(204)
+
+    async def release_boot(
+        self, request: web.Request, p: dict[str, Any], body: Any
+    ) -> web.Response:
+        await self.service.set_pending_boot(p["csId"], False)
+        return _empty(204)
+
+    async def rotate_password(
+        self, request: web.Request, p: dict[str, Any], body: Any
+    ) -> web.Response:
+        result = await self.service.rotate_password(
+            p["csId"], (body or {}).get("password"), p["wait"] or None
+        )
+        return _json(result.to_json())
+
+    async def set_security_profile(
+        self, request: web.Request, p: dict[str, Any], body: Any
+    ) -> web.Response:
+        await self.service.set_security_profile(p["csId"], body["securityProfile"])
+        return _empty(204)
+
+    # -- commands --------------------------------------------------------------------------
+
+    @staticmethod
+    def _call_response(view: Any) -> web.Response:
+        return _json(view.to_json(), 202 if view.state == "pending" else 200)
+
+    async def reset(self, request: web.Request, p: dict[str, Any], body: Any) -> web.Response:
+        b = body or {}
+        view = await self.service.reset(
+            p["csId"], b.get("type", "Soft"), b.get("evseId"), wait=p["wait"]
+        )
+        return self._call_response(view)
+
+    async def remote_start(
+        self, request: web.Request, p: dict[str, Any], body: Any
+    ) -> web.Response:
+        b = body or {}
+        view = await self.service.remote_start(
+            p["csId"],
+            b["idToken"],
+            evse_id=b.get("evseId"),
+            token_type=b.get("tokenType", "Central"),
+            remote_start_id=b.get("remoteStartId"),
+            wait=p["wait"],
+        )
+        return self._call_response(view)
+
+    async def remote_stop(self, request: web.Request, p: dict[str, Any], body: Any) -> web.Response:
+        b = body or {}
+        view = await self.service.remote_stop(p["csId"], b["transactionId"], wait=p["wait"])
+        return self._call_response(view)
+
+    async def change_availability(
+        self, request: web.Request, p: dict[str, Any], body: Any
+    ) -> web.Response:
+        b = body or {}
+        view = await self.service.change_availability(
+            p["csId"],
+            b["operative"],
+            b.get("evseId", 0),
+            b.get("connectorId"),
+            wait=p["wait"],
+        )
+        return self._call_response(view)
+
+    async def unlock_connector(
+        self, request: web.Request, p: dict[str, Any], body: Any
+    ) -> web.Response:
+        b = body or {}
+        view = await self.service.unlock_connector(
+            p["csId"], b["evseId"], b.get("connectorId", 1), wait=p["wait"]
+        )
+        return self._call_response(view)
+
+    async def get_configuration(
+        self, request: web.Request, p: dict[str, Any], body: Any
+    ) -> web.Response:
+        keys = (body or {}).get("keys", [])
+        view = await self.service.get_configuration(p["csId"], keys, wait=p["wait"])
+        return self._call_response(view)
+
+    async def set_configuration(
+        self, request: web.Request, p: dict[str, Any], body: Any
+    ) -> web.Response:
+        values: dict[str, str] = body["values"]
+        view = await self.service.set_configuration(p["csId"], values, wait=p["wait"])
+        return self._call_response(view)
+
+    async def clear_cache(self, request: web.Request, p: dict[str, Any], body: Any) -> web.Response:
+        return self._call_response(await self.service.clear_cache(p["csId"], wait=p["wait"]))
+
+    async def trigger_message(
+        self, request: web.Request, p: dict[str, Any], body: Any
+    ) -> web.Response:
+        b = body or {}
+        view = await self.service.trigger_message(
+            p["csId"], b["requestedMessage"], b.get("evseId"), b.get("connectorId"), wait=p["wait"]
+        )
+        return self._call_response(view)
+
+    async def data_transfer(
+        self, request: web.Request, p: dict[str, Any], body: Any
+    ) -> web.Response:
+        b = body or {}
+        view = await self.service.data_transfer(
+            p["csId"], b["vendorId"], b.get("messageId"), b.get("data"), wait=p["wait"]
+        )
+        return self._call_response(view)
+
+    async def get_report(self, request: web.Request, p: dict[str, Any], body: Any) -> web.Response:
+        b = body or {}
+        view = await self.service.get_report(
+            p["csId"], b.get("reportBase", "FullInventory"), b.get("requestId"), wait=p["wait"]
+        )
+        return self._call_response(view)
+
+    async def raw_call(self, request: web.Request, p: dict[str, Any], body: Any) -> web.Response:
+        view = await self.service.raw_call(p["csId"], p["action"], body, wait=p["wait"])
+        return self._call_response(view)
+
+    # -- records ---------------------------------------------------------------------------
+
+    async def list_calls(self, request: web.Request, p: dict[str, Any], body: Any) -> web.Response:
+        calls = await self.service.list_calls(p["station"], p["limit"] or 100)
+        return _json([c.to_json() for c in calls])
+
+    async def get_call(self, request: web.Request, p: dict[str, Any], body: Any) -> web.Response:
+        if p["wait"]:
+            view = await self.service.wait_call(p["callId"], p["wait"])
+        else:
+            view = await self.service.get_call(p["callId"])
+        return _json(view.to_json())
+
+    async def list_transactions(
+        self, request: web.Request, p: dict[str, Any], body: Any
+    ) -> web.Response:
+        txs = await self.service.list_transactions(
+            p["station"], p["active"], _since(p["since"]), p["limit"] or 50, p["offset"] or 0
+        )
+        return _json([t.to_json() for t in txs])
+
+    async def get_transaction(
+        self, request: web.Request, p: dict[str, Any], body: Any
+    ) -> web.Response:
+        detail = await self.service.transaction_detail(p["transactionId"], p["station"])
+        return _json(detail.to_json())
+
+    async def list_messages(
+        self, request: web.Request, p: dict[str, Any], body: Any
+    ) -> web.Response:
+        messages = await self.service.list_messages(
+            station_id=p["station"],
+            action=p["action"],
+            direction=p["direction"],
+            since=_since(p["since"]),
+            before_id=p["before"],
+            errors_only=bool(p["errors"]),
+            limit=p["limit"] or 100,
+        )
+        return _json([m.to_json() for m in messages])
+
+    async def stream_events(
+        self, request: web.Request, p: dict[str, Any], body: Any
+    ) -> web.StreamResponse:
+        """Server-sent events until the client goes away or the server stops."""
+        station = p["station"]
+        kinds = {k.strip() for k in (p["kind"] or "").split(",") if k.strip()}
+        response = web.StreamResponse(
+            headers={
+                "Content-Type": "text/event-stream",
+                "Cache-Control": "no-cache",
+                "X-Accel-Buffering": "no",
+            }
+        )
+        await response.prepare(request)
+        sub = self.service.subscribe(maxsize=10_000)
+        closing = asyncio.ensure_future(self.closing.wait())
+        try:
+            await response.write(b": connected\n\n")
+            while not self.closing.is_set():
+                getter = asyncio.ensure_future(sub.get())
+                done, _ = await asyncio.wait(
+                    {getter, closing},
+                    timeout=self.sse_heartbeat,
+                    return_when=asyncio.FIRST_COMPLETED,
+                )
+                if getter not in done:
+                    getter.cancel()
+                    if not done:
+                        await response.write(b": keep-alive\n\n")
+                    continue
+                event = getter.result()
+                # A resync concerns every watcher, whatever its filter.
+                if not isinstance(event, Resync):
+                    if station and event.station_id != station:
+                        continue
+                    if kinds and event.kind not in kinds:
+                        continue
+                data = orjson.dumps(event.to_json(), default=str)
+                await response.write(
+                    b"id: %d\nevent: %s\ndata: %s\n\n" % (event.seq, event.kind.encode(), data)
+                )
+        except (ConnectionResetError, ConnectionError):
+            pass  # the client went away
+        finally:
+            closing.cancel()
+            sub.close()
+        return response
+
+
+def _since(value: str | None) -> datetime | None:
+    return None if value is None else parse_iso(value)
+
+
+def _client_address(request: web.Request) -> str:
+    return request.remote or "unknown"
+
+
+class ApiServer:
+    """The admin API as a runtime component: ``start()`` binds (port 0 = any free port, read
+    back from :attr:`port`), ``stop()`` closes streams and the listener."""
+
+    def __init__(
+        self,
+        service: CsmsService,
+        api_tokens: ApiTokenStore,
+        clock: Clock,
+        config: ApiConfig | None = None,
+        *,
+        ocpi: OcpiAdmin | None = None,
+        sse_heartbeat: float = 15.0,
+    ) -> None:
+        self.config = config or ApiConfig()
+        self.service = service
+        host, port = split_addr(self.config.addr)
+        self.host = host
+        self._requested_port = port
+        self.port: int | None = None
+        beyond_loopback = not is_loopback(host)
+        if beyond_loopback and not self.config.auth_required:
+            raise ConfigError(
+                [
+                    (
+                        "api",
+                        "api.auth_required",
+                        f"the API would listen on {self.config.addr}, beyond loopback, without "
+                        "authentication: set api.auth_required = true",
+                    )
+                ]
+            )
+        self.auth = BearerAuth(
+            api_tokens,
+            clock,
+            required=self.config.auth_required or beyond_loopback,
+            failures_per_minute=self.config.auth_failures_per_minute,
+        )
+        self.metrics = Metrics(lambda: len(service.connected_stations()))
+        self._closing = asyncio.Event()
+        self._handlers = _Handlers(service, self.metrics, ocpi, self._closing, sse_heartbeat)
+        self._document = openapi_document()
+        self._operations = compile_operations(self._document)
+        self._document_bytes = orjson.dumps(self._document)
+        self.app = self._build_app()
+        self._runner: web.AppRunner | None = None
+        self._metrics_task: asyncio.Task[None] | None = None
+
+    # -- app -------------------------------------------------------------------------------
+
+    def _build_app(self) -> web.Application:
+        app = web.Application(
+            client_max_size=self.config.max_body_size,
+            middlewares=[self._errors_middleware, self._auth_middleware],
+        )
+        table = self._handlers.table()
+        for (method, path), operation in self._operations.items():
+            handler = table.get(operation.operation_id)
+            if handler is None:
+                raise RuntimeError(f"no handler for operation {operation.operation_id}")
+            app.router.add_route(method, path, self._endpoint(operation, handler))
+        app.router.add_get(f"{BASE_PATH}/openapi.json", self._serve_document)
+        app.router.add_get("/api/openapi.json", self._serve_document)  # MaEVe's location
+        app.on_shutdown.append(self._on_shutdown)
+        return app
+
+    async def _serve_document(self, request: web.Request) -> web.Response:
+        return web.Response(body=self._document_bytes, content_type="application/json")
+
+    def _endpoint(
+        self, operation: Operation, handler: Handler
+    ) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:
+        async def endpoint(request: web.Request) -> web.StreamResponse:
+            params = operation.parse_params(dict(request.match_info), request.query)
+            body = operation.parse_body(await request.read())
+            return await handler(request, params, body)
+
+        return endpoint
+
+    @web.middleware
+    async def _errors_middleware(
+        self,
+        request: web.Request,
+        handler: Callable[[web.Request], Awaitable[web.StreamResponse]],
+    ) -> web.StreamResponse:
+        cors = self._cors_headers(request)
+        if request.method == "OPTIONS" and cors:
+            response: web.StreamResponse = web.Response(status=204, headers=cors)
+        else:
+            try:
+                response = await handler(request)
+            except RequestInvalid as exc:
+                response = _error(400, str(exc))
+            except ServiceError as exc:
+                response = _service_error(exc)
+            except web.HTTPException as exc:
+                # aiohttp's own 404/405/413…: same JSON shape as ours.
+                response = _error(exc.status, exc.reason if exc.status != 404 else None)
+                if exc.status == 405:
+                    response.headers["Allow"] = exc.headers.get("Allow", "")
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("%s %s failed", request.method, request.path)
+                response = _error(500, "internal error (see the server log)")
+            response.headers.update(cors)
+        if not response.prepared:
+            response.headers.update(_SECURITY_HEADERS)
+        return response
+
+    def _cors_headers(self, request: web.Request) -> dict[str, str]:
+        origin = request.headers.get("Origin")
+        allowed = self.config.cors_origins
+        if not origin or not allowed or (origin not in allowed and "*" not in allowed):
+            return {}
+        return {
+            "Access-Control-Allow-Origin": origin,
+            "Access-Control-Allow-Methods": "GET, POST, PUT, DELETE, OPTIONS",
+            "Access-Control-Allow-Headers": "Authorization, Content-Type",
+            "Access-Control-Max-Age": "600",
+            "Vary": "Origin",
+        }
+
+    @web.middleware
+    async def _auth_middleware(
+        self,
+        request: web.Request,
+        handler: Callable[[web.Request], Awaitable[web.StreamResponse]],
+    ) -> web.StreamResponse:
+        if request.path in _PUBLIC_PATHS:
+            return await handler(request)
+        client = _client_address(request)
+        result = await self.auth.check(client, request.headers.get("Authorization"))
+        if result == AuthResult.LIMITED:
+            wait = self.auth.retry_after(client)
+            return _error(
+                429, "too many failed authentication attempts", {"Retry-After": str(wait)}
+            )
+        if result != AuthResult.OK:
+            return _error(
+                401,
+                "a bearer token is required"
+                if result == AuthResult.MISSING
+                else "unknown bearer token",
+                {"WWW-Authenticate": 'Bearer realm="csms"'},
+            )
+        return await handler(request)
+
+    # -- lifecycle -------------------------------------------------------------------------
+
+    async def start(self) -> None:
+        self._closing.clear()
+        self._metrics_task = asyncio.create_task(
+            self.metrics.run(self.service.subscribe(maxsize=50_000)), name="api-metrics"
+        )
+        self._runner = web.AppRunner(self.app, access_log=None, shutdown_timeout=5.0)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, self.host or None, self._requested_port)
+        await site.start()
+        sockets = self._runner.addresses
+        self.port = int(sockets[0][1]) if sockets else self._requested_port
+        log.info("admin API on http://%s:%s%s", self.host or "0.0.0.0", self.port, BASE_PATH)
+
+    async def _on_shutdown(self, app: web.Application) -> None:
+        self._closing.set()  # ends every event stream
+
+    async def stop(self) -> None:
+        self._closing.set()
+        if self._runner is not None:
+            await self._runner.cleanup()
+            self._runner = None
+        if self._metrics_task is not None:
+            await cancel_and_wait(self._metrics_task)
+            self._metrics_task = None
+
+    @property
+    def url(self) -> str:
+        host = self.host if self.host not in ("", "0.0.0.0", "::") else "127.0.0.1"
+        if ":" in host:
+            host = f"[{host}]"
+        return f"http://{host}:{self.port}"
+
+    async def __aenter__(self) -> ApiServer:
+        await self.start()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.stop()

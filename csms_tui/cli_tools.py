@@ -1,0 +1,575 @@
+"""The operator's command-line utilities (the seed's ``manager`` sub-commands and ours).
+
+Each group is a typer sub-app added to ``csms-tui`` by :func:`register`. Exit codes: 0 ok,
+1 runtime failure (store unreachable, station refused, …), 2 usage or configuration error — with
+one clear line on stderr, so scripts can branch on them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import contextlib
+import hashlib
+import secrets
+import string
+import sys
+from collections.abc import AsyncIterator, Awaitable, Callable
+from pathlib import Path
+from typing import Annotated, Any, NoReturn, TypeVar
+
+import orjson
+import typer
+
+from core.clock import SystemClock
+from core.config import Config, ConfigError, load_config
+
+T = TypeVar("T")
+
+EXIT_OK, EXIT_RUNTIME, EXIT_USAGE = 0, 1, 2
+
+ConfigOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--config",
+        "-c",
+        help="TOML configuration file (default: ./config.toml if present, else built-in defaults).",
+        dir_okay=False,
+    ),
+]
+
+
+def _fail(message: str, code: int = EXIT_RUNTIME) -> NoReturn:
+    typer.echo(f"error: {message}", err=True)
+    raise typer.Exit(code)
+
+
+def _config(path: Path | None) -> Config:
+    if path is None and Path("config.toml").is_file():
+        path = Path("config.toml")
+    try:
+        return load_config(path)
+    except ConfigError as exc:
+        _fail("; ".join(str(exc).splitlines()), EXIT_USAGE)
+
+
+def _run(coro: Awaitable[T]) -> T:
+    async def main() -> T:
+        return await coro
+
+    return asyncio.run(main())
+
+
+@contextlib.asynccontextmanager
+async def _store(config: Config) -> AsyncIterator[Any]:
+    """The configured store, opened (and migrated) and closed after use."""
+    from core.store.factory import create_store  # type: ignore[import-not-found,unused-ignore]
+
+    try:
+        store = create_store(config.storage)
+        await store.open()
+    except Exception as exc:
+        _fail(f"cannot open the {config.storage.type} store: {exc}")
+    try:
+        yield store
+    finally:
+        await store.close()
+
+
+def _print_json(data: Any) -> None:
+    typer.echo(orjson.dumps(data, option=orjson.OPT_INDENT_2).decode())
+
+
+# -------------------------------------------------------------------------------------------
+# auth
+
+
+auth_app = typer.Typer(
+    help="Station passwords, OCPI credentials and certificate hashes.", no_args_is_help=True
+)
+
+_CREDENTIAL_ALPHABET = string.ascii_letters + string.digits
+
+
+@auth_app.command("encode-password")
+def encode_password(
+    passwords: Annotated[list[str], typer.Argument(help="One or more passwords.")],
+) -> None:
+    """Print base64(SHA-256(password)) — the form a station password is stored in.
+
+    Example: csms-tui auth encode-password s3cretPassw0rd!!
+    """
+    from core.service import hash_password
+
+    for password in passwords:
+        typer.echo(f"{password}: {hash_password(password)}")
+
+
+@auth_app.command("generate-credential")
+def generate_credential() -> None:
+    """Print a random 64-character token (an OCPI credentials token).
+
+    Example: csms-tui auth generate-credential
+    """
+    typer.echo("".join(secrets.choice(_CREDENTIAL_ALPHABET) for _ in range(64)))
+
+
+@auth_app.command("hash-certificate")
+def hash_certificate(
+    files: Annotated[
+        list[Path], typer.Argument(help="PEM files (one certificate each); '-' reads stdin.")
+    ],
+) -> None:
+    """Print the unpadded base64url SHA-256 of each certificate's DER (the key of
+    ``GET /api/v0/certificate/{hash}``).
+
+    Example: csms-tui auth hash-certificate station.pem
+    """
+    from cryptography import x509
+    from cryptography.hazmat.primitives.serialization import Encoding
+
+    for file in files:
+        try:
+            data = sys.stdin.buffer.read() if str(file) == "-" else file.read_bytes()
+        except OSError as exc:
+            _fail(f"{file}: {exc.strerror}", EXIT_USAGE)
+        try:
+            cert = x509.load_pem_x509_certificate(data)
+        except ValueError:
+            _fail(f"{file}: not a PEM certificate", EXIT_USAGE)
+        digest = hashlib.sha256(cert.public_bytes(Encoding.DER)).digest()
+        typer.echo(f"{file}: {base64.urlsafe_b64encode(digest).decode().rstrip('=')}")
+
+
+# -------------------------------------------------------------------------------------------
+# emaid / contract
+
+
+emaid_app = typer.Typer(help="eMAID (contract id) utilities.", no_args_is_help=True)
+
+
+@emaid_app.command("normalize")
+def emaid_normalize(
+    emaids: Annotated[list[str], typer.Argument(help="eMAIDs, with or without dashes.")],
+) -> None:
+    """Print each eMAID normalised: upper case, no dashes, with its check character.
+
+    Example: csms-tui emaid normalize gb-twk-c12345678
+    """
+    from core.services.emaid import normalise_emaid  # type: ignore[import-not-found,unused-ignore]
+
+    failed = False
+    for emaid in emaids:
+        try:
+            typer.echo(f"{emaid}: {normalise_emaid(emaid)}")
+        except ValueError as exc:
+            typer.echo(f"error: {emaid}: {exc}", err=True)
+            failed = True
+    if failed:
+        raise typer.Exit(EXIT_USAGE)
+
+
+contract_app = typer.Typer(help="Contract certificate checks.", no_args_is_help=True)
+
+
+@contract_app.command("validate")
+def contract_validate(
+    contracts: Annotated[
+        list[str], typer.Argument(help="EMAID:PEMFILE pairs (the PEM holds the chain).")
+    ],
+    trust_roots: Annotated[
+        list[Path],
+        typer.Option("--trust-root", "-r", help="PEM file with trusted roots (repeatable)."),
+    ],
+    max_attempts: Annotated[int, typer.Option(help="OCSP attempts per certificate.")] = 3,
+) -> None:
+    """Validate contract certificate chains with OCSP; prints VALID or the reason per pair.
+
+    Example: csms-tui contract validate -r root.pem GBTWKC123456789:contract.pem
+    """
+    from core.services.ocsp import (  # type: ignore[import-not-found,unused-ignore]
+        validator_for_roots,
+    )
+
+    pairs: list[tuple[str, str]] = []
+    for item in contracts:
+        emaid, sep, file = item.partition(":")
+        if not sep or not emaid or not file:
+            _fail(f"{item!r} is not EMAID:PEMFILE", EXIT_USAGE)
+        try:
+            pairs.append((emaid, Path(file).read_text(encoding="utf-8")))
+        except OSError as exc:
+            _fail(f"{file}: {exc.strerror}", EXIT_USAGE)
+    roots: list[str] = []
+    for root in trust_roots:
+        try:
+            roots.append(root.read_text(encoding="utf-8"))
+        except OSError as exc:
+            _fail(f"{root}: {exc.strerror}", EXIT_USAGE)
+
+    async def validate() -> bool:
+        validator = validator_for_roots(roots, max_attempts=max_attempts)
+        ok = True
+        for emaid, pem in pairs:
+            try:
+                await validator.validate_pem_chain(pem, emaid)
+                typer.echo(f"{emaid}: VALID")
+            except Exception as exc:
+                typer.echo(f"{emaid}: {exc}")
+                ok = False
+        return ok
+
+    if not _run(validate()):
+        raise typer.Exit(EXIT_RUNTIME)
+
+
+# -------------------------------------------------------------------------------------------
+# transaction
+
+
+transaction_app = typer.Typer(help="Look up stored transactions.", no_args_is_help=True)
+
+
+@transaction_app.command("get")
+def transaction_get(
+    pairs: Annotated[
+        list[str], typer.Argument(help="STATION_ID TRANSACTION_ID pairs, one after another.")
+    ],
+    config: ConfigOption = None,
+) -> None:
+    """Print stored transactions (with meter values and cost) as JSON, from the configured
+    store (SQLite or PostgreSQL).
+
+    Example: csms-tui transaction get CS001 42 CS002 7a3c… --config config.toml
+    """
+    if len(pairs) % 2:
+        _fail("give STATION_ID TRANSACTION_ID pairs", EXIT_USAGE)
+    cfg = _config(config)
+
+    async def lookup() -> bool:
+        from core.service import NotFound
+
+        found = True
+        async with _service(cfg) as service:
+            for station_id, tx_id in zip(pairs[::2], pairs[1::2], strict=True):
+                try:
+                    detail = await service.transaction_detail(tx_id, station_id)
+                except NotFound as exc:
+                    typer.echo(f"error: {exc}", err=True)
+                    found = False
+                    continue
+                _print_json(detail.to_json())
+        return found
+
+    if not _run(lookup()):
+        raise typer.Exit(EXIT_RUNTIME)
+
+
+@contextlib.asynccontextmanager
+async def _service(config: Config) -> AsyncIterator[Any]:
+    """A service over the store alone (no gateway: no station is connected from here)."""
+    from core.events import EventBus
+    from core.handlers.call_maker import CallMaker
+    from core.ocpp.types import Message, OcppVersion
+    from core.service import ConnectionUrls, CsmsService
+
+    class _NoStations:
+        def is_connected(self, station_id: str) -> bool:
+            return False
+
+        def connected(self) -> set[str]:
+            return set()
+
+    class _NoEmitter:
+        async def emit(self, version: OcppVersion, station_id: str, message: Message) -> None:
+            raise RuntimeError("the command line cannot reach stations")
+
+    clock = SystemClock()
+    events = EventBus()
+    async with _store(config) as store:
+        calls = CallMaker(_NoEmitter(), store, store, events, clock)
+        yield CsmsService(
+            store,
+            calls,
+            events,
+            clock,
+            _NoStations(),
+            urls=ConnectionUrls(config.api.host, config.api.ws_port, config.api.wss_port),
+        )
+
+
+# -------------------------------------------------------------------------------------------
+# station
+
+
+station_app = typer.Typer(help="Register and remove charge stations.", no_args_is_help=True)
+
+
+@station_app.command("register")
+def station_register(
+    station_id: Annotated[str, typer.Argument(help="The station's identity.")],
+    security_profile: Annotated[
+        int,
+        typer.Option(
+            "--security-profile",
+            "-p",
+            help="0 basic auth, 1 TLS + basic auth, 2 TLS + client certificate, "
+            "-1 no auth (lab only).",
+        ),
+    ] = 1,
+    invalid_username_allowed: Annotated[
+        bool, typer.Option(help="Accept any basic-auth user name.")
+    ] = False,
+    config: ConfigOption = None,
+) -> None:
+    """Register a station; prints its connection URL and a generated password (shown once —
+    only its hash is stored).
+
+    Example: csms-tui station register CS001 --security-profile 0
+    """
+    cfg = _config(config)
+
+    async def register() -> Any:
+        async with _service(cfg) as service:
+            return await service.register_station(
+                station_id, security_profile, invalid_username_allowed
+            )
+
+    registration = _run_service(register)
+    typer.echo(f"station:  {registration.station_id}")
+    typer.echo(f"url:      {registration.url}")
+    if registration.password:
+        typer.echo(f"password: {registration.password}")
+
+
+@station_app.command("remove")
+def station_remove(
+    station_id: Annotated[str, typer.Argument(help="The station's identity.")],
+    config: ConfigOption = None,
+) -> None:
+    """Forget a station and everything stored about it.
+
+    Example: csms-tui station remove CS001
+    """
+    cfg = _config(config)
+
+    async def remove() -> None:
+        async with _service(cfg) as service:
+            await service.delete_station(station_id)
+
+    _run_service(remove)
+    typer.echo(f"removed {station_id}")
+
+
+def _run_service(fn: Callable[[], Awaitable[T]]) -> T:
+    """Run ``fn``; service errors become one line and exit code 2 (bad input) or 1."""
+    from core.service import Invalid, ServiceError
+
+    try:
+        return _run(fn())
+    except Invalid as exc:
+        _fail(f"{exc.field}: {exc.message}" if exc.field else exc.message, EXIT_USAGE)
+    except ServiceError as exc:
+        _fail(exc.message, EXIT_RUNTIME)
+
+
+# -------------------------------------------------------------------------------------------
+# token
+
+
+token_app = typer.Typer(help="Authorisation tokens (RFID cards, eMAIDs).", no_args_is_help=True)
+
+
+@token_app.command("add")
+def token_add(
+    uid: Annotated[str, typer.Argument(help="The token uid (e.g. the RFID card id).")],
+    contract_id: Annotated[
+        str | None,
+        typer.Option(help="eMAID; default GBTWK + the uid padded to 9, as MaEVe's admin UI."),
+    ] = None,
+    country_code: Annotated[str, typer.Option(help="Two letters.")] = "GB",
+    party_id: Annotated[str, typer.Option(help="Three characters.")] = "TWK",
+    token_type: Annotated[
+        str, typer.Option("--type", help="AD_HOC_USER, APP_USER, OTHER or RFID.")
+    ] = "RFID",  # noqa: S107 - a token type, not a secret
+    issuer: Annotated[str, typer.Option()] = "csms-tui",
+    invalid: Annotated[bool, typer.Option("--invalid", help="Store as not valid.")] = False,
+    cache_mode: Annotated[str, typer.Option(help="ALWAYS, ALLOWED, …")] = "ALWAYS",
+    group_id: Annotated[str | None, typer.Option(help="Group (master pass) id.")] = None,
+    status: Annotated[
+        str | None, typer.Option(help="Accepted, Blocked, Expired or Invalid.")
+    ] = None,
+    expiry: Annotated[str | None, typer.Option(help="Expiry, RFC 3339 with time zone.")] = None,
+    config: ConfigOption = None,
+) -> None:
+    """Add or update a token.
+
+    Example: csms-tui token add 04A2B3C4D5 --group-id staff
+    """
+    from pydantic import ValidationError
+
+    from core.service import TokenInput
+
+    contract = contract_id or f"{country_code}{party_id}{uid[:9].rjust(9, '0')}".upper()
+    try:
+        token = TokenInput(
+            country_code=country_code,
+            party_id=party_id,
+            type=token_type,  # type: ignore[arg-type]
+            uid=uid,
+            contract_id=contract,
+            issuer=issuer,
+            valid=not invalid,
+            cache_mode=cache_mode,  # type: ignore[arg-type]
+            group_id=group_id,
+            status=status,  # type: ignore[arg-type]
+            expiry_date=expiry,  # type: ignore[arg-type]
+        )
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        _fail(f"{'.'.join(str(p) for p in err['loc'])}: {err['msg']}", EXIT_USAGE)
+    cfg = _config(config)
+
+    async def add() -> Any:
+        async with _service(cfg) as service:
+            return await service.set_token(token)
+
+    stored = _run_service(add)
+    typer.echo(f"stored {stored.uid} (contract {stored.contract_id})")
+
+
+@token_app.command("list")
+def token_list(
+    offset: Annotated[int, typer.Option(min=0)] = 0,
+    limit: Annotated[int, typer.Option(min=1, max=100)] = 100,
+    config: ConfigOption = None,
+) -> None:
+    """List tokens as JSON lines.
+
+    Example: csms-tui token list --limit 20
+    """
+    cfg = _config(config)
+
+    async def tokens() -> list[Any]:
+        async with _service(cfg) as service:
+            return list(await service.list_tokens(offset, limit))
+
+    for token in _run_service(tokens):
+        typer.echo(orjson.dumps(token.to_json()).decode())
+
+
+@token_app.command("remove")
+def token_remove(
+    uid: Annotated[str, typer.Argument(help="The token uid.")],
+    config: ConfigOption = None,
+) -> None:
+    """Delete a token.
+
+    Example: csms-tui token remove 04A2B3C4D5
+    """
+    cfg = _config(config)
+
+    async def remove() -> None:
+        async with _service(cfg) as service:
+            await service.delete_token(uid)
+
+    _run_service(remove)
+    typer.echo(f"removed {uid}")
+
+
+# -------------------------------------------------------------------------------------------
+# api-token, db, config
+
+
+api_token_app = typer.Typer(help="Bearer tokens for the admin REST API.", no_args_is_help=True)
+
+
+@api_token_app.command("create")
+def api_token_create(
+    name: Annotated[str, typer.Argument(help="A name to recognise the token by.")],
+    config: ConfigOption = None,
+) -> None:
+    """Create an API token and print it (once: only its hash is stored).
+
+    Example: csms-tui api-token create ci-pipeline
+    """
+    from core.api.auth import create_api_token
+
+    cfg = _config(config)
+
+    async def create() -> str:
+        async with _store(cfg) as store:
+            return await create_api_token(store, name, SystemClock().now())
+
+    typer.echo(_run(create()))
+
+
+db_app = typer.Typer(help="Database maintenance.", no_args_is_help=True)
+
+
+@db_app.command("migrate")
+def db_migrate(config: ConfigOption = None) -> None:
+    """Create or upgrade the configured store's schema.
+
+    Example: csms-tui db migrate --config config.toml
+    """
+    cfg = _config(config)
+
+    async def migrate() -> None:
+        async with _store(cfg):
+            pass  # opening the store applies pending migrations
+
+    _run(migrate())
+    typer.echo(f"{cfg.storage.type} store is up to date")
+
+
+config_app = typer.Typer(help="Configuration files.", no_args_is_help=True)
+
+
+@config_app.command("check")
+def config_check(
+    file: Annotated[
+        Path | None,
+        typer.Argument(help="The file to check (default: ./config.toml).", dir_okay=False),
+    ] = None,
+) -> None:
+    """Check a configuration file: prints every problem as FILE: KEY: REASON.
+
+    Example: csms-tui config check /etc/csms/config.toml
+    """
+    path = file or Path("config.toml")
+    try:
+        load_config(path)
+    except ConfigError as exc:
+        for line in str(exc).splitlines():
+            typer.echo(line, err=True)
+        raise typer.Exit(EXIT_USAGE) from None
+    typer.echo(f"{path}: ok")
+
+
+# -------------------------------------------------------------------------------------------
+
+SUB_APPS: tuple[tuple[typer.Typer, str], ...] = (
+    (auth_app, "auth"),
+    (emaid_app, "emaid"),
+    (contract_app, "contract"),
+    (transaction_app, "transaction"),
+    (station_app, "station"),
+    (token_app, "token"),
+    (api_token_app, "api-token"),
+    (db_app, "db"),
+    (config_app, "config"),
+)
+
+
+def register(app: typer.Typer) -> None:
+    """Add every utility group to ``app`` (the ``csms-tui`` command)."""
+    for sub_app, name in SUB_APPS:
+        app.add_typer(sub_app, name=name)
+
+
+def standalone_app() -> typer.Typer:
+    """The utilities alone (tests, and until the main command adds them)."""
+    app = typer.Typer(no_args_is_help=True, help="csms-tui utilities.")
+    register(app)
+    return app

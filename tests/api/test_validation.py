@@ -1,0 +1,101 @@
+"""Every parameter and body is checked against the OpenAPI document, with the field named."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from multidict import MultiDict
+
+from core.api.openapi import BASE_PATH, openapi_document
+from core.api.validation import Operation, RequestInvalid, compile_operations
+
+OPS = compile_operations(openapi_document())
+
+
+def op(method: str, path: str) -> Operation:
+    return OPS[(method, f"{BASE_PATH}{path}")]
+
+
+def reason(fn: Any, *args: Any) -> str:
+    with pytest.raises(RequestInvalid) as info:
+        fn(*args)
+    return str(info.value)
+
+
+def test_every_path_of_the_document_is_compiled() -> None:
+    doc = openapi_document()
+    expected = {(m.upper(), p) for p, item in doc["paths"].items() for m in item}
+    assert set(OPS) == expected
+
+
+def test_query_integers_are_coerced_and_checked() -> None:
+    tokens = op("GET", "/token")
+    assert tokens.parse_params({}, MultiDict(offset="5", limit="500")) == {
+        "offset": 5,
+        "limit": 500,  # MaEVe clamps instead of refusing; the service clamps to 100
+    }
+    assert tokens.parse_params({}, MultiDict()) == {"offset": 0, "limit": 20}
+    assert (
+        reason(tokens.parse_params, {}, MultiDict(limit="ten")) == "limit: 'ten' is not an integer"
+    )
+    assert "offset:" in reason(tokens.parse_params, {}, MultiDict(offset="-1"))
+
+
+def test_booleans_numbers_and_enums() -> None:
+    stations = op("GET", "/cs")
+    params = stations.parse_params({}, MultiDict(connected="true", version="2.0.1"))
+    assert params["connected"] is True and params["version"] == "2.0.1"
+    assert reason(stations.parse_params, {}, MultiDict(connected="yes")).startswith("connected:")
+    assert reason(stations.parse_params, {}, MultiDict(version="3")).startswith("version:")
+    reset = op("POST", "/cs/{csId}/reset")
+    assert reset.parse_params({"csId": "CS1"}, MultiDict(wait="2.5"))["wait"] == 2.5
+    assert reason(reset.parse_params, {"csId": "CS1"}, MultiDict(wait="nan")).startswith("wait:")
+    assert reason(reset.parse_params, {"csId": "CS1"}, MultiDict(wait="301")).startswith("wait:")
+
+
+def test_path_parameters_are_checked() -> None:
+    register = op("POST", "/cs/{csId}")
+    assert reason(register.parse_params, {"csId": "a b"}, MultiDict()).startswith("csId:")
+    assert reason(register.parse_params, {"csId": "x" * 49}, MultiDict()).startswith("csId:")
+
+
+def test_dates_must_be_rfc3339() -> None:
+    txs = op("GET", "/transactions")
+    assert txs.parse_params({}, MultiDict(since="2026-01-01T00:00:00Z"))["since"]
+    assert reason(txs.parse_params, {}, MultiDict(since="yesterday")).startswith("since:")
+
+
+def test_body_errors_name_the_field() -> None:
+    register = op("POST", "/cs/{csId}")
+    assert register.parse_body(b'{"securityProfile": 1}') == {"securityProfile": 1}
+    assert reason(register.parse_body, b"{}") == "securityProfile: is required"
+    assert reason(register.parse_body, b'{"securityProfile": 7}').startswith("securityProfile: ")
+    assert reason(register.parse_body, b"") == "body: a JSON body is required"
+    assert reason(register.parse_body, b"{nope").startswith("body: not valid JSON")
+    assert reason(register.parse_body, b"[]").startswith("body: ")
+    long_hash = b'{"securityProfile": 0, "base64SHA256Password": "%s"}' % (b"a" * 65)
+    assert reason(register.parse_body, long_hash).startswith("base64SHA256Password: ")
+
+
+def test_nested_body_paths() -> None:
+    certs = op("POST", "/cs/{csId}/certificates")
+    body = b'{"certificates": [{"type": "V2G", "certificate": "x"}, {"type": "XX"}]}'
+    assert reason(certs.parse_body, body).startswith("certificates/1/")
+
+
+def test_operator_bodies_refuse_unknown_properties() -> None:
+    reset = op("POST", "/cs/{csId}/reset")
+    assert reset.parse_body(b"") is None  # optional body
+    assert reason(reset.parse_body, b'{"typ": "Hard"}') == "typ: is not a known property"
+
+
+def test_seed_token_body() -> None:
+    token = op("POST", "/token")
+    good = (
+        b'{"countryCode":"GB","partyId":"TWK","type":"RFID","uid":"abc","contractId":"GBTWK012345678",'
+        b'"issuer":"me","valid":true,"cacheMode":"ALWAYS","lastUpdated":"2026-01-01T00:00:00Z"}'
+    )
+    assert token.parse_body(good)["uid"] == "abc"
+    assert reason(token.parse_body, good.replace(b'"GB"', b'"GBR"')).startswith("countryCode: ")
+    assert reason(token.parse_body, good.replace(b'"RFID"', b'"CARD"')).startswith("type: ")

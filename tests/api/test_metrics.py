@@ -19,7 +19,7 @@ T0 = datetime(2026, 1, 1, tzinfo=UTC)
 
 
 def msg(
-    direction: str, mtype: int, mid: str, action: str = "", at: float = 0.0, **kw: str
+    direction: str, mtype: int, mid: str, action: str = "", at: float = 0.0, error_code: str = ""
 ) -> MessageLogged:
     return MessageLogged(
         station_id="CS1",
@@ -28,7 +28,7 @@ def msg(
         message_type=mtype,
         message_id=mid,
         action=action,
-        **kw,
+        error_code=error_code,
     )
 
 

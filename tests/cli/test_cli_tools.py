@@ -108,7 +108,7 @@ def test_usage_errors_exit_2() -> None:
 
 
 def _commands() -> list[tuple[str, str]]:
-    out = []
+    out: list[tuple[str, str]] = []
     for sub_app, name in SUB_APPS:
         group = typer.main.get_group(sub_app)
         out.extend((name, command) for command in group.commands)

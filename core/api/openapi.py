@@ -42,6 +42,8 @@ def _nullable(schema: Schema) -> Schema:
 
 
 STR: Schema = {"type": "string"}
+# Request strings that reach the store: no NUL (PostgreSQL text cannot hold it).
+TEXT: Schema = {"type": "string", "pattern": "^[^\\u0000]*$"}
 INT: Schema = {"type": "integer"}
 NUM: Schema = {"type": "number"}
 BOOL: Schema = {"type": "boolean"}
@@ -66,7 +68,7 @@ _SCHEMAS: dict[str, Schema] = {
                 "description": "0 = basic auth without TLS, 1 = TLS + basic auth, "
                 "2 = TLS + client certificate; -1 = no authentication (lab use only).",
             },
-            "base64SHA256Password": {**STR, "maxLength": 64},
+            "base64SHA256Password": {**TEXT, "maxLength": 64},
             "invalidUsernameAllowed": BOOL,
         },
         required=("securityProfile",),
@@ -75,7 +77,7 @@ _SCHEMAS: dict[str, Schema] = {
     "ChargeStationAuthResponse": _obj(
         {
             "securityProfile": {"type": "integer", "enum": [-1, 0, 1, 2]},
-            "base64SHA256Password": STR,
+            "base64SHA256Password": TEXT,
             "invalidUsernameAllowed": BOOL,
         },
         required=("securityProfile", "invalidUsernameAllowed"),
@@ -84,7 +86,8 @@ _SCHEMAS: dict[str, Schema] = {
         "type": "object",
         "description": "Setting name → value; stored Pending and pushed to the station by sync "
         "(OCPP 1.6 values are limited to 500 characters).",
-        "additionalProperties": {**STR, "maxLength": 1000},
+        "propertyNames": {**TEXT, "minLength": 1, "maxLength": 100},
+        "additionalProperties": {**TEXT, "maxLength": 1000},
     },
     "ChargeStationInstallCertificates": _obj(
         {
@@ -94,7 +97,7 @@ _SCHEMAS: dict[str, Schema] = {
                     {
                         "type": {"type": "string", "enum": ["V2G", "MO", "MF", "CSMS"]},
                         "certificate": {
-                            **STR,
+                            **TEXT,
                             "description": "PEM; the id is the hex SHA-256 of the leaf DER.",
                         },
                         "status": {"type": "string", "enum": ["Accepted", "Rejected", "Pending"]},
@@ -114,20 +117,20 @@ _SCHEMAS: dict[str, Schema] = {
     ),
     "Token": _obj(
         {
-            "countryCode": {**STR, "minLength": 2, "maxLength": 2},
-            "partyId": {**STR, "minLength": 3, "maxLength": 3},
+            "countryCode": {**TEXT, "minLength": 2, "maxLength": 2},
+            "partyId": {**TEXT, "minLength": 3, "maxLength": 3},
             "type": {"type": "string", "enum": ["AD_HOC_USER", "APP_USER", "OTHER", "RFID"]},
-            "uid": {**STR, "minLength": 1, "maxLength": 36},
+            "uid": {**TEXT, "minLength": 1, "maxLength": 36},
             "contractId": {
-                **STR,
+                **TEXT,
                 "description": "eMAID, normalised before storing (e.g. GB-TWK-C12345678-X).",
                 "pattern": r"^[A-Za-z]{2}-?[A-Za-z0-9]{3}-?[A-Za-z0-9]{9}(-?[A-Za-z0-9])?$",
             },
-            "visualNumber": STR,
-            "issuer": STR,
-            "groupId": {**STR, "maxLength": 36},
+            "visualNumber": TEXT,
+            "issuer": TEXT,
+            "groupId": {**TEXT, "maxLength": 36},
             "valid": BOOL,
-            "languageCode": {**STR, "minLength": 2, "maxLength": 2},
+            "languageCode": {**TEXT, "minLength": 2, "maxLength": 2},
             "cacheMode": {
                 "type": "string",
                 "enum": ["ALWAYS", "ALLOWED", "ALLOWED_OFFLINE", "NEVER"],
@@ -152,11 +155,11 @@ _SCHEMAS: dict[str, Schema] = {
         ),
         closed=False,
     ),
-    "Certificate": _obj({"certificate": STR}, required=("certificate",), closed=False),
+    "Certificate": _obj({"certificate": TEXT}, required=("certificate",), closed=False),
     "Registration": _obj(
         {
-            "token": {**STR, "maxLength": 64},
-            "url": STR,
+            "token": {**TEXT, "maxLength": 64},
+            "url": TEXT,
             "status": {"type": "string", "enum": ["PENDING", "REGISTERED"]},
         },
         required=("token",),
@@ -164,17 +167,17 @@ _SCHEMAS: dict[str, Schema] = {
     ),
     "Location": _obj(
         {
-            "country_code": {**STR, "minLength": 2, "maxLength": 2},
-            "party_id": {**STR, "minLength": 3, "maxLength": 3},
-            "name": {**STR, "maxLength": 255},
-            "address": {**STR, "maxLength": 45},
-            "city": {**STR, "maxLength": 45},
-            "postal_code": {**STR, "maxLength": 10},
-            "country": {**STR, "minLength": 3, "maxLength": 3},
+            "country_code": {**TEXT, "minLength": 2, "maxLength": 2},
+            "party_id": {**TEXT, "minLength": 3, "maxLength": 3},
+            "name": {**TEXT, "maxLength": 255},
+            "address": {**TEXT, "maxLength": 45},
+            "city": {**TEXT, "maxLength": 45},
+            "postal_code": {**TEXT, "maxLength": 10},
+            "country": {**TEXT, "minLength": 3, "maxLength": 3},
             "coordinates": _obj(
                 {
-                    "latitude": {**STR, "pattern": r"^-?[0-9]{1,2}\.[0-9]{5,7}$"},
-                    "longitude": {**STR, "pattern": r"^-?[0-9]{1,3}\.[0-9]{5,7}$"},
+                    "latitude": {**TEXT, "pattern": r"^-?[0-9]{1,2}\.[0-9]{5,7}$"},
+                    "longitude": {**TEXT, "pattern": r"^-?[0-9]{1,3}\.[0-9]{5,7}$"},
                 },
                 required=("latitude", "longitude"),
                 closed=False,
@@ -194,15 +197,15 @@ _SCHEMAS: dict[str, Schema] = {
                 "type": "array",
                 "items": _obj(
                     {
-                        "uid": {**STR, "minLength": 1, "maxLength": 36},
-                        "evse_id": {**STR, "maxLength": 48},
+                        "uid": {**TEXT, "minLength": 1, "maxLength": 36},
+                        "evse_id": {**TEXT, "maxLength": 48},
                         "connectors": {
                             "type": "array",
                             "minItems": 1,
                             "items": _obj(
                                 {
-                                    "id": {**STR, "minLength": 1, "maxLength": 36},
-                                    "standard": {**STR, "minLength": 1},
+                                    "id": {**TEXT, "minLength": 1, "maxLength": 36},
+                                    "standard": {**TEXT, "minLength": 1},
                                     "format": {"type": "string", "enum": ["SOCKET", "CABLE"]},
                                     "power_type": {
                                         "type": "string",
@@ -237,7 +240,7 @@ _SCHEMAS: dict[str, Schema] = {
             "securityProfile": {"type": "integer", "enum": [-1, 0, 1, 2], "default": 1},
             "invalidUsernameAllowed": {**BOOL, "default": False},
             "password": {
-                **STR,
+                **TEXT,
                 "minLength": 16,
                 "maxLength": 40,
                 "description": "Generated (16 characters) when omitted for profiles 0 and 1.",
@@ -246,10 +249,10 @@ _SCHEMAS: dict[str, Schema] = {
     ),
     "StationRegistration": _obj(
         {
-            "stationId": STR,
+            "stationId": TEXT,
             "securityProfile": INT,
-            "url": STR,
-            "password": _nullable({**STR, "description": "Shown once; only its hash is kept."}),
+            "url": TEXT,
+            "password": _nullable({**TEXT, "description": "Shown once; only its hash is kept."}),
             "invalidUsernameAllowed": BOOL,
         },
         required=("stationId", "securityProfile", "url", "invalidUsernameAllowed"),
@@ -258,7 +261,7 @@ _SCHEMAS: dict[str, Schema] = {
         {"securityProfile": {"type": "integer", "enum": [-1, 0, 1, 2]}},
         required=("securityProfile",),
     ),
-    "PasswordRotationRequest": _obj({"password": {**STR, "minLength": 16, "maxLength": 40}}),
+    "PasswordRotationRequest": _obj({"password": {**TEXT, "minLength": 16, "maxLength": 40}}),
     "PasswordRotation": _obj(
         {"call": _ref("CallRecord"), "accepted": BOOL, "password": _nullable(STR)},
         required=("call", "accepted"),
@@ -276,7 +279,7 @@ _SCHEMAS: dict[str, Schema] = {
     ),
     "RemoteStartCommand": _obj(
         {
-            "idToken": {**STR, "minLength": 1, "maxLength": 36},
+            "idToken": {**TEXT, "minLength": 1, "maxLength": 36},
             "evseId": {"type": "integer", "minimum": 1},
             "tokenType": {
                 "type": "string",
@@ -297,7 +300,7 @@ _SCHEMAS: dict[str, Schema] = {
         required=("idToken",),
     ),
     "RemoteStopCommand": _obj(
-        {"transactionId": {**STR, "minLength": 1, "maxLength": 36}}, required=("transactionId",)
+        {"transactionId": {**TEXT, "minLength": 1, "maxLength": 36}}, required=("transactionId",)
     ),
     "AvailabilityCommand": _obj(
         {
@@ -319,7 +322,7 @@ _SCHEMAS: dict[str, Schema] = {
             "keys": {
                 "type": "array",
                 "maxItems": 100,
-                "items": {**STR, "minLength": 1, "maxLength": 200},
+                "items": {**TEXT, "minLength": 1, "maxLength": 200},
                 "description": "1.6 keys, or 2.0.1 `Component/Variable` addresses "
                 "(`EVSE@1/Power`, `Component[instance]/Variable[instance]`).",
             }
@@ -330,7 +333,7 @@ _SCHEMAS: dict[str, Schema] = {
             "values": {
                 "type": "object",
                 "minProperties": 1,
-                "additionalProperties": {**STR, "maxLength": 1000},
+                "additionalProperties": {**TEXT, "maxLength": 1000},
             }
         },
         required=("values",),
@@ -348,8 +351,8 @@ _SCHEMAS: dict[str, Schema] = {
     ),
     "DataTransferCommand": _obj(
         {
-            "vendorId": {**STR, "minLength": 1, "maxLength": 255},
-            "messageId": {**STR, "maxLength": 50},
+            "vendorId": {**TEXT, "minLength": 1, "maxLength": 255},
+            "messageId": {**TEXT, "maxLength": 50},
             "data": {"description": "Any JSON (a string for OCPP 1.6)."},
         },
         required=("vendorId",),
@@ -710,7 +713,9 @@ def _command(op_id: str, summary: str, body: str | None) -> Schema:
 
 
 _LIMIT = _param("limit", {"type": "integer", "minimum": 1, "maximum": 1000})
-_STATION_FILTER = _param("station", {**STR, "minLength": 1}, description="Station id.")
+_STATION_FILTER = _param(
+    "station", {**STR, "pattern": STATION_ID_PATTERN}, description="Station id."
+)
 _SINCE = _param("since", TIME, description="RFC 3339 with a time zone.")
 
 _PATHS: dict[str, Schema] = {
@@ -811,7 +816,7 @@ _PATHS: dict[str, Schema] = {
             "lookupToken",
             "One token",
             {"200": _json(_ref("TokenView"), "The token.")},
-            params=[_param("tokenUid", {**STR, "minLength": 1, "maxLength": 36}, "path")],
+            params=[_param("tokenUid", {**TEXT, "minLength": 1, "maxLength": 36}, "path")],
             tag="maeve",
             errors=(400, 404),
         ),
@@ -819,7 +824,7 @@ _PATHS: dict[str, Schema] = {
             "deleteToken",
             "Delete a token",
             {"204": _empty("Deleted.")},
-            params=[_param("tokenUid", {**STR, "minLength": 1, "maxLength": 36}, "path")],
+            params=[_param("tokenUid", {**TEXT, "minLength": 1, "maxLength": 36}, "path")],
             errors=(400, 404),
         ),
     },
@@ -887,12 +892,24 @@ _PATHS: dict[str, Schema] = {
             "transactions",
             {"200": _json(_ref("StationPage"), "A page of stations in id order.")},
             params=[
-                _param("after", STR, description="The last station id of the previous page."),
+                _param(
+                    "after",
+                    {**STR, "pattern": STATION_ID_PATTERN},
+                    description="The last station id of the previous page.",
+                ),
                 _LIMIT,
                 _param("connected", BOOL),
                 _param("version", {"type": "string", "enum": ["1.6", "2.0.1"]}),
-                _param("q", STR, description="Substring of the station id."),
-                _param("status", STR, description="A connector reports this status."),
+                _param(
+                    "q",
+                    {**STR, "pattern": r"^[A-Za-z0-9._:*+|@=-]{0,48}$"},
+                    description="Substring of the station id.",
+                ),
+                _param(
+                    "status",
+                    {**STR, "pattern": r"^[A-Za-z]{1,32}$"},
+                    description="A connector reports this status.",
+                ),
             ],
         )
     },
@@ -1013,7 +1030,7 @@ _PATHS: dict[str, Schema] = {
             "getCall",
             "A CSMS-initiated call and its state (with `wait`, once it is final)",
             {"200": _json(_ref("CallRecord"), "The call.")},
-            params=[_param("callId", {**STR, "minLength": 1, "maxLength": 64}, "path"), _WAIT],
+            params=[_param("callId", {**TEXT, "minLength": 1, "maxLength": 64}, "path"), _WAIT],
             errors=(400, 404),
         )
     },
@@ -1037,10 +1054,10 @@ _PATHS: dict[str, Schema] = {
             "A transaction with meter values and cost",
             {"200": _json(_ref("TransactionDetail"), "The transaction.")},
             params=[
-                _param("transactionId", {**STR, "minLength": 1, "maxLength": 36}, "path"),
+                _param("transactionId", {**TEXT, "minLength": 1, "maxLength": 36}, "path"),
                 _param(
                     "station",
-                    {**STR, "minLength": 1},
+                    {**STR, "pattern": STATION_ID_PATTERN},
                     description="Needed when the id exists at several stations.",
                 ),
             ],
@@ -1054,7 +1071,7 @@ _PATHS: dict[str, Schema] = {
             {"200": _json({"type": "array", "items": _ref("Message")}, "A page.")},
             params=[
                 _STATION_FILTER,
-                _param("action", STR),
+                _param("action", {**STR, "pattern": r"^[A-Za-z0-9]{1,64}$"}),
                 _param("direction", {"type": "string", "enum": ["in", "out"]}),
                 _SINCE,
                 _param(

@@ -469,6 +469,7 @@ class _Handlers:
         kinds = {k.strip() for k in (p["kind"] or "").split(",") if k.strip()}
         response = web.StreamResponse(
             headers={
+                **_SECURITY_HEADERS,
                 "Content-Type": "text/event-stream",
                 "Cache-Control": "no-cache",
                 "X-Accel-Buffering": "no",

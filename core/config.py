@@ -419,13 +419,13 @@ class Config(Section):
 class ConfigError(Exception):
     """A configuration problem, worded for the operator: ``FILE: KEY: REASON`` per line."""
 
-    def __init__(self, problems: list[tuple[str, str, str]]) -> None:
+    def __init__(self, problems: list[tuple[str, str, str]] | str) -> None:
+        # A plain message is accepted too (callers outside this module raise it that way).
+        if isinstance(problems, str):
+            problems = [("", "", problems)]
         self.problems = problems
         super().__init__(
-            "\n".join(
-                f"{source}: {key}: {reason}" if key else f"{source}: {reason}"
-                for source, key, reason in problems
-            )
+            "\n".join(": ".join(part for part in problem if part) for problem in problems)
         )
 
 

@@ -42,8 +42,26 @@ def _nullable(schema: Schema) -> Schema:
 
 
 STR: Schema = {"type": "string"}
-# Request strings that reach the store: no NUL (PostgreSQL text cannot hold it).
+# Request strings that reach the store: no NUL (PostgreSQL text cannot hold it). The length is
+# in the pattern too, so generators (schemathesis) draw valid strings instead of filtering.
 TEXT: Schema = {"type": "string", "pattern": "^[^\\u0000]*$"}
+
+
+def text(min_length: int = 0, max_length: int | None = None, segment: bool = False) -> Schema:
+    """A stored string of ``min_length``..``max_length`` characters; ``segment``: usable as a
+    URL path segment (no ``/``)."""
+    # A path segment: printable ASCII without space, "/", "{" and "}" (ids are hex, digits or
+    # UUIDs in practice).
+    chars = "[!-.0-z|~]" if segment else "[^\\u0000]"
+    upper = "" if max_length is None else str(max_length)
+    schema: Schema = {"type": "string", "pattern": f"^{chars}{{{min_length},{upper}}}$"}
+    if min_length:
+        schema["minLength"] = min_length
+    if max_length is not None:
+        schema["maxLength"] = max_length
+    return schema
+
+
 INT: Schema = {"type": "integer"}
 NUM: Schema = {"type": "number"}
 BOOL: Schema = {"type": "boolean"}
@@ -68,7 +86,12 @@ _SCHEMAS: dict[str, Schema] = {
                 "description": "0 = basic auth without TLS, 1 = TLS + basic auth, "
                 "2 = TLS + client certificate; -1 = no authentication (lab use only).",
             },
-            "base64SHA256Password": {**TEXT, "maxLength": 64},
+            "base64SHA256Password": {
+                "type": "string",
+                "maxLength": 64,
+                "pattern": "^[A-Za-z0-9+/]{43}=$",
+                "description": "base64(SHA-256(password)), e.g. from `csms-tui auth encode-password`.",
+            },
             "invalidUsernameAllowed": BOOL,
         },
         required=("securityProfile",),
@@ -86,8 +109,8 @@ _SCHEMAS: dict[str, Schema] = {
         "type": "object",
         "description": "Setting name → value; stored Pending and pushed to the station by sync "
         "(OCPP 1.6 values are limited to 500 characters).",
-        "propertyNames": {**TEXT, "minLength": 1, "maxLength": 100},
-        "additionalProperties": {**TEXT, "maxLength": 1000},
+        "propertyNames": text(1, 100),
+        "additionalProperties": text(0, 1000),
     },
     "ChargeStationInstallCertificates": _obj(
         {
@@ -117,10 +140,10 @@ _SCHEMAS: dict[str, Schema] = {
     ),
     "Token": _obj(
         {
-            "countryCode": {**TEXT, "minLength": 2, "maxLength": 2},
-            "partyId": {**TEXT, "minLength": 3, "maxLength": 3},
+            "countryCode": text(2, 2),
+            "partyId": text(3, 3),
             "type": {"type": "string", "enum": ["AD_HOC_USER", "APP_USER", "OTHER", "RFID"]},
-            "uid": {**TEXT, "minLength": 1, "maxLength": 36},
+            "uid": text(1, 36),
             "contractId": {
                 **TEXT,
                 "description": "eMAID, normalised before storing (e.g. GB-TWK-C12345678-X).",
@@ -128,9 +151,9 @@ _SCHEMAS: dict[str, Schema] = {
             },
             "visualNumber": TEXT,
             "issuer": TEXT,
-            "groupId": {**TEXT, "maxLength": 36},
+            "groupId": text(0, 36),
             "valid": BOOL,
-            "languageCode": {**TEXT, "minLength": 2, "maxLength": 2},
+            "languageCode": text(2, 2),
             "cacheMode": {
                 "type": "string",
                 "enum": ["ALWAYS", "ALLOWED", "ALLOWED_OFFLINE", "NEVER"],
@@ -158,7 +181,7 @@ _SCHEMAS: dict[str, Schema] = {
     "Certificate": _obj({"certificate": TEXT}, required=("certificate",), closed=False),
     "Registration": _obj(
         {
-            "token": {**TEXT, "maxLength": 64},
+            "token": text(0, 64),
             "url": TEXT,
             "status": {"type": "string", "enum": ["PENDING", "REGISTERED"]},
         },
@@ -167,13 +190,13 @@ _SCHEMAS: dict[str, Schema] = {
     ),
     "Location": _obj(
         {
-            "country_code": {**TEXT, "minLength": 2, "maxLength": 2},
-            "party_id": {**TEXT, "minLength": 3, "maxLength": 3},
-            "name": {**TEXT, "maxLength": 255},
-            "address": {**TEXT, "maxLength": 45},
-            "city": {**TEXT, "maxLength": 45},
-            "postal_code": {**TEXT, "maxLength": 10},
-            "country": {**TEXT, "minLength": 3, "maxLength": 3},
+            "country_code": text(2, 2),
+            "party_id": text(3, 3),
+            "name": text(0, 255),
+            "address": text(0, 45),
+            "city": text(0, 45),
+            "postal_code": text(0, 10),
+            "country": text(3, 3),
             "coordinates": _obj(
                 {
                     "latitude": {**TEXT, "pattern": r"^-?[0-9]{1,2}\.[0-9]{5,7}$"},
@@ -197,15 +220,15 @@ _SCHEMAS: dict[str, Schema] = {
                 "type": "array",
                 "items": _obj(
                     {
-                        "uid": {**TEXT, "minLength": 1, "maxLength": 36},
-                        "evse_id": {**TEXT, "maxLength": 48},
+                        "uid": text(1, 36),
+                        "evse_id": text(0, 48),
                         "connectors": {
                             "type": "array",
                             "minItems": 1,
                             "items": _obj(
                                 {
-                                    "id": {**TEXT, "minLength": 1, "maxLength": 36},
-                                    "standard": {**TEXT, "minLength": 1},
+                                    "id": text(1, 36),
+                                    "standard": text(1),
                                     "format": {"type": "string", "enum": ["SOCKET", "CABLE"]},
                                     "power_type": {
                                         "type": "string",
@@ -240,9 +263,7 @@ _SCHEMAS: dict[str, Schema] = {
             "securityProfile": {"type": "integer", "enum": [-1, 0, 1, 2], "default": 1},
             "invalidUsernameAllowed": {**BOOL, "default": False},
             "password": {
-                **TEXT,
-                "minLength": 16,
-                "maxLength": 40,
+                **text(16, 40),
                 "description": "Generated (16 characters) when omitted for profiles 0 and 1.",
             },
         }
@@ -261,7 +282,7 @@ _SCHEMAS: dict[str, Schema] = {
         {"securityProfile": {"type": "integer", "enum": [-1, 0, 1, 2]}},
         required=("securityProfile",),
     ),
-    "PasswordRotationRequest": _obj({"password": {**TEXT, "minLength": 16, "maxLength": 40}}),
+    "PasswordRotationRequest": _obj({"password": text(16, 40)}),
     "PasswordRotation": _obj(
         {"call": _ref("CallRecord"), "accepted": BOOL, "password": _nullable(STR)},
         required=("call", "accepted"),
@@ -279,7 +300,7 @@ _SCHEMAS: dict[str, Schema] = {
     ),
     "RemoteStartCommand": _obj(
         {
-            "idToken": {**TEXT, "minLength": 1, "maxLength": 36},
+            "idToken": text(1, 36),
             "evseId": {"type": "integer", "minimum": 1},
             "tokenType": {
                 "type": "string",
@@ -299,9 +320,7 @@ _SCHEMAS: dict[str, Schema] = {
         },
         required=("idToken",),
     ),
-    "RemoteStopCommand": _obj(
-        {"transactionId": {**TEXT, "minLength": 1, "maxLength": 36}}, required=("transactionId",)
-    ),
+    "RemoteStopCommand": _obj({"transactionId": text(1, 36)}, required=("transactionId",)),
     "AvailabilityCommand": _obj(
         {
             "operative": BOOL,
@@ -322,7 +341,7 @@ _SCHEMAS: dict[str, Schema] = {
             "keys": {
                 "type": "array",
                 "maxItems": 100,
-                "items": {**TEXT, "minLength": 1, "maxLength": 200},
+                "items": text(1, 200),
                 "description": "1.6 keys, or 2.0.1 `Component/Variable` addresses "
                 "(`EVSE@1/Power`, `Component[instance]/Variable[instance]`).",
             }
@@ -333,7 +352,7 @@ _SCHEMAS: dict[str, Schema] = {
             "values": {
                 "type": "object",
                 "minProperties": 1,
-                "additionalProperties": {**TEXT, "maxLength": 1000},
+                "additionalProperties": text(0, 1000),
             }
         },
         required=("values",),
@@ -351,8 +370,8 @@ _SCHEMAS: dict[str, Schema] = {
     ),
     "DataTransferCommand": _obj(
         {
-            "vendorId": {**TEXT, "minLength": 1, "maxLength": 255},
-            "messageId": {**TEXT, "maxLength": 50},
+            "vendorId": text(1, 255),
+            "messageId": text(0, 50),
             "data": {"description": "Any JSON (a string for OCPP 1.6)."},
         },
         required=("vendorId",),
@@ -816,7 +835,7 @@ _PATHS: dict[str, Schema] = {
             "lookupToken",
             "One token",
             {"200": _json(_ref("TokenView"), "The token.")},
-            params=[_param("tokenUid", {**TEXT, "minLength": 1, "maxLength": 36}, "path")],
+            params=[_param("tokenUid", text(1, 36, segment=True), "path")],
             tag="maeve",
             errors=(400, 404),
         ),
@@ -824,7 +843,7 @@ _PATHS: dict[str, Schema] = {
             "deleteToken",
             "Delete a token",
             {"204": _empty("Deleted.")},
-            params=[_param("tokenUid", {**TEXT, "minLength": 1, "maxLength": 36}, "path")],
+            params=[_param("tokenUid", text(1, 36, segment=True), "path")],
             errors=(400, 404),
         ),
     },
@@ -1030,7 +1049,7 @@ _PATHS: dict[str, Schema] = {
             "getCall",
             "A CSMS-initiated call and its state (with `wait`, once it is final)",
             {"200": _json(_ref("CallRecord"), "The call.")},
-            params=[_param("callId", {**TEXT, "minLength": 1, "maxLength": 64}, "path"), _WAIT],
+            params=[_param("callId", text(1, 64, segment=True), "path"), _WAIT],
             errors=(400, 404),
         )
     },
@@ -1054,7 +1073,7 @@ _PATHS: dict[str, Schema] = {
             "A transaction with meter values and cost",
             {"200": _json(_ref("TransactionDetail"), "The transaction.")},
             params=[
-                _param("transactionId", {**TEXT, "minLength": 1, "maxLength": 36}, "path"),
+                _param("transactionId", text(1, 36, segment=True), "path"),
                 _param(
                     "station",
                     {**STR, "pattern": STATION_ID_PATTERN},

@@ -47,7 +47,14 @@ class Operation:
     body_required: bool = False
 
     def parse_params(self, path: dict[str, str], query: Any) -> dict[str, Any]:
-        """Coerce and validate the operation's parameters; unknown query keys are ignored."""
+        """Coerce and validate the operation's parameters. An unknown or repeated query
+        parameter is refused: ``?limt=5`` should not silently mean "no limit"."""
+        known = {p.name for p in self.parameters if p.location == "query"}
+        for key in query:
+            if key not in known:
+                raise RequestInvalid(key or "(empty name)", "is not a parameter of this operation")
+            if len(query.getall(key)) > 1:
+                raise RequestInvalid(key, "is given more than once")
         values: dict[str, Any] = {}
         for param in self.parameters:
             raw = path.get(param.name) if param.location == "path" else query.get(param.name)

@@ -99,3 +99,13 @@ def test_seed_token_body() -> None:
     assert token.parse_body(good)["uid"] == "abc"
     assert reason(token.parse_body, good.replace(b'"GB"', b'"GBR"')).startswith("countryCode: ")
     assert reason(token.parse_body, good.replace(b'"RFID"', b'"CARD"')).startswith("type: ")
+
+
+def test_unknown_and_repeated_query_parameters_are_refused() -> None:
+    tokens = op("GET", "/token")
+    assert reason(tokens.parse_params, {}, MultiDict(limt="5")) == (
+        "limt: is not a parameter of this operation"
+    )
+    assert reason(tokens.parse_params, {}, MultiDict([("limit", "1"), ("limit", "2")])) == (
+        "limit: is given more than once"
+    )

@@ -18,11 +18,13 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 from typing import Annotated, Any, NoReturn, TypeVar
 
+import click
 import orjson
 import typer
 
 from core.clock import SystemClock
 from core.config import Config, ConfigError, load_config
+from core.service import ServiceError
 
 T = TypeVar("T")
 
@@ -57,7 +59,12 @@ def _run(coro: Awaitable[T]) -> T:
     async def main() -> T:
         return await coro
 
-    return asyncio.run(main())
+    try:
+        return asyncio.run(main())
+    except (click.exceptions.Exit, click.ClickException, ServiceError):
+        raise
+    except Exception as exc:  # one clear line, not a traceback, for the operator
+        _fail(f"{type(exc).__name__}: {exc}", EXIT_RUNTIME)
 
 
 @contextlib.asynccontextmanager

@@ -1,0 +1,213 @@
+"""Versioned schema migrations for the SQL stores. Append a new script; never edit an old one.
+
+Statements are separated by ``;`` + newline. SQLite and PostgreSQL share these scripts, so they
+stick to the common dialect (TEXT timestamps in fixed-width UTC, so text order is time order).
+"""
+
+from __future__ import annotations
+
+MIGRATIONS: list[str] = [
+    """
+CREATE TABLE stations (
+    station_id TEXT PRIMARY KEY,
+    security_profile INTEGER NOT NULL,
+    password_hash TEXT,
+    invalid_username_allowed INTEGER NOT NULL DEFAULT 0,
+    registered_at TEXT NOT NULL,
+    pending_boot INTEGER NOT NULL DEFAULT 0
+);
+CREATE TABLE runtime (
+    station_id TEXT PRIMARY KEY,
+    ocpp_version TEXT NOT NULL DEFAULT '',
+    vendor TEXT NOT NULL DEFAULT '',
+    model TEXT NOT NULL DEFAULT '',
+    serial_number TEXT NOT NULL DEFAULT '',
+    firmware_version TEXT NOT NULL DEFAULT '',
+    boot_reason TEXT NOT NULL DEFAULT '',
+    boot_status TEXT NOT NULL DEFAULT '',
+    last_boot_at TEXT,
+    last_seen_at TEXT
+);
+CREATE TABLE connectors (
+    station_id TEXT NOT NULL,
+    evse_id INTEGER NOT NULL,
+    connector_id INTEGER NOT NULL,
+    status TEXT NOT NULL,
+    error_code TEXT NOT NULL DEFAULT '',
+    info TEXT NOT NULL DEFAULT '',
+    updated_at TEXT,
+    PRIMARY KEY (station_id, evse_id, connector_id)
+);
+CREATE TABLE settings (
+    station_id TEXT NOT NULL,
+    name TEXT NOT NULL,
+    value TEXT NOT NULL,
+    status TEXT NOT NULL,
+    send_after TEXT,
+    PRIMARY KEY (station_id, name)
+);
+CREATE INDEX settings_due ON settings (status, send_after);
+CREATE TABLE install_certificates (
+    station_id TEXT NOT NULL,
+    certificate_id TEXT NOT NULL,
+    certificate_type TEXT NOT NULL,
+    certificate_data TEXT NOT NULL,
+    status TEXT NOT NULL,
+    send_after TEXT,
+    attempts INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (station_id, certificate_id)
+);
+CREATE TABLE triggers (
+    station_id TEXT PRIMARY KEY,
+    message TEXT NOT NULL,
+    status TEXT NOT NULL,
+    send_after TEXT,
+    attempts INTEGER NOT NULL DEFAULT 0
+);
+CREATE TABLE tokens (
+    uid TEXT PRIMARY KEY,
+    country_code TEXT NOT NULL,
+    party_id TEXT NOT NULL,
+    type TEXT NOT NULL,
+    contract_id TEXT NOT NULL,
+    issuer TEXT NOT NULL,
+    valid INTEGER NOT NULL,
+    cache_mode TEXT NOT NULL,
+    visual_number TEXT,
+    group_id TEXT,
+    language_code TEXT,
+    status TEXT,
+    expiry_date TEXT,
+    last_updated TEXT
+);
+CREATE TABLE transactions (
+    station_id TEXT NOT NULL,
+    transaction_id TEXT NOT NULL,
+    id_token TEXT NOT NULL DEFAULT '',
+    token_type TEXT NOT NULL DEFAULT '',
+    evse_id INTEGER NOT NULL DEFAULT 0,
+    connector_id INTEGER NOT NULL DEFAULT 0,
+    started_at TEXT,
+    ended_at TEXT,
+    meter_start_wh DOUBLE PRECISION,
+    meter_stop_wh DOUBLE PRECISION,
+    start_seq_no INTEGER,
+    ended_seq_no INTEGER,
+    updated_seq_no_count INTEGER NOT NULL DEFAULT 0,
+    last_seq_no INTEGER,
+    seq_no_gaps TEXT NOT NULL DEFAULT '[]',
+    offline INTEGER NOT NULL DEFAULT 0,
+    trigger_reason TEXT NOT NULL DEFAULT '',
+    charging_state TEXT NOT NULL DEFAULT '',
+    stopped_reason TEXT NOT NULL DEFAULT '',
+    remote_start_id INTEGER,
+    stop_id_token TEXT NOT NULL DEFAULT '',
+    cost DOUBLE PRECISION,
+    currency TEXT NOT NULL DEFAULT '',
+    PRIMARY KEY (station_id, transaction_id)
+);
+CREATE INDEX transactions_started ON transactions (started_at);
+CREATE TABLE transaction_events (
+    station_id TEXT NOT NULL,
+    transaction_id TEXT NOT NULL,
+    seq_no INTEGER NOT NULL,
+    event_type TEXT NOT NULL,
+    timestamp TEXT NOT NULL,
+    PRIMARY KEY (station_id, transaction_id, seq_no)
+);
+CREATE TABLE tx16_starts (
+    station_id TEXT NOT NULL,
+    connector_id INTEGER NOT NULL,
+    id_tag TEXT NOT NULL,
+    timestamp TEXT NOT NULL,
+    transaction_id INTEGER NOT NULL,
+    PRIMARY KEY (station_id, connector_id, id_tag, timestamp)
+);
+CREATE TABLE meter_values (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    station_id TEXT NOT NULL,
+    evse_id INTEGER NOT NULL,
+    transaction_id TEXT,
+    timestamp TEXT NOT NULL,
+    sampled_values TEXT NOT NULL
+);
+CREATE INDEX meter_values_tx ON meter_values (station_id, transaction_id, timestamp);
+CREATE TABLE device_model (
+    station_id TEXT NOT NULL,
+    component TEXT NOT NULL,
+    component_instance TEXT NOT NULL,
+    evse_id INTEGER NOT NULL,
+    connector_id INTEGER NOT NULL,
+    variable TEXT NOT NULL,
+    variable_instance TEXT NOT NULL,
+    attribute_type TEXT NOT NULL,
+    value TEXT,
+    mutability TEXT NOT NULL DEFAULT '',
+    characteristics TEXT NOT NULL DEFAULT '{}',
+    PRIMARY KEY (station_id, component, component_instance, evse_id, connector_id, variable,
+                 variable_instance, attribute_type)
+);
+CREATE TABLE station_events (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    station_id TEXT NOT NULL,
+    at TEXT NOT NULL,
+    event_type TEXT NOT NULL,
+    detail TEXT NOT NULL
+);
+CREATE INDEX station_events_station ON station_events (station_id, id);
+CREATE TABLE message_log (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    station_id TEXT NOT NULL,
+    at TEXT NOT NULL,
+    direction TEXT NOT NULL,
+    message_type INTEGER NOT NULL,
+    message_id TEXT NOT NULL,
+    action TEXT NOT NULL DEFAULT '',
+    payload TEXT,
+    error_code TEXT NOT NULL DEFAULT '',
+    error_description TEXT NOT NULL DEFAULT ''
+);
+CREATE INDEX message_log_station ON message_log (station_id, id);
+CREATE TABLE calls (
+    call_id TEXT PRIMARY KEY,
+    station_id TEXT NOT NULL,
+    action TEXT NOT NULL,
+    request TEXT NOT NULL,
+    ocpp_version TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    state TEXT NOT NULL,
+    origin TEXT NOT NULL DEFAULT '',
+    response TEXT,
+    error_code TEXT NOT NULL DEFAULT '',
+    error_description TEXT NOT NULL DEFAULT '',
+    completed_at TEXT
+);
+CREATE INDEX calls_station ON calls (station_id, created_at);
+CREATE TABLE certificates (
+    hash TEXT PRIMARY KEY,
+    pem TEXT NOT NULL
+);
+CREATE TABLE ocpi_registrations (
+    token TEXT PRIMARY KEY,
+    status TEXT NOT NULL
+);
+CREATE TABLE ocpi_parties (
+    role TEXT NOT NULL,
+    country_code TEXT NOT NULL,
+    party_id TEXT NOT NULL,
+    url TEXT NOT NULL,
+    token TEXT NOT NULL,
+    PRIMARY KEY (role, country_code, party_id)
+);
+CREATE TABLE locations (
+    id TEXT PRIMARY KEY,
+    data TEXT NOT NULL,
+    last_updated TEXT
+);
+CREATE TABLE api_tokens (
+    name TEXT PRIMARY KEY,
+    token_hash TEXT NOT NULL UNIQUE,
+    created_at TEXT NOT NULL
+)
+""",
+]

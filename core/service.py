@@ -20,7 +20,7 @@ import secrets
 import string
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any, Literal, Protocol
 
 from cryptography import x509
@@ -1519,8 +1519,17 @@ def _check_password_hash(value: str) -> None:
 
 
 def _aware(value: datetime | None, field: str) -> None:
-    if value is not None and value.tzinfo is None:
+    """A timestamp we can store: with a time zone, between the years 1900 and 9999 in UTC."""
+    if value is None:
+        return
+    if value.tzinfo is None:
         raise Invalid("needs a timezone (e.g. 2026-01-01T12:00:00Z)", field=field)
+    try:
+        year = value.astimezone(UTC).year
+    except OverflowError:
+        year = 0
+    if not 1900 <= year <= 9999:
+        raise Invalid("must be between the years 1900 and 9999", field=field)
 
 
 def _runtime_fields(runtime: RuntimeDetails | None) -> dict[str, Any]:

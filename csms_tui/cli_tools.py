@@ -70,11 +70,10 @@ def _run(coro: Awaitable[T]) -> T:
 @contextlib.asynccontextmanager
 async def _store(config: Config) -> AsyncIterator[Any]:
     """The configured store, opened (and migrated) and closed after use."""
-    from core.store.factory import create_store  # type: ignore[import-not-found,unused-ignore]
+    from core.store.factory import open_store
 
     try:
-        store = create_store(config.storage)
-        await store.open()
+        store = await open_store(config.storage)
     except Exception as exc:
         _fail(f"cannot open the {config.storage.type} store: {exc}")
     try:

@@ -512,7 +512,12 @@ class _Handlers:
 
 
 def _since(value: str | None) -> datetime | None:
-    return None if value is None else parse_iso(value)
+    if value is None:
+        return None
+    try:
+        return parse_iso(value)
+    except (ValueError, OverflowError) as exc:  # format-valid but out of range, e.g. year 1
+        raise RequestInvalid("since", "is out of range") from exc
 
 
 def _client_address(request: web.Request) -> str:

@@ -73,6 +73,16 @@ def test_hash_certificate_refuses_non_certificates(tmp_path: Path) -> None:
     assert missing.exit_code == 2 and missing.stderr.count("\n") == 1
 
 
+def test_emaid_normalize() -> None:
+    emaid = pytest.importorskip("core.services.emaid")
+    expected = emaid.normalise_emaid("GB-TWK-C12345678")
+    result = runner.invoke(APP, ["emaid", "normalize", "gb-twk-c12345678"])
+    assert result.exit_code == 0
+    assert result.stdout == f"gb-twk-c12345678: {expected}\n"
+    result = runner.invoke(APP, ["emaid", "normalize", "nonsense"])
+    assert result.exit_code == 2 and result.stderr.startswith("error: nonsense: ")
+
+
 def test_config_check_ok_and_errors(tmp_path: Path) -> None:
     good = tmp_path / "good.toml"
     good.write_text('[api]\naddr = "127.0.0.1:9999"\n')

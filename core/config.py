@@ -375,6 +375,8 @@ class ChargeStationCertProviderConfig(Section):
 
 class TariffServiceConfig(Section):
     type: Literal["kwh"] = "kwh"
+    price_per_kwh: Annotated[float, Field(ge=0)] = 0.55
+    currency: Annotated[str, Field(pattern=r"^[A-Z]{3}$")] = "EUR"
 
 
 class OcpiConfig(Section):

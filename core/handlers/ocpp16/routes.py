@@ -1,0 +1,69 @@
+"""The OCPP 1.6 routing table: one line per route. Schemas are derived from the action name."""
+
+from __future__ import annotations
+
+from core.handlers.call_maker import PNC_VENDOR_ID
+from core.handlers.deps import HandlerDeps
+from core.handlers.ocpp16.authorize import Authorize
+from core.handlers.ocpp16.boot_notification import BootNotification
+from core.handlers.ocpp16.data_transfer import DataTransfer
+from core.handlers.ocpp16.heartbeat import Heartbeat
+from core.handlers.ocpp16.meter_values import MeterValues
+from core.handlers.ocpp16.notifications import RecordStationEvent
+from core.handlers.ocpp16.results import (
+    ChangeConfigurationError,
+    ChangeConfigurationResult,
+    GetConfigurationResult,
+    TriggerMessageResult,
+)
+from core.handlers.ocpp16.sign_certificate import SignCertificate
+from core.handlers.ocpp16.start_transaction import StartTransaction
+from core.handlers.ocpp16.status_notification import StatusNotification
+from core.handlers.ocpp16.stop_transaction import StopTransaction
+from core.handlers.types import CallHandler, Routes
+from core.schemas import SchemaSet
+from core.services.boot import BootRule
+
+
+def routes(deps: HandlerDeps, pnc: dict[str, CallHandler] | None = None) -> Routes:
+    s, clock, events = deps.store, deps.clock, deps.events
+
+    def record(event_type: str) -> RecordStationEvent:
+        return RecordStationEvent(event_type, clock, s, events)
+
+    tunnels = {PNC_VENDOR_ID: (SchemaSet.OCPP201, pnc or {})}
+    return Routes(
+        schema_set=SchemaSet.OCPP16,
+        calls={
+            "Authorize": Authorize(deps.token_auth),
+            "BootNotification": BootNotification(
+                clock,
+                s,
+                s,
+                BootRule(s, s, s),
+                events,
+                deps.settings.heartbeat_interval_s,
+                deps.settings.pending_interval_s,
+            ),
+            "DataTransfer": DataTransfer(tunnels),
+            "DiagnosticsStatusNotification": record("DiagnosticsStatus"),
+            "FirmwareStatusNotification": record("FirmwareStatus"),
+            "Heartbeat": Heartbeat(clock, s),
+            "LogStatusNotification": record("LogStatus"),
+            "MeterValues": MeterValues(clock, s, s, events),
+            "SecurityEventNotification": record("SecurityEvent"),
+            "SignCertificate": SignCertificate(deps.station_cert_provider, s),
+            "SignedFirmwareStatusNotification": record("SignedFirmwareStatus"),
+            "StartTransaction": StartTransaction(clock, s, deps.token_auth, events),
+            "StatusNotification": StatusNotification(clock, s, events),
+            "StopTransaction": StopTransaction(clock, s, s, deps.token_auth, deps.tariff, events),
+        },
+        results={
+            "ChangeConfiguration": ChangeConfigurationResult(s, deps.call_maker),
+            "GetConfiguration": GetConfigurationResult(s),
+            "TriggerMessage": TriggerMessageResult(s),
+        },
+        errors={
+            "ChangeConfiguration": ChangeConfigurationError(s),
+        },
+    )

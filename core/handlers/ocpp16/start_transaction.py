@@ -1,0 +1,52 @@
+"""1.6 StartTransaction.
+
+A rejected token stores no transaction (the seed stored one anyway); the station is still given a
+transactionId because the schema requires one, and it will stop straight away. A retry of the same
+start (station, connector, idTag, timestamp) gets the same transactionId back."""
+
+from __future__ import annotations
+
+import secrets
+from typing import Any
+
+from core.clock import Clock, parse_iso
+from core.events import EventBus, TransactionStarted
+from core.services.protocols import TokenAuthoriser
+from core.store.protocols import TransactionStore
+
+
+class StartTransaction:
+    def __init__(
+        self,
+        clock: Clock,
+        transactions: TransactionStore,
+        token_auth: TokenAuthoriser,
+        events: EventBus,
+    ) -> None:
+        self.clock, self.transactions = clock, transactions
+        self.token_auth, self.events = token_auth, events
+
+    async def __call__(self, station_id: str, request: dict[str, Any]) -> dict[str, Any]:
+        info = await self.token_auth.authorize_16(request["idTag"])
+        if info["status"] != "Accepted":
+            return {"idTagInfo": info, "transactionId": 0}
+        tx_id, created = await self.transactions.start_transaction_16(
+            station_id,
+            request["connectorId"],
+            request["idTag"],
+            float(request["meterStart"]),
+            parse_iso(request["timestamp"]),
+            secrets.randbelow(2**31 - 2) + 1,
+        )
+        if created:
+            self.events.publish(
+                TransactionStarted(
+                    station_id=station_id,
+                    at=self.clock.now(),
+                    transaction_id=str(tx_id),
+                    id_token=request["idTag"],
+                    evse_id=request["connectorId"],
+                    connector_id=request["connectorId"],
+                )
+            )
+        return {"idTagInfo": info, "transactionId": tx_id}

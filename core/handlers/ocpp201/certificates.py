@@ -1,0 +1,74 @@
+"""2.0.1 ISO 15118 / security certificate calls: SignCertificate, GetCertificateStatus,
+Get15118EVCertificate (also reached from 1.6 stations through the PnC DataTransfer tunnel)."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from core.handlers.ocpp16.sign_certificate import certificate_id
+from core.services.protocols import (
+    ChargeStationCertificateProvider,
+    ContractCertificateProvider,
+    OcspStatusService,
+)
+from core.store.models import CertificateType, InstallCertificate
+from core.store.protocols import CertificateStore
+
+log = logging.getLogger(__name__)
+
+
+class SignCertificate:
+    """Sign the CSR through the provider; the chain is pushed later with CertificateSigned.
+
+    An absent certificateType means ChargingStationCertificate (2.0.1 A02: the station signs its
+    own CSMS-facing certificate unless it says V2G); the seed defaulted to V2G."""
+
+    def __init__(
+        self, provider: ChargeStationCertificateProvider, certificates: CertificateStore
+    ) -> None:
+        self.provider, self.certificates = provider, certificates
+
+    async def __call__(self, station_id: str, request: dict[str, Any]) -> dict[str, Any]:
+        cert_type = request.get("certificateType", "ChargingStationCertificate")
+        stored_type = (
+            CertificateType.EVCC
+            if cert_type == "V2GCertificate"
+            else CertificateType.CHARGE_STATION
+        )
+        try:
+            chain = await self.provider.sign(request["csr"], cert_type, station_id)
+            await self.certificates.upsert_install_certificates(
+                station_id, [InstallCertificate(certificate_id(chain), stored_type, chain)]
+            )
+        except Exception as exc:
+            log.info("SignCertificate from %s rejected: %s", station_id, exc)
+            return {"status": "Rejected"}
+        return {"status": "Accepted"}
+
+
+class GetCertificateStatus:
+    def __init__(self, ocsp: OcspStatusService) -> None:
+        self.ocsp = ocsp
+
+    async def __call__(self, station_id: str, request: dict[str, Any]) -> dict[str, Any]:
+        status, result = await self.ocsp.certificate_status(request["ocspRequestData"])
+        response: dict[str, Any] = {"status": status}
+        if status == "Accepted" and result:
+            response["ocspResult"] = result
+        return response
+
+
+class Get15118EVCertificate:
+    def __init__(self, provider: ContractCertificateProvider) -> None:
+        self.provider = provider
+
+    async def __call__(self, station_id: str, request: dict[str, Any]) -> dict[str, Any]:
+        try:
+            status, exi = await self.provider.provide(
+                request["exiRequest"], request["iso15118SchemaVersion"], request["action"]
+            )
+        except Exception as exc:
+            log.warning("contract certificate provider failed for %s: %s", station_id, exc)
+            status, exi = "Failed", ""
+        return {"status": status, "exiResponse": exi}

@@ -1,0 +1,87 @@
+"""The OCPP 2.0.1 routing table: one line per route. Schemas are derived from the action name."""
+
+from __future__ import annotations
+
+from core.handlers.deps import HandlerDeps
+from core.handlers.ocpp201.authorize import Authorize
+from core.handlers.ocpp201.boot_notification import BootNotification
+from core.handlers.ocpp201.certificates import (
+    Get15118EVCertificate,
+    GetCertificateStatus,
+    SignCertificate,
+)
+from core.handlers.ocpp201.meter_values import MeterValues
+from core.handlers.ocpp201.notify_report import NotifyReport
+from core.handlers.ocpp201.results import (
+    CertificateResult,
+    GetVariablesResult,
+    SetVariablesResult,
+    TriggerMessageResult,
+)
+from core.handlers.ocpp201.simple import Heartbeat, RecordAndReply
+from core.handlers.ocpp201.status_notification import StatusNotification
+from core.handlers.ocpp201.transaction_event import TransactionEvent
+from core.handlers.types import CallHandler, Routes
+from core.schemas import SchemaSet
+from core.services.boot import BootRule
+
+# The 2.0.1 messages a 1.6 station may send through the OCA PnC DataTransfer tunnel.
+PNC_ACTIONS = ("Authorize", "GetCertificateStatus", "SignCertificate", "Get15118EVCertificate")
+
+
+def routes(deps: HandlerDeps) -> Routes:
+    s, clock, events = deps.store, deps.clock, deps.events
+
+    def record(event_type: str, reply: dict[str, object] | None = None) -> RecordAndReply:
+        return RecordAndReply(reply or {}, event_type, clock, s, events)
+
+    return Routes(
+        schema_set=SchemaSet.OCPP201,
+        calls={
+            "Authorize": Authorize(deps.token_auth, deps.contract_validator),
+            "BootNotification": BootNotification(
+                clock,
+                s,
+                s,
+                BootRule(s, s, s),
+                events,
+                deps.settings.heartbeat_interval_s,
+                deps.settings.pending_interval_s,
+            ),
+            "ClearedChargingLimit": record("ClearedChargingLimit"),
+            "DataTransfer": record("DataTransfer", {"status": "UnknownVendorId"}),
+            "FirmwareStatusNotification": record("FirmwareStatus"),
+            "Get15118EVCertificate": Get15118EVCertificate(deps.contract_provider),
+            "GetCertificateStatus": GetCertificateStatus(deps.ocsp),
+            "Heartbeat": Heartbeat(clock, s),
+            "LogStatusNotification": record("LogStatus"),
+            "MeterValues": MeterValues(s),
+            "NotifyChargingLimit": record("NotifyChargingLimit"),
+            "NotifyCustomerInformation": record("NotifyCustomerInformation"),
+            "NotifyDisplayMessages": record("NotifyDisplayMessages"),
+            "NotifyEVChargingNeeds": record("NotifyEVChargingNeeds", {"status": "Rejected"}),
+            "NotifyEVChargingSchedule": record("NotifyEVChargingSchedule", {"status": "Accepted"}),
+            "NotifyEvent": record("NotifyEvent"),
+            "NotifyMonitoringReport": record("NotifyMonitoringReport"),
+            "NotifyReport": NotifyReport(s),
+            "PublishFirmwareStatusNotification": record("PublishFirmwareStatus"),
+            "ReportChargingProfiles": record("ReportChargingProfiles"),
+            "ReservationStatusUpdate": record("ReservationStatusUpdate"),
+            "SecurityEventNotification": record("SecurityEvent"),
+            "SignCertificate": SignCertificate(deps.station_cert_provider, s),
+            "StatusNotification": StatusNotification(clock, s, events),
+            "TransactionEvent": TransactionEvent(clock, s, s, deps.token_auth, deps.tariff, events),
+        },
+        results={
+            "CertificateSigned": CertificateResult(s, "certificateChain"),
+            "GetVariables": GetVariablesResult(s),
+            "InstallCertificate": CertificateResult(s, "certificate"),
+            "SetVariables": SetVariablesResult(s),
+            "TriggerMessage": TriggerMessageResult(s),
+        },
+    )
+
+
+def pnc_handlers(routes: Routes) -> dict[str, CallHandler]:
+    """The 2.0.1 handlers the 1.6 PnC DataTransfer tunnel dispatches to."""
+    return {action: routes.calls[action] for action in PNC_ACTIONS}

@@ -1,0 +1,1 @@
+"""The OCPP-J websocket gateway: security profiles, subprotocols, the per-connection pipe."""

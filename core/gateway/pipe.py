@@ -1,0 +1,196 @@
+"""The per-connection pipe: one outstanding CALL per direction, CSMS calls queued behind a
+station call, timeouts turned into CALLERRORs for the waiting caller — never a silent drop.
+
+The pipe remembers the CSMS calls it forwarded, so the station's CALLRESULT/CALLERROR goes to the
+managers with the original ``action``, ``request`` and ``state`` filled in (MaEVe §1.4): the
+stateless manager then runs the right result handler."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections import OrderedDict, deque
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+from core.handlers.router import TIMEOUT_ERROR_CODE
+from core.ocpp.errors import ErrorKind, error_code
+from core.ocpp.framing import FrameError, parse_frame, serialise
+from core.ocpp.types import Message, MessageType, OcppVersion
+
+log = logging.getLogger(__name__)
+
+Send = Callable[[str], Awaitable[None]]
+Publish = Callable[[Message], Awaitable[None]]
+Record = Callable[[str, Message], None]
+
+_REMEMBERED_CSMS_CALLS = 16
+
+
+@dataclass(slots=True)
+class _Outstanding:
+    message: Message
+    timer: asyncio.TimerHandle | None = None
+
+
+class Pipe:
+    def __init__(
+        self,
+        station_id: str,
+        version: OcppVersion,
+        send: Send,
+        publish: Publish,
+        record: Record,
+        call_timeout: float,
+        guard: Callable[[Message], bool] | None = None,
+    ) -> None:
+        self.station_id, self.version = station_id, version
+        self._send, self._publish, self._record = send, publish, record
+        self.call_timeout = call_timeout
+        self._guard = guard  # may refuse a station CALL (e.g. SP3 serial != certificate CN)
+        self._station_call: str | None = None  # id of the station CALL being handled
+        self._csms_call: _Outstanding | None = None
+        self._queue: deque[Message] = deque()
+        self._recent: OrderedDict[str, Message] = OrderedDict()  # late results
+        self.bad_frames = 0
+        self.closed = False
+
+    # --- from the station ------------------------------------------------------------------------
+
+    async def from_station(self, raw: str | bytes) -> None:
+        parsed = parse_frame(raw, self.version)
+        if isinstance(parsed, FrameError):
+            self.bad_frames += 1
+            log.info("bad frame from %s: %s", self.station_id, parsed.reason)
+            if parsed.reply is not None:
+                await self._write(parsed.reply)
+            return
+        self.bad_frames = 0
+        self._record("in", parsed)
+        if parsed.type is MessageType.CALL:
+            if self._guard is not None and not self._guard(parsed):
+                self.closed = True
+                return
+            await self._station_calls(parsed)
+        else:
+            await self._station_answers(parsed)
+
+    async def _station_calls(self, message: Message) -> None:
+        if self._station_call == message.id:
+            kind = (
+                ErrorKind.RPC_FRAMEWORK_ERROR
+                if self.version is OcppVersion.V201
+                else ErrorKind.PROTOCOL_ERROR
+            )
+            await self._write(
+                Message(
+                    type=MessageType.CALL_ERROR,
+                    id=message.id,
+                    error_code=error_code(kind, self.version),
+                    error_description="a call with this id is already being handled",
+                    error_details={},
+                )
+            )
+            return
+        # A station that sends a second CALL before the first was answered breaks the one-call
+        # rule; it is still served (answers are matched by id), never silently dropped.
+        self._station_call = message.id
+        await self._publish(message)
+
+    async def _station_answers(self, message: Message) -> None:
+        current = self._csms_call
+        if current is not None and current.message.id == message.id:
+            if current.timer is not None:
+                current.timer.cancel()
+            self._csms_call = None
+            original = current.message
+        else:
+            original_or_none = self._recent.get(message.id)
+            if original_or_none is None:
+                log.info("%s answered unknown call %s: dropped", self.station_id, message.id)
+                return
+            original = original_or_none  # a late answer after our timeout
+        message.action, message.request, message.state = (
+            original.action,
+            original.request,
+            original.state,
+        )
+        await self._publish(message)
+        await self._next_csms_call()
+
+    # --- from the managers -----------------------------------------------------------------------
+
+    async def from_manager(self, message: Message) -> None:
+        if message.type is MessageType.CALL:
+            self._queue.append(message)
+            await self._next_csms_call()
+            return
+        # An answer to a station call.
+        if message.id == self._station_call:
+            self._station_call = None
+        await self._write(message)
+        await self._next_csms_call()
+
+    async def _next_csms_call(self) -> None:
+        if self.closed or self._csms_call is not None or self._station_call is not None:
+            return
+        if not self._queue:
+            return
+        message = self._queue.popleft()
+        outstanding = _Outstanding(message)
+        self._csms_call = outstanding
+        self._recent[message.id] = message
+        while len(self._recent) > _REMEMBERED_CSMS_CALLS:
+            self._recent.popitem(last=False)
+        loop = asyncio.get_running_loop()
+        outstanding.timer = loop.call_later(self.call_timeout, self._timed_out, message.id)
+        await self._write(message)
+
+    def _timed_out(self, call_id: str) -> None:
+        current = self._csms_call
+        if current is None or current.message.id != call_id:
+            return
+        self._csms_call = None
+        original = current.message
+        asyncio.get_running_loop().create_task(self._report_timeout(original))
+
+    async def _report_timeout(self, original: Message) -> None:
+        await self._publish(
+            Message(
+                type=MessageType.CALL_ERROR,
+                id=original.id,
+                action=original.action,
+                request=original.request,
+                state=original.state,
+                error_code=TIMEOUT_ERROR_CODE,
+                error_description=f"no answer from the station within {self.call_timeout:g} s",
+            )
+        )
+        await self._next_csms_call()
+
+    async def fail_pending(self, reason: str) -> None:
+        """The connection is gone: every CSMS call still waiting fails now, not at its timeout."""
+        self.closed = True
+        pending = list(self._queue)
+        self._queue.clear()
+        if self._csms_call is not None:
+            if self._csms_call.timer is not None:
+                self._csms_call.timer.cancel()
+            pending.insert(0, self._csms_call.message)
+            self._csms_call = None
+        for original in pending:
+            await self._publish(
+                Message(
+                    type=MessageType.CALL_ERROR,
+                    id=original.id,
+                    action=original.action,
+                    request=original.request,
+                    state=original.state,
+                    error_code="GenericError",
+                    error_description=reason,
+                )
+            )
+
+    async def _write(self, message: Message) -> None:
+        self._record("out", message)
+        await self._send(serialise(message))

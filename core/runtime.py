@@ -1,0 +1,160 @@
+"""The one composition root: ``async with Csms(config) as csms:`` builds every concrete part,
+starts the servers inside the running loop, and tears them down in reverse order.
+
+Roles: ``gateway`` (websockets), ``manager`` (routers + handlers), ``api`` (admin REST API). The
+embedded shape runs all of them over the in-process transport; the scale-out shape runs gateway
+and manager processes separately over MQTT (``core.transport.mqtt``). Tests pass port 0 in the
+config and read the bound ports back from :attr:`Csms.ports`.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from contextlib import AsyncExitStack
+from typing import Any
+
+from core.clock import Clock, SystemClock
+from core.config import Config
+from core.events import EventBus
+from core.handlers.call_maker import CallMaker
+from core.handlers.deps import HandlerDeps, HandlerSettings
+from core.manager import Manager
+from core.services.factory import Services, build_services
+from core.store.factory import open_store
+from core.store.protocols import Store
+from core.transport.base import Transport
+from core.transport.local import LocalTransport
+
+log = logging.getLogger(__name__)
+
+ALL_ROLES = frozenset({"gateway", "manager", "api"})
+
+
+class _NoConnections:
+    """Connection registry of a process without a gateway."""
+
+    def is_connected(self, station_id: str) -> bool:
+        return False
+
+    def connected(self) -> set[str]:
+        return set()
+
+
+async def build_transport(config: Config) -> Transport:
+    if config.transport.type == "mqtt":
+        from core.transport.mqtt import MqttTransport
+
+        mqtt: Transport = MqttTransport(config.transport.mqtt)
+        return mqtt
+    return LocalTransport()
+
+
+class Csms:
+    def __init__(
+        self,
+        config: Config,
+        *,
+        roles: frozenset[str] = ALL_ROLES,
+        clock: Clock | None = None,
+        transport: Transport | None = None,
+        store: Store | None = None,
+    ) -> None:
+        self.config = config
+        self.roles = roles
+        self.clock: Clock = clock or SystemClock()
+        self.events = EventBus()
+        self._transport = transport
+        self._store = store
+        self._stack = AsyncExitStack()
+        self.ports: dict[str, int] = {}
+        self.gateway: Any = None
+        self.api: Any = None
+        self.manager: Manager | None = None
+        self.service: Any = None
+
+    @property
+    def store(self) -> Store:
+        assert self._store is not None, "Csms is not started"
+        return self._store
+
+    @property
+    def transport(self) -> Transport:
+        assert self._transport is not None, "Csms is not started"
+        return self._transport
+
+    async def __aenter__(self) -> Csms:
+        try:
+            await self._start()
+        except BaseException:
+            await self._stack.aclose()
+            raise
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self._stack.aclose()
+
+    def _on_close(self, callback: Callable[[], Awaitable[Any]]) -> None:
+        self._stack.push_async_callback(callback)
+
+    async def _start(self) -> None:
+        config = self.config
+        if self._store is None:
+            self._store = await open_store(config.storage)
+            self._on_close(self._store.close)
+        store = self._store
+        if self._transport is None:
+            self._transport = await build_transport(config)
+            self._on_close(self._transport.close)
+        transport = self._transport
+        self.call_maker = CallMaker(transport, store, store, self.events, self.clock)
+        self.services: Services = build_services(config, store, self.clock)
+
+        if "manager" in self.roles:
+            deps = HandlerDeps(
+                store=store,
+                clock=self.clock,
+                events=self.events,
+                call_maker=self.call_maker,
+                token_auth=self.services.token_auth,
+                tariff=self.services.tariff,
+                contract_validator=self.services.contract_validator,
+                ocsp=self.services.ocsp,
+                contract_provider=self.services.contract_provider,
+                station_cert_provider=self.services.station_cert_provider,
+                settings=HandlerSettings(heartbeat_interval_s=int(config.ocpp.heartbeat_interval)),
+            )
+            self.manager = Manager(deps, transport, store, self.events, self.clock, config.ocpp)
+            await transport.serve(self.manager.handle)
+
+        connections: Any = _NoConnections()
+        if "gateway" in self.roles and config.gateway.enabled:
+            from core.gateway.server import Gateway
+
+            self.gateway = Gateway(config.gateway, store, transport, self.events, self.clock)
+            await self.gateway.start()
+            self._on_close(self.gateway.close)
+            self.ports.update(self.gateway.ports)
+            connections = self.gateway
+
+        if "api" in self.roles and config.api.enabled:
+            await self._start_api(connections)
+
+    async def _start_api(self, connections: Any) -> None:
+        from core.api.server import ApiServer
+        from core.service import ConnectionUrls, CsmsService
+
+        api_config = self.config.api
+        self.service = CsmsService(
+            self.store,
+            self.call_maker,
+            self.events,
+            self.clock,
+            connections,
+            urls=ConnectionUrls(api_config.host, api_config.ws_port, api_config.wss_port),
+            tariff=self.services.tariff,
+        )
+        self.api = ApiServer(self.service, self.store, self.clock, api_config)
+        await self.api.start()
+        self._on_close(self.api.stop)
+        self.ports["api"] = int(self.api.port)

@@ -1,0 +1,53 @@
+"""In-process transport: the message objects are handed over as they are — no serialising.
+
+Each delivery runs as its own task so one slow station never blocks the others (the gateway
+pipe already guarantees one outstanding call per direction per station)."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from core.ocpp.types import Message, OcppVersion
+from core.transport.base import MessageHandler
+
+log = logging.getLogger(__name__)
+
+
+class LocalTransport:
+    def __init__(self) -> None:
+        self._manager: MessageHandler | None = None
+        self._gateway: MessageHandler | None = None
+        self._tasks: set[asyncio.Task[None]] = set()
+
+    async def serve(self, handler: MessageHandler) -> None:
+        self._manager = handler
+
+    async def attach_gateway(self, deliver: MessageHandler) -> None:
+        self._gateway = deliver
+
+    def _spawn(
+        self, target: MessageHandler | None, version: OcppVersion, station_id: str, message: Message
+    ) -> None:
+        if target is None:
+            log.warning(
+                "no receiver for %s %s of %s: dropped", message.action, message.id, station_id
+            )
+            return
+        task = asyncio.create_task(target(version, station_id, message))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def emit(self, version: OcppVersion, station_id: str, message: Message) -> None:
+        self._spawn(self._gateway, version, station_id, message)
+
+    async def publish_in(self, version: OcppVersion, station_id: str, message: Message) -> None:
+        self._spawn(self._manager, version, station_id, message)
+
+    async def drain(self) -> None:
+        """Wait for deliveries in flight (shutdown: nothing half-handled)."""
+        while self._tasks:
+            await asyncio.gather(*list(self._tasks), return_exceptions=True)
+
+    async def close(self) -> None:
+        await self.drain()

@@ -1,0 +1,3 @@
+from csms_tui.cli import app
+
+app()

@@ -1,0 +1,164 @@
+"""The ``csms-tui`` command: the console (default), ``--daemon``, the scale-out halves
+(``gateway``, ``manager``) and the utilities from :mod:`csms_tui.cli_tools`.
+
+Exit codes: 0 ok, 1 runtime failure, 2 usage or configuration error."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from core.config import Config, ConfigError, load_config
+from csms_tui import cli_tools
+
+EXIT_USAGE = 2
+
+app = typer.Typer(
+    help="csms-tui: an OCPP 1.6J / 2.0.1 charge station management system with a terminal console.",
+    invoke_without_command=True,
+    no_args_is_help=False,
+    pretty_exceptions_enable=False,
+)
+cli_tools.register(app)
+
+ConfigOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--config",
+        "-c",
+        help="TOML configuration file (default: ./config.toml if present, else built-in defaults).",
+    ),
+]
+
+
+def _load(path: Path | None) -> Config:
+    if path is None and Path("config.toml").is_file():
+        path = Path("config.toml")
+    try:
+        return load_config(path)
+    except ConfigError as exc:
+        typer.echo(f"error: {'; '.join(str(exc).splitlines())}", err=True)
+        raise typer.Exit(EXIT_USAGE) from exc
+
+
+def setup_logging(config: Config, to_stderr: bool) -> None:
+    """Log to the configured file, and to stderr when no console owns the terminal."""
+    obs = config.observability
+    handlers: list[logging.Handler] = []
+    if obs.log_file:
+        handlers.append(logging.FileHandler(obs.log_file, encoding="utf-8"))
+    if to_stderr:
+        handlers.append(logging.StreamHandler(sys.stderr))
+    fmt = (
+        '{"t":"%(asctime)s","level":"%(levelname)s","logger":"%(name)s","msg":"%(message)s"}'
+        if obs.log_format == "json"
+        else "%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    logging.basicConfig(level=obs.log_level.upper(), format=fmt, handlers=handlers, force=True)
+
+
+async def _serve(config: Config, roles: frozenset[str]) -> None:
+    """Run the core until SIGTERM/SIGINT, then shut down cleanly (websockets closed with 1001,
+    the store's pending writes committed)."""
+    from core.runtime import Csms
+
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        with contextlib.suppress(NotImplementedError):
+            loop.add_signal_handler(sig, stop.set)
+    async with Csms(config, roles=roles) as csms:
+        logging.getLogger("csms").info(
+            "csms-tui running (%s); ports %s", ", ".join(sorted(roles)), csms.ports
+        )
+        await stop.wait()
+        logging.getLogger("csms").info("shutting down")
+
+
+def _run_roles(config: Config, roles: frozenset[str]) -> None:
+    setup_logging(config, to_stderr=True)
+    try:
+        try:
+            import uvloop
+
+            uvloop.run(_serve(config, roles))
+        except ImportError:
+            asyncio.run(_serve(config, roles))
+    except ConfigError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(EXIT_USAGE) from exc
+    except OSError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(1) from exc
+
+
+@app.callback()
+def main(
+    ctx: typer.Context,
+    daemon: Annotated[
+        bool, typer.Option("--daemon", help="Run gateway, manager and API headless.")
+    ] = False,
+    config: ConfigOption = None,
+    connect: Annotated[
+        str | None,
+        typer.Option(
+            "--connect", help="Attach the console to a daemon's REST API, e.g. http://host:9410."
+        ),
+    ] = None,
+    token: Annotated[
+        str | None, typer.Option("--token", help="Bearer token for --connect.")
+    ] = None,
+) -> None:
+    """Start the console on an embedded CSMS (default), or the CSMS alone with --daemon.
+
+    Examples: `csms-tui`, `csms-tui --daemon --config config.toml`,
+    `csms-tui --connect http://127.0.0.1:9410 --token T`."""
+    if ctx.invoked_subcommand is not None:
+        return
+    cfg = _load(config)
+    if daemon:
+        _run_roles(cfg, frozenset({"gateway", "manager", "api"}))
+        return
+    try:
+        from csms_tui.app import run_console  # type: ignore[import-not-found, unused-ignore]
+    except ImportError as exc:
+        typer.echo(f"error: the console is not available ({exc}); use --daemon", err=True)
+        raise typer.Exit(1) from exc
+    setup_logging(cfg, to_stderr=False)
+    raise typer.Exit(run_console(cfg, connect, token))
+
+
+@app.command()
+def gateway(config: ConfigOption = None) -> None:
+    """Run only the websocket gateway (scale-out: needs transport.type = "mqtt").
+
+    Example: `csms-tui gateway --config gateway.toml`."""
+    cfg = _load(config)
+    if cfg.transport.type != "mqtt":
+        typer.echo('error: transport.type: a separate gateway needs "mqtt"', err=True)
+        raise typer.Exit(EXIT_USAGE)
+    _run_roles(cfg, frozenset({"gateway"}))
+
+
+@app.command()
+def manager(
+    config: ConfigOption = None,
+    api: Annotated[
+        bool, typer.Option("--api/--no-api", help="Also serve the admin REST API.")
+    ] = False,
+) -> None:
+    """Run only a manager (scale-out: MQTT shared subscription, usually PostgreSQL).
+
+    Example: `csms-tui manager --config manager.toml`."""
+    cfg = _load(config)
+    if cfg.transport.type != "mqtt":
+        typer.echo('error: transport.type: a separate manager needs "mqtt"', err=True)
+        raise typer.Exit(EXIT_USAGE)
+    _run_roles(cfg, frozenset({"manager", "api"} if api else {"manager"}))

@@ -137,6 +137,10 @@ class Csms:
             self.ports.update(self.gateway.ports)
             connections = self.gateway
 
+        bridge = getattr(transport, "bridge_events", None)
+        if bridge is not None:  # scale-out: every process sees every manager's domain events
+            await bridge(self.events)
+
         if "api" in self.roles and config.api.enabled:
             await self._start_api(connections)
 

@@ -24,7 +24,7 @@ from core.gateway.auth import AuthOutcome, FailureLimiter, authenticate, valid_s
 from core.gateway.message_log import FrameLog
 from core.gateway.pipe import Pipe
 from core.ocpp.types import Message, MessageType, OcppVersion
-from core.store.models import SecurityProfile, StationEvent
+from core.store.models import SecurityProfile, StationAuth, StationEvent
 from core.store.protocols import MessageLogStore, StationEventStore, StationStore
 from core.transport.base import Transport
 
@@ -218,7 +218,7 @@ class Gateway:
         return ws
 
     def _authenticate(
-        self, request: web.Request, station_id: str, profile: SecurityProfile, auth: object
+        self, request: web.Request, station_id: str, profile: SecurityProfile, auth: StationAuth
     ) -> AuthOutcome:
         ssl_object = request.transport.get_extra_info("ssl_object") if request.transport else None
         der = ssl_object.getpeercert(binary_form=True) if ssl_object is not None else None
@@ -314,7 +314,7 @@ class Gateway:
     async def deliver(self, version: OcppVersion, station_id: str, message: Message) -> None:
         conn = self.connections.get(station_id)
         if conn is None:
-            if message.type is MessageType.CALL:
+            if message.type is MessageType.CALL and self.transport.single_gateway:
                 # Fail fast: the call record becomes an error now, not after a timeout.
                 await self.transport.publish_in(
                     version,

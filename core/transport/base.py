@@ -16,6 +16,10 @@ MessageHandler = Callable[[OcppVersion, str, Message], Coroutine[Any, Any, None]
 
 
 class Transport(Protocol):
+    # True when one gateway sees every station (in-process): a CSMS call for a station that is
+    # not connected can fail at once. Over MQTT another gateway may hold it.
+    single_gateway: bool
+
     async def serve(self, handler: MessageHandler) -> None:
         """Start delivering ``in`` messages to ``handler`` (returns once subscribed)."""
         ...

@@ -15,6 +15,8 @@ log = logging.getLogger(__name__)
 
 
 class LocalTransport:
+    single_gateway = True  # the one gateway in this process holds every connected station
+
     def __init__(self) -> None:
         self._manager: MessageHandler | None = None
         self._gateway: MessageHandler | None = None

@@ -1,0 +1,239 @@
+"""MQTT 5 transport (aiomqtt), wire-compatible with MaEVe's gateway and manager.
+
+Topics ``<prefix>/in/<ocpp1.6|ocpp2.0.1>/<stationId>`` (gateway → managers, who share
+``$share/<group>/<prefix>/in/<version>/#``) and ``<prefix>/out/<version>/<stationId>`` (managers →
+gateway). Payload: the JSON envelope of :meth:`core.ocpp.types.Message.to_envelope`. The gateway
+publishes with content type ``application/json``, a response topic and correlation data, like the
+seed's gateway. QoS 0 like the seed: OCPP's own retries cover a lost message, and not awaiting an
+acknowledgement per message keeps one client far above the ~4,000 msg/s an awaited QoS 1
+publisher reaches. TCP_NODELAY is set on the client socket (Nagle × delayed ACK costs 40-88 ms
+per round trip otherwise).
+
+Domain events (calls completed, transactions…) are bridged on ``<prefix>/events/<kind>`` so that a
+process serving the API or the console sees what every manager did (DESIGN.md "Events").
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import socket
+import uuid
+from dataclasses import fields
+from datetime import datetime
+from typing import Any
+from urllib.parse import urlparse
+
+import aiomqtt
+import orjson
+from paho.mqtt.packettypes import PacketTypes
+from paho.mqtt.properties import Properties
+
+from core.config import MqttConfig
+from core.events import EVENT_TYPES, Event, EventBus, MessageLogged, Resync
+from core.ocpp.types import Message, OcppVersion
+from core.transport.base import MessageHandler
+
+log = logging.getLogger(__name__)
+
+_VERSIONS = {v.value: v for v in OcppVersion}
+
+
+def _nodelay() -> list[tuple[int, int, int]]:
+    return [(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)]
+
+
+class MqttTransport:
+    """One MQTT connection per process, reconnecting with backoff while the broker is away."""
+
+    single_gateway = False  # other gateways may hold a station we do not
+
+    def __init__(self, config: MqttConfig, identifier: str | None = None) -> None:
+        self.config = config
+        url = urlparse(config.urls[0])
+        self.host, self.port = url.hostname or "localhost", url.port or 1883
+        self.username, self.password = url.username, url.password
+        self.prefix = config.prefix
+        self.identifier = identifier or f"csms-{uuid.uuid4().hex[:10]}"
+        self._subscriptions: list[str] = []
+        self._manager: MessageHandler | None = None
+        self._gateway: MessageHandler | None = None
+        self._event_bus: EventBus | None = None
+        self._client: aiomqtt.Client | None = None
+        self._connected = asyncio.Event()
+        self._runner: asyncio.Task[None] | None = None
+        self._tasks: set[asyncio.Task[None]] = set()
+        self.origin = uuid.uuid4().hex[:12]
+        self._injected: set[int] = set()
+
+    # --- lifecycle -------------------------------------------------------------------------------
+
+    async def _ensure_running(self) -> None:
+        if self._runner is None:
+            self._runner = asyncio.create_task(self._run(), name="mqtt-transport")
+        async with asyncio.timeout(self.config.connect_timeout):
+            await self._connected.wait()
+
+    async def _run(self) -> None:
+        delay = self.config.connect_retry_delay
+        while True:
+            try:
+                async with aiomqtt.Client(
+                    self.host,
+                    self.port,
+                    username=self.username,
+                    password=self.password,
+                    identifier=self.identifier,
+                    protocol=aiomqtt.ProtocolVersion.V5,
+                    keepalive=int(self.config.keep_alive_interval),
+                    timeout=self.config.connect_timeout,
+                    socket_options=_nodelay(),
+                    max_queued_outgoing_messages=100_000,
+                ) as client:
+                    for topic in self._subscriptions:
+                        await client.subscribe(topic, qos=0)
+                    self._client = client
+                    self._connected.set()
+                    delay = self.config.connect_retry_delay
+                    log.info("MQTT connected to %s:%d as %s", self.host, self.port, self.identifier)
+                    async for message in client.messages:
+                        self._dispatch(message)
+            except aiomqtt.MqttError as exc:
+                self._connected.clear()
+                self._client = None
+                log.warning(
+                    "MQTT broker %s:%d unavailable (%s); retrying in %.1f s",
+                    self.host,
+                    self.port,
+                    exc,
+                    delay,
+                )
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 30.0)
+
+    async def _subscribe(self, topic: str) -> None:
+        self._subscriptions.append(topic)
+        if self._client is not None:
+            await self._client.subscribe(topic, qos=0)
+        await self._ensure_running()
+
+    async def close(self) -> None:
+        while self._tasks:
+            await asyncio.gather(*list(self._tasks), return_exceptions=True)
+        if self._runner is not None:
+            self._runner.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._runner
+            self._runner = None
+
+    # --- receiving -------------------------------------------------------------------------------
+
+    def _dispatch(self, message: aiomqtt.Message) -> None:
+        parts = str(message.topic).split("/")
+        if len(parts) >= 3 and parts[-2] == "events":
+            self._receive_event(message.payload)
+            return
+        if len(parts) < 4:
+            return
+        direction, version_name, station_id = parts[-3], parts[-2], parts[-1]
+        version = _VERSIONS.get(version_name)
+        target = self._manager if direction == "in" else self._gateway
+        if version is None or target is None:
+            return
+        try:
+            payload = message.payload
+            envelope = orjson.loads(payload if isinstance(payload, bytes | str) else b"")
+            msg = Message.from_envelope(envelope)
+        except (ValueError, orjson.JSONDecodeError) as exc:
+            log.warning("malformed envelope on %s dropped: %s", message.topic, exc)
+            return
+        task = asyncio.create_task(target(version, station_id, msg))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def serve(self, handler: MessageHandler) -> None:
+        self._manager = handler
+        for version in OcppVersion:
+            await self._subscribe(f"$share/{self.config.group}/{self.prefix}/in/{version.value}/#")
+
+    async def attach_gateway(self, deliver: MessageHandler) -> None:
+        self._gateway = deliver
+        await self._subscribe(f"{self.prefix}/out/+/+")
+
+    # --- publishing ------------------------------------------------------------------------------
+
+    async def _publish(
+        self, topic: str, payload: bytes, properties: Properties | None = None
+    ) -> None:
+        client = self._client
+        if client is None:
+            log.warning("MQTT down: message to %s not sent", topic)
+            return
+        try:
+            await client.publish(topic, payload, qos=0, properties=properties)
+        except aiomqtt.MqttError as exc:
+            log.warning("MQTT publish to %s failed: %s", topic, exc)
+
+    async def emit(self, version: OcppVersion, station_id: str, message: Message) -> None:
+        props = Properties(PacketTypes.PUBLISH)  # type: ignore[no-untyped-call]
+        props.CorrelationData = b"{}"
+        await self._publish(
+            f"{self.prefix}/out/{version.value}/{station_id}",
+            orjson.dumps(message.to_envelope()),
+            props,
+        )
+
+    async def publish_in(self, version: OcppVersion, station_id: str, message: Message) -> None:
+        props = Properties(PacketTypes.PUBLISH)  # type: ignore[no-untyped-call]
+        props.ContentType = "application/json"
+        props.ResponseTopic = f"{self.prefix}/out/{version.value}/{station_id}"
+        props.CorrelationData = b"{}"
+        await self._publish(
+            f"{self.prefix}/in/{version.value}/{station_id}",
+            orjson.dumps(message.to_envelope()),
+            props,
+        )
+
+    # --- event bridge ----------------------------------------------------------------------------
+
+    async def bridge_events(self, bus: EventBus) -> None:
+        """Publish this process's domain events and inject other processes' into ``bus``."""
+        self._event_bus = bus
+        await self._subscribe(f"{self.prefix}/events/+")
+        sub = bus.subscribe(maxsize=50_000)
+
+        async def forward() -> None:
+            async for event in sub:
+                if id(event) in self._injected:
+                    self._injected.discard(id(event))  # another process's event: not ours to echo
+                    continue
+                if isinstance(event, Resync | MessageLogged):
+                    continue  # frames travel on in/out already
+                data = event.to_json()
+                data["origin"] = self.origin
+                await self._publish(f"{self.prefix}/events/{event.kind}", orjson.dumps(data))
+
+        task = asyncio.create_task(forward(), name="mqtt-event-bridge")
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    def _receive_event(self, payload: Any) -> None:
+        if self._event_bus is None:
+            return
+        try:
+            data = orjson.loads(payload)
+            if data.pop("origin", None) == self.origin:
+                return
+            cls = EVENT_TYPES[data.pop("kind")]
+            names = {f.name for f in fields(cls)}
+            kwargs = {k: v for k, v in data.items() if k in names and k != "seq"}
+            kwargs["at"] = datetime.fromisoformat(kwargs["at"])
+            event: Event = cls(**kwargs)
+        except (KeyError, TypeError, ValueError) as exc:
+            log.warning("malformed event dropped: %s", exc)
+            return
+        if len(self._injected) > 100_000:
+            self._injected.clear()
+        self._injected.add(id(event))
+        self._event_bus.publish(event)

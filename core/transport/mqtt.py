@@ -66,6 +66,7 @@ class MqttTransport:
         self._tasks: set[asyncio.Task[None]] = set()
         self.origin = uuid.uuid4().hex[:12]
         self._injected: set[int] = set()
+        self._bridge: asyncio.Task[None] | None = None
 
     # --- lifecycle -------------------------------------------------------------------------------
 
@@ -119,6 +120,10 @@ class MqttTransport:
         await self._ensure_running()
 
     async def close(self) -> None:
+        if self._bridge is not None:
+            self._bridge.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._bridge
         while self._tasks:
             await asyncio.gather(*list(self._tasks), return_exceptions=True)
         if self._runner is not None:
@@ -214,9 +219,7 @@ class MqttTransport:
                 data["origin"] = self.origin
                 await self._publish(f"{self.prefix}/events/{event.kind}", orjson.dumps(data))
 
-        task = asyncio.create_task(forward(), name="mqtt-event-bridge")
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+        self._bridge = asyncio.create_task(forward(), name="mqtt-event-bridge")
 
     def _receive_event(self, payload: Any) -> None:
         if self._event_bus is None:

@@ -190,6 +190,8 @@ class Transaction:
     cost: float | None = None
     currency: str = ""
     meter_values: list[MeterValue] = field(default_factory=list)
+    # Set by apply_transaction_event, not stored: the seqNo gaps this event revealed.
+    new_gaps: list[int] = field(default_factory=list)
 
     @property
     def active(self) -> bool:

@@ -1590,15 +1590,25 @@ def _merge_event(
 def _track_gaps(
     tx: Transaction, c: sqlite3.Connection, station_id: str, tx_id: str, seq_no: int
 ) -> None:
-    """Recompute the seqNo numbers missing between the lowest and highest seen (gaps are legal:
-    offline stations may drop Updated events; a late arrival fills its gap)."""
-    seen = {
-        r[0]
-        for r in c.execute(
-            "SELECT seq_no FROM transaction_events WHERE station_id=? AND transaction_id=?",
-            (station_id, tx_id),
-        )
-    }
-    low, high = min(seen), max(seen)
-    tx.seq_no_gaps = [n for n in range(low, high) if n not in seen][:1000]
-    tx.last_seq_no = high
+    """Keep the seqNo numbers missing between the lowest and highest seen (gaps are legal:
+    offline stations may drop Updated events; a late arrival fills its gap). In-order events —
+    the common case — cost no query."""
+    before = list(tx.seq_no_gaps)
+    last = tx.last_seq_no
+    if last is None or seq_no == last + 1:
+        tx.last_seq_no = seq_no
+    elif seq_no > last + 1:
+        tx.seq_no_gaps = [*before, *range(last + 1, seq_no)][:1000]
+        tx.last_seq_no = seq_no
+    else:  # a late or out-of-order event: fills a gap, or extends the range downwards
+        seen = {
+            r[0]
+            for r in c.execute(
+                "SELECT seq_no FROM transaction_events WHERE station_id=? AND transaction_id=?",
+                (station_id, tx_id),
+            )
+        }
+        low, high = min(seen), max(seen)
+        tx.seq_no_gaps = [n for n in range(low, high) if n not in seen][:1000]
+        tx.last_seq_no = high
+    tx.new_gaps = sorted(set(tx.seq_no_gaps) - set(before))

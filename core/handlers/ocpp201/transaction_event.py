@@ -51,7 +51,6 @@ class TransactionEvent:
             stop_id_token=id_token.get("idToken", "") if event_type == "Ended" else "",
         )
         values = from_ocpp201(request.get("meterValue", []))
-        gaps_before = await self._gaps(station_id, fields.transaction_id)
         tx, new = await self.transactions.apply_transaction_event(
             station_id, fields, event_type, seq_no, timestamp, values
         )
@@ -68,16 +67,12 @@ class TransactionEvent:
                         station_id, tx.transaction_id, cost.amount, cost.currency
                     )
         if new:
-            await self._report_gaps(station_id, tx, gaps_before)
+            await self._report_gaps(station_id, tx)
             self._publish(station_id, tx, event_type, values, response.get("totalCost"))
         return response
 
-    async def _gaps(self, station_id: str, tx_id: str) -> list[int]:
-        tx = await self.transactions.find_transaction(station_id, tx_id)
-        return [] if tx is None else tx.seq_no_gaps
-
-    async def _report_gaps(self, station_id: str, tx: Transaction, before: list[int]) -> None:
-        new_gaps = sorted(set(tx.seq_no_gaps) - set(before))
+    async def _report_gaps(self, station_id: str, tx: Transaction) -> None:
+        new_gaps = tx.new_gaps
         if new_gaps:
             await self.station_events.add_station_event(
                 StationEvent(

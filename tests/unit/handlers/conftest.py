@@ -1,0 +1,127 @@
+"""Handlers run through the real router on the real SQLite store with a fixed clock."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+
+from core.clock import FixedClock, iso
+from core.config import Config
+from core.events import Event, EventBus
+from core.handlers.call_maker import CallMaker
+from core.handlers.deps import HandlerDeps, HandlerSettings
+from core.handlers.ocpp16.routes import routes as routes16
+from core.handlers.ocpp201.routes import pnc_handlers
+from core.handlers.ocpp201.routes import routes as routes201
+from core.handlers.router import Router
+from core.ocpp.types import Message, MessageType, OcppVersion
+from core.services.factory import build_services
+from core.store.models import CacheMode, RuntimeDetails, Token
+from core.store.sqlite import SqliteStore
+
+
+@dataclass
+class Env:
+    store: SqliteStore
+    clock: FixedClock
+    bus: EventBus
+    deps: HandlerDeps
+    sent: list[tuple[OcppVersion, str, Message]] = field(default_factory=list)
+    routers: dict[OcppVersion, Router] = field(default_factory=dict)
+
+    async def emit(self, version: OcppVersion, station_id: str, message: Message) -> None:
+        self.sent.append((version, station_id, message))
+
+    async def call(
+        self, version: OcppVersion, action: str, payload: dict[str, Any], station: str = "CS1"
+    ) -> Message:
+        before = len(self.sent)
+        await self.routers[version].route(
+            station, Message(type=MessageType.CALL, id=f"m{before}", action=action, request=payload)
+        )
+        reply = self.sent[before][2]
+        return reply
+
+    async def ok(
+        self, version: OcppVersion, action: str, payload: dict[str, Any], station: str = "CS1"
+    ) -> dict[str, Any]:
+        reply = await self.call(version, action, payload, station)
+        assert reply.type is MessageType.CALL_RESULT, (reply.error_code, reply.error_description)
+        assert reply.response is not None
+        return reply.response
+
+    async def result(
+        self,
+        version: OcppVersion,
+        action: str,
+        request: dict[str, Any],
+        response: dict[str, Any],
+        station: str = "CS1",
+    ) -> None:
+        await self.routers[version].route(
+            station,
+            Message(
+                type=MessageType.CALL_RESULT,
+                id="r1",
+                action=action,
+                request=request,
+                response=response,
+            ),
+        )
+
+    async def booted(self, station: str, version: str) -> None:
+        await self.store.set_runtime_details(station, RuntimeDetails(ocpp_version=version))
+
+    async def token(self, uid: str, **extra: Any) -> None:
+        fields: dict[str, Any] = {"valid": True, "cache_mode": CacheMode.ALWAYS, **extra}
+        await self.store.set_token(
+            Token("GB", "TWK", "RFID", uid, "GBTWK012345678V", "t", **fields)
+        )
+
+    def events(self, kind: type[Event]) -> list[Any]:
+        out = []
+        while (event := self.sub.get_nowait()) is not None:
+            self.seen.append(event)
+        return [e for e in self.seen if isinstance(e, kind)] + out
+
+    def now(self) -> str:
+        return iso(self.clock.now())
+
+    sub: Any = None
+    seen: list[Event] = field(default_factory=list)
+
+
+@pytest.fixture
+async def env(sqlite_store: SqliteStore, clock: FixedClock) -> Env:
+    bus = EventBus()
+    services = build_services(Config(), sqlite_store, clock)
+    holder: list[Env] = []
+
+    class Emit:
+        async def emit(self, version: OcppVersion, station_id: str, message: Message) -> None:
+            await holder[0].emit(version, station_id, message)
+
+    deps = HandlerDeps(
+        store=sqlite_store,
+        clock=clock,
+        events=bus,
+        call_maker=CallMaker(Emit(), sqlite_store, sqlite_store, bus, clock, ids=lambda: "call-1"),
+        token_auth=services.token_auth,
+        tariff=services.tariff,
+        contract_validator=services.contract_validator,
+        ocsp=services.ocsp,
+        contract_provider=services.contract_provider,
+        station_cert_provider=services.station_cert_provider,
+        settings=HandlerSettings(heartbeat_interval_s=300, pending_interval_s=30),
+    )
+    e = Env(sqlite_store, clock, bus, deps)
+    holder.append(e)
+    e.sub = bus.subscribe()
+    v201 = routes201(deps)
+    e.routers[OcppVersion.V201] = Router(OcppVersion.V201, v201, Emit(), sqlite_store, bus, clock)
+    e.routers[OcppVersion.V16] = Router(
+        OcppVersion.V16, routes16(deps, pnc=pnc_handlers(v201)), Emit(), sqlite_store, bus, clock
+    )
+    return e

@@ -81,10 +81,10 @@ class Env:
         )
 
     def events(self, kind: type[Event]) -> list[Any]:
-        out = []
+        """Every event of ``kind`` published so far."""
         while (event := self.sub.get_nowait()) is not None:
             self.seen.append(event)
-        return [e for e in self.seen if isinstance(e, kind)] + out
+        return [e for e in self.seen if isinstance(e, kind)]
 
     def now(self) -> str:
         return iso(self.clock.now())

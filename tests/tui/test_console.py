@@ -1,0 +1,133 @@
+"""The real console on the real core: an `ocpp` package station connects, boots, starts and stops
+a transaction; the console shows it; a remote start from the console reaches the station."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+import websockets
+from ocpp.routing import on
+from ocpp.v16 import ChargePoint as Cp16
+from ocpp.v16 import call as call16
+from ocpp.v16 import call_result as result16
+from textual.widgets import DataTable
+
+from core.config import config_from_dict
+from core.runtime import Csms
+from csms_tui.app import CsmsConsole, RemoteStartScreen
+from tests.e2e.conftest import add_token, basic_header, register
+
+pytestmark = pytest.mark.tui
+
+
+class Station(Cp16):
+    starts: list[tuple[str, int]]
+
+    @on("RemoteStartTransaction")
+    async def on_remote_start(
+        self, id_tag: str, connector_id: int = 0, **_: Any
+    ) -> result16.RemoteStartTransaction:
+        self.starts.append((id_tag, connector_id))
+        return result16.RemoteStartTransaction(status="Accepted")
+
+
+def now() -> str:
+    return datetime.now(UTC).isoformat().replace("+00:00", "Z")
+
+
+def snapshot(app: CsmsConsole, name: str) -> None:
+    """`CSMS_SCREENSHOTS=1 pytest tests/tui` regenerates the README's screenshots."""
+    if os.environ.get("CSMS_SCREENSHOTS"):
+        app.save_screenshot(f"{name}.svg", path=str(Path(__file__).parents[2] / "screenshots"))
+
+
+async def wait_until(pilot: Any, check: Any, timeout: float = 10.0) -> None:
+    async with asyncio.timeout(timeout):
+        while not check():
+            await pilot.pause(0.05)
+
+
+async def test_console_shows_a_live_session_and_starts_remotely(tmp_path: Path) -> None:
+    config = config_from_dict(
+        {
+            "storage": {"sqlite": {"path": str(tmp_path / "csms.db")}},
+            "gateway": {"ws_addr": "127.0.0.1:0", "status_addr": ""},
+            "api": {"addr": "127.0.0.1:0"},
+            "observability": {"log_file": ""},
+        }
+    )
+    async with Csms(config) as csms:
+        await register(csms, "CSTUI")
+        await add_token(csms, "TAG9")
+        app = CsmsConsole(service=csms.service)
+        async with app.run_test(size=(140, 40)) as pilot:
+            stations = app.query_one("#stations-table", DataTable)
+            await wait_until(pilot, lambda: "CSTUI" in stations.rows)
+            assert "offline" in str(stations.get_cell("CSTUI", "state"))
+            async with websockets.connect(
+                f"ws://127.0.0.1:{csms.ports['ws']}/ws/CSTUI",
+                subprotocols=["ocpp1.6"],  # type: ignore[list-item]
+                additional_headers={"Authorization": basic_header("CSTUI")},
+            ) as ws:
+                cp = Station("CSTUI", ws)
+                cp.starts = []
+                task = asyncio.create_task(cp.start())
+                await cp.call(
+                    call16.BootNotification(charge_point_vendor="Acme", charge_point_model="X1")
+                )
+                await cp.call(
+                    call16.StatusNotification(
+                        connector_id=1, error_code="NoError", status="Charging"
+                    )
+                )
+                start = await cp.call(
+                    call16.StartTransaction(
+                        connector_id=1, id_tag="TAG9", meter_start=0, timestamp=now()
+                    )
+                )
+                await wait_until(
+                    pilot, lambda: "online" in str(stations.get_cell("CSTUI", "state"))
+                )
+                await wait_until(
+                    pilot,
+                    lambda: str(start.transaction_id) in str(stations.get_cell("CSTUI", "tx")),
+                )
+                assert "1:Charging" in str(stations.get_cell("CSTUI", "connectors"))
+                snapshot(app, "stations")
+                await cp.call(
+                    call16.StopTransaction(
+                        meter_stop=2500, timestamp=now(), transaction_id=start.transaction_id
+                    )
+                )
+
+                await pilot.press("3")
+                txs = app.query_one("#transactions-table", DataTable)
+                key = f"CSTUI/{start.transaction_id}"
+                await wait_until(
+                    pilot, lambda: key in txs.rows and txs.get_cell(key, "state") == "ended"
+                )
+                assert txs.get_cell(key, "energy") == "2.500"
+                snapshot(app, "transactions")
+
+                await pilot.press("2")
+                messages = app.query_one("#messages-table", DataTable)
+                await wait_until(pilot, lambda: messages.row_count >= 8)
+                snapshot(app, "messages")
+
+                await pilot.press("1")
+                await pilot.press("s")
+                assert isinstance(app.screen, RemoteStartScreen)
+                await pilot.click("#start")  # empty token: refused inline
+                assert "1 to 36" in str(app.screen.query_one("#error").render())
+                snapshot(app, "remote-start")
+                await pilot.click("#token")
+                await pilot.press(*"TAG9", "enter")
+                await wait_until(pilot, lambda: cp.starts == [("TAG9", 1)])
+                task.cancel()
+            await wait_until(pilot, lambda: not csms.gateway.is_connected("CSTUI"))
+            await wait_until(pilot, lambda: "offline" in str(stations.get_cell("CSTUI", "state")))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from core.handlers.call_maker import PNC_VENDOR_ID
 from core.handlers.deps import HandlerDeps
+from core.handlers.has2be import routes as has2be
 from core.handlers.ocpp16.authorize import Authorize
 from core.handlers.ocpp16.boot_notification import BootNotification
 from core.handlers.ocpp16.data_transfer import DataTransfer
@@ -31,7 +32,10 @@ def routes(deps: HandlerDeps, pnc: dict[str, CallHandler] | None = None) -> Rout
     def record(event_type: str) -> RecordStationEvent:
         return RecordStationEvent(event_type, clock, s, events)
 
-    tunnels = {PNC_VENDOR_ID: (SchemaSet.OCPP201, pnc or {})}
+    tunnels = {
+        PNC_VENDOR_ID: (SchemaSet.OCPP201, pnc or {}),
+        has2be.VENDOR_ID: (SchemaSet.HAS2BE, has2be.routes(pnc) if pnc else {}),
+    }
     return Routes(
         schema_set=SchemaSet.OCPP16,
         calls={

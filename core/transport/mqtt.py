@@ -68,6 +68,10 @@ class MqttTransport:
         self._injected: set[int] = set()
         self._bridge: asyncio.Task[None] | None = None
 
+    @property
+    def connected(self) -> bool:
+        return self._connected.is_set()
+
     # --- lifecycle -------------------------------------------------------------------------------
 
     async def _ensure_running(self) -> None:

@@ -233,3 +233,27 @@ async def test_health_endpoint(csms: Csms) -> None:
         http.get(f"http://127.0.0.1:{csms.ports['status']}/health") as resp,
     ):
         assert resp.status == 200 and await resp.json() == {"status": "OK"}
+
+
+async def test_permessage_deflate_and_subprotocol_negotiation(csms: Csms) -> None:
+    await register(csms, "CS7")
+    ws = await websockets.connect(
+        f"ws://127.0.0.1:{csms.ports['ws']}/ws/CS7",
+        subprotocols=["foo", "ocpp1.6", "ocpp2.0.1"],  # type: ignore[list-item]
+        additional_headers={"Authorization": basic_header("CS7")},
+    )
+    try:
+        assert ws.subprotocol == "ocpp1.6"  # the station's first offer we support
+        assert ws.response is not None
+        assert "permessage-deflate" in ws.response.headers.get("Sec-WebSocket-Extensions", "")
+        await ws.send('[2,"d1","Heartbeat",{}]')
+        assert orjson.loads(await asyncio.wait_for(ws.recv(), 5))[:2] == [3, "d1"]
+    finally:
+        await ws.close()
+    with pytest.raises(websockets.InvalidStatus) as info:
+        await websockets.connect(
+            f"ws://127.0.0.1:{csms.ports['ws']}/ws/CS7",
+            subprotocols=["ocpp1.5"],  # type: ignore[list-item]
+            additional_headers={"Authorization": basic_header("CS7")},
+        )
+    assert info.value.response.status_code == 400

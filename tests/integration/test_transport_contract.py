@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 import aiomqtt
 import orjson
@@ -179,3 +180,42 @@ async def test_shared_subscription_delivers_each_message_once(mosquitto: int) ->
     finally:
         for t in (gateway, m1, m2):
             await t.close()
+
+
+@pytest.mark.mqtt
+async def test_mqtt_reconnects_when_the_broker_comes_back(tmp_path: Path) -> None:
+    from tests.fixtures.services import free_port, run_mosquitto
+
+    port = free_port()
+    config = MqttConfig(urls=[f"mqtt://127.0.0.1:{port}"], connect_retry_delay=0.1, connect_timeout=2)
+    gateway, manager = MqttTransport(config), MqttTransport(config)
+    inbox = Inbox()
+    try:
+        with run_mosquitto(tmp_path, port):
+            await manager.serve(inbox)
+            await gateway.attach_gateway(Inbox())
+            await gateway.publish_in(
+                OcppVersion.V16,
+                "CS1",
+                Message(type=MessageType.CALL, id="before", action="Heartbeat", request={}),
+            )
+            assert (await inbox.get())[2].id == "before"
+        # the broker is gone: publishing is logged and dropped, never raised
+        await gateway.publish_in(
+            OcppVersion.V16,
+            "CS1",
+            Message(type=MessageType.CALL, id="lost", action="Heartbeat", request={}),
+        )
+        with run_mosquitto(tmp_path, port):
+            async with asyncio.timeout(10):
+                while not (manager.connected and gateway.connected):
+                    await asyncio.sleep(0.05)
+            await gateway.publish_in(
+                OcppVersion.V16,
+                "CS1",
+                Message(type=MessageType.CALL, id="after", action="Heartbeat", request={}),
+            )
+            assert (await inbox.get())[2].id == "after"  # the subscription came back too
+    finally:
+        await gateway.close()
+        await manager.close()

@@ -149,12 +149,19 @@ class Router:
         record = await self._calls.complete_call(
             message.id, state, now, response, error_code, error_description
         )
+        if record is None:
+            # Unknown call, or already final (a late answer after the gateway's timeout): the
+            # record keeps its first outcome and nobody waits for it any more.
+            log.info(
+                "%s %s from %s completes no pending call", message.action, message.id, station_id
+            )
+            return
         self._events.publish(
             CallCompleted(
                 station_id=station_id,
                 at=now,
                 call_id=message.id,
-                action=record.action if record else message.action,
+                action=record.action,
                 state=state.value,
                 response=response,
                 error_code=error_code,

@@ -5,9 +5,11 @@ CSMS-initiated calls reach them and are recorded."""
 from __future__ import annotations
 
 import asyncio
+import json
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -20,6 +22,7 @@ from ocpp.v201 import ChargePoint as Cp201
 from ocpp.v201 import call as call201
 from ocpp.v201 import call_result as result201
 
+from core.config import config_from_dict
 from core.runtime import Csms
 from core.store.models import CallState
 from tests.e2e.conftest import add_token, basic_header, eventually, register
@@ -274,3 +277,43 @@ async def test_call_to_offline_station_fails_fast(csms: Csms) -> None:
 
 async def _disconnected(csms: Csms, station_id: str) -> bool:
     return not csms.gateway.is_connected(station_id)
+
+
+async def test_unanswered_call_times_out_and_queued_calls_follow(tmp_path: Path) -> None:
+    config = config_from_dict(
+        {
+            "storage": {"sqlite": {"path": str(tmp_path / "csms.db")}},
+            "gateway": {"ws_addr": "127.0.0.1:0", "status_addr": "", "call_timeout": "0.3s"},
+            "api": {"enabled": False},
+            "observability": {"log_file": ""},
+        }
+    )
+    async with Csms(config) as csms:
+        await register(csms, "SILENT")
+        async with websockets.connect(
+            f"ws://127.0.0.1:{csms.ports['ws']}/ws/SILENT",
+            subprotocols=["ocpp1.6"],  # type: ignore[list-item]
+            additional_headers={"Authorization": basic_header("SILENT")},
+        ) as ws:
+            await ws.send(
+                '[2,"b","BootNotification",{"chargePointVendor":"V","chargePointModel":"M"}]'
+            )
+            await ws.recv()
+            first = await csms.call_maker.send("SILENT", "Reset", {"type": "Soft"})
+            second = await csms.call_maker.send("SILENT", "ClearCache", {})
+            frame = json.loads(await ws.recv())
+            assert frame[:3] == [2, first.call_id, "Reset"]  # one outstanding call at a time
+            timed_out = await csms.call_maker.wait(first.call_id, timeout=5)
+            assert timed_out.state is CallState.TIMED_OUT
+            frame = json.loads(await ws.recv())  # the queued call goes out after the timeout
+            assert frame[:3] == [2, second.call_id, "ClearCache"]
+            await ws.send(json.dumps([3, second.call_id, {"status": "Accepted"}]))
+            answered = await csms.call_maker.wait(second.call_id, timeout=5)
+            assert answered.state is CallState.ANSWERED and answered.response == {
+                "status": "Accepted"
+            }
+            await ws.send(
+                json.dumps([3, first.call_id, {"status": "Accepted"}])
+            )  # a late answer is handled, not fatal
+            await ws.send('[2,"h","Heartbeat",{}]')
+            assert json.loads(await ws.recv())[:2] == [3, "h"]

@@ -397,8 +397,21 @@ CompositeRootCerts.model_rebuild()
 DelegatingProviderConfig.model_rebuild()
 
 
+class SyncConfig(Section):
+    """Background pushes of stored settings, certificates and triggers (the seed's rhythm:
+    every minute, retried after two minutes, 50 items a page), bounded: an item a station keeps
+    refusing or never answers is given up after ``max_attempts``."""
+
+    enabled: bool = True
+    interval: PositiveDuration = 60.0
+    retry_after: PositiveDuration = 120.0
+    page_size: PositiveInt = 50
+    max_attempts: PositiveInt = 5
+
+
 class Config(Section):
     api: ApiConfig = Field(default_factory=ApiConfig)
+    sync: SyncConfig = Field(default_factory=SyncConfig)
     ocpp: OcppConfig = Field(default_factory=OcppConfig)
     transport: TransportConfig = Field(default_factory=TransportConfig)
     storage: StorageConfig = Field(default_factory=StorageConfig)

@@ -9,6 +9,8 @@ config and read the bound ports back from :attr:`Csms.ports`.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 from collections.abc import Awaitable, Callable
 from contextlib import AsyncExitStack
@@ -126,6 +128,8 @@ class Csms:
             )
             self.manager = Manager(deps, transport, store, self.events, self.clock, config.ocpp)
             await transport.serve(self.manager.handle)
+            if config.sync.enabled:
+                await self._start_sync()
 
         connections: Any = _NoConnections()
         if "gateway" in self.roles and config.gateway.enabled:
@@ -143,6 +147,19 @@ class Csms:
 
         if "api" in self.roles and config.api.enabled:
             await self._start_api(connections)
+
+    async def _start_sync(self) -> None:
+        from core.sync.syncer import Syncer
+
+        self.syncer = Syncer(self.store, self.call_maker, self.events, self.clock, self.config.sync)
+        task = asyncio.create_task(self.syncer.run(), name="sync")
+
+        async def stop() -> None:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+
+        self._on_close(stop)
 
     async def _start_api(self, connections: Any) -> None:
         from core.api.server import ApiServer

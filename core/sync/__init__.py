@@ -1,0 +1,1 @@
+"""Background loops that push stored settings, certificates and triggers to stations."""

@@ -1,0 +1,1 @@
+from tests.unit.handlers.conftest import env  # noqa: F401  (the handler test environment)

@@ -187,7 +187,9 @@ async def test_mqtt_reconnects_when_the_broker_comes_back(tmp_path: Path) -> Non
     from tests.fixtures.services import free_port, run_mosquitto
 
     port = free_port()
-    config = MqttConfig(urls=[f"mqtt://127.0.0.1:{port}"], connect_retry_delay=0.1, connect_timeout=2)
+    config = MqttConfig(
+        urls=[f"mqtt://127.0.0.1:{port}"], connect_retry_delay=0.1, connect_timeout=2
+    )
     gateway, manager = MqttTransport(config), MqttTransport(config)
     inbox = Inbox()
     try:

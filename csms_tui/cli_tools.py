@@ -315,14 +315,14 @@ station_app = typer.Typer(help="Register and remove charge stations.", no_args_i
 def station_register(
     station_id: Annotated[str, typer.Argument(help="The station's identity.")],
     security_profile: Annotated[
-        int,
+        int | None,
         typer.Option(
             "--security-profile",
             "-p",
             help="0 basic auth, 1 TLS + basic auth, 2 TLS + client certificate, "
-            "-1 no auth (lab only).",
+            "-1 no auth (lab only). Default: 1 when a wss listener is configured, else 0.",
         ),
-    ] = 1,
+    ] = None,
     invalid_username_allowed: Annotated[
         bool, typer.Option(help="Accept any basic-auth user name.")
     ] = False,
@@ -334,12 +334,14 @@ def station_register(
     Example: csms-tui station register CS001 --security-profile 0
     """
     cfg = _config(config)
+    # The embedded default has no TLS listener: a TLS profile would give a URL nothing serves.
+    profile = (
+        security_profile if security_profile is not None else (1 if cfg.gateway.wss_addr else 0)
+    )
 
     async def register() -> Any:
         async with _service(cfg) as service:
-            return await service.register_station(
-                station_id, security_profile, invalid_username_allowed
-            )
+            return await service.register_station(station_id, profile, invalid_username_allowed)
 
     registration = _run_service(register)
     typer.echo(f"station:  {registration.station_id}")

@@ -26,6 +26,8 @@ async def sqlite_store(tmp_path: Path) -> AsyncIterator[SqliteStore]:
         await store.close()
 
 
-@pytest.fixture
-async def store(sqlite_store: SqliteStore) -> SqliteStore:
+@pytest.fixture(params=["sqlite"])
+async def store(request: pytest.FixtureRequest, sqlite_store: SqliteStore) -> SqliteStore:
+    """The store contract suite's store: one param per implementation (PostgreSQL joins here)."""
+    assert request.param == "sqlite"
     return sqlite_store

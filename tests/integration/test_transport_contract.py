@@ -221,3 +221,36 @@ async def test_mqtt_reconnects_when_the_broker_comes_back(tmp_path: Path) -> Non
     finally:
         await gateway.close()
         await manager.close()
+
+
+@pytest.mark.mqtt
+async def test_gateway_publishes_what_the_seed_manager_expects(mosquitto: int) -> None:
+    """The other way round: our gateway's envelopes, topics and properties are the seed's."""
+    gateway = MqttTransport(MqttConfig(urls=[f"mqtt://127.0.0.1:{mosquitto}"]))
+    try:
+        async with aiomqtt.Client(
+            "127.0.0.1", mosquitto, protocol=aiomqtt.ProtocolVersion.V5
+        ) as seed_manager:
+            await seed_manager.subscribe("$share/manager/cs/in/ocpp2.0.1/#")
+            await gateway.attach_gateway(Inbox())
+            await gateway.publish_in(
+                OcppVersion.V201,
+                "cs002",
+                Message(type=MessageType.CALL, id="q1", action="Heartbeat", request={}),
+            )
+            async with asyncio.timeout(5):
+                msg = await anext(aiter(seed_manager.messages))
+        assert str(msg.topic) == "cs/in/ocpp2.0.1/cs002"
+        assert orjson.loads(msg.payload) == {
+            "type": 2,
+            "id": "q1",
+            "action": "Heartbeat",
+            "request": {},
+        }  # type: ignore[arg-type]
+        props = msg.properties
+        assert props is not None
+        assert props.ContentType == "application/json"
+        assert props.ResponseTopic == "cs/out/ocpp2.0.1/cs002"
+        assert orjson.loads(props.CorrelationData) == {}
+    finally:
+        await gateway.close()

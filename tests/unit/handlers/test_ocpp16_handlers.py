@@ -8,7 +8,7 @@ import orjson
 import pytest
 
 from core.events import StationEventRecorded, StatusChanged, TransactionEnded, TransactionStarted
-from core.ocpp.types import MessageType, OcppVersion
+from core.ocpp.types import Message, MessageType, OcppVersion
 from core.store.models import (
     SecurityProfile,
     Setting,
@@ -262,3 +262,25 @@ async def test_trigger_message_result_clears_or_keeps_the_trigger(env: Env) -> N
     )
     stored = await env.store.lookup_trigger("CS1")
     assert stored is not None and stored.status is TriggerStatus.REJECTED
+
+
+async def test_the_reply_is_sent_only_after_its_commit(env: Env) -> None:
+    """At the moment the CALLRESULT is emitted, a fresh connection already sees the row."""
+    import sqlite3
+
+    await env.token("TAG")
+    seen_at_emit: list[object] = []
+    original = env.emit
+
+    async def checking_emit(version: OcppVersion, station_id: str, message: Message) -> None:
+        with sqlite3.connect(env.store.path) as other:  # another connection: only committed data
+            seen_at_emit.append(other.execute("SELECT transaction_id FROM transactions").fetchone())
+        await original(version, station_id, message)
+
+    env.emit = checking_emit  # type: ignore[method-assign]
+    reply = await env.ok(
+        V16,
+        "StartTransaction",
+        {"connectorId": 1, "idTag": "TAG", "meterStart": 0, "timestamp": env.now()},
+    )
+    assert seen_at_emit == [(str(reply["transactionId"]),)]

@@ -9,7 +9,7 @@ from core.store.protocols import Store
 async def open_store(config: StorageConfig) -> Store:
     """Open (and migrate) the store the configuration names."""
     if config.type == "postgres":
-        from core.store.postgres import PostgresStore  # type: ignore[import-not-found, unused-ignore]
+        from core.store.postgres import PostgresStore
 
         pg: Store = PostgresStore(config.postgres.dsn, pool_size=config.postgres.pool_size)
         await pg.open()

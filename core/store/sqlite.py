@@ -130,6 +130,18 @@ def decode_sampled_values(text: str) -> list[SampledValue]:
     ]
 
 
+def upsert(table: str, columns: str, key: str) -> str:
+    """INSERT … ON CONFLICT (key) DO UPDATE: the same text works on SQLite and PostgreSQL."""
+    names = [c.strip() for c in columns.split(",")]
+    keys = {k.strip() for k in key.split(",")}
+    updates = ", ".join(f"{n}=excluded.{n}" for n in names if n not in keys)
+    marks = ",".join("?" * len(names))
+    return (
+        f"INSERT INTO {table} ({columns}) VALUES ({marks})"
+        f" ON CONFLICT ({key}) DO UPDATE SET {updates}"
+    )
+
+
 def certificate_hash(pem: str) -> str:
     """Unpadded base64url SHA-256 of the first certificate's DER (MaEVe's key)."""
     try:
@@ -148,6 +160,9 @@ class _Pending:
 
 class SqliteStore:
     """The embedded store. ``path`` may be ``":memory:"`` for tests."""
+
+    # Dialect hooks (see core.store.postgres): the SQL text is shared by both stores.
+    SKIP_LOCKED = ""
 
     def __init__(self, path: str = "csms.db", message_log_retention: int = 100_000) -> None:
         self.path = path
@@ -499,9 +514,9 @@ class SqliteStore:
     ) -> dict[str, list[Setting]]:
         def job(c: sqlite3.Connection) -> dict[str, list[Setting]]:
             rows = c.execute(
-                "UPDATE settings SET send_after=? WHERE rowid IN (SELECT rowid FROM settings"
-                " WHERE status='Pending' AND (send_after IS NULL OR send_after<=?)"
-                " ORDER BY station_id, name LIMIT ?)"
+                "UPDATE settings SET send_after=? WHERE (station_id, name) IN (SELECT station_id, name"
+                " FROM settings WHERE status='Pending' AND (send_after IS NULL OR send_after<=?)"
+                f" ORDER BY station_id, name LIMIT ?{self.SKIP_LOCKED})"
                 " RETURNING station_id, name, value, status, send_after",
                 (ts(lease_until), ts(now), limit),
             ).fetchall()
@@ -584,9 +599,10 @@ class SqliteStore:
         def job(c: sqlite3.Connection) -> dict[str, list[InstallCertificate]]:
             rows = c.execute(
                 "UPDATE install_certificates SET send_after=?, attempts=attempts+1"
-                " WHERE rowid IN (SELECT rowid FROM install_certificates WHERE status='Pending'"
+                " WHERE (station_id, certificate_id) IN (SELECT station_id, certificate_id"
+                " FROM install_certificates WHERE status='Pending'"
                 " AND (send_after IS NULL OR send_after<=?) ORDER BY station_id, certificate_id"
-                " LIMIT ?) RETURNING station_id, certificate_id, certificate_type,"
+                f" LIMIT ?{self.SKIP_LOCKED}) RETURNING station_id, certificate_id, certificate_type,"
                 " certificate_data, status, send_after, attempts",
                 (ts(lease_until), ts(now), limit),
             ).fetchall()
@@ -667,7 +683,8 @@ class SqliteStore:
             rows = c.execute(
                 "UPDATE triggers SET send_after=?, attempts=attempts+1 WHERE station_id IN"
                 " (SELECT station_id FROM triggers WHERE status='Pending'"
-                " AND (send_after IS NULL OR send_after<=?) ORDER BY station_id LIMIT ?)"
+                " AND (send_after IS NULL OR send_after<=?) ORDER BY station_id"
+                f" LIMIT ?{self.SKIP_LOCKED})"
                 " RETURNING station_id, message, status, send_after, attempts",
                 (ts(lease_until), ts(now), limit),
             ).fetchall()
@@ -708,8 +725,7 @@ class SqliteStore:
 
         def job(c: sqlite3.Connection) -> None:
             c.execute(
-                f"INSERT OR REPLACE INTO tokens ({self._TOKEN_COLS}) VALUES"
-                " (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                upsert("tokens", self._TOKEN_COLS, "uid"),
                 (
                     token.country_code,
                     token.party_id,
@@ -801,8 +817,7 @@ class SqliteStore:
 
     def _save_tx(self, c: sqlite3.Connection, tx: Transaction) -> None:
         c.execute(
-            f"INSERT OR REPLACE INTO transactions ({self._TX_COLS}) VALUES"
-            " (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+            upsert("transactions", self._TX_COLS, "station_id, transaction_id"),
             (
                 tx.station_id,
                 tx.transaction_id,
@@ -976,8 +991,8 @@ class SqliteStore:
 
         def job(c: sqlite3.Connection) -> tuple[Transaction, bool]:
             inserted = c.execute(
-                "INSERT OR IGNORE INTO transaction_events (station_id, transaction_id, seq_no,"
-                " event_type, timestamp) VALUES (?,?,?,?,?)",
+                "INSERT INTO transaction_events (station_id, transaction_id, seq_no,"
+                " event_type, timestamp) VALUES (?,?,?,?,?) ON CONFLICT DO NOTHING",
                 (station_id, tx_id, seq_no, event_type, ts(timestamp)),
             ).rowcount
             existing = self._find_tx(c, station_id, tx_id)
@@ -1034,7 +1049,7 @@ class SqliteStore:
             args.append(ts(since))
         sql = (
             f"SELECT {self._TX_COLS} FROM transactions WHERE {' AND '.join(where)}"
-            " ORDER BY started_at DESC, rowid DESC LIMIT ? OFFSET ?"
+            " ORDER BY started_at DESC, station_id DESC, transaction_id DESC LIMIT ? OFFSET ?"
         )
 
         def job(c: sqlite3.Connection) -> list[Transaction]:
@@ -1161,11 +1176,12 @@ class SqliteStore:
 
     async def add_station_event(self, event: StationEvent) -> None:
         def job(c: sqlite3.Connection) -> None:
-            cur = c.execute(
-                "INSERT INTO station_events (station_id, at, event_type, detail) VALUES (?,?,?,?)",
+            row = c.execute(
+                "INSERT INTO station_events (station_id, at, event_type, detail) VALUES (?,?,?,?)"
+                " RETURNING id",
                 (event.station_id, ts(event.at), event.event_type, dumps(event.detail)),
-            )
-            event.id = cur.lastrowid or 0
+            ).fetchone()
+            event.id = row[0]
 
         await self.run(job)
 
@@ -1396,7 +1412,7 @@ class SqliteStore:
     async def set_registration(self, registration: OcpiRegistration) -> None:
         await self.run(
             lambda c: c.execute(
-                "INSERT OR REPLACE INTO ocpi_registrations (token, status) VALUES (?,?)",
+                upsert("ocpi_registrations", "token, status", "token"),
                 (registration.token, registration.status),
             )
         )
@@ -1418,8 +1434,11 @@ class SqliteStore:
     async def set_party(self, party: OcpiParty) -> None:
         await self.run(
             lambda c: c.execute(
-                "INSERT OR REPLACE INTO ocpi_parties (role, country_code, party_id, url, token)"
-                " VALUES (?,?,?,?,?)",
+                upsert(
+                    "ocpi_parties",
+                    "role, country_code, party_id, url, token",
+                    "role, country_code, party_id",
+                ),
                 (party.role, party.country_code, party.party_id, party.url, party.token),
             )
         )
@@ -1452,7 +1471,7 @@ class SqliteStore:
         at = ts(location.last_updated or datetime.now(UTC))
         await self.run(
             lambda c: c.execute(
-                "INSERT OR REPLACE INTO locations (id, data, last_updated) VALUES (?,?,?)",
+                upsert("locations", "id, data, last_updated", "id"),
                 (location.id, dumps(location.data), at),
             )
         )

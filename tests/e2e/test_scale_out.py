@@ -1,4 +1,4 @@
-"""Scale-out shape: a real mosquitto, one gateway process, two manager processes."""
+"""Scale-out shape: a real mosquitto, one gateway process, two manager processes, PostgreSQL."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import os
 import signal
 import subprocess
 import sys
+import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -17,22 +18,24 @@ from ocpp.v16 import ChargePoint as Cp16
 from ocpp.v16 import call as call16
 
 from core.store.models import CacheMode, SecurityProfile, StationAuth, Token
-from core.store.sqlite import SqliteStore
+from core.store.postgres import PostgresStore
 from tests.e2e.conftest import basic_header, password_hash
 from tests.fixtures.services import free_port, run_mosquitto, wait_for_port
 
-pytestmark = [pytest.mark.e2e, pytest.mark.mqtt]
+pytestmark = [pytest.mark.e2e, pytest.mark.mqtt, pytest.mark.postgres]
 
 
-def _config(path: Path, db: Path, mqtt_port: int, ws_port: int, api_port: int) -> Path:
+def _config(path: Path, dsn: str, mqtt_port: int, ws_port: int, api_port: int) -> Path:
     path.write_text(
         f"""
 [transport]
 type = "mqtt"
 [transport.mqtt]
 urls = ["mqtt://127.0.0.1:{mqtt_port}"]
-[storage.sqlite]
-path = "{db}"
+[storage]
+type = "postgres"
+[storage.postgres]
+dsn = "{dsn}"
 [gateway]
 ws_addr = "127.0.0.1:{ws_port}"
 status_addr = "127.0.0.1:0"
@@ -55,9 +58,16 @@ def _start(args: list[str], log: Path) -> subprocess.Popen[bytes]:
 
 
 @pytest.fixture
-def cluster(tmp_path: Path) -> Iterator[tuple[int, Path, list[subprocess.Popen[bytes]]]]:
+def cluster(
+    tmp_path: Path, postgres_cluster: str
+) -> Iterator[tuple[int, str, list[subprocess.Popen[bytes]]]]:
+    import psycopg
+
+    name = f"scale_{uuid.uuid4().hex[:10]}"
+    with psycopg.connect(postgres_cluster, autocommit=True) as admin:
+        admin.execute(f"CREATE DATABASE {name}")
+    db = postgres_cluster.rsplit("/", 1)[0] + f"/{name}"
     with run_mosquitto(tmp_path) as mqtt_port:
-        db = tmp_path / "csms.db"
         ws_port = free_port()
         procs = [
             _start(
@@ -100,8 +110,8 @@ def cluster(tmp_path: Path) -> Iterator[tuple[int, Path, list[subprocess.Popen[b
                     raise
 
 
-async def _prepare(db: Path) -> None:
-    store = SqliteStore(str(db))
+async def _prepare(db: str) -> None:
+    store = PostgresStore(db)
     await store.open()
     try:
         await store.register_station(
@@ -119,7 +129,7 @@ def now() -> str:
 
 
 async def test_two_managers_answer_each_call_once_and_lose_nothing(
-    cluster: tuple[int, Path, list[subprocess.Popen[bytes]]],
+    cluster: tuple[int, str, list[subprocess.Popen[bytes]]],
 ) -> None:
     ws_port, db, procs = cluster
     await _prepare(db)
@@ -164,7 +174,7 @@ async def test_two_managers_answer_each_call_once_and_lose_nothing(
         task.cancel()
     results = [f for f in frames if f.startswith("[3,")]
     assert len(results) == 1 + 12  # each call answered exactly once
-    store = SqliteStore(str(db))
+    store = PostgresStore(db)
     await store.open()
     try:
         for tx_id in tx_ids:

@@ -42,7 +42,8 @@ from core.events import (
     TransactionStarted,
     TransactionUpdated,
 )
-from core.service import CsmsService, ServiceError, StationSummary, TransactionSummary
+from core.service import CsmsService, ServiceError, StationSummary, TokenInput, TransactionSummary
+from csms_tui.screens import StationDetailScreen, TokenFormScreen
 
 log = logging.getLogger(__name__)
 
@@ -133,7 +134,12 @@ class CsmsConsole(App[int]):
         Binding("1", "show('stations')", "Stations", id="mode.stations"),
         Binding("2", "show('messages')", "Messages", id="mode.messages"),
         Binding("3", "show('transactions')", "Transactions", id="mode.transactions"),
-        Binding("4", "show('log')", "Log", id="mode.log"),
+        Binding("4", "show('tokens')", "Tokens", id="mode.tokens"),
+        Binding("5", "show('log')", "Log", id="mode.log"),
+        Binding("enter", "detail", "Detail", id="station.detail", show=False),
+        Binding("a", "add_token", "Add token", id="tokens.add"),
+        Binding("b", "toggle_block", "Block/unblock", id="tokens.block"),
+        Binding("d", "delete_token", "Delete token", id="tokens.delete"),
         Binding("s", "remote_start", "Remote start", id="station.remote_start"),
         Binding("x", "reset", "Reset", id="station.reset"),
         Binding("p", "toggle_follow", "Follow/pause", id="messages.follow"),
@@ -166,7 +172,9 @@ class CsmsConsole(App[int]):
                 yield DataTable(id="messages-table", cursor_type="row")
             with TabPane("3 Transactions", id="transactions"):
                 yield DataTable(id="transactions-table", cursor_type="row")
-            with TabPane("4 Log", id="log-pane"):
+            with TabPane("4 Tokens", id="tokens"):
+                yield DataTable(id="tokens-table", cursor_type="row")
+            with TabPane("5 Log", id="log-pane"):
                 yield RichLog(id="log", max_lines=5000)
         yield Footer()
 
@@ -196,6 +204,16 @@ class CsmsConsole(App[int]):
             ("detail", "Detail"),
         ):
             messages.add_column(label, key=key)
+        tokens = self.query_one("#tokens-table", DataTable)
+        for key, label in (
+            ("uid", "Uid"),
+            ("contract", "Contract id"),
+            ("type", "Type"),
+            ("status", "Status"),
+            ("group", "Group"),
+            ("expiry", "Expires"),
+        ):
+            tokens.add_column(label, key=key)
         txs = self.query_one("#transactions-table", DataTable)
         for key, label in (
             ("station", "Station"),
@@ -246,6 +264,7 @@ class CsmsConsole(App[int]):
                 self.upsert_station(station)
             for tx in await self.service.list_transactions(limit=200):
                 self.upsert_transaction(tx)
+        await self.reload_tokens()
         self.query_one("#log", RichLog).write(f"loaded {len(page.stations)} stations")
 
     async def apply(self, batch: list[Event]) -> None:
@@ -335,10 +354,106 @@ class CsmsConsole(App[int]):
         if self.follow:
             table.move_cursor(row=table.row_count - 1)
 
+    async def reload_tokens(self) -> None:
+        assert self.service is not None
+        table = self.query_one("#tokens-table", DataTable)
+        tokens = await self.service.list_tokens(limit=100)
+        with self.batch_update():
+            for key in [k for k in table.rows if k.value not in {t.uid for t in tokens}]:
+                table.remove_row(key)
+            for t in tokens:
+                status = t.status or ("Accepted" if t.valid else "Invalid")
+                row = {
+                    "uid": t.uid,
+                    "contract": t.contract_id,
+                    "type": t.type,
+                    "status": status,
+                    "group": t.group_id or "-",
+                    "expiry": f"{t.expiry_date:%Y-%m-%d}" if t.expiry_date else "-",
+                }
+                self._upsert(table, t.uid, row)
+
     # --- actions -------------------------------------------------------------------------------
 
     def action_show(self, tab: str) -> None:
         self.query_one(TabbedContent).active = "log-pane" if tab == "log" else tab
+
+    def action_detail(self) -> None:
+        if self.service is None or self.query_one(TabbedContent).active != "stations":
+            return
+        station_id = self._selected_station()
+        if station_id is not None:
+            self.push_screen(StationDetailScreen(self.service, station_id))
+
+    def _selected_token(self) -> str | None:
+        table = self.query_one("#tokens-table", DataTable)
+        if self.query_one(TabbedContent).active != "tokens" or table.row_count == 0:
+            return None
+        return str(table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value)
+
+    def action_add_token(self) -> None:
+        if self.query_one(TabbedContent).active != "tokens":
+            return
+
+        def chosen(form: dict[str, Any] | None) -> None:
+            if form is not None:
+                self.token_command("add", form)
+
+        self.push_screen(TokenFormScreen(), chosen)
+
+    def action_toggle_block(self) -> None:
+        uid = self._selected_token()
+        if uid is not None:
+            self.token_command("block", {"uid": uid})
+
+    def action_delete_token(self) -> None:
+        uid = self._selected_token()
+        if uid is None:
+            return
+
+        def confirmed(yes: bool | None) -> None:
+            if yes:
+                self.token_command("delete", {"uid": uid})
+
+        self.push_screen(ConfirmScreen(f"Delete token {uid}?"), confirmed)
+
+    @work(group="tokens")
+    async def token_command(self, command: str, form: dict[str, Any]) -> None:
+        assert self.service is not None
+        try:
+            if command == "add":
+                await self.service.set_token(
+                    TokenInput(
+                        country_code=form["contract_id"][:2].upper(),
+                        party_id=form["contract_id"][2:5].upper(),
+                        type="RFID",
+                        uid=form["uid"],
+                        contract_id=form["contract_id"],
+                        issuer="csms-tui",
+                        valid=True,
+                        cache_mode="ALWAYS",
+                        group_id=form["group_id"],
+                    )
+                )
+                self.notify(f"token {form['uid']} added")
+            elif command == "block":
+                current = next(
+                    t for t in await self.service.list_tokens(limit=100) if t.uid == form["uid"]
+                )
+                blocked = current.status == "Blocked"
+                data = current.model_dump(exclude={"last_updated"})
+                data["status"] = None if blocked else "Blocked"
+                await self.service.set_token(TokenInput(**data))
+                self.notify(f"token {form['uid']} {'unblocked' if blocked else 'blocked'}")
+            else:
+                await self.service.delete_token(form["uid"])
+                self.notify(f"token {form['uid']} deleted")
+        except ServiceError as exc:
+            self.notify(
+                f"{command} token failed: {exc.field + ': ' if exc.field else ''}{exc.message}",
+                severity="error",
+            )
+        await self.reload_tokens()
 
     def action_toggle_follow(self) -> None:
         self.follow = not self.follow

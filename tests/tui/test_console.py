@@ -131,3 +131,70 @@ async def test_console_shows_a_live_session_and_starts_remotely(tmp_path: Path) 
                 task.cancel()
             await wait_until(pilot, lambda: not csms.gateway.is_connected("CSTUI"))
             await wait_until(pilot, lambda: "offline" in str(stations.get_cell("CSTUI", "state")))
+
+
+async def test_station_detail_and_tokens(tmp_path: Path) -> None:
+    from csms_tui.screens import StationDetailScreen, TokenFormScreen
+
+    config = config_from_dict(
+        {
+            "storage": {"sqlite": {"path": str(tmp_path / "csms.db")}},
+            "gateway": {"ws_addr": "127.0.0.1:0", "status_addr": ""},
+            "api": {"addr": "127.0.0.1:0"},
+            "observability": {"log_file": ""},
+        }
+    )
+    async with Csms(config) as csms:
+        await register(csms, "CSD")
+        async with websockets.connect(
+            f"ws://127.0.0.1:{csms.ports['ws']}/ws/CSD",
+            subprotocols=["ocpp1.6"],  # type: ignore[list-item]
+            additional_headers={"Authorization": basic_header("CSD")},
+        ) as ws:
+            cp = Station("CSD", ws)
+            cp.starts = []
+            task = asyncio.create_task(cp.start())
+            await cp.call(
+                call16.BootNotification(
+                    charge_point_vendor="Acme",
+                    charge_point_model="X9",
+                    charge_point_serial_number="SN-42",
+                )
+            )
+            await cp.call(
+                call16.StatusNotification(connector_id=1, error_code="NoError", status="Available")
+            )
+            app = CsmsConsole(service=csms.service)
+            async with app.run_test(size=(140, 40)) as pilot:
+                stations = app.query_one("#stations-table", DataTable)
+                await wait_until(pilot, lambda: "CSD" in stations.rows)
+                await pilot.press("enter")
+                assert isinstance(app.screen, StationDetailScreen)
+                identity = app.screen.query_one("#identity")
+                await wait_until(pilot, lambda: "SN-42" in str(identity.render()))
+                assert app.screen.query_one("#connectors", DataTable).row_count == 1
+                assert app.screen.query_one("#messages", DataTable).row_count >= 4
+                snapshot(app, "station-detail")
+                await pilot.press("escape")
+                assert not isinstance(app.screen, StationDetailScreen)
+
+                await pilot.press("4")
+                await pilot.press("a")
+                assert isinstance(app.screen, TokenFormScreen)
+                await pilot.click("#uid")
+                await pilot.press(*"CARD1")
+                await pilot.click("#contract")
+                await pilot.press(*"gb-twk-c12345678", "enter")
+                tokens = app.query_one("#tokens-table", DataTable)
+                await wait_until(pilot, lambda: "CARD1" in tokens.rows)
+                assert tokens.get_cell("CARD1", "contract") == "GBTWKC12345678"
+                snapshot(app, "tokens")
+                await pilot.press("b")
+                await wait_until(pilot, lambda: tokens.get_cell("CARD1", "status") == "Blocked")
+                auth = await cp.call(call16.Authorize(id_tag="CARD1"))
+                assert auth.id_tag_info["status"] == "Blocked"  # the console's change reaches OCPP
+                await pilot.press("d")
+                await pilot.click("#yes")
+                await wait_until(pilot, lambda: "CARD1" not in tokens.rows)
+                assert await csms.store.lookup_token("CARD1") is None
+            task.cancel()

@@ -1,0 +1,155 @@
+"""Secondary screens of the console: station detail and the token form."""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.screen import ModalScreen, Screen
+from textual.widgets import Button, DataTable, Footer, Header, Input, Label, Static
+
+from core.service import CsmsService, ServiceError, StationDetail
+
+
+class StationDetailScreen(Screen[None]):
+    """Everything known about one station: identity, connectors, configuration / device model,
+    certificates, recent events and messages."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "app.pop_screen", "Back", id="detail.back"),
+        Binding("r", "reload", "Reload", id="detail.reload"),
+    ]
+
+    def __init__(self, service: CsmsService, station_id: str) -> None:
+        super().__init__()
+        self.service, self.station_id = service, station_id
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        with VerticalScroll():
+            yield Static("loading…", id="identity")
+            yield Label("Connectors / EVSEs")
+            yield DataTable(id="connectors", cursor_type="row")
+            yield Label("Configuration (1.6 keys, pending pushes) and device model (2.0.1)")
+            yield DataTable(id="config", cursor_type="row")
+            yield Label("Certificates")
+            yield DataTable(id="certificates", cursor_type="row")
+            yield Label("Recent events")
+            yield DataTable(id="events", cursor_type="row")
+            yield Label("Recent messages")
+            yield DataTable(id="messages", cursor_type="row")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one("#connectors", DataTable).add_columns(
+            "EVSE", "Connector", "Status", "Error", "Updated"
+        )
+        self.query_one("#config", DataTable).add_columns("Key / variable", "Value", "Status")
+        self.query_one("#certificates", DataTable).add_columns("Id", "Type", "Status")
+        self.query_one("#events", DataTable).add_columns("Time", "Event", "Detail")
+        self.query_one("#messages", DataTable).add_columns("Time", "Dir", "Type", "Action", "Id")
+        self.action_reload()
+
+    @work(exclusive=True)
+    async def action_reload(self) -> None:
+        try:
+            detail = await self.service.station_detail(self.station_id)
+        except ServiceError as exc:
+            self.query_one("#identity", Static).update(f"{self.station_id}: {exc.message}")
+            return
+        self.show(detail)
+
+    def show(self, d: StationDetail) -> None:
+        state = "online" if d.connected else "offline"
+        self.query_one("#identity", Static).update(
+            f"[b]{d.station_id}[/b]  {state}  OCPP {d.ocpp_version or '?'}  ·  {d.vendor} {d.model}"
+            f"  ·  serial {d.serial_number or '-'}  ·  firmware {d.firmware_version or '-'}\n"
+            f"security profile {d.security_profile}  ·  boot {d.boot_status or '-'} ({d.boot_reason or '-'})"
+            f"  ·  last seen {d.last_seen_at or '-'}  ·  pending boot {'yes' if d.pending_boot else 'no'}"
+        )
+        fill(
+            self.query_one("#connectors", DataTable),
+            [
+                (c.evse_id, c.connector_id, c.status, c.error_code, c.updated_at)
+                for c in d.connectors
+            ],
+        )
+        config: list[tuple[Any, ...]] = [(s.name, s.value, s.status) for s in d.settings]
+        config += [
+            (
+                f"{v.component}{';' + str(v.evse_id) if v.evse_id is not None else ''}/{v.variable} [{v.attribute_type}]",
+                v.value,
+                "device model",
+            )
+            for v in d.device_model
+        ]
+        fill(self.query_one("#config", DataTable), config)
+        fill(
+            self.query_one("#certificates", DataTable),
+            [(c.certificate_id[:16], c.certificate_type, c.status) for c in d.certificates],
+        )
+        fill(
+            self.query_one("#events", DataTable),
+            [(f"{e.at:%H:%M:%S}", e.event_type, str(e.detail)[:80]) for e in d.recent_events],
+        )
+        fill(
+            self.query_one("#messages", DataTable),
+            [
+                (
+                    f"{m.at:%H:%M:%S}",
+                    m.direction,
+                    {2: "CALL", 3: "RESULT", 4: "ERROR"}.get(m.message_type, "?"),
+                    m.action,
+                    m.message_id,
+                )
+                for m in d.recent_messages
+            ],
+        )
+
+
+def fill(table: DataTable[Any], rows: list[tuple[Any, ...]]) -> None:
+    """Small, bounded tables on a detail screen: replaced whole on reload."""
+    table.clear()
+    for row in rows:
+        table.add_row(*("-" if v is None else str(v) for v in row))
+
+
+class TokenFormScreen(ModalScreen[dict[str, Any] | None]):
+    """Add a token: uid, contract id (eMAID, checked by the service), type."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "cancel", "Cancel", id="token_form.cancel")
+    ]
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="dialog"):
+            yield Label("Add a token")
+            yield Input(placeholder="uid (RFID, up to 36 characters)", id="uid")
+            yield Input(placeholder="contract id / eMAID, e.g. GBTWK012345678", id="contract")
+            yield Input(placeholder="group id (optional)", id="group")
+            yield Label("", id="error", classes="error")
+            with Horizontal():
+                yield Button("Add", variant="primary", id="add")
+                yield Button("Cancel", id="cancel")
+
+    @on(Button.Pressed, "#cancel")
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+    @on(Button.Pressed, "#add")
+    @on(Input.Submitted)
+    def submit(self) -> None:
+        uid = self.query_one("#uid", Input).value.strip()
+        contract = self.query_one("#contract", Input).value.strip()
+        group = self.query_one("#group", Input).value.strip()
+        error = self.query_one("#error", Label)
+        if not uid or len(uid) > 36:
+            error.update("the uid must be 1 to 36 characters")
+            return
+        if not contract:
+            error.update("a contract id is required")
+            return
+        self.dismiss({"uid": uid, "contract_id": contract, "group_id": group or None})

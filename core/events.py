@@ -11,7 +11,7 @@ import asyncio
 import contextlib
 import itertools
 from collections.abc import AsyncIterator, Iterator
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from datetime import datetime
 from typing import Any, ClassVar
 
@@ -173,6 +173,16 @@ EVENT_TYPES: dict[str, type[Event]] = {
         Resync,
     )
 }
+
+
+def event_from_json(data: dict[str, Any]) -> Event:
+    """Rebuild an event from :meth:`Event.to_json` (the MQTT bridge, the SSE stream).
+    Raises ``KeyError``/``TypeError``/``ValueError`` for something that is not an event."""
+    cls = EVENT_TYPES[data["kind"]]
+    names = {f.name for f in fields(cls)}
+    kwargs = {k: v for k, v in data.items() if k in names}
+    kwargs["at"] = datetime.fromisoformat(kwargs["at"])
+    return cls(**kwargs)
 
 
 class Subscription:

@@ -20,8 +20,6 @@ import contextlib
 import logging
 import socket
 import uuid
-from dataclasses import fields
-from datetime import datetime
 from typing import Any
 from urllib.parse import urlparse
 
@@ -31,7 +29,7 @@ from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 
 from core.config import MqttConfig
-from core.events import EVENT_TYPES, Event, EventBus, MessageLogged, Resync
+from core.events import EventBus, MessageLogged, Resync, event_from_json
 from core.ocpp.types import Message, OcppVersion
 from core.transport.base import MessageHandler
 
@@ -232,11 +230,8 @@ class MqttTransport:
             data = orjson.loads(payload)
             if data.pop("origin", None) == self.origin:
                 return
-            cls = EVENT_TYPES[data.pop("kind")]
-            names = {f.name for f in fields(cls)}
-            kwargs = {k: v for k, v in data.items() if k in names and k != "seq"}
-            kwargs["at"] = datetime.fromisoformat(kwargs["at"])
-            event: Event = cls(**kwargs)
+            data.pop("seq", None)  # sequence numbers are per process
+            event = event_from_json(data)
         except (KeyError, TypeError, ValueError) as exc:
             log.warning("malformed event dropped: %s", exc)
             return

@@ -5,7 +5,6 @@ layer and event stream. The console never reaches into the store: it reads snaps
 from __future__ import annotations
 
 import logging
-import sys
 from collections import deque
 from collections.abc import Callable
 from typing import Any, ClassVar
@@ -240,7 +239,8 @@ class CsmsConsole(App[int]):
             async with self._service_factory() as csms:
                 self.service = csms.service
                 self.query_one("#summary", Static).update(
-                    f"gateway ws://…:{csms.ports.get('ws')}  ·  API http://127.0.0.1:{csms.ports.get('api')}"
+                    getattr(csms, "description", "")
+                    or f"gateway ws://127.0.0.1:{csms.ports.get('ws')}  ·  API http://127.0.0.1:{csms.ports.get('api')}"
                 )
                 await self.consume(csms.service)
         except Exception as exc:  # the core could not start: say why, don't vanish
@@ -522,10 +522,11 @@ class CsmsConsole(App[int]):
 def run_console(config: Config, connect: str | None, token: str | None) -> int:
     """Run the console on an embedded core (``connect`` is for a remote daemon)."""
     if connect is not None:
-        sys.stderr.write(
-            "error: --connect (remote console) is not available yet; run the console beside the daemon\n"
-        )
-        return 2
+        from csms_tui.remote import connect as remote
+
+        app = CsmsConsole(lambda: remote(connect, token), keymap=dict(config.tui.keymap))
+        app.theme = config.tui.theme
+        return app.run() or 0
     from core.runtime import Csms
 
     app = CsmsConsole(lambda: Csms(config), keymap=dict(config.tui.keymap))

@@ -399,7 +399,7 @@ def token_add(
     party_id: Annotated[str, typer.Option(help="Three characters.")] = "TWK",
     token_type: Annotated[
         str, typer.Option("--type", help="AD_HOC_USER, APP_USER, OTHER or RFID.")
-    ] = "RFID",  # noqa: S107 - a token type, not a secret
+    ] = "RFID",
     issuer: Annotated[str, typer.Option()] = "csms-tui",
     invalid: Annotated[bool, typer.Option("--invalid", help="Store as not valid.")] = False,
     cache_mode: Annotated[str, typer.Option(help="ALWAYS, ALLOWED, …")] = "ALWAYS",

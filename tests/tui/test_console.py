@@ -198,3 +198,49 @@ async def test_station_detail_and_tokens(tmp_path: Path) -> None:
                 await wait_until(pilot, lambda: "CARD1" not in tokens.rows)
                 assert await csms.store.lookup_token("CARD1") is None
             task.cancel()
+
+
+async def test_remote_console_follows_a_daemon(tmp_path: Path) -> None:
+    """`csms-tui --connect URL`: the console over the REST API and its event stream."""
+    from csms_tui.remote import connect as remote
+
+    config = config_from_dict(
+        {
+            "storage": {"sqlite": {"path": str(tmp_path / "csms.db")}},
+            "gateway": {"ws_addr": "127.0.0.1:0", "status_addr": ""},
+            "api": {"addr": "127.0.0.1:0"},
+            "observability": {"log_file": ""},
+        }
+    )
+    async with Csms(config) as csms:
+        await register(csms, "CSR")
+        url = f"http://127.0.0.1:{csms.ports['api']}"
+        app = CsmsConsole(lambda: remote(url, None))
+        async with app.run_test(size=(140, 40)) as pilot:
+            stations = app.query_one("#stations-table", DataTable)
+            await wait_until(pilot, lambda: "CSR" in stations.rows)
+            assert "offline" in str(stations.get_cell("CSR", "state"))
+            async with websockets.connect(
+                f"ws://127.0.0.1:{csms.ports['ws']}/ws/CSR",
+                subprotocols=["ocpp1.6"],  # type: ignore[list-item]
+                additional_headers={"Authorization": basic_header("CSR")},
+            ) as ws:
+                cp = Station("CSR", ws)
+                cp.starts = []
+                task = asyncio.create_task(cp.start())
+                await cp.call(
+                    call16.BootNotification(charge_point_vendor="Acme", charge_point_model="R1")
+                )
+                await wait_until(
+                    pilot, lambda: "online" in str(stations.get_cell("CSR", "state"))
+                )  # via SSE
+                assert "Acme R1" in str(stations.get_cell("CSR", "model"))
+                messages = app.query_one("#messages-table", DataTable)
+                await wait_until(pilot, lambda: messages.row_count >= 2)
+                await pilot.press("s")
+                await pilot.click("#token")
+                await pilot.press(*"REMOTE1", "enter")
+                await wait_until(
+                    pilot, lambda: cp.starts == [("REMOTE1", 1)]
+                )  # through the REST API
+                task.cancel()

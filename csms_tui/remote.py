@@ -1,0 +1,197 @@
+"""The console against a daemon elsewhere: the same calls the console makes on
+:class:`core.service.CsmsService`, over the admin REST API, and the core's events over its
+server-sent event stream (``GET /api/v0/events``)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+import aiohttp
+import orjson
+
+from core.events import Event, Resync, event_from_json
+from core.service import (
+    CallView,
+    ServiceError,
+    StationDetail,
+    StationPage,
+    StationSummary,
+    TokenInput,
+    TokenView,
+    TransactionSummary,
+)
+
+log = logging.getLogger(__name__)
+V0 = "/api/v0"
+
+
+class RemoteSubscription:
+    """Events read from the SSE stream, with the in-process Subscription's get API."""
+
+    def __init__(self) -> None:
+        self.queue: asyncio.Queue[Event] = asyncio.Queue(20_000)
+
+    async def get(self) -> Event:
+        return await self.queue.get()
+
+    def get_nowait(self) -> Event | None:
+        try:
+            return self.queue.get_nowait()
+        except asyncio.QueueEmpty:
+            return None
+
+    def close(self) -> None:
+        pass
+
+
+class RemoteService:
+    def __init__(self, http: aiohttp.ClientSession, base_url: str) -> None:
+        self.http = http
+        self.base = base_url.rstrip("/")
+        self._readers: set[asyncio.Task[None]] = set()
+
+    async def _call(self, method: str, path: str, body: Any = None, **params: Any) -> Any:
+        query = {k: str(v) for k, v in params.items() if v is not None}
+        async with self.http.request(
+            method, f"{self.base}{V0}{path}", json=body, params=query
+        ) as resp:
+            raw = await resp.read()
+            data = orjson.loads(raw) if raw else None
+            if resp.status >= 400:
+                message = (
+                    data.get("error") or data.get("status")
+                    if isinstance(data, dict)
+                    else resp.reason
+                )
+                raise ServiceError(str(message))
+            return data
+
+    # --- what the console reads ----------------------------------------------------------------
+
+    async def list_stations(self, limit: int = 50) -> StationPage:
+        return StationPage.model_validate(await self._call("GET", "/cs", limit=limit))
+
+    async def station_summary(self, station_id: str) -> StationSummary:
+        detail = await self.station_detail(station_id)
+        return StationSummary.model_validate(detail.model_dump())
+
+    async def station_detail(self, station_id: str) -> StationDetail:
+        return StationDetail.model_validate(await self._call("GET", f"/cs/{station_id}"))
+
+    async def list_transactions(
+        self, station_id: str | None = None, limit: int = 50
+    ) -> list[TransactionSummary]:
+        data = await self._call("GET", "/transactions", station=station_id, limit=limit)
+        return [TransactionSummary.model_validate(t) for t in data]
+
+    async def list_tokens(self, offset: int = 0, limit: int = 20) -> list[TokenView]:
+        data = await self._call("GET", "/token", offset=offset, limit=limit)
+        return [TokenView.model_validate(t) for t in data]
+
+    # --- what the console does -----------------------------------------------------------------
+
+    async def reset(
+        self,
+        station_id: str,
+        kind: str = "Soft",
+        wait: float | None = None,
+        origin: str = "console",
+    ) -> CallView:
+        return CallView.model_validate(
+            await self._call(
+                "POST", f"/cs/{station_id}/reset", {"type": kind}, wait=wait and int(wait)
+            )
+        )
+
+    async def remote_start(
+        self,
+        station_id: str,
+        id_token: str,
+        evse_id: int | None = None,
+        token_type: str = "Central",
+        wait: float | None = None,
+        origin: str = "console",
+    ) -> CallView:
+        body: dict[str, Any] = {"idToken": id_token, "tokenType": token_type}
+        if evse_id is not None:
+            body["evseId"] = evse_id
+        return CallView.model_validate(
+            await self._call(
+                "POST", f"/cs/{station_id}/remote-start", body, wait=wait and int(wait)
+            )
+        )
+
+    async def set_token(self, token: TokenInput) -> None:
+        await self._call(
+            "POST", "/token", token.model_dump(mode="json", by_alias=True, exclude_none=True)
+        )
+
+    async def delete_token(self, uid: str) -> None:
+        await self._call("DELETE", f"/token/{uid}")
+
+    # --- events --------------------------------------------------------------------------------
+
+    def subscribe(self, maxsize: int | None = None) -> RemoteSubscription:
+        sub = RemoteSubscription()
+        task = asyncio.create_task(self._read_events(sub), name="sse-reader")
+        self._readers.add(task)
+        task.add_done_callback(self._readers.discard)
+        return sub
+
+    async def _read_events(self, sub: RemoteSubscription) -> None:
+        while True:
+            try:
+                async with self.http.get(
+                    f"{self.base}{V0}/events", timeout=aiohttp.ClientTimeout(total=None)
+                ) as resp:
+                    data_lines: list[str] = []
+                    async for raw in resp.content:
+                        line = raw.decode().rstrip("\n")
+                        if line.startswith("data: "):
+                            data_lines.append(line[6:])
+                        elif not line and data_lines:
+                            with contextlib.suppress(KeyError, TypeError, ValueError):
+                                await sub.queue.put(
+                                    event_from_json(orjson.loads("".join(data_lines)))
+                                )
+                            data_lines = []
+            except aiohttp.ClientError as exc:
+                log.warning("event stream lost (%s); reconnecting", exc)
+            # Whatever happened while disconnected is unknown: reload the snapshot.
+            await sub.queue.put(Resync(at=_now(), dropped=0))
+            await asyncio.sleep(1.0)
+
+    async def close(self) -> None:
+        for task in list(self._readers):
+            task.cancel()
+
+
+def _now() -> Any:
+    from datetime import UTC, datetime
+
+    return datetime.now(UTC)
+
+
+@asynccontextmanager
+async def connect(base_url: str, token: str | None) -> AsyncIterator[Any]:
+    """``async with connect(url, token) as remote:`` — ``remote.service`` like the local core."""
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    async with aiohttp.ClientSession(headers=headers) as http:
+        service = RemoteService(http, base_url)
+        await service._call("GET", "/cs", limit=1)  # fail early: wrong URL or token
+
+        class Remote:
+            ports: dict[str, int] = {}
+            description = f"connected to {base_url}"
+
+        remote = Remote()
+        remote.service = service  # type: ignore[attr-defined]
+        try:
+            yield remote
+        finally:
+            await service.close()

@@ -124,6 +124,32 @@ class RemoteStartScreen(ModalScreen[tuple[str, int] | None]):
         self.dismiss((token, int(connector)))
 
 
+class FilterScreen(ModalScreen[str | None]):
+    """Filter the message log: a station id, an action, an error code, or ``errors``."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "cancel", "Cancel", id="filter.cancel")
+    ]
+
+    def __init__(self, current: str) -> None:
+        super().__init__()
+        self.current = current
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="dialog"):
+            yield Label(
+                "Filter messages by station, action or error code ('errors' = errors only; empty = all)"
+            )
+            yield Input(value=self.current, id="filter")
+
+    @on(Input.Submitted)
+    def submit(self, event: Input.Submitted) -> None:
+        self.dismiss(event.value)
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+
 class CsmsConsole(App[int]):
     """Stations (1), Messages (2), Transactions (3), Log (4)."""
 
@@ -142,6 +168,7 @@ class CsmsConsole(App[int]):
         Binding("s", "remote_start", "Remote start", id="station.remote_start"),
         Binding("x", "reset", "Reset", id="station.reset"),
         Binding("p", "toggle_follow", "Follow/pause", id="messages.follow"),
+        Binding("slash", "filter", "Filter", id="messages.filter"),
         Binding("q", "quit", "Quit", id="app.quit"),
     ]
     MESSAGE_WINDOW = 2000
@@ -158,6 +185,8 @@ class CsmsConsole(App[int]):
         self.service: CsmsService | None = service
         self.follow = True
         self._messages: deque[int] = deque()
+        self._recent: deque[MessageLogged] = deque(maxlen=self.MESSAGE_WINDOW)
+        self.message_filter = ""
         self._message_key = 0
         self._keymap = keymap or {}
 
@@ -332,6 +361,23 @@ class CsmsConsole(App[int]):
             table.add_row(*row.values(), key=key)
 
     def add_message(self, e: MessageLogged) -> None:
+        self._recent.append(e)  # bounded: older pages live in the store
+        if self._matches(e):
+            self._show_message(e)
+
+    def _matches(self, e: MessageLogged) -> bool:
+        if not self.message_filter:
+            return True
+        needle = self.message_filter.lower()
+        if needle == "errors":
+            return e.message_type == 4
+        return (
+            needle in e.station_id.lower()
+            or needle in e.action.lower()
+            or needle in e.error_code.lower()
+        )
+
+    def _show_message(self, e: MessageLogged) -> None:
         table = self.query_one("#messages-table", DataTable)
         self._message_key += 1
         key = str(self._message_key)
@@ -347,12 +393,29 @@ class CsmsConsole(App[int]):
             key=key,
         )
         self._messages.append(self._message_key)
-        while (
-            len(self._messages) > self.MESSAGE_WINDOW
-        ):  # bounded window; older pages live in the store
+        while len(self._messages) > self.MESSAGE_WINDOW:
             table.remove_row(str(self._messages.popleft()))
         if self.follow:
             table.move_cursor(row=table.row_count - 1)
+
+    def action_filter(self) -> None:
+        if self.query_one(TabbedContent).active != "messages":
+            return
+
+        def chosen(text: str | None) -> None:
+            if text is None:
+                return
+            self.message_filter = text.strip()
+            table = self.query_one("#messages-table", DataTable)
+            with self.batch_update():
+                table.clear()
+                self._messages.clear()
+                for e in self._recent:
+                    if self._matches(e):
+                        self._show_message(e)
+            self.notify(f"filter: {self.message_filter or 'none'}")
+
+        self.push_screen(FilterScreen(self.message_filter), chosen)
 
     async def reload_tokens(self) -> None:
         assert self.service is not None

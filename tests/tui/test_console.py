@@ -118,6 +118,14 @@ async def test_console_shows_a_live_session_and_starts_remotely(tmp_path: Path) 
                 messages = app.query_one("#messages-table", DataTable)
                 await wait_until(pilot, lambda: messages.row_count >= 8)
                 snapshot(app, "messages")
+                await pilot.press("slash")
+                await pilot.press(*"stoptrans", "enter")
+                assert messages.row_count == 2  # the StopTransaction call and its result
+                await pilot.press("slash")
+                for _ in range(9):
+                    await pilot.press("backspace")
+                await pilot.press("enter")
+                assert messages.row_count >= 8
 
                 await pilot.press("1")
                 await pilot.press("s")

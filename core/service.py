@@ -1052,7 +1052,7 @@ class CsmsService:
         station_id: str,
         id_token: str,
         evse_id: int | None = None,
-        token_type: str = "Central",  # noqa: S107 - an IdTokenType, not a secret
+        token_type: str = "Central",  # an IdTokenType, not a secret
         remote_start_id: int | None = None,
         wait: float | None = None,
         origin: str = "api",

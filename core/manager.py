@@ -10,7 +10,7 @@ from core.events import EventBus
 from core.handlers import ocpp16, ocpp201
 from core.handlers.deps import HandlerDeps
 from core.handlers.ocpp16.routes import routes as routes16
-from core.handlers.ocpp201.routes import pnc_handlers
+from core.handlers.ocpp201.routes import pnc_handlers, pnc_result_handlers
 from core.handlers.ocpp201.routes import routes as routes201
 from core.handlers.router import Router
 from core.handlers.types import Emitter
@@ -33,7 +33,7 @@ class Manager:
         config: OcppConfig,
     ) -> None:
         v201 = routes201(deps)
-        v16 = routes16(deps, pnc=pnc_handlers(v201))
+        v16 = routes16(deps, pnc=pnc_handlers(v201), pnc_results=pnc_result_handlers(v201))
         self.routers: dict[OcppVersion, Router] = {}
         if config.ocpp16_enabled:
             self.routers[OcppVersion.V16] = Router(

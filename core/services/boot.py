@@ -9,8 +9,12 @@ interval of a Pending answer is short so the station boots again soon after the 
 
 from __future__ import annotations
 
-from core.store.models import CertificateStatus, SettingStatus
-from core.store.protocols import CertificateStore, SettingsStore, StationStore
+from typing import Any
+
+from core.clock import Clock, iso
+from core.events import EventBus, StationBooted
+from core.store.models import CertificateStatus, RuntimeDetails, SettingStatus
+from core.store.protocols import CertificateStore, RuntimeStore, SettingsStore, StationStore
 
 
 class BootRule:
@@ -34,3 +38,57 @@ class BootRule:
         if any(c.status is CertificateStatus.PENDING for c in certificates):
             return "Pending"
         return "Accepted"
+
+
+class BootRecorder:
+    """What both versions' BootNotification handlers do once the request is read: decide the
+    status, store the runtime details, settle RebootRequired settings, publish the event, and
+    build the reply."""
+
+    def __init__(
+        self,
+        clock: Clock,
+        runtime: RuntimeStore,
+        settings: SettingsStore,
+        rule: BootRule,
+        events: EventBus,
+        heartbeat_interval: int,
+        pending_interval: int,
+    ) -> None:
+        self.clock, self.runtime, self.settings = clock, runtime, settings
+        self.rule, self.events = rule, events
+        self.heartbeat_interval, self.pending_interval = heartbeat_interval, pending_interval
+
+    async def boot(self, station_id: str, details: RuntimeDetails) -> dict[str, Any]:
+        now = self.clock.now()
+        status = await self.rule.status(station_id)
+        details.boot_status, details.last_boot_at, details.last_seen_at = status, now, now
+        await self.runtime.set_runtime_details(station_id, details)
+        # The station has rebooted: settings that needed a reboot are now in effect.
+        await self.settings.settings_reboot_required_to_accepted(station_id)
+        self.events.publish(
+            StationBooted(
+                station_id=station_id,
+                at=now,
+                ocpp_version=details.ocpp_version,
+                vendor=details.vendor,
+                model=details.model,
+                serial_number=details.serial_number,
+                firmware_version=details.firmware_version,
+                status=status,
+            )
+        )
+        interval = self.heartbeat_interval if status == "Accepted" else self.pending_interval
+        return {"status": status, "currentTime": iso(now), "interval": interval}
+
+
+class Heartbeat:
+    """Heartbeat, identical in both versions: the time, and the station's last-seen timestamp."""
+
+    def __init__(self, clock: Clock, runtime: RuntimeStore) -> None:
+        self.clock, self.runtime = clock, runtime
+
+    async def __call__(self, station_id: str, request: dict[str, Any]) -> dict[str, Any]:
+        now = self.clock.now()
+        await self.runtime.touch_station(station_id, now)
+        return {"currentTime": iso(now)}

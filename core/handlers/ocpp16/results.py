@@ -8,9 +8,12 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from core.handlers.call_maker import CallMaker, CallRejectedError
-from core.store.models import Setting, SettingStatus, TriggerStatus
-from core.store.protocols import SettingsStore, TriggerStore
+import orjson
+
+from core.handlers.call_maker import PNC_VENDOR_ID, CallMaker, CallRejectedError
+from core.handlers.types import ResultHandler
+from core.store.models import Setting, SettingStatus
+from core.store.protocols import SettingsStore
 
 log = logging.getLogger(__name__)
 
@@ -78,21 +81,39 @@ class GetConfigurationResult:
             await self.settings.update_settings(station_id, updates)
 
 
-class TriggerMessageResult:
-    """Accepted clears the stored trigger (the seed never cleared 1.6 triggers); a refusal is
-    kept as Rejected/NotImplemented and not re-sent."""
+class DataTransferResult:
+    """Answers to PnC messages tunnelled to 1.6 stations (CertificateSigned, InstallCertificate,
+    TriggerMessage) go to the 2.0.1 result handlers with the inner request and response."""
 
-    def __init__(self, triggers: TriggerStore) -> None:
-        self.triggers = triggers
+    def __init__(self, pnc_results: dict[str, ResultHandler]) -> None:
+        self.pnc_results = pnc_results
 
     async def __call__(
         self, station_id: str, request: dict[str, Any], response: dict[str, Any], state: Any
     ) -> None:
-        trigger = await self.triggers.lookup_trigger(station_id)
-        if trigger is None or trigger.message != request["requestedMessage"]:
+        if request.get("vendorId") != PNC_VENDOR_ID:
             return
-        if response["status"] == "Accepted":
-            await self.triggers.delete_trigger(station_id)
-        else:
-            trigger.status = TriggerStatus(response["status"])
-            await self.triggers.set_trigger(station_id, trigger)
+        handler = self.pnc_results.get(request.get("messageId", ""))
+        if handler is None:
+            log.info(
+                "%s answered DataTransfer %s: no result handler",
+                station_id,
+                request.get("messageId"),
+            )
+            return
+        try:
+            inner_request = orjson.loads(request.get("data") or "{}")
+            # A station that only says "Accepted" without data answered the inner message too.
+            inner_response = (
+                orjson.loads(response["data"])
+                if response.get("data")
+                else {"status": response["status"]}
+            )
+        except orjson.JSONDecodeError:
+            log.warning(
+                "%s answered DataTransfer %s with invalid data",
+                station_id,
+                request.get("messageId"),
+            )
+            return
+        await handler(station_id, inner_request, inner_response, state)

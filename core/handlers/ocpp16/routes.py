@@ -8,25 +8,29 @@ from core.handlers.has2be import routes as has2be
 from core.handlers.ocpp16.authorize import Authorize
 from core.handlers.ocpp16.boot_notification import BootNotification
 from core.handlers.ocpp16.data_transfer import DataTransfer
-from core.handlers.ocpp16.heartbeat import Heartbeat
 from core.handlers.ocpp16.meter_values import MeterValues
 from core.handlers.ocpp16.notifications import RecordStationEvent
 from core.handlers.ocpp16.results import (
     ChangeConfigurationError,
     ChangeConfigurationResult,
+    DataTransferResult,
     GetConfigurationResult,
-    TriggerMessageResult,
 )
 from core.handlers.ocpp16.sign_certificate import SignCertificate
 from core.handlers.ocpp16.start_transaction import StartTransaction
 from core.handlers.ocpp16.status_notification import StatusNotification
 from core.handlers.ocpp16.stop_transaction import StopTransaction
-from core.handlers.types import CallHandler, Routes
+from core.handlers.types import CallHandler, ResultHandler, Routes
 from core.schemas import SchemaSet
-from core.services.boot import BootRule
+from core.services.boot import BootRecorder, BootRule, Heartbeat
+from core.services.trigger_results import TriggerMessageResult
 
 
-def routes(deps: HandlerDeps, pnc: dict[str, CallHandler] | None = None) -> Routes:
+def routes(
+    deps: HandlerDeps,
+    pnc: dict[str, CallHandler] | None = None,
+    pnc_results: dict[str, ResultHandler] | None = None,
+) -> Routes:
     s, clock, events = deps.store, deps.clock, deps.events
 
     def record(event_type: str) -> RecordStationEvent:
@@ -41,13 +45,15 @@ def routes(deps: HandlerDeps, pnc: dict[str, CallHandler] | None = None) -> Rout
         calls={
             "Authorize": Authorize(deps.token_auth),
             "BootNotification": BootNotification(
-                clock,
-                s,
-                s,
-                BootRule(s, s, s),
-                events,
-                deps.settings.heartbeat_interval_s,
-                deps.settings.pending_interval_s,
+                BootRecorder(
+                    clock,
+                    s,
+                    s,
+                    BootRule(s, s, s),
+                    events,
+                    deps.settings.heartbeat_interval_s,
+                    deps.settings.pending_interval_s,
+                )
             ),
             "DataTransfer": DataTransfer(tunnels),
             "DiagnosticsStatusNotification": record("DiagnosticsStatus"),
@@ -64,6 +70,7 @@ def routes(deps: HandlerDeps, pnc: dict[str, CallHandler] | None = None) -> Rout
         },
         results={
             "ChangeConfiguration": ChangeConfigurationResult(s, deps.call_maker),
+            "DataTransfer": DataTransferResult(pnc_results or {}),
             "GetConfiguration": GetConfigurationResult(s),
             "TriggerMessage": TriggerMessageResult(s),
         },

@@ -12,9 +12,8 @@ from core.store.models import (
     CertificateType,
     DeviceModelVariable,
     SettingStatus,
-    TriggerStatus,
 )
-from core.store.protocols import CertificateStore, DeviceModelStore, SettingsStore, TriggerStore
+from core.store.protocols import CertificateStore, DeviceModelStore, SettingsStore
 
 log = logging.getLogger(__name__)
 
@@ -95,23 +94,6 @@ class GetVariablesResult:
         ]
         if variables:
             await self.device_model.upsert_device_model(station_id, variables)
-
-
-class TriggerMessageResult:
-    def __init__(self, triggers: TriggerStore) -> None:
-        self.triggers = triggers
-
-    async def __call__(
-        self, station_id: str, request: dict[str, Any], response: dict[str, Any], state: Any
-    ) -> None:
-        trigger = await self.triggers.lookup_trigger(station_id)
-        if trigger is None or trigger.message != request["requestedMessage"]:
-            return
-        if response["status"] == "Accepted":
-            await self.triggers.delete_trigger(station_id)
-        else:
-            trigger.status = TriggerStatus(response["status"])
-            await self.triggers.set_trigger(station_id, trigger)
 
 
 class CertificateResult:

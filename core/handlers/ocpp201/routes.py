@@ -16,17 +16,18 @@ from core.handlers.ocpp201.results import (
     CertificateResult,
     GetVariablesResult,
     SetVariablesResult,
-    TriggerMessageResult,
 )
-from core.handlers.ocpp201.simple import Heartbeat, RecordAndReply
+from core.handlers.ocpp201.simple import RecordAndReply
 from core.handlers.ocpp201.status_notification import StatusNotification
 from core.handlers.ocpp201.transaction_event import TransactionEvent
-from core.handlers.types import CallHandler, Routes
+from core.handlers.types import CallHandler, ResultHandler, Routes
 from core.schemas import SchemaSet
-from core.services.boot import BootRule
+from core.services.boot import BootRecorder, BootRule, Heartbeat
+from core.services.trigger_results import TriggerMessageResult
 
 # The 2.0.1 messages a 1.6 station may send through the OCA PnC DataTransfer tunnel.
 PNC_ACTIONS = ("Authorize", "GetCertificateStatus", "SignCertificate", "Get15118EVCertificate")
+PNC_RESULTS = ("CertificateSigned", "InstallCertificate", "TriggerMessage")
 
 
 def routes(deps: HandlerDeps) -> Routes:
@@ -40,13 +41,15 @@ def routes(deps: HandlerDeps) -> Routes:
         calls={
             "Authorize": Authorize(deps.token_auth, deps.contract_validator),
             "BootNotification": BootNotification(
-                clock,
-                s,
-                s,
-                BootRule(s, s, s),
-                events,
-                deps.settings.heartbeat_interval_s,
-                deps.settings.pending_interval_s,
+                BootRecorder(
+                    clock,
+                    s,
+                    s,
+                    BootRule(s, s, s),
+                    events,
+                    deps.settings.heartbeat_interval_s,
+                    deps.settings.pending_interval_s,
+                )
             ),
             "ClearedChargingLimit": record("ClearedChargingLimit"),
             "DataTransfer": record("DataTransfer", {"status": "UnknownVendorId"}),
@@ -85,3 +88,8 @@ def routes(deps: HandlerDeps) -> Routes:
 def pnc_handlers(routes: Routes) -> dict[str, CallHandler]:
     """The 2.0.1 handlers the 1.6 PnC DataTransfer tunnel dispatches to."""
     return {action: routes.calls[action] for action in PNC_ACTIONS}
+
+
+def pnc_result_handlers(routes: Routes) -> dict[str, ResultHandler]:
+    """The 2.0.1 result handlers for PnC messages tunnelled to 1.6 stations."""
+    return {action: routes.results[action] for action in PNC_RESULTS}

@@ -13,7 +13,7 @@ from core.events import Event, EventBus
 from core.handlers.call_maker import CallMaker
 from core.handlers.deps import HandlerDeps, HandlerSettings
 from core.handlers.ocpp16.routes import routes as routes16
-from core.handlers.ocpp201.routes import pnc_handlers
+from core.handlers.ocpp201.routes import pnc_handlers, pnc_result_handlers
 from core.handlers.ocpp201.routes import routes as routes201
 from core.handlers.router import Router
 from core.ocpp.types import Message, MessageType, OcppVersion
@@ -122,6 +122,11 @@ async def env(sqlite_store: SqliteStore, clock: FixedClock) -> Env:
     v201 = routes201(deps)
     e.routers[OcppVersion.V201] = Router(OcppVersion.V201, v201, Emit(), sqlite_store, bus, clock)
     e.routers[OcppVersion.V16] = Router(
-        OcppVersion.V16, routes16(deps, pnc=pnc_handlers(v201)), Emit(), sqlite_store, bus, clock
+        OcppVersion.V16,
+        routes16(deps, pnc=pnc_handlers(v201), pnc_results=pnc_result_handlers(v201)),
+        Emit(),
+        sqlite_store,
+        bus,
+        clock,
     )
     return e

@@ -284,3 +284,25 @@ async def test_the_reply_is_sent_only_after_its_commit(env: Env) -> None:
         {"connectorId": 1, "idTag": "TAG", "meterStart": 0, "timestamp": env.now()},
     )
     assert seen_at_emit == [(str(reply["transactionId"]),)]
+
+
+async def test_tunnelled_certificate_answer_updates_the_certificate(env: Env) -> None:
+    from core.handlers.ocpp16.sign_certificate import certificate_id
+    from core.services.certificates import create_ca
+    from core.store.models import CertificateStatus, CertificateType, InstallCertificate
+
+    root, _ = create_ca("V2G Root", "Test")
+    await env.store.upsert_install_certificates(
+        "CS1", [InstallCertificate(certificate_id(root), CertificateType.V2G, root)]
+    )
+    inner = {"certificateType": "V2GRootCertificate", "certificate": root}
+    request = {
+        "vendorId": "org.openchargealliance.iso15118pnc",
+        "messageId": "InstallCertificate",
+        "data": orjson.dumps(inner).decode(),
+    }
+    await env.result(
+        V16, "DataTransfer", request, {"status": "Accepted", "data": '{"status":"Accepted"}'}
+    )
+    [cert] = await env.store.lookup_install_certificates("CS1")
+    assert cert.status is CertificateStatus.ACCEPTED

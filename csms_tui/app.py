@@ -42,7 +42,7 @@ from core.events import (
     TransactionUpdated,
 )
 from core.service import CsmsService, ServiceError, StationSummary, TokenInput, TransactionSummary
-from csms_tui.screens import StationDetailScreen, TokenFormScreen
+from csms_tui.screens import StationDetailScreen, TokenFormScreen, TransactionDetailScreen
 
 log = logging.getLogger(__name__)
 
@@ -169,6 +169,7 @@ class CsmsConsole(App[int]):
         Binding("x", "reset", "Reset", id="station.reset"),
         Binding("p", "toggle_follow", "Follow/pause", id="messages.follow"),
         Binding("slash", "filter", "Filter", id="messages.filter"),
+        Binding("question_mark", "show_help_panel", "Help", id="app.help"),
         Binding("q", "quit", "Quit", id="app.quit"),
     ]
     MESSAGE_WINDOW = 2000
@@ -442,11 +443,19 @@ class CsmsConsole(App[int]):
         self.query_one(TabbedContent).active = "log-pane" if tab == "log" else tab
 
     def action_detail(self) -> None:
-        if self.service is None or self.query_one(TabbedContent).active != "stations":
+        active = self.query_one(TabbedContent).active
+        if self.service is None:
             return
-        station_id = self._selected_station()
-        if station_id is not None:
-            self.push_screen(StationDetailScreen(self.service, station_id))
+        if active == "stations":
+            station_id = self._selected_station()
+            if station_id is not None:
+                self.push_screen(StationDetailScreen(self.service, station_id))
+        elif active == "transactions":
+            table = self.query_one("#transactions-table", DataTable)
+            if table.row_count:
+                key = str(table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value)
+                station_id, _, tx_id = key.partition("/")
+                self.push_screen(TransactionDetailScreen(self.service, station_id, tx_id))
 
     def _selected_token(self) -> str | None:
         table = self.query_one("#tokens-table", DataTable)

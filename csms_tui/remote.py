@@ -23,6 +23,7 @@ from core.service import (
     StationSummary,
     TokenInput,
     TokenView,
+    TransactionDetail,
     TransactionSummary,
 )
 
@@ -88,6 +89,13 @@ class RemoteService:
     ) -> list[TransactionSummary]:
         data = await self._call("GET", "/transactions", station=station_id, limit=limit)
         return [TransactionSummary.model_validate(t) for t in data]
+
+    async def transaction_detail(
+        self, transaction_id: str, station_id: str | None = None
+    ) -> TransactionDetail:
+        return TransactionDetail.model_validate(
+            await self._call("GET", f"/transactions/{transaction_id}", station=station_id)
+        )
 
     async def list_tokens(self, offset: int = 0, limit: int = 20) -> list[TokenView]:
         data = await self._call("GET", "/token", offset=offset, limit=limit)

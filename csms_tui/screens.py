@@ -9,9 +9,9 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen, Screen
-from textual.widgets import Button, DataTable, Footer, Header, Input, Label, Static
+from textual.widgets import Button, DataTable, Footer, Header, Input, Label, Sparkline, Static
 
-from core.service import CsmsService, ServiceError, StationDetail
+from core.service import CsmsService, ServiceError, StationDetail, TransactionDetail
 
 
 class StationDetailScreen(Screen[None]):
@@ -153,3 +153,82 @@ class TokenFormScreen(ModalScreen[dict[str, Any] | None]):
             error.update("a contract id is required")
             return
         self.dismiss({"uid": uid, "contract_id": contract, "group_id": group or None})
+
+
+ENERGY = "Energy.Active.Import.Register"
+POWER = "Power.Active.Import"
+
+
+def series(detail: TransactionDetail, measurand: str) -> list[float]:
+    """One value per meter reading (phase totals only), scaled to W / Wh."""
+    out = []
+    for mv in detail.meter_values:
+        for sv in mv.sampled_values:
+            if (sv.measurand or ENERGY) == measurand and not sv.phase:
+                out.append(sv.value * (1000.0 if (sv.unit or "").startswith("k") else 1.0))
+                break
+    return out
+
+
+class TransactionDetailScreen(Screen[None]):
+    """A transaction: energy delivered, duration, cost, token, stop reason, and its meter values
+    as charts (energy register and power over time) and a table."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "app.pop_screen", "Back", id="tx_detail.back")
+    ]
+
+    def __init__(self, service: Any, station_id: str, transaction_id: str) -> None:
+        super().__init__()
+        self.service, self.station_id, self.transaction_id = service, station_id, transaction_id
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        with VerticalScroll():
+            yield Static("loading…", id="tx-summary")
+            yield Label("Energy (Wh)")
+            yield Sparkline([], id="energy")
+            yield Label("Power (W)")
+            yield Sparkline([], id="power")
+            yield DataTable(id="tx-values", cursor_type="row")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one("#tx-values", DataTable).add_columns(
+            "Time", "Measurand", "Value", "Unit", "Phase", "Context"
+        )
+        self.load()
+
+    @work(exclusive=True)
+    async def load(self) -> None:
+        try:
+            d: TransactionDetail = await self.service.transaction_detail(
+                self.transaction_id, self.station_id
+            )
+        except ServiceError as exc:
+            self.query_one("#tx-summary", Static).update(exc.message)
+            return
+        end = d.ended_at or (d.meter_values[-1].timestamp if d.meter_values else None)
+        duration = str(end - d.started_at).split(".")[0] if end and d.started_at else "-"
+        energy = f"{d.energy_wh / 1000:.3f} kWh" if d.energy_wh is not None else "-"
+        cost = f"{d.cost:.2f} {d.currency}" if d.cost is not None else "-"
+        self.query_one("#tx-summary", Static).update(
+            f"[b]{d.station_id} / {d.transaction_id}[/b]  {'charging' if d.active else 'ended'}  ·  token {d.id_token or '-'}"
+            f"  ·  EVSE {d.evse_id}\nenergy {energy}  ·  duration {duration}  ·  cost {cost}"
+            f"  ·  stop reason {d.stopped_reason or '-'}  ·  seqNo gaps {d.seq_no_gaps or 'none'}"
+        )
+        self.query_one("#energy", Sparkline).data = series(d, ENERGY)
+        self.query_one("#power", Sparkline).data = series(d, POWER)
+        rows = [
+            (
+                f"{mv.timestamp:%H:%M:%S}",
+                sv.measurand or ENERGY,
+                sv.value,
+                sv.unit,
+                sv.phase,
+                sv.context,
+            )
+            for mv in d.meter_values
+            for sv in mv.sampled_values
+        ]
+        fill(self.query_one("#tx-values", DataTable), rows)

@@ -113,6 +113,17 @@ async def test_console_shows_a_live_session_and_starts_remotely(tmp_path: Path) 
                 )
                 assert txs.get_cell(key, "energy") == "2.500"
                 snapshot(app, "transactions")
+                txs.move_cursor(row=txs.get_row_index(key))
+                await pilot.press("enter")
+                from csms_tui.screens import TransactionDetailScreen
+
+                assert isinstance(app.screen, TransactionDetailScreen)
+                summary = app.screen.query_one("#tx-summary")
+                await wait_until(pilot, lambda: "2.500 kWh" in str(summary.render()))
+                assert "cost 1.38 EUR" in str(summary.render())
+                assert list(app.screen.query_one("#energy").data) == [0.0, 2500.0]  # type: ignore[attr-defined]
+                snapshot(app, "transaction-detail")
+                await pilot.press("escape")
 
                 await pilot.press("2")
                 messages = app.query_one("#messages-table", DataTable)

@@ -46,14 +46,9 @@ def snapshot(app: CsmsConsole, name: str) -> None:
         app.save_screenshot(f"{name}.svg", path=str(Path(__file__).parents[2] / "screenshots"))
 
 
-async def wait_until(pilot: Any, check: Any, timeout: float = 10.0) -> None:
-    async with asyncio.timeout(timeout):
-        while not check():
-            await pilot.pause(0.05)
-
-
-async def test_console_shows_a_live_session_and_starts_remotely(tmp_path: Path) -> None:
-    config = config_from_dict(
+def core_config(tmp_path: Path) -> Any:
+    """The embedded core on free ports, with its store in ``tmp_path``."""
+    return config_from_dict(
         {
             "storage": {"sqlite": {"path": str(tmp_path / "csms.db")}},
             "gateway": {"ws_addr": "127.0.0.1:0", "status_addr": ""},
@@ -61,6 +56,25 @@ async def test_console_shows_a_live_session_and_starts_remotely(tmp_path: Path) 
             "observability": {"log_file": ""},
         }
     )
+
+
+def station_socket(csms: Csms, station_id: str) -> Any:
+    """A basic-auth OCPP 1.6 websocket to the core's gateway."""
+    return websockets.connect(
+        f"ws://127.0.0.1:{csms.ports['ws']}/ws/{station_id}",
+        subprotocols=["ocpp1.6"],  # type: ignore[list-item]
+        additional_headers={"Authorization": basic_header(station_id)},
+    )
+
+
+async def wait_until(pilot: Any, check: Any, timeout: float = 10.0) -> None:
+    async with asyncio.timeout(timeout):
+        while not check():
+            await pilot.pause(0.05)
+
+
+async def test_console_shows_a_live_session_and_starts_remotely(tmp_path: Path) -> None:
+    config = core_config(tmp_path)
     async with Csms(config) as csms:
         await register(csms, "CSTUI")
         await add_token(csms, "TAG9")
@@ -69,11 +83,7 @@ async def test_console_shows_a_live_session_and_starts_remotely(tmp_path: Path) 
             stations = app.query_one("#stations-table", DataTable)
             await wait_until(pilot, lambda: "CSTUI" in stations.rows)
             assert "offline" in str(stations.get_cell("CSTUI", "state"))
-            async with websockets.connect(
-                f"ws://127.0.0.1:{csms.ports['ws']}/ws/CSTUI",
-                subprotocols=["ocpp1.6"],  # type: ignore[list-item]
-                additional_headers={"Authorization": basic_header("CSTUI")},
-            ) as ws:
+            async with station_socket(csms, "CSTUI") as ws:
                 cp = Station("CSTUI", ws)
                 cp.starts = []
                 task = asyncio.create_task(cp.start())
@@ -155,21 +165,10 @@ async def test_console_shows_a_live_session_and_starts_remotely(tmp_path: Path) 
 async def test_station_detail_and_tokens(tmp_path: Path) -> None:
     from csms_tui.screens import StationDetailScreen, TokenFormScreen
 
-    config = config_from_dict(
-        {
-            "storage": {"sqlite": {"path": str(tmp_path / "csms.db")}},
-            "gateway": {"ws_addr": "127.0.0.1:0", "status_addr": ""},
-            "api": {"addr": "127.0.0.1:0"},
-            "observability": {"log_file": ""},
-        }
-    )
+    config = core_config(tmp_path)
     async with Csms(config) as csms:
         await register(csms, "CSD")
-        async with websockets.connect(
-            f"ws://127.0.0.1:{csms.ports['ws']}/ws/CSD",
-            subprotocols=["ocpp1.6"],  # type: ignore[list-item]
-            additional_headers={"Authorization": basic_header("CSD")},
-        ) as ws:
+        async with station_socket(csms, "CSD") as ws:
             cp = Station("CSD", ws)
             cp.starts = []
             task = asyncio.create_task(cp.start())
@@ -223,14 +222,7 @@ async def test_remote_console_follows_a_daemon(tmp_path: Path) -> None:
     """`csms-tui --connect URL`: the console over the REST API and its event stream."""
     from csms_tui.remote import connect as remote
 
-    config = config_from_dict(
-        {
-            "storage": {"sqlite": {"path": str(tmp_path / "csms.db")}},
-            "gateway": {"ws_addr": "127.0.0.1:0", "status_addr": ""},
-            "api": {"addr": "127.0.0.1:0"},
-            "observability": {"log_file": ""},
-        }
-    )
+    config = core_config(tmp_path)
     async with Csms(config) as csms:
         await register(csms, "CSR")
         url = f"http://127.0.0.1:{csms.ports['api']}"
@@ -239,11 +231,7 @@ async def test_remote_console_follows_a_daemon(tmp_path: Path) -> None:
             stations = app.query_one("#stations-table", DataTable)
             await wait_until(pilot, lambda: "CSR" in stations.rows)
             assert "offline" in str(stations.get_cell("CSR", "state"))
-            async with websockets.connect(
-                f"ws://127.0.0.1:{csms.ports['ws']}/ws/CSR",
-                subprotocols=["ocpp1.6"],  # type: ignore[list-item]
-                additional_headers={"Authorization": basic_header("CSR")},
-            ) as ws:
+            async with station_socket(csms, "CSR") as ws:
                 cp = Station("CSR", ws)
                 cp.starts = []
                 task = asyncio.create_task(cp.start())

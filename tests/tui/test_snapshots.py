@@ -1,0 +1,197 @@
+"""Snapshot tests of each console screen, with fixed data and a fixed clock.
+
+The console's boundary is the service it is given; here a fixed, in-memory one. Update the
+snapshots after an intended change with `pytest tests/tui/test_snapshots.py --snapshot-update`."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+from textual.pilot import Pilot
+
+from core.events import Event, MessageLogged
+from core.service import ConnectorView, StationPage, StationSummary, TokenView, TransactionSummary
+from csms_tui.app import CsmsConsole
+
+pytestmark = pytest.mark.snapshot
+
+T0 = datetime(2026, 3, 14, 9, 30, 0, tzinfo=UTC)
+
+
+class FixedSubscription:
+    def __init__(self, events: list[Event]) -> None:
+        self.queue: asyncio.Queue[Event] = asyncio.Queue()
+        for e in events:
+            self.queue.put_nowait(e)
+
+    async def get(self) -> Event:
+        return await self.queue.get()
+
+    def get_nowait(self) -> Event | None:
+        return None if self.queue.empty() else self.queue.get_nowait()
+
+    def close(self) -> None:
+        pass
+
+
+def _tx(
+    station: str, tx: str, active: bool, energy: float, cost: float | None
+) -> TransactionSummary:
+    return TransactionSummary(
+        station_id=station,
+        transaction_id=tx,
+        active=active,
+        id_token="04A2B3C4D5",
+        evse_id=1,
+        connector_id=1,
+        started_at=T0,
+        ended_at=None if active else T0 + timedelta(hours=1),
+        energy_wh=energy,
+        cost=cost,
+        currency="EUR" if cost is not None else "",
+        stopped_reason="" if active else "EVDisconnected",
+    )
+
+
+STATIONS = [
+    StationSummary(
+        station_id="CS-ALPHA",
+        connected=True,
+        security_profile=1,
+        pending_boot=False,
+        registered_at=T0,
+        ocpp_version="2.0.1",
+        vendor="Acme",
+        model="FastDC 150",
+        last_seen_at=T0 + timedelta(minutes=5),
+        connectors=[
+            ConnectorView(evse_id=1, connector_id=1, status="Occupied"),
+            ConnectorView(evse_id=2, connector_id=1, status="Available"),
+        ],
+        active_transactions=[_tx("CS-ALPHA", "tx-0042", True, 12_500.0, None)],
+    ),
+    StationSummary(
+        station_id="CS-BRAVO",
+        connected=False,
+        security_profile=0,
+        pending_boot=False,
+        registered_at=T0,
+        ocpp_version="1.6",
+        vendor="Volt",
+        model="Wallbox 22",
+        last_seen_at=T0,
+    ),
+    StationSummary(
+        station_id="CS-CHARLIE",
+        connected=True,
+        security_profile=2,
+        pending_boot=True,
+        registered_at=T0,
+        ocpp_version="1.6",
+        vendor="Volt",
+        model="Wallbox 11",
+        connectors=[
+            ConnectorView(evse_id=1, connector_id=1, status="Faulted", error_code="GroundFailure")
+        ],
+    ),
+]
+TRANSACTIONS = [
+    _tx("CS-ALPHA", "tx-0042", True, 12_500.0, None),
+    _tx("CS-BRAVO", "1187", False, 31_200.0, 17.16),
+]
+TOKENS = [
+    TokenView(
+        country_code="GB",
+        party_id="TWK",
+        type="RFID",
+        uid="04A2B3C4D5",
+        contract_id="GBTWKC12345678",
+        issuer="csms",
+        valid=True,
+        cache_mode="ALWAYS",
+    ),
+    TokenView(
+        country_code="GB",
+        party_id="TWK",
+        type="RFID",
+        uid="DEADBEEF",
+        contract_id="GBTWK0DEADBEEF",
+        issuer="csms",
+        valid=True,
+        cache_mode="ALWAYS",
+        status="Blocked",
+        group_id="staff",
+    ),
+]
+MESSAGES: list[Event] = [
+    MessageLogged(
+        station_id="CS-ALPHA",
+        at=T0 + timedelta(seconds=i),
+        seq=i + 1,
+        direction=d,
+        message_type=t,
+        message_id=f"m-{i // 2}",
+        action=a,
+        error_code=e,
+    )
+    for i, (d, t, a, e) in enumerate(
+        [
+            ("in", 2, "BootNotification", ""),
+            ("out", 3, "BootNotification", ""),
+            ("in", 2, "StatusNotification", ""),
+            ("out", 3, "StatusNotification", ""),
+            ("in", 2, "TransactionEvent", ""),
+            ("out", 3, "TransactionEvent", ""),
+            ("out", 2, "Reset", ""),
+            ("in", 4, "Reset", "NotSupported"),
+        ]
+    )
+]
+
+
+class FixedService:
+    def subscribe(self, maxsize: int | None = None) -> FixedSubscription:
+        return FixedSubscription(MESSAGES)
+
+    async def list_stations(self, limit: int = 50, **_: Any) -> StationPage:
+        return StationPage(stations=STATIONS)
+
+    async def station_summary(self, station_id: str) -> StationSummary:
+        return next(s for s in STATIONS if s.station_id == station_id)
+
+    async def list_transactions(
+        self, station_id: str | None = None, limit: int = 50, **_: Any
+    ) -> list[TransactionSummary]:
+        return [t for t in TRANSACTIONS if station_id in (None, t.station_id)]
+
+    async def list_tokens(self, offset: int = 0, limit: int = 20) -> list[TokenView]:
+        return TOKENS
+
+
+def app() -> CsmsConsole:
+    console = CsmsConsole(service=FixedService())  # type: ignore[arg-type]
+    console.follow = False
+    return console
+
+
+def settle(*keys: str) -> Callable[[Pilot[Any]], Any]:
+    async def run_before(pilot: Pilot[Any]) -> None:
+        for _ in range(5):
+            await pilot.pause()
+        for key in keys:
+            await pilot.press(key)
+        await pilot.pause()
+
+    return run_before
+
+
+@pytest.mark.parametrize(
+    ("name", "keys"),
+    [("stations", ()), ("messages", ("2",)), ("transactions", ("3",)), ("tokens", ("4",))],
+)
+def test_screen_snapshot(snap_compare: Any, name: str, keys: tuple[str, ...]) -> None:
+    assert snap_compare(app(), terminal_size=(130, 24), run_before=settle(*keys))

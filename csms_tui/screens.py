@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+from pathlib import Path
 from typing import Any, ClassVar
 
 from textual import on, work
@@ -21,6 +23,8 @@ class StationDetailScreen(Screen[None]):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "app.pop_screen", "Back", id="detail.back"),
         Binding("r", "reload", "Reload", id="detail.reload"),
+        Binding("i", "install_root", "Install root certificate", id="detail.install_root"),
+        Binding("n", "renew", "Renew station certificate", id="detail.renew"),
     ]
 
     def __init__(self, service: CsmsService, station_id: str) -> None:
@@ -61,6 +65,35 @@ class StationDetailScreen(Screen[None]):
             self.query_one("#identity", Static).update(f"{self.station_id}: {exc.message}")
             return
         self.show(detail)
+
+    def action_install_root(self) -> None:
+        def chosen(form: tuple[str, str] | None) -> None:
+            if form is not None:
+                self.certificate_command("install", *form)
+
+        self.app.push_screen(InstallCertificateScreen(), chosen)
+
+    def action_renew(self) -> None:
+        self.certificate_command("renew")
+
+    @work(group="certificates")
+    async def certificate_command(self, command: str, path: str = "", kind: str = "") -> None:
+        try:
+            if command == "install":
+                try:
+                    pem = await asyncio.to_thread(read_pem, path)
+                except OSError as exc:
+                    self.notify(f"cannot read {path}: {exc.strerror}", severity="error")
+                    return
+                await self.service.install_root_certificate(self.station_id, pem, kind)
+                self.notify(f"{kind} root certificate queued for {self.station_id}")
+            else:
+                await self.service.set_trigger(self.station_id, "SignChargingStationCertificate")
+                self.notify(f"certificate renewal requested from {self.station_id}")
+        except ServiceError as exc:
+            self.notify(f"{exc.field + ': ' if exc.field else ''}{exc.message}", severity="error")
+            return
+        self.action_reload()
 
     def show(self, d: StationDetail) -> None:
         state = "online" if d.connected else "offline"
@@ -110,11 +143,46 @@ class StationDetailScreen(Screen[None]):
         )
 
 
+def read_pem(path: str) -> str:
+    return Path(path).expanduser().read_text(encoding="utf-8")
+
+
 def fill(table: DataTable[Any], rows: list[tuple[Any, ...]]) -> None:
     """Small, bounded tables on a detail screen: replaced whole on reload."""
     table.clear()
     for row in rows:
         table.add_row(*("-" if v is None else str(v) for v in row))
+
+
+class InstallCertificateScreen(ModalScreen[tuple[str, str] | None]):
+    """Install a root certificate from a PEM file: path and type (CSMS, V2G, MO, MF)."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "cancel", "Cancel", id="install_cert.cancel")
+    ]
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="dialog"):
+            yield Label("Install a root certificate (pushed by sync)")
+            yield Input(placeholder="PEM file path", id="path")
+            yield Input(value="CSMS", placeholder="type: CSMS, V2G, MO or MF", id="kind")
+            yield Label("", id="error", classes="error")
+
+    @on(Input.Submitted)
+    def submit(self) -> None:
+        path = self.query_one("#path", Input).value.strip()
+        kind = self.query_one("#kind", Input).value.strip().upper()
+        error = self.query_one("#error", Label)
+        if not path:
+            error.update("the path of a PEM file is required")
+            return
+        if kind not in ("CSMS", "V2G", "MO", "MF"):
+            error.update("the type must be CSMS, V2G, MO or MF")
+            return
+        self.dismiss((path, kind))
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
 
 
 class TokenFormScreen(ModalScreen[dict[str, Any] | None]):

@@ -193,6 +193,30 @@ async def test_station_detail_and_tokens(tmp_path: Path) -> None:
                 assert app.screen.query_one("#connectors", DataTable).row_count == 1
                 assert app.screen.query_one("#messages", DataTable).row_count >= 4
                 snapshot(app, "station-detail")
+                from core.services.certificates import create_ca
+
+                root_pem, _ = create_ca("Lab CSMS Root", "Thoughtworks")
+                (tmp_path / "root.pem").write_text(root_pem)
+                await pilot.press("i")
+                await pilot.click("#path")
+                await pilot.press(*str(tmp_path / "root.pem"), "enter")
+                certs = app.screen.query_one("#certificates", DataTable)
+                await wait_until(pilot, lambda: certs.row_count == 1)
+                [pending] = await csms.store.lookup_install_certificates("CSD")
+                assert (
+                    pending.certificate_type.value == "CSMS" and pending.status.value == "Pending"
+                )
+                await pilot.press("n")
+
+                async def renewal() -> bool:
+                    trigger = await csms.store.lookup_trigger("CSD")
+                    return (
+                        trigger is not None and trigger.message == "SignChargingStationCertificate"
+                    )
+
+                async with asyncio.timeout(5):
+                    while not await renewal():
+                        await pilot.pause(0.05)
                 await pilot.press("escape")
                 assert not isinstance(app.screen, StationDetailScreen)
 

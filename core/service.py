@@ -32,6 +32,7 @@ from core.clock import Clock
 from core.events import EventBus, Subscription
 from core.handlers.call_maker import CallMaker, CallRejectedError
 from core.ocpp.types import JsonObject, OcppVersion
+from core.services.emaid import normalise_emaid
 from core.services.protocols import TariffService
 from core.store.models import (
     CacheMode,
@@ -582,14 +583,6 @@ def parse_certificates(pem: str, field: str = "certificate") -> list[x509.Certif
 # The service
 
 
-def _default_normalise_emaid(emaid: str) -> str:
-    # Imported on first use: core.services.emaid is written beside this module by another part.
-    from core.services.emaid import normalise_emaid  # type: ignore[import-not-found,unused-ignore]
-
-    result: str = normalise_emaid(emaid)
-    return result
-
-
 class CsmsService:
     """Everything the REST API and the console can do. One instance per process."""
 
@@ -603,7 +596,7 @@ class CsmsService:
         *,
         urls: ConnectionUrls | None = None,
         tariff: TariffService | None = None,
-        normalise_emaid: Callable[[str], str] = _default_normalise_emaid,
+        normalise_emaid: Callable[[str], str] = normalise_emaid,
         recent_limit: int = 20,
     ) -> None:
         self._store = store

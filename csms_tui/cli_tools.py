@@ -162,7 +162,7 @@ def emaid_normalize(
 
     Example: csms-tui emaid normalize gb-twk-c12345678
     """
-    from core.services.emaid import normalise_emaid  # type: ignore[import-not-found,unused-ignore]
+    from core.services.emaid import normalise_emaid
 
     failed = False
     for emaid in emaids:
@@ -193,9 +193,12 @@ def contract_validate(
 
     Example: csms-tui contract validate -r root.pem GBTWKC123456789:contract.pem
     """
-    from core.services.ocsp import (  # type: ignore[import-not-found,unused-ignore]
-        validator_for_roots,
-    )
+    try:
+        from core.services.ocsp import (  # type: ignore[import-not-found,unused-ignore]
+            validator_for_roots,
+        )
+    except ImportError:
+        _fail("this build has no OCSP contract-certificate validator (core.services.ocsp)")
 
     pairs: list[tuple[str, str]] = []
     for item in contracts:

@@ -102,14 +102,6 @@ class Env:
             self.registry.ids.add(station_id)
 
 
-def normalise(emaid: str) -> str:
-    """A stand-in for core.services.emaid until it lands (same contract: ValueError)."""
-    cleaned = emaid.replace("-", "").upper()
-    if len(cleaned) not in (14, 15) or not cleaned.isalnum():
-        raise ValueError(f"{emaid!r} is not an eMAID")
-    return cleaned[:14] + "X"
-
-
 @asynccontextmanager
 async def service_env() -> AsyncIterator[Env]:
     with tempfile.TemporaryDirectory() as tmp:
@@ -137,7 +129,6 @@ async def _service_env(path: str) -> AsyncIterator[Env]:
         clock,
         registry,
         urls=ConnectionUrls("csms.example", 80, 9311),
-        normalise_emaid=normalise,
     )
     try:
         yield Env(store, service, wire, registry, clock, events, routers)

@@ -65,7 +65,6 @@ def test_station_register_bad_id_is_a_usage_error(config: Path) -> None:
 
 
 def test_tokens(config: Path) -> None:
-    pytest.importorskip("core.services.emaid")  # the normaliser lands with the services
     code, out, err = run(
         "token",
         "add",

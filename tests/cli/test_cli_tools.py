@@ -16,6 +16,7 @@ from cryptography.hazmat.primitives.serialization import Encoding
 from cryptography.x509.oid import NameOID
 from typer.testing import CliRunner
 
+from core.services.emaid import normalise_emaid
 from csms_tui.cli_tools import SUB_APPS, standalone_app
 
 runner = CliRunner()
@@ -74,8 +75,7 @@ def test_hash_certificate_refuses_non_certificates(tmp_path: Path) -> None:
 
 
 def test_emaid_normalize() -> None:
-    emaid = pytest.importorskip("core.services.emaid")
-    expected = emaid.normalise_emaid("GB-TWK-C12345678")
+    expected = normalise_emaid("GB-TWK-C12345678")
     result = runner.invoke(APP, ["emaid", "normalize", "gb-twk-c12345678"])
     assert result.exit_code == 0
     assert result.stdout == f"gb-twk-c12345678: {expected}\n"
@@ -150,3 +150,11 @@ def test_the_issue_s_commands_exist() -> None:
         ("config", "check"),
     ]:
         assert expected in commands
+
+
+def test_contract_validate_says_what_is_missing(tmp_path: Path) -> None:
+    pem = tmp_path / "c.pem"
+    pem.write_text("x")
+    result = runner.invoke(APP, ["contract", "validate", "-r", str(pem), f"GBTWKC12345678:{pem}"])
+    assert result.exit_code == 1
+    assert result.stderr.count("\n") == 1 and result.stderr.startswith("error: ")

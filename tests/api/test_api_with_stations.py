@@ -1,0 +1,339 @@
+# The ocpp package is untyped: subclassing its ChargePoint and its @on decorator are opaque to mypy.
+# mypy: disable-error-code="misc,untyped-decorator"
+"""The admin API on the real runtime (``core.runtime.Csms``) with real stations: the `ocpp`
+package's ChargePoints for 1.6 and 2.0.1 connect over websockets, and every station command goes
+through the REST API, the call maker, the transport and the gateway to them and back."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import orjson
+import pytest
+import websockets
+from ocpp.routing import on
+from ocpp.v16 import ChargePoint as Cp16
+from ocpp.v16 import call as call16
+from ocpp.v16 import call_result as result16
+from ocpp.v201 import ChargePoint as Cp201
+from ocpp.v201 import call as call201
+from ocpp.v201 import call_result as result201
+from websockets.typing import Subprotocol
+
+from core.config import config_from_dict
+from core.runtime import Csms
+from core.service import hash_password
+
+pytestmark = pytest.mark.e2e
+
+V0 = "/api/v0"
+
+
+class Station16(Cp16):
+    """Records what it was asked and answers like a cooperative 1.6 station."""
+
+    received: list[tuple[str, dict[str, Any]]]
+    accept_key = True
+
+    def _got(self, action: str, **kw: Any) -> None:
+        self.received.append((action, kw))
+
+    @on("Reset")
+    async def on_reset(self, **kw: Any) -> result16.Reset:
+        self._got("Reset", **kw)
+        return result16.Reset(status="Accepted")
+
+    @on("RemoteStartTransaction")
+    async def on_remote_start(self, **kw: Any) -> result16.RemoteStartTransaction:
+        self._got("RemoteStartTransaction", **kw)
+        return result16.RemoteStartTransaction(status="Accepted")
+
+    @on("ChangeAvailability")
+    async def on_availability(self, **kw: Any) -> result16.ChangeAvailability:
+        self._got("ChangeAvailability", **kw)
+        return result16.ChangeAvailability(status="Scheduled")
+
+    @on("GetConfiguration")
+    async def on_get_configuration(self, **kw: Any) -> result16.GetConfiguration:
+        self._got("GetConfiguration", **kw)
+        return result16.GetConfiguration(
+            configuration_key=[{"key": "HeartbeatInterval", "readonly": False, "value": "300"}]
+        )
+
+    @on("ChangeConfiguration")
+    async def on_change_configuration(self, **kw: Any) -> result16.ChangeConfiguration:
+        self._got("ChangeConfiguration", **kw)
+        return result16.ChangeConfiguration(status="Accepted" if self.accept_key else "Rejected")
+
+    @on("TriggerMessage")
+    async def on_trigger(self, **kw: Any) -> result16.TriggerMessage:
+        self._got("TriggerMessage", **kw)
+        return result16.TriggerMessage(status="Accepted")
+
+
+class Station201(Cp201):
+    received: list[tuple[str, dict[str, Any]]]
+
+    def _got(self, action: str, **kw: Any) -> None:
+        self.received.append((action, kw))
+
+    @on("Reset")
+    async def on_reset(self, **kw: Any) -> result201.Reset:
+        self._got("Reset", **kw)
+        return result201.Reset(status="Accepted")
+
+    @on("RequestStartTransaction")
+    async def on_start(self, **kw: Any) -> result201.RequestStartTransaction:
+        self._got("RequestStartTransaction", **kw)
+        return result201.RequestStartTransaction(status="Accepted")
+
+    @on("SetVariables")
+    async def on_set_variables(self, set_variable_data: list[dict[str, Any]]) -> Any:
+        self._got("SetVariables", set_variable_data=set_variable_data)
+        return result201.SetVariables(
+            set_variable_result=[
+                {
+                    "attribute_status": "Accepted",
+                    "component": item["component"],
+                    "variable": item["variable"],
+                }
+                for item in set_variable_data
+            ]
+        )
+
+    @on("GetBaseReport")
+    async def on_base_report(self, **kw: Any) -> result201.GetBaseReport:
+        self._got("GetBaseReport", **kw)
+        return result201.GetBaseReport(status="Accepted")
+
+    @on("DataTransfer")
+    async def on_data_transfer(self, **kw: Any) -> result201.DataTransfer:
+        self._got("DataTransfer", **kw)
+        return result201.DataTransfer(status="Accepted", data={"echo": kw.get("data")})
+
+
+@pytest.fixture
+async def csms(tmp_path: Path) -> AsyncIterator[Csms]:
+    config = config_from_dict(
+        {
+            "storage": {"sqlite": {"path": str(tmp_path / "csms.db")}},
+            "gateway": {"ws_addr": "127.0.0.1:0", "status_addr": "127.0.0.1:0"},
+            "api": {"addr": "127.0.0.1:0", "host": "127.0.0.1"},
+            "sync": {"enabled": False},
+            "observability": {"log_file": ""},
+        }
+    )
+    async with Csms(config) as running:
+        yield running
+
+
+@pytest.fixture
+async def http(csms: Csms) -> AsyncIterator[aiohttp.ClientSession]:
+    async with aiohttp.ClientSession(base_url=f"http://127.0.0.1:{csms.ports['api']}") as session:
+        yield session
+
+
+async def call(
+    http: aiohttp.ClientSession, method: str, path: str, body: Any = None
+) -> tuple[int, Any]:
+    kw: dict[str, Any] = {} if body is None else {"data": orjson.dumps(body)}
+    async with http.request(method, path, **kw) as resp:
+        raw = await resp.read()
+        return resp.status, orjson.loads(raw) if raw else None
+
+
+@asynccontextmanager
+async def station(
+    csms: Csms, station_id: str, password: str, cls: type[Any], subprotocol: str
+) -> AsyncIterator[Any]:
+    url = f"ws://127.0.0.1:{csms.ports['ws']}/ws/{station_id}"
+    auth = "Basic " + base64.b64encode(f"{station_id}:{password}".encode()).decode()
+    async with websockets.connect(
+        url, subprotocols=[Subprotocol(subprotocol)], additional_headers={"Authorization": auth}
+    ) as ws:
+        cp = cls(station_id, ws)
+        cp.received = []
+        task = asyncio.create_task(cp.start())
+        try:
+            yield cp
+        finally:
+            task.cancel()
+
+
+async def register(http: aiohttp.ClientSession, station_id: str) -> str:
+    """The operator's flow: register through the API, read URL and password once."""
+    status, body = await call(
+        http, "POST", f"{V0}/cs/{station_id}/registration", {"securityProfile": 0}
+    )
+    assert status == 201 and body["url"].endswith(f"/ws/{station_id}")
+    return str(body["password"])
+
+
+async def until_connected(http: aiohttp.ClientSession, station_id: str) -> dict[str, Any]:
+    async with asyncio.timeout(5):
+        while True:
+            _, body = await call(http, "GET", f"{V0}/cs/{station_id}")
+            if body["connected"] and body["ocppVersion"]:
+                return dict(body)
+            await asyncio.sleep(0.02)
+
+
+async def test_ocpp16_station_commands_through_the_api(
+    csms: Csms, http: aiohttp.ClientSession
+) -> None:
+    password = await register(http, "CS16")
+    async with station(csms, "CS16", password, Station16, "ocpp1.6") as cp:
+        await cp.call(call16.BootNotification(charge_point_vendor="Acme", charge_point_model="X"))
+        detail = await until_connected(http, "CS16")
+        assert (detail["ocppVersion"], detail["vendor"], detail["model"]) == ("1.6", "Acme", "X")
+
+        status, body = await call(http, "POST", f"{V0}/cs/CS16/reset?wait=5", {"type": "Hard"})
+        assert (status, body["state"], body["response"]) == (
+            200,
+            "answered",
+            {"status": "Accepted"},
+        )
+        status, body = await call(
+            http, "POST", f"{V0}/cs/CS16/remote-start?wait=5", {"idToken": "TAG1", "evseId": 1}
+        )
+        assert status == 200 and body["response"] == {"status": "Accepted"}
+        status, body = await call(
+            http, "POST", f"{V0}/cs/CS16/availability?wait=5", {"operative": False, "evseId": 1}
+        )
+        assert status == 200 and body["response"] == {"status": "Scheduled"}
+        status, body = await call(
+            http, "POST", f"{V0}/cs/CS16/get-configuration?wait=5", {"keys": ["HeartbeatInterval"]}
+        )
+        assert body["response"]["configurationKey"][0]["value"] == "300"
+        status, body = await call(
+            http,
+            "POST",
+            f"{V0}/cs/CS16/trigger-message?wait=5",
+            {"requestedMessage": "StatusNotification", "evseId": 1},
+        )
+        assert status == 200 and body["state"] == "answered"
+        assert [action for action, _ in cp.received] == [
+            "Reset",
+            "RemoteStartTransaction",
+            "ChangeAvailability",
+            "GetConfiguration",
+            "TriggerMessage",
+        ]
+        assert cp.received[0][1] == {"type": "Hard"}
+        assert cp.received[1][1] == {"id_tag": "TAG1", "connector_id": 1}
+
+        # 202 without wait; the record is final once the station has answered.
+        status, body = await call(http, "POST", f"{V0}/cs/CS16/reset", {})
+        assert status == 202
+        status, final = await call(http, "GET", f"{V0}/calls/{body['callId']}?wait=5")
+        assert final["state"] == "answered"
+
+        # Password rotation: a refusal keeps the old hash, acceptance switches it.
+        cp.accept_key = False
+        status, body = await call(http, "POST", f"{V0}/cs/CS16/password?wait=5")
+        assert status == 200 and body["accepted"] is False and body["password"] is None
+        _, auth = await call(http, "GET", f"{V0}/cs/CS16/auth")
+        assert auth["base64SHA256Password"] == hash_password(password)
+        cp.accept_key = True
+        status, body = await call(http, "POST", f"{V0}/cs/CS16/password?wait=5")
+        assert body["accepted"] is True
+        new_password = body["password"]
+        assert cp.received[-1] == (
+            "ChangeConfiguration",
+            {"key": "AuthorizationKey", "value": new_password},
+        )
+    # The station reconnects with its new password.
+    async with station(csms, "CS16", new_password, Station16, "ocpp1.6") as cp:
+        await cp.call(call16.Heartbeat())
+
+    # The message log is written in batches: wait for both directions of the Reset.
+    async with asyncio.timeout(5):
+        while True:
+            status, messages = await call(http, "GET", f"{V0}/messages?station=CS16&action=Reset")
+            assert status == 200
+            if {m["direction"] for m in messages} == {"in", "out"}:
+                break
+            await asyncio.sleep(0.02)
+
+
+async def test_ocpp201_station_commands_through_the_api(
+    csms: Csms, http: aiohttp.ClientSession
+) -> None:
+    password = await register(http, "CS201")
+    async with station(csms, "CS201", password, Station201, "ocpp2.0.1") as cp:
+        await cp.call(
+            call201.BootNotification(
+                charging_station={"model": "Y", "vendor_name": "Acme"}, reason="PowerUp"
+            )
+        )
+        await until_connected(http, "CS201")
+        status, body = await call(http, "POST", f"{V0}/cs/CS201/reset?wait=5", {"type": "Hard"})
+        assert status == 200 and body["request"] == {"type": "Immediate"}
+        status, body = await call(
+            http, "POST", f"{V0}/cs/CS201/remote-start?wait=5", {"idToken": "TOK", "evseId": 1}
+        )
+        assert status == 200 and body["response"] == {"status": "Accepted"}
+        status, body = await call(
+            http,
+            "POST",
+            f"{V0}/cs/CS201/set-configuration?wait=5",
+            {"values": {"OCPPCommCtrlr/HeartbeatInterval": "60"}},
+        )
+        assert body["response"]["setVariableResult"][0]["attributeStatus"] == "Accepted"
+        status, body = await call(http, "POST", f"{V0}/cs/CS201/get-report?wait=5", {})
+        assert status == 200 and body["action"] == "GetBaseReport"
+        status, body = await call(
+            http,
+            "POST",
+            f"{V0}/cs/CS201/call/DataTransfer?wait=5",
+            {"vendorId": "acme", "data": [1]},
+        )
+        assert status == 200 and body["response"] == {"status": "Accepted", "data": {"echo": [1]}}
+        status, body = await call(http, "POST", f"{V0}/cs/CS201/password?wait=5")
+        assert body["accepted"] is True
+        (item,) = cp.received[-1][1]["set_variable_data"]
+        assert item["variable"] == {"name": "BasicAuthPassword"}
+        assert item["attribute_value"] == body["password"]
+        assert [action for action, _ in cp.received] == [
+            "Reset",
+            "RequestStartTransaction",
+            "SetVariables",
+            "GetBaseReport",
+            "DataTransfer",
+            "SetVariables",
+        ]
+    status, metrics = 0, ""
+    async with http.get("/metrics") as resp:
+        status, metrics = resp.status, await resp.text()
+    assert status == 200
+    assert 'csms_messages_total{direction="out",action="Reset",type="call"} 1' in metrics
+    assert 'csms_call_latency_seconds_count{action="Reset"} 1' in metrics
+
+
+async def test_events_stream_shows_a_station_connecting(
+    csms: Csms, http: aiohttp.ClientSession
+) -> None:
+    password = await register(http, "CSE")
+    async with http.get(f"{V0}/events?station=CSE&kind=station_connected") as resp:
+        assert await resp.content.readline() == b": connected\n"
+        await resp.content.readline()
+        async with station(csms, "CSE", password, Station16, "ocpp1.6"):
+            async with asyncio.timeout(5):
+                while True:
+                    line = await resp.content.readline()
+                    if line.startswith(b"data: "):
+                        break
+            event = orjson.loads(line.removeprefix(b"data: "))
+            assert event["kind"] == "station_connected" and event["station_id"] == "CSE"
+
+
+async def test_offline_station_is_409(csms: Csms, http: aiohttp.ClientSession) -> None:
+    await register(http, "GONE")
+    status, body = await call(http, "POST", f"{V0}/cs/GONE/clear-cache")
+    assert status == 409 and body["error"].startswith("csId: ")

@@ -75,7 +75,9 @@ def ts(dt: datetime | None) -> str | None:
     """Fixed-width UTC text, so that text order is time order."""
     if dt is None:
         return None
-    return dt.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    utc = dt.astimezone(UTC)
+    # %Y is not zero-padded for years before 1000 on glibc; the reader needs four digits.
+    return f"{utc.year:04d}" + utc.strftime("-%m-%dT%H:%M:%S.%fZ")
 
 
 def from_ts(text: str | None) -> datetime | None:

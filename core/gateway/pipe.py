@@ -66,8 +66,8 @@ class Pipe:
                 await self._write(parsed.reply)
             return
         self.bad_frames = 0
-        self._record("in", parsed)
         if parsed.type is MessageType.CALL:
+            self._record("in", parsed)
             if self._guard is not None and not self._guard(parsed):
                 self.closed = True
                 return
@@ -107,6 +107,7 @@ class Pipe:
         else:
             original_or_none = self._recent.get(message.id)
             if original_or_none is None:
+                self._record("in", message)
                 log.info("%s answered unknown call %s: dropped", self.station_id, message.id)
                 return
             original = original_or_none  # a late answer after our timeout
@@ -115,6 +116,7 @@ class Pipe:
             original.request,
             original.state,
         )
+        self._record("in", message)  # logged with the action it answers
         await self._publish(message)
         await self._next_csms_call()
 

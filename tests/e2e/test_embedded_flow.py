@@ -171,7 +171,11 @@ async def test_ocpp16_station_full_session(csms: Csms) -> None:
 
     async def logged() -> bool:
         messages = await csms.store.list_messages(station_id="CS16", limit=100)
-        return any(m.action == "StopTransaction" and m.direction == "in" for m in messages)
+        resets = {(m.direction, m.message_type) for m in messages if m.action == "Reset"}
+        # the station's answer is logged with the action it answers
+        return resets == {("out", 2), ("in", 3)} and any(
+            m.action == "StopTransaction" and m.direction == "in" for m in messages
+        )
 
     assert await eventually(logged)
 

@@ -9,6 +9,7 @@ import logging
 
 from core.clock import Clock
 from core.events import EventBus, MessageLogged
+from core.ocpp.secrets import redact
 from core.ocpp.types import Message
 from core.store.models import LoggedMessage
 from core.store.protocols import MessageLogStore
@@ -26,6 +27,8 @@ class FrameLog:
     def record(self, station_id: str, direction: str, message: Message) -> None:
         now = self._clock.now()
         payload = message.request if message.type == 2 else message.response
+        if message.type == 2:
+            payload = redact(message.action, payload)
         self._events.publish(
             MessageLogged(
                 station_id=station_id,

@@ -18,6 +18,7 @@ from core.clock import Clock, IdFactory, uuid4_str
 from core.events import CallCompleted, EventBus
 from core.handlers.types import Emitter
 from core.ocpp.errors import RpcError
+from core.ocpp.secrets import redact
 from core.ocpp.types import JsonObject, Message, MessageType, OcppVersion
 from core.schemas import Direction, SchemaSet, validate
 from core.store.models import CallRecord, CallState
@@ -82,7 +83,7 @@ class CallMaker:
             call_id=self._ids(),
             station_id=station_id,
             action=action,
-            request=request,
+            request=redact(action, request),  # the record never keeps a password
             ocpp_version=version.short,
             created_at=self._clock.now(),
             origin=origin,

@@ -12,6 +12,7 @@ import orjson
 
 from core.handlers.call_maker import PNC_VENDOR_ID, CallMaker, CallRejectedError
 from core.handlers.types import ResultHandler
+from core.ocpp.secrets import redact
 from core.store.models import Setting, SettingStatus
 from core.store.protocols import SettingsStore
 
@@ -29,7 +30,8 @@ class ChangeConfigurationResult:
         self, station_id: str, request: dict[str, Any], response: dict[str, Any], state: Any
     ) -> None:
         status = SettingStatus(response["status"])
-        await self.settings.set_setting_status(station_id, request["key"], status, request["value"])
+        value = redact("ChangeConfiguration", request)["value"]  # a rotated password is not kept
+        await self.settings.set_setting_status(station_id, request["key"], status, value)
         settings = await self.settings.lookup_settings(station_id)
         if any(s.status is SettingStatus.PENDING for s in settings):
             return

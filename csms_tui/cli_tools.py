@@ -194,7 +194,7 @@ def contract_validate(
     Example: csms-tui contract validate -r root.pem GBTWKC123456789:contract.pem
     """
     try:
-        from core.services.ocsp import (  # type: ignore[import-not-found,unused-ignore]
+        from core.services.ocsp import (  # type: ignore[import-not-found,attr-defined,unused-ignore]
             validator_for_roots,
         )
     except ImportError:

@@ -15,6 +15,7 @@ from core.services.certificates import (
     NoContractValidator,
     NoOcsp,
 )
+from core.services.ocsp import OcspClient
 from core.services.protocols import (
     ChargeStationCertificateProvider,
     ContractCertificateProvider,
@@ -69,6 +70,14 @@ def _station_cert_provider(config: Config) -> ChargeStationCertificateProvider:
     return LocalCa(read("cert"), read("key"), org_names=[config.api.org_name])
 
 
+def _ocsp(config: Config) -> OcspStatusService:
+    section = _section(config.contract_cert_validator)
+    if section.get("type", "ocsp") != "ocsp":
+        return NoOcsp()
+    attempts = int((section.get("ocsp") or {}).get("max_attempts", 1))
+    return OcspClient(max_attempts=attempts)
+
+
 def build_services(config: Config, store: Store, clock: Clock) -> Services:
     tariff = _section(config.tariff_service)
     return Services(
@@ -78,7 +87,7 @@ def build_services(config: Config, store: Store, clock: Clock) -> Services:
             currency=str(tariff.get("currency", "EUR")),
         ),
         contract_validator=NoContractValidator(),
-        ocsp=NoOcsp(),
+        ocsp=_ocsp(config),
         contract_provider=DefaultContractProvider(),
         station_cert_provider=_station_cert_provider(config),
     )

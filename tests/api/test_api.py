@@ -218,7 +218,7 @@ async def test_tokens(api: Api) -> None:
     assert (status, body) == (201, b"")
     status, body, _ = await api.call("GET", f"{V0}/token/DEADBEEF")
     assert status == 200
-    assert body["contractId"] == "GBTWKC12345678"
+    assert body["contractId"] == "GBTWKC12345678I"
     assert body["groupId"] == "staff" and body["status"] == "Blocked"
     assert "lastUpdated" in body and "visualNumber" not in body
     await api.call("POST", f"{V0}/token", {**TOKEN, "uid": "B"})

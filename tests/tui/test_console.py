@@ -229,7 +229,7 @@ async def test_station_detail_and_tokens(tmp_path: Path) -> None:
                 await pilot.press(*"gb-twk-c12345678", "enter")
                 tokens = app.query_one("#tokens-table", DataTable)
                 await wait_until(pilot, lambda: "CARD1" in tokens.rows)
-                assert tokens.get_cell("CARD1", "contract") == "GBTWKC12345678"
+                assert tokens.get_cell("CARD1", "contract") == "GBTWKC12345678I"
                 snapshot(app, "tokens")
                 await pilot.press("b")
                 await wait_until(pilot, lambda: tokens.get_cell("CARD1", "status") == "Blocked")

@@ -619,11 +619,11 @@ async def test_tokens_crud_with_normalised_contract_id(env: Env) -> None:
     stored = await env.service.set_token(
         token(groupId="staff", status="Blocked", expiryDate="2027-01-01T00:00:00Z")
     )
-    assert stored.contract_id == "GBTWKC12345678"
+    assert stored.contract_id == "GBTWKC12345678I"
     assert stored.group_id == "staff" and stored.status == "Blocked"
     assert stored.expiry_date == datetime(2027, 1, 1, tzinfo=UTC)
     data = stored.to_json()
-    assert data["contractId"] == "GBTWKC12345678" and "visualNumber" not in data
+    assert data["contractId"] == "GBTWKC12345678I" and "visualNumber" not in data
     assert data["lastUpdated"].endswith("Z") or data["lastUpdated"].endswith("+00:00")
     await env.service.set_token(token("B"))
     everything = await env.service.list_tokens(0, 500)

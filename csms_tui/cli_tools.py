@@ -193,12 +193,7 @@ def contract_validate(
 
     Example: csms-tui contract validate -r root.pem GBTWKC123456789:contract.pem
     """
-    try:
-        from core.services.ocsp import (  # type: ignore[import-not-found,attr-defined,unused-ignore]
-            validator_for_roots,
-        )
-    except ImportError:
-        _fail("this build has no OCSP contract-certificate validator (core.services.ocsp)")
+    from core.services.ocsp import validator_for_roots
 
     pairs: list[tuple[str, str]] = []
     for item in contracts:
@@ -216,8 +211,12 @@ def contract_validate(
         except OSError as exc:
             _fail(f"{root}: {exc.strerror}", EXIT_USAGE)
 
-    async def validate() -> bool:
+    try:
         validator = validator_for_roots(roots, max_attempts=max_attempts)
+    except ValueError as exc:
+        _fail(str(exc), EXIT_USAGE)
+
+    async def validate() -> bool:
         ok = True
         for emaid, pem in pairs:
             try:

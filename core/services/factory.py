@@ -15,7 +15,13 @@ from core.services.certificates import (
     NoContractValidator,
     NoOcsp,
 )
-from core.services.ocsp import OcspClient
+from core.services.http_auth import token_source
+from core.services.ocsp import OcspClient, OcspContractValidator
+from core.services.opcp import (
+    DelegatingStationCertProvider,
+    OpcpContractProvider,
+    OpcpStationCertProvider,
+)
 from core.services.protocols import (
     ChargeStationCertificateProvider,
     ContractCertificateProvider,
@@ -24,6 +30,7 @@ from core.services.protocols import (
     TariffService,
     TokenAuthoriser,
 )
+from core.services.root_certs import root_provider
 from core.services.tariff import KwhTariff
 from core.services.token_auth import TokenAuthService
 from core.store.protocols import Store
@@ -51,7 +58,25 @@ def _section(value: Any) -> dict[str, Any]:
 
 def _station_cert_provider(config: Config) -> ChargeStationCertificateProvider:
     section = _section(config.charge_station_cert_provider)
-    if section.get("type", "default") != "local":
+    return _station_provider(section, "charge_station_cert_provider", config.api.org_name)
+
+
+def _station_provider(
+    section: dict[str, Any], where: str, org_name: str
+) -> ChargeStationCertificateProvider:
+    kind = section.get("type", "default")
+    if kind == "opcp":
+        opcp = section["opcp"]
+        return OpcpStationCertProvider(
+            opcp["url"], token_source(opcp["auth"], f"{where}.opcp.auth")
+        )
+    if kind == "delegating":
+        nested = section["delegating"]
+        return DelegatingStationCertProvider(
+            v2g=_station_provider(nested["v2g"], f"{where}.delegating.v2g", org_name),
+            cso=_station_provider(nested["cso"], f"{where}.delegating.cso", org_name),
+        )
+    if kind != "local":
         return DefaultStationCertProvider()
     local = section.get("local") or {}
 
@@ -59,15 +84,37 @@ def _station_cert_provider(config: Config) -> ChargeStationCertificateProvider:
         source = local.get(part) or {}
         path = source.get("file") if isinstance(source, dict) else None
         if not path:
-            raise ConfigError(f"charge_station_cert_provider.local.{part}.file: required")
+            raise ConfigError(f"{where}.local.{part}.file: required")
         try:
             return Path(path).read_text(encoding="utf-8")
         except OSError as exc:
             raise ConfigError(
-                f"charge_station_cert_provider.local.{part}.file: cannot read {path}: {exc.strerror}"
+                f"{where}.local.{part}.file: cannot read {path}: {exc.strerror}"
             ) from exc
 
-    return LocalCa(read("cert"), read("key"), org_names=[config.api.org_name])
+    try:
+        return LocalCa(read("cert"), read("key"), org_names=[org_name])
+    except ValueError as exc:
+        raise ConfigError(f"{where}.local: {exc}") from exc
+
+
+def _contract_validator(config: Config, clock: Clock) -> ContractCertificateValidator:
+    section = _section(config.contract_cert_validator)
+    if section.get("type", "ocsp") != "ocsp":
+        return NoContractValidator()
+    ocsp = section.get("ocsp") or {}
+    roots = root_provider(ocsp.get("root_certs") or {}, "contract_cert_validator.ocsp.root_certs")
+    return OcspContractValidator(roots, max_attempts=int(ocsp.get("max_attempts", 1)), clock=clock)
+
+
+def _contract_provider(config: Config) -> ContractCertificateProvider:
+    section = _section(config.contract_cert_provider)
+    if section.get("type", "default") != "opcp":
+        return DefaultContractProvider()
+    opcp = section["opcp"]
+    return OpcpContractProvider(
+        opcp["url"], token_source(opcp["auth"], "contract_cert_provider.opcp.auth")
+    )
 
 
 def _ocsp(config: Config) -> OcspStatusService:
@@ -86,8 +133,8 @@ def build_services(config: Config, store: Store, clock: Clock) -> Services:
             price_per_kwh=float(tariff.get("price_per_kwh", 0.55)),
             currency=str(tariff.get("currency", "EUR")),
         ),
-        contract_validator=NoContractValidator(),
+        contract_validator=_contract_validator(config, clock),
         ocsp=_ocsp(config),
-        contract_provider=DefaultContractProvider(),
+        contract_provider=_contract_provider(config),
         station_cert_provider=_station_cert_provider(config),
     )

@@ -152,9 +152,9 @@ def test_the_issue_s_commands_exist() -> None:
         assert expected in commands
 
 
-def test_contract_validate_says_what_is_missing(tmp_path: Path) -> None:
+def test_contract_validate_refuses_an_unreadable_trust_root(tmp_path: Path) -> None:
     pem = tmp_path / "c.pem"
     pem.write_text("x")
     result = runner.invoke(APP, ["contract", "validate", "-r", str(pem), f"GBTWKC12345678:{pem}"])
-    assert result.exit_code == 1
-    assert result.stderr.count("\n") == 1 and result.stderr.startswith("error: ")
+    assert result.exit_code == 2
+    assert result.stderr.count("\n") == 1 and result.stderr.startswith("error: trust root 1")

@@ -94,7 +94,7 @@ async def test_authorize(env: Env, token_type: str, known: bool, status: str) ->
     assert reply["idTokenInfo"]["status"] == status
 
 
-async def test_authorize_with_certificate_but_no_validator_is_blocked(env: Env) -> None:
+async def test_authorize_with_an_unreadable_certificate_is_blocked(env: Env) -> None:
     await env.token("EMAID")
     reply = await env.ok(
         V201,

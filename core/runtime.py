@@ -52,6 +52,18 @@ async def build_transport(config: Config) -> Transport:
     return LocalTransport()
 
 
+def own_certificates(config: Config) -> list[tuple[str, str]]:
+    """The certificate files the CSMS itself uses, by role, for the console and the API."""
+    gateway = config.gateway
+    out = [("gateway TLS server", gateway.tls_server_cert)] if gateway.tls_server_cert else []
+    out += [("trusted station CA", path) for path in gateway.tls_trust_certs]
+    provider = config.charge_station_cert_provider
+    local = getattr(provider, "local", None)
+    if local is not None and local.cert.file:
+        out.append(("local CA (signs station certificates)", local.cert.file))
+    return out
+
+
 class Csms:
     def __init__(
         self,
@@ -174,6 +186,7 @@ class Csms:
             connections,
             urls=ConnectionUrls(api_config.host, api_config.ws_port, api_config.wss_port),
             tariff=self.services.tariff,
+            own_certificates=own_certificates(self.config),
         )
         self.api = ApiServer(self.service, self.store, self.clock, api_config)
         await self.api.start()

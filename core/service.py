@@ -24,6 +24,7 @@ from datetime import UTC, datetime
 from typing import Any, Literal, Protocol
 
 from cryptography import x509
+from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.serialization import Encoding
 from pydantic import BaseModel, ConfigDict
 from pydantic.alias_generators import to_camel
@@ -273,6 +274,27 @@ class CertificateView(View):
     send_after: datetime | None = None
     subject: str = ""
     not_after: datetime | None = None
+
+
+class StationCertificateView(CertificateView):
+    station_id: str
+
+
+class OwnCertificateView(View):
+    """A certificate the CSMS itself uses (TLS server, trusted client CAs, the local CA)."""
+
+    role: str
+    path: str
+    subject: str = ""
+    issuer: str = ""
+    not_after: datetime | None = None
+    fingerprint: str = ""
+    error: str = ""
+
+
+class CertificateOverview(View):
+    stations: list[StationCertificateView]
+    own: list[OwnCertificateView]
 
 
 class TriggerView(View):
@@ -598,6 +620,7 @@ class CsmsService:
         tariff: TariffService | None = None,
         normalise_emaid: Callable[[str], str] = normalise_emaid,
         recent_limit: int = 20,
+        own_certificates: Sequence[tuple[str, str]] = (),
     ) -> None:
         self._store = store
         self._calls = call_maker
@@ -608,6 +631,7 @@ class CsmsService:
         self._tariff = tariff
         self._normalise_emaid = normalise_emaid
         self._recent = recent_limit
+        self._own_certificates = list(own_certificates)
 
     # -- events ---------------------------------------------------------------------------
 
@@ -941,6 +965,24 @@ class CsmsService:
         await self._store.set_trigger(station_id, TriggerMessage(message, TriggerStatus.PENDING))
 
     # -- client certificate store (TLS offload) ---------------------------------------------
+
+    async def list_certificates(self) -> CertificateOverview:
+        """Every station's installed and pending certificates, and the CSMS's own."""
+        stations: list[StationCertificateView] = []
+        after = ""
+        while True:
+            page = await self._store.list_stations(after=after, limit=500)
+            for station in page:
+                for c in await self._store.lookup_install_certificates(station.station_id):
+                    view = _certificate_view(c)
+                    stations.append(
+                        StationCertificateView(station_id=station.station_id, **view.model_dump())
+                    )
+            if len(page) < 500:
+                break
+            after = page[-1].station_id
+        own = [_own_certificate(role, path) for role, path in self._own_certificates]
+        return CertificateOverview(stations=stations, own=own)
 
     async def store_certificate(self, pem: str) -> str:
         """Store a client certificate; returns its hash (unpadded base64url SHA-256 of DER)."""
@@ -1608,6 +1650,22 @@ def _message_view(m: LoggedMessage) -> MessageView:
         payload=m.payload,
         error_code=m.error_code,
         error_description=m.error_description,
+    )
+
+
+def _own_certificate(role: str, path: str) -> OwnCertificateView:
+    try:
+        with open(path, "rb") as f:
+            cert = x509.load_pem_x509_certificates(f.read())[0]
+    except (OSError, ValueError, IndexError) as exc:
+        return OwnCertificateView(role=role, path=path, error=str(exc) or type(exc).__name__)
+    return OwnCertificateView(
+        role=role,
+        path=path,
+        subject=cert.subject.rfc4514_string(),
+        issuer=cert.issuer.rfc4514_string(),
+        not_after=cert.not_valid_after_utc,
+        fingerprint=cert.fingerprint(hashes.SHA256()).hex(),
     )
 
 

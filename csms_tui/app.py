@@ -4,15 +4,22 @@ layer and event stream. The console never reaches into the store: it reads snaps
 
 from __future__ import annotations
 
+import asyncio
+import json
 import logging
-from collections import deque
+from collections import OrderedDict, deque
 from collections.abc import Callable
+from datetime import UTC, datetime
+from functools import partial
+from pathlib import Path
 from typing import Any, ClassVar
 
 from textual import on, work
 from textual.app import App, ComposeResult
 from textual.binding import Binding, BindingType
+from textual.command import DiscoveryHit, Hit, Hits, Provider
 from textual.containers import Horizontal, Vertical
+from textual.css.query import NoMatches
 from textual.screen import ModalScreen
 from textual.widgets import (
     Button,
@@ -42,7 +49,22 @@ from core.events import (
     TransactionUpdated,
 )
 from core.service import CsmsService, ServiceError, StationSummary, TokenInput, TransactionSummary
-from csms_tui.screens import StationDetailScreen, TokenFormScreen, TransactionDetailScreen
+from csms_tui.actions import (
+    BY_ID,
+    ActionFormScreen,
+    ActionMenuScreen,
+    describe_answer,
+)
+from csms_tui.screens import (
+    InstallCertificateScreen,
+    MessageHistoryScreen,
+    RegisterStationScreen,
+    RegistrationResultScreen,
+    StationDetailScreen,
+    TokenFormScreen,
+    TransactionDetailScreen,
+    read_pem,
+)
 
 log = logging.getLogger(__name__)
 
@@ -84,46 +106,6 @@ class ConfirmScreen(ModalScreen[bool]):
         self.dismiss(False)
 
 
-class RemoteStartScreen(ModalScreen[tuple[str, int] | None]):
-    """Remote start form: token and connector, validated inline."""
-
-    BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("escape", "cancel", "Cancel", id="remote_start.cancel")
-    ]
-
-    def __init__(self, station_id: str) -> None:
-        super().__init__()
-        self.station_id = station_id
-
-    def compose(self) -> ComposeResult:
-        with Vertical(id="dialog"):
-            yield Label(f"Remote start on {self.station_id}")
-            yield Input(placeholder="id token (e.g. RFID uid)", id="token")
-            yield Input(placeholder="connector / EVSE id", id="connector", value="1")
-            yield Label("", id="error", classes="error")
-            with Horizontal():
-                yield Button("Start", variant="primary", id="start")
-                yield Button("Cancel", id="cancel")
-
-    @on(Button.Pressed, "#cancel")
-    def action_cancel(self) -> None:
-        self.dismiss(None)
-
-    @on(Button.Pressed, "#start")
-    @on(Input.Submitted)
-    def submit(self) -> None:
-        token = self.query_one("#token", Input).value.strip()
-        connector = self.query_one("#connector", Input).value.strip()
-        error = self.query_one("#error", Label)
-        if not token or len(token) > 36:
-            error.update("the token must be 1 to 36 characters")
-            return
-        if not connector.isdigit() or int(connector) < 1:
-            error.update("the connector must be a number from 1")
-            return
-        self.dismiss((token, int(connector)))
-
-
 class FilterScreen(ModalScreen[str | None]):
     """Filter the message log: a station id, an action, an error code, or ``errors``."""
 
@@ -150,28 +132,97 @@ class FilterScreen(ModalScreen[str | None]):
         self.dismiss(None)
 
 
+class StationCommands(Provider):
+    """``ctrl+p``: every action for the station in context (the highlighted row, or the station
+    whose detail screen is open), and the screens."""
+
+    def _commands(self) -> list[tuple[str, Callable[[], Any], str]]:
+        app = self.app
+        assert isinstance(app, CsmsConsole)
+        out: list[tuple[str, Callable[[], Any], str]] = []
+        station = app.context_station(self.screen)
+        if station is not None:
+            from csms_tui.actions import ACTIONS
+
+            for action in ACTIONS:
+                out.append(
+                    (
+                        f"{action.title} on {station}",
+                        partial(app.start_action, station, action.id),
+                        action.help or f"send {action.title.lower()} to {station}",
+                    )
+                )
+            out.append(
+                (f"Register {station} again", partial(app.register, station), "new password")
+            )
+        for tab, title in TABS:
+            out.append((f"Show {title}", partial(app.action_show, tab), f"switch to {title}"))
+        out.append(("Export the message log", app.action_export, "filtered, as JSON lines"))
+        out.append(("Older messages", app.action_history, "page through the stored log"))
+        return out
+
+    async def discover(self) -> Hits:
+        for text, callback, help_text in self._commands():
+            yield DiscoveryHit(text, callback, help=help_text)
+
+    async def search(self, query: str) -> Hits:
+        matcher = self.matcher(query)
+        for text, callback, help_text in self._commands():
+            score = matcher.match(text)
+            if score > 0:
+                yield Hit(score, matcher.highlight(text), callback, help=help_text)
+
+
+TABS = (
+    ("stations", "Stations"),
+    ("messages", "Messages"),
+    ("transactions", "Transactions"),
+    ("tokens", "Tokens"),
+    ("certificates", "Certificates"),
+    ("log", "Log"),
+)
+
+
 class CsmsConsole(App[int]):
-    """Stations (1), Messages (2), Transactions (3), Log (4)."""
+    """Stations (1), Messages (2), Transactions (3), Tokens (4), Certificates (5), Log (6)."""
 
     TITLE = "csms-tui"
     CSS_PATH = "app.tcss"
+    COMMANDS = App.COMMANDS | {StationCommands}
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("1", "show('stations')", "Stations", id="mode.stations"),
         Binding("2", "show('messages')", "Messages", id="mode.messages"),
         Binding("3", "show('transactions')", "Transactions", id="mode.transactions"),
         Binding("4", "show('tokens')", "Tokens", id="mode.tokens"),
-        Binding("5", "show('log')", "Log", id="mode.log"),
+        Binding("5", "show('certificates')", "Certificates", id="mode.certificates"),
+        Binding("6", "show('log')", "Log", id="mode.log"),
         Binding("enter", "detail", "Detail", id="station.detail", show=False),
+        Binding("c", "actions", "Actions", id="station.actions"),
+        Binding("s", "remote_start", "Remote start", id="station.remote_start"),
+        Binding("x", "reset", "Reset", id="station.reset"),
+        Binding("g", "register", "Register", id="station.register"),
         Binding("a", "add_token", "Add token", id="tokens.add"),
         Binding("b", "toggle_block", "Block/unblock", id="tokens.block"),
         Binding("d", "delete_token", "Delete token", id="tokens.delete"),
-        Binding("s", "remote_start", "Remote start", id="station.remote_start"),
-        Binding("x", "reset", "Reset", id="station.reset"),
+        Binding("i", "install_root", "Install root cert", id="certificates.install"),
+        Binding("n", "renew", "Renew cert", id="certificates.renew"),
         Binding("p", "toggle_follow", "Follow/pause", id="messages.follow"),
+        Binding("e", "export", "Export", id="messages.export"),
+        Binding("o", "history", "Older", id="messages.history"),
         Binding("slash", "filter", "Filter", id="messages.filter"),
         Binding("question_mark", "show_help_panel", "Help", id="app.help"),
         Binding("q", "quit", "Quit", id="app.quit"),
     ]
+    # Which bindings make sense on which tab: the footer shows only those.
+    TAB_ACTIONS: ClassVar[dict[str, set[str]]] = {
+        "stations": {"actions", "remote_start", "reset", "register", "detail"},
+        "messages": {"toggle_follow", "export", "history", "filter"},
+        "transactions": {"detail"},
+        "tokens": {"add_token", "toggle_block", "delete_token", "filter"},
+        "certificates": {"install_root", "renew"},
+        "log-pane": set(),
+    }
+    CONTEXT_ACTIONS = frozenset().union(*TAB_ACTIONS.values())
     MESSAGE_WINDOW = 2000
 
     def __init__(
@@ -180,16 +231,30 @@ class CsmsConsole(App[int]):
         *,
         service: CsmsService | None = None,
         keymap: dict[str, str] | None = None,
+        message_window: int | None = None,
     ) -> None:
         super().__init__()
         self._service_factory = service_factory
         self.service: CsmsService | None = service
         self.follow = True
+        self.window = message_window or self.MESSAGE_WINDOW
         self._messages: deque[int] = deque()
-        self._recent: deque[MessageLogged] = deque(maxlen=self.MESSAGE_WINDOW)
+        self._recent: deque[MessageLogged] = deque(maxlen=self.window)
+        self._shown: dict[str, MessageLogged] = {}
+        self._open_calls: OrderedDict[tuple[str, str], datetime] = OrderedDict()
+        self._latency: dict[int, float] = {}
+        self._refused: dict[str, str] = {}
         self.message_filter = ""
         self._message_key = 0
         self._keymap = keymap or {}
+
+    def _main(self, selector: Any, expect_type: Any = None) -> Any:
+        """Query the console's own screen: ``App.query_one`` searches the active screen, which
+        is a form or a detail screen whenever one is open, while events keep arriving."""
+        screen = self.screen_stack[0] if self.screen_stack else self.screen
+        if expect_type is None:
+            return screen.query_one(selector)
+        return screen.query_one(selector, expect_type)
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -199,63 +264,97 @@ class CsmsConsole(App[int]):
                 yield DataTable(id="stations-table", cursor_type="row")
             with TabPane("2 Messages", id="messages"):
                 yield DataTable(id="messages-table", cursor_type="row")
+                with Horizontal(id="message-detail"):
+                    yield Static("", id="message-call", classes="json")
+                    yield Static("", id="message-result", classes="json")
             with TabPane("3 Transactions", id="transactions"):
                 yield DataTable(id="transactions-table", cursor_type="row")
             with TabPane("4 Tokens", id="tokens"):
                 yield DataTable(id="tokens-table", cursor_type="row")
-            with TabPane("5 Log", id="log-pane"):
+            with TabPane("5 Certificates", id="certificates"):
+                yield DataTable(id="certificates-table", cursor_type="row")
+                yield Label("The CSMS's own certificates")
+                yield DataTable(id="own-certificates-table", cursor_type="row")
+            with TabPane("6 Log", id="log-pane"):
                 yield RichLog(id="log", max_lines=5000)
         yield Footer()
 
     def on_mount(self) -> None:
         if self._keymap:
             self.set_keymap(self._keymap)
-        stations = self.query_one("#stations-table", DataTable)
-        for key, label in (
-            ("id", "Station"),
-            ("state", "State"),
-            ("version", "OCPP"),
-            ("model", "Vendor / model"),
-            ("connectors", "Connectors"),
-            ("tx", "Active tx"),
-            ("seen", "Last seen"),
-            ("profile", "Profile"),
-        ):
-            stations.add_column(label, key=key)
-        messages = self.query_one("#messages-table", DataTable)
-        for key, label in (
-            ("time", "Time"),
-            ("station", "Station"),
-            ("dir", "Dir"),
-            ("type", "Type"),
-            ("action", "Action"),
-            ("id", "Message id"),
-            ("detail", "Detail"),
-        ):
-            messages.add_column(label, key=key)
-        tokens = self.query_one("#tokens-table", DataTable)
-        for key, label in (
-            ("uid", "Uid"),
-            ("contract", "Contract id"),
-            ("type", "Type"),
-            ("status", "Status"),
-            ("group", "Group"),
-            ("expiry", "Expires"),
-        ):
-            tokens.add_column(label, key=key)
-        txs = self.query_one("#transactions-table", DataTable)
-        for key, label in (
-            ("station", "Station"),
-            ("tx", "Transaction"),
-            ("state", "State"),
-            ("token", "Token"),
-            ("evse", "EVSE"),
-            ("energy", "Energy kWh"),
-            ("cost", "Cost"),
-            ("reason", "Stop reason"),
-        ):
-            txs.add_column(label, key=key)
+        columns = {
+            "#stations-table": (
+                ("id", "Station"),
+                ("state", "State"),
+                ("version", "OCPP"),
+                ("model", "Vendor / model"),
+                ("connectors", "Connectors"),
+                ("tx", "Active tx"),
+                ("seen", "Last seen"),
+                ("profile", "Profile"),
+            ),
+            "#messages-table": (
+                ("time", "Time"),
+                ("station", "Station"),
+                ("dir", "Dir"),
+                ("type", "Type"),
+                ("action", "Action"),
+                ("id", "Message id"),
+                ("latency", "Latency"),
+                ("detail", "Detail"),
+            ),
+            "#tokens-table": (
+                ("uid", "Uid"),
+                ("contract", "Contract id"),
+                ("type", "Type"),
+                ("status", "Status"),
+                ("group", "Group"),
+                ("expiry", "Expires"),
+            ),
+            "#transactions-table": (
+                ("station", "Station"),
+                ("tx", "Transaction"),
+                ("state", "State"),
+                ("token", "Token"),
+                ("evse", "EVSE"),
+                ("energy", "Energy kWh"),
+                ("cost", "Cost"),
+                ("reason", "Stop reason"),
+            ),
+            "#certificates-table": (
+                ("station", "Station"),
+                ("type", "Type"),
+                ("status", "Status"),
+                ("subject", "Subject"),
+                ("expires", "Expires"),
+                ("attempts", "Attempts"),
+                ("id", "Id"),
+            ),
+            "#own-certificates-table": (
+                ("role", "Role"),
+                ("subject", "Subject"),
+                ("issuer", "Issuer"),
+                ("expires", "Expires"),
+                ("path", "File"),
+            ),
+        }
+        for selector, cols in columns.items():
+            table = self._main(selector, DataTable)
+            for key, label in cols:
+                table.add_column(label, key=key)
         self.run_core()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """Tab-specific keys act (and show in the footer) only on their tab."""
+        if action in self.CONTEXT_ACTIONS and self.screen is self.screen_stack[0]:
+            return action in self.TAB_ACTIONS.get(self._main(TabbedContent).active, set())
+        return True
+
+    @on(TabbedContent.TabActivated)
+    def _tab_changed(self, event: TabbedContent.TabActivated) -> None:
+        self.refresh_bindings()
+        if event.pane.id == "certificates" and self.service is not None:
+            self.reload_certificates()
 
     # --- the core and its events ---------------------------------------------------------------
 
@@ -268,7 +367,7 @@ class CsmsConsole(App[int]):
         try:
             async with self._service_factory() as csms:
                 self.service = csms.service
-                self.query_one("#summary", Static).update(
+                self._main("#summary", Static).update(
                     getattr(csms, "description", "")
                     or f"gateway ws://127.0.0.1:{csms.ports.get('ws')}  ·  API http://127.0.0.1:{csms.ports.get('api')}"
                 )
@@ -284,7 +383,12 @@ class CsmsConsole(App[int]):
             batch = [await sub.get()]
             while (more := sub.get_nowait()) is not None and len(batch) < 500:
                 batch.append(more)  # coalesce a burst into one screen update
-            await self.apply(batch)
+            try:
+                await self.apply(batch)
+            except NoMatches:
+                if not self.is_running:  # events still arriving while the app closes
+                    return
+                raise
 
     async def reload(self) -> None:
         assert self.service is not None
@@ -295,7 +399,7 @@ class CsmsConsole(App[int]):
             for tx in await self.service.list_transactions(limit=200):
                 self.upsert_transaction(tx)
         await self.reload_tokens()
-        self.query_one("#log", RichLog).write(f"loaded {len(page.stations)} stations")
+        self._main("#log", RichLog).write(f"loaded {len(page.stations)} stations")
 
     async def apply(self, batch: list[Event]) -> None:
         assert self.service is not None
@@ -309,14 +413,15 @@ class CsmsConsole(App[int]):
                 if isinstance(event, MessageLogged):
                     self.add_message(event)
                 elif isinstance(event, ConnectionRefused):
-                    self.query_one("#log", RichLog).write(
+                    self._refused[event.station_id] = event.reason
+                    self._main("#log", RichLog).write(
                         f"{event.at:%H:%M:%S} refused {event.station_id}: {event.reason}"
                     )
             for station_id in stations:
                 try:
                     self.upsert_station(await self.service.station_summary(station_id))
                 except ServiceError:
-                    continue  # an unknown station that tried to connect
+                    self.show_refused(station_id)
             for station_id, tx_id in txs:
                 for tx in await self.service.list_transactions(station_id=station_id, limit=20):
                     if tx.transaction_id == tx_id:
@@ -325,11 +430,13 @@ class CsmsConsole(App[int]):
     # --- tables: updated in place by row key ---------------------------------------------------
 
     def upsert_station(self, s: StationSummary) -> None:
-        table = self.query_one("#stations-table", DataTable)
+        table = self._main("#stations-table", DataTable)
         connectors = " ".join(f"{c.connector_id}:{c.status}" for c in s.connectors) or "-"
+        refused = self._refused.get(s.station_id) if not s.connected else None
+        state = "● online" if s.connected else "○ offline"
         row = {
             "id": s.station_id,
-            "state": "● online" if s.connected else "○ offline",
+            "state": f"✗ {refused}" if refused else state,
             "version": s.ocpp_version or "-",
             "model": f"{s.vendor} {s.model}".strip() or "-",
             "connectors": connectors,
@@ -337,10 +444,27 @@ class CsmsConsole(App[int]):
             "seen": f"{s.last_seen_at:%H:%M:%S}" if s.last_seen_at else "-",
             "profile": str(s.security_profile),
         }
+        if s.connected:
+            self._refused.pop(s.station_id, None)
         self._upsert(table, s.station_id, row)
 
+    def show_refused(self, station_id: str) -> None:
+        """A station that tried to connect but is not registered: shown, one key to register."""
+        reason = self._refused.get(station_id, "unknown")
+        row = {
+            "id": station_id,
+            "state": f"✗ {reason} (g: register)",
+            "version": "-",
+            "model": "-",
+            "connectors": "-",
+            "tx": "-",
+            "seen": f"{datetime.now(UTC):%H:%M:%S}",
+            "profile": "-",
+        }
+        self._upsert(self._main("#stations-table", DataTable), station_id, row)
+
     def upsert_transaction(self, t: TransactionSummary) -> None:
-        table = self.query_one("#transactions-table", DataTable)
+        table = self._main("#transactions-table", DataTable)
         row = {
             "station": t.station_id,
             "tx": t.transaction_id,
@@ -361,28 +485,49 @@ class CsmsConsole(App[int]):
         else:
             table.add_row(*row.values(), key=key)
 
+    # --- messages --------------------------------------------------------------------------------
+
     def add_message(self, e: MessageLogged) -> None:
         self._recent.append(e)  # bounded: older pages live in the store
+        key = (e.station_id, e.message_id)
+        if e.message_type == 2:
+            self._open_calls[key] = e.at
+            while len(self._open_calls) > self.window:
+                self._open_calls.popitem(last=False)
+        elif (started := self._open_calls.pop(key, None)) is not None:
+            self._latency[id(e)] = (e.at - started).total_seconds() * 1000
         if self._matches(e):
             self._show_message(e)
 
     def _matches(self, e: MessageLogged) -> bool:
         if not self.message_filter:
             return True
-        needle = self.message_filter.lower()
-        if needle == "errors":
-            return e.message_type == 4
-        return (
-            needle in e.station_id.lower()
-            or needle in e.action.lower()
-            or needle in e.error_code.lower()
-        )
+        for term in self.message_filter.lower().split():
+            name, sep, value = term.partition(":")
+            if not sep:
+                if term == "errors":
+                    if e.message_type != 4:
+                        return False
+                elif not (
+                    term in e.station_id.lower()
+                    or term in e.action.lower()
+                    or term in e.error_code.lower()
+                ):
+                    return False
+            elif (
+                (name == "station" and value not in e.station_id.lower())
+                or (name == "action" and value not in e.action.lower())
+                or (name == "dir" and value != e.direction)
+            ):
+                return False
+        return True
 
     def _show_message(self, e: MessageLogged) -> None:
-        table = self.query_one("#messages-table", DataTable)
+        table = self._main("#messages-table", DataTable)
         self._message_key += 1
         key = str(self._message_key)
-        detail = f"{e.error_code}: {e.error_description}" if e.error_code else ""
+        detail = ": ".join(part for part in (e.error_code, e.error_description) if part)
+        latency = self._latency.pop(id(e), None)
         table.add_row(
             f"{e.at:%H:%M:%S.%f}"[:-3],
             e.station_id,
@@ -390,27 +535,52 @@ class CsmsConsole(App[int]):
             _TYPE.get(e.message_type, "?"),
             e.action,
             e.message_id,
+            f"{latency:.0f} ms" if latency is not None else "",
             detail,
             key=key,
         )
+        self._shown[key] = e
         self._messages.append(self._message_key)
-        while len(self._messages) > self.MESSAGE_WINDOW:
-            table.remove_row(str(self._messages.popleft()))
+        while len(self._messages) > self.window:
+            old = str(self._messages.popleft())
+            table.remove_row(old)
+            self._shown.pop(old, None)
         if self.follow:
             table.move_cursor(row=table.row_count - 1)
 
+    @on(DataTable.RowHighlighted, "#messages-table")
+    def _message_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        e = self._shown.get(str(event.row_key.value))
+        if e is None:
+            return
+        call = e if e.message_type == 2 else self._find(e, want_call=True)
+        answer = self._find(e, want_call=False) if e.message_type == 2 else e
+        self._main("#message-call", Static).update(_pretty("call", call))
+        self._main("#message-result", Static).update(_pretty("answer", answer))
+
+    def _find(self, e: MessageLogged, want_call: bool) -> MessageLogged | None:
+        for other in reversed(self._recent):
+            if (
+                other.station_id == e.station_id
+                and other.message_id == e.message_id
+                and (other.message_type == 2) == want_call
+            ):
+                return other
+        return None
+
     def action_filter(self) -> None:
-        if self.query_one(TabbedContent).active != "messages":
+        if self._main(TabbedContent).active != "messages":
             return
 
         def chosen(text: str | None) -> None:
             if text is None:
                 return
             self.message_filter = text.strip()
-            table = self.query_one("#messages-table", DataTable)
+            table = self._main("#messages-table", DataTable)
             with self.batch_update():
                 table.clear()
                 self._messages.clear()
+                self._shown.clear()
                 for e in self._recent:
                     if self._matches(e):
                         self._show_message(e)
@@ -418,9 +588,33 @@ class CsmsConsole(App[int]):
 
         self.push_screen(FilterScreen(self.message_filter), chosen)
 
+    def action_export(self) -> None:
+        """The filtered in-memory window as JSON lines, one message per line."""
+        path = Path.cwd() / f"messages-{datetime.now(UTC):%Y%m%d-%H%M%S}.jsonl"
+        rows = [_message_json(e) for e in self._recent if self._matches(e)]
+        self.export_messages(path, rows)
+
+    @work(group="export")
+    async def export_messages(self, path: Path, rows: list[dict[str, Any]]) -> None:
+        def write() -> None:
+            with path.open("w", encoding="utf-8") as f:
+                for row in rows:
+                    f.write(json.dumps(row, default=str) + "\n")
+
+        try:
+            await asyncio.to_thread(write)
+        except OSError as exc:
+            self.notify(f"export failed: {exc.strerror}", severity="error")
+            return
+        self.notify(f"exported {len(rows)} messages to {path}")
+
+    def action_history(self) -> None:
+        if self.service is not None:
+            self.push_screen(MessageHistoryScreen(self.service, self.message_filter))
+
     async def reload_tokens(self) -> None:
         assert self.service is not None
-        table = self.query_one("#tokens-table", DataTable)
+        table = self._main("#tokens-table", DataTable)
         tokens = await self.service.list_tokens(limit=100)
         with self.batch_update():
             for key in [k for k in table.rows if k.value not in {t.uid for t in tokens}]:
@@ -437,13 +631,94 @@ class CsmsConsole(App[int]):
                 }
                 self._upsert(table, t.uid, row)
 
+    # --- certificates ----------------------------------------------------------------------------
+
+    @work(exclusive=True, group="certificates")
+    async def reload_certificates(self) -> None:
+        assert self.service is not None
+        try:
+            overview = await self.service.list_certificates()
+        except ServiceError as exc:
+            self.notify(f"certificates: {exc.message}", severity="error")
+            return
+        table = self._main("#certificates-table", DataTable)
+        own = self._main("#own-certificates-table", DataTable)
+        with self.batch_update():
+            table.clear()
+            for c in overview.stations:
+                table.add_row(
+                    c.station_id,
+                    c.certificate_type,
+                    c.status,
+                    c.subject or "-",
+                    f"{c.not_after:%Y-%m-%d}" if c.not_after else "-",
+                    str(c.attempts),
+                    c.certificate_id[:16],
+                    key=f"{c.station_id}/{c.certificate_id}",
+                )
+            own.clear()
+            for o in overview.own:
+                own.add_row(
+                    o.role,
+                    o.subject or f"[red]{o.error}[/red]",
+                    o.issuer or "-",
+                    f"{o.not_after:%Y-%m-%d}" if o.not_after else "-",
+                    o.path,
+                )
+
+    def _certificate_station(self) -> str | None:
+        """The station of the highlighted certificate row, else the highlighted station."""
+        table = self._main("#certificates-table", DataTable)
+        if table.row_count:
+            key = table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
+            return str(key).partition("/")[0]
+        return self._selected_station()
+
+    def action_install_root(self) -> None:
+        station_id = self._certificate_station()
+        if station_id is None:
+            return
+
+        def chosen(form: tuple[str, str] | None) -> None:
+            if form is not None:
+                self.certificate_command(station_id, "install", *form)
+
+        self.push_screen(InstallCertificateScreen(station_id), chosen)
+
+    def action_renew(self) -> None:
+        station_id = self._certificate_station()
+        if station_id is not None:
+            self.certificate_command(station_id, "renew")
+
+    @work(group="certificates-commands")
+    async def certificate_command(
+        self, station_id: str, command: str, path: str = "", kind: str = ""
+    ) -> None:
+        assert self.service is not None
+        try:
+            if command == "install":
+                try:
+                    pem = await asyncio.to_thread(read_pem, path)
+                except OSError as exc:
+                    self.notify(f"cannot read {path}: {exc.strerror}", severity="error")
+                    return
+                await self.service.install_root_certificate(station_id, pem, kind)
+                self.notify(f"{kind} root certificate queued for {station_id}")
+            else:
+                await self.service.set_trigger(station_id, "SignChargingStationCertificate")
+                self.notify(f"certificate renewal requested from {station_id}")
+        except ServiceError as exc:
+            self.notify(f"{exc.field + ': ' if exc.field else ''}{exc.message}", severity="error")
+            return
+        self.reload_certificates()
+
     # --- actions -------------------------------------------------------------------------------
 
     def action_show(self, tab: str) -> None:
-        self.query_one(TabbedContent).active = "log-pane" if tab == "log" else tab
+        self._main(TabbedContent).active = "log-pane" if tab == "log" else tab
 
     def action_detail(self) -> None:
-        active = self.query_one(TabbedContent).active
+        active = self._main(TabbedContent).active
         if self.service is None:
             return
         if active == "stations":
@@ -451,22 +726,19 @@ class CsmsConsole(App[int]):
             if station_id is not None:
                 self.push_screen(StationDetailScreen(self.service, station_id))
         elif active == "transactions":
-            table = self.query_one("#transactions-table", DataTable)
+            table = self._main("#transactions-table", DataTable)
             if table.row_count:
                 key = str(table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value)
                 station_id, _, tx_id = key.partition("/")
                 self.push_screen(TransactionDetailScreen(self.service, station_id, tx_id))
 
     def _selected_token(self) -> str | None:
-        table = self.query_one("#tokens-table", DataTable)
-        if self.query_one(TabbedContent).active != "tokens" or table.row_count == 0:
+        table = self._main("#tokens-table", DataTable)
+        if self._main(TabbedContent).active != "tokens" or table.row_count == 0:
             return None
         return str(table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value)
 
     def action_add_token(self) -> None:
-        if self.query_one(TabbedContent).active != "tokens":
-            return
-
         def chosen(form: dict[str, Any] | None) -> None:
             if form is not None:
                 self.token_command("add", form)
@@ -531,64 +803,132 @@ class CsmsConsole(App[int]):
         self.follow = not self.follow
         self.notify("following new messages" if self.follow else "paused")
 
-    def _selected_station(self) -> str | None:
-        table = self.query_one("#stations-table", DataTable)
+    def _selected_station(self, quiet: bool = False) -> str | None:
+        table = self._main("#stations-table", DataTable)
         if table.row_count == 0:
-            self.notify("no station selected", severity="warning")
+            if not quiet:
+                self.notify("no station selected", severity="warning")
             return None
         return str(table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value)
 
-    def action_reset(self) -> None:
+    def context_station(self, screen: Any) -> str | None:
+        if isinstance(screen, StationDetailScreen):
+            return screen.station_id
+        return self._selected_station(quiet=True)
+
+    def action_actions(self) -> None:
         station_id = self._selected_station()
         if station_id is None:
             return
 
-        def confirmed(yes: bool | None) -> None:
-            if yes:
-                self.send_command(station_id, "reset")
+        def chosen(action_id: str | None) -> None:
+            if action_id is not None:
+                self.start_action(station_id, action_id)
 
-        self.push_screen(ConfirmScreen(f"Reset {station_id}?"), confirmed)
+        self.push_screen(ActionMenuScreen(station_id), chosen)
 
     def action_remote_start(self) -> None:
-        station_id = self._selected_station()
-        if station_id is None:
-            return
+        if (station_id := self._selected_station()) is not None:
+            self.start_action(station_id, "remote_start")
 
-        def chosen(result: tuple[str, int] | None) -> None:
-            if result is not None:
-                self.send_command(station_id, "remote_start", token=result[0], connector=result[1])
+    def action_reset(self) -> None:
+        if (station_id := self._selected_station()) is not None:
+            self.start_action(station_id, "reset")
 
-        self.push_screen(RemoteStartScreen(station_id), chosen)
+    def start_action(self, station_id: str, action_id: str, **defaults: str) -> None:
+        """Form (when the action has fields) → confirmation (when destructive) → send."""
+        action = BY_ID[action_id]
+
+        def confirmed(values: dict[str, Any], yes: bool | None) -> None:
+            if yes:
+                self.send_action(station_id, action_id, values)
+
+        def filled(values: dict[str, Any] | None) -> None:
+            if values is None:
+                return
+            if action.confirm:
+                details = ", ".join(f"{k} {v}" for k, v in values.items() if v is not None)
+                question = (
+                    f"{action.title} on {station_id}{' (' + details + ')' if details else ''}?"
+                )
+                self.push_screen(ConfirmScreen(question), partial(confirmed, values))
+            else:
+                self.send_action(station_id, action_id, values)
+
+        if action.fields:
+            self.push_screen(ActionFormScreen(action, station_id, **defaults), filled)
+        else:
+            filled({})
 
     @work(group="commands")
-    async def send_command(self, station_id: str, command: str, **args: Any) -> None:
+    async def send_action(self, station_id: str, action_id: str, values: dict[str, Any]) -> None:
         if self.service is None:
             self.notify("the core is not running", severity="error")
             return
+        action = BY_ID[action_id]
+        self.notify(f"{action.title}: sent to {station_id}, waiting for its answer…", timeout=3)
         try:
-            if command == "reset":
-                call = await self.service.reset(station_id, "Soft", wait=30, origin="console")
-            else:
-                call = await self.service.remote_start(
-                    station_id,
-                    args["token"],
-                    evse_id=args["connector"],
-                    token_type="ISO14443",
-                    wait=30,
-                    origin="console",
-                )
+            call = await action.run(self.service, station_id, values)
         except ServiceError as exc:
-            self.notify(f"{command} on {station_id} failed: {exc.message}", severity="error")
+            field = f"{exc.field}: " if exc.field else ""
+            self.notify(
+                f"{action.title} on {station_id} failed: {field}{exc.message}", severity="error"
+            )
             return
-        if call.state == "answered":
-            self.notify(
-                f"{station_id} answered {call.action}: {(call.response or {}).get('status', call.response)}"
-            )
-        else:
-            self.notify(
-                f"{call.action} on {station_id}: {call.state} {call.error_description}",
-                severity="error",
-            )
+        message, severity = describe_answer(station_id, call)
+        self.notify(message, severity=severity)  # type: ignore[arg-type]
+
+    def action_register(self, station_id: str | None = None) -> None:
+        self.register(station_id or self._selected_station(quiet=True) or "")
+
+    def register(self, station_id: str) -> None:
+        def chosen(form: tuple[str, int] | None) -> None:
+            if form is not None:
+                self.register_station(*form)
+
+        self.push_screen(RegisterStationScreen(station_id), chosen)
+
+    @work(group="register")
+    async def register_station(self, station_id: str, profile: int) -> None:
+        assert self.service is not None
+        try:
+            registration = await self.service.register_station(station_id, profile)
+        except ServiceError as exc:
+            field = f"{exc.field}: " if exc.field else ""
+            self.notify(f"register {station_id} failed: {field}{exc.message}", severity="error")
+            return
+        self._refused.pop(station_id, None)
+        self.push_screen(RegistrationResultScreen(registration))
+        try:
+            self.upsert_station(await self.service.station_summary(station_id))
+        except ServiceError:
+            pass
+
+
+def _message_json(e: MessageLogged) -> dict[str, Any]:
+    return {
+        "at": e.at.isoformat(),
+        "station": e.station_id,
+        "direction": e.direction,
+        "type": e.message_type,
+        "id": e.message_id,
+        "action": e.action,
+        "payload": e.payload,
+        "errorCode": e.error_code or None,
+        "errorDescription": e.error_description or None,
+    }
+
+
+def _pretty(title: str, e: MessageLogged | None) -> str:
+    from rich.markup import escape
+
+    if e is None:
+        return f"[b]{title}[/b]\n(not in the window)"
+    heading = f"[b]{title}[/b] {_TYPE.get(e.message_type, '?')} {e.action} {e.at:%H:%M:%S.%f}"[:-3]
+    body = json.dumps(e.payload, indent=2, ensure_ascii=False, default=str)
+    if e.error_code:
+        body = f"{e.error_code}: {e.error_description}\n{body}"
+    return f"{heading}\n{escape(body)}"
 
 
 def run_console(config: Config, connect: str | None, token: str | None) -> int:
@@ -596,12 +936,20 @@ def run_console(config: Config, connect: str | None, token: str | None) -> int:
     if connect is not None:
         from csms_tui.remote import connect as remote
 
-        app = CsmsConsole(lambda: remote(connect, token), keymap=dict(config.tui.keymap))
+        app = CsmsConsole(
+            lambda: remote(connect, token),
+            keymap=dict(config.tui.keymap),
+            message_window=config.tui.message_window,
+        )
         app.theme = config.tui.theme
         return app.run() or 0
     from core.runtime import Csms
 
-    app = CsmsConsole(lambda: Csms(config), keymap=dict(config.tui.keymap))
+    app = CsmsConsole(
+        lambda: Csms(config),
+        keymap=dict(config.tui.keymap),
+        message_window=config.tui.message_window,
+    )
     app.theme = config.tui.theme
     result = app.run()
     return result or 0

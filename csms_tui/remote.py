@@ -17,9 +17,12 @@ import orjson
 from core.events import Event, Resync, event_from_json
 from core.service import (
     CallView,
+    CertificateOverview,
+    MessageView,
     ServiceError,
     StationDetail,
     StationPage,
+    StationRegistration,
     StationSummary,
     TokenInput,
     TokenView,
@@ -141,6 +144,134 @@ class RemoteService:
 
     async def delete_token(self, uid: str) -> None:
         await self._call("DELETE", f"/token/{uid}")
+
+    async def _command(self, station_id: str, path: str, body: Any, wait: float | None) -> CallView:
+        return CallView.model_validate(
+            await self._call("POST", f"/cs/{station_id}/{path}", body, wait=wait and int(wait))
+        )
+
+    async def remote_stop(
+        self, station_id: str, transaction_id: str, wait: float | None = None, origin: str = ""
+    ) -> CallView:
+        return await self._command(
+            station_id, "remote-stop", {"transactionId": transaction_id}, wait
+        )
+
+    async def change_availability(
+        self,
+        station_id: str,
+        operative: bool,
+        evse_id: int = 0,
+        connector_id: int | None = None,
+        wait: float | None = None,
+        origin: str = "",
+    ) -> CallView:
+        body: dict[str, Any] = {"operative": operative, "evseId": evse_id}
+        if connector_id is not None:
+            body["connectorId"] = connector_id
+        return await self._command(station_id, "availability", body, wait)
+
+    async def unlock_connector(
+        self,
+        station_id: str,
+        evse_id: int,
+        connector_id: int = 1,
+        wait: float | None = None,
+        origin: str = "",
+    ) -> CallView:
+        body = {"evseId": evse_id, "connectorId": connector_id}
+        return await self._command(station_id, "unlock", body, wait)
+
+    async def get_configuration(
+        self, station_id: str, keys: list[str], wait: float | None = None, origin: str = ""
+    ) -> CallView:
+        return await self._command(station_id, "get-configuration", {"keys": keys}, wait)
+
+    async def set_configuration(
+        self, station_id: str, values: dict[str, str], wait: float | None = None, origin: str = ""
+    ) -> CallView:
+        return await self._command(station_id, "set-configuration", {"values": values}, wait)
+
+    async def clear_cache(
+        self, station_id: str, wait: float | None = None, origin: str = ""
+    ) -> CallView:
+        return await self._command(station_id, "clear-cache", None, wait)
+
+    async def trigger_message(
+        self,
+        station_id: str,
+        message: str,
+        evse_id: int | None = None,
+        connector_id: int | None = None,
+        wait: float | None = None,
+        origin: str = "",
+    ) -> CallView:
+        body: dict[str, Any] = {"requestedMessage": message}
+        if evse_id is not None:
+            body["evseId"] = evse_id
+        return await self._command(station_id, "trigger-message", body, wait)
+
+    async def data_transfer(
+        self,
+        station_id: str,
+        vendor_id: str,
+        message_id: str | None = None,
+        data: Any = None,
+        wait: float | None = None,
+        origin: str = "",
+    ) -> CallView:
+        body: dict[str, Any] = {"vendorId": vendor_id}
+        if message_id:
+            body["messageId"] = message_id
+        if data is not None:
+            body["data"] = data
+        return await self._command(station_id, "data-transfer", body, wait)
+
+    async def get_report(
+        self,
+        station_id: str,
+        report_base: str = "FullInventory",
+        wait: float | None = None,
+        origin: str = "",
+    ) -> CallView:
+        return await self._command(station_id, "get-report", {"reportBase": report_base}, wait)
+
+    async def register_station(
+        self, station_id: str, security_profile: int = 1
+    ) -> StationRegistration:
+        body = {"securityProfile": security_profile}
+        return StationRegistration.model_validate(
+            await self._call("POST", f"/cs/{station_id}/registration", body)
+        )
+
+    async def list_certificates(self) -> CertificateOverview:
+        return CertificateOverview.model_validate(await self._call("GET", "/certificates"))
+
+    async def list_messages(
+        self,
+        station_id: str | None = None,
+        action: str | None = None,
+        before_id: int | None = None,
+        errors_only: bool = False,
+        limit: int = 100,
+    ) -> list[MessageView]:
+        data = await self._call(
+            "GET",
+            "/messages",
+            station=station_id,
+            action=action,
+            before=before_id,
+            errors=str(errors_only).lower() if errors_only else None,
+            limit=limit,
+        )
+        return [MessageView.model_validate(m) for m in data]
+
+    async def install_root_certificate(self, station_id: str, pem: str, kind: str) -> None:
+        body = {"certificates": [{"type": kind, "certificate": pem}]}
+        await self._call("POST", f"/cs/{station_id}/certificates", body)
+
+    async def set_trigger(self, station_id: str, message: str) -> None:
+        await self._call("POST", f"/cs/{station_id}/trigger", {"trigger": message})
 
     # --- events --------------------------------------------------------------------------------
 

@@ -23,6 +23,8 @@ class StationDetailScreen(Screen[None]):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "app.pop_screen", "Back", id="detail.back"),
         Binding("r", "reload", "Reload", id="detail.reload"),
+        Binding("c", "actions", "Actions", id="detail.actions"),
+        Binding("e", "edit_config", "Edit setting", id="detail.edit_config"),
         Binding("i", "install_root", "Install root certificate", id="detail.install_root"),
         Binding("n", "renew", "Renew station certificate", id="detail.renew"),
     ]
@@ -66,12 +68,34 @@ class StationDetailScreen(Screen[None]):
             return
         self.show(detail)
 
+    def action_actions(self) -> None:
+        from csms_tui.actions import ActionMenuScreen
+
+        def chosen(action_id: str | None) -> None:
+            if action_id is not None:
+                self.app.start_action(self.station_id, action_id)  # type: ignore[attr-defined]
+
+        self.app.push_screen(ActionMenuScreen(self.station_id), chosen)
+
+    def action_edit_config(self) -> None:
+        """Set the highlighted 1.6 key or 2.0.1 variable (pre-filled) on the station."""
+        table = self.query_one("#config", DataTable)
+        defaults: dict[str, str] = {}
+        if table.row_count:
+            name, value = table.get_row_at(table.cursor_row)[:2]
+            key = str(name).split(" [")[0]
+            if "/" in key:  # a device-model row: Component[;evse]/Variable → Component.Variable
+                component, _, variable = key.partition("/")
+                key = f"{component.split(';')[0]}.{variable}"
+            defaults = {"key": key, "value": "" if value == "-" else str(value)}
+        self.app.start_action(self.station_id, "set_configuration", **defaults)  # type: ignore[attr-defined]
+
     def action_install_root(self) -> None:
         def chosen(form: tuple[str, str] | None) -> None:
             if form is not None:
                 self.certificate_command("install", *form)
 
-        self.app.push_screen(InstallCertificateScreen(), chosen)
+        self.app.push_screen(InstallCertificateScreen(self.station_id), chosen)
 
     def action_renew(self) -> None:
         self.certificate_command("renew")
@@ -161,9 +185,14 @@ class InstallCertificateScreen(ModalScreen[tuple[str, str] | None]):
         Binding("escape", "cancel", "Cancel", id="install_cert.cancel")
     ]
 
+    def __init__(self, station_id: str = "") -> None:
+        super().__init__()
+        self.station_id = station_id
+
     def compose(self) -> ComposeResult:
         with Vertical(id="dialog"):
-            yield Label("Install a root certificate (pushed by sync)")
+            target = f" on {self.station_id}" if self.station_id else ""
+            yield Label(f"Install a root certificate{target} (pushed by sync)")
             yield Input(placeholder="PEM file path", id="path")
             yield Input(value="CSMS", placeholder="type: CSMS, V2G, MO or MF", id="kind")
             yield Label("", id="error", classes="error")
@@ -300,3 +329,149 @@ class TransactionDetailScreen(Screen[None]):
             for sv in mv.sampled_values
         ]
         fill(self.query_one("#tx-values", DataTable), rows)
+
+
+class RegisterStationScreen(ModalScreen[tuple[str, int] | None]):
+    """Register a station (or register it again, which issues a new password)."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "cancel", "Cancel", id="register.cancel")
+    ]
+    PROFILES: ClassVar[list[tuple[str, int]]] = [
+        ("0 · no TLS, basic auth (OCPP profile 1)", 0),
+        ("1 · TLS + basic auth (OCPP profile 2)", 1),
+        ("2 · TLS + client certificate (OCPP profile 3)", 2),
+    ]
+
+    def __init__(self, station_id: str = "") -> None:
+        super().__init__()
+        self.station_id = station_id
+
+    def compose(self) -> ComposeResult:
+        from textual.widgets import Select
+
+        with Vertical(id="dialog"):
+            yield Label("Register a station")
+            yield Input(value=self.station_id, placeholder="station id", id="station-id")
+            yield Select(self.PROFILES, value=1, allow_blank=False, id="profile")
+            yield Label("", id="error", classes="error")
+            with Horizontal():
+                yield Button("Register", variant="primary", id="register")
+                yield Button("Cancel", id="cancel")
+
+    @on(Button.Pressed, "#cancel")
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+    @on(Button.Pressed, "#register")
+    @on(Input.Submitted)
+    def submit(self) -> None:
+        from textual.widgets import Select
+
+        from core.service import Invalid, validate_station_id
+
+        station_id = self.query_one("#station-id", Input).value.strip()
+        try:
+            validate_station_id(station_id)
+        except Invalid as exc:
+            self.query_one("#error", Label).update(f"station id: {exc.message}")
+            return
+        profile = self.query_one("#profile", Select).value
+        self.dismiss((station_id, int(profile) if isinstance(profile, int) else 1))
+
+
+class RegistrationResultScreen(ModalScreen[None]):
+    """The connection URL and the generated password — shown once, like the seed's connect
+    page; the CSMS keeps only the password's hash."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "dismiss_screen", "Close", id="registration.close")
+    ]
+
+    def __init__(self, registration: Any) -> None:
+        super().__init__()
+        self.registration = registration
+
+    def compose(self) -> ComposeResult:
+        r = self.registration
+        with Vertical(id="dialog"):
+            yield Label(f"[b]{r.station_id}[/b] registered (security profile {r.security_profile})")
+            yield Label("Connection URL")
+            yield Input(value=r.url, id="url")
+            if r.password:
+                yield Label("Password — shown only now: copy it to the station")
+                yield Input(value=r.password, id="password")
+                yield Label(f"username: {r.station_id}")
+            with Horizontal():
+                yield Button("Close", variant="primary", id="close")
+
+    @on(Button.Pressed, "#close")
+    def action_dismiss_screen(self) -> None:
+        self.dismiss(None)
+
+
+class MessageHistoryScreen(Screen[None]):
+    """Older messages, read from the store a page at a time (the live view keeps only a
+    bounded window in memory)."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "app.pop_screen", "Back", id="history.back"),
+        Binding("o", "older", "Older page", id="history.older"),
+    ]
+    PAGE = 200
+
+    def __init__(self, service: Any, station_filter: str = "") -> None:
+        super().__init__()
+        self.service = service
+        self.station_filter = station_filter
+        self.before: int | None = None
+        self.done = False
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        yield Static("loading…", id="history-summary")
+        yield DataTable(id="history", cursor_type="row")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one("#history", DataTable).add_columns(
+            "Id", "Time", "Station", "Dir", "Type", "Action", "Message id", "Detail"
+        )
+        self.action_older()
+
+    @work(exclusive=True)
+    async def action_older(self) -> None:
+        if self.done:
+            self.notify("no older messages")
+            return
+        station = None
+        for term in self.station_filter.split():
+            if term.startswith("station:"):
+                station = term.partition(":")[2]
+        try:
+            page = await self.service.list_messages(
+                station_id=station, before_id=self.before, limit=self.PAGE
+            )
+        except ServiceError as exc:
+            self.notify(exc.message, severity="error")
+            return
+        table = self.query_one("#history", DataTable)
+        for m in page:
+            detail = f"{m.error_code}: {m.error_description}" if m.error_code else ""
+            table.add_row(
+                str(m.id),
+                f"{m.at:%Y-%m-%d %H:%M:%S}",
+                m.station_id,
+                m.direction,
+                {2: "CALL", 3: "RESULT", 4: "ERROR"}.get(m.message_type, "?"),
+                m.action,
+                m.message_id,
+                detail,
+            )
+        if page:
+            self.before = page[-1].id
+        self.done = len(page) < self.PAGE
+        more = "" if self.done else " · o: older page"
+        self.query_one("#history-summary", Static).update(
+            f"{table.row_count} stored messages, newest first{more}"
+        )

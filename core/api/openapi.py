@@ -567,6 +567,42 @@ _SCHEMAS: dict[str, Schema] = {
             ),
         ]
     },
+    "CertificateOverview": _obj(
+        {
+            "stations": {
+                "type": "array",
+                "items": _obj(
+                    {
+                        "stationId": STR,
+                        "certificateId": STR,
+                        "certificateType": STR,
+                        "status": STR,
+                        "attempts": INT,
+                        "sendAfter": _nullable(TIME),
+                        "subject": STR,
+                        "notAfter": _nullable(TIME),
+                    },
+                    required=("stationId", "certificateId", "certificateType", "status"),
+                ),
+            },
+            "own": {
+                "type": "array",
+                "items": _obj(
+                    {
+                        "role": STR,
+                        "path": STR,
+                        "subject": STR,
+                        "issuer": STR,
+                        "notAfter": _nullable(TIME),
+                        "fingerprint": STR,
+                        "error": STR,
+                    },
+                    required=("role", "path"),
+                ),
+            },
+        },
+        required=("stations", "own"),
+    ),
     "Message": _obj(
         {
             "id": INT,
@@ -846,6 +882,13 @@ _PATHS: dict[str, Schema] = {
             params=[_param("tokenUid", text(1, 36, segment=True), "path")],
             errors=(400, 404),
         ),
+    },
+    "/certificates": {
+        "get": _op(
+            "listCertificates",
+            "Every station's installed and pending certificates, and the CSMS's own",
+            {"200": _json(_ref("CertificateOverview"), "The certificates.")},
+        )
     },
     "/certificate": {
         "post": _op(

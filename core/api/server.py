@@ -118,6 +118,7 @@ class _Handlers:
             "listTokens": self.list_tokens,
             "lookupToken": self.lookup_token,
             "deleteToken": self.delete_token,
+            "listCertificates": self.list_certificates,
             "uploadCertificate": self.upload_certificate,
             "lookupCertificate": self.lookup_certificate,
             "deleteCertificate": self.delete_certificate,
@@ -421,6 +422,11 @@ class _Handlers:
         return self._call_response(view)
 
     # -- records ---------------------------------------------------------------------------
+
+    async def list_certificates(
+        self, request: web.Request, p: dict[str, Any], body: Any
+    ) -> web.Response:
+        return _json((await self.service.list_certificates()).to_json())
 
     async def list_calls(self, request: web.Request, p: dict[str, Any], body: Any) -> web.Response:
         calls = await self.service.list_calls(p["station"], p["limit"] or 100)

@@ -19,7 +19,8 @@ from textual.widgets import DataTable
 
 from core.config import config_from_dict
 from core.runtime import Csms
-from csms_tui.app import CsmsConsole, RemoteStartScreen
+from csms_tui.actions import ActionFormScreen
+from csms_tui.app import CsmsConsole
 from tests.e2e.conftest import add_token, basic_header, register
 
 pytestmark = pytest.mark.tui
@@ -150,11 +151,11 @@ async def test_console_shows_a_live_session_and_starts_remotely(tmp_path: Path) 
 
                 await pilot.press("1")
                 await pilot.press("s")
-                assert isinstance(app.screen, RemoteStartScreen)
-                await pilot.click("#start")  # empty token: refused inline
-                assert "1 to 36" in str(app.screen.query_one("#error").render())
+                assert isinstance(app.screen, ActionFormScreen)
+                await pilot.click("#send")  # empty token: refused inline
+                assert "Id token is required" in str(app.screen.query_one("#error").render())
                 snapshot(app, "remote-start")
-                await pilot.click("#token")
+                await pilot.click("#f-token")
                 await pilot.press(*"TAG9", "enter")
                 await wait_until(pilot, lambda: cp.starts == [("TAG9", 1)])
                 task.cancel()
@@ -269,7 +270,7 @@ async def test_remote_console_follows_a_daemon(tmp_path: Path) -> None:
                 messages = app.query_one("#messages-table", DataTable)
                 await wait_until(pilot, lambda: messages.row_count >= 2)
                 await pilot.press("s")
-                await pilot.click("#token")
+                await pilot.click("#f-token")
                 await pilot.press(*"REMOTE1", "enter")
                 await wait_until(
                     pilot, lambda: cp.starts == [("REMOTE1", 1)]

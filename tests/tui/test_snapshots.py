@@ -14,7 +14,24 @@ import pytest
 from textual.pilot import Pilot
 
 from core.events import Event, MessageLogged
-from core.service import ConnectorView, StationPage, StationSummary, TokenView, TransactionSummary
+from core.service import (
+    CertificateOverview,
+    ConnectorView,
+    DeviceVariableView,
+    MessageView,
+    MeterValueView,
+    OwnCertificateView,
+    SampledValueView,
+    SettingView,
+    StationCertificateView,
+    StationDetail,
+    StationEventView,
+    StationPage,
+    StationSummary,
+    TokenView,
+    TransactionDetail,
+    TransactionSummary,
+)
 from csms_tui.app import CsmsConsole
 
 pytestmark = pytest.mark.snapshot
@@ -127,6 +144,17 @@ TOKENS = [
         group_id="staff",
     ),
 ]
+PAYLOADS: dict[tuple[str, int], Any] = {
+    ("BootNotification", 2): {
+        "reason": "PowerUp",
+        "chargingStation": {"vendorName": "Acme", "model": "FastDC 150"},
+    },
+    ("BootNotification", 3): {
+        "currentTime": "2026-03-14T09:30:01Z",
+        "interval": 300,
+        "status": "Accepted",
+    },
+}
 MESSAGES: list[Event] = [
     MessageLogged(
         station_id="CS-ALPHA",
@@ -137,6 +165,7 @@ MESSAGES: list[Event] = [
         message_id=f"m-{i // 2}",
         action=a,
         error_code=e,
+        payload=PAYLOADS.get((a, t), {}),
     )
     for i, (d, t, a, e) in enumerate(
         [
@@ -171,6 +200,103 @@ class FixedService:
     async def list_tokens(self, offset: int = 0, limit: int = 20) -> list[TokenView]:
         return TOKENS
 
+    async def list_certificates(self) -> CertificateOverview:
+        return CERTIFICATES
+
+    async def station_detail(self, station_id: str) -> StationDetail:
+        return DETAIL
+
+    async def transaction_detail(
+        self, transaction_id: str, station_id: str | None = None
+    ) -> TransactionDetail:
+        return TX_DETAIL
+
+    async def list_messages(self, **_: Any) -> list[MessageView]:
+        return [
+            MessageView(
+                id=100 - i,
+                station_id="CS-BRAVO",
+                at=T0 - timedelta(minutes=i),
+                direction="in" if i % 2 == 0 else "out",
+                message_type=2 if i % 2 == 0 else 3,
+                message_id=f"old-{i // 2}",
+                action="Heartbeat",
+            )
+            for i in range(6)
+        ]
+
+
+CERTIFICATES = CertificateOverview(
+    stations=[
+        StationCertificateView(
+            station_id="CS-ALPHA",
+            certificate_id="9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08",
+            certificate_type="CSMS",
+            status="Accepted",
+            subject="CN=csms.example.com,O=Example CPO",
+            not_after=T0 + timedelta(days=365),
+        ),
+        StationCertificateView(
+            station_id="CS-CHARLIE",
+            certificate_id="60303ae22b998861bce3b28f33eec1be758a213c86c93c076dbe9f558c11c752",
+            certificate_type="V2G",
+            status="Pending",
+            attempts=2,
+            subject="CN=V2G Root CA,O=Hubject",
+            not_after=T0 + timedelta(days=3650),
+        ),
+    ],
+    own=[
+        OwnCertificateView(
+            role="gateway TLS server",
+            path="certs/server.pem",
+            subject="CN=csms.example.com",
+            issuer="CN=Example CPO Root",
+            not_after=T0 + timedelta(days=90),
+        ),
+        OwnCertificateView(
+            role="trusted station CA", path="certs/missing.pem", error="No such file"
+        ),
+    ],
+)
+DETAIL = StationDetail(
+    **STATIONS[0].model_dump(),
+    has_password=True,
+    boot_reason="PowerUp",
+    settings=[SettingView(name="HeartbeatInterval", value="300", status="Accepted")],
+    device_model=[
+        DeviceVariableView(component="OCPPCommCtrlr", variable="HeartbeatInterval", value="300"),
+        DeviceVariableView(component="EVSE", evse_id=1, variable="Power", value="150000"),
+    ],
+    certificates=CERTIFICATES.stations[:1],
+    recent_events=[
+        StationEventView(
+            id=1,
+            station_id="CS-ALPHA",
+            at=T0,
+            event_type="SecurityEventNotification",
+            detail={"type": "StartupOfTheDevice"},
+        )
+    ],
+)
+TX_DETAIL = TransactionDetail(
+    **_tx("CS-BRAVO", "1187", False, 31_200.0, 17.16).model_dump(),
+    meter_values=[
+        MeterValueView(
+            timestamp=T0 + timedelta(minutes=5 * i),
+            sampled_values=[
+                SampledValueView(
+                    value=i * 2600.0, measurand="Energy.Active.Import.Register", unit="Wh"
+                ),
+                SampledValueView(
+                    value=22000.0 - i * 900, measurand="Power.Active.Import", unit="W"
+                ),
+            ],
+        )
+        for i in range(13)
+    ],
+)
+
 
 def app() -> CsmsConsole:
     console = CsmsConsole(service=FixedService())  # type: ignore[arg-type]
@@ -189,9 +315,25 @@ def settle(*keys: str) -> Callable[[Pilot[Any]], Any]:
     return run_before
 
 
-@pytest.mark.parametrize(
-    ("name", "keys"),
-    [("stations", ()), ("messages", ("2",)), ("transactions", ("3",)), ("tokens", ("4",))],
-)
+SCREENS = [
+    ("stations", ()),
+    ("messages", ("2",)),
+    ("transactions", ("3",)),
+    ("tokens", ("4",)),
+    ("certificates", ("5",)),
+    ("log", ("6",)),
+    ("station-detail", ("enter",)),
+    ("station-actions", ("c",)),
+    ("action-form", ("c", "down", "down", "down", "enter")),
+    ("confirm-reset", ("x", "enter")),
+    ("register", ("g",)),
+    ("transaction-detail", ("3", "down", "enter")),
+    ("token-form", ("4", "a")),
+    ("message-history", ("2", "o")),
+    ("filter", ("2", "slash")),
+]
+
+
+@pytest.mark.parametrize(("name", "keys"), SCREENS, ids=[n for n, _ in SCREENS])
 def test_screen_snapshot(snap_compare: Any, name: str, keys: tuple[str, ...]) -> None:
-    assert snap_compare(app(), terminal_size=(130, 24), run_before=settle(*keys))
+    assert snap_compare(app(), terminal_size=(130, 30), run_before=settle(*keys))

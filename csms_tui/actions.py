@@ -1,0 +1,317 @@
+"""Every station action the console offers, declared once: its form fields (validated inline),
+whether it asks for confirmation, and how it calls the service. The station table, the station
+detail screen and the command palette all offer the same list."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, Vertical
+from textual.screen import ModalScreen
+from textual.widgets import Button, Input, Label, OptionList, Select
+from textual.widgets.option_list import Option
+
+from core.service import REPORT_BASES, TRIGGER_MESSAGES_16, TRIGGER_MESSAGES_201
+
+WAIT_SECONDS = 30.0
+
+
+@dataclass(frozen=True)
+class Field:
+    name: str
+    label: str
+    default: str = ""
+    required: bool = True
+    kind: str = "text"  # text | int | json | choice
+    choices: tuple[str, ...] = ()
+    placeholder: str = ""
+
+    def parse(self, raw: str) -> Any:
+        """The typed value, or ValueError with the reason shown under the form."""
+        text = raw.strip()
+        if not text:
+            if self.required:
+                raise ValueError(f"{self.label} is required")
+            return None
+        if self.kind == "int":
+            if not text.isdigit():
+                raise ValueError(f"{self.label} must be a whole number")
+            return int(text)
+        if self.kind == "json":
+            try:
+                return json.loads(text)
+            except ValueError:
+                return text  # a plain string is valid DataTransfer data
+        if self.kind == "choice" and text not in self.choices:
+            raise ValueError(f"{self.label} must be one of {', '.join(self.choices)}")
+        if len(text) > 500:
+            raise ValueError(f"{self.label} is longer than 500 characters")
+        return text
+
+
+Runner = Callable[[Any, str, dict[str, Any]], Awaitable[Any]]
+
+
+@dataclass(frozen=True)
+class StationAction:
+    id: str
+    title: str
+    run: Runner
+    fields: tuple[Field, ...] = ()
+    confirm: bool = False
+    help: str = ""
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+_TRIGGERS = tuple(sorted(TRIGGER_MESSAGES_16 | TRIGGER_MESSAGES_201))
+
+
+def _remote_start(s: Any, sid: str, v: dict[str, Any]) -> Any:
+    return s.remote_start(
+        sid,
+        v["token"],
+        evse_id=v["evse"],
+        token_type="ISO14443",
+        wait=WAIT_SECONDS,
+        origin="console",
+    )
+
+
+def _set_configuration(s: Any, sid: str, v: dict[str, Any]) -> Any:
+    return s.set_configuration(sid, {v["key"]: v["value"]}, wait=WAIT_SECONDS, origin="console")
+
+
+def _get_configuration(s: Any, sid: str, v: dict[str, Any]) -> Any:
+    keys = [k.strip() for k in (v["keys"] or "").split(",") if k.strip()]
+    return s.get_configuration(sid, keys, wait=WAIT_SECONDS, origin="console")
+
+
+ACTIONS: tuple[StationAction, ...] = (
+    StationAction(
+        "remote_start",
+        "Remote start",
+        _remote_start,
+        (
+            Field("token", "Id token", placeholder="RFID uid or eMAID"),
+            Field("evse", "Connector / EVSE", "1", kind="int"),
+        ),
+        help="1.6 RemoteStartTransaction / 2.0.1 RequestStartTransaction",
+    ),
+    StationAction(
+        "remote_stop",
+        "Remote stop",
+        lambda s, sid, v: s.remote_stop(sid, v["transaction"], wait=WAIT_SECONDS, origin="console"),
+        (Field("transaction", "Transaction id"),),
+        confirm=True,
+    ),
+    StationAction(
+        "reset",
+        "Reset",
+        lambda s, sid, v: s.reset(sid, v["kind"], wait=WAIT_SECONDS, origin="console"),
+        (Field("kind", "Kind", "Soft", kind="choice", choices=("Soft", "Hard")),),
+        confirm=True,
+    ),
+    StationAction(
+        "availability",
+        "Change availability",
+        lambda s, sid, v: s.change_availability(
+            sid, v["status"] == "Operative", v["evse"], wait=WAIT_SECONDS, origin="console"
+        ),
+        (
+            Field("evse", "EVSE / connector (0 = station)", "0", kind="int"),
+            Field(
+                "status", "Status", "Operative", kind="choice", choices=("Operative", "Inoperative")
+            ),
+        ),
+    ),
+    StationAction(
+        "unlock",
+        "Unlock connector",
+        lambda s, sid, v: s.unlock_connector(
+            sid, v["evse"], v["connector"] or 1, wait=WAIT_SECONDS, origin="console"
+        ),
+        (
+            Field("evse", "EVSE (1.6: connector)", "1", kind="int"),
+            Field("connector", "Connector (2.0.1)", "1", kind="int", required=False),
+        ),
+        confirm=True,
+    ),
+    StationAction(
+        "trigger",
+        "Trigger message",
+        lambda s, sid, v: s.trigger_message(
+            sid, v["message"], v["evse"], wait=WAIT_SECONDS, origin="console"
+        ),
+        (
+            Field("message", "Message", "StatusNotification", kind="choice", choices=_TRIGGERS),
+            Field("evse", "EVSE / connector (optional)", required=False, kind="int"),
+        ),
+    ),
+    StationAction(
+        "get_configuration",
+        "Get configuration",
+        _get_configuration,
+        (
+            Field(
+                "keys",
+                "Keys",
+                required=False,
+                placeholder="1.6 keys or 2.0.1 Component.Variable, comma separated",
+            ),
+        ),
+    ),
+    StationAction(
+        "set_configuration",
+        "Set configuration / variable",
+        _set_configuration,
+        (
+            Field("key", "Key", placeholder="1.6 key or 2.0.1 Component.Variable"),
+            Field("value", "Value"),
+        ),
+    ),
+    StationAction(
+        "clear_cache",
+        "Clear authorisation cache",
+        lambda s, sid, v: s.clear_cache(sid, wait=WAIT_SECONDS, origin="console"),
+        confirm=True,
+    ),
+    StationAction(
+        "data_transfer",
+        "Data transfer",
+        lambda s, sid, v: s.data_transfer(
+            sid, v["vendor"], v["message"], v["data"], wait=WAIT_SECONDS, origin="console"
+        ),
+        (
+            Field("vendor", "Vendor id"),
+            Field("message", "Message id", required=False),
+            Field("data", "Data (text or JSON)", required=False, kind="json"),
+        ),
+    ),
+    StationAction(
+        "get_report",
+        "Get report",
+        lambda s, sid, v: s.get_report(sid, v["base"], wait=WAIT_SECONDS, origin="console"),
+        (Field("base", "Report", "FullInventory", kind="choice", choices=REPORT_BASES),),
+        help="2.0.1 GetBaseReport (stored as the device model); 1.6: full GetConfiguration",
+    ),
+)
+
+BY_ID = {a.id: a for a in ACTIONS}
+
+
+def describe_answer(station_id: str, call: Any) -> tuple[str, str]:
+    """(message, severity) for a notification: the station's status, or why there is none."""
+    if call.state == "answered":
+        response = call.response or {}
+        status = response.get("status")
+        if status is None and "setVariableResult" in response:
+            status = ", ".join(r.get("attributeStatus", "?") for r in response["setVariableResult"])
+        if status is None and "configurationKey" in response:
+            status = f"{len(response['configurationKey'])} keys"
+        if status is None and "getVariableResult" in response:
+            status = ", ".join(
+                f"{r['variable']['name']}={r.get('attributeValue', r.get('attributeStatus'))}"
+                for r in response["getVariableResult"]
+            )
+        text = status if status is not None else json.dumps(response)[:120]
+        ok = status not in ("Rejected", "NotSupported", "Failed", "UnknownMessageId")
+        return f"{station_id} answered {call.action}: {text}", "information" if ok else "warning"
+    if call.state == "pending":
+        return f"{call.action} sent to {station_id}; no answer yet", "warning"
+    why = {"timed-out": "no answer in time", "error": "refused with an error"}.get(
+        call.state, call.state
+    )
+    detail = f" ({call.error_code}: {call.error_description})" if call.error_code else ""
+    return f"{call.action} on {station_id}: {why}{detail}", "error"
+
+
+class ActionMenuScreen(ModalScreen[str | None]):
+    """Pick an action for a station (also reachable from the command palette)."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "cancel", "Cancel", id="action_menu.cancel")
+    ]
+
+    def __init__(self, station_id: str) -> None:
+        super().__init__()
+        self.station_id = station_id
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="dialog"):
+            yield Label(f"Actions for {self.station_id}")
+            yield OptionList(*(Option(a.title, id=a.id) for a in ACTIONS), id="actions")
+
+    @on(OptionList.OptionSelected)
+    def chosen(self, event: OptionList.OptionSelected) -> None:
+        self.dismiss(event.option.id)
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+
+class ActionFormScreen(ModalScreen[dict[str, Any] | None]):
+    """The form of one action, validated inline; enter or the button submits."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "cancel", "Cancel", id="action_form.cancel")
+    ]
+
+    def __init__(self, action: StationAction, station_id: str, **defaults: str) -> None:
+        super().__init__()
+        self.action, self.station_id, self.defaults = action, station_id, defaults
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="dialog"):
+            yield Label(f"[b]{self.action.title}[/b] on {self.station_id}")
+            if self.action.help:
+                yield Label(self.action.help, classes="help")
+            for f in self.action.fields:
+                yield Label(f.label)
+                value = self.defaults.get(f.name, f.default)
+                if f.kind == "choice":
+                    yield Select(
+                        [(c, c) for c in f.choices],
+                        value=value if value in f.choices else f.choices[0],
+                        allow_blank=False,
+                        id=f"f-{f.name}",
+                    )
+                else:
+                    yield Input(value=value, placeholder=f.placeholder, id=f"f-{f.name}")
+            yield Label("", id="error", classes="error")
+            with Horizontal():
+                yield Button("Send", variant="primary", id="send")
+                yield Button("Cancel", id="cancel")
+
+    def on_mount(self) -> None:
+        # Typing starts in the first text field; a form of choices only starts on Send, so
+        # enter sends the defaults.
+        inputs = self.query(Input)
+        (inputs.first() if inputs else self.query_one("#send", Button)).focus()
+
+    def values(self) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        for f in self.action.fields:
+            widget = self.query_one(f"#f-{f.name}")
+            raw = str(widget.value) if isinstance(widget, Input | Select) else ""
+            out[f.name] = f.parse(raw)
+        return out
+
+    @on(Button.Pressed, "#cancel")
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+    @on(Button.Pressed, "#send")
+    @on(Input.Submitted)
+    def submit(self) -> None:
+        try:
+            values = self.values()
+        except ValueError as exc:
+            self.query_one("#error", Label).update(str(exc))
+            return
+        self.dismiss(values)

@@ -1,0 +1,241 @@
+"""Station actions, the command palette, registration of a refused station, the certificates
+screen, message export and a remapped key — the real console on the real core, with an `ocpp`
+package station answering."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+import websockets
+from ocpp.routing import on
+from ocpp.v16 import ChargePoint as Cp16
+from ocpp.v16 import call as call16
+from ocpp.v16 import call_result as result16
+from textual.widgets import DataTable, Input, OptionList, Select
+
+from core.runtime import Csms
+from core.services.certificates import create_ca
+from csms_tui.actions import ActionFormScreen, ActionMenuScreen
+from csms_tui.app import CsmsConsole
+from csms_tui.screens import RegisterStationScreen, RegistrationResultScreen
+from tests.e2e.conftest import basic_header, register
+from tests.tui.test_console import core_config, station_socket, wait_until
+
+pytestmark = pytest.mark.tui
+
+
+class Station(Cp16):
+    seen: list[tuple[str, dict[str, Any]]]
+
+    @on("ChangeAvailability")
+    async def on_availability(self, **kw: Any) -> result16.ChangeAvailability:
+        self.seen.append(("ChangeAvailability", kw))
+        return result16.ChangeAvailability(status="Accepted")
+
+    @on("UnlockConnector")
+    async def on_unlock(self, **kw: Any) -> result16.UnlockConnector:
+        self.seen.append(("UnlockConnector", kw))
+        return result16.UnlockConnector(status="Unlocked")
+
+    @on("ClearCache")
+    async def on_clear_cache(self, **kw: Any) -> result16.ClearCache:
+        self.seen.append(("ClearCache", kw))
+        return result16.ClearCache(status="Rejected")
+
+    @on("ChangeConfiguration")
+    async def on_change_configuration(self, **kw: Any) -> result16.ChangeConfiguration:
+        self.seen.append(("ChangeConfiguration", kw))
+        return result16.ChangeConfiguration(status="Accepted")
+
+    @on("DataTransfer")
+    async def on_data_transfer(self, **kw: Any) -> result16.DataTransfer:
+        self.seen.append(("DataTransfer", kw))
+        return result16.DataTransfer(status="Accepted", data="pong")
+
+
+def notes(app: CsmsConsole) -> str:
+    return "\n".join(n.message for n in app._notifications)
+
+
+async def choose(pilot: Any, app: CsmsConsole, title: str) -> None:
+    """Pick an action in the open action menu by its title."""
+    menu = app.screen.query_one(OptionList)
+    index = next(i for i in range(menu.option_count) if menu.get_option_at_index(i).prompt == title)
+    menu.highlighted = index
+    await pilot.press("enter")
+    await pilot.pause()
+
+
+async def fill(pilot: Any, app: CsmsConsole, **values: str) -> None:
+    """Type into the form's inputs, then submit with enter, as a user would."""
+    for name, value in values.items():
+        field = app.screen.query_one(f"#f-{name}", Input)
+        field.value = value
+        field.focus()
+    await pilot.press("enter")
+    await pilot.pause()
+
+
+async def test_station_actions_reach_the_station_and_answers_are_shown(tmp_path: Path) -> None:
+    async with Csms(core_config(tmp_path)) as csms:
+        await register(csms, "CSA")
+        app = CsmsConsole(service=csms.service)
+        async with app.run_test(size=(140, 40)) as pilot, station_socket(csms, "CSA") as ws:
+            cp = Station("CSA", ws)
+            cp.seen = []
+            task = asyncio.create_task(cp.start())
+            await cp.call(
+                call16.BootNotification(charge_point_vendor="Acme", charge_point_model="A")
+            )
+            stations = app.query_one("#stations-table", DataTable)
+            await wait_until(pilot, lambda: "online" in str(stations.get_cell("CSA", "state")))
+
+            await pilot.press("c")
+            assert isinstance(app.screen, ActionMenuScreen)
+            await choose(pilot, app, "Change availability")
+            assert isinstance(app.screen, ActionFormScreen)
+            await fill(pilot, app, evse="x")
+            assert "whole number" in str(app.screen.query_one("#error").render())
+            await fill(pilot, app, evse="2")
+            await wait_until(pilot, lambda: "answered ChangeAvailability: Accepted" in notes(app))
+            assert cp.seen[-1] == ("ChangeAvailability", {"connector_id": 2, "type": "Operative"})
+
+            await pilot.press("c")
+            await choose(pilot, app, "Unlock connector")
+            await fill(pilot, app, evse="1")
+            assert "Unlock connector on CSA" in str(app.screen.query_one("Label").render())
+            await pilot.click("#yes")  # destructive: confirmed first
+            await wait_until(pilot, lambda: "answered UnlockConnector: Unlocked" in notes(app))
+
+            await pilot.press("c")
+            await choose(pilot, app, "Clear authorisation cache")
+            await pilot.click("#yes")
+            await wait_until(pilot, lambda: "answered ClearCache: Rejected" in notes(app))
+
+            await pilot.press("c")
+            await choose(pilot, app, "Data transfer")
+            await fill(pilot, app, vendor="com.acme", message="ping", data="hello")
+            await wait_until(pilot, lambda: "answered DataTransfer: Accepted" in notes(app))
+            assert cp.seen[-1][1] == {
+                "vendor_id": "com.acme",
+                "message_id": "ping",
+                "data": "hello",
+            }
+
+            # ctrl+p offers the highlighted station's actions.
+            await pilot.press("ctrl+p")
+            await pilot.press(*"set config")
+            await pilot.pause(0.3)
+            await pilot.press("enter")
+            await wait_until(pilot, lambda: isinstance(app.screen, ActionFormScreen))
+            await fill(pilot, app, key="HeartbeatInterval", value="120")
+            await wait_until(pilot, lambda: "answered ChangeConfiguration: Accepted" in notes(app))
+            assert cp.seen[-1][1] == {"key": "HeartbeatInterval", "value": "120"}
+            task.cancel()
+
+        # An offline station: the console says why nothing was sent.
+        await wait_until(pilot, lambda: not csms.gateway.is_connected("CSA"))
+
+
+async def test_offline_station_and_refused_station_registration(tmp_path: Path) -> None:
+    async with Csms(core_config(tmp_path)) as csms:
+        await register(csms, "CSOFF")
+        app = CsmsConsole(service=csms.service)
+        async with app.run_test(size=(140, 40)) as pilot:
+            stations = app.query_one("#stations-table", DataTable)
+            await wait_until(pilot, lambda: "CSOFF" in stations.rows)
+            await pilot.press("x", "enter")  # reset form (Soft) → confirm
+            await pilot.click("#yes")
+            await wait_until(pilot, lambda: "Reset on CSOFF failed" in notes(app))
+            assert "not connected" in notes(app) or "offline" in notes(app)
+
+            # An unknown station tries to connect: it shows up, one key registers it.
+            with pytest.raises(websockets.InvalidStatus):
+                async with station_socket(csms, "CSNEW"):
+                    pass
+            await wait_until(pilot, lambda: "CSNEW" in stations.rows)
+            assert "✗" in str(stations.get_cell("CSNEW", "state"))
+            stations.move_cursor(row=stations.get_row_index("CSNEW"))
+            await pilot.press("g")
+            assert isinstance(app.screen, RegisterStationScreen)
+            assert app.screen.query_one("#station-id", Input).value == "CSNEW"
+            app.screen.query_one("#profile", Select).value = 0  # plain ws + basic auth
+            await pilot.click("#register")
+            await wait_until(pilot, lambda: isinstance(app.screen, RegistrationResultScreen))
+            url = app.screen.query_one("#url", Input).value
+            password = app.screen.query_one("#password", Input).value
+            assert url.endswith("/CSNEW") and len(password) >= 16
+            await pilot.click("#close")
+            async with websockets.connect(
+                f"ws://127.0.0.1:{csms.ports['ws']}/ws/CSNEW",
+                subprotocols=["ocpp1.6"],  # type: ignore[list-item]
+                additional_headers={"Authorization": basic_header("CSNEW", password)},
+            ) as ws:
+                cp = Station("CSNEW", ws)
+                task = asyncio.create_task(cp.start())
+                await cp.call(
+                    call16.BootNotification(charge_point_vendor="N", charge_point_model="1")
+                )
+                await wait_until(
+                    pilot, lambda: "online" in str(stations.get_cell("CSNEW", "state"))
+                )
+                task.cancel()
+
+
+async def test_certificates_screen_and_message_export(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ca_pem, _ca_key = create_ca("Example CPO Root", "Example")
+    (tmp_path / "server.pem").write_text(ca_pem)
+    config = core_config(tmp_path)
+    gateway = config.gateway.model_copy(update={"tls_trust_certs": [str(tmp_path / "server.pem")]})
+    config = config.model_copy(update={"gateway": gateway})
+    monkeypatch.chdir(tmp_path)
+    async with Csms(config) as csms:
+        await register(csms, "CSC")
+        await csms.service.install_root_certificate("CSC", ca_pem, "V2G")
+        app = CsmsConsole(service=csms.service)
+        async with app.run_test(size=(140, 40)) as pilot:
+            await pilot.press("5")
+            table = app.query_one("#certificates-table", DataTable)
+            own = app.query_one("#own-certificates-table", DataTable)
+            await wait_until(pilot, lambda: table.row_count == 1 and own.row_count == 1)
+            assert [str(c) for c in table.get_row_at(0)[:3]] == ["CSC", "V2G", "Pending"]
+            assert "Example CPO Root" in str(own.get_row_at(0)[1])
+            await pilot.press("n")  # renewal: a stored trigger for the station
+            await wait_until(pilot, lambda: "renewal requested from CSC" in notes(app))
+
+            async with station_socket(csms, "CSC") as ws:
+                cp = Station("CSC", ws)
+                task = asyncio.create_task(cp.start())
+                await cp.call(
+                    call16.BootNotification(charge_point_vendor="C", charge_point_model="1")
+                )
+                await cp.call(call16.Heartbeat())
+                task.cancel()
+            await pilot.press("2")
+            messages = app.query_one("#messages-table", DataTable)
+            await wait_until(pilot, lambda: messages.row_count >= 4)
+            app.message_filter = "action:heartbeat"
+            await pilot.press("e")
+            await wait_until(pilot, lambda: "exported 2 messages" in notes(app))
+            (export,) = tmp_path.glob("messages-*.jsonl")
+            lines = [json.loads(line) for line in export.read_text().splitlines()]
+            assert [(m["action"], m["type"]) for m in lines] == [("Heartbeat", 2), ("Heartbeat", 3)]
+
+
+async def test_keys_can_be_remapped(tmp_path: Path) -> None:
+    async with Csms(core_config(tmp_path)) as csms:
+        await register(csms, "CSK")
+        app = CsmsConsole(service=csms.service, keymap={"station.actions": "k"})
+        async with app.run_test(size=(140, 40)) as pilot:
+            stations = app.query_one("#stations-table", DataTable)
+            await wait_until(pilot, lambda: "CSK" in stations.rows)
+            await pilot.press("c")
+            assert not isinstance(app.screen, ActionMenuScreen)
+            await pilot.press("k")
+            assert isinstance(app.screen, ActionMenuScreen)

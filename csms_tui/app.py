@@ -120,7 +120,8 @@ class FilterScreen(ModalScreen[str | None]):
     def compose(self) -> ComposeResult:
         with Vertical(id="dialog"):
             yield Label(
-                "Filter messages by station, action or error code ('errors' = errors only; empty = all)"
+                "Filter messages: words match station, action or error code; "
+                "station:ID action:NAME dir:in|out errors; empty = all"
             )
             yield Input(value=self.current, id="filter")
 
@@ -130,6 +131,29 @@ class FilterScreen(ModalScreen[str | None]):
 
     def action_cancel(self) -> None:
         self.dismiss(None)
+
+
+class ConsoleLogHandler(logging.Handler):
+    """The application's log lines go to the Log tab, never to the terminal the console draws
+    on. Records may come from any thread (the store's writer), so they are queued here and the
+    console drains them on a timer."""
+
+    def __init__(self, limit: int = 5000) -> None:
+        super().__init__(logging.INFO)
+        self.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+        self._lines: deque[str] = deque(maxlen=limit)
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            self._lines.append(self.format(record))
+        except Exception:  # a broken record must not take the console down
+            self.handleError(record)
+
+    def drain(self) -> list[str]:
+        out = []
+        while self._lines:
+            out.append(self._lines.popleft())
+        return out
 
 
 class StationCommands(Provider):
@@ -218,7 +242,7 @@ class CsmsConsole(App[int]):
         "stations": {"actions", "remote_start", "reset", "register", "detail"},
         "messages": {"toggle_follow", "export", "history", "filter"},
         "transactions": {"detail"},
-        "tokens": {"add_token", "toggle_block", "delete_token", "filter"},
+        "tokens": {"add_token", "toggle_block", "delete_token", "detail"},
         "certificates": {"install_root", "renew"},
         "log-pane": set(),
     }
@@ -342,7 +366,20 @@ class CsmsConsole(App[int]):
             table = self._main(selector, DataTable)
             for key, label in cols:
                 table.add_column(label, key=key)
+        self._log_handler = ConsoleLogHandler()
+        logging.getLogger().addHandler(self._log_handler)
+        self.set_interval(0.25, self._flush_log)
         self.run_core()
+
+    def on_unmount(self) -> None:
+        logging.getLogger().removeHandler(self._log_handler)
+
+    def _flush_log(self) -> None:
+        lines = self._log_handler.drain()
+        if lines:
+            log_view = self._main("#log", RichLog)
+            for line in lines:
+                log_view.write(line)
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """Tab-specific keys act (and show in the footer) only on their tab."""
@@ -725,6 +762,8 @@ class CsmsConsole(App[int]):
             station_id = self._selected_station()
             if station_id is not None:
                 self.push_screen(StationDetailScreen(self.service, station_id))
+        elif active == "tokens":
+            self.edit_token()
         elif active == "transactions":
             table = self._main("#transactions-table", DataTable)
             if table.row_count:
@@ -744,6 +783,22 @@ class CsmsConsole(App[int]):
                 self.token_command("add", form)
 
         self.push_screen(TokenFormScreen(), chosen)
+
+    @work(group="tokens")
+    async def edit_token(self) -> None:
+        uid = self._selected_token()
+        if uid is None or self.service is None:
+            return
+        tokens = await self.service.list_tokens(limit=100)
+        current = next((t for t in tokens if t.uid == uid), None)
+        if current is None:
+            return
+
+        def chosen(form: dict[str, Any] | None) -> None:
+            if form is not None:
+                self.token_command("edit", {**form, "uid": uid})
+
+        self.push_screen(TokenFormScreen(current), chosen)
 
     def action_toggle_block(self) -> None:
         uid = self._selected_token()
@@ -780,6 +835,14 @@ class CsmsConsole(App[int]):
                     )
                 )
                 self.notify(f"token {form['uid']} added")
+            elif command == "edit":
+                current = next(
+                    t for t in await self.service.list_tokens(limit=100) if t.uid == form["uid"]
+                )
+                data = current.model_dump(exclude={"last_updated"})
+                data.update(contract_id=form["contract_id"], group_id=form["group_id"])
+                await self.service.set_token(TokenInput(**data))
+                self.notify(f"token {form['uid']} saved")
             elif command == "block":
                 current = next(
                     t for t in await self.service.list_tokens(limit=100) if t.uid == form["uid"]
@@ -838,6 +901,10 @@ class CsmsConsole(App[int]):
     def start_action(self, station_id: str, action_id: str, **defaults: str) -> None:
         """Form (when the action has fields) → confirmation (when destructive) → send."""
         action = BY_ID[action_id]
+        if action_id == "remote_stop" and "transaction" not in defaults:
+            tx = self._active_transaction(station_id)
+            if tx:
+                defaults["transaction"] = tx
 
         def confirmed(values: dict[str, Any], yes: bool | None) -> None:
             if yes:
@@ -877,6 +944,13 @@ class CsmsConsole(App[int]):
             return
         message, severity = describe_answer(station_id, call)
         self.notify(message, severity=severity)  # type: ignore[arg-type]
+
+    def _active_transaction(self, station_id: str) -> str | None:
+        table = self._main("#stations-table", DataTable)
+        if station_id not in table.rows:
+            return None
+        first = str(table.get_cell(station_id, "tx")).split(",")[0].strip()
+        return None if first in ("", "-") else first
 
     def action_register(self, station_id: str | None = None) -> None:
         self.register(station_id or self._selected_station(quiet=True) or "")

@@ -215,18 +215,36 @@ class InstallCertificateScreen(ModalScreen[tuple[str, str] | None]):
 
 
 class TokenFormScreen(ModalScreen[dict[str, Any] | None]):
-    """Add a token: uid, contract id (eMAID, checked by the service), type."""
+    """Add or edit a token: uid, contract id (eMAID, checked by the service), group."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "cancel", "Cancel", id="token_form.cancel")
     ]
 
+    def __init__(self, token: Any = None) -> None:
+        super().__init__()
+        self.token = token
+
     def compose(self) -> ComposeResult:
+        t = self.token
         with Vertical(id="dialog"):
-            yield Label("Add a token")
-            yield Input(placeholder="uid (RFID, up to 36 characters)", id="uid")
-            yield Input(placeholder="contract id / eMAID, e.g. GBTWK012345678", id="contract")
-            yield Input(placeholder="group id (optional)", id="group")
+            yield Label(f"Edit token {t.uid}" if t else "Add a token")
+            yield Input(
+                value=t.uid if t else "",
+                placeholder="uid (RFID, up to 36 characters)",
+                id="uid",
+                disabled=t is not None,  # the uid is the token's identity
+            )
+            yield Input(
+                value=t.contract_id if t else "",
+                placeholder="contract id / eMAID, e.g. GBTWK012345678",
+                id="contract",
+            )
+            yield Input(
+                value=(t.group_id or "") if t else "",
+                placeholder="group id (optional)",
+                id="group",
+            )
             yield Label("", id="error", classes="error")
             with Horizontal():
                 yield Button("Add", variant="primary", id="add")
@@ -250,6 +268,9 @@ class TokenFormScreen(ModalScreen[dict[str, Any] | None]):
             error.update("a contract id is required")
             return
         self.dismiss({"uid": uid, "contract_id": contract, "group_id": group or None})
+
+    def on_mount(self) -> None:
+        self.query_one("#contract" if self.token else "#uid", Input).focus()
 
 
 ENERGY = "Energy.Active.Import.Register"

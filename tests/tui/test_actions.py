@@ -239,3 +239,37 @@ async def test_keys_can_be_remapped(tmp_path: Path) -> None:
             assert not isinstance(app.screen, ActionMenuScreen)
             await pilot.press("k")
             assert isinstance(app.screen, ActionMenuScreen)
+
+
+async def test_token_edit_and_the_log_tab(tmp_path: Path) -> None:
+    import logging
+
+    from csms_tui.screens import TokenFormScreen
+
+    async with Csms(core_config(tmp_path)) as csms:
+        from tests.e2e.conftest import add_token
+
+        await add_token(csms, "CARD7")
+        app = CsmsConsole(service=csms.service)
+        async with app.run_test(size=(140, 40)) as pilot:
+            await pilot.press("4")
+            tokens = app.query_one("#tokens-table", DataTable)
+            await wait_until(pilot, lambda: "CARD7" in tokens.rows)
+            await pilot.press("enter")
+            await wait_until(pilot, lambda: isinstance(app.screen, TokenFormScreen))
+            assert app.screen.query_one("#uid", Input).disabled
+            app.screen.query_one("#contract", Input).value = "NL-TST-C12345678"
+            app.screen.query_one("#group", Input).value = "night-shift"
+            app.screen.query_one("#contract", Input).focus()
+            await pilot.press("enter")
+            await wait_until(pilot, lambda: "token CARD7 saved" in notes(app))
+            stored = await csms.service.get_token("CARD7")
+            assert (stored.contract_id, stored.group_id) == ("NLTSTC12345678S", "night-shift")
+
+            logging.getLogger("core.test").warning("the broker went away")
+            await pilot.press("6")
+            log_view = app.query_one("#log")
+            await wait_until(
+                pilot,
+                lambda: any("the broker went away" in line.text for line in log_view.lines),
+            )

@@ -4,7 +4,6 @@ a transaction; the console shows it; a remote start from the console reaches the
 from __future__ import annotations
 
 import asyncio
-import os
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -39,12 +38,6 @@ class Station(Cp16):
 
 def now() -> str:
     return datetime.now(UTC).isoformat().replace("+00:00", "Z")
-
-
-def snapshot(app: CsmsConsole, name: str) -> None:
-    """`CSMS_SCREENSHOTS=1 pytest tests/tui` regenerates the README's screenshots."""
-    if os.environ.get("CSMS_SCREENSHOTS"):
-        app.save_screenshot(f"{name}.svg", path=str(Path(__file__).parents[2] / "screenshots"))
 
 
 def core_config(tmp_path: Path) -> Any:
@@ -109,7 +102,6 @@ async def test_console_shows_a_live_session_and_starts_remotely(tmp_path: Path) 
                     lambda: str(start.transaction_id) in str(stations.get_cell("CSTUI", "tx")),
                 )
                 assert "1:Charging" in str(stations.get_cell("CSTUI", "connectors"))
-                snapshot(app, "stations")
                 await cp.call(
                     call16.StopTransaction(
                         meter_stop=2500, timestamp=now(), transaction_id=start.transaction_id
@@ -123,7 +115,6 @@ async def test_console_shows_a_live_session_and_starts_remotely(tmp_path: Path) 
                     pilot, lambda: key in txs.rows and txs.get_cell(key, "state") == "ended"
                 )
                 assert txs.get_cell(key, "energy") == "2.500"
-                snapshot(app, "transactions")
                 txs.move_cursor(row=txs.get_row_index(key))
                 await pilot.press("enter")
                 from csms_tui.screens import TransactionDetailScreen
@@ -133,13 +124,11 @@ async def test_console_shows_a_live_session_and_starts_remotely(tmp_path: Path) 
                 await wait_until(pilot, lambda: "2.500 kWh" in str(summary.render()))
                 assert "cost 1.38 EUR" in str(summary.render())
                 assert list(app.screen.query_one("#energy").data) == [0.0, 2500.0]  # type: ignore[attr-defined]
-                snapshot(app, "transaction-detail")
                 await pilot.press("escape")
 
                 await pilot.press("2")
                 messages = app.query_one("#messages-table", DataTable)
                 await wait_until(pilot, lambda: messages.row_count >= 8)
-                snapshot(app, "messages")
                 await pilot.press("slash")
                 await pilot.press(*"stoptrans", "enter")
                 assert messages.row_count == 2  # the StopTransaction call and its result
@@ -154,7 +143,6 @@ async def test_console_shows_a_live_session_and_starts_remotely(tmp_path: Path) 
                 assert isinstance(app.screen, ActionFormScreen)
                 await pilot.click("#send")  # empty token: refused inline
                 assert "Id token is required" in str(app.screen.query_one("#error").render())
-                snapshot(app, "remote-start")
                 await pilot.click("#f-token")
                 await pilot.press(*"TAG9", "enter")
                 await wait_until(pilot, lambda: cp.starts == [("TAG9", 1)])
@@ -193,7 +181,6 @@ async def test_station_detail_and_tokens(tmp_path: Path) -> None:
                 await wait_until(pilot, lambda: "SN-42" in str(identity.render()))
                 assert app.screen.query_one("#connectors", DataTable).row_count == 1
                 assert app.screen.query_one("#messages", DataTable).row_count >= 4
-                snapshot(app, "station-detail")
                 from core.services.certificates import create_ca
 
                 root_pem, _ = create_ca("Lab CSMS Root", "Thoughtworks")
@@ -231,7 +218,6 @@ async def test_station_detail_and_tokens(tmp_path: Path) -> None:
                 tokens = app.query_one("#tokens-table", DataTable)
                 await wait_until(pilot, lambda: "CARD1" in tokens.rows)
                 assert tokens.get_cell("CARD1", "contract") == "GBTWKC12345678I"
-                snapshot(app, "tokens")
                 await pilot.press("b")
                 await wait_until(pilot, lambda: tokens.get_cell("CARD1", "status") == "Blocked")
                 auth = await cp.call(call16.Authorize(id_tag="CARD1"))

@@ -18,6 +18,7 @@ from textual.widgets import DataTable
 
 from core.config import config_from_dict
 from core.runtime import Csms
+from core.services.certificates import create_ca
 from csms_tui.actions import ActionFormScreen
 from csms_tui.app import CsmsConsole
 from tests.e2e.conftest import add_token, basic_header, register
@@ -229,6 +230,9 @@ async def test_station_detail_and_tokens(tmp_path: Path) -> None:
             task.cancel()
 
 
+_ROOT_PEM = create_ca("Remote Root", "Example")[0]
+
+
 async def test_remote_console_follows_a_daemon(tmp_path: Path) -> None:
     """`csms-tui --connect URL`: the console over the REST API and its event stream."""
     from csms_tui.remote import connect as remote
@@ -261,4 +265,25 @@ async def test_remote_console_follows_a_daemon(tmp_path: Path) -> None:
                 await wait_until(
                     pilot, lambda: cp.starts == [("REMOTE1", 1)]
                 )  # through the REST API
+                await pilot.press("c")
+                await pilot.press("enter")  # the menu's first entry: remote start
+                await pilot.press("escape")
+                await pilot.press("x")
+                await pilot.press("enter")  # Send (Soft), then confirm
+                await pilot.click("#yes")
+                # The `ocpp` station has no Reset handler: the console says what it answered.
+                await wait_until(
+                    pilot,
+                    lambda: any(
+                        "Reset on CSR: refused with an error (NotImplemented" in n.message
+                        for n in app._notifications
+                    ),
+                )
+                await pilot.press("5")
+                certificates = app.query_one("#certificates-table", DataTable)
+                await csms.service.install_root_certificate("CSR", _ROOT_PEM, "CSMS")
+                await pilot.press("5")
+                await pilot.press("1")
+                await pilot.press("5")
+                await wait_until(pilot, lambda: certificates.row_count == 1)
                 task.cancel()

@@ -386,6 +386,19 @@ class OcpiConfig(Section):
     external_url: str
     country_code: Annotated[str, Field(pattern=r"^[A-Z]{2}$")]
     party_id: Annotated[str, Field(pattern=r"^[A-Z0-9]{3}$")]
+    # Optional: our business name in the credentials we hand out.
+    business_name: str = ""
+    # Ask the token's eMSP (POST tokens/{uid}/authorize) when a station presents a token we
+    # do not know, or one whose whitelist is NEVER.
+    realtime_authorization: bool = False
+    # Pushes to a party (locations, sessions, CDRs, command results): per-request timeout and
+    # how many times a failed push is retried (with a short growing pause between tries).
+    push_timeout: PositiveDuration = 10.0
+    push_retries: Annotated[int, Field(ge=0, le=10)] = 2
+    # How long a command waits for the station's answer before its result is TIMEOUT.
+    command_timeout: PositiveDuration = 30.0
+    # The largest page a GET list returns (the client's `limit` is capped to it).
+    page_limit: PositiveInt = 100
 
 
 def _require_chosen(section: BaseModel, chosen: str) -> None:

@@ -160,6 +160,8 @@ class Csms:
         if "api" in self.roles and config.api.enabled:
             await self._start_api(connections)
 
+        await self._start_ocpi()
+
     async def _start_sync(self) -> None:
         from core.sync.syncer import Syncer
 
@@ -188,7 +190,24 @@ class Csms:
             tariff=self.services.tariff,
             own_certificates=own_certificates(self.config),
         )
-        self.api = ApiServer(self.service, self.store, self.clock, api_config)
+        self.ocpi: Any = None
+        if self.config.ocpi is not None:
+            from core.ocpi import Ocpi
+
+            self.ocpi = Ocpi(
+                self.config.ocpi, self.store, self.events, self.services.tariff, self.clock
+            )
+        self.api = ApiServer(self.service, self.store, self.clock, api_config, ocpi=self.ocpi)
         await self.api.start()
         self._on_close(self.api.stop)
         self.ports["api"] = int(self.api.port)
+
+    async def _start_ocpi(self) -> None:
+        """OCPI rides with the API role: its commands go through the CsmsService built there."""
+        ocpi = getattr(self, "ocpi", None)
+        if ocpi is None:
+            if self.config.ocpi is not None:
+                log.warning("OCPI is configured but this process serves no API; OCPI is off")
+            return
+        self.ports["ocpi"] = await ocpi.start(self.service)
+        self._on_close(ocpi.stop)

@@ -1,0 +1,275 @@
+"""Commands receiver: START_SESSION, STOP_SESSION and UNLOCK_CONNECTOR go to the station through
+the CSMS service; the eMSP gets an immediate CommandResponse and, once the station has answered
+(or not, within ``command_timeout``), the CommandResult POSTed to its ``response_url``."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any, Protocol, TypeVar
+
+from pydantic import BaseModel, ValidationError
+
+from core.config import OcpiConfig
+from core.ocpi.client import PeerClient, Route
+from core.ocpi.envelope import NotFound, OcpiError, PeerError, Status
+from core.ocpi.mapping import evse_ref, first_error, parse_stored, session_id, token_to_store
+from core.ocpi.models import (
+    CommandResponse,
+    CommandResult,
+    CommandType,
+    Evse,
+    Location,
+    StartSession,
+    StopSession,
+    UnlockConnector,
+    display_text,
+)
+from core.ocpi.pusher import OcpiDataStore, Pusher
+from core.ocpi.registration import Registrar
+from core.service import CallView, ServiceError
+from core.store.models import OcpiParty
+
+log = logging.getLogger(__name__)
+
+# OCPI token types as OCPP 2.0.1 IdTokenEnumType (1.6 only carries the uid).
+_IDTOKEN_TYPE = {"RFID": "ISO14443", "APP_USER": "Central", "AD_HOC_USER": "Central"}
+
+
+class StationCommands(Protocol):
+    """What commands need of :class:`core.service.CsmsService`."""
+
+    async def remote_start(
+        self,
+        station_id: str,
+        id_token: str,
+        evse_id: int | None = None,
+        token_type: str = "Central",
+        remote_start_id: int | None = None,
+        wait: float | None = None,
+        origin: str = "api",
+    ) -> CallView: ...
+
+    async def remote_stop(
+        self,
+        station_id: str,
+        transaction_id: str,
+        wait: float | None = None,
+        origin: str = "api",
+    ) -> CallView: ...
+
+    async def unlock_connector(
+        self,
+        station_id: str,
+        evse_id: int,
+        connector_id: int = 1,
+        wait: float | None = None,
+        origin: str = "api",
+    ) -> CallView: ...
+
+    async def wait_call(self, call_id: str, timeout: float) -> CallView: ...
+
+
+class Commands:
+    def __init__(
+        self,
+        config: OcpiConfig,
+        service: StationCommands,
+        store: OcpiDataStore,
+        registrar: Registrar,
+        client: PeerClient,
+        pusher: Pusher,
+    ) -> None:
+        self.config = config
+        self._service = service
+        self._store = store
+        self._registrar = registrar
+        self._client = client
+        self._pusher = pusher
+        self._tasks: set[asyncio.Task[None]] = set()
+
+    async def close(self) -> None:
+        for task in list(self._tasks):
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+
+    async def handle(
+        self, command: str, body: Any, sender: tuple[str, str] | None
+    ) -> CommandResponse:
+        """Run one command; ``sender`` is the caller's (country, party) from OCPI-from headers."""
+        try:
+            kind = CommandType(command)
+        except ValueError:
+            raise NotFound(f"unknown command {command!r}", Status.INVALID_PARAMETERS) from None
+        if kind in (CommandType.RESERVE_NOW, CommandType.CANCEL_RESERVATION):
+            return _response("NOT_SUPPORTED", "reservations are not supported by this CPO")
+        if kind is CommandType.START_SESSION:
+            start = _parse(StartSession, body)
+            return await self._start(
+                start, sender or (start.token.country_code, start.token.party_id)
+            )
+        if kind is CommandType.STOP_SESSION:
+            return await self._stop(_parse(StopSession, body), sender)
+        return await self._unlock(_parse(UnlockConnector, body), sender)
+
+    # -- the three commands --------------------------------------------------------------------
+
+    async def _start(self, command: StartSession, sender: tuple[str, str]) -> CommandResponse:
+        location = await self._location(command.location_id)
+        evse = _evse(location, command.evse_uid)
+        ref = evse_ref(evse.uid, self.config.country_code, self.config.party_id)
+        connector = command.connector_id or evse.connectors[0].id
+        if connector not in {c.id for c in evse.connectors}:
+            raise NotFound(
+                f"EVSE {evse.uid} has no connector {connector!r}", Status.UNKNOWN_LOCATION
+            )
+        # Known to our token store from now on, so the station's Authorize of it succeeds.
+        await self._store.set_token(token_to_store(command.token))
+        self._pusher.expect_command_start(
+            ref.station_id, command.token.uid, command.authorization_reference
+        )
+        return await self._relay(
+            command.response_url,
+            sender,
+            self._service.remote_start(
+                ref.station_id,
+                command.token.uid,
+                evse_id=ref.evse_number or _number(connector),
+                token_type=_IDTOKEN_TYPE.get(command.token.type.value, "Central"),
+                origin="ocpi",
+            ),
+        )
+
+    async def _stop(self, command: StopSession, sender: tuple[str, str] | None) -> CommandResponse:
+        offset, page = 0, 500
+        while True:
+            active = await self._store.list_transactions(active=True, limit=page, offset=offset)
+            for tx in active:
+                if session_id(tx) == command.session_id:
+                    return await self._relay(
+                        command.response_url,
+                        sender,
+                        self._service.remote_stop(tx.station_id, tx.transaction_id, origin="ocpi"),
+                    )
+            if len(active) < page:
+                return _response("UNKNOWN_SESSION", f"no active session {command.session_id}")
+            offset += page
+
+    async def _unlock(
+        self, command: UnlockConnector, sender: tuple[str, str] | None
+    ) -> CommandResponse:
+        location = await self._location(command.location_id)
+        evse = _evse(location, command.evse_uid)
+        if command.connector_id not in {c.id for c in evse.connectors}:
+            raise NotFound(
+                f"EVSE {evse.uid} has no connector {command.connector_id!r}",
+                Status.UNKNOWN_LOCATION,
+            )
+        ref = evse_ref(evse.uid, self.config.country_code, self.config.party_id)
+        connector = _number(command.connector_id) or 1
+        runtime = await self._store.lookup_runtime_details(ref.station_id)
+        if runtime is not None and runtime.ocpp_version == "1.6":
+            evse_number = ref.evse_number or connector  # 1.6 unlocks a connector id
+        else:
+            evse_number = ref.evse_number or 1
+        return await self._relay(
+            command.response_url,
+            sender,
+            self._service.unlock_connector(
+                ref.station_id, evse_number, connector_id=connector, origin="ocpi"
+            ),
+        )
+
+    # -- shared ----------------------------------------------------------------------------------
+
+    async def _location(self, location_id: str) -> Location:
+        stored = await self._store.lookup_location(location_id)
+        if stored is None:
+            raise NotFound(f"unknown location {location_id}", Status.UNKNOWN_LOCATION)
+        return parse_stored(stored)
+
+    async def _relay(
+        self, response_url: str, sender: tuple[str, str] | None, sending: Any
+    ) -> CommandResponse:
+        """Send the OCPP call; answer at once, report the station's answer later."""
+        try:
+            call: CallView = await sending
+        except ServiceError as exc:
+            return _response("REJECTED", exc.message)
+        task = asyncio.create_task(self._report(call.call_id, response_url, sender))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+        return CommandResponse(result="ACCEPTED", timeout=int(self.config.command_timeout))
+
+    async def _report(
+        self, call_id: str, response_url: str, sender: tuple[str, str] | None
+    ) -> None:
+        try:
+            call = await self._service.wait_call(call_id, self.config.command_timeout)
+            result = _result(call)
+            party = await self._party(sender)
+            if party is None:
+                log.warning("OCPI: no registered party to send the result of %s to", call_id)
+                return
+            route = Route(
+                self.config.country_code, self.config.party_id, party.country_code, party.party_id
+            )
+            reply = await self._client.request(
+                "POST", response_url, party.token, result.to_json(), route
+            )
+            if not reply.ok:
+                log.warning("OCPI: command result to %s: %s", response_url, reply.describe())
+        except PeerError as exc:
+            log.warning("OCPI: command result not delivered: %s", exc.message)
+        except ServiceError as exc:
+            log.warning("OCPI: command %s: %s", call_id, exc.message)
+
+    async def _party(self, sender: tuple[str, str] | None) -> OcpiParty | None:
+        if sender is not None:
+            found = await self._registrar.party("EMSP", *sender)
+            if found is not None:
+                return found
+        emsps = await self._registrar.parties("EMSP")
+        return emsps[0] if len(emsps) == 1 else None
+
+
+def _result(call: CallView) -> CommandResult:
+    if call.state == "answered":
+        status = (call.response or {}).get("status", "")
+        if status in ("Accepted", "Unlocked"):
+            return CommandResult(result="ACCEPTED")
+        return CommandResult(result="REJECTED", message=display_text(f"station answered {status}"))
+    if call.state == "error":
+        reason = f"{call.error_code}: {call.error_description}".strip(": ")
+        return CommandResult(result="FAILED", message=display_text(reason or "station error"))
+    return CommandResult(result="TIMEOUT", message=display_text("the station did not answer"))
+
+
+def _response(result: str, why: str) -> CommandResponse:
+    return CommandResponse(result=result, timeout=0, message=display_text(why))
+
+
+def _evse(location: Location, evse_uid: str | None) -> Evse:
+    evses = location.evses or []
+    if evse_uid is None:
+        if len(evses) == 1:
+            return evses[0]
+        raise OcpiError(f"location {location.id} has {len(evses)} EVSEs: evse_uid is required")
+    for evse in evses:
+        if evse.uid == evse_uid:
+            return evse
+    raise NotFound(f"location {location.id} has no EVSE {evse_uid}", Status.UNKNOWN_LOCATION)
+
+
+def _number(text: str) -> int | None:
+    return int(text) if text.isdigit() else None
+
+
+M = TypeVar("M", bound=BaseModel)
+
+
+def _parse(model: type[M], body: Any) -> M:
+    try:
+        return model.model_validate(body)
+    except ValidationError as exc:
+        raise OcpiError(f"invalid {model.__name__} command: {first_error(exc)}") from exc

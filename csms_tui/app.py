@@ -5,6 +5,8 @@ layer and event stream. The console never reaches into the store: it reads snaps
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import gc
 import json
 import logging
 from collections import OrderedDict, deque
@@ -21,10 +23,10 @@ from textual.command import DiscoveryHit, Hit, Hits, Provider
 from textual.containers import Horizontal, Vertical
 from textual.css.query import NoMatches
 from textual.screen import ModalScreen
+from textual.timer import Timer
 from textual.widgets import (
     Button,
     DataTable,
-    Footer,
     Header,
     Input,
     Label,
@@ -48,13 +50,23 @@ from core.events import (
     TransactionStarted,
     TransactionUpdated,
 )
-from core.service import CsmsService, ServiceError, StationSummary, TokenInput, TransactionSummary
+from core.service import (
+    CsmsService,
+    NotFound,
+    ServiceError,
+    StationSummary,
+    TokenInput,
+    TransactionSummary,
+)
 from csms_tui.actions import (
     BY_ID,
     ActionFormScreen,
     ActionMenuScreen,
     describe_answer,
 )
+from csms_tui.key_footer import KeyFooter
+from csms_tui.line_table import ERROR, MUTED, KeyedTable
+from csms_tui.message_log import MessageLog
 from csms_tui.screens import (
     InstallCertificateScreen,
     MessageHistoryScreen,
@@ -70,6 +82,37 @@ log = logging.getLogger(__name__)
 
 _DIRECTION = {"in": "→", "out": "←"}
 _TYPE = {2: "CALL", 3: "RESULT", 4: "ERROR"}
+# (key, title, maximum width): the widths grow with the content up to the maximum.
+STATION_COLUMNS = (
+    ("id", "Station", 24),
+    ("state", "State", 36),
+    ("version", "OCPP", 6),
+    ("model", "Vendor / model", 28),
+    ("connectors", "Connectors", 40),
+    ("tx", "Active tx", 16),
+    ("seen", "Last seen", 9),
+    ("profile", "Profile", 7),
+)
+TRANSACTION_COLUMNS = (
+    ("station", "Station", 24),
+    ("tx", "Transaction", 38),
+    ("state", "State", 8),
+    ("token", "Token", 24),
+    ("evse", "EVSE", 4),
+    ("energy", "Energy kWh", 10),
+    ("cost", "Cost", 12),
+    ("reason", "Stop reason", 20),
+)
+MESSAGE_COLUMNS = (
+    ("Time", 12),
+    ("Station", 16),
+    ("Dir", 3),
+    ("Type", 6),
+    ("Action", 28),
+    ("Message id", 24),
+    ("Latency", 8),
+    ("Detail", 0),
+)
 _STATION_EVENTS = (
     StationConnected,
     StationDisconnected,
@@ -248,6 +291,7 @@ class CsmsConsole(App[int]):
     }
     CONTEXT_ACTIONS = frozenset().union(*TAB_ACTIONS.values())
     MESSAGE_WINDOW = 2000
+    ROW_REFRESH = 0.5  # seconds between station/transaction row refreshes under load
 
     def __init__(
         self,
@@ -256,26 +300,47 @@ class CsmsConsole(App[int]):
         service: CsmsService | None = None,
         keymap: dict[str, str] | None = None,
         message_window: int | None = None,
+        freeze_gc: bool = False,
     ) -> None:
+        """`freeze_gc`: the console is the program (see `consume`); tests leave it off."""
         super().__init__()
+        self._freeze_gc = freeze_gc
         self._service_factory = service_factory
         self.service: CsmsService | None = service
-        self.follow = True
+        self._follow = True
         self.window = message_window or self.MESSAGE_WINDOW
-        self._messages: deque[int] = deque()
-        self._recent: deque[MessageLogged] = deque(maxlen=self.window)
-        self._shown: dict[str, MessageLogged] = {}
+        self._recent: deque[tuple[MessageLogged, float | None]] = deque(maxlen=self.window)
         self._open_calls: OrderedDict[tuple[str, str], datetime] = OrderedDict()
-        self._latency: dict[int, float] = {}
         self._refused: dict[str, str] = {}
         self.message_filter = ""
-        self._message_key = 0
+        self._dirty_stations: set[str] = set()
+        self._dirty_txs: set[tuple[str, str]] = set()
+        self._detail: MessageLogged | None = None
+        self._detail_timer: Timer | None = None
         self._keymap = keymap or {}
+
+    @property
+    def follow(self) -> bool:
+        """Whether the message log keeps the newest message selected."""
+        return self._follow
+
+    @follow.setter
+    def follow(self, value: bool) -> None:
+        self._follow = value
+        if not self.is_running:  # not composed yet: the log starts with this setting
+            return
+        with contextlib.suppress(NoMatches):
+            log = self._main("#messages-table", MessageLog)
+            log.follow = value
+            if value:
+                log.select(log.row_count - 1)
 
     def _main(self, selector: Any, expect_type: Any = None) -> Any:
         """Query the console's own screen: ``App.query_one`` searches the active screen, which
         is a form or a detail screen whenever one is open, while events keep arriving."""
-        screen = self.screen_stack[0] if self.screen_stack else self.screen
+        if not self.screen_stack:  # closing: the screens are gone while events still arrive
+            raise NoMatches(f"no screen to hold {selector}")
+        screen = self.screen_stack[0]
         if expect_type is None:
             return screen.query_one(selector)
         return screen.query_one(selector, expect_type)
@@ -285,14 +350,16 @@ class CsmsConsole(App[int]):
         yield Static("starting…", id="summary")
         with TabbedContent(initial="stations"):
             with TabPane("1 Stations", id="stations"):
-                yield DataTable(id="stations-table", cursor_type="row")
+                yield KeyedTable(STATION_COLUMNS, id="stations-table")
             with TabPane("2 Messages", id="messages"):
-                yield DataTable(id="messages-table", cursor_type="row")
+                yield MessageLog(
+                    MESSAGE_COLUMNS, self.window, follow=self._follow, id="messages-table"
+                )
                 with Horizontal(id="message-detail"):
                     yield Static("", id="message-call", classes="json")
                     yield Static("", id="message-result", classes="json")
             with TabPane("3 Transactions", id="transactions"):
-                yield DataTable(id="transactions-table", cursor_type="row")
+                yield KeyedTable(TRANSACTION_COLUMNS, id="transactions-table")
             with TabPane("4 Tokens", id="tokens"):
                 yield DataTable(id="tokens-table", cursor_type="row")
             with TabPane("5 Certificates", id="certificates"):
@@ -301,32 +368,13 @@ class CsmsConsole(App[int]):
                 yield DataTable(id="own-certificates-table", cursor_type="row")
             with TabPane("6 Log", id="log-pane"):
                 yield RichLog(id="log", max_lines=5000)
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
+        self.set_interval(self.ROW_REFRESH, self.refresh_rows)
         if self._keymap:
             self.set_keymap(self._keymap)
         columns = {
-            "#stations-table": (
-                ("id", "Station"),
-                ("state", "State"),
-                ("version", "OCPP"),
-                ("model", "Vendor / model"),
-                ("connectors", "Connectors"),
-                ("tx", "Active tx"),
-                ("seen", "Last seen"),
-                ("profile", "Profile"),
-            ),
-            "#messages-table": (
-                ("time", "Time"),
-                ("station", "Station"),
-                ("dir", "Dir"),
-                ("type", "Type"),
-                ("action", "Action"),
-                ("id", "Message id"),
-                ("latency", "Latency"),
-                ("detail", "Detail"),
-            ),
             "#tokens-table": (
                 ("uid", "Uid"),
                 ("contract", "Contract id"),
@@ -334,16 +382,6 @@ class CsmsConsole(App[int]):
                 ("status", "Status"),
                 ("group", "Group"),
                 ("expiry", "Expires"),
-            ),
-            "#transactions-table": (
-                ("station", "Station"),
-                ("tx", "Transaction"),
-                ("state", "State"),
-                ("token", "Token"),
-                ("evse", "EVSE"),
-                ("energy", "Energy kWh"),
-                ("cost", "Cost"),
-                ("reason", "Stop reason"),
             ),
             "#certificates-table": (
                 ("station", "Station"),
@@ -389,9 +427,17 @@ class CsmsConsole(App[int]):
 
     @on(TabbedContent.TabActivated)
     def _tab_changed(self, event: TabbedContent.TabActivated) -> None:
-        self.refresh_bindings()
+        # A mode key lands the user on that mode's table, so arrows and enter act at once (the
+        # focus change refreshes the footer's keys too).
+        tables = event.pane.query("DataTable, LineTable") if event.pane is not None else None
+        if tables and self.focused is not tables.first():
+            tables.first().focus()
+        else:
+            self.refresh_bindings()
         if event.pane.id == "certificates" and self.service is not None:
             self.reload_certificates()
+        if event.pane.id == "messages":
+            self._show_detail()
 
     # --- the core and its events ---------------------------------------------------------------
 
@@ -416,6 +462,11 @@ class CsmsConsole(App[int]):
     async def consume(self, service: CsmsService) -> None:
         sub = service.subscribe(maxsize=20_000)
         await self.reload()
+        # What exists now (modules, schemas, widgets, the stations loaded) lives as long as the
+        # program: moved out of the collector's way, a full collection no longer stalls the
+        # screen for ~100 ms every few seconds (bench/bench_tui.py measured it).
+        if self._freeze_gc:
+            gc.freeze()
         while True:
             batch = [await sub.get()]
             while (more := sub.get_nowait()) is not None and len(batch) < 500:
@@ -439,35 +490,77 @@ class CsmsConsole(App[int]):
         self._main("#log", RichLog).write(f"loaded {len(page.stations)} stations")
 
     async def apply(self, batch: list[Event]) -> None:
+        """Messages show at once; station and transaction rows are marked for the next refresh."""
         assert self.service is not None
-        stations = {e.station_id for e in batch if isinstance(e, _STATION_EVENTS)}
-        txs = {(e.station_id, e.transaction_id) for e in batch if isinstance(e, _TX_EVENTS)}
-        stations |= {s for s, _ in txs}
+        for e in batch:
+            if isinstance(e, _STATION_EVENTS):
+                self._dirty_stations.add(e.station_id)
+            elif isinstance(e, _TX_EVENTS):
+                self._dirty_stations.add(e.station_id)
+                self._dirty_txs.add((e.station_id, e.transaction_id))
         if any(isinstance(e, Resync) for e in batch):
             await self.reload()
         with self.batch_update():
+            shown: list[tuple[MessageLogged, float | None]] = []
             for event in batch:
                 if isinstance(event, MessageLogged):
-                    self.add_message(event)
+                    if self.add_message(event):
+                        shown.append(self._recent[-1])
                 elif isinstance(event, ConnectionRefused):
                     self._refused[event.station_id] = event.reason
                     self._main("#log", RichLog).write(
                         f"{event.at:%H:%M:%S} refused {event.station_id}: {event.reason}"
                     )
-            for station_id in stations:
+            self._show_messages(shown)
+
+    async def refresh_rows(self) -> None:
+        """Bring the changed station and transaction rows up to date, at most every
+        ROW_REFRESH seconds.
+
+        A DataTable repaints all its visible rows after any cell changes, which costs tens of
+        milliseconds for a full screen; a site of 1,000 stations changes something every few
+        milliseconds, so changes are gathered and applied together.
+        """
+        if self.service is None or not (self._dirty_stations or self._dirty_txs):
+            return
+        station_ids, self._dirty_stations = self._dirty_stations, set()
+        tx_keys, self._dirty_txs = self._dirty_txs, set()
+        # Read everything first: the screen keeps painting (and keys keep working) while the
+        # store answers; only the table updates below run under batch_update.
+        summaries: dict[str, StationSummary | None] = {}
+        txs: list[TransactionSummary] = []
+        try:
+            for station_id in station_ids:
                 try:
-                    self.upsert_station(await self.service.station_summary(station_id))
-                except ServiceError:
-                    self.show_refused(station_id)
-            for station_id, tx_id in txs:
+                    summaries[station_id] = await self.service.station_summary(station_id)
+                except NotFound:  # refused: it tried to connect but is not registered
+                    summaries[station_id] = None
+            for station_id, tx_id in tx_keys:
                 for tx in await self.service.list_transactions(station_id=station_id, limit=20):
                     if tx.transaction_id == tx_id:
-                        self.upsert_transaction(tx)
+                        txs.append(tx)
+        except ServiceError as exc:  # e.g. the remote daemon went away: try again next time
+            self._dirty_stations |= station_ids
+            self._dirty_txs |= tx_keys
+            log.warning("refreshing rows failed: %s", exc.message)
+            return
+        try:
+            with self.batch_update():
+                for station_id, summary in summaries.items():
+                    if summary is None:
+                        self.show_refused(station_id)
+                    else:
+                        self.upsert_station(summary)
+                for tx in txs:
+                    self.upsert_transaction(tx)
+        except NoMatches:
+            if self.is_running:
+                raise
 
     # --- tables: updated in place by row key ---------------------------------------------------
 
     def upsert_station(self, s: StationSummary) -> None:
-        table = self._main("#stations-table", DataTable)
+        table = self._main("#stations-table", KeyedTable)
         connectors = " ".join(f"{c.connector_id}:{c.status}" for c in s.connectors) or "-"
         refused = self._refused.get(s.station_id) if not s.connected else None
         state = "● online" if s.connected else "○ offline"
@@ -483,7 +576,7 @@ class CsmsConsole(App[int]):
         }
         if s.connected:
             self._refused.pop(s.station_id, None)
-        self._upsert(table, s.station_id, row)
+        table.upsert(s.station_id, row, ERROR if refused else "" if s.connected else MUTED)
 
     def show_refused(self, station_id: str) -> None:
         """A station that tried to connect but is not registered: shown, one key to register."""
@@ -498,10 +591,10 @@ class CsmsConsole(App[int]):
             "seen": f"{datetime.now(UTC):%H:%M:%S}",
             "profile": "-",
         }
-        self._upsert(self._main("#stations-table", DataTable), station_id, row)
+        self._main("#stations-table", KeyedTable).upsert(station_id, row, ERROR)
 
     def upsert_transaction(self, t: TransactionSummary) -> None:
-        table = self._main("#transactions-table", DataTable)
+        table = self._main("#transactions-table", KeyedTable)
         row = {
             "station": t.station_id,
             "tx": t.transaction_id,
@@ -512,29 +605,32 @@ class CsmsConsole(App[int]):
             "cost": f"{t.cost:.2f} {t.currency}" if t.cost is not None else "-",
             "reason": t.stopped_reason or "-",
         }
-        self._upsert(table, f"{t.station_id}/{t.transaction_id}", row)
+        table.upsert(f"{t.station_id}/{t.transaction_id}", row, "" if t.active else MUTED)
 
     @staticmethod
     def _upsert(table: DataTable[Any], key: str, row: dict[str, str]) -> None:
         if key in table.rows:
             for column, value in row.items():
-                table.update_cell(key, column, value)
+                # An unchanged cell costs nothing: no re-measure, no repaint.
+                if table.get_cell(key, column) != value:
+                    table.update_cell(key, column, value)
         else:
             table.add_row(*row.values(), key=key)
 
     # --- messages --------------------------------------------------------------------------------
 
-    def add_message(self, e: MessageLogged) -> None:
-        self._recent.append(e)  # bounded: older pages live in the store
+    def add_message(self, e: MessageLogged) -> bool:
+        """Keep `e` in the bounded window (older pages live in the store); True if the filter shows it."""
         key = (e.station_id, e.message_id)
+        latency: float | None = None
         if e.message_type == 2:
             self._open_calls[key] = e.at
             while len(self._open_calls) > self.window:
                 self._open_calls.popitem(last=False)
         elif (started := self._open_calls.pop(key, None)) is not None:
-            self._latency[id(e)] = (e.at - started).total_seconds() * 1000
-        if self._matches(e):
-            self._show_message(e)
+            latency = (e.at - started).total_seconds() * 1000
+        self._recent.append((e, latency))
+        return self._matches(e)
 
     def _matches(self, e: MessageLogged) -> bool:
         if not self.message_filter:
@@ -559,44 +655,50 @@ class CsmsConsole(App[int]):
                 return False
         return True
 
-    def _show_message(self, e: MessageLogged) -> None:
-        table = self._main("#messages-table", DataTable)
-        self._message_key += 1
-        key = str(self._message_key)
-        detail = ": ".join(part for part in (e.error_code, e.error_description) if part)
-        latency = self._latency.pop(id(e), None)
-        table.add_row(
-            f"{e.at:%H:%M:%S.%f}"[:-3],
-            e.station_id,
-            _DIRECTION.get(e.direction, e.direction),
-            _TYPE.get(e.message_type, "?"),
-            e.action,
-            e.message_id,
-            f"{latency:.0f} ms" if latency is not None else "",
-            detail,
-            key=key,
-        )
-        self._shown[key] = e
-        self._messages.append(self._message_key)
-        while len(self._messages) > self.window:
-            old = str(self._messages.popleft())
-            table.remove_row(old)
-            self._shown.pop(old, None)
-        if self.follow:
-            table.move_cursor(row=table.row_count - 1)
+    def _show_messages(self, items: list[tuple[MessageLogged, float | None]]) -> None:
+        """Append a burst of rows at once: one follow, one highlight, one repaint."""
+        if items:
+            self._main("#messages-table", MessageLog).add(_message_row(e, lat) for e, lat in items)
 
-    @on(DataTable.RowHighlighted, "#messages-table")
-    def _message_highlighted(self, event: DataTable.RowHighlighted) -> None:
-        e = self._shown.get(str(event.row_key.value))
-        if e is None:
+    def _rebuild_messages(self) -> None:
+        """Show the window's messages that pass the filter, keeping the selected message."""
+        log = self._main("#messages-table", MessageLog)
+        selected = log.selected
+        log.clear()
+        log.add(_message_row(e, lat) for e, lat in self._recent if self._matches(e))
+        if not self.follow and selected is not None:
+            for index, e in enumerate(log.rows()):
+                if e is selected:
+                    log.select(index)
+                    break
+
+    @on(MessageLog.Highlighted, "#messages-table")
+    def _message_highlighted(self, event: MessageLog.Highlighted) -> None:
+        # Re-laying out the detail pane costs a whole-screen layout: while the log follows a
+        # busy site it is refreshed four times a second, not on every burst.
+        self._detail = event.data
+        if not self.follow:
+            self._show_detail()
+        elif self._detail_timer is None:
+            self._detail_timer = self.set_timer(0.25, self._show_detail)
+
+    def _show_detail(self) -> None:
+        self._detail_timer = None
+        e = self._detail
+        if e is None or self._main(TabbedContent).active != "messages":
             return
         call = e if e.message_type == 2 else self._find(e, want_call=True)
         answer = self._find(e, want_call=False) if e.message_type == 2 else e
         self._main("#message-call", Static).update(_pretty("call", call))
         self._main("#message-result", Static).update(_pretty("answer", answer))
 
+    @on(MessageLog.Paused)
+    def _message_log_paused(self) -> None:
+        self._follow = False
+        self.notify("paused: new messages no longer move the cursor (p follows again)")
+
     def _find(self, e: MessageLogged, want_call: bool) -> MessageLogged | None:
-        for other in reversed(self._recent):
+        for other, _ in reversed(self._recent):
             if (
                 other.station_id == e.station_id
                 and other.message_id == e.message_id
@@ -613,14 +715,7 @@ class CsmsConsole(App[int]):
             if text is None:
                 return
             self.message_filter = text.strip()
-            table = self._main("#messages-table", DataTable)
-            with self.batch_update():
-                table.clear()
-                self._messages.clear()
-                self._shown.clear()
-                for e in self._recent:
-                    if self._matches(e):
-                        self._show_message(e)
+            self._rebuild_messages()
             self.notify(f"filter: {self.message_filter or 'none'}")
 
         self.push_screen(FilterScreen(self.message_filter), chosen)
@@ -628,7 +723,7 @@ class CsmsConsole(App[int]):
     def action_export(self) -> None:
         """The filtered in-memory window as JSON lines, one message per line."""
         path = Path.cwd() / f"messages-{datetime.now(UTC):%Y%m%d-%H%M%S}.jsonl"
-        rows = [_message_json(e) for e in self._recent if self._matches(e)]
+        rows = [_message_json(e) for e, _ in self._recent if self._matches(e)]
         self.export_messages(path, rows)
 
     @work(group="export")
@@ -765,11 +860,15 @@ class CsmsConsole(App[int]):
         elif active == "tokens":
             self.edit_token()
         elif active == "transactions":
-            table = self._main("#transactions-table", DataTable)
-            if table.row_count:
-                key = str(table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value)
+            key = self._main("#transactions-table", KeyedTable).cursor_key
+            if key is not None:
                 station_id, _, tx_id = key.partition("/")
                 self.push_screen(TransactionDetailScreen(self.service, station_id, tx_id))
+
+    @on(DataTable.RowSelected, "#tokens-table")
+    def _token_selected(self) -> None:
+        # The focused DataTable takes enter for itself: it means the same as elsewhere.
+        self.action_detail()
 
     def _selected_token(self) -> str | None:
         table = self._main("#tokens-table", DataTable)
@@ -867,12 +966,11 @@ class CsmsConsole(App[int]):
         self.notify("following new messages" if self.follow else "paused")
 
     def _selected_station(self, quiet: bool = False) -> str | None:
-        table = self._main("#stations-table", DataTable)
-        if table.row_count == 0:
-            if not quiet:
-                self.notify("no station selected", severity="warning")
-            return None
-        return str(table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value)
+        table: KeyedTable = self._main("#stations-table", KeyedTable)
+        key = table.cursor_key
+        if key is None and not quiet:
+            self.notify("no station selected", severity="warning")
+        return key
 
     def context_station(self, screen: Any) -> str | None:
         if isinstance(screen, StationDetailScreen):
@@ -946,7 +1044,7 @@ class CsmsConsole(App[int]):
         self.notify(message, severity=severity)  # type: ignore[arg-type]
 
     def _active_transaction(self, station_id: str) -> str | None:
-        table = self._main("#stations-table", DataTable)
+        table = self._main("#stations-table", KeyedTable)
         if station_id not in table.rows:
             return None
         first = str(table.get_cell(station_id, "tx")).split(",")[0].strip()
@@ -993,6 +1091,21 @@ def _message_json(e: MessageLogged) -> dict[str, Any]:
     }
 
 
+def _message_row(e: MessageLogged, latency: float | None) -> tuple[list[str], bool, MessageLogged]:
+    detail = ": ".join(part for part in (e.error_code, e.error_description) if part)
+    cells = [
+        f"{e.at:%H:%M:%S.%f}"[:-3],
+        e.station_id,
+        _DIRECTION.get(e.direction, e.direction),
+        _TYPE.get(e.message_type, "?"),
+        e.action,
+        e.message_id,
+        f"{latency:.0f} ms" if latency is not None else "",
+        detail,
+    ]
+    return cells, e.message_type == 4, e
+
+
 def _pretty(title: str, e: MessageLogged | None) -> str:
     from rich.markup import escape
 
@@ -1014,6 +1127,7 @@ def run_console(config: Config, connect: str | None, token: str | None) -> int:
             lambda: remote(connect, token),
             keymap=dict(config.tui.keymap),
             message_window=config.tui.message_window,
+            freeze_gc=True,
         )
         app.theme = config.tui.theme
         return app.run() or 0
@@ -1023,6 +1137,7 @@ def run_console(config: Config, connect: str | None, token: str | None) -> int:
         lambda: Csms(config),
         keymap=dict(config.tui.keymap),
         message_window=config.tui.message_window,
+        freeze_gc=True,
     )
     app.theme = config.tui.theme
     result = app.run()

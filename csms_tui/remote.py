@@ -19,6 +19,7 @@ from core.service import (
     CallView,
     CertificateOverview,
     MessageView,
+    NotFound,
     ServiceError,
     StationDetail,
     StationPage,
@@ -72,7 +73,7 @@ class RemoteService:
                     if isinstance(data, dict)
                     else resp.reason
                 )
-                raise ServiceError(str(message))
+                raise (NotFound if resp.status == 404 else ServiceError)(str(message))
             return data
 
     # --- what the console reads ----------------------------------------------------------------

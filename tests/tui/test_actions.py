@@ -21,6 +21,8 @@ from core.runtime import Csms
 from core.services.certificates import create_ca
 from csms_tui.actions import ActionFormScreen, ActionMenuScreen
 from csms_tui.app import CsmsConsole
+from csms_tui.line_table import KeyedTable
+from csms_tui.message_log import MessageLog
 from csms_tui.screens import RegisterStationScreen, RegistrationResultScreen
 from tests.e2e.conftest import basic_header, register
 from tests.tui.test_console import core_config, station_socket, wait_until
@@ -91,7 +93,7 @@ async def test_station_actions_reach_the_station_and_answers_are_shown(tmp_path:
             await cp.call(
                 call16.BootNotification(charge_point_vendor="Acme", charge_point_model="A")
             )
-            stations = app.query_one("#stations-table", DataTable)
+            stations = app.query_one("#stations-table", KeyedTable)
             await wait_until(pilot, lambda: "online" in str(stations.get_cell("CSA", "state")))
 
             await pilot.press("c")
@@ -146,7 +148,7 @@ async def test_offline_station_and_refused_station_registration(tmp_path: Path) 
         await register(csms, "CSOFF")
         app = CsmsConsole(service=csms.service)
         async with app.run_test(size=(140, 40)) as pilot:
-            stations = app.query_one("#stations-table", DataTable)
+            stations = app.query_one("#stations-table", KeyedTable)
             await wait_until(pilot, lambda: "CSOFF" in stations.rows)
             await pilot.press("x", "enter")  # reset form (Soft) → confirm
             await pilot.click("#yes")
@@ -218,7 +220,7 @@ async def test_certificates_screen_and_message_export(
                 await cp.call(call16.Heartbeat())
                 task.cancel()
             await pilot.press("2")
-            messages = app.query_one("#messages-table", DataTable)
+            messages = app.query_one("#messages-table", MessageLog)
             await wait_until(pilot, lambda: messages.row_count >= 4)
             app.message_filter = "action:heartbeat"
             await pilot.press("e")
@@ -233,7 +235,7 @@ async def test_keys_can_be_remapped(tmp_path: Path) -> None:
         await register(csms, "CSK")
         app = CsmsConsole(service=csms.service, keymap={"station.actions": "k"})
         async with app.run_test(size=(140, 40)) as pilot:
-            stations = app.query_one("#stations-table", DataTable)
+            stations = app.query_one("#stations-table", KeyedTable)
             await wait_until(pilot, lambda: "CSK" in stations.rows)
             await pilot.press("c")
             assert not isinstance(app.screen, ActionMenuScreen)

@@ -21,6 +21,8 @@ from core.runtime import Csms
 from core.services.certificates import create_ca
 from csms_tui.actions import ActionFormScreen
 from csms_tui.app import CsmsConsole
+from csms_tui.line_table import KeyedTable
+from csms_tui.message_log import MessageLog
 from tests.e2e.conftest import add_token, basic_header, register
 
 pytestmark = pytest.mark.tui
@@ -75,7 +77,7 @@ async def test_console_shows_a_live_session_and_starts_remotely(tmp_path: Path) 
         await add_token(csms, "TAG9")
         app = CsmsConsole(service=csms.service)
         async with app.run_test(size=(140, 40)) as pilot:
-            stations = app.query_one("#stations-table", DataTable)
+            stations = app.query_one("#stations-table", KeyedTable)
             await wait_until(pilot, lambda: "CSTUI" in stations.rows)
             assert "offline" in str(stations.get_cell("CSTUI", "state"))
             async with station_socket(csms, "CSTUI") as ws:
@@ -110,7 +112,7 @@ async def test_console_shows_a_live_session_and_starts_remotely(tmp_path: Path) 
                 )
 
                 await pilot.press("3")
-                txs = app.query_one("#transactions-table", DataTable)
+                txs = app.query_one("#transactions-table", KeyedTable)
                 key = f"CSTUI/{start.transaction_id}"
                 await wait_until(
                     pilot, lambda: key in txs.rows and txs.get_cell(key, "state") == "ended"
@@ -128,7 +130,7 @@ async def test_console_shows_a_live_session_and_starts_remotely(tmp_path: Path) 
                 await pilot.press("escape")
 
                 await pilot.press("2")
-                messages = app.query_one("#messages-table", DataTable)
+                messages = app.query_one("#messages-table", MessageLog)
                 await wait_until(pilot, lambda: messages.row_count >= 8)
                 await pilot.press("slash")
                 await pilot.press(*"stoptrans", "enter")
@@ -174,7 +176,7 @@ async def test_station_detail_and_tokens(tmp_path: Path) -> None:
             )
             app = CsmsConsole(service=csms.service)
             async with app.run_test(size=(140, 40)) as pilot:
-                stations = app.query_one("#stations-table", DataTable)
+                stations = app.query_one("#stations-table", KeyedTable)
                 await wait_until(pilot, lambda: "CSD" in stations.rows)
                 await pilot.press("enter")
                 assert isinstance(app.screen, StationDetailScreen)
@@ -243,7 +245,7 @@ async def test_remote_console_follows_a_daemon(tmp_path: Path) -> None:
         url = f"http://127.0.0.1:{csms.ports['api']}"
         app = CsmsConsole(lambda: remote(url, None))
         async with app.run_test(size=(140, 40)) as pilot:
-            stations = app.query_one("#stations-table", DataTable)
+            stations = app.query_one("#stations-table", KeyedTable)
             await wait_until(pilot, lambda: "CSR" in stations.rows)
             assert "offline" in str(stations.get_cell("CSR", "state"))
             async with station_socket(csms, "CSR") as ws:
@@ -257,7 +259,7 @@ async def test_remote_console_follows_a_daemon(tmp_path: Path) -> None:
                     pilot, lambda: "online" in str(stations.get_cell("CSR", "state"))
                 )  # via SSE
                 assert "Acme R1" in str(stations.get_cell("CSR", "model"))
-                messages = app.query_one("#messages-table", DataTable)
+                messages = app.query_one("#messages-table", MessageLog)
                 await wait_until(pilot, lambda: messages.row_count >= 2)
                 await pilot.press("s")
                 await pilot.click("#f-token")

@@ -123,6 +123,17 @@ class Csms:
         transport = self._transport
         self.call_maker = CallMaker(transport, store, store, self.events, self.clock)
         self.services: Services = build_services(config, store, self.clock)
+        # OCPI is built before the handlers: with realtime_authorization on, tokens unknown here
+        # are asked of the eMSPs from the OCPP handlers (any process holding the manager role);
+        # its server and pushes start with the API role (see _start_ocpi).
+        self.ocpi: Any = None
+        token_auth = self.services.token_auth
+        if config.ocpi is not None:
+            from core.ocpi import Ocpi
+
+            self.ocpi = Ocpi(config.ocpi, store, self.events, self.services.tariff, self.clock)
+            self._on_close(self.ocpi.client.close)
+            token_auth = self.ocpi.authoriser(token_auth)
 
         if "manager" in self.roles:
             deps = HandlerDeps(
@@ -130,7 +141,7 @@ class Csms:
                 clock=self.clock,
                 events=self.events,
                 call_maker=self.call_maker,
-                token_auth=self.services.token_auth,
+                token_auth=token_auth,
                 tariff=self.services.tariff,
                 contract_validator=self.services.contract_validator,
                 ocsp=self.services.ocsp,
@@ -190,13 +201,6 @@ class Csms:
             tariff=self.services.tariff,
             own_certificates=own_certificates(self.config),
         )
-        self.ocpi: Any = None
-        if self.config.ocpi is not None:
-            from core.ocpi import Ocpi
-
-            self.ocpi = Ocpi(
-                self.config.ocpi, self.store, self.events, self.services.tariff, self.clock
-            )
         self.api = ApiServer(self.service, self.store, self.clock, api_config, ocpi=self.ocpi)
         await self.api.start()
         self._on_close(self.api.stop)
@@ -204,10 +208,14 @@ class Csms:
 
     async def _start_ocpi(self) -> None:
         """OCPI rides with the API role: its commands go through the CsmsService built there."""
-        ocpi = getattr(self, "ocpi", None)
+        ocpi = self.ocpi
         if ocpi is None:
-            if self.config.ocpi is not None:
-                log.warning("OCPI is configured but this process serves no API; OCPI is off")
+            return
+        if getattr(self, "service", None) is None:
+            log.warning(
+                "OCPI is configured but this process serves no API: its server and pushes are "
+                "off here (real-time authorisation still works where the manager runs)"
+            )
             return
         self.ports["ocpi"] = await ocpi.start(self.service)
         self._on_close(ocpi.stop)

@@ -4,6 +4,7 @@ station. Wraps the local :class:`~core.services.protocols.TokenAuthoriser`."""
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from typing import Any
 
@@ -87,15 +88,21 @@ class RealTimeAuthoriser:
             except ValidationError:
                 log.warning("OCPI real-time authorisation of %s: no AuthorizationInfo", uid)
                 continue
-            await self._remember(info)
-            return _ALLOWED.get(info.allowed, "Invalid")
+            status = _ALLOWED.get(info.allowed, "Invalid")
+            await self._remember(info, status)
+            return status
         return None
 
-    async def _remember(self, info: AuthorizationInfo) -> None:
-        """Keep the eMSP's token so the session we push later names its owner."""
+    async def _remember(self, info: AuthorizationInfo, status: str) -> None:
+        """Keep the eMSP's token so the session we push later names its owner — with the
+        eMSP's verdict, so a token it refused is not accepted locally next time."""
         if info.token is None:
             return
         try:
-            await self._tokens.set_token(token_to_store(OcpiToken.model_validate(info.token)))
+            token = token_to_store(OcpiToken.model_validate(info.token))
         except ValidationError:
             log.info("OCPI: the eMSP's token object is incomplete; not stored")
+            return
+        if status != "Accepted":
+            token = dataclasses.replace(token, status=status, valid=False)
+        await self._tokens.set_token(token)

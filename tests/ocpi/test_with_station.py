@@ -266,6 +266,18 @@ async def test_realtime_authorisation_asks_the_emsp(realtime_env: Env) -> None:
     # Unknown to the eMSP too: the local answer stands.
     assert await authoriser.authorize_16("NOBODY") == {"status": "Invalid"}
 
+    # Wired into the OCPP handlers: a real station's Authorize and StartTransaction are answered
+    # with the eMSP's verdict.
+    answers["EMSPONLY"] = (200, {"status_code": 1000, "timestamp": START, "data": {
+        "allowed": "ALLOWED", "token": emsp_token("EMSPONLY")}})  # fmt: skip
+    async with station(env, "CSRT") as cp:
+        reply = await cp.call(call16.Authorize(id_tag="EMSPONLY"))
+        assert reply.id_tag_info["status"] == "Accepted"
+        reply = await cp.call(call16.Authorize(id_tag="BLOCKED1"))
+        assert reply.id_tag_info["status"] == "Blocked"
+        reply = await cp.call(call16.Authorize(id_tag="NOBODY"))
+        assert reply.id_tag_info["status"] == "Invalid"
+
 
 async def test_realtime_authorisation_is_off_by_default(env: Env) -> None:
     assert env.csms.ocpi is not None

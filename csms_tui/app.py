@@ -692,10 +692,13 @@ class CsmsConsole(App[int]):
         self._main("#message-call", Static).update(_pretty("call", call))
         self._main("#message-result", Static).update(_pretty("answer", answer))
 
-    @on(MessageLog.Paused)
-    def _message_log_paused(self) -> None:
-        self._follow = False
-        self.notify("paused: new messages no longer move the cursor (p follows again)")
+    @on(MessageLog.FollowChanged)
+    def _message_log_follow(self, event: MessageLog.FollowChanged) -> None:
+        self._follow = event.following
+        if event.following:
+            self.notify("following new messages")
+        else:
+            self.notify("paused: new messages no longer move the cursor (p or end follows again)")
 
     def _find(self, e: MessageLogged, want_call: bool) -> MessageLogged | None:
         for other, _ in reversed(self._recent):

@@ -28,8 +28,12 @@ class _Row:
 class MessageLog(LineTable):
     """Appends rows; follows the newest one until the user moves the cursor away."""
 
-    class Paused(Message):
-        """The user moved the cursor away from the newest row while the log was following."""
+    class FollowChanged(Message):
+        """The user moved away from the newest row (following stops) or back to it (resumes)."""
+
+        def __init__(self, following: bool) -> None:
+            super().__init__()
+            self.following = following
 
     def __init__(
         self,
@@ -64,9 +68,10 @@ class MessageLog(LineTable):
         return row.cells, ERROR if row.error else "", row.data
 
     def _user_moved(self, index: int) -> None:
-        if self.follow and index != len(self._rows) - 1:
-            self.follow = False
-            self.post_message(self.Paused())
+        newest = index == len(self._rows) - 1
+        if self.follow != newest:
+            self.follow = newest
+            self.post_message(self.FollowChanged(newest))
 
     @property
     def selected(self) -> Any:

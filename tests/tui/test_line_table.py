@@ -15,7 +15,7 @@ class Holder(App[None]):
         super().__init__()
         self.widget = widget
         self.highlighted: list[Any] = []
-        self.paused = 0
+        self.following: list[bool] = []
 
     def compose(self) -> ComposeResult:
         yield self.widget
@@ -26,8 +26,8 @@ class Holder(App[None]):
     def on_line_table_highlighted(self, event: KeyedTable.Highlighted) -> None:
         self.highlighted.append(event.data)
 
-    def on_message_log_paused(self) -> None:
-        self.paused += 1
+    def on_message_log_follow_changed(self, event: MessageLog.FollowChanged) -> None:
+        self.following.append(event.following)
 
 
 def rows(*names: str) -> list[tuple[list[str], bool, str]]:
@@ -53,7 +53,7 @@ async def test_moving_up_pauses_and_the_selection_stays_on_its_message() -> None
     async with app.run_test(size=(40, 10)) as pilot:
         log.add(rows("a", "b", "c", "d", "e"))
         await pilot.press("up", "up")
-        assert not log.follow and app.paused == 1
+        assert not log.follow and app.following == [False]
         assert log.selected == "c"
         log.add(rows("f", "g"))  # a and b fall off; c is now the first row
         await pilot.pause()
@@ -61,7 +61,9 @@ async def test_moving_up_pauses_and_the_selection_stays_on_its_message() -> None
         log.add(rows("h"))  # c falls off: the cursor goes to the oldest row left
         assert log.selected == "d"
         await pilot.press("end")
-        assert log.selected == "h"
+        assert log.selected == "h" and log.follow and app.following == [False, True]
+        log.add(rows("i"))
+        assert log.selected == "i"
 
 
 async def test_message_log_renders_the_header_and_the_rows() -> None:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import logging
 import signal
 import sys
@@ -78,6 +79,10 @@ async def _serve(config: Config, roles: frozenset[str]) -> None:
         logging.getLogger("csms").info(
             "csms-tui running (%s); ports %s", ", ".join(sorted(roles)), csms.ports
         )
+        # Modules, schemas and the composed core live as long as the process: kept out of the
+        # collector's full passes, which otherwise stall every station's replies for tens of
+        # milliseconds (see bench/bench_tui.py for the console's figures).
+        gc.freeze()
         await stop.wait()
         logging.getLogger("csms").info("shutting down")
 

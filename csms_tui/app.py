@@ -56,6 +56,7 @@ from core.service import (
     ServiceError,
     StationSummary,
     TokenInput,
+    TokenView,
     TransactionSummary,
 )
 from csms_tui.actions import (
@@ -65,7 +66,7 @@ from csms_tui.actions import (
     describe_answer,
 )
 from csms_tui.key_footer import KeyFooter
-from csms_tui.line_table import ERROR, MUTED, KeyedTable
+from csms_tui.line_table import ERROR, MUTED, KeyedTable, matches
 from csms_tui.message_log import MessageLog
 from csms_tui.screens import (
     InstallCertificateScreen,
@@ -150,21 +151,24 @@ class ConfirmScreen(ModalScreen[bool]):
 
 
 class FilterScreen(ModalScreen[str | None]):
-    """Filter the message log: a station id, an action, an error code, or ``errors``."""
+    """Filter a list: words every shown row contains; the message log also knows fields."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "cancel", "Cancel", id="filter.cancel")
     ]
 
-    def __init__(self, current: str) -> None:
+    def __init__(self, current: str, messages: bool = True) -> None:
         super().__init__()
         self.current = current
+        self.messages = messages
 
     def compose(self) -> ComposeResult:
         with Vertical(id="dialog"):
             yield Label(
                 "Filter messages: words match station, action or error code; "
                 "station:ID action:NAME dir:in|out errors; empty = all"
+                if self.messages
+                else "Filter: rows containing every word (any column); empty = all"
             )
             yield Input(value=self.current, id="filter")
 
@@ -276,17 +280,17 @@ class CsmsConsole(App[int]):
         Binding("p", "toggle_follow", "Follow/pause", id="messages.follow"),
         Binding("e", "export", "Export", id="messages.export"),
         Binding("o", "history", "Older", id="messages.history"),
-        Binding("slash", "filter", "Filter", id="messages.filter"),
+        Binding("slash", "filter", "Filter", id="app.filter"),
         Binding("question_mark", "show_help_panel", "Help", id="app.help"),
         Binding("q", "quit", "Quit", id="app.quit"),
     ]
     # Which bindings make sense on which tab: the footer shows only those.
     TAB_ACTIONS: ClassVar[dict[str, set[str]]] = {
-        "stations": {"actions", "remote_start", "reset", "register", "detail"},
+        "stations": {"actions", "remote_start", "reset", "register", "detail", "filter"},
         "messages": {"toggle_follow", "export", "history", "filter"},
-        "transactions": {"detail"},
-        "tokens": {"add_token", "toggle_block", "delete_token", "detail"},
-        "certificates": {"install_root", "renew"},
+        "transactions": {"detail", "filter"},
+        "tokens": {"add_token", "toggle_block", "delete_token", "detail", "filter"},
+        "certificates": {"install_root", "renew", "filter"},
         "log-pane": set(),
     }
     CONTEXT_ACTIONS = frozenset().union(*TAB_ACTIONS.values())
@@ -313,6 +317,7 @@ class CsmsConsole(App[int]):
         self._open_calls: OrderedDict[tuple[str, str], datetime] = OrderedDict()
         self._refused: dict[str, str] = {}
         self.message_filter = ""
+        self.list_filters: dict[str, str] = {}  # tab → words, for the lists other than messages
         self._dirty_stations: set[str] = set()
         self._dirty_txs: set[tuple[str, str]] = set()
         self._detail: MessageLogged | None = None
@@ -711,17 +716,28 @@ class CsmsConsole(App[int]):
         return None
 
     def action_filter(self) -> None:
-        if self._main(TabbedContent).active != "messages":
-            return
+        """`/` on any list: words every shown row contains (the message log has its syntax)."""
+        tab = self._main(TabbedContent).active
+        current = self.message_filter if tab == "messages" else self.list_filters.get(tab, "")
 
         def chosen(text: str | None) -> None:
             if text is None:
                 return
-            self.message_filter = text.strip()
-            self._rebuild_messages()
-            self.notify(f"filter: {self.message_filter or 'none'}")
+            text = text.strip()
+            if tab == "messages":
+                self.message_filter = text
+                self._rebuild_messages()
+            else:
+                self.list_filters[tab] = text
+                if tab in ("stations", "transactions"):
+                    self._main(f"#{tab}-table", KeyedTable).set_filter(text)
+                elif tab == "tokens" and self.service is not None:
+                    self.run_worker(self.reload_tokens(), group="tokens")
+                elif tab == "certificates" and self.service is not None:
+                    self.reload_certificates()
+            self.notify(f"filter: {text or 'none'}")
 
-        self.push_screen(FilterScreen(self.message_filter), chosen)
+        self.push_screen(FilterScreen(current, messages=tab == "messages"), chosen)
 
     def action_export(self) -> None:
         """The filtered in-memory window as JSON lines, one message per line."""
@@ -750,21 +766,23 @@ class CsmsConsole(App[int]):
     async def reload_tokens(self) -> None:
         assert self.service is not None
         table = self._main("#tokens-table", DataTable)
-        tokens = await self.service.list_tokens(limit=100)
+        terms = self.list_filters.get("tokens", "").lower().split()
+        rows: dict[str, dict[str, str]] = {}
+        offset = 0
+        while True:  # the first page, or with a filter, matches from up to 10,000 tokens
+            page = await self.service.list_tokens(offset=offset, limit=100)
+            for t in page:
+                row = _token_row(t)
+                if matches(terms, list(row.values())):
+                    rows[t.uid] = row
+            offset += len(page)
+            if not terms or len(page) < 100 or len(rows) >= 500 or offset >= 10_000:
+                break
         with self.batch_update():
-            for key in [k for k in table.rows if k.value not in {t.uid for t in tokens}]:
+            for key in [k for k in table.rows if k.value not in rows]:
                 table.remove_row(key)
-            for t in tokens:
-                status = t.status or ("Accepted" if t.valid else "Invalid")
-                row = {
-                    "uid": t.uid,
-                    "contract": t.contract_id,
-                    "type": t.type,
-                    "status": status,
-                    "group": t.group_id or "-",
-                    "expiry": f"{t.expiry_date:%Y-%m-%d}" if t.expiry_date else "-",
-                }
-                self._upsert(table, t.uid, row)
+            for uid, row in rows.items():
+                self._upsert(table, uid, row)
 
     # --- certificates ----------------------------------------------------------------------------
 
@@ -778,10 +796,11 @@ class CsmsConsole(App[int]):
             return
         table = self._main("#certificates-table", DataTable)
         own = self._main("#own-certificates-table", DataTable)
+        terms = self.list_filters.get("certificates", "").lower().split()
         with self.batch_update():
             table.clear()
             for c in overview.stations:
-                table.add_row(
+                cells = [
                     c.station_id,
                     c.certificate_type,
                     c.status,
@@ -789,8 +808,9 @@ class CsmsConsole(App[int]):
                     f"{c.not_after:%Y-%m-%d}" if c.not_after else "-",
                     str(c.attempts),
                     c.certificate_id[:16],
-                    key=f"{c.station_id}/{c.certificate_id}",
-                )
+                ]
+                if matches(terms, cells):
+                    table.add_row(*cells, key=f"{c.station_id}/{c.certificate_id}")
             own.clear()
             for o in overview.own:
                 own.add_row(
@@ -1091,6 +1111,17 @@ def _message_json(e: MessageLogged) -> dict[str, Any]:
         "payload": e.payload,
         "errorCode": e.error_code or None,
         "errorDescription": e.error_description or None,
+    }
+
+
+def _token_row(t: TokenView) -> dict[str, str]:
+    return {
+        "uid": t.uid,
+        "contract": t.contract_id,
+        "type": t.type,
+        "status": t.status or ("Accepted" if t.valid else "Invalid"),
+        "group": t.group_id or "-",
+        "expiry": f"{t.expiry_date:%Y-%m-%d}" if t.expiry_date else "-",
     }
 
 

@@ -118,6 +118,10 @@ class LineTable(ScrollView, can_focus=True):
     def _user_moved(self, index: int) -> None:
         """Hook: the user (not new data) moved the cursor to `index`."""
 
+    def _header_note(self) -> str:
+        """Hook: text after the column titles (e.g. the filter in force)."""
+        return ""
+
     # --- shared behaviour --------------------------------------------------------------------------
 
     def on_resize(self, event: events.Resize) -> None:
@@ -182,7 +186,8 @@ class LineTable(ScrollView, can_focus=True):
         base = self.rich_style
         if y == 0:
             style = base + self.get_component_rich_style("line-table--header")
-            return Strip([Segment(self._line(self.titles), style)]).crop_extend(0, width, style)
+            header = self._line(self.titles) + self._header_note()
+            return Strip([Segment(header, style)]).crop_extend(0, width, style)
         index = self.scroll_offset.y + y - 1
         if not 0 <= index < self.row_count:
             return Strip.blank(width, base)
@@ -195,8 +200,20 @@ class LineTable(ScrollView, can_focus=True):
         return Strip([Segment(self._line(cells), style)]).crop_extend(0, width, style)
 
 
+def matches(terms: Sequence[str], cells: Sequence[str]) -> bool:
+    """Every term (lower case) appears in some cell."""
+    if not terms:
+        return True
+    text = "\x00".join(cells).lower()
+    return all(term in text for term in terms)
+
+
 class KeyedTable(LineTable):
-    """Rows by key, in insertion order, updated in place; column widths grow with the content."""
+    """Rows by key, in insertion order, updated in place; column widths grow with the content.
+
+    `set_filter` shows only the rows whose cells contain every word; rows keep updating (and
+    appear or disappear as they start or stop matching) while the filter is on.
+    """
 
     def __init__(self, columns: Sequence[tuple[str, str, int]], *, id: str | None = None) -> None:
         """`columns` are (key, title, maximum width); the last column takes the rest."""
@@ -213,39 +230,81 @@ class KeyedTable(LineTable):
         self._cells: dict[str, list[str]] = {}
         self._tones: dict[str, str] = {}
         self._cursor_key: str | None = None
+        self._terms: list[str] = []
+        self._view: list[str] | None = None  # the keys shown while a filter is on
+        self._view_index: dict[str, int] = {}
+
+    # --- filtering ---------------------------------------------------------------------------------
+
+    @property
+    def filter(self) -> str:
+        return " ".join(self._terms)
+
+    def set_filter(self, text: str) -> None:
+        self._terms = text.lower().split()
+        self._refilter()
+        self.refresh()
+
+    def _refilter(self) -> None:
+        if self._terms:
+            self._view = [k for k in self._keys if matches(self._terms, self._cells[k])]
+            self._view_index = {k: i for i, k in enumerate(self._view)}
+        else:
+            self._view = None
+            self._view_index = {}
+        self._set_height(self.row_count)
+        if self.cursor_row < 0 and self.row_count:
+            self._select(0)
+
+    def _header_note(self) -> str:
+        if not self._terms:
+            return ""
+        return f"   [filter: {self.filter} · {self.row_count} of {len(self._keys)}]"
+
+    @property
+    def _order(self) -> list[str]:
+        return self._keys if self._view is None else self._view
+
+    def _position(self, key: str) -> int:
+        index = self._index if self._view is None else self._view_index
+        return index.get(key, -1)
+
+    # --- rows --------------------------------------------------------------------------------------
 
     @property
     def rows(self) -> dict[str, list[str]]:
-        """The rows' cells by key (read-only use: membership, iteration)."""
+        """Every row's cells by key, shown or filtered out (read-only use)."""
         return self._cells
 
     @property
     def row_count(self) -> int:
-        return len(self._keys)
+        """Rows shown (all of them unless a filter is on)."""
+        return len(self._order)
 
     @property
     def cursor_row(self) -> int:
-        return self._index.get(self._cursor_key, -1) if self._cursor_key is not None else -1
+        return self._position(self._cursor_key) if self._cursor_key is not None else -1
 
     @property
     def cursor_key(self) -> str | None:
-        return self._cursor_key
+        return self._cursor_key if self.cursor_row >= 0 else None
 
     def _set_cursor(self, index: int) -> None:
-        self._cursor_key = self._keys[index]
+        self._cursor_key = self._order[index]
 
     def _row(self, index: int) -> tuple[Sequence[str], str, Any]:
-        key = self._keys[index]
+        key = self._order[index]
         return self._cells[key], self._tones.get(key, ""), key
 
     def get_cell(self, key: str, column: str) -> str:
         return self._cells[key][self._column_index[column]]
 
     def get_row_index(self, key: str) -> int:
-        return self._index[key]
+        """The row's position among those shown (-1 if filtered out)."""
+        return self._position(key)
 
     def get_row_at(self, index: int) -> list[str]:
-        return self._cells[self._keys[index]]
+        return self._cells[self._order[index]]
 
     def _grow(self, cells: Sequence[str]) -> None:
         for i, cell in enumerate(cells[:-1]):
@@ -259,28 +318,34 @@ class KeyedTable(LineTable):
         if current is None:
             self._index[key] = len(self._keys)
             self._keys.append(key)
-            self._set_height(len(self._keys))
         elif current == cells and self._tones.get(key, "") == tone:
             return
         self._cells[key] = cells
         self._tones[key] = tone
         self._grow(cells)
-        if self._cursor_key is None:
+        if self._view is None:
+            self._set_height(len(self._keys))
+        elif matches(self._terms, cells) != (key in self._view_index):
+            self._refilter()  # only when the row starts or stops matching
+        if self._cursor_key is None and self.row_count:
             self._select(0)
         self.refresh()
 
     def remove_row(self, key: str) -> None:
+        position = self._position(key)
         index = self._index.pop(key)
         del self._keys[index]
         del self._cells[key]
         self._tones.pop(key, None)
         for k in self._keys[index:]:
             self._index[k] -= 1
-        self._set_height(len(self._keys))
+        if self._view is not None:
+            self._refilter()
+        self._set_height(self.row_count)
         if self._cursor_key == key:
             self._cursor_key = None
-            if self._keys:
-                self._select(min(index, len(self._keys) - 1))
+            if self.row_count:
+                self._select(min(max(position, 0), self.row_count - 1))
         self.refresh()
 
     def clear(self) -> None:
@@ -290,5 +355,5 @@ class KeyedTable(LineTable):
         self._tones.clear()
         self._cursor_key = None
         self._posted = None
-        self._set_height(0)
+        self._refilter()
         self.refresh()

@@ -275,3 +275,40 @@ async def test_token_edit_and_the_log_tab(tmp_path: Path) -> None:
                 pilot,
                 lambda: any("the broker went away" in line.text for line in log_view.lines),
             )
+
+
+async def test_slash_filters_every_list(tmp_path: Path) -> None:
+    from tests.e2e.conftest import add_token
+
+    async with Csms(core_config(tmp_path)) as csms:
+        for station_id in ("DEPOT-1", "DEPOT-2", "STREET-1"):
+            await register(csms, station_id)
+        for uid in ("FLEET1", "FLEET2", "GUEST1"):
+            await add_token(csms, uid)
+        app = CsmsConsole(service=csms.service)
+        async with app.run_test(size=(140, 40)) as pilot:
+            stations = app.query_one("#stations-table", KeyedTable)
+            await wait_until(pilot, lambda: stations.row_count == 3)
+            await pilot.press("slash", *"depot", "enter")
+            assert stations.row_count == 2 and stations.cursor_key == "DEPOT-1"
+            assert "filter: depot · 2 of 3" in stations.render_line(0).text
+            await pilot.press("down")
+            assert stations.cursor_key == "DEPOT-2"
+            # A station that starts matching appears while the filter is on.
+            await register(csms, "DEPOT-3")
+            async with station_socket(csms, "DEPOT-3"):
+                await wait_until(pilot, lambda: stations.row_count == 3)
+            assert stations.cursor_key == "DEPOT-2"  # the selection stayed on its row
+
+            await pilot.press("4")
+            tokens = app.query_one("#tokens-table", DataTable)
+            await wait_until(pilot, lambda: tokens.row_count == 3)
+            await pilot.press("slash", *"fleet", "enter")
+            await wait_until(pilot, lambda: tokens.row_count == 2)
+            assert {str(k.value) for k in tokens.rows} == {"FLEET1", "FLEET2"}
+
+            await pilot.press("1", "slash")
+            for _ in range(5):
+                await pilot.press("backspace")
+            await pilot.press("enter")  # empty: everything again
+            assert stations.row_count == 4

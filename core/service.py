@@ -18,7 +18,7 @@ import hashlib
 import re
 import secrets
 import string
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Literal, Protocol
@@ -380,6 +380,14 @@ class PasswordRotation(View):
     call: CallView
     accepted: bool
     password: str | None = None  # the new password, shown once, only when accepted
+
+
+class SecurityProfileUpgrade(View):
+    """The calls an upgrade made, in order; the stored profile changed only if ``accepted``."""
+
+    accepted: bool
+    security_profile: int
+    calls: list[CallView]
 
 
 class TokenView(View):
@@ -870,6 +878,129 @@ class CsmsService:
             )
         station.auth.security_profile = profile
         await self._store.register_station(station_id, station.auth, station.registered_at)
+
+    async def upgrade_security_profile(
+        self,
+        station_id: str,
+        security_profile: int,
+        configuration_slot: int = 1,
+        timeout: float | None = None,
+    ) -> SecurityProfileUpgrade:
+        """Move a connected station up to a higher security profile (OCPP forbids going down)
+        and switch what the gateway enforces only once the station has accepted:
+
+        - 1.6 (security whitepaper): ChangeConfiguration ``SecurityProfile``; the station
+          reconnects with the new profile.
+        - 2.0.1 (B09/A05): SetNetworkProfile into ``configuration_slot`` with our URL for that
+          profile, NetworkConfigurationPriority with that slot first, then Reset OnIdle.
+        """
+        station = await self._station(station_id)
+        profile = _profile(security_profile)
+        current = station.auth.security_profile
+        if profile is SecurityProfile.NO_AUTH or profile <= current:
+            raise Invalid(
+                f"must be higher than the current profile ({int(current)}): OCPP stations "
+                "refuse to go down; PUT the profile to change only what the gateway enforces",
+                field="securityProfile",
+            )
+        if profile is not SecurityProfile.TLS_CLIENT_CERT and station.auth.password_hash is None:
+            raise Invalid(
+                "the station has no password yet: rotate its password first",
+                field="securityProfile",
+            )
+        version = await self._connected_version(station_id)
+        ocpp_profile = int(profile) + 1  # OCPP numbers the profiles 1..3
+        calls: list[CallView] = []
+
+        async def call(action: str, request: JsonObject) -> CallRecord:
+            record = await self._send(station_id, action, request, version=version, origin="api")
+            final = await self._calls.wait(record.call_id, timeout)
+            calls.append(_call_view(final))
+            return final
+
+        def done(final: CallRecord) -> bool:
+            return final.state is CallState.ANSWERED and _accepted(final)
+
+        if version is OcppVersion.V16:
+            accepted = done(
+                await call(
+                    "ChangeConfiguration", {"key": "SecurityProfile", "value": str(ocpp_profile)}
+                )
+            )
+        else:
+            accepted = await self._upgrade_201(call, done, profile, station_id, configuration_slot)
+        if accepted:
+            station.auth.security_profile = profile
+            await self._store.register_station(station_id, station.auth, station.registered_at)
+        return SecurityProfileUpgrade(
+            accepted=accepted, security_profile=int(station.auth.security_profile), calls=calls
+        )
+
+    async def _upgrade_201(
+        self,
+        call: Callable[[str, JsonObject], Awaitable[CallRecord]],
+        done: Callable[[CallRecord], bool],
+        profile: SecurityProfile,
+        station_id: str,
+        slot: int,
+    ) -> bool:
+        # The station appends "/<its id>" to ocppCsmsUrl.
+        url = self._urls.url_for(station_id, profile).rsplit("/", 1)[0]
+        network = {
+            "configurationSlot": slot,
+            "connectionData": {
+                "ocppVersion": "OCPP20",
+                "ocppTransport": "JSON",
+                "ocppCsmsUrl": url,
+                "messageTimeout": 30,
+                "securityProfile": int(profile) + 1,
+                "ocppInterface": "Wired0",
+            },
+        }
+        if not done(await call("SetNetworkProfile", network)):
+            return False
+        # Keep the station's other slots as fallbacks, after the new one.
+        priority = str(slot)
+        read = await call(
+            "GetVariables",
+            {
+                "getVariableData": [
+                    {
+                        "component": {"name": "OCPPCommCtrlr"},
+                        "variable": {"name": "NetworkConfigurationPriority"},
+                    }
+                ]
+            },
+        )
+        results = (read.response or {}).get("getVariableResult") or []
+        if results and results[0].get("attributeStatus") == "Accepted":
+            others = [
+                p.strip()
+                for p in str(results[0].get("attributeValue", "")).split(",")
+                if p.strip() and p.strip() != str(slot)
+            ]
+            priority = ",".join([str(slot), *others])
+        priority_set = await call(
+            "SetVariables",
+            {
+                "setVariableData": [
+                    {
+                        "component": {"name": "OCPPCommCtrlr"},
+                        "variable": {"name": "NetworkConfigurationPriority"},
+                        "attributeValue": priority,
+                    }
+                ]
+            },
+        )
+        if not done(priority_set):
+            return False
+        # RebootRequired is an acceptance here: this Reset is the reboot ("Scheduled": it
+        # happens when the running transaction ends).
+        reset = await call("Reset", {"type": "OnIdle"})
+        return reset.state is CallState.ANSWERED and (reset.response or {}).get("status") in (
+            "Accepted",
+            "Scheduled",
+        )
 
     async def rotate_password(
         self, station_id: str, password: str | None = None, timeout: float | None = None

@@ -282,6 +282,21 @@ _SCHEMAS: dict[str, Schema] = {
         {"securityProfile": {"type": "integer", "enum": [-1, 0, 1, 2]}},
         required=("securityProfile",),
     ),
+    "SecurityProfileUpgradeRequest": _obj(
+        {
+            "securityProfile": {"type": "integer", "enum": [0, 1, 2]},
+            "configurationSlot": {"type": "integer", "minimum": 0, "maximum": 100, "default": 1},
+        },
+        required=("securityProfile",),
+    ),
+    "SecurityProfileUpgrade": _obj(
+        {
+            "accepted": BOOL,
+            "securityProfile": {"type": "integer"},
+            "calls": {"type": "array", "items": _ref("CallRecord")},
+        },
+        required=("accepted", "securityProfile", "calls"),
+    ),
     "PasswordRotationRequest": _obj({"password": text(16, 40)}),
     "PasswordRotation": _obj(
         {"call": _ref("CallRecord"), "accepted": BOOL, "password": _nullable(STR)},
@@ -1014,11 +1029,24 @@ _PATHS: dict[str, Schema] = {
     "/cs/{csId}/security-profile": {
         "put": _op(
             "setSecurityProfile",
-            "Change the security profile the gateway enforces for the station",
+            "Change only the security profile the gateway enforces for the station (nothing "
+            "is sent to it); to move a connected station up, POST .../security-profile/upgrade",
             {"204": _empty("Changed.")},
             params=[_CS],
             body=_body(_ref("SecurityProfileChange")),
             errors=(400, 404),
+        )
+    },
+    "/cs/{csId}/security-profile/upgrade": {
+        "post": _op(
+            "upgradeSecurityProfile",
+            "Move a connected station to a higher profile: 1.6 ChangeConfiguration "
+            "SecurityProfile; 2.0.1 SetNetworkProfile, NetworkConfigurationPriority, Reset "
+            "OnIdle. The gateway enforces the new profile only once the station accepted.",
+            {"200": _json(_ref("SecurityProfileUpgrade"), "The calls made and the outcome.")},
+            params=[_CS, _WAIT],
+            body=_body(_ref("SecurityProfileUpgradeRequest")),
+            errors=(400, 404, 409),
         )
     },
     "/cs/{csId}/reset": _command(

@@ -130,6 +130,7 @@ class _Handlers:
             "releaseBoot": self.release_boot,
             "rotatePassword": self.rotate_password,
             "setSecurityProfile": self.set_security_profile,
+            "upgradeSecurityProfile": self.upgrade_security_profile,
             "reset": self.reset,
             "remoteStart": self.remote_start,
             "remoteStop": self.remote_stop,
@@ -320,6 +321,17 @@ class _Handlers:
     ) -> web.Response:
         await self.service.set_security_profile(p["csId"], body["securityProfile"])
         return _empty(204)
+
+    async def upgrade_security_profile(
+        self, request: web.Request, p: dict[str, Any], body: Any
+    ) -> web.Response:
+        result = await self.service.upgrade_security_profile(
+            p["csId"],
+            body["securityProfile"],
+            body.get("configurationSlot", 1),
+            p["wait"] or None,
+        )
+        return _json(result.to_json())
 
     # -- commands --------------------------------------------------------------------------
 

@@ -337,3 +337,80 @@ async def test_offline_station_is_409(csms: Csms, http: aiohttp.ClientSession) -
     await register(http, "GONE")
     status, body = await call(http, "POST", f"{V0}/cs/GONE/clear-cache")
     assert status == 409 and body["error"].startswith("csId: ")
+
+
+class Station201Network(Station201):
+    """A 2.0.1 station with network slots 0 (in use) and 2 (a fallback)."""
+
+    @on("SetNetworkProfile")
+    async def on_set_network_profile(self, **kw: Any) -> result201.SetNetworkProfile:
+        self._got("SetNetworkProfile", **kw)
+        return result201.SetNetworkProfile(status="Accepted")
+
+    @on("GetVariables")
+    async def on_get_variables(self, get_variable_data: list[dict[str, Any]]) -> Any:
+        self._got("GetVariables", get_variable_data=get_variable_data)
+        return result201.GetVariables(
+            get_variable_result=[
+                {
+                    "attribute_status": "Accepted",
+                    "attribute_value": "0,2",
+                    "component": item["component"],
+                    "variable": item["variable"],
+                }
+                for item in get_variable_data
+            ]
+        )
+
+
+async def test_security_profile_upgrade_1_6(csms: Csms, http: aiohttp.ClientSession) -> None:
+    password = await register(http, "CSU16")
+    async with station(csms, "CSU16", password, Station16, "ocpp1.6") as cp:
+        await cp.call(call16.BootNotification(charge_point_vendor="A", charge_point_model="B"))
+        await until_connected(http, "CSU16")
+        path = f"{V0}/cs/CSU16/security-profile/upgrade?wait=5"
+        status, body = await call(http, "POST", path, {"securityProfile": 0})
+        assert status == 400 and "higher than the current profile (0)" in str(body)
+        cp.accept_key = False  # the station refuses: nothing changes
+        status, body = await call(http, "POST", path, {"securityProfile": 1})
+        assert status == 200 and body["accepted"] is False and body["securityProfile"] == 0
+        cp.accept_key = True
+        status, body = await call(http, "POST", path, {"securityProfile": 1})
+        assert status == 200 and body["accepted"] is True and body["securityProfile"] == 1
+        # OCPP numbers the profiles from 1: our 1 (TLS + basic auth) is its 2.
+        assert cp.received[-1] == ("ChangeConfiguration", {"key": "SecurityProfile", "value": "2"})
+        assert [c["action"] for c in body["calls"]] == ["ChangeConfiguration"]
+    _, detail = await call(http, "GET", f"{V0}/cs/CSU16")
+    assert detail["securityProfile"] == 1
+    # The gateway now wants TLS from this station: the plain websocket is refused.
+    with pytest.raises(websockets.InvalidStatus):
+        async with station(csms, "CSU16", password, Station16, "ocpp1.6"):
+            pass
+
+
+async def test_security_profile_upgrade_2_0_1(csms: Csms, http: aiohttp.ClientSession) -> None:
+    password = await register(http, "CSU201")
+    async with station(csms, "CSU201", password, Station201Network, "ocpp2.0.1") as cp:
+        await cp.call(
+            call201.BootNotification(
+                charging_station={"model": "Y", "vendor_name": "Acme"}, reason="PowerUp"
+            )
+        )
+        await until_connected(http, "CSU201")
+        status, body = await call(
+            http,
+            "POST",
+            f"{V0}/cs/CSU201/security-profile/upgrade?wait=5",
+            {"securityProfile": 1, "configurationSlot": 1},
+        )
+        assert status == 200 and body["accepted"] is True and body["securityProfile"] == 1
+        actions = [action for action, _ in cp.received]
+        assert actions == ["SetNetworkProfile", "GetVariables", "SetVariables", "Reset"]
+        network = cp.received[0][1]
+        assert network["configuration_slot"] == 1
+        data = network["connection_data"]
+        assert (data["ocpp_csms_url"], data["security_profile"]) == ("wss://127.0.0.1:9311/ws", 2)
+        (priority,) = cp.received[2][1]["set_variable_data"]
+        assert priority["variable"] == {"name": "NetworkConfigurationPriority"}
+        assert priority["attribute_value"] == "1,0,2"  # the new slot first, the others kept
+        assert cp.received[3][1] == {"type": "OnIdle"}

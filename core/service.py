@@ -44,6 +44,8 @@ from core.store.models import (
     ConnectorStatus,
     InstallCertificate,
     LoggedMessage,
+    Reservation,
+    ReservationStatus,
     RuntimeDetails,
     SecurityProfile,
     Setting,
@@ -61,6 +63,7 @@ from core.store.protocols import (
     DeviceModelStore,
     MessageLogStore,
     MeterValueStore,
+    ReservationStore,
     RuntimeStore,
     SettingsStore,
     StationEventStore,
@@ -129,6 +132,7 @@ class ServiceStore(
     StationEventStore,
     MessageLogStore,
     CallStore,
+    ReservationStore,
     Protocol,
 ):
     """The store roles the service reads and writes (``Store`` satisfies it)."""
@@ -351,6 +355,28 @@ class CallView(View):
     response: dict[str, Any] | None = None
     error_code: str = ""
     error_description: str = ""
+
+
+class ReservationView(View):
+    reservation_id: int
+    station_id: str
+    evse_id: int
+    id_token: str
+    token_type: str
+    group_id: str | None = None
+    expires_at: datetime
+    status: str
+    active: bool
+    created_at: datetime
+    updated_at: datetime
+
+
+class ReservationCommand(View):
+    """What reserve-now did: the reservation (its status follows the station's answer) and
+    the ReserveNow call."""
+
+    reservation: ReservationView
+    call: CallView
 
 
 class StationDetail(StationSummary):
@@ -1173,6 +1199,113 @@ class CsmsService:
             record = await self._calls.wait(record.call_id, wait)
         return _call_view(record)
 
+    # -- reservations --------------------------------------------------------------------------
+
+    async def reserve_now(
+        self,
+        station_id: str,
+        id_token: str,
+        expires_at: datetime,
+        evse_id: int = 0,
+        token_type: str = "ISO14443",  # an IdTokenType, not a secret
+        group_id: str | None = None,
+        wait: float | None = None,
+        origin: str = "api",
+    ) -> ReservationCommand:
+        """1.6 ReserveNow (``evse_id`` = connectorId, 0 = the charge point) / 2.0.1 ReserveNow
+        (``evse_id`` 0 = any EVSE). The reservation id is ours; its status follows the answer."""
+        _aware(expires_at, "expiresAt")
+        now = self._clock.now()
+        if expires_at <= now:
+            raise Invalid("must be in the future", field="expiresAt")
+        if not id_token:
+            raise Invalid("must not be empty", field="idToken")
+        if evse_id < 0:
+            raise Invalid("must not be negative", field="evseId")
+        version = await self._connected_version(station_id)
+        reservation = Reservation(
+            station_id=station_id,
+            evse_id=evse_id,
+            id_token=id_token,
+            token_type=token_type,
+            expires_at=expires_at,
+            status=ReservationStatus.REQUESTED,
+            created_at=now,
+            updated_at=now,
+            group_id=group_id,
+        )
+        rid = await self._store.add_reservation(reservation)
+        expiry = expires_at.astimezone(UTC).isoformat().replace("+00:00", "Z")
+        if version is OcppVersion.V16:
+            request: JsonObject = {
+                "connectorId": evse_id,
+                "expiryDate": expiry,
+                "idTag": id_token,
+                "reservationId": rid,
+            }
+            if group_id:
+                request["parentIdTag"] = group_id
+        else:
+            request = {
+                "id": rid,
+                "expiryDateTime": expiry,
+                "idToken": {"idToken": id_token, "type": token_type},
+            }
+            if evse_id:
+                request["evseId"] = evse_id
+            if group_id:
+                request["groupIdToken"] = {"idToken": group_id, "type": "Central"}
+        try:
+            record = await self._send(
+                station_id, "ReserveNow", request, version=version, origin=origin
+            )
+        except ServiceError:
+            await self._store.set_reservation_status(rid, ReservationStatus.FAILED, now)
+            raise
+        if wait:
+            record = await self._calls.wait(record.call_id, wait)
+        stored = await self._store.lookup_reservation(rid) or reservation
+        if stored.status is ReservationStatus.REQUESTED and record.state is CallState.ANSWERED:
+            # The answer is in; its result handler may not have stored it yet.
+            try:
+                stored.status = ReservationStatus((record.response or {}).get("status", ""))
+            except ValueError:
+                stored.status = ReservationStatus.FAILED
+        return ReservationCommand(
+            reservation=_reservation_view(stored, now), call=_call_view(record)
+        )
+
+    async def cancel_reservation(
+        self, station_id: str, reservation_id: int, wait: float | None = None, origin: str = "api"
+    ) -> CallView:
+        reservation = await self._store.lookup_reservation(reservation_id)
+        if reservation is None or reservation.station_id != station_id:
+            raise NotFound(
+                f"station {station_id} has no reservation {reservation_id}", field="reservationId"
+            )
+        if not _reservation_view(reservation, self._clock.now()).active:
+            raise Conflict(
+                f"reservation {reservation_id} is {reservation.status.value}, not active",
+                field="reservationId",
+            )
+        return await self._command(
+            station_id,
+            lambda v: ("CancelReservation", {"reservationId": reservation_id}),
+            wait,
+            origin,
+        )
+
+    async def list_reservations(
+        self, station_id: str | None = None, active: bool | None = None, limit: int = 100
+    ) -> list[ReservationView]:
+        if not 1 <= limit <= 1000:
+            raise Invalid("must be between 1 and 1000", field="limit")
+        now = self._clock.now()
+        return [
+            _reservation_view(r, now)
+            for r in await self._store.list_reservations(station_id, active, limit, now)
+        ]
+
     async def raw_call(
         self,
         station_id: str,
@@ -1745,6 +1878,24 @@ def _tx_summary(tx: Transaction) -> TransactionSummary:
         stopped_reason=tx.stopped_reason,
         cost=tx.cost,
         currency=tx.currency,
+    )
+
+
+def _reservation_view(r: Reservation, now: datetime) -> ReservationView:
+    live = r.status in (ReservationStatus.REQUESTED, ReservationStatus.ACCEPTED)
+    expired = live and r.expires_at <= now
+    return ReservationView(
+        reservation_id=r.reservation_id,
+        station_id=r.station_id,
+        evse_id=r.evse_id,
+        id_token=r.id_token,
+        token_type=r.token_type,
+        group_id=r.group_id,
+        expires_at=r.expires_at,
+        status=ReservationStatus.EXPIRED.value if expired else r.status.value,
+        active=live and not expired,
+        created_at=r.created_at,
+        updated_at=r.updated_at,
     )
 
 

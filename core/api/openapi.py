@@ -313,6 +313,83 @@ _SCHEMAS: dict[str, Schema] = {
             "evseId": {"type": "integer", "minimum": 0},
         }
     ),
+    "ReserveCommand": _obj(
+        {
+            "idToken": text(1, 36),
+            "expiresAt": {**TIME, "description": "When the station may release it (RFC 3339)."},
+            "evseId": {
+                "type": "integer",
+                "minimum": 0,
+                "default": 0,
+                "description": "1.6 connectorId (0 = the charge point) / 2.0.1 EVSE (0 = any).",
+            },
+            "tokenType": {
+                "type": "string",
+                "enum": [
+                    "Central",
+                    "eMAID",
+                    "ISO14443",
+                    "ISO15693",
+                    "KeyCode",
+                    "Local",
+                    "MacAddress",
+                    "NoAuthorization",
+                ],
+                "default": "ISO14443",
+            },
+            "groupId": text(1, 36),
+        },
+        required=("idToken", "expiresAt"),
+    ),
+    "CancelReservationCommand": _obj(
+        {"reservationId": {"type": "integer", "minimum": 1}}, required=("reservationId",)
+    ),
+    "Reservation": _obj(
+        {
+            "reservationId": INT,
+            "stationId": STR,
+            "evseId": INT,
+            "idToken": STR,
+            "tokenType": STR,
+            "groupId": _nullable(STR),
+            "expiresAt": TIME,
+            "status": {
+                "type": "string",
+                "enum": [
+                    "Requested",
+                    "Accepted",
+                    "Faulted",
+                    "Occupied",
+                    "Rejected",
+                    "Unavailable",
+                    "Failed",
+                    "Cancelled",
+                    "Expired",
+                    "Removed",
+                    "Used",
+                ],
+            },
+            "active": BOOL,
+            "createdAt": TIME,
+            "updatedAt": TIME,
+        },
+        required=(
+            "reservationId",
+            "stationId",
+            "evseId",
+            "idToken",
+            "tokenType",
+            "expiresAt",
+            "status",
+            "active",
+            "createdAt",
+            "updatedAt",
+        ),
+    ),
+    "ReservationCommand": _obj(
+        {"reservation": _ref("Reservation"), "call": _ref("CallRecord")},
+        required=("reservation", "call"),
+    ),
     "RemoteStartCommand": _obj(
         {
             "idToken": text(1, 36),
@@ -1122,6 +1199,32 @@ _PATHS: dict[str, Schema] = {
             {"200": _json(_ref("CallRecord"), "The call.")},
             params=[_param("callId", text(1, 64, segment=True), "path"), _WAIT],
             errors=(400, 404),
+        )
+    },
+    "/cs/{csId}/reserve": {
+        "post": _op(
+            "reserveNow",
+            "1.6 / 2.0.1 ReserveNow; the reservation's status follows the station's answer",
+            {
+                "200": _json(_ref("ReservationCommand"), "Waited: the answer is in."),
+                "202": _json(_ref("ReservationCommand"), "Sent: the call is pending."),
+            },
+            params=[_CS, _WAIT],
+            body=_body(_ref("ReserveCommand")),
+            errors=(400, 404, 409),
+        )
+    },
+    "/cs/{csId}/cancel-reservation": _command(
+        "cancelReservation",
+        "CancelReservation of an active reservation",
+        "CancelReservationCommand",
+    ),
+    "/reservations": {
+        "get": _op(
+            "listReservations",
+            "Reservations, newest first (active: Requested or Accepted and not expired)",
+            {"200": _json({"type": "array", "items": _ref("Reservation")}, "A page.")},
+            params=[_STATION_FILTER, _param("active", BOOL), _LIMIT],
         )
     },
     "/transactions": {

@@ -146,6 +146,9 @@ class _Handlers:
             "listCalls": self.list_calls,
             "getCall": self.get_call,
             "listTransactions": self.list_transactions,
+            "reserveNow": self.reserve_now,
+            "cancelReservation": self.cancel_reservation,
+            "listReservations": self.list_reservations,
             "getTransaction": self.get_transaction,
             "listMessages": self.list_messages,
             "streamEvents": self.stream_events,
@@ -451,6 +454,34 @@ class _Handlers:
             view = await self.service.get_call(p["callId"])
         return _json(view.to_json())
 
+    async def reserve_now(self, request: web.Request, p: dict[str, Any], body: Any) -> web.Response:
+        expires_at = _time(body["expiresAt"], "expiresAt")
+        assert expires_at is not None
+        result = await self.service.reserve_now(
+            p["csId"],
+            body["idToken"],
+            expires_at,
+            evse_id=body.get("evseId", 0),
+            token_type=body.get("tokenType", "ISO14443"),
+            group_id=body.get("groupId"),
+            wait=p["wait"],
+        )
+        return _json(result.to_json(), 202 if result.call.state == "pending" else 200)
+
+    async def cancel_reservation(
+        self, request: web.Request, p: dict[str, Any], body: Any
+    ) -> web.Response:
+        view = await self.service.cancel_reservation(
+            p["csId"], body["reservationId"], wait=p["wait"]
+        )
+        return self._call_response(view)
+
+    async def list_reservations(
+        self, request: web.Request, p: dict[str, Any], body: Any
+    ) -> web.Response:
+        views = await self.service.list_reservations(p["station"], p["active"], p["limit"] or 100)
+        return _json([v.to_json() for v in views])
+
     async def list_transactions(
         self, request: web.Request, p: dict[str, Any], body: Any
     ) -> web.Response:
@@ -530,12 +561,16 @@ class _Handlers:
 
 
 def _since(value: str | None) -> datetime | None:
+    return _time(value, "since")
+
+
+def _time(value: str | None, field: str) -> datetime | None:
     if value is None:
         return None
     try:
         return parse_iso(value)
     except (ValueError, OverflowError) as exc:  # format-valid but out of range, e.g. year 1
-        raise RequestInvalid("since", "is out of range") from exc
+        raise RequestInvalid(field, "is out of range") from exc
 
 
 def _client_address(request: web.Request) -> str:

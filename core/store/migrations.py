@@ -210,4 +210,19 @@ CREATE TABLE api_tokens (
     created_at TEXT NOT NULL
 )
 """,
+    """
+CREATE TABLE reservations (
+    reservation_id INTEGER PRIMARY KEY AUTOINCREMENT,
+    station_id TEXT NOT NULL,
+    evse_id INTEGER NOT NULL,
+    id_token TEXT NOT NULL,
+    token_type TEXT NOT NULL,
+    group_id TEXT,
+    expires_at TEXT NOT NULL,
+    status TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL
+);
+CREATE INDEX reservations_station ON reservations (station_id, reservation_id)
+""",
 ]

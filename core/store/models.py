@@ -224,6 +224,41 @@ class DeviceModelVariable:
     characteristics: dict[str, Any] = field(default_factory=dict)
 
 
+class ReservationStatus(StrEnum):
+    REQUESTED = "Requested"  # sent, no answer yet
+    ACCEPTED = "Accepted"
+    # the station's refusals (1.6 and 2.0.1 ReserveNowStatus)
+    FAULTED = "Faulted"
+    OCCUPIED = "Occupied"
+    REJECTED = "Rejected"
+    UNAVAILABLE = "Unavailable"
+    FAILED = "Failed"  # CALLERROR or no answer
+    CANCELLED = "Cancelled"
+    EXPIRED = "Expired"
+    REMOVED = "Removed"  # the station removed it (2.0.1 ReservationStatusUpdate)
+    USED = "Used"  # a transaction started on it
+
+
+ACTIVE_RESERVATION = frozenset({ReservationStatus.REQUESTED, ReservationStatus.ACCEPTED})
+
+
+@dataclass(slots=True)
+class Reservation:
+    """A reservation the CSMS asked a station to hold. ``evse_id`` is the 1.6 connectorId
+    (0 = the whole station) or the 2.0.1 EVSE (0 = any)."""
+
+    station_id: str
+    evse_id: int
+    id_token: str
+    token_type: str
+    expires_at: datetime
+    status: ReservationStatus
+    created_at: datetime
+    updated_at: datetime
+    group_id: str | None = None
+    reservation_id: int = 0
+
+
 @dataclass(slots=True)
 class StationEvent:
     station_id: str

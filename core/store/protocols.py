@@ -25,6 +25,8 @@ from core.store.models import (
     MeterValue,
     OcpiParty,
     OcpiRegistration,
+    Reservation,
+    ReservationStatus,
     RuntimeDetails,
     Setting,
     SettingStatus,
@@ -306,6 +308,28 @@ class LocationStore(Protocol):
     async def list_locations(self, offset: int = 0, limit: int = 50) -> list[Location]: ...
 
 
+class ReservationStore(Protocol):
+    async def add_reservation(self, reservation: Reservation) -> int:
+        """Store it and return its new id (also set on ``reservation``)."""
+        ...
+
+    async def set_reservation_status(
+        self, reservation_id: int, status: ReservationStatus, at: datetime
+    ) -> None: ...
+
+    async def lookup_reservation(self, reservation_id: int) -> Reservation | None: ...
+
+    async def list_reservations(
+        self,
+        station_id: str | None = None,
+        active: bool | None = None,
+        limit: int = 100,
+        now: datetime | None = None,
+    ) -> list[Reservation]:
+        """Newest first; ``active``: Requested or Accepted and not expired at ``now``."""
+        ...
+
+
 class ApiTokenStore(Protocol):
     async def add_api_token(self, token: ApiToken) -> None: ...
 
@@ -332,6 +356,7 @@ class Store(
     OcpiStore,
     LocationStore,
     ApiTokenStore,
+    ReservationStore,
     Protocol,
 ):
     """Every role, plus lifecycle. Implementations: ``sqlite.SqliteStore``,

@@ -29,6 +29,7 @@ from websockets.typing import Subprotocol
 from core.config import config_from_dict
 from core.runtime import Csms
 from core.service import hash_password
+from tests.e2e.conftest import add_token
 
 pytestmark = pytest.mark.e2e
 
@@ -414,3 +415,131 @@ async def test_security_profile_upgrade_2_0_1(csms: Csms, http: aiohttp.ClientSe
         assert priority["variable"] == {"name": "NetworkConfigurationPriority"}
         assert priority["attribute_value"] == "1,0,2"  # the new slot first, the others kept
         assert cp.received[3][1] == {"type": "OnIdle"}
+
+
+class Station16Reserving(Station16):
+    reserve_answer = "Accepted"
+
+    @on("ReserveNow")
+    async def on_reserve_now(self, **kw: Any) -> result16.ReserveNow:
+        self._got("ReserveNow", **kw)
+        return result16.ReserveNow(status=self.reserve_answer)
+
+    @on("CancelReservation")
+    async def on_cancel(self, **kw: Any) -> result16.CancelReservation:
+        self._got("CancelReservation", **kw)
+        return result16.CancelReservation(status="Accepted")
+
+
+class Station201Reserving(Station201):
+    @on("ReserveNow")
+    async def on_reserve_now(self, **kw: Any) -> result201.ReserveNow:
+        self._got("ReserveNow", **kw)
+        return result201.ReserveNow(status="Accepted")
+
+
+async def reservations(http: aiohttp.ClientSession, query: str) -> list[dict[str, Any]]:
+    status, body = await call(http, "GET", f"{V0}/reservations?{query}")
+    assert status == 200
+    return list(body)
+
+
+async def test_reservations_1_6(csms: Csms, http: aiohttp.ClientSession) -> None:
+    password = await register(http, "CSR16")
+    await add_token(csms, "RESV1")
+    async with station(csms, "CSR16", password, Station16Reserving, "ocpp1.6") as cp:
+        await cp.call(call16.BootNotification(charge_point_vendor="A", charge_point_model="B"))
+        await until_connected(http, "CSR16")
+        path = f"{V0}/cs/CSR16/reserve?wait=5"
+        status, body = await call(http, "POST", path, {"idToken": "RESV1",
+                                  "expiresAt": "2020-01-01T00:00:00Z"})  # fmt: skip
+        assert status == 400 and "expiresAt" in str(body)  # in the past
+        future = "2099-01-01T00:00:00Z"
+        body_ = {"idToken": "RESV1", "expiresAt": future, "evseId": 1, "groupId": "FLEET"}
+        status, body = await call(http, "POST", path, body_)
+        assert status == 200, body
+        first = body["reservation"]
+        assert first["status"] == "Accepted" and first["active"] is True
+        assert cp.received[-1] == (
+            "ReserveNow",
+            {
+                "connector_id": 1,
+                "expiry_date": "2099-01-01T00:00:00Z",
+                "id_tag": "RESV1",
+                "reservation_id": first["reservationId"],
+                "parent_id_tag": "FLEET",
+            },
+        )
+        # The station starts charging on the reservation: it is used.
+        await cp.call(call16.StartTransaction(connector_id=1, id_tag="RESV1", meter_start=0,
+                      timestamp="2025-01-01T10:00:00Z",
+                      reservation_id=first["reservationId"]))  # fmt: skip
+        (used,) = await reservations(http, "station=CSR16")
+        assert used["status"] == "Used" and used["active"] is False
+
+        # A second one, cancelled.
+        status, body = await call(http, "POST", path, {"idToken": "RESV1", "expiresAt": future})
+        second = body["reservation"]["reservationId"]
+        assert body["call"]["request"]["connectorId"] == 0  # the whole charge point
+        status, body = await call(
+            http, "POST", f"{V0}/cs/CSR16/cancel-reservation?wait=5", {"reservationId": second}
+        )
+        assert status == 200 and body["response"] == {"status": "Accepted"}
+        assert [r["status"] for r in await reservations(http, "station=CSR16")] == [
+            "Cancelled",
+            "Used",
+        ]
+        assert await reservations(http, "active=true") == []
+        status, body = await call(
+            http, "POST", f"{V0}/cs/CSR16/cancel-reservation?wait=5", {"reservationId": second}
+        )
+        assert status == 409  # no longer active
+
+        # The station refuses: the reservation ends there.
+        cp.reserve_answer = "Occupied"
+        status, body = await call(http, "POST", path, {"idToken": "RESV1", "expiresAt": future})
+        assert (
+            body["reservation"]["status"] == "Occupied" and body["reservation"]["active"] is False
+        )
+
+
+async def test_reservations_2_0_1(csms: Csms, http: aiohttp.ClientSession) -> None:
+    password = await register(http, "CSR201")
+    other = await register(http, "CSX201")
+    async with station(csms, "CSR201", password, Station201Reserving, "ocpp2.0.1") as cp:
+        await cp.call(
+            call201.BootNotification(
+                charging_station={"model": "Y", "vendor_name": "Acme"}, reason="PowerUp"
+            )
+        )
+        await until_connected(http, "CSR201")
+        status, body = await call(
+            http,
+            "POST",
+            f"{V0}/cs/CSR201/reserve?wait=5",
+            {"idToken": "T201", "expiresAt": "2099-01-01T00:00:00Z", "tokenType": "eMAID"},
+        )
+        assert status == 200 and body["reservation"]["status"] == "Accepted"
+        rid = body["reservation"]["reservationId"]
+        assert cp.received[-1] == (
+            "ReserveNow",
+            {
+                "id": rid,
+                "expiry_date_time": "2099-01-01T00:00:00Z",
+                "id_token": {"id_token": "T201", "type": "eMAID"},
+            },
+        )
+        # Another station naming this reservation changes nothing (a station may only touch
+        # its own reservations).
+        async with station(csms, "CSX201", other, Station201, "ocpp2.0.1") as intruder:
+            await intruder.call(
+                call201.ReservationStatusUpdate(
+                    reservation_id=rid, reservation_update_status="Removed"
+                )
+            )
+        assert (await reservations(http, "station=CSR201"))[0]["status"] == "Accepted"
+        await cp.call(
+            call201.ReservationStatusUpdate(reservation_id=rid, reservation_update_status="Expired")
+        )
+        (ended,) = await reservations(http, "station=CSR201")
+        assert ended["status"] == "Expired" and ended["active"] is False

@@ -198,3 +198,44 @@ async def test_many_concurrent_writes_share_commits(store: SqliteStore, clock: F
     assert store.batches - before < 500  # group commit: fewer commits than writes
     assert len(await store.list_stations()) == 0  # touching does not register a station
     assert (await store.lookup_runtime_details("cs499")) is not None
+
+
+async def test_reservations_get_ids_statuses_and_filters(
+    store: SqliteStore, clock: FixedClock
+) -> None:
+    from core.store.models import Reservation, ReservationStatus
+
+    now = clock.now()
+
+    def reservation(station_id: str, hours: int) -> Reservation:
+        return Reservation(
+            station_id=station_id,
+            evse_id=1,
+            id_token="TOK",
+            token_type="ISO14443",
+            expires_at=now + timedelta(hours=hours),
+            status=ReservationStatus.REQUESTED,
+            created_at=now,
+            updated_at=now,
+            group_id="G",
+        )
+
+    first = await store.add_reservation(reservation("CS1", 1))
+    second = await store.add_reservation(reservation("CS1", 2))
+    other = await store.add_reservation(reservation("CS2", 1))
+    assert first < second < other
+    await store.set_reservation_status(first, ReservationStatus.CANCELLED, now)
+    got = await store.lookup_reservation(second)
+    assert got is not None and (got.station_id, got.group_id, got.expires_at) == (
+        "CS1",
+        "G",
+        now + timedelta(hours=2),
+    )
+    assert [r.reservation_id for r in await store.list_reservations("CS1")] == [second, first]
+    active = await store.list_reservations(active=True, now=now)
+    assert [r.reservation_id for r in active] == [other, second]
+    later = await store.list_reservations(active=True, now=now + timedelta(minutes=90))
+    assert [r.reservation_id for r in later] == [second]  # the others expired by then
+    ended = await store.list_reservations(active=False, now=now)
+    assert [r.reservation_id for r in ended] == [first]
+    assert await store.lookup_reservation(999) is None

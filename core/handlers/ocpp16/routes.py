@@ -20,6 +20,7 @@ from core.handlers.ocpp16.sign_certificate import SignCertificate
 from core.handlers.ocpp16.start_transaction import StartTransaction
 from core.handlers.ocpp16.status_notification import StatusNotification
 from core.handlers.ocpp16.stop_transaction import StopTransaction
+from core.handlers.reservations import CancelReservationResult, ReserveNowError, ReserveNowResult
 from core.handlers.types import CallHandler, ResultHandler, Routes
 from core.schemas import SchemaSet
 from core.services.boot import BootRecorder, BootRule, Heartbeat
@@ -64,17 +65,20 @@ def routes(
             "SecurityEventNotification": record("SecurityEvent"),
             "SignCertificate": SignCertificate(deps.station_cert_provider, s),
             "SignedFirmwareStatusNotification": record("SignedFirmwareStatus"),
-            "StartTransaction": StartTransaction(clock, s, deps.token_auth, events),
+            "StartTransaction": StartTransaction(clock, s, deps.token_auth, events, reservations=s),
             "StatusNotification": StatusNotification(clock, s, events),
             "StopTransaction": StopTransaction(clock, s, s, deps.token_auth, deps.tariff, events),
         },
         results={
+            "CancelReservation": CancelReservationResult(s, clock),
             "ChangeConfiguration": ChangeConfigurationResult(s, deps.call_maker),
             "DataTransfer": DataTransferResult(pnc_results or {}),
             "GetConfiguration": GetConfigurationResult(s),
+            "ReserveNow": ReserveNowResult(s, clock),
             "TriggerMessage": TriggerMessageResult(s),
         },
         errors={
             "ChangeConfiguration": ChangeConfigurationError(s),
+            "ReserveNow": ReserveNowError(s, clock),
         },
     )

@@ -11,8 +11,10 @@ from typing import Any
 
 from core.clock import Clock, parse_iso
 from core.events import EventBus, TransactionStarted
+from core.handlers.reservations import set_status
 from core.services.protocols import TokenAuthoriser
-from core.store.protocols import TransactionStore
+from core.store.models import ReservationStatus
+from core.store.protocols import ReservationStore, TransactionStore
 
 
 class StartTransaction:
@@ -22,9 +24,11 @@ class StartTransaction:
         transactions: TransactionStore,
         token_auth: TokenAuthoriser,
         events: EventBus,
+        reservations: ReservationStore | None = None,
     ) -> None:
         self.clock, self.transactions = clock, transactions
         self.token_auth, self.events = token_auth, events
+        self.reservations = reservations
 
     async def __call__(self, station_id: str, request: dict[str, Any]) -> dict[str, Any]:
         info = await self.token_auth.authorize_16(request["idTag"])
@@ -38,6 +42,14 @@ class StartTransaction:
             parse_iso(request["timestamp"]),
             secrets.randbelow(2**31 - 2) + 1,
         )
+        if created and self.reservations is not None and "reservationId" in request:
+            await set_status(
+                self.reservations,
+                self.clock,
+                station_id,
+                request["reservationId"],
+                ReservationStatus.USED,
+            )
         if created:
             self.events.publish(
                 TransactionStarted(

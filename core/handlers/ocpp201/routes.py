@@ -20,6 +20,12 @@ from core.handlers.ocpp201.results import (
 from core.handlers.ocpp201.simple import RecordAndReply
 from core.handlers.ocpp201.status_notification import StatusNotification
 from core.handlers.ocpp201.transaction_event import TransactionEvent
+from core.handlers.reservations import (
+    CancelReservationResult,
+    ReservationStatusUpdate,
+    ReserveNowError,
+    ReserveNowResult,
+)
 from core.handlers.types import CallHandler, ResultHandler, Routes
 from core.schemas import SchemaSet
 from core.services.boot import BootRecorder, BootRule, Heartbeat
@@ -69,19 +75,24 @@ def routes(deps: HandlerDeps) -> Routes:
             "NotifyReport": NotifyReport(s),
             "PublishFirmwareStatusNotification": record("PublishFirmwareStatus"),
             "ReportChargingProfiles": record("ReportChargingProfiles"),
-            "ReservationStatusUpdate": record("ReservationStatusUpdate"),
+            "ReservationStatusUpdate": ReservationStatusUpdate(s, s, clock, events),
             "SecurityEventNotification": record("SecurityEvent"),
             "SignCertificate": SignCertificate(deps.station_cert_provider, s),
             "StatusNotification": StatusNotification(clock, s, events),
-            "TransactionEvent": TransactionEvent(clock, s, s, deps.token_auth, deps.tariff, events),
+            "TransactionEvent": TransactionEvent(
+                clock, s, s, deps.token_auth, deps.tariff, events, reservations=s
+            ),
         },
         results={
+            "CancelReservation": CancelReservationResult(s, clock),
             "CertificateSigned": CertificateResult(s, "certificateChain"),
             "GetVariables": GetVariablesResult(s),
             "InstallCertificate": CertificateResult(s, "certificate"),
+            "ReserveNow": ReserveNowResult(s, clock),
             "SetVariables": SetVariablesResult(s),
             "TriggerMessage": TriggerMessageResult(s),
         },
+        errors={"ReserveNow": ReserveNowError(s, clock)},
     )
 
 

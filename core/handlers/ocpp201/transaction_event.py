@@ -11,10 +11,11 @@ from typing import Any
 
 from core.clock import Clock, parse_iso
 from core.events import EventBus, TransactionEnded, TransactionStarted, TransactionUpdated
+from core.handlers.reservations import set_status
 from core.services.meter_values import from_ocpp201, latest
 from core.services.protocols import TariffService, TokenAuthoriser
-from core.store.models import StationEvent, Transaction
-from core.store.protocols import StationEventStore, TransactionStore
+from core.store.models import ReservationStatus, StationEvent, Transaction
+from core.store.protocols import ReservationStore, StationEventStore, TransactionStore
 
 
 class TransactionEvent:
@@ -26,13 +27,23 @@ class TransactionEvent:
         token_auth: TokenAuthoriser,
         tariff: TariffService,
         events: EventBus,
+        reservations: ReservationStore | None = None,
     ) -> None:
         self.clock, self.transactions, self.station_events = clock, transactions, station_events
         self.token_auth, self.tariff, self.events = token_auth, tariff, events
+        self.reservations = reservations
 
     async def __call__(self, station_id: str, request: dict[str, Any]) -> dict[str, Any]:
         info = request["transactionInfo"]
         event_type, seq_no = request["eventType"], request["seqNo"]
+        if self.reservations is not None and "reservationId" in request:
+            await set_status(
+                self.reservations,
+                self.clock,
+                station_id,
+                request["reservationId"],
+                ReservationStatus.USED,
+            )
         timestamp = parse_iso(request["timestamp"])
         evse = request.get("evse", {})
         id_token = request.get("idToken", {})

@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from typing import Any, ClassVar
 
 from textual import on
@@ -92,6 +93,20 @@ def _get_configuration(s: Any, sid: str, v: dict[str, Any]) -> Any:
     return s.get_configuration(sid, keys, wait=WAIT_SECONDS, origin="console")
 
 
+async def _reserve(s: Any, sid: str, v: dict[str, Any]) -> Any:
+    expires_at = datetime.now(UTC) + timedelta(minutes=v["minutes"])
+    result = await s.reserve_now(
+        sid,
+        v["token"],
+        expires_at,
+        evse_id=v["evse"] or 0,
+        token_type="ISO14443",
+        wait=WAIT_SECONDS,
+        origin="console",
+    )
+    return result.call
+
+
 ACTIONS: tuple[StationAction, ...] = (
     StationAction(
         "remote_start",
@@ -108,6 +123,26 @@ ACTIONS: tuple[StationAction, ...] = (
         "Remote stop",
         lambda s, sid, v: s.remote_stop(sid, v["transaction"], wait=WAIT_SECONDS, origin="console"),
         (Field("transaction", "Transaction id"),),
+        confirm=True,
+    ),
+    StationAction(
+        "reserve",
+        "Reserve now",
+        _reserve,
+        (
+            Field("token", "Id token", placeholder="RFID uid or eMAID"),
+            Field("evse", "Connector / EVSE (0 = any)", "0", kind="int"),
+            Field("minutes", "Minutes to hold it", "30", kind="int"),
+        ),
+        help="ReserveNow; the reservation id is in the answer (Reservations: GET /reservations)",
+    ),
+    StationAction(
+        "cancel_reservation",
+        "Cancel reservation",
+        lambda s, sid, v: s.cancel_reservation(
+            sid, v["reservation"], wait=WAIT_SECONDS, origin="console"
+        ),
+        (Field("reservation", "Reservation id", kind="int"),),
         confirm=True,
     ),
     StationAction(
@@ -220,6 +255,9 @@ def describe_answer(station_id: str, call: Any) -> tuple[str, str]:
                 for r in response["getVariableResult"]
             )
         text = status if status is not None else json.dumps(response)[:120]
+        if call.action == "ReserveNow":
+            rid = call.request.get("reservationId", call.request.get("id"))
+            text = f"{text} (reservation {rid})"
         ok = status not in ("Rejected", "NotSupported", "Failed", "UnknownMessageId")
         return f"{station_id} answered {call.action}: {text}", "information" if ok else "warning"
     if call.state == "pending":

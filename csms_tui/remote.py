@@ -9,6 +9,7 @@ import contextlib
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import datetime
 from typing import Any
 
 import aiohttp
@@ -20,6 +21,7 @@ from core.service import (
     CertificateOverview,
     MessageView,
     NotFound,
+    ReservationCommand,
     ServiceError,
     StationDetail,
     StationPage,
@@ -149,6 +151,36 @@ class RemoteService:
     async def _command(self, station_id: str, path: str, body: Any, wait: float | None) -> CallView:
         return CallView.model_validate(
             await self._call("POST", f"/cs/{station_id}/{path}", body, wait=wait and int(wait))
+        )
+
+    async def reserve_now(
+        self,
+        station_id: str,
+        id_token: str,
+        expires_at: datetime,
+        evse_id: int = 0,
+        token_type: str = "ISO14443",
+        group_id: str | None = None,
+        wait: float | None = None,
+        origin: str = "console",
+    ) -> ReservationCommand:
+        body: dict[str, Any] = {
+            "idToken": id_token,
+            "expiresAt": expires_at.isoformat(),
+            "evseId": evse_id,
+            "tokenType": token_type,
+        }
+        if group_id:
+            body["groupId"] = group_id
+        return ReservationCommand.model_validate(
+            await self._call("POST", f"/cs/{station_id}/reserve", body, wait=wait and int(wait))
+        )
+
+    async def cancel_reservation(
+        self, station_id: str, reservation_id: int, wait: float | None = None, origin: str = ""
+    ) -> CallView:
+        return await self._command(
+            station_id, "cancel-reservation", {"reservationId": reservation_id}, wait
         )
 
     async def remote_stop(

@@ -53,6 +53,16 @@ class Station(Cp16):
         self.seen.append(("ChangeConfiguration", kw))
         return result16.ChangeConfiguration(status="Accepted")
 
+    @on("ReserveNow")
+    async def on_reserve_now(self, **kw: Any) -> result16.ReserveNow:
+        self.seen.append(("ReserveNow", kw))
+        return result16.ReserveNow(status="Accepted")
+
+    @on("CancelReservation")
+    async def on_cancel_reservation(self, **kw: Any) -> result16.CancelReservation:
+        self.seen.append(("CancelReservation", kw))
+        return result16.CancelReservation(status="Accepted")
+
     @on("DataTransfer")
     async def on_data_transfer(self, **kw: Any) -> result16.DataTransfer:
         self.seen.append(("DataTransfer", kw))
@@ -127,6 +137,22 @@ async def test_station_actions_reach_the_station_and_answers_are_shown(tmp_path:
                 "message_id": "ping",
                 "data": "hello",
             }
+
+            await pilot.press("c")
+            await choose(pilot, app, "Reserve now")
+            await fill(pilot, app, token="RES1", evse="1", minutes="15")
+            await wait_until(
+                pilot, lambda: "answered ReserveNow: Accepted (reservation" in notes(app)
+            )
+            (reserved,) = await csms.service.list_reservations("CSA", active=True)
+            assert (reserved.id_token, reserved.evse_id) == ("RES1", 1)
+            assert cp.seen[-1][1]["reservation_id"] == reserved.reservation_id
+            await pilot.press("c")
+            await choose(pilot, app, "Cancel reservation")
+            await fill(pilot, app, reservation=str(reserved.reservation_id))
+            await pilot.click("#yes")
+            await wait_until(pilot, lambda: "answered CancelReservation: Accepted" in notes(app))
+            assert await csms.service.list_reservations("CSA", active=True) == []
 
             # ctrl+p offers the highlighted station's actions.
             await pilot.press("ctrl+p")

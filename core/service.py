@@ -1211,6 +1211,7 @@ class CsmsService:
         group_id: str | None = None,
         wait: float | None = None,
         origin: str = "api",
+        external_id: str | None = None,
     ) -> ReservationCommand:
         """1.6 ReserveNow (``evse_id`` = connectorId, 0 = the charge point) / 2.0.1 ReserveNow
         (``evse_id`` 0 = any EVSE). The reservation id is ours; its status follows the answer."""
@@ -1233,6 +1234,7 @@ class CsmsService:
             created_at=now,
             updated_at=now,
             group_id=group_id,
+            external_id=external_id,
         )
         rid = await self._store.add_reservation(reservation)
         expiry = expires_at.astimezone(UTC).isoformat().replace("+00:00", "Z")

@@ -5,7 +5,9 @@ the CSMS service; the eMSP gets an immediate CommandResponse and, once the stati
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
+from datetime import datetime
 from typing import Any, Protocol, TypeVar
 
 from pydantic import BaseModel, ValidationError
@@ -15,11 +17,13 @@ from core.ocpi.client import PeerClient, Route
 from core.ocpi.envelope import NotFound, OcpiError, PeerError, Status
 from core.ocpi.mapping import evse_ref, first_error, parse_stored, session_id, token_to_store
 from core.ocpi.models import (
+    CancelReservation,
     CommandResponse,
     CommandResult,
     CommandType,
     Evse,
     Location,
+    ReserveNow,
     StartSession,
     StopSession,
     UnlockConnector,
@@ -27,7 +31,7 @@ from core.ocpi.models import (
 )
 from core.ocpi.pusher import OcpiDataStore, Pusher
 from core.ocpi.registration import Registrar
-from core.service import CallView, ServiceError
+from core.service import CallView, ReservationCommand, ServiceError
 from core.store.models import OcpiParty
 
 log = logging.getLogger(__name__)
@@ -67,6 +71,23 @@ class StationCommands(Protocol):
         origin: str = "api",
     ) -> CallView: ...
 
+    async def reserve_now(
+        self,
+        station_id: str,
+        id_token: str,
+        expires_at: datetime,
+        evse_id: int = 0,
+        token_type: str = "ISO14443",
+        group_id: str | None = None,
+        wait: float | None = None,
+        origin: str = "api",
+        external_id: str | None = None,
+    ) -> ReservationCommand: ...
+
+    async def cancel_reservation(
+        self, station_id: str, reservation_id: int, wait: float | None = None, origin: str = "api"
+    ) -> CallView: ...
+
     async def wait_call(self, call_id: str, timeout: float) -> CallView: ...
 
 
@@ -101,8 +122,13 @@ class Commands:
             kind = CommandType(command)
         except ValueError:
             raise NotFound(f"unknown command {command!r}", Status.INVALID_PARAMETERS) from None
-        if kind in (CommandType.RESERVE_NOW, CommandType.CANCEL_RESERVATION):
-            return _response("NOT_SUPPORTED", "reservations are not supported by this CPO")
+        if kind is CommandType.RESERVE_NOW:
+            reserve = _parse(ReserveNow, body)
+            return await self._reserve(
+                reserve, sender or (reserve.token.country_code, reserve.token.party_id)
+            )
+        if kind is CommandType.CANCEL_RESERVATION:
+            return await self._cancel(_parse(CancelReservation, body), sender)
         if kind is CommandType.START_SESSION:
             start = _parse(StartSession, body)
             return await self._start(
@@ -180,6 +206,67 @@ class Commands:
             ),
         )
 
+    async def _reserve(self, command: ReserveNow, sender: tuple[str, str]) -> CommandResponse:
+        location = await self._location(command.location_id)
+        if command.evse_uid is None:
+            # The whole location: OCPP reserves per station, so it must be a one-station site.
+            stations = {
+                evse_ref(e.uid, self.config.country_code, self.config.party_id).station_id
+                for e in location.evses or []
+            }
+            if len(stations) != 1:
+                return _response("REJECTED", "evse_uid is required: the location has many stations")
+            station_id, evse_number = stations.pop(), 0
+        else:
+            ref = evse_ref(
+                _evse(location, command.evse_uid).uid,
+                self.config.country_code,
+                self.config.party_id,
+            )
+            station_id, evse_number = ref.station_id, ref.evse_number or 1
+        external = _external_id(sender, command.reservation_id)
+        # OCPI: a RESERVE_NOW with a known reservation_id replaces that reservation.
+        previous = await self._store.lookup_external_reservation(external)
+        if previous is not None and previous.status.value in ("Requested", "Accepted"):
+            with contextlib.suppress(ServiceError):
+                await self._service.cancel_reservation(
+                    previous.station_id, previous.reservation_id, origin="ocpi"
+                )
+        await self._store.set_token(token_to_store(command.token))
+
+        async def reserve() -> CallView:
+            result = await self._service.reserve_now(
+                station_id,
+                command.token.uid,
+                command.expiry_date,
+                evse_id=evse_number,
+                token_type=_IDTOKEN_TYPE.get(command.token.type.value, "Central"),
+                group_id=command.token.group_id,
+                origin="ocpi",
+                external_id=external,
+            )
+            return result.call
+
+        return await self._relay(command.response_url, sender, reserve())
+
+    async def _cancel(
+        self, command: CancelReservation, sender: tuple[str, str] | None
+    ) -> CommandResponse:
+        reservation = None
+        if sender is not None:
+            reservation = await self._store.lookup_external_reservation(
+                _external_id(sender, command.reservation_id)
+            )
+        if reservation is None:
+            return _response("REJECTED", f"unknown reservation {command.reservation_id}")
+        return await self._relay(
+            command.response_url,
+            sender,
+            self._service.cancel_reservation(
+                reservation.station_id, reservation.reservation_id, origin="ocpi"
+            ),
+        )
+
     # -- shared ----------------------------------------------------------------------------------
 
     async def _location(self, location_id: str) -> Location:
@@ -233,11 +320,27 @@ class Commands:
         return emsps[0] if len(emsps) == 1 else None
 
 
+# The station's refusals that OCPI names (CommandResultType).
+_REFUSALS = {
+    "Occupied": "EVSE_OCCUPIED",
+    "Faulted": "EVSE_INOPERATIVE",
+    "Unavailable": "EVSE_INOPERATIVE",
+}
+
+
+def _external_id(sender: tuple[str, str], reservation_id: str) -> str:
+    return f"{sender[0]}*{sender[1]}*{reservation_id}"
+
+
 def _result(call: CallView) -> CommandResult:
     if call.state == "answered":
         status = (call.response or {}).get("status", "")
         if status in ("Accepted", "Unlocked"):
             return CommandResult(result="ACCEPTED")
+        if status in _REFUSALS:
+            return CommandResult(
+                result=_REFUSALS[status], message=display_text(f"station answered {status}")
+            )
         return CommandResult(result="REJECTED", message=display_text(f"station answered {status}"))
     if call.state == "error":
         reason = f"{call.error_code}: {call.error_description}".strip(": ")

@@ -11,7 +11,14 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, PlainSerializer, StringConstraints
+from pydantic import (
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    PlainSerializer,
+    StringConstraints,
+)
 
 from core.clock import iso
 
@@ -300,6 +307,21 @@ class StartSession(OcpiModel):
     evse_uid: CiString36 | None = None
     connector_id: CiString36 | None = None
     authorization_reference: str | None = None
+
+
+class ReserveNow(OcpiModel):
+    response_url: Annotated[str, StringConstraints(min_length=1, max_length=255)]
+    token: OcpiToken
+    expiry_date: AwareDatetime
+    reservation_id: CiString36
+    location_id: CiString36
+    evse_uid: CiString36 | None = None
+    authorization_reference: str | None = None
+
+
+class CancelReservation(OcpiModel):
+    response_url: Annotated[str, StringConstraints(min_length=1, max_length=255)]
+    reservation_id: CiString36
 
 
 class StopSession(OcpiModel):

@@ -42,6 +42,7 @@ from core.store.models import OcpiParty, Token, Transaction
 from core.store.protocols import (
     LocationStore,
     OcpiStore,
+    ReservationStore,
     RuntimeStore,
     TokenStore,
     TransactionStore,
@@ -50,7 +51,15 @@ from core.store.protocols import (
 log = logging.getLogger(__name__)
 
 
-class OcpiDataStore(LocationStore, RuntimeStore, TransactionStore, TokenStore, OcpiStore, Protocol):
+class OcpiDataStore(
+    LocationStore,
+    RuntimeStore,
+    TransactionStore,
+    TokenStore,
+    OcpiStore,
+    ReservationStore,
+    Protocol,
+):
     """The store roles OCPI reads and writes."""
 
 

@@ -221,8 +221,10 @@ CREATE TABLE reservations (
     expires_at TEXT NOT NULL,
     status TEXT NOT NULL,
     created_at TEXT NOT NULL,
-    updated_at TEXT NOT NULL
+    updated_at TEXT NOT NULL,
+    external_id TEXT
 );
-CREATE INDEX reservations_station ON reservations (station_id, reservation_id)
+CREATE INDEX reservations_station ON reservations (station_id, reservation_id);
+CREATE INDEX reservations_external ON reservations (external_id)
 """,
 ]

@@ -257,6 +257,8 @@ class Reservation:
     updated_at: datetime
     group_id: str | None = None
     reservation_id: int = 0
+    # Whose id this is elsewhere: an OCPI eMSP's "CC*PID*reservation_id".
+    external_id: str | None = None
 
 
 @dataclass(slots=True)

@@ -319,6 +319,10 @@ class ReservationStore(Protocol):
 
     async def lookup_reservation(self, reservation_id: int) -> Reservation | None: ...
 
+    async def lookup_external_reservation(self, external_id: str) -> Reservation | None:
+        """The newest reservation with this external id."""
+        ...
+
     async def list_reservations(
         self,
         station_id: str | None = None,

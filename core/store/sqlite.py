@@ -1415,7 +1415,7 @@ class SqliteStore:
 
     _RESERVATION_COLS = (
         "reservation_id, station_id, evse_id, id_token, token_type, group_id, expires_at,"
-        " status, created_at, updated_at"
+        " status, created_at, updated_at, external_id"
     )
 
     @staticmethod
@@ -1431,6 +1431,7 @@ class SqliteStore:
             status=ReservationStatus(r[7]),
             created_at=_req_ts(r[8]),
             updated_at=_req_ts(r[9]),
+            external_id=r[10],
         )
 
     async def add_reservation(self, reservation: Reservation) -> int:
@@ -1439,8 +1440,8 @@ class SqliteStore:
         def job(c: sqlite3.Connection) -> int:
             row = c.execute(
                 "INSERT INTO reservations (station_id, evse_id, id_token, token_type, group_id,"
-                " expires_at, status, created_at, updated_at) VALUES (?,?,?,?,?,?,?,?,?)"
-                " RETURNING reservation_id",
+                " expires_at, status, created_at, updated_at, external_id)"
+                " VALUES (?,?,?,?,?,?,?,?,?,?) RETURNING reservation_id",
                 (
                     res.station_id,
                     res.evse_id,
@@ -1451,6 +1452,7 @@ class SqliteStore:
                     res.status.value,
                     ts(res.created_at),
                     ts(res.updated_at),
+                    res.external_id,
                 ),
             ).fetchone()
             return int(row[0])
@@ -1473,6 +1475,17 @@ class SqliteStore:
             r = c.execute(
                 f"SELECT {self._RESERVATION_COLS} FROM reservations WHERE reservation_id=?",
                 (reservation_id,),
+            ).fetchone()
+            return None if r is None else self._reservation(r)
+
+        return await self.run(job)
+
+    async def lookup_external_reservation(self, external_id: str) -> Reservation | None:
+        def job(c: sqlite3.Connection) -> Reservation | None:
+            r = c.execute(
+                f"SELECT {self._RESERVATION_COLS} FROM reservations WHERE external_id=?"
+                " ORDER BY reservation_id DESC LIMIT 1",
+                (external_id,),
             ).fetchone()
             return None if r is None else self._reservation(r)
 

@@ -37,6 +37,7 @@ STOP = "2025-01-01T11:00:00Z"
 class Station(Cp16):
     received: list[tuple[str, dict[str, Any]]]
     unlock_status = "Unlocked"
+    reserve_status = "Accepted"
 
     @on("RemoteStartTransaction")
     async def on_remote_start(self, **kw: Any) -> result16.RemoteStartTransaction:
@@ -47,6 +48,16 @@ class Station(Cp16):
     async def on_remote_stop(self, **kw: Any) -> result16.RemoteStopTransaction:
         self.received.append(("RemoteStopTransaction", kw))
         return result16.RemoteStopTransaction(status="Accepted")
+
+    @on("ReserveNow")
+    async def on_reserve_now(self, **kw: Any) -> result16.ReserveNow:
+        self.received.append(("ReserveNow", kw))
+        return result16.ReserveNow(status=self.reserve_status)
+
+    @on("CancelReservation")
+    async def on_cancel_reservation(self, **kw: Any) -> result16.CancelReservation:
+        self.received.append(("CancelReservation", kw))
+        return result16.CancelReservation(status="Accepted")
 
     @on("UnlockConnector")
     async def on_unlock(self, **kw: Any) -> result16.UnlockConnector:
@@ -189,11 +200,46 @@ async def test_other_commands(env: Env) -> None:
         result = await env.emsp.wait_for(lambda r: r.path.endswith("/UNLOCK_CONNECTOR/12"))
         assert result.body["result"] == "REJECTED"
 
-    for name in ("RESERVE_NOW", "CANCEL_RESERVATION"):
-        status, _, body = await client.request(
-            "POST", f"{env.cpo}/commands/{name}", command_body(env, name)
+        # Reservations: the eMSP's reservation id maps to ours; CANCEL_RESERVATION finds it.
+        reserve = command_body(
+            env,
+            "RESERVE_NOW",
+            token=emsp_token("RESV0001"),
+            expiry_date="2099-01-01T00:00:00Z",
+            reservation_id="R-17",
+            location_id="LOC1",
+            evse_uid="CS1",
         )
-        assert (status, body["data"]["result"]) == (200, "NOT_SUPPORTED")
+        status, _, body = await client.request("POST", f"{env.cpo}/commands/RESERVE_NOW", reserve)
+        assert body["data"]["result"] == "ACCEPTED"
+        result = await env.emsp.wait_for(lambda r: r.path.endswith("/RESERVE_NOW/1"))
+        assert result.body == {"result": "ACCEPTED"}
+        action, request = cp.received[-1]
+        assert action == "ReserveNow" and request["connector_id"] == 1
+        assert request["id_tag"] == "RESV0001"
+        (ours,) = await env.csms.service.list_reservations("CS1", active=True)
+        assert ours.reservation_id == request["reservation_id"]
+        cancel = command_body(env, "CANCEL_RESERVATION", reservation_id="R-17")
+        status, _, body = await client.request(
+            "POST", f"{env.cpo}/commands/CANCEL_RESERVATION", cancel
+        )
+        assert body["data"]["result"] == "ACCEPTED"
+        result = await env.emsp.wait_for(lambda r: r.path.endswith("/CANCEL_RESERVATION/1"))
+        assert result.body == {"result": "ACCEPTED"}
+        assert cp.received[-1] == ("CancelReservation", {"reservation_id": ours.reservation_id})
+        assert await env.csms.service.list_reservations("CS1", active=True) == []
+        unknown = command_body(env, "CANCEL_RESERVATION", reservation_id="R-404")
+        status, _, body = await client.request(
+            "POST", f"{env.cpo}/commands/CANCEL_RESERVATION", unknown
+        )
+        assert body["data"]["result"] == "REJECTED"
+        # The station's refusal keeps OCPI's name for it.
+        cp.reserve_status = "Occupied"
+        reserve["reservation_id"] = "R-18"
+        reserve["response_url"] += "2"
+        await client.request("POST", f"{env.cpo}/commands/RESERVE_NOW", reserve)
+        result = await env.emsp.wait_for(lambda r: r.path.endswith("/RESERVE_NOW/12"))
+        assert result.body["result"] == "EVSE_OCCUPIED"
     status, _, body = await client.request(
         "POST", f"{env.cpo}/commands/STOP_SESSION", command_body(env, "S", session_id="nope")
     )

@@ -1237,7 +1237,7 @@ class CsmsService:
             external_id=external_id,
         )
         rid = await self._store.add_reservation(reservation)
-        expiry = expires_at.astimezone(UTC).isoformat().replace("+00:00", "Z")
+        expiry = _iso(expires_at)
         if version is OcppVersion.V16:
             request: JsonObject = {
                 "connectorId": evse_id,
@@ -1492,6 +1492,86 @@ class CsmsService:
                 component, variable = parse_variable_key(key)
                 data.append({"component": component, "variable": variable, "attributeValue": value})
             return "SetVariables", {"setVariableData": data}
+
+        return await self._command(station_id, build, wait, origin)
+
+    async def update_firmware(
+        self,
+        station_id: str,
+        location: str,
+        retrieve_at: datetime | None = None,
+        signing_certificate: str | None = None,
+        signature: str | None = None,
+        retries: int | None = None,
+        retry_interval: int | None = None,
+        wait: float | None = None,
+        origin: str = "api",
+    ) -> CallView:
+        """1.6 UpdateFirmware, or SignedUpdateFirmware (security whitepaper) when a signing
+        certificate and signature are given; 2.0.1 UpdateFirmware. Progress arrives as
+        (Signed)FirmwareStatusNotification station events."""
+        _check_url(location, "location")
+        _aware(retrieve_at, "retrieveAt")
+        if (signing_certificate is None) != (signature is None):
+            raise Invalid("give both the signing certificate and the signature, or neither",
+                          field="signature")  # fmt: skip
+        when = _iso(retrieve_at or self._clock.now())
+        request_id = secrets.randbelow(2**31 - 1) + 1
+        extra: JsonObject = {}
+        if retries is not None:
+            extra["retries"] = retries
+        if retry_interval is not None:
+            extra["retryInterval"] = retry_interval
+
+        def build(v: OcppVersion) -> tuple[str, JsonObject]:
+            if v is OcppVersion.V16 and signature is None:
+                return "UpdateFirmware", {"location": location, "retrieveDate": when, **extra}
+            firmware: JsonObject = {"location": location, "retrieveDateTime": when}
+            if signature is not None:
+                firmware["signingCertificate"] = signing_certificate
+                firmware["signature"] = signature
+            action = "SignedUpdateFirmware" if v is OcppVersion.V16 else "UpdateFirmware"
+            return action, {"requestId": request_id, "firmware": firmware, **extra}
+
+        return await self._command(station_id, build, wait, origin)
+
+    async def get_log(
+        self,
+        station_id: str,
+        location: str,
+        log_type: str = "DiagnosticsLog",
+        oldest: datetime | None = None,
+        latest: datetime | None = None,
+        wait: float | None = None,
+        origin: str = "api",
+    ) -> CallView:
+        """Ask the station to upload a log to ``location``: 1.6 GetDiagnostics (core profile)
+        for the diagnostics log, GetLog (security whitepaper) for the security log; 2.0.1
+        GetLog. Progress arrives as Diagnostics/LogStatusNotification station events."""
+        _check_url(location, "location")
+        if log_type not in ("DiagnosticsLog", "SecurityLog"):
+            raise Invalid("must be DiagnosticsLog or SecurityLog", field="logType")
+        _aware(oldest, "oldest")
+        _aware(latest, "latest")
+
+        def build(v: OcppVersion) -> tuple[str, JsonObject]:
+            if v is OcppVersion.V16 and log_type == "DiagnosticsLog":
+                req: JsonObject = {"location": location}
+                if oldest is not None:
+                    req["startTime"] = _iso(oldest)
+                if latest is not None:
+                    req["stopTime"] = _iso(latest)
+                return "GetDiagnostics", req
+            log: JsonObject = {"remoteLocation": location}
+            if oldest is not None:
+                log["oldestTimestamp"] = _iso(oldest)
+            if latest is not None:
+                log["latestTimestamp"] = _iso(latest)
+            return "GetLog", {
+                "logType": log_type,
+                "requestId": secrets.randbelow(2**31 - 1) + 1,
+                "log": log,
+            }
 
         return await self._command(station_id, build, wait, origin)
 
@@ -1881,6 +1961,19 @@ def _tx_summary(tx: Transaction) -> TransactionSummary:
         cost=tx.cost,
         currency=tx.currency,
     )
+
+
+def _iso(value: datetime) -> str:
+    return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
+def _check_url(value: str, field: str) -> None:
+    """A location a station can reach: an absolute http(s)/ftp(s) URL, as OCPP limits it."""
+    scheme, sep, rest = value.partition("://")
+    if not sep or scheme.lower() not in ("http", "https", "ftp", "ftps") or not rest:
+        raise Invalid("must be an http(s) or ftp(s) URL", field=field)
+    if len(value) > 512:
+        raise Invalid("longer than 512 characters", field=field)
 
 
 def _reservation_view(r: Reservation, now: datetime) -> ReservationView:

@@ -217,6 +217,34 @@ ACTIONS: tuple[StationAction, ...] = (
         confirm=True,
     ),
     StationAction(
+        "update_firmware",
+        "Update firmware",
+        lambda s, sid, v: s.update_firmware(
+            sid, v["location"], wait=WAIT_SECONDS, origin="console"
+        ),
+        (Field("location", "Firmware URL", placeholder="https://… or ftp://…"),),
+        confirm=True,
+        help="1.6 UpdateFirmware / 2.0.1 UpdateFirmware, now; progress shows as station events",
+    ),
+    StationAction(
+        "get_log",
+        "Get log",
+        lambda s, sid, v: s.get_log(
+            sid, v["location"], v["kind"], wait=WAIT_SECONDS, origin="console"
+        ),
+        (
+            Field("location", "Upload URL", placeholder="https://… or ftp://…"),
+            Field(
+                "kind",
+                "Log",
+                "DiagnosticsLog",
+                kind="choice",
+                choices=("DiagnosticsLog", "SecurityLog"),
+            ),
+        ),
+        help="1.6 GetDiagnostics (or GetLog for the security log) / 2.0.1 GetLog",
+    ),
+    StationAction(
         "data_transfer",
         "Data transfer",
         lambda s, sid, v: s.data_transfer(

@@ -176,6 +176,22 @@ class RemoteService:
             await self._call("POST", f"/cs/{station_id}/reserve", body, wait=wait and int(wait))
         )
 
+    async def update_firmware(
+        self, station_id: str, location: str, wait: float | None = None, origin: str = ""
+    ) -> CallView:
+        return await self._command(station_id, "update-firmware", {"location": location}, wait)
+
+    async def get_log(
+        self,
+        station_id: str,
+        location: str,
+        log_type: str = "DiagnosticsLog",
+        wait: float | None = None,
+        origin: str = "",
+    ) -> CallView:
+        body = {"location": location, "logType": log_type}
+        return await self._command(station_id, "get-log", body, wait)
+
     async def cancel_reservation(
         self, station_id: str, reservation_id: int, wait: float | None = None, origin: str = ""
     ) -> CallView:

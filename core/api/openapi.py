@@ -341,6 +341,30 @@ _SCHEMAS: dict[str, Schema] = {
         },
         required=("idToken", "expiresAt"),
     ),
+    "UpdateFirmwareCommand": _obj(
+        {
+            "location": {**text(8, 512), "format": "uri", "description": "http(s) or ftp(s) URL."},
+            "retrieveAt": {**TIME, "description": "When to download (default: now)."},
+            "signingCertificate": text(1, 5500),
+            "signature": text(1, 800),
+            "retries": {"type": "integer", "minimum": 0, "maximum": 100},
+            "retryInterval": {"type": "integer", "minimum": 0, "maximum": 86400},
+        },
+        required=("location",),
+    ),
+    "GetLogCommand": _obj(
+        {
+            "location": {**text(8, 512), "format": "uri", "description": "Upload URL."},
+            "logType": {
+                "type": "string",
+                "enum": ["DiagnosticsLog", "SecurityLog"],
+                "default": "DiagnosticsLog",
+            },
+            "oldest": TIME,
+            "latest": TIME,
+        },
+        required=("location",),
+    ),
     "CancelReservationCommand": _obj(
         {"reservationId": {"type": "integer", "minimum": 1}}, required=("reservationId",)
     ),
@@ -1214,6 +1238,16 @@ _PATHS: dict[str, Schema] = {
             errors=(400, 404, 409),
         )
     },
+    "/cs/{csId}/update-firmware": _command(
+        "updateFirmware",
+        "1.6 UpdateFirmware (SignedUpdateFirmware with a signature) / 2.0.1 UpdateFirmware",
+        "UpdateFirmwareCommand",
+    ),
+    "/cs/{csId}/get-log": _command(
+        "getLog",
+        "Upload a log: 1.6 GetDiagnostics or GetLog (security log) / 2.0.1 GetLog",
+        "GetLogCommand",
+    ),
     "/cs/{csId}/cancel-reservation": _command(
         "cancelReservation",
         "CancelReservation of an active reservation",

@@ -139,6 +139,8 @@ class _Handlers:
             "getConfiguration": self.get_configuration,
             "setConfiguration": self.set_configuration,
             "clearCache": self.clear_cache,
+            "updateFirmware": self.update_firmware,
+            "getLog": self.get_log,
             "triggerMessage": self.trigger_message,
             "dataTransfer": self.data_transfer,
             "getReport": self.get_report,
@@ -402,6 +404,32 @@ class _Handlers:
     ) -> web.Response:
         values: dict[str, str] = body["values"]
         view = await self.service.set_configuration(p["csId"], values, wait=p["wait"])
+        return self._call_response(view)
+
+    async def update_firmware(
+        self, request: web.Request, p: dict[str, Any], body: Any
+    ) -> web.Response:
+        view = await self.service.update_firmware(
+            p["csId"],
+            body["location"],
+            retrieve_at=_time(body.get("retrieveAt"), "retrieveAt"),
+            signing_certificate=body.get("signingCertificate"),
+            signature=body.get("signature"),
+            retries=body.get("retries"),
+            retry_interval=body.get("retryInterval"),
+            wait=p["wait"],
+        )
+        return self._call_response(view)
+
+    async def get_log(self, request: web.Request, p: dict[str, Any], body: Any) -> web.Response:
+        view = await self.service.get_log(
+            p["csId"],
+            body["location"],
+            log_type=body.get("logType", "DiagnosticsLog"),
+            oldest=_time(body.get("oldest"), "oldest"),
+            latest=_time(body.get("latest"), "latest"),
+            wait=p["wait"],
+        )
         return self._call_response(view)
 
     async def clear_cache(self, request: web.Request, p: dict[str, Any], body: Any) -> web.Response:

@@ -543,3 +543,131 @@ async def test_reservations_2_0_1(csms: Csms, http: aiohttp.ClientSession) -> No
         )
         (ended,) = await reservations(http, "station=CSR201")
         assert ended["status"] == "Expired" and ended["active"] is False
+
+
+class Station16Maintenance(Station16):
+    @on("UpdateFirmware")
+    async def on_update_firmware(self, **kw: Any) -> result16.UpdateFirmware:
+        self._got("UpdateFirmware", **kw)
+        return result16.UpdateFirmware()
+
+    @on("SignedUpdateFirmware")
+    async def on_signed_update(self, **kw: Any) -> result16.SignedUpdateFirmware:
+        self._got("SignedUpdateFirmware", **kw)
+        return result16.SignedUpdateFirmware(status="Accepted")
+
+    @on("GetDiagnostics")
+    async def on_get_diagnostics(self, **kw: Any) -> result16.GetDiagnostics:
+        self._got("GetDiagnostics", **kw)
+        return result16.GetDiagnostics(file_name="diag.zip")
+
+    @on("GetLog")
+    async def on_get_log(self, **kw: Any) -> result16.GetLog:
+        self._got("GetLog", **kw)
+        return result16.GetLog(status="Accepted", filename="security.log")
+
+
+class Station201Maintenance(Station201):
+    @on("UpdateFirmware")
+    async def on_update_firmware(self, **kw: Any) -> result201.UpdateFirmware:
+        self._got("UpdateFirmware", **kw)
+        return result201.UpdateFirmware(status="Accepted")
+
+    @on("GetLog")
+    async def on_get_log(self, **kw: Any) -> result201.GetLog:
+        self._got("GetLog", **kw)
+        return result201.GetLog(status="Accepted", filename="diag.tar")
+
+
+async def test_firmware_and_logs_1_6(csms: Csms, http: aiohttp.ClientSession) -> None:
+    password = await register(http, "CSM16")
+    async with station(csms, "CSM16", password, Station16Maintenance, "ocpp1.6") as cp:
+        await cp.call(call16.BootNotification(charge_point_vendor="A", charge_point_model="B"))
+        await until_connected(http, "CSM16")
+        base = f"{V0}/cs/CSM16"
+        status, body = await call(http, "POST", f"{base}/update-firmware?wait=5",
+                                  {"location": "file:///etc/passwd"})  # fmt: skip
+        assert status == 400 and "location" in str(body)
+        status, body = await call(
+            http,
+            "POST",
+            f"{base}/update-firmware?wait=5",
+            {"location": "https://fw.example/v2.bin", "retrieveAt": "2030-01-01T02:00:00Z"},
+        )
+        assert status == 200 and body["state"] == "answered"
+        assert cp.received[-1] == (
+            "UpdateFirmware",
+            {"location": "https://fw.example/v2.bin", "retrieve_date": "2030-01-01T02:00:00Z"},
+        )
+        status, body = await call(
+            http,
+            "POST",
+            f"{base}/update-firmware?wait=5",
+            {"location": "https://fw.example/v3.bin", "signingCertificate": "CERT",
+             "signature": "SIG"},
+        )  # fmt: skip
+        assert body["action"] == "SignedUpdateFirmware"
+        assert body["response"] == {"status": "Accepted"}
+        assert cp.received[-1][1]["firmware"]["signature"] == "SIG"
+        status, body = await call(
+            http, "POST", f"{base}/get-log?wait=5", {"location": "ftp://logs.example/up"}
+        )
+        assert body["action"] == "GetDiagnostics"
+        assert body["response"] == {"fileName": "diag.zip"}
+        status, body = await call(
+            http,
+            "POST",
+            f"{base}/get-log?wait=5",
+            {"location": "https://logs.example/up", "logType": "SecurityLog"},
+        )
+        assert body["action"] == "GetLog" and body["response"]["filename"] == "security.log"
+        # The station reports progress: kept as station events.
+        await cp.call(call16.FirmwareStatusNotification(status="Downloading"))
+        _, detail = await call(http, "GET", f"{base}")
+        assert any(e["eventType"] == "FirmwareStatus" for e in detail["recentEvents"])
+
+
+async def test_firmware_and_logs_2_0_1(csms: Csms, http: aiohttp.ClientSession) -> None:
+    password = await register(http, "CSM201")
+    async with station(csms, "CSM201", password, Station201Maintenance, "ocpp2.0.1") as cp:
+        await cp.call(
+            call201.BootNotification(
+                charging_station={"model": "Y", "vendor_name": "Acme"}, reason="PowerUp"
+            )
+        )
+        await until_connected(http, "CSM201")
+        base = f"{V0}/cs/CSM201"
+        status, body = await call(
+            http,
+            "POST",
+            f"{base}/update-firmware?wait=5",
+            {"location": "https://fw.example/v2.bin", "retrieveAt": "2030-01-01T02:00:00Z",
+             "signingCertificate": "CERT", "signature": "SIG", "retries": 2},
+        )  # fmt: skip
+        assert status == 200 and body["response"] == {"status": "Accepted"}
+        request = cp.received[-1][1]
+        assert request["firmware"] == {
+            "location": "https://fw.example/v2.bin",
+            "retrieve_date_time": "2030-01-01T02:00:00Z",
+            "signing_certificate": "CERT",
+            "signature": "SIG",
+        }
+        assert request["retries"] == 2 and request["request_id"] > 0
+        status, body = await call(
+            http,
+            "POST",
+            f"{base}/update-firmware?wait=5",
+            {"location": "https://fw.example/v2.bin", "signature": "SIG"},
+        )
+        assert status == 400  # a signature without its certificate
+        status, body = await call(
+            http,
+            "POST",
+            f"{base}/get-log?wait=5",
+            {"location": "https://logs.example/up", "oldest": "2025-01-01T00:00:00Z"},
+        )
+        assert body["action"] == "GetLog"
+        assert cp.received[-1][1]["log"] == {
+            "remote_location": "https://logs.example/up",
+            "oldest_timestamp": "2025-01-01T00:00:00Z",
+        }

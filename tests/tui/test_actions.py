@@ -63,6 +63,16 @@ class Station(Cp16):
         self.seen.append(("CancelReservation", kw))
         return result16.CancelReservation(status="Accepted")
 
+    @on("UpdateFirmware")
+    async def on_update_firmware(self, **kw: Any) -> result16.UpdateFirmware:
+        self.seen.append(("UpdateFirmware", kw))
+        return result16.UpdateFirmware()
+
+    @on("GetDiagnostics")
+    async def on_get_diagnostics(self, **kw: Any) -> result16.GetDiagnostics:
+        self.seen.append(("GetDiagnostics", kw))
+        return result16.GetDiagnostics(file_name="diag.zip")
+
     @on("DataTransfer")
     async def on_data_transfer(self, **kw: Any) -> result16.DataTransfer:
         self.seen.append(("DataTransfer", kw))
@@ -153,6 +163,23 @@ async def test_station_actions_reach_the_station_and_answers_are_shown(tmp_path:
             await pilot.click("#yes")
             await wait_until(pilot, lambda: "answered CancelReservation: Accepted" in notes(app))
             assert await csms.service.list_reservations("CSA", active=True) == []
+
+            await pilot.press("c")
+            await choose(pilot, app, "Update firmware")
+            await fill(pilot, app, location="not a url")
+            await pilot.click("#yes")
+            await wait_until(pilot, lambda: "must be an http(s) or ftp(s) URL" in notes(app))
+            await pilot.press("c")
+            await choose(pilot, app, "Update firmware")
+            await fill(pilot, app, location="https://fw.example/v2.bin")
+            await pilot.click("#yes")
+            await wait_until(pilot, lambda: "answered UpdateFirmware" in notes(app))
+            assert cp.seen[-1][1]["location"] == "https://fw.example/v2.bin"
+            await pilot.press("c")
+            await choose(pilot, app, "Get log")
+            await fill(pilot, app, location="ftp://logs.example/up")
+            await wait_until(pilot, lambda: "answered GetDiagnostics" in notes(app))
+            assert cp.seen[-1] == ("GetDiagnostics", {"location": "ftp://logs.example/up"})
 
             # ctrl+p offers the highlighted station's actions.
             await pilot.press("ctrl+p")

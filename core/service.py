@@ -35,6 +35,7 @@ from core.handlers.call_maker import CallMaker, CallRejectedError
 from core.ocpp.types import JsonObject, OcppVersion
 from core.services.emaid import normalise_emaid
 from core.services.protocols import TariffService
+from core.services.token_auth import id_tag_info, id_token_info
 from core.store.models import (
     CacheMode,
     CallRecord,
@@ -1575,6 +1576,91 @@ class CsmsService:
 
         return await self._command(station_id, build, wait, origin)
 
+    async def get_local_list_version(
+        self, station_id: str, wait: float | None = None, origin: str = "api"
+    ) -> CallView:
+        return await self._command(station_id, lambda v: ("GetLocalListVersion", {}), wait, origin)
+
+    async def send_local_list(
+        self,
+        station_id: str,
+        update_type: str = "Full",
+        uids: Sequence[str] | None = None,
+        remove: Sequence[str] = (),
+        version: int | None = None,
+        wait: float | None = None,
+        origin: str = "api",
+    ) -> CallView:
+        """SendLocalList built from our tokens (status, expiry, group as authorisation gives
+        them). Full: ``uids`` or, when None, every token that may be cached (not whitelist
+        NEVER); an empty list empties the station's list. Differential: ``uids`` updated,
+        ``remove`` deleted. Without ``version``, the station's version + 1
+        (GetLocalListVersion first)."""
+        if update_type not in ("Full", "Differential"):
+            raise Invalid("must be Full or Differential", field="updateType")
+        if update_type == "Full" and remove:
+            raise Invalid("a Full list replaces everything: nothing to remove", field="remove")
+        if version is not None and version < 1:
+            raise Invalid("must be at least 1", field="version")
+        station_version = await self._connected_version(station_id)
+        if update_type == "Differential" and not uids and not remove:
+            raise Invalid("name the tokens to update or remove", field="tokens")
+        tokens = await self._local_list_tokens(uids if update_type == "Full" else uids or [])
+        if version is None:
+            version = await self._next_list_version(station_id, origin)
+        now = self._clock.now()
+        v16 = station_version is OcppVersion.V16
+        entries: list[JsonObject] = []
+        for token in tokens:
+            if v16:
+                entries.append({"idTag": token.uid, "idTagInfo": id_tag_info(token, now)})
+            else:
+                entries.append(
+                    {
+                        "idToken": {"idToken": token.uid, "type": _local_type(token)},
+                        "idTokenInfo": id_token_info(token, now),
+                    }
+                )
+        for uid in remove:
+            entries.append(
+                {"idTag": uid} if v16 else {"idToken": {"idToken": uid, "type": "ISO14443"}}
+            )
+        request: JsonObject = (
+            {"listVersion": version, "updateType": update_type}
+            if v16
+            else {"versionNumber": version, "updateType": update_type}
+        )
+        if entries:
+            request["localAuthorizationList"] = entries
+        return await self._command(station_id, lambda v: ("SendLocalList", request), wait, origin)
+
+    async def _local_list_tokens(self, uids: Sequence[str] | None) -> list[Token]:
+        """The named tokens, or (None) every token that may be cached."""
+        if uids is None:
+            found: list[Token] = []
+            offset = 0
+            while offset < 100_000:
+                page = await self._store.list_tokens(offset, 100)
+                found += [t for t in page if t.cache_mode is not CacheMode.NEVER]
+                if len(page) < 100:
+                    break
+                offset += len(page)
+            return found
+        tokens: list[Token] = []
+        for i, uid in enumerate(uids):
+            token = await self._store.lookup_token(uid)
+            if token is None:
+                raise Invalid(f"unknown token {uid}", field=f"tokens/{i}")
+            tokens.append(token)
+        return tokens
+
+    async def _next_list_version(self, station_id: str, origin: str) -> int:
+        """The station's list version + 1; 1 when it has none, does not say or cannot."""
+        record = await self.get_local_list_version(station_id, wait=10, origin=origin)
+        response = record.response or {}
+        current = response.get("listVersion", response.get("versionNumber"))
+        return current + 1 if isinstance(current, int) and current >= 0 else 1
+
     async def clear_cache(
         self, station_id: str, wait: float | None = None, origin: str = "api"
     ) -> CallView:
@@ -1961,6 +2047,14 @@ def _tx_summary(tx: Transaction) -> TransactionSummary:
         cost=tx.cost,
         currency=tx.currency,
     )
+
+
+# Our token types (OCPI) as 2.0.1 IdTokenEnumType, for local list entries.
+_LOCAL_TOKEN_TYPES = {"RFID": "ISO14443", "APP_USER": "eMAID", "AD_HOC_USER": "Central"}
+
+
+def _local_type(token: Token) -> str:
+    return _LOCAL_TOKEN_TYPES.get(token.type, "ISO14443")
 
 
 def _iso(value: datetime) -> str:

@@ -107,6 +107,22 @@ async def _reserve(s: Any, sid: str, v: dict[str, Any]) -> Any:
     return result.call
 
 
+def _uids(text: str | None) -> list[str]:
+    return [u.strip() for u in (text or "").split(",") if u.strip()]
+
+
+def _send_local_list(s: Any, sid: str, v: dict[str, Any]) -> Any:
+    tokens = _uids(v["tokens"])
+    return s.send_local_list(
+        sid,
+        v["kind"],
+        tokens if tokens or v["kind"] == "Differential" else None,
+        _uids(v["remove"]),
+        wait=WAIT_SECONDS,
+        origin="console",
+    )
+
+
 ACTIONS: tuple[StationAction, ...] = (
     StationAction(
         "remote_start",
@@ -245,6 +261,27 @@ ACTIONS: tuple[StationAction, ...] = (
         help="1.6 GetDiagnostics (or GetLog for the security log) / 2.0.1 GetLog",
     ),
     StationAction(
+        "send_local_list",
+        "Send local list",
+        _send_local_list,
+        (
+            Field("kind", "Update", "Full", kind="choice", choices=("Full", "Differential")),
+            Field(
+                "tokens",
+                "Tokens",
+                required=False,
+                placeholder="uids, comma separated (Full and empty: every cacheable token)",
+            ),
+            Field("remove", "Remove (Differential)", required=False, placeholder="uids"),
+        ),
+        help="SendLocalList from the token list; the version follows the station's",
+    ),
+    StationAction(
+        "get_local_list_version",
+        "Get local list version",
+        lambda s, sid, v: s.get_local_list_version(sid, wait=WAIT_SECONDS, origin="console"),
+    ),
+    StationAction(
         "data_transfer",
         "Data transfer",
         lambda s, sid, v: s.data_transfer(
@@ -275,6 +312,10 @@ def describe_answer(station_id: str, call: Any) -> tuple[str, str]:
         status = response.get("status")
         if status is None and "setVariableResult" in response:
             status = ", ".join(r.get("attributeStatus", "?") for r in response["setVariableResult"])
+        if status is None and "listVersion" in response:
+            status = f"version {response['listVersion']}"
+        if status is None and "versionNumber" in response:
+            status = f"version {response['versionNumber']}"
         if status is None and "configurationKey" in response:
             status = f"{len(response['configurationKey'])} keys"
         if status is None and "getVariableResult" in response:

@@ -192,6 +192,30 @@ class RemoteService:
         body = {"location": location, "logType": log_type}
         return await self._command(station_id, "get-log", body, wait)
 
+    async def send_local_list(
+        self,
+        station_id: str,
+        update_type: str = "Full",
+        uids: list[str] | None = None,
+        remove: list[str] | None = None,
+        version: int | None = None,
+        wait: float | None = None,
+        origin: str = "",
+    ) -> CallView:
+        body: dict[str, Any] = {"updateType": update_type}
+        if uids is not None:
+            body["tokens"] = uids
+        if remove:
+            body["remove"] = remove
+        if version is not None:
+            body["version"] = version
+        return await self._command(station_id, "local-list", body, wait)
+
+    async def get_local_list_version(
+        self, station_id: str, wait: float | None = None, origin: str = ""
+    ) -> CallView:
+        return await self._command(station_id, "get-local-list-version", {}, wait)
+
     async def cancel_reservation(
         self, station_id: str, reservation_id: int, wait: float | None = None, origin: str = ""
     ) -> CallView:

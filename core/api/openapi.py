@@ -365,6 +365,19 @@ _SCHEMAS: dict[str, Schema] = {
         },
         required=("location",),
     ),
+    "LocalListCommand": _obj(
+        {
+            "updateType": {"type": "string", "enum": ["Full", "Differential"], "default": "Full"},
+            "tokens": {
+                "type": "array",
+                "items": text(1, 36),
+                "maxItems": 10000,
+                "description": "Token uids to send (Full without it: every cacheable token).",
+            },
+            "remove": {"type": "array", "items": text(1, 36), "maxItems": 10000},
+            "version": {"type": "integer", "minimum": 1, "maximum": 2147483647},
+        }
+    ),
     "CancelReservationCommand": _obj(
         {"reservationId": {"type": "integer", "minimum": 1}}, required=("reservationId",)
     ),
@@ -1247,6 +1260,15 @@ _PATHS: dict[str, Schema] = {
         "getLog",
         "Upload a log: 1.6 GetDiagnostics or GetLog (security log) / 2.0.1 GetLog",
         "GetLogCommand",
+    ),
+    "/cs/{csId}/local-list": _command(
+        "sendLocalList",
+        "SendLocalList from our tokens (Full or Differential); version defaults to the "
+        "station's + 1",
+        "LocalListCommand",
+    ),
+    "/cs/{csId}/get-local-list-version": _command(
+        "getLocalListVersion", "GetLocalListVersion", None
     ),
     "/cs/{csId}/cancel-reservation": _command(
         "cancelReservation",

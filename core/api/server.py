@@ -139,6 +139,8 @@ class _Handlers:
             "getConfiguration": self.get_configuration,
             "setConfiguration": self.set_configuration,
             "clearCache": self.clear_cache,
+            "sendLocalList": self.send_local_list,
+            "getLocalListVersion": self.get_local_list_version,
             "updateFirmware": self.update_firmware,
             "getLog": self.get_log,
             "triggerMessage": self.trigger_message,
@@ -431,6 +433,27 @@ class _Handlers:
             wait=p["wait"],
         )
         return self._call_response(view)
+
+    async def send_local_list(
+        self, request: web.Request, p: dict[str, Any], body: Any
+    ) -> web.Response:
+        b = body or {}
+        view = await self.service.send_local_list(
+            p["csId"],
+            b.get("updateType", "Full"),
+            b.get("tokens"),
+            b.get("remove", ()),
+            b.get("version"),
+            wait=p["wait"],
+        )
+        return self._call_response(view)
+
+    async def get_local_list_version(
+        self, request: web.Request, p: dict[str, Any], body: Any
+    ) -> web.Response:
+        return self._call_response(
+            await self.service.get_local_list_version(p["csId"], wait=p["wait"])
+        )
 
     async def clear_cache(self, request: web.Request, p: dict[str, Any], body: Any) -> web.Response:
         return self._call_response(await self.service.clear_cache(p["csId"], wait=p["wait"]))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from core.clock import Clock, iso
@@ -13,18 +14,45 @@ from core.store.protocols import TokenStore
 _ACCEPT_WITHOUT_LOOKUP = frozenset({"NoAuthorization", "Central"})
 
 
+def token_status(token: Token, now: datetime) -> str:
+    """Accepted | Blocked | Expired | Invalid — an explicit status wins over `valid`."""
+    if token.expiry_date is not None and token.expiry_date <= now:
+        return "Expired"
+    if token.status:
+        return token.status
+    return "Accepted" if token.valid else "Invalid"
+
+
+def id_tag_info(token: Token, now: datetime) -> dict[str, Any]:
+    """1.6 IdTagInfo for a token we know."""
+    info: dict[str, Any] = {"status": token_status(token, now)}
+    if token.expiry_date is not None:
+        info["expiryDate"] = iso(token.expiry_date)
+    elif token.cache_mode is CacheMode.NEVER:
+        info["expiryDate"] = iso(now)
+    if token.group_id:
+        info["parentIdTag"] = token.group_id[:20]
+    return info
+
+
+def id_token_info(token: Token, now: datetime) -> dict[str, Any]:
+    """2.0.1 IdTokenInfo for a token we know."""
+    info: dict[str, Any] = {"status": token_status(token, now)}
+    if token.group_id:
+        info["groupIdToken"] = {"idToken": token.group_id, "type": "Central"}
+    if token.language_code:
+        info["language1"] = token.language_code
+    if token.cache_mode is CacheMode.NEVER:
+        info["cacheExpiryDateTime"] = iso(now)
+    elif token.expiry_date is not None:
+        info["cacheExpiryDateTime"] = iso(token.expiry_date)
+    return info
+
+
 class TokenAuthService:
     def __init__(self, tokens: TokenStore, clock: Clock) -> None:
         self._tokens = tokens
         self._clock = clock
-
-    def _status(self, token: Token) -> str:
-        """Accepted | Blocked | Expired | Invalid — an explicit status wins over `valid`."""
-        if token.expiry_date is not None and token.expiry_date <= self._clock.now():
-            return "Expired"
-        if token.status:
-            return token.status
-        return "Accepted" if token.valid else "Invalid"
 
     async def authorize_201(self, id_token: dict[str, Any]) -> dict[str, Any]:
         token_type = id_token.get("type", "")
@@ -35,26 +63,10 @@ class TokenAuthService:
         token = await self._tokens.lookup_token(str(id_token.get("idToken", "")))
         if token is None:
             return {"status": "Unknown"}
-        info: dict[str, Any] = {"status": self._status(token)}
-        if token.group_id:
-            info["groupIdToken"] = {"idToken": token.group_id, "type": "Central"}
-        if token.language_code:
-            info["language1"] = token.language_code
-        if token.cache_mode is CacheMode.NEVER:
-            info["cacheExpiryDateTime"] = iso(self._clock.now())
-        elif token.expiry_date is not None:
-            info["cacheExpiryDateTime"] = iso(token.expiry_date)
-        return info
+        return id_token_info(token, self._clock.now())
 
     async def authorize_16(self, id_tag: str) -> dict[str, Any]:
         token = await self._tokens.lookup_token(id_tag)
         if token is None:
             return {"status": "Invalid"}
-        info: dict[str, Any] = {"status": self._status(token)}
-        if token.expiry_date is not None:
-            info["expiryDate"] = iso(token.expiry_date)
-        elif token.cache_mode is CacheMode.NEVER:
-            info["expiryDate"] = iso(self._clock.now())
-        if token.group_id:
-            info["parentIdTag"] = token.group_id[:20]
-        return info
+        return id_tag_info(token, self._clock.now())

@@ -671,3 +671,101 @@ async def test_firmware_and_logs_2_0_1(csms: Csms, http: aiohttp.ClientSession) 
             "remote_location": "https://logs.example/up",
             "oldest_timestamp": "2025-01-01T00:00:00Z",
         }
+
+
+class Station16List(Station16):
+    list_version = 0
+
+    @on("GetLocalListVersion")
+    async def on_get_version(self, **kw: Any) -> result16.GetLocalListVersion:
+        self._got("GetLocalListVersion", **kw)
+        return result16.GetLocalListVersion(list_version=self.list_version)
+
+    @on("SendLocalList")
+    async def on_send_local_list(self, **kw: Any) -> result16.SendLocalList:
+        self._got("SendLocalList", **kw)
+        self.list_version = kw["list_version"]
+        return result16.SendLocalList(status="Accepted")
+
+
+class Station201List(Station201):
+    @on("GetLocalListVersion")
+    async def on_get_version(self, **kw: Any) -> result201.GetLocalListVersion:
+        self._got("GetLocalListVersion", **kw)
+        return result201.GetLocalListVersion(version_number=7)
+
+    @on("SendLocalList")
+    async def on_send_local_list(self, **kw: Any) -> result201.SendLocalList:
+        self._got("SendLocalList", **kw)
+        return result201.SendLocalList(status="Accepted")
+
+
+async def test_local_list_1_6(csms: Csms, http: aiohttp.ClientSession) -> None:
+    from datetime import UTC, datetime
+
+    await add_token(csms, "LL-OK", group_id="FLEET", expiry_date=datetime(2099, 1, 1, tzinfo=UTC))
+    await add_token(csms, "LL-BLOCKED", status="Blocked")
+    password = await register(http, "CSL16")
+    async with station(csms, "CSL16", password, Station16List, "ocpp1.6") as cp:
+        await cp.call(call16.BootNotification(charge_point_vendor="A", charge_point_model="B"))
+        await until_connected(http, "CSL16")
+        path = f"{V0}/cs/CSL16/local-list?wait=5"
+        status, body = await call(http, "POST", path, {})  # Full: every cacheable token
+        assert status == 200 and body["response"] == {"status": "Accepted"}
+        assert [a for a, _ in cp.received] == ["GetLocalListVersion", "SendLocalList"]
+        sent = cp.received[-1][1]
+        assert sent["list_version"] == 1 and sent["update_type"] == "Full"
+        entries = {e["id_tag"]: e["id_tag_info"] for e in sent["local_authorization_list"]}
+        assert entries["LL-OK"] == {
+            "status": "Accepted",
+            "expiry_date": "2099-01-01T00:00:00.000Z",
+            "parent_id_tag": "FLEET",
+        }
+        assert entries["LL-BLOCKED"] == {"status": "Blocked"}
+        # Differential: one removed; the version follows the station's.
+        status, body = await call(
+            http, "POST", path, {"updateType": "Differential", "remove": ["LL-BLOCKED"]}
+        )
+        assert status == 200, body
+        sent = cp.received[-1][1]
+        assert sent["list_version"] == 2
+        assert sent["local_authorization_list"] == [{"id_tag": "LL-BLOCKED"}]
+        # Full with an empty list clears the station's list.
+        status, body = await call(http, "POST", path, {"updateType": "Differential"})
+        assert status == 400 and "name the tokens" in str(body)
+        status, body = await call(http, "POST", path, {"tokens": [], "version": 10})
+        assert cp.received[-1][1] == {"list_version": 10, "update_type": "Full"}
+        status, body = await call(http, "POST", path, {"tokens": ["NOPE"]})
+        assert status == 400 and "unknown token NOPE" in str(body)
+        status, body = await call(http, "POST", f"{V0}/cs/CSL16/get-local-list-version?wait=5", {})
+        assert body["response"] == {"listVersion": 10}
+
+
+async def test_local_list_2_0_1(csms: Csms, http: aiohttp.ClientSession) -> None:
+    await add_token(csms, "LL201", group_id="G1")
+    password = await register(http, "CSL201")
+    async with station(csms, "CSL201", password, Station201List, "ocpp2.0.1") as cp:
+        await cp.call(
+            call201.BootNotification(
+                charging_station={"model": "Y", "vendor_name": "Acme"}, reason="PowerUp"
+            )
+        )
+        await until_connected(http, "CSL201")
+        status, body = await call(
+            http,
+            "POST",
+            f"{V0}/cs/CSL201/local-list?wait=5",
+            {"updateType": "Differential", "tokens": ["LL201"]},
+        )
+        assert status == 200 and body["response"] == {"status": "Accepted"}
+        sent = cp.received[-1][1]
+        assert sent["version_number"] == 8 and sent["update_type"] == "Differential"
+        assert sent["local_authorization_list"] == [
+            {
+                "id_token": {"id_token": "LL201", "type": "ISO14443"},
+                "id_token_info": {
+                    "status": "Accepted",
+                    "group_id_token": {"id_token": "G1", "type": "Central"},
+                },
+            }
+        ]

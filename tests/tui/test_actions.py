@@ -73,6 +73,16 @@ class Station(Cp16):
         self.seen.append(("GetDiagnostics", kw))
         return result16.GetDiagnostics(file_name="diag.zip")
 
+    @on("GetLocalListVersion")
+    async def on_get_local_list_version(self, **kw: Any) -> result16.GetLocalListVersion:
+        self.seen.append(("GetLocalListVersion", kw))
+        return result16.GetLocalListVersion(list_version=4)
+
+    @on("SendLocalList")
+    async def on_send_local_list(self, **kw: Any) -> result16.SendLocalList:
+        self.seen.append(("SendLocalList", kw))
+        return result16.SendLocalList(status="Accepted")
+
     @on("DataTransfer")
     async def on_data_transfer(self, **kw: Any) -> result16.DataTransfer:
         self.seen.append(("DataTransfer", kw))
@@ -180,6 +190,15 @@ async def test_station_actions_reach_the_station_and_answers_are_shown(tmp_path:
             await fill(pilot, app, location="ftp://logs.example/up")
             await wait_until(pilot, lambda: "answered GetDiagnostics" in notes(app))
             assert cp.seen[-1] == ("GetDiagnostics", {"location": "ftp://logs.example/up"})
+
+            await pilot.press("c")
+            await choose(pilot, app, "Get local list version")
+            await wait_until(pilot, lambda: "answered GetLocalListVersion: version 4" in notes(app))
+            await pilot.press("c")
+            await choose(pilot, app, "Send local list")
+            await fill(pilot, app)  # Full, every cacheable token (none here): an empty list
+            await wait_until(pilot, lambda: "answered SendLocalList: Accepted" in notes(app))
+            assert cp.seen[-1] == ("SendLocalList", {"list_version": 5, "update_type": "Full"})
 
             # ctrl+p offers the highlighted station's actions.
             await pilot.press("ctrl+p")

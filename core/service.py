@@ -1576,6 +1576,142 @@ class CsmsService:
 
         return await self._command(station_id, build, wait, origin)
 
+    # -- smart charging ------------------------------------------------------------------------
+
+    async def set_charging_profile(
+        self,
+        station_id: str,
+        evse_id: int,
+        profile: JsonObject,
+        wait: float | None = None,
+        origin: str = "api",
+    ) -> CallView:
+        """SetChargingProfile with a profile in the station's version's shape (1.6
+        csChargingProfiles / 2.0.1 ChargingProfileType); schema-checked before it is sent."""
+        if evse_id < 0:
+            raise Invalid("must not be negative", field="evseId")
+
+        def build(v: OcppVersion) -> tuple[str, JsonObject]:
+            if v is OcppVersion.V16:
+                return "SetChargingProfile", {"connectorId": evse_id, "csChargingProfiles": profile}
+            return "SetChargingProfile", {"evseId": evse_id, "chargingProfile": profile}
+
+        return await self._command(station_id, build, wait, origin)
+
+    async def set_charging_limit(
+        self,
+        station_id: str,
+        evse_id: int,
+        limit: float,
+        unit: str = "W",
+        duration: int | None = None,
+        stack_level: int = 0,
+        wait: float | None = None,
+        origin: str = "api",
+    ) -> CallView:
+        """A one-period Absolute profile from now: TxDefaultProfile on an EVSE/connector, the
+        station-wide maximum on 0 (1.6 ChargePointMaxProfile / 2.0.1 ChargingStationMaxProfile)."""
+        if unit not in ("W", "A"):
+            raise Invalid("must be W or A", field="unit")
+        if not 0 <= limit <= 10_000_000:
+            raise Invalid("must be between 0 and 10,000,000", field="limit")
+        if duration is not None and duration < 1:
+            raise Invalid("must be at least 1 second", field="duration")
+        if not 0 <= stack_level <= 1000:
+            raise Invalid("must be between 0 and 1000", field="stackLevel")
+        start = _iso(self._clock.now())
+        profile_id = secrets.randbelow(2**31 - 1) + 1
+        schedule: JsonObject = {
+            "startSchedule": start,
+            "chargingRateUnit": unit,
+            "chargingSchedulePeriod": [{"startPeriod": 0, "limit": limit}],
+        }
+        if duration is not None:
+            schedule["duration"] = duration
+        version = await self._connected_version(station_id)
+        if version is OcppVersion.V16:
+            profile: JsonObject = {
+                "chargingProfileId": profile_id,
+                "stackLevel": stack_level,
+                "chargingProfilePurpose": "ChargePointMaxProfile" if evse_id == 0
+                else "TxDefaultProfile",
+                "chargingProfileKind": "Absolute",
+                "chargingSchedule": schedule,
+            }  # fmt: skip
+        else:
+            profile = {
+                "id": profile_id,
+                "stackLevel": stack_level,
+                "chargingProfilePurpose": "ChargingStationMaxProfile" if evse_id == 0
+                else "TxDefaultProfile",
+                "chargingProfileKind": "Absolute",
+                "chargingSchedule": [{"id": 1, **schedule}],
+            }  # fmt: skip
+        return await self.set_charging_profile(station_id, evse_id, profile, wait, origin)
+
+    async def clear_charging_profile(
+        self,
+        station_id: str,
+        profile_id: int | None = None,
+        evse_id: int | None = None,
+        purpose: str | None = None,
+        stack_level: int | None = None,
+        wait: float | None = None,
+        origin: str = "api",
+    ) -> CallView:
+        """ClearChargingProfile: by id, or every profile matching the criteria (none: all)."""
+
+        def build(v: OcppVersion) -> tuple[str, JsonObject]:
+            req: JsonObject = {}
+            if v is OcppVersion.V16:
+                for key, value in (
+                    ("id", profile_id),
+                    ("connectorId", evse_id),
+                    ("chargingProfilePurpose", purpose),
+                    ("stackLevel", stack_level),
+                ):
+                    if value is not None:
+                        req[key] = value
+                return "ClearChargingProfile", req
+            if profile_id is not None:
+                req["chargingProfileId"] = profile_id
+            criteria: JsonObject = {}
+            for key, value in (
+                ("evseId", evse_id),
+                ("chargingProfilePurpose", purpose),
+                ("stackLevel", stack_level),
+            ):
+                if value is not None:
+                    criteria[key] = value
+            if criteria:
+                req["chargingProfileCriteria"] = criteria
+            return "ClearChargingProfile", req
+
+        return await self._command(station_id, build, wait, origin)
+
+    async def get_composite_schedule(
+        self,
+        station_id: str,
+        evse_id: int,
+        duration: int,
+        unit: str | None = None,
+        wait: float | None = None,
+        origin: str = "api",
+    ) -> CallView:
+        if duration < 1:
+            raise Invalid("must be at least 1 second", field="duration")
+        if unit is not None and unit not in ("W", "A"):
+            raise Invalid("must be W or A", field="unit")
+
+        def build(v: OcppVersion) -> tuple[str, JsonObject]:
+            key = "connectorId" if v is OcppVersion.V16 else "evseId"
+            req: JsonObject = {key: evse_id, "duration": duration}
+            if unit is not None:
+                req["chargingRateUnit"] = unit
+            return "GetCompositeSchedule", req
+
+        return await self._command(station_id, build, wait, origin)
+
     async def get_local_list_version(
         self, station_id: str, wait: float | None = None, origin: str = "api"
     ) -> CallView:

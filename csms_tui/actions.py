@@ -123,6 +123,19 @@ def _send_local_list(s: Any, sid: str, v: dict[str, Any]) -> Any:
     )
 
 
+def _charging_limit(s: Any, sid: str, v: dict[str, Any]) -> Any:
+    minutes = v["minutes"]
+    return s.set_charging_limit(
+        sid,
+        v["evse"],
+        float(v["limit"]),
+        v["unit"],
+        minutes * 60 if minutes else None,
+        wait=WAIT_SECONDS,
+        origin="console",
+    )
+
+
 ACTIONS: tuple[StationAction, ...] = (
     StationAction(
         "remote_start",
@@ -259,6 +272,38 @@ ACTIONS: tuple[StationAction, ...] = (
             ),
         ),
         help="1.6 GetDiagnostics (or GetLog for the security log) / 2.0.1 GetLog",
+    ),
+    StationAction(
+        "charging_limit",
+        "Limit charging",
+        _charging_limit,
+        (
+            Field("evse", "EVSE / connector (0 = whole station)", "1", kind="int"),
+            Field("limit", "Limit", kind="int", placeholder="e.g. 7400 (W) or 16 (A)"),
+            Field("unit", "Unit", "W", kind="choice", choices=("W", "A")),
+            Field("minutes", "For minutes (empty: until cleared)", required=False, kind="int"),
+        ),
+        help="SetChargingProfile: a one-period profile from now (TxDefault, or station maximum)",
+    ),
+    StationAction(
+        "clear_charging_profiles",
+        "Clear charging profiles",
+        lambda s, sid, v: s.clear_charging_profile(
+            sid, evse_id=v["evse"], wait=WAIT_SECONDS, origin="console"
+        ),
+        (Field("evse", "EVSE / connector (empty: all)", required=False, kind="int"),),
+        confirm=True,
+    ),
+    StationAction(
+        "composite_schedule",
+        "Get composite schedule",
+        lambda s, sid, v: s.get_composite_schedule(
+            sid, v["evse"], v["seconds"], wait=WAIT_SECONDS, origin="console"
+        ),
+        (
+            Field("evse", "EVSE / connector", "1", kind="int"),
+            Field("seconds", "Duration (s)", "3600", kind="int"),
+        ),
     ),
     StationAction(
         "send_local_list",

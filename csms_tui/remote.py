@@ -192,6 +192,60 @@ class RemoteService:
         body = {"location": location, "logType": log_type}
         return await self._command(station_id, "get-log", body, wait)
 
+    async def set_charging_limit(
+        self,
+        station_id: str,
+        evse_id: int,
+        limit: float,
+        unit: str = "W",
+        duration: int | None = None,
+        stack_level: int = 0,
+        wait: float | None = None,
+        origin: str = "",
+    ) -> CallView:
+        body: dict[str, Any] = {"evseId": evse_id, "limit": limit, "unit": unit}
+        if duration is not None:
+            body["duration"] = duration
+        if stack_level:
+            body["stackLevel"] = stack_level
+        return await self._command(station_id, "charging-limit", body, wait)
+
+    async def clear_charging_profile(
+        self,
+        station_id: str,
+        profile_id: int | None = None,
+        evse_id: int | None = None,
+        purpose: str | None = None,
+        stack_level: int | None = None,
+        wait: float | None = None,
+        origin: str = "",
+    ) -> CallView:
+        body = {
+            k: v
+            for k, v in (
+                ("id", profile_id),
+                ("evseId", evse_id),
+                ("purpose", purpose),
+                ("stackLevel", stack_level),
+            )
+            if v is not None
+        }
+        return await self._command(station_id, "clear-charging-profile", body, wait)
+
+    async def get_composite_schedule(
+        self,
+        station_id: str,
+        evse_id: int,
+        duration: int,
+        unit: str | None = None,
+        wait: float | None = None,
+        origin: str = "",
+    ) -> CallView:
+        body: dict[str, Any] = {"evseId": evse_id, "duration": duration}
+        if unit is not None:
+            body["unit"] = unit
+        return await self._command(station_id, "composite-schedule", body, wait)
+
     async def send_local_list(
         self,
         station_id: str,

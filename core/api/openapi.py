@@ -378,6 +378,56 @@ _SCHEMAS: dict[str, Schema] = {
             "version": {"type": "integer", "minimum": 1, "maximum": 2147483647},
         }
     ),
+    "ChargingProfileCommand": _obj(
+        {
+            "evseId": {"type": "integer", "minimum": 0, "description": "1.6: connectorId."},
+            "profile": {
+                **ANY_OBJECT,
+                "description": "1.6 csChargingProfiles or 2.0.1 ChargingProfileType, as the "
+                "station's version defines it (checked against its schema).",
+            },
+        },
+        required=("evseId", "profile"),
+    ),
+    "ChargingLimitCommand": _obj(
+        {
+            "evseId": {"type": "integer", "minimum": 0, "description": "0: the whole station."},
+            "limit": {"type": "number", "minimum": 0, "maximum": 10000000},
+            "unit": {"type": "string", "enum": ["W", "A"], "default": "W"},
+            "duration": {
+                "type": "integer",
+                "minimum": 1,
+                "description": "Seconds (default: open).",
+            },
+            "stackLevel": {"type": "integer", "minimum": 0, "maximum": 1000, "default": 0},
+        },
+        required=("evseId", "limit"),
+    ),
+    "ClearChargingProfileCommand": _obj(
+        {
+            "id": {"type": "integer"},
+            "evseId": {"type": "integer", "minimum": 0},
+            "purpose": {
+                "type": "string",
+                "enum": [
+                    "ChargePointMaxProfile",
+                    "ChargingStationMaxProfile",
+                    "ChargingStationExternalConstraints",
+                    "TxDefaultProfile",
+                    "TxProfile",
+                ],
+            },
+            "stackLevel": {"type": "integer", "minimum": 0},
+        }
+    ),
+    "CompositeScheduleCommand": _obj(
+        {
+            "evseId": {"type": "integer", "minimum": 0},
+            "duration": {"type": "integer", "minimum": 1},
+            "unit": {"type": "string", "enum": ["W", "A"]},
+        },
+        required=("evseId", "duration"),
+    ),
     "CancelReservationCommand": _obj(
         {"reservationId": {"type": "integer", "minimum": 1}}, required=("reservationId",)
     ),
@@ -1269,6 +1319,23 @@ _PATHS: dict[str, Schema] = {
     ),
     "/cs/{csId}/get-local-list-version": _command(
         "getLocalListVersion", "GetLocalListVersion", None
+    ),
+    "/cs/{csId}/charging-profile": _command(
+        "setChargingProfile", "SetChargingProfile with a raw profile", "ChargingProfileCommand"
+    ),
+    "/cs/{csId}/charging-limit": _command(
+        "setChargingLimit",
+        "Limit power or current from now: a one-period Absolute profile (TxDefaultProfile, "
+        "or the station maximum on evseId 0)",
+        "ChargingLimitCommand",
+    ),
+    "/cs/{csId}/clear-charging-profile": _command(
+        "clearChargingProfile",
+        "ClearChargingProfile by id or criteria (none: every profile)",
+        "ClearChargingProfileCommand",
+    ),
+    "/cs/{csId}/composite-schedule": _command(
+        "getCompositeSchedule", "GetCompositeSchedule", "CompositeScheduleCommand"
     ),
     "/cs/{csId}/cancel-reservation": _command(
         "cancelReservation",

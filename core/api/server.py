@@ -139,6 +139,10 @@ class _Handlers:
             "getConfiguration": self.get_configuration,
             "setConfiguration": self.set_configuration,
             "clearCache": self.clear_cache,
+            "setChargingProfile": self.set_charging_profile,
+            "setChargingLimit": self.set_charging_limit,
+            "clearChargingProfile": self.clear_charging_profile,
+            "getCompositeSchedule": self.get_composite_schedule,
             "sendLocalList": self.send_local_list,
             "getLocalListVersion": self.get_local_list_version,
             "updateFirmware": self.update_firmware,
@@ -454,6 +458,46 @@ class _Handlers:
         return self._call_response(
             await self.service.get_local_list_version(p["csId"], wait=p["wait"])
         )
+
+    async def set_charging_profile(
+        self, request: web.Request, p: dict[str, Any], body: Any
+    ) -> web.Response:
+        view = await self.service.set_charging_profile(
+            p["csId"], body["evseId"], body["profile"], wait=p["wait"]
+        )
+        return self._call_response(view)
+
+    async def set_charging_limit(
+        self, request: web.Request, p: dict[str, Any], body: Any
+    ) -> web.Response:
+        view = await self.service.set_charging_limit(
+            p["csId"],
+            body["evseId"],
+            body["limit"],
+            body.get("unit", "W"),
+            body.get("duration"),
+            body.get("stackLevel", 0),
+            wait=p["wait"],
+        )
+        return self._call_response(view)
+
+    async def clear_charging_profile(
+        self, request: web.Request, p: dict[str, Any], body: Any
+    ) -> web.Response:
+        b = body or {}
+        view = await self.service.clear_charging_profile(
+            p["csId"], b.get("id"), b.get("evseId"), b.get("purpose"), b.get("stackLevel"),
+            wait=p["wait"],
+        )  # fmt: skip
+        return self._call_response(view)
+
+    async def get_composite_schedule(
+        self, request: web.Request, p: dict[str, Any], body: Any
+    ) -> web.Response:
+        view = await self.service.get_composite_schedule(
+            p["csId"], body["evseId"], body["duration"], body.get("unit"), wait=p["wait"]
+        )
+        return self._call_response(view)
 
     async def clear_cache(self, request: web.Request, p: dict[str, Any], body: Any) -> web.Response:
         return self._call_response(await self.service.clear_cache(p["csId"], wait=p["wait"]))

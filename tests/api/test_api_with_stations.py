@@ -769,3 +769,105 @@ async def test_local_list_2_0_1(csms: Csms, http: aiohttp.ClientSession) -> None
                 },
             }
         ]
+
+
+class Station16Smart(Station16):
+    @on("SetChargingProfile")
+    async def on_set_profile(self, **kw: Any) -> result16.SetChargingProfile:
+        self._got("SetChargingProfile", **kw)
+        return result16.SetChargingProfile(status="Accepted")
+
+    @on("ClearChargingProfile")
+    async def on_clear_profile(self, **kw: Any) -> result16.ClearChargingProfile:
+        self._got("ClearChargingProfile", **kw)
+        return result16.ClearChargingProfile(status="Accepted")
+
+    @on("GetCompositeSchedule")
+    async def on_composite(self, **kw: Any) -> result16.GetCompositeSchedule:
+        self._got("GetCompositeSchedule", **kw)
+        return result16.GetCompositeSchedule(status="Accepted", connector_id=kw["connector_id"])
+
+
+class Station201Smart(Station201):
+    @on("SetChargingProfile")
+    async def on_set_profile(self, **kw: Any) -> result201.SetChargingProfile:
+        self._got("SetChargingProfile", **kw)
+        return result201.SetChargingProfile(status="Accepted")
+
+    @on("ClearChargingProfile")
+    async def on_clear_profile(self, **kw: Any) -> result201.ClearChargingProfile:
+        self._got("ClearChargingProfile", **kw)
+        return result201.ClearChargingProfile(status="Unknown")
+
+
+async def test_smart_charging_1_6(csms: Csms, http: aiohttp.ClientSession) -> None:
+    password = await register(http, "CSS16")
+    async with station(csms, "CSS16", password, Station16Smart, "ocpp1.6") as cp:
+        await cp.call(call16.BootNotification(charge_point_vendor="A", charge_point_model="B"))
+        await until_connected(http, "CSS16")
+        base = f"{V0}/cs/CSS16"
+        status, body = await call(
+            http,
+            "POST",
+            f"{base}/charging-limit?wait=5",
+            {"evseId": 1, "limit": 7400, "duration": 3600},
+        )
+        assert status == 200 and body["response"] == {"status": "Accepted"}
+        sent = cp.received[-1][1]
+        assert sent["connector_id"] == 1
+        profile = sent["cs_charging_profiles"]
+        assert profile["charging_profile_purpose"] == "TxDefaultProfile"
+        assert profile["charging_profile_kind"] == "Absolute"
+        schedule = profile["charging_schedule"]
+        assert schedule["charging_rate_unit"] == "W" and schedule["duration"] == 3600
+        assert schedule["charging_schedule_period"] == [{"start_period": 0, "limit": 7400}]
+        status, body = await call(
+            http, "POST", f"{base}/charging-limit?wait=5", {"evseId": 0, "limit": 32, "unit": "A"}
+        )
+        purpose = cp.received[-1][1]["cs_charging_profiles"]["charging_profile_purpose"]
+        assert purpose == "ChargePointMaxProfile"
+        # A raw profile that breaks the 1.6 schema is refused before it is sent.
+        status, body = await call(
+            http, "POST", f"{base}/charging-profile?wait=5", {"evseId": 1, "profile": {"x": 1}}
+        )
+        assert status == 400
+        status, body = await call(
+            http, "POST", f"{base}/clear-charging-profile?wait=5", {"purpose": "TxDefaultProfile"}
+        )
+        assert cp.received[-1] == (
+            "ClearChargingProfile",
+            {"charging_profile_purpose": "TxDefaultProfile"},
+        )
+        status, body = await call(
+            http, "POST", f"{base}/composite-schedule?wait=5", {"evseId": 1, "duration": 600}
+        )
+        assert body["response"] == {"status": "Accepted", "connectorId": 1}
+        assert cp.received[-1] == ("GetCompositeSchedule", {"connector_id": 1, "duration": 600})
+
+
+async def test_smart_charging_2_0_1(csms: Csms, http: aiohttp.ClientSession) -> None:
+    password = await register(http, "CSS201")
+    async with station(csms, "CSS201", password, Station201Smart, "ocpp2.0.1") as cp:
+        await cp.call(
+            call201.BootNotification(
+                charging_station={"model": "Y", "vendor_name": "Acme"}, reason="PowerUp"
+            )
+        )
+        await until_connected(http, "CSS201")
+        base = f"{V0}/cs/CSS201"
+        status, body = await call(
+            http, "POST", f"{base}/charging-limit?wait=5", {"evseId": 2, "limit": 11000}
+        )
+        assert status == 200 and body["response"] == {"status": "Accepted"}
+        sent = cp.received[-1][1]
+        assert sent["evse_id"] == 2
+        (schedule,) = sent["charging_profile"]["charging_schedule"]
+        assert schedule["charging_schedule_period"] == [{"start_period": 0, "limit": 11000}]
+        status, body = await call(
+            http, "POST", f"{base}/clear-charging-profile?wait=5", {"evseId": 2, "stackLevel": 0}
+        )
+        assert body["response"] == {"status": "Unknown"}
+        assert cp.received[-1] == (
+            "ClearChargingProfile",
+            {"charging_profile_criteria": {"evse_id": 2, "stack_level": 0}},
+        )

@@ -83,6 +83,11 @@ class Station(Cp16):
         self.seen.append(("SendLocalList", kw))
         return result16.SendLocalList(status="Accepted")
 
+    @on("SetChargingProfile")
+    async def on_set_charging_profile(self, **kw: Any) -> result16.SetChargingProfile:
+        self.seen.append(("SetChargingProfile", kw))
+        return result16.SetChargingProfile(status="Accepted")
+
     @on("DataTransfer")
     async def on_data_transfer(self, **kw: Any) -> result16.DataTransfer:
         self.seen.append(("DataTransfer", kw))
@@ -199,6 +204,14 @@ async def test_station_actions_reach_the_station_and_answers_are_shown(tmp_path:
             await fill(pilot, app)  # Full, every cacheable token (none here): an empty list
             await wait_until(pilot, lambda: "answered SendLocalList: Accepted" in notes(app))
             assert cp.seen[-1] == ("SendLocalList", {"list_version": 5, "update_type": "Full"})
+
+            await pilot.press("c")
+            await choose(pilot, app, "Limit charging")
+            await fill(pilot, app, evse="1", limit="7400", minutes="30")
+            await wait_until(pilot, lambda: "answered SetChargingProfile: Accepted" in notes(app))
+            schedule = cp.seen[-1][1]["cs_charging_profiles"]["charging_schedule"]
+            assert schedule["duration"] == 1800
+            assert schedule["charging_schedule_period"] == [{"start_period": 0, "limit": 7400}]
 
             # ctrl+p offers the highlighted station's actions.
             await pilot.press("ctrl+p")

@@ -20,7 +20,7 @@ import secrets
 import string
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any, Literal, Protocol
 
 from cryptography import x509
@@ -1711,6 +1711,65 @@ class CsmsService:
             return "GetCompositeSchedule", req
 
         return await self._command(station_id, build, wait, origin)
+
+    # -- display messages (2.0.1) ---------------------------------------------------------------
+
+    async def _v201(self, station_id: str, what: str) -> None:
+        if await self._connected_version(station_id) is OcppVersion.V16:
+            raise Conflict(f"OCPP 1.6 has no {what}", field="csId")
+
+    async def set_display_message(
+        self,
+        station_id: str,
+        text: str,
+        priority: str = "NormalCycle",
+        minutes: int | None = None,
+        message_id: int | None = None,
+        language: str | None = None,
+        wait: float | None = None,
+        origin: str = "api",
+    ) -> CallView:
+        """2.0.1 SetDisplayMessage (UTF-8 text, shown from now, for ``minutes`` if given)."""
+        if not 1 <= len(text) <= 512:
+            raise Invalid("must be 1-512 characters", field="text")
+        if priority not in ("AlwaysFront", "InFront", "NormalCycle"):
+            raise Invalid("must be AlwaysFront, InFront or NormalCycle", field="priority")
+        if minutes is not None and minutes < 1:
+            raise Invalid("must be at least 1", field="minutes")
+        await self._v201(station_id, "display messages")
+        content: JsonObject = {"format": "UTF8", "content": text}
+        if language:
+            content["language"] = language
+        now = self._clock.now()
+        message: JsonObject = {
+            "id": message_id if message_id is not None else secrets.randbelow(2**31 - 1) + 1,
+            "priority": priority,
+            "message": content,
+            "startDateTime": _iso(now),
+        }
+        if minutes is not None:
+            message["endDateTime"] = _iso(now + timedelta(minutes=minutes))
+        return await self._command(
+            station_id, lambda v: ("SetDisplayMessage", {"message": message}), wait, origin
+        )
+
+    async def clear_display_message(
+        self, station_id: str, message_id: int, wait: float | None = None, origin: str = "api"
+    ) -> CallView:
+        await self._v201(station_id, "display messages")
+        return await self._command(
+            station_id, lambda v: ("ClearDisplayMessage", {"id": message_id}), wait, origin
+        )
+
+    async def get_display_messages(
+        self, station_id: str, wait: float | None = None, origin: str = "api"
+    ) -> CallView:
+        """2.0.1 GetDisplayMessages; the messages arrive as NotifyDisplayMessages events."""
+        await self._v201(station_id, "display messages")
+        request = {"requestId": secrets.randbelow(2**31 - 1) + 1}
+        return await self._command(
+            station_id, lambda v: ("GetDisplayMessages", request), wait, origin
+        )
 
     async def get_local_list_version(
         self, station_id: str, wait: float | None = None, origin: str = "api"

@@ -306,6 +306,25 @@ ACTIONS: tuple[StationAction, ...] = (
         ),
     ),
     StationAction(
+        "display_message",
+        "Show a message (2.0.1)",
+        lambda s, sid, v: s.set_display_message(
+            sid, v["text"], v["priority"], v["minutes"], wait=WAIT_SECONDS, origin="console"
+        ),
+        (
+            Field("text", "Text", placeholder="up to 512 characters"),
+            Field(
+                "priority",
+                "Priority",
+                "NormalCycle",
+                kind="choice",
+                choices=("NormalCycle", "InFront", "AlwaysFront"),
+            ),
+            Field("minutes", "For minutes (empty: until cleared)", required=False, kind="int"),
+        ),
+        help="2.0.1 SetDisplayMessage on the station's display",
+    ),
+    StationAction(
         "send_local_list",
         "Send local list",
         _send_local_list,

@@ -246,6 +246,23 @@ class RemoteService:
             body["unit"] = unit
         return await self._command(station_id, "composite-schedule", body, wait)
 
+    async def set_display_message(
+        self,
+        station_id: str,
+        text: str,
+        priority: str = "NormalCycle",
+        minutes: int | None = None,
+        message_id: int | None = None,
+        language: str | None = None,
+        wait: float | None = None,
+        origin: str = "",
+    ) -> CallView:
+        body: dict[str, Any] = {"text": text, "priority": priority}
+        for key, value in (("minutes", minutes), ("id", message_id), ("language", language)):
+            if value is not None:
+                body[key] = value
+        return await self._command(station_id, "display-message", body, wait)
+
     async def send_local_list(
         self,
         station_id: str,

@@ -428,6 +428,23 @@ _SCHEMAS: dict[str, Schema] = {
         },
         required=("evseId", "duration"),
     ),
+    "DisplayMessageCommand": _obj(
+        {
+            "text": text(1, 512),
+            "priority": {
+                "type": "string",
+                "enum": ["AlwaysFront", "InFront", "NormalCycle"],
+                "default": "NormalCycle",
+            },
+            "minutes": {"type": "integer", "minimum": 1, "maximum": 525600},
+            "id": {"type": "integer", "minimum": 0, "maximum": 2147483647},
+            "language": text(1, 8),
+        },
+        required=("text",),
+    ),
+    "ClearDisplayMessageCommand": _obj(
+        {"id": {"type": "integer", "minimum": 0, "maximum": 2147483647}}, required=("id",)
+    ),
     "CancelReservationCommand": _obj(
         {"reservationId": {"type": "integer", "minimum": 1}}, required=("reservationId",)
     ),
@@ -1336,6 +1353,17 @@ _PATHS: dict[str, Schema] = {
     ),
     "/cs/{csId}/composite-schedule": _command(
         "getCompositeSchedule", "GetCompositeSchedule", "CompositeScheduleCommand"
+    ),
+    "/cs/{csId}/display-message": _command(
+        "setDisplayMessage", "2.0.1 SetDisplayMessage (409 for 1.6)", "DisplayMessageCommand"
+    ),
+    "/cs/{csId}/clear-display-message": _command(
+        "clearDisplayMessage", "2.0.1 ClearDisplayMessage", "ClearDisplayMessageCommand"
+    ),
+    "/cs/{csId}/get-display-messages": _command(
+        "getDisplayMessages",
+        "2.0.1 GetDisplayMessages (the messages arrive as NotifyDisplayMessages events)",
+        None,
     ),
     "/cs/{csId}/cancel-reservation": _command(
         "cancelReservation",

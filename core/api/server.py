@@ -139,6 +139,9 @@ class _Handlers:
             "getConfiguration": self.get_configuration,
             "setConfiguration": self.set_configuration,
             "clearCache": self.clear_cache,
+            "setDisplayMessage": self.set_display_message,
+            "clearDisplayMessage": self.clear_display_message,
+            "getDisplayMessages": self.get_display_messages,
             "setChargingProfile": self.set_charging_profile,
             "setChargingLimit": self.set_charging_limit,
             "clearChargingProfile": self.clear_charging_profile,
@@ -498,6 +501,33 @@ class _Handlers:
             p["csId"], body["evseId"], body["duration"], body.get("unit"), wait=p["wait"]
         )
         return self._call_response(view)
+
+    async def set_display_message(
+        self, request: web.Request, p: dict[str, Any], body: Any
+    ) -> web.Response:
+        view = await self.service.set_display_message(
+            p["csId"],
+            body["text"],
+            body.get("priority", "NormalCycle"),
+            body.get("minutes"),
+            body.get("id"),
+            body.get("language"),
+            wait=p["wait"],
+        )
+        return self._call_response(view)
+
+    async def clear_display_message(
+        self, request: web.Request, p: dict[str, Any], body: Any
+    ) -> web.Response:
+        view = await self.service.clear_display_message(p["csId"], body["id"], wait=p["wait"])
+        return self._call_response(view)
+
+    async def get_display_messages(
+        self, request: web.Request, p: dict[str, Any], body: Any
+    ) -> web.Response:
+        return self._call_response(
+            await self.service.get_display_messages(p["csId"], wait=p["wait"])
+        )
 
     async def clear_cache(self, request: web.Request, p: dict[str, Any], body: Any) -> web.Response:
         return self._call_response(await self.service.clear_cache(p["csId"], wait=p["wait"]))

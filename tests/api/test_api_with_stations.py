@@ -871,3 +871,58 @@ async def test_smart_charging_2_0_1(csms: Csms, http: aiohttp.ClientSession) -> 
             "ClearChargingProfile",
             {"charging_profile_criteria": {"evse_id": 2, "stack_level": 0}},
         )
+
+
+class Station201Display(Station201):
+    @on("SetDisplayMessage")
+    async def on_set_display(self, **kw: Any) -> result201.SetDisplayMessage:
+        self._got("SetDisplayMessage", **kw)
+        return result201.SetDisplayMessage(status="Accepted")
+
+    @on("ClearDisplayMessage")
+    async def on_clear_display(self, **kw: Any) -> result201.ClearDisplayMessage:
+        self._got("ClearDisplayMessage", **kw)
+        return result201.ClearDisplayMessage(status="Unknown")
+
+    @on("GetDisplayMessages")
+    async def on_get_displays(self, **kw: Any) -> result201.GetDisplayMessages:
+        self._got("GetDisplayMessages", **kw)
+        return result201.GetDisplayMessages(status="Accepted")
+
+
+async def test_display_messages(csms: Csms, http: aiohttp.ClientSession) -> None:
+    password = await register(http, "CSD201")
+    async with station(csms, "CSD201", password, Station201Display, "ocpp2.0.1") as cp:
+        await cp.call(
+            call201.BootNotification(
+                charging_station={"model": "Y", "vendor_name": "Acme"}, reason="PowerUp"
+            )
+        )
+        await until_connected(http, "CSD201")
+        base = f"{V0}/cs/CSD201"
+        status, body = await call(
+            http,
+            "POST",
+            f"{base}/display-message?wait=5",
+            {"text": "Out of order until 14:00", "priority": "InFront", "minutes": 90, "id": 5},
+        )
+        assert status == 200 and body["response"] == {"status": "Accepted"}
+        message = cp.received[-1][1]["message"]
+        assert (message["id"], message["priority"]) == (5, "InFront")
+        assert message["message"] == {"format": "UTF8", "content": "Out of order until 14:00"}
+        assert message["start_date_time"] < message["end_date_time"]
+        status, body = await call(http, "POST", f"{base}/clear-display-message?wait=5", {"id": 5})
+        assert body["response"] == {"status": "Unknown"}
+        status, body = await call(http, "POST", f"{base}/get-display-messages?wait=5", {})
+        assert body["response"] == {"status": "Accepted"}
+        assert cp.received[-1][0] == "GetDisplayMessages"
+    # 1.6 has none: a clear refusal, nothing sent.
+    password16 = await register(http, "CSD16")
+    async with station(csms, "CSD16", password16, Station16, "ocpp1.6") as cp16:
+        await cp16.call(call16.BootNotification(charge_point_vendor="A", charge_point_model="B"))
+        await until_connected(http, "CSD16")
+        status, body = await call(
+            http, "POST", f"{V0}/cs/CSD16/display-message?wait=5", {"text": "hello"}
+        )
+        assert status == 409 and "1.6 has no display messages" in str(body)
+        assert cp16.received == []

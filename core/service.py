@@ -391,6 +391,7 @@ class StationDetail(StationSummary):
     recent_events: list[StationEventView] = []
     recent_messages: list[MessageView] = []
     recent_calls: list[CallView] = []
+    reservations: list[ReservationView] = []
 
 
 class StationRegistration(View):
@@ -770,7 +771,13 @@ class CsmsService:
         events = await self._store.list_station_events(station_id, limit=self._recent)
         messages = await self._store.list_messages(station_id=station_id, limit=self._recent)
         calls = await self._store.list_calls(station_id=station_id, limit=self._recent)
+        now = self._clock.now()
+        reservations = [
+            _reservation_view(r, now)
+            for r in await self._store.list_reservations(station_id, limit=self._recent)
+        ]
         return StationDetail(
+            reservations=reservations,
             **summary.model_dump(),
             invalid_username_allowed=station.auth.invalid_username_allowed,
             has_password=station.auth.password_hash is not None,
@@ -1807,6 +1814,8 @@ class CsmsService:
         v16 = station_version is OcppVersion.V16
         entries: list[JsonObject] = []
         for token in tokens:
+            if v16 and len(token.uid) > 20 and uids is None:
+                continue  # a 1.6 idTag holds at most 20 characters: such a token cannot be listed
             if v16:
                 entries.append({"idTag": token.uid, "idTagInfo": id_tag_info(token, now)})
             else:

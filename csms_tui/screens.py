@@ -43,6 +43,8 @@ class StationDetailScreen(Screen[None]):
             yield DataTable(id="config", cursor_type="row")
             yield Label("Certificates")
             yield DataTable(id="certificates", cursor_type="row")
+            yield Label("Reservations")
+            yield DataTable(id="reservations", cursor_type="row")
             yield Label("Recent events")
             yield DataTable(id="events", cursor_type="row")
             yield Label("Recent messages")
@@ -55,6 +57,9 @@ class StationDetailScreen(Screen[None]):
         )
         self.query_one("#config", DataTable).add_columns("Key / variable", "Value", "Status")
         self.query_one("#certificates", DataTable).add_columns("Id", "Type", "Status")
+        self.query_one("#reservations", DataTable).add_columns(
+            "Id", "Token", "EVSE", "Status", "Expires"
+        )
         self.query_one("#events", DataTable).add_columns("Time", "Event", "Detail")
         self.query_one("#messages", DataTable).add_columns("Time", "Dir", "Type", "Action", "Id")
         self.action_reload()
@@ -147,6 +152,19 @@ class StationDetailScreen(Screen[None]):
         fill(
             self.query_one("#certificates", DataTable),
             [(c.certificate_id[:16], c.certificate_type, c.status) for c in d.certificates],
+        )
+        fill(
+            self.query_one("#reservations", DataTable),
+            [
+                (
+                    r.reservation_id,
+                    r.id_token,
+                    r.evse_id,
+                    r.status,
+                    f"{r.expires_at:%Y-%m-%d %H:%M}",
+                )
+                for r in d.reservations
+            ],
         )
         fill(
             self.query_one("#events", DataTable),

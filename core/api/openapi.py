@@ -757,6 +757,7 @@ _SCHEMAS: dict[str, Schema] = {
                     },
                     "recentMessages": {"type": "array", "items": _ref("Message")},
                     "recentCalls": {"type": "array", "items": _ref("CallRecord")},
+                    "reservations": {"type": "array", "items": _ref("Reservation")},
                 },
                 required=("settings", "deviceModel", "certificates", "recentEvents"),
                 closed=False,

@@ -172,6 +172,11 @@ async def test_station_actions_reach_the_station_and_answers_are_shown(tmp_path:
             (reserved,) = await csms.service.list_reservations("CSA", active=True)
             assert (reserved.id_token, reserved.evse_id) == ("RES1", 1)
             assert cp.seen[-1][1]["reservation_id"] == reserved.reservation_id
+            await pilot.press("enter")  # the station detail lists it
+            table = app.screen.query_one("#reservations", DataTable)
+            await wait_until(pilot, lambda: table.row_count == 1)
+            assert [str(c) for c in table.get_row_at(0)[1:4]] == ["RES1", "1", "Accepted"]
+            await pilot.press("escape")
             await pilot.press("c")
             await choose(pilot, app, "Cancel reservation")
             await fill(pilot, app, reservation=str(reserved.reservation_id))

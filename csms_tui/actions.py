@@ -29,7 +29,7 @@ class Field:
     label: str
     default: str = ""
     required: bool = True
-    kind: str = "text"  # text | int | json | choice
+    kind: str = "text"  # text | int | json | object (a JSON object) | choice
     choices: tuple[str, ...] = ()
     placeholder: str = ""
 
@@ -44,6 +44,14 @@ class Field:
             if not text.isdigit():
                 raise ValueError(f"{self.label} must be a whole number")
             return int(text)
+        if self.kind == "object":
+            try:
+                value = json.loads(text)
+            except ValueError as exc:
+                raise ValueError(f"{self.label} is not JSON: {exc}") from exc
+            if not isinstance(value, dict):
+                raise ValueError(f"{self.label} must be a JSON object {{…}}")
+            return value
         if self.kind == "json":
             try:
                 return json.loads(text)
@@ -344,6 +352,19 @@ ACTIONS: tuple[StationAction, ...] = (
         "get_local_list_version",
         "Get local list version",
         lambda s, sid, v: s.get_local_list_version(sid, wait=WAIT_SECONDS, origin="console"),
+    ),
+    StationAction(
+        "raw_call",
+        "Any call (raw JSON)",
+        lambda s, sid, v: s.raw_call(
+            sid, v["action"], v["payload"] or {}, wait=WAIT_SECONDS, origin="console"
+        ),
+        (
+            Field("action", "Action", placeholder="e.g. GetTransactionStatus"),
+            Field("payload", "Payload", "{}", required=False, kind="object"),
+        ),
+        confirm=True,
+        help="Any CSMS-initiated action of the station's version; checked against its schema",
     ),
     StationAction(
         "data_transfer",

@@ -263,6 +263,16 @@ class RemoteService:
                 body[key] = value
         return await self._command(station_id, "display-message", body, wait)
 
+    async def raw_call(
+        self,
+        station_id: str,
+        action: str,
+        payload: dict[str, Any],
+        wait: float | None = None,
+        origin: str = "",
+    ) -> CallView:
+        return await self._command(station_id, f"call/{action}", payload, wait)
+
     async def send_local_list(
         self,
         station_id: str,

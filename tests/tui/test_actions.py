@@ -15,7 +15,7 @@ from ocpp.routing import on
 from ocpp.v16 import ChargePoint as Cp16
 from ocpp.v16 import call as call16
 from ocpp.v16 import call_result as result16
-from textual.widgets import DataTable, Input, OptionList, Select
+from textual.widgets import Button, DataTable, Input, OptionList, Select
 
 from core.runtime import Csms
 from core.services.certificates import create_ca
@@ -114,6 +114,12 @@ async def fill(pilot: Any, app: CsmsConsole, **values: str) -> None:
         field.value = value
         field.focus()
     await pilot.press("enter")
+    await pilot.pause()
+
+
+async def confirm(pilot: Any, app: CsmsConsole) -> None:
+    """Answer yes. (Not a click: by now the toasts of earlier answers may cover the button.)"""
+    app.screen.query_one("#yes", Button).press()
     await pilot.pause()
 
 
@@ -217,6 +223,22 @@ async def test_station_actions_reach_the_station_and_answers_are_shown(tmp_path:
             schedule = cp.seen[-1][1]["cs_charging_profiles"]["charging_schedule"]
             assert schedule["duration"] == 1800
             assert schedule["charging_schedule_period"] == [{"start_period": 0, "limit": 7400}]
+
+            await pilot.press("c")
+            await choose(pilot, app, "Any call (raw JSON)")
+            await fill(pilot, app, action="ClearCache", payload="[1]")
+            assert "must be a JSON object" in str(app.screen.query_one("#error").render())
+            await fill(pilot, app, action="ClearCache", payload='{"x": 1}')
+            await confirm(pilot, app)
+            await wait_until(pilot, lambda: "Any call (raw JSON) on CSA failed" in notes(app))
+            seen = len(cp.seen)
+            await pilot.press("c")
+            await choose(pilot, app, "Any call (raw JSON)")
+            await fill(pilot, app, action="ClearCache", payload="{}")
+            await confirm(pilot, app)
+            await wait_until(pilot, lambda: len(cp.seen) == seen + 1)
+            assert cp.seen[-1] == ("ClearCache", {})  # the schema-breaking one never reached it
+            await wait_until(pilot, lambda: "answered ClearCache: Rejected" in notes(app))
 
             # ctrl+p offers the highlighted station's actions.
             await pilot.press("ctrl+p")

@@ -67,6 +67,17 @@ NUM: Schema = {"type": "number"}
 BOOL: Schema = {"type": "boolean"}
 TIME: Schema = {"type": "string", "format": "date-time"}
 ANY_OBJECT: Schema = {"type": "object", "additionalProperties": True}
+# 2.0.1 IdTokenEnumType (1.6 carries only the idTag).
+ID_TOKEN_TYPES = [
+    "Central",
+    "eMAID",
+    "ISO14443",
+    "ISO15693",
+    "KeyCode",
+    "Local",
+    "MacAddress",
+    "NoAuthorization",
+]
 
 _SCHEMAS: dict[str, Schema] = {
     "Error": _obj(
@@ -325,16 +336,7 @@ _SCHEMAS: dict[str, Schema] = {
             },
             "tokenType": {
                 "type": "string",
-                "enum": [
-                    "Central",
-                    "eMAID",
-                    "ISO14443",
-                    "ISO15693",
-                    "KeyCode",
-                    "Local",
-                    "MacAddress",
-                    "NoAuthorization",
-                ],
+                "enum": ID_TOKEN_TYPES,
                 "default": "ISO14443",
             },
             "groupId": text(1, 36),
@@ -500,16 +502,7 @@ _SCHEMAS: dict[str, Schema] = {
             "evseId": {"type": "integer", "minimum": 1},
             "tokenType": {
                 "type": "string",
-                "enum": [
-                    "Central",
-                    "eMAID",
-                    "ISO14443",
-                    "ISO15693",
-                    "KeyCode",
-                    "Local",
-                    "MacAddress",
-                    "NoAuthorization",
-                ],
+                "enum": ID_TOKEN_TYPES,
                 "default": "Central",
             },
             "remoteStartId": {"type": "integer", "minimum": 0, "maximum": 2147483647},

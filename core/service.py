@@ -1778,6 +1778,89 @@ class CsmsService:
             station_id, lambda v: ("GetDisplayMessages", request), wait, origin
         )
 
+    # -- variable monitoring (2.0.1) ------------------------------------------------------------
+
+    async def set_variable_monitor(
+        self,
+        station_id: str,
+        component: str,
+        variable: str,
+        kind: str,
+        value: float,
+        severity: int = 8,
+        evse_id: int | None = None,
+        monitor_id: int | None = None,
+        wait: float | None = None,
+        origin: str = "api",
+    ) -> CallView:
+        """2.0.1 SetVariableMonitoring of one variable; the station's NotifyEvent reports
+        become its events. ``monitor_id`` replaces that monitor."""
+        if kind not in MONITOR_KINDS:
+            raise Invalid(f"must be one of {', '.join(MONITOR_KINDS)}", field="type")
+        if not 0 <= severity <= 9:
+            raise Invalid("must be between 0 and 9", field="severity")
+        await self._v201(station_id, "variable monitoring")
+        target: JsonObject = {"name": component}
+        if evse_id is not None:
+            target["evse"] = {"id": evse_id}
+        monitor: JsonObject = {
+            "value": value,
+            "type": kind,
+            "severity": severity,
+            "component": target,
+            "variable": {"name": variable},
+        }
+        if monitor_id is not None:
+            monitor["id"] = monitor_id
+        request = {"setMonitoringData": [monitor]}
+        return await self._command(
+            station_id, lambda v: ("SetVariableMonitoring", request), wait, origin
+        )
+
+    async def clear_variable_monitors(
+        self, station_id: str, ids: Sequence[int], wait: float | None = None, origin: str = "api"
+    ) -> CallView:
+        if not ids:
+            raise Invalid("name at least one monitor id", field="ids")
+        await self._v201(station_id, "variable monitoring")
+        request = {"id": list(ids)}
+        return await self._command(
+            station_id, lambda v: ("ClearVariableMonitoring", request), wait, origin
+        )
+
+    async def set_monitoring_base(
+        self, station_id: str, base: str, wait: float | None = None, origin: str = "api"
+    ) -> CallView:
+        if base not in ("All", "FactoryDefault", "HardWiredOnly"):
+            raise Invalid("must be All, FactoryDefault or HardWiredOnly", field="base")
+        await self._v201(station_id, "variable monitoring")
+        request = {"monitoringBase": base}
+        return await self._command(
+            station_id, lambda v: ("SetMonitoringBase", request), wait, origin
+        )
+
+    async def set_monitoring_level(
+        self, station_id: str, severity: int, wait: float | None = None, origin: str = "api"
+    ) -> CallView:
+        """Only events of ``severity`` or more urgent (lower) are reported."""
+        if not 0 <= severity <= 9:
+            raise Invalid("must be between 0 and 9", field="severity")
+        await self._v201(station_id, "variable monitoring")
+        request = {"severity": severity}
+        return await self._command(
+            station_id, lambda v: ("SetMonitoringLevel", request), wait, origin
+        )
+
+    async def get_monitoring_report(
+        self, station_id: str, wait: float | None = None, origin: str = "api"
+    ) -> CallView:
+        """GetMonitoringReport; the monitors arrive as NotifyMonitoringReport events."""
+        await self._v201(station_id, "variable monitoring")
+        request = {"requestId": secrets.randbelow(2**31 - 1) + 1}
+        return await self._command(
+            station_id, lambda v: ("GetMonitoringReport", request), wait, origin
+        )
+
     async def get_local_list_version(
         self, station_id: str, wait: float | None = None, origin: str = "api"
     ) -> CallView:
@@ -2252,6 +2335,8 @@ def _tx_summary(tx: Transaction) -> TransactionSummary:
         currency=tx.currency,
     )
 
+
+MONITOR_KINDS = ("UpperThreshold", "LowerThreshold", "Delta", "Periodic", "PeriodicClockAligned")
 
 # Our token types (OCPI) as 2.0.1 IdTokenEnumType, for local list entries.
 _LOCAL_TOKEN_TYPES = {"RFID": "ISO14443", "APP_USER": "eMAID", "AD_HOC_USER": "Central"}

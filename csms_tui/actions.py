@@ -18,7 +18,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, OptionList, Select
 from textual.widgets.option_list import Option
 
-from core.service import REPORT_BASES, TRIGGER_MESSAGES_16, TRIGGER_MESSAGES_201
+from core.service import MONITOR_KINDS, REPORT_BASES, TRIGGER_MESSAGES_16, TRIGGER_MESSAGES_201
 
 WAIT_SECONDS = 30.0
 
@@ -331,6 +331,28 @@ ACTIONS: tuple[StationAction, ...] = (
             Field("minutes", "For minutes (empty: until cleared)", required=False, kind="int"),
         ),
         help="2.0.1 SetDisplayMessage on the station's display",
+    ),
+    StationAction(
+        "variable_monitor",
+        "Monitor a variable (2.0.1)",
+        lambda s, sid, v: s.set_variable_monitor(
+            sid,
+            v["component"],
+            v["variable"],
+            v["kind"],
+            float(v["value"]),
+            v["severity"],
+            wait=WAIT_SECONDS,
+            origin="console",
+        ),
+        (
+            Field("component", "Component", placeholder="e.g. EVSE"),
+            Field("variable", "Variable", placeholder="e.g. Power"),
+            Field("kind", "Type", "UpperThreshold", kind="choice", choices=MONITOR_KINDS),
+            Field("value", "Value", kind="int"),
+            Field("severity", "Severity (0 most urgent … 9)", "8", kind="int"),
+        ),
+        help="2.0.1 SetVariableMonitoring; the station's reports show as its events",
     ),
     StationAction(
         "send_local_list",

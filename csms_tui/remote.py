@@ -273,6 +273,32 @@ class RemoteService:
     ) -> CallView:
         return await self._command(station_id, f"call/{action}", payload, wait)
 
+    async def set_variable_monitor(
+        self,
+        station_id: str,
+        component: str,
+        variable: str,
+        kind: str,
+        value: float,
+        severity: int = 8,
+        evse_id: int | None = None,
+        monitor_id: int | None = None,
+        wait: float | None = None,
+        origin: str = "",
+    ) -> CallView:
+        body: dict[str, Any] = {
+            "component": component,
+            "variable": variable,
+            "type": kind,
+            "value": value,
+            "severity": severity,
+        }
+        if evse_id is not None:
+            body["evseId"] = evse_id
+        if monitor_id is not None:
+            body["id"] = monitor_id
+        return await self._command(station_id, "monitor", body, wait)
+
     async def send_local_list(
         self,
         station_id: str,

@@ -447,6 +447,45 @@ _SCHEMAS: dict[str, Schema] = {
     "ClearDisplayMessageCommand": _obj(
         {"id": {"type": "integer", "minimum": 0, "maximum": 2147483647}}, required=("id",)
     ),
+    "MonitorCommand": _obj(
+        {
+            "component": text(1, 50),
+            "variable": text(1, 50),
+            "type": {
+                "type": "string",
+                "enum": [
+                    "UpperThreshold",
+                    "LowerThreshold",
+                    "Delta",
+                    "Periodic",
+                    "PeriodicClockAligned",
+                ],
+            },
+            "value": {"type": "number"},
+            "severity": {"type": "integer", "minimum": 0, "maximum": 9, "default": 8},
+            "evseId": {"type": "integer", "minimum": 0},
+            "id": {"type": "integer", "minimum": 0, "maximum": 2147483647},
+        },
+        required=("component", "variable", "type", "value"),
+    ),
+    "ClearMonitorsCommand": _obj(
+        {
+            "ids": {
+                "type": "array",
+                "items": {"type": "integer", "minimum": 0, "maximum": 2147483647},
+                "minItems": 1,
+                "maxItems": 1000,
+            }
+        },
+        required=("ids",),
+    ),
+    "MonitoringBaseCommand": _obj(
+        {"base": {"type": "string", "enum": ["All", "FactoryDefault", "HardWiredOnly"]}},
+        required=("base",),
+    ),
+    "MonitoringLevelCommand": _obj(
+        {"severity": {"type": "integer", "minimum": 0, "maximum": 9}}, required=("severity",)
+    ),
     "CancelReservationCommand": _obj(
         {"reservationId": {"type": "integer", "minimum": 1}}, required=("reservationId",)
     ),
@@ -1357,6 +1396,23 @@ _PATHS: dict[str, Schema] = {
     "/cs/{csId}/get-display-messages": _command(
         "getDisplayMessages",
         "2.0.1 GetDisplayMessages (the messages arrive as NotifyDisplayMessages events)",
+        None,
+    ),
+    "/cs/{csId}/monitor": _command(
+        "setVariableMonitor", "2.0.1 SetVariableMonitoring of one variable", "MonitorCommand"
+    ),
+    "/cs/{csId}/clear-monitors": _command(
+        "clearVariableMonitors", "2.0.1 ClearVariableMonitoring", "ClearMonitorsCommand"
+    ),
+    "/cs/{csId}/monitoring-base": _command(
+        "setMonitoringBase", "2.0.1 SetMonitoringBase", "MonitoringBaseCommand"
+    ),
+    "/cs/{csId}/monitoring-level": _command(
+        "setMonitoringLevel", "2.0.1 SetMonitoringLevel", "MonitoringLevelCommand"
+    ),
+    "/cs/{csId}/monitoring-report": _command(
+        "getMonitoringReport",
+        "2.0.1 GetMonitoringReport (the monitors arrive as NotifyMonitoringReport events)",
         None,
     ),
     "/cs/{csId}/cancel-reservation": _command(

@@ -139,6 +139,11 @@ class _Handlers:
             "getConfiguration": self.get_configuration,
             "setConfiguration": self.set_configuration,
             "clearCache": self.clear_cache,
+            "setVariableMonitor": self.set_variable_monitor,
+            "clearVariableMonitors": self.clear_variable_monitors,
+            "setMonitoringBase": self.set_monitoring_base,
+            "setMonitoringLevel": self.set_monitoring_level,
+            "getMonitoringReport": self.get_monitoring_report,
             "setDisplayMessage": self.set_display_message,
             "clearDisplayMessage": self.clear_display_message,
             "getDisplayMessages": self.get_display_messages,
@@ -527,6 +532,47 @@ class _Handlers:
     ) -> web.Response:
         return self._call_response(
             await self.service.get_display_messages(p["csId"], wait=p["wait"])
+        )
+
+    async def set_variable_monitor(
+        self, request: web.Request, p: dict[str, Any], body: Any
+    ) -> web.Response:
+        view = await self.service.set_variable_monitor(
+            p["csId"],
+            body["component"],
+            body["variable"],
+            body["type"],
+            body["value"],
+            body.get("severity", 8),
+            body.get("evseId"),
+            body.get("id"),
+            wait=p["wait"],
+        )
+        return self._call_response(view)
+
+    async def clear_variable_monitors(
+        self, request: web.Request, p: dict[str, Any], body: Any
+    ) -> web.Response:
+        view = await self.service.clear_variable_monitors(p["csId"], body["ids"], wait=p["wait"])
+        return self._call_response(view)
+
+    async def set_monitoring_base(
+        self, request: web.Request, p: dict[str, Any], body: Any
+    ) -> web.Response:
+        view = await self.service.set_monitoring_base(p["csId"], body["base"], wait=p["wait"])
+        return self._call_response(view)
+
+    async def set_monitoring_level(
+        self, request: web.Request, p: dict[str, Any], body: Any
+    ) -> web.Response:
+        view = await self.service.set_monitoring_level(p["csId"], body["severity"], wait=p["wait"])
+        return self._call_response(view)
+
+    async def get_monitoring_report(
+        self, request: web.Request, p: dict[str, Any], body: Any
+    ) -> web.Response:
+        return self._call_response(
+            await self.service.get_monitoring_report(p["csId"], wait=p["wait"])
         )
 
     async def clear_cache(self, request: web.Request, p: dict[str, Any], body: Any) -> web.Response:

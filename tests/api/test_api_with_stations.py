@@ -926,3 +926,103 @@ async def test_display_messages(csms: Csms, http: aiohttp.ClientSession) -> None
         )
         assert status == 409 and "1.6 has no display messages" in str(body)
         assert cp16.received == []
+
+
+class Station201Monitoring(Station201):
+    @on("SetVariableMonitoring")
+    async def on_set_monitoring(self, set_monitoring_data: list[dict[str, Any]]) -> Any:
+        self._got("SetVariableMonitoring", set_monitoring_data=set_monitoring_data)
+        return result201.SetVariableMonitoring(
+            set_monitoring_result=[
+                {
+                    "id": 41,
+                    "status": "Accepted",
+                    "type": item["type"],
+                    "severity": item["severity"],
+                    "component": item["component"],
+                    "variable": item["variable"],
+                }
+                for item in set_monitoring_data
+            ]
+        )
+
+    @on("ClearVariableMonitoring")
+    async def on_clear_monitoring(self, id: list[int]) -> Any:
+        self._got("ClearVariableMonitoring", id=id)
+        return result201.ClearVariableMonitoring(
+            clear_monitoring_result=[{"id": i, "status": "Accepted"} for i in id]
+        )
+
+    @on("SetMonitoringLevel")
+    async def on_level(self, **kw: Any) -> result201.SetMonitoringLevel:
+        self._got("SetMonitoringLevel", **kw)
+        return result201.SetMonitoringLevel(status="Accepted")
+
+    @on("SetMonitoringBase")
+    async def on_base(self, **kw: Any) -> result201.SetMonitoringBase:
+        self._got("SetMonitoringBase", **kw)
+        return result201.SetMonitoringBase(status="Accepted")
+
+    @on("GetMonitoringReport")
+    async def on_report(self, **kw: Any) -> result201.GetMonitoringReport:
+        self._got("GetMonitoringReport", **kw)
+        return result201.GetMonitoringReport(status="EmptyResultSet")
+
+
+async def test_variable_monitoring(csms: Csms, http: aiohttp.ClientSession) -> None:
+    password = await register(http, "CSV201")
+    async with station(csms, "CSV201", password, Station201Monitoring, "ocpp2.0.1") as cp:
+        await cp.call(
+            call201.BootNotification(
+                charging_station={"model": "Y", "vendor_name": "Acme"}, reason="PowerUp"
+            )
+        )
+        await until_connected(http, "CSV201")
+        base = f"{V0}/cs/CSV201"
+        status, body = await call(
+            http,
+            "POST",
+            f"{base}/monitor?wait=5",
+            {"component": "EVSE", "variable": "Power", "type": "UpperThreshold",
+             "value": 22000, "severity": 4, "evseId": 1},
+        )  # fmt: skip
+        assert status == 200
+        assert body["response"]["setMonitoringResult"][0]["status"] == "Accepted"
+        (monitor,) = cp.received[-1][1]["set_monitoring_data"]
+        assert monitor["component"] == {"name": "EVSE", "evse": {"id": 1}}
+        assert (monitor["type"], monitor["value"], monitor["severity"]) == (
+            "UpperThreshold",
+            22000,
+            4,
+        )
+        status, body = await call(http, "POST", f"{base}/clear-monitors?wait=5", {"ids": [41]})
+        assert cp.received[-1] == ("ClearVariableMonitoring", {"id": [41]})
+        await call(http, "POST", f"{base}/monitoring-level?wait=5", {"severity": 3})
+        await call(http, "POST", f"{base}/monitoring-base?wait=5", {"base": "FactoryDefault"})
+        status, body = await call(http, "POST", f"{base}/monitoring-report?wait=5", {})
+        assert body["response"] == {"status": "EmptyResultSet"}
+        assert [a for a, _ in cp.received[-3:]] == [
+            "SetMonitoringLevel",
+            "SetMonitoringBase",
+            "GetMonitoringReport",
+        ]
+        # The station reports a threshold crossed: kept as its event.
+        await cp.call(
+            call201.NotifyEvent(
+                generated_at="2025-01-01T10:00:00Z",
+                seq_no=0,
+                event_data=[
+                    {
+                        "event_id": 1,
+                        "timestamp": "2025-01-01T10:00:00Z",
+                        "trigger": "Alerting",
+                        "actual_value": "22500",
+                        "event_notification_type": "CustomMonitor",
+                        "component": {"name": "EVSE"},
+                        "variable": {"name": "Power"},
+                    }
+                ],
+            )
+        )
+        _, detail = await call(http, "GET", base)
+        assert any(e["eventType"] == "NotifyEvent" for e in detail["recentEvents"])

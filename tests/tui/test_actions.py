@@ -240,6 +240,11 @@ async def test_station_actions_reach_the_station_and_answers_are_shown(tmp_path:
             assert cp.seen[-1] == ("ClearCache", {})  # the schema-breaking one never reached it
             await wait_until(pilot, lambda: "answered ClearCache: Rejected" in notes(app))
 
+            await pilot.press("c")
+            await choose(pilot, app, "Monitor a variable (2.0.1)")
+            await fill(pilot, app, component="EVSE", variable="Power", value="22000")
+            await wait_until(pilot, lambda: "OCPP 1.6 has no variable monitoring" in notes(app))
+
             # ctrl+p offers the highlighted station's actions.
             await pilot.press("ctrl+p")
             await pilot.press(*"set config")

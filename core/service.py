@@ -1778,6 +1778,53 @@ class CsmsService:
             station_id, lambda v: ("GetDisplayMessages", request), wait, origin
         )
 
+    # -- transaction status, customer information (2.0.1) ---------------------------------------
+
+    async def get_transaction_status(
+        self,
+        station_id: str,
+        transaction_id: str | None = None,
+        wait: float | None = None,
+        origin: str = "api",
+    ) -> CallView:
+        """2.0.1 GetTransactionStatus: is the transaction (or any) still queued or ongoing?"""
+        await self._v201(station_id, "GetTransactionStatus")
+        request: JsonObject = {} if transaction_id is None else {"transactionId": transaction_id}
+        return await self._command(
+            station_id, lambda v: ("GetTransactionStatus", request), wait, origin
+        )
+
+    async def customer_information(
+        self,
+        station_id: str,
+        report: bool,
+        clear: bool,
+        customer_identifier: str | None = None,
+        id_token: str | None = None,
+        token_type: str = "ISO14443",  # an IdTokenType, not a secret
+        wait: float | None = None,
+        origin: str = "api",
+    ) -> CallView:
+        """2.0.1 CustomerInformation about one customer (an identifier or an id token): report
+        it (arrives as NotifyCustomerInformation events) and/or clear it on the station."""
+        if not (report or clear):
+            raise Invalid("ask for a report, a clear or both", field="report")
+        if (customer_identifier is None) == (id_token is None):
+            raise Invalid("name the customer by customerIdentifier or by idToken", field="idToken")
+        await self._v201(station_id, "CustomerInformation")
+        request: JsonObject = {
+            "requestId": secrets.randbelow(2**31 - 1) + 1,
+            "report": report,
+            "clear": clear,
+        }
+        if customer_identifier is not None:
+            request["customerIdentifier"] = customer_identifier
+        else:
+            request["idToken"] = {"idToken": id_token, "type": token_type}
+        return await self._command(
+            station_id, lambda v: ("CustomerInformation", request), wait, origin
+        )
+
     # -- variable monitoring (2.0.1) ------------------------------------------------------------
 
     async def set_variable_monitor(

@@ -447,6 +447,17 @@ _SCHEMAS: dict[str, Schema] = {
     "ClearDisplayMessageCommand": _obj(
         {"id": {"type": "integer", "minimum": 0, "maximum": 2147483647}}, required=("id",)
     ),
+    "TransactionStatusCommand": _obj({"transactionId": text(1, 36)}),
+    "CustomerInformationCommand": _obj(
+        {
+            "report": BOOL,
+            "clear": BOOL,
+            "customerIdentifier": text(1, 64),
+            "idToken": text(1, 36),
+            "tokenType": {"type": "string", "enum": ID_TOKEN_TYPES, "default": "ISO14443"},
+        },
+        required=("report", "clear"),
+    ),
     "MonitorCommand": _obj(
         {
             "component": text(1, 50),
@@ -1397,6 +1408,16 @@ _PATHS: dict[str, Schema] = {
         "getDisplayMessages",
         "2.0.1 GetDisplayMessages (the messages arrive as NotifyDisplayMessages events)",
         None,
+    ),
+    "/cs/{csId}/transaction-status": _command(
+        "getTransactionStatus",
+        "2.0.1 GetTransactionStatus (of one transaction, or of any)",
+        "TransactionStatusCommand",
+    ),
+    "/cs/{csId}/customer-information": _command(
+        "customerInformation",
+        "2.0.1 CustomerInformation: report and/or clear one customer's data",
+        "CustomerInformationCommand",
     ),
     "/cs/{csId}/monitor": _command(
         "setVariableMonitor", "2.0.1 SetVariableMonitoring of one variable", "MonitorCommand"

@@ -140,6 +140,8 @@ class _Handlers:
             "setConfiguration": self.set_configuration,
             "clearCache": self.clear_cache,
             "setVariableMonitor": self.set_variable_monitor,
+            "getTransactionStatus": self.get_transaction_status,
+            "customerInformation": self.customer_information,
             "clearVariableMonitors": self.clear_variable_monitors,
             "setMonitoringBase": self.set_monitoring_base,
             "setMonitoringLevel": self.set_monitoring_level,
@@ -533,6 +535,28 @@ class _Handlers:
         return self._call_response(
             await self.service.get_display_messages(p["csId"], wait=p["wait"])
         )
+
+    async def get_transaction_status(
+        self, request: web.Request, p: dict[str, Any], body: Any
+    ) -> web.Response:
+        view = await self.service.get_transaction_status(
+            p["csId"], (body or {}).get("transactionId"), wait=p["wait"]
+        )
+        return self._call_response(view)
+
+    async def customer_information(
+        self, request: web.Request, p: dict[str, Any], body: Any
+    ) -> web.Response:
+        view = await self.service.customer_information(
+            p["csId"],
+            body["report"],
+            body["clear"],
+            body.get("customerIdentifier"),
+            body.get("idToken"),
+            body.get("tokenType", "ISO14443"),
+            wait=p["wait"],
+        )
+        return self._call_response(view)
 
     async def set_variable_monitor(
         self, request: web.Request, p: dict[str, Any], body: Any

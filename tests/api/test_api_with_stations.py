@@ -1026,3 +1026,50 @@ async def test_variable_monitoring(csms: Csms, http: aiohttp.ClientSession) -> N
         )
         _, detail = await call(http, "GET", base)
         assert any(e["eventType"] == "NotifyEvent" for e in detail["recentEvents"])
+
+
+class Station201Customer(Station201):
+    @on("GetTransactionStatus")
+    async def on_tx_status(self, **kw: Any) -> result201.GetTransactionStatus:
+        self._got("GetTransactionStatus", **kw)
+        return result201.GetTransactionStatus(messages_in_queue=False, ongoing_indicator=True)
+
+    @on("CustomerInformation")
+    async def on_customer(self, **kw: Any) -> result201.CustomerInformation:
+        self._got("CustomerInformation", **kw)
+        return result201.CustomerInformation(status="Accepted")
+
+
+async def test_transaction_status_and_customer_information(
+    csms: Csms, http: aiohttp.ClientSession
+) -> None:
+    password = await register(http, "CSC201")
+    async with station(csms, "CSC201", password, Station201Customer, "ocpp2.0.1") as cp:
+        await cp.call(
+            call201.BootNotification(
+                charging_station={"model": "Y", "vendor_name": "Acme"}, reason="PowerUp"
+            )
+        )
+        await until_connected(http, "CSC201")
+        base = f"{V0}/cs/CSC201"
+        status, body = await call(
+            http, "POST", f"{base}/transaction-status?wait=5", {"transactionId": "tx-9"}
+        )
+        assert body["response"] == {"messagesInQueue": False, "ongoingIndicator": True}
+        assert cp.received[-1] == ("GetTransactionStatus", {"transaction_id": "tx-9"})
+        status, body = await call(http, "POST", f"{base}/transaction-status?wait=5", {})
+        assert cp.received[-1] == ("GetTransactionStatus", {})
+        status, body = await call(
+            http, "POST", f"{base}/customer-information?wait=5", {"report": False, "clear": False}
+        )
+        assert status == 400
+        status, body = await call(
+            http,
+            "POST",
+            f"{base}/customer-information?wait=5",
+            {"report": True, "clear": True, "idToken": "CARD1"},
+        )
+        assert body["response"] == {"status": "Accepted"}
+        request = cp.received[-1][1]
+        assert (request["report"], request["clear"]) == (True, True)
+        assert request["id_token"] == {"id_token": "CARD1", "type": "ISO14443"}

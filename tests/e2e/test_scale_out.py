@@ -7,6 +7,7 @@ import os
 import signal
 import subprocess
 import sys
+import time
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -97,6 +98,10 @@ def cluster(
         ]
         try:
             wait_for_port(ws_port, timeout=20)
+            # A station's first message is only answered once a manager holds the shared
+            # subscription: wait for both to say they run (slow starts happen under load).
+            for log, proc in ((tmp_path / "m1.log", procs[1]), (tmp_path / "m2.log", procs[2])):
+                _wait_for_log(log, proc, "csms-tui running", timeout=30)
             yield ws_port, db, procs
         finally:
             running = [p for p in procs if p.poll() is None]
@@ -108,6 +113,17 @@ def cluster(
                 except subprocess.TimeoutExpired:
                     p.kill()
                     raise
+
+
+def _wait_for_log(log: Path, proc: subprocess.Popen[bytes], text: str, timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if log.exists() and text in log.read_text(errors="replace"):
+            return
+        if proc.poll() is not None:
+            raise AssertionError(f"{log.name}: exited {proc.returncode}\n{log.read_text()}")
+        time.sleep(0.05)
+    raise AssertionError(f"{log.name}: no {text!r} within {timeout} s\n{log.read_text()}")
 
 
 async def _prepare(db: str) -> None:

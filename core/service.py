@@ -962,7 +962,9 @@ class CsmsService:
                 )
             )
         else:
-            accepted = await self._upgrade_201(call, done, profile, station_id, configuration_slot)
+            accepted = await self._upgrade_201(
+                call, done, profile, ocpp_profile, station_id, configuration_slot
+            )
         if accepted:
             station.auth.security_profile = profile
             await self._store.register_station(station_id, station.auth, station.registered_at)
@@ -975,6 +977,7 @@ class CsmsService:
         call: Callable[[str, JsonObject], Awaitable[CallRecord]],
         done: Callable[[CallRecord], bool],
         profile: SecurityProfile,
+        ocpp_profile: int,
         station_id: str,
         slot: int,
     ) -> bool:
@@ -987,7 +990,7 @@ class CsmsService:
                 "ocppTransport": "JSON",
                 "ocppCsmsUrl": url,
                 "messageTimeout": 30,
-                "securityProfile": int(profile) + 1,
+                "securityProfile": ocpp_profile,
                 "ocppInterface": "Wired0",
             },
         }
@@ -1378,9 +1381,7 @@ class CsmsService:
             req = {
                 "idToken": {"idToken": id_token, "type": token_type},
                 "remoteStartId": (
-                    remote_start_id
-                    if remote_start_id is not None
-                    else secrets.randbelow(2**31 - 1) + 1
+                    remote_start_id if remote_start_id is not None else _request_id()
                 ),
             }
             if evse_id:
@@ -1524,7 +1525,7 @@ class CsmsService:
             raise Invalid("give both the signing certificate and the signature, or neither",
                           field="signature")  # fmt: skip
         when = _iso(retrieve_at or self._clock.now())
-        request_id = secrets.randbelow(2**31 - 1) + 1
+        request_id = _request_id()
         extra: JsonObject = {}
         if retries is not None:
             extra["retries"] = retries
@@ -1577,7 +1578,7 @@ class CsmsService:
                 log["latestTimestamp"] = _iso(latest)
             return "GetLog", {
                 "logType": log_type,
-                "requestId": secrets.randbelow(2**31 - 1) + 1,
+                "requestId": _request_id(),
                 "log": log,
             }
 
@@ -1627,7 +1628,7 @@ class CsmsService:
         if not 0 <= stack_level <= 1000:
             raise Invalid("must be between 0 and 1000", field="stackLevel")
         start = _iso(self._clock.now())
-        profile_id = secrets.randbelow(2**31 - 1) + 1
+        profile_id = _request_id()
         schedule: JsonObject = {
             "startSchedule": start,
             "chargingRateUnit": unit,
@@ -1721,9 +1722,23 @@ class CsmsService:
 
     # -- display messages (2.0.1) ---------------------------------------------------------------
 
-    async def _v201(self, station_id: str, what: str) -> None:
-        if await self._connected_version(station_id) is OcppVersion.V16:
-            raise Conflict(f"OCPP 1.6 has no {what}", field="csId")
+    async def _command_201(
+        self,
+        station_id: str,
+        what: str,
+        action: str,
+        request: JsonObject,
+        wait: float | None,
+        origin: str,
+    ) -> CallView:
+        """A 2.0.1-only command: 409 naming ``what`` 1.6 lacks, nothing sent."""
+
+        def build(v: OcppVersion) -> tuple[str, JsonObject]:
+            if v is OcppVersion.V16:
+                raise Conflict(f"OCPP 1.6 has no {what}", field="csId")
+            return action, request
+
+        return await self._command(station_id, build, wait, origin)
 
     async def set_display_message(
         self,
@@ -1743,39 +1758,36 @@ class CsmsService:
             raise Invalid("must be AlwaysFront, InFront or NormalCycle", field="priority")
         if minutes is not None and minutes < 1:
             raise Invalid("must be at least 1", field="minutes")
-        await self._v201(station_id, "display messages")
         content: JsonObject = {"format": "UTF8", "content": text}
         if language:
             content["language"] = language
         now = self._clock.now()
         message: JsonObject = {
-            "id": message_id if message_id is not None else secrets.randbelow(2**31 - 1) + 1,
+            "id": message_id if message_id is not None else _request_id(),
             "priority": priority,
             "message": content,
             "startDateTime": _iso(now),
         }
         if minutes is not None:
             message["endDateTime"] = _iso(now + timedelta(minutes=minutes))
-        return await self._command(
-            station_id, lambda v: ("SetDisplayMessage", {"message": message}), wait, origin
+        return await self._command_201(
+            station_id, "display messages", "SetDisplayMessage", {"message": message}, wait, origin
         )
 
     async def clear_display_message(
         self, station_id: str, message_id: int, wait: float | None = None, origin: str = "api"
     ) -> CallView:
-        await self._v201(station_id, "display messages")
-        return await self._command(
-            station_id, lambda v: ("ClearDisplayMessage", {"id": message_id}), wait, origin
+        return await self._command_201(
+            station_id, "display messages", "ClearDisplayMessage", {"id": message_id}, wait, origin
         )
 
     async def get_display_messages(
         self, station_id: str, wait: float | None = None, origin: str = "api"
     ) -> CallView:
         """2.0.1 GetDisplayMessages; the messages arrive as NotifyDisplayMessages events."""
-        await self._v201(station_id, "display messages")
-        request = {"requestId": secrets.randbelow(2**31 - 1) + 1}
-        return await self._command(
-            station_id, lambda v: ("GetDisplayMessages", request), wait, origin
+        request = {"requestId": _request_id()}
+        return await self._command_201(
+            station_id, "display messages", "GetDisplayMessages", request, wait, origin
         )
 
     # -- transaction status, customer information (2.0.1) ---------------------------------------
@@ -1788,10 +1800,9 @@ class CsmsService:
         origin: str = "api",
     ) -> CallView:
         """2.0.1 GetTransactionStatus: is the transaction (or any) still queued or ongoing?"""
-        await self._v201(station_id, "GetTransactionStatus")
         request: JsonObject = {} if transaction_id is None else {"transactionId": transaction_id}
-        return await self._command(
-            station_id, lambda v: ("GetTransactionStatus", request), wait, origin
+        return await self._command_201(
+            station_id, "GetTransactionStatus", "GetTransactionStatus", request, wait, origin
         )
 
     async def customer_information(
@@ -1811,9 +1822,8 @@ class CsmsService:
             raise Invalid("ask for a report, a clear or both", field="report")
         if (customer_identifier is None) == (id_token is None):
             raise Invalid("name the customer by customerIdentifier or by idToken", field="idToken")
-        await self._v201(station_id, "CustomerInformation")
         request: JsonObject = {
-            "requestId": secrets.randbelow(2**31 - 1) + 1,
+            "requestId": _request_id(),
             "report": report,
             "clear": clear,
         }
@@ -1821,8 +1831,8 @@ class CsmsService:
             request["customerIdentifier"] = customer_identifier
         else:
             request["idToken"] = {"idToken": id_token, "type": token_type}
-        return await self._command(
-            station_id, lambda v: ("CustomerInformation", request), wait, origin
+        return await self._command_201(
+            station_id, "CustomerInformation", "CustomerInformation", request, wait, origin
         )
 
     # -- variable monitoring (2.0.1) ------------------------------------------------------------
@@ -1846,7 +1856,6 @@ class CsmsService:
             raise Invalid(f"must be one of {', '.join(MONITOR_KINDS)}", field="type")
         if not 0 <= severity <= 9:
             raise Invalid("must be between 0 and 9", field="severity")
-        await self._v201(station_id, "variable monitoring")
         target: JsonObject = {"name": component}
         if evse_id is not None:
             target["evse"] = {"id": evse_id}
@@ -1860,8 +1869,8 @@ class CsmsService:
         if monitor_id is not None:
             monitor["id"] = monitor_id
         request = {"setMonitoringData": [monitor]}
-        return await self._command(
-            station_id, lambda v: ("SetVariableMonitoring", request), wait, origin
+        return await self._command_201(
+            station_id, "variable monitoring", "SetVariableMonitoring", request, wait, origin
         )
 
     async def clear_variable_monitors(
@@ -1869,10 +1878,9 @@ class CsmsService:
     ) -> CallView:
         if not ids:
             raise Invalid("name at least one monitor id", field="ids")
-        await self._v201(station_id, "variable monitoring")
         request = {"id": list(ids)}
-        return await self._command(
-            station_id, lambda v: ("ClearVariableMonitoring", request), wait, origin
+        return await self._command_201(
+            station_id, "variable monitoring", "ClearVariableMonitoring", request, wait, origin
         )
 
     async def set_monitoring_base(
@@ -1880,10 +1888,9 @@ class CsmsService:
     ) -> CallView:
         if base not in ("All", "FactoryDefault", "HardWiredOnly"):
             raise Invalid("must be All, FactoryDefault or HardWiredOnly", field="base")
-        await self._v201(station_id, "variable monitoring")
         request = {"monitoringBase": base}
-        return await self._command(
-            station_id, lambda v: ("SetMonitoringBase", request), wait, origin
+        return await self._command_201(
+            station_id, "variable monitoring", "SetMonitoringBase", request, wait, origin
         )
 
     async def set_monitoring_level(
@@ -1892,20 +1899,18 @@ class CsmsService:
         """Only events of ``severity`` or more urgent (lower) are reported."""
         if not 0 <= severity <= 9:
             raise Invalid("must be between 0 and 9", field="severity")
-        await self._v201(station_id, "variable monitoring")
         request = {"severity": severity}
-        return await self._command(
-            station_id, lambda v: ("SetMonitoringLevel", request), wait, origin
+        return await self._command_201(
+            station_id, "variable monitoring", "SetMonitoringLevel", request, wait, origin
         )
 
     async def get_monitoring_report(
         self, station_id: str, wait: float | None = None, origin: str = "api"
     ) -> CallView:
         """GetMonitoringReport; the monitors arrive as NotifyMonitoringReport events."""
-        await self._v201(station_id, "variable monitoring")
-        request = {"requestId": secrets.randbelow(2**31 - 1) + 1}
-        return await self._command(
-            station_id, lambda v: ("GetMonitoringReport", request), wait, origin
+        request = {"requestId": _request_id()}
+        return await self._command_201(
+            station_id, "variable monitoring", "GetMonitoringReport", request, wait, origin
         )
 
     async def get_local_list_version(
@@ -2069,7 +2074,7 @@ class CsmsService:
         def build(v: OcppVersion) -> tuple[str, JsonObject]:
             if v is OcppVersion.V16:
                 return "GetConfiguration", {}
-            rid = request_id if request_id is not None else secrets.randbelow(2**31 - 1) + 1
+            rid = request_id if request_id is not None else _request_id()
             return "GetBaseReport", {"requestId": rid, "reportBase": report_base}
 
         return await self._command(station_id, build, wait, origin)
@@ -2391,6 +2396,11 @@ _LOCAL_TOKEN_TYPES = {"RFID": "ISO14443", "APP_USER": "eMAID", "AD_HOC_USER": "C
 
 def _local_type(token: Token) -> str:
     return _LOCAL_TOKEN_TYPES.get(token.type, "ISO14443")
+
+
+def _request_id() -> int:
+    """A fresh id for a station request (OCPP integers are 32-bit, 0 is avoided)."""
+    return secrets.randbelow(2**31 - 1) + 1
 
 
 def _iso(value: datetime) -> str:

@@ -338,7 +338,7 @@ class CsmsConsole(App[int]):
             log = self._main("#messages-table", MessageLog)
             log.follow = value
             if value:
-                log.select(log.row_count - 1)
+                log.move_cursor(row=log.row_count - 1)
 
     def _main(self, selector: Any, expect_type: Any = None) -> Any:
         """Query the console's own screen: ``App.query_one`` searches the active screen, which
@@ -522,9 +522,9 @@ class CsmsConsole(App[int]):
         """Bring the changed station and transaction rows up to date, at most every
         ROW_REFRESH seconds.
 
-        A DataTable repaints all its visible rows after any cell changes, which costs tens of
-        milliseconds for a full screen; a site of 1,000 stations changes something every few
-        milliseconds, so changes are gathered and applied together.
+        Each changed row is read back from the service (a store query, or an HTTP request in
+        --connect mode); a site of 1,000 stations changes something every few milliseconds, so
+        a station that changed ten times in half a second is read once.
         """
         if self.service is None or not (self._dirty_stations or self._dirty_txs):
             return
@@ -674,7 +674,7 @@ class CsmsConsole(App[int]):
         if not self.follow and selected is not None:
             for index, e in enumerate(log.rows()):
                 if e is selected:
-                    log.select(index)
+                    log.move_cursor(row=index)
                     break
 
     @on(MessageLog.Highlighted, "#messages-table")

@@ -81,9 +81,6 @@ class MessageLog(LineTable):
     def rows(self) -> list[Any]:
         return [row.data for row in self._rows]
 
-    def select(self, index: int) -> None:
-        self.move_cursor(row=index)
-
     def add(self, rows: Iterable[tuple[Sequence[str], bool, Any]]) -> None:
         """Append rows of (cells, is_error, data); the oldest fall off beyond the window."""
         first = self._rows[0].seq if self._rows else None

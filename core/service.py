@@ -32,6 +32,7 @@ from pydantic.alias_generators import to_camel
 from core.clock import Clock
 from core.events import EventBus, Subscription
 from core.handlers.call_maker import CallMaker, CallRejectedError
+from core.handlers.reservations import answered_status
 from core.ocpp.types import JsonObject, OcppVersion
 from core.services.emaid import normalise_emaid
 from core.services.protocols import TariffService
@@ -1280,10 +1281,7 @@ class CsmsService:
         stored = await self._store.lookup_reservation(rid) or reservation
         if stored.status is ReservationStatus.REQUESTED and record.state is CallState.ANSWERED:
             # The answer is in; its result handler may not have stored it yet.
-            try:
-                stored.status = ReservationStatus((record.response or {}).get("status", ""))
-            except ValueError:
-                stored.status = ReservationStatus.FAILED
+            stored.status = answered_status(record.response or {})
         return ReservationCommand(
             reservation=_reservation_view(stored, now), call=_call_view(record)
         )

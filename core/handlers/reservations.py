@@ -27,6 +27,14 @@ def _reservation_id(request: dict[str, Any]) -> int | None:
     return None
 
 
+def answered_status(response: dict[str, Any]) -> ReservationStatus:
+    """The reservation's status after a ReserveNow answer (an unknown one counts as Failed)."""
+    try:
+        return ReservationStatus(response.get("status", ""))
+    except ValueError:
+        return ReservationStatus.FAILED
+
+
 async def set_status(
     store: ReservationStore,
     clock: Clock,
@@ -56,10 +64,7 @@ class ReserveNowResult:
     async def __call__(
         self, station_id: str, request: dict[str, Any], response: dict[str, Any], state: Any
     ) -> None:
-        try:
-            status = ReservationStatus(response.get("status", ""))
-        except ValueError:
-            status = ReservationStatus.FAILED
+        status = answered_status(response)
         await set_status(self.store, self.clock, station_id, _reservation_id(request), status)
 
 

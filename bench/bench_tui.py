@@ -43,7 +43,6 @@ from typing import Any
 
 import aiohttp
 
-DEBUG = False
 PASSWORD = "bench-password-123"
 
 
@@ -212,8 +211,6 @@ async def _press_and_wait(app: Any, frames: _Frames, key: str, shown: Any) -> fl
     changed = time.perf_counter()
     while frames.last < changed:
         await asyncio.sleep(0.0005)
-    if DEBUG:
-        print(f"  state {1000 * (changed - start):.1f} ms", end="")
     return frames.last - start
 
 
@@ -245,8 +242,6 @@ async def _key_presses(app: Any, presses: int) -> list[float]:
                 return bool(stations.cursor_row == expected)
 
         latencies.append(await _press_and_wait(app, frames, key, check))
-        if DEBUG:
-            print(key, f"{latencies[-1] * 1000:.1f}")
         await asyncio.sleep(0.1)  # a fast typist, not a flood
     return latencies
 

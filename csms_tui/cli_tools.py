@@ -18,7 +18,6 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 from typing import Annotated, Any, NoReturn, TypeVar
 
-import click
 import orjson
 import typer
 
@@ -61,8 +60,8 @@ def _run(coro: Awaitable[T]) -> T:
 
     try:
         return asyncio.run(main())
-    except (click.exceptions.Exit, click.ClickException, ServiceError):
-        raise
+    except (typer.Exit, typer.Abort, typer.TyperException, ServiceError):
+        raise  # an intended exit or a service refusal: its caller reports it
     except Exception as exc:  # one clear line, not a traceback, for the operator
         _fail(f"{type(exc).__name__}: {exc}", EXIT_RUNTIME)
 

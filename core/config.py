@@ -25,6 +25,8 @@ from pydantic import (
     model_validator,
 )
 
+from core.ocpp.types import OcppVersion
+
 _DURATION = re.compile(r"(\d+(?:\.\d+)?)(ms|s|m|h)")
 _UNIT_SECONDS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0}
 
@@ -77,6 +79,15 @@ def _check_addr(addr: str) -> str:
 
 def _check_optional_addr(addr: str) -> str:
     return _check_addr(addr) if addr else addr
+
+
+def _check_subprotocol(name: str) -> str:
+    known = [version.value for version in OcppVersion]
+    if name not in known:
+        raise ValueError(
+            f"{name!r} is not an OCPP subprotocol the gateway speaks (one of: {', '.join(known)})"
+        )
+    return name
 
 
 def _check_port(port: int) -> int:
@@ -215,7 +226,8 @@ class GatewayConfig(Section):
     max_frame_size: PositiveInt = 65536
     ping_interval: Duration = 60.0
     listen_backlog: PositiveInt = 4096
-    default_subprotocol: str = "ocpp2.0.1"
+    # The version a station speaks when its handshake offers no subprotocol.
+    default_subprotocol: Annotated[str, AfterValidator(_check_subprotocol)] = "ocpp2.0.1"
 
     @model_validator(mode="after")
     def _tls_for_wss(self) -> Self:
@@ -224,9 +236,27 @@ class GatewayConfig(Section):
         return self
 
 
+def _dotted_keymap(value: Any) -> Any:
+    """Binding ids contain dots, and TOML reads an unquoted ``station.actions = "a"`` as a
+    table: both spellings give the id ``"station.actions"``."""
+    if not isinstance(value, dict):
+        return value
+    flat: dict[str, Any] = {}
+    for key, item in value.items():
+        if isinstance(item, dict):
+            flat.update({f"{key}.{sub}": leaf for sub, leaf in _dotted_keymap(item).items()})
+        else:
+            flat[key] = item
+    return flat
+
+
 class TuiConfig(Section):
+    """The console's settings. Theme names, binding ids and keys are Textual's and the
+    console's: ``csms_tui.tui_config`` checks them (``core`` never imports the console)."""
+
     theme: str = "textual-dark"
-    keymap: dict[str, str] = Field(default_factory=dict)
+    # binding id → key(s), e.g. {"app.quit": "ctrl+q"}
+    keymap: Annotated[dict[str, str], BeforeValidator(_dotted_keymap)] = Field(default_factory=dict)
     message_window: PositiveInt = 2000
 
 

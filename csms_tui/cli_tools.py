@@ -542,17 +542,22 @@ def config_check(
         typer.Argument(help="The file to check (default: ./config.toml).", dir_okay=False),
     ] = None,
 ) -> None:
-    """Check a configuration file: prints every problem as FILE: KEY: REASON.
+    """Check a configuration file, the console's theme and key map included: prints every
+    problem as FILE: KEY: REASON.
 
     Example: csms-tui config check /etc/csms/config.toml
     """
+    from csms_tui.tui_config import tui_config_errors
+
     path = file or Path("config.toml")
     try:
-        load_config(path)
+        problems = tui_config_errors(load_config(path), str(path))
     except ConfigError as exc:
-        for line in str(exc).splitlines():
+        problems = str(exc).splitlines()
+    if problems:
+        for line in problems:
             typer.echo(line, err=True)
-        raise typer.Exit(EXIT_USAGE) from None
+        raise typer.Exit(EXIT_USAGE)
     typer.echo(f"{path}: ok")
 
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import subprocess
+import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -102,6 +104,73 @@ def test_shipped_config_checks_ok() -> None:
     root = Path(__file__).resolve().parents[2]
     result = runner.invoke(APP, ["config", "check", str(root / "config.toml")])
     assert result.exit_code == 0, result.stderr
+
+
+@pytest.mark.parametrize(
+    ("toml", "line"),
+    [
+        (
+            '[tui]\ntheme = "nosuch"\n',
+            "tui.theme: unknown theme 'nosuch' (one of: ansi-dark, ",
+        ),
+        (
+            '[tui.keymap]\n"station.nope" = "k"\n',
+            'tui.keymap."station.nope": unknown binding id (one of: action_form.cancel, ',
+        ),
+        (
+            '[tui.keymap]\n"station.actions" = "ctrl+"\n',
+            "tui.keymap.\"station.actions\": invalid key 'ctrl+' (no key after the modifier",
+        ),
+        (
+            '[tui.keymap]\n"station.actions" = "not a key"\n',
+            "tui.keymap.\"station.actions\": invalid key 'not a key' ('not a key' is not a key ",
+        ),
+        (
+            '[gateway]\ndefault_subprotocol = ""\n',
+            "gateway.default_subprotocol: '' is not an OCPP subprotocol the gateway speaks "
+            "(one of: ocpp1.6, ocpp2.0.1)",
+        ),
+    ],
+)
+def test_config_check_names_each_bad_console_or_gateway_value(
+    tmp_path: Path, toml: str, line: str
+) -> None:
+    bad = tmp_path / "bad.toml"
+    bad.write_text(toml)
+    result = runner.invoke(APP, ["config", "check", str(bad)])
+    assert result.exit_code == 2 and result.stdout == ""
+    (printed,) = result.stderr.splitlines()
+    assert printed.startswith(f"{bad}: {line}")
+
+
+def test_config_check_accepts_good_console_and_gateway_values(tmp_path: Path) -> None:
+    good = tmp_path / "good.toml"
+    good.write_text(
+        '[gateway]\ndefault_subprotocol = "ocpp1.6"\n'
+        '[tui]\ntheme = "nord"\n'
+        '[tui.keymap]\n"station.actions" = "ctrl+a"\n"app.help" = "f1,question_mark"\n'
+        'mode.messages = "m"\n'
+    )
+    result = runner.invoke(APP, ["config", "check", str(good)])
+    assert result.exit_code == 0 and result.stdout == f"{good}: ok\n", result.stderr
+
+
+def test_config_check_as_a_process(tmp_path: Path) -> None:
+    """The installed command's path: one line per problem on stderr, exit 2, no traceback."""
+    bad = tmp_path / "bad.toml"
+    bad.write_text('[tui]\ntheme = "nosuch"\n[tui.keymap]\n"station.actions" = "ctrl+"\n')
+    result = subprocess.run(
+        [sys.executable, "-m", "csms_tui", "config", "check", str(bad)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 2 and result.stdout == ""
+    assert [line.split(": ")[:2] for line in result.stderr.splitlines()] == [
+        [str(bad), "tui.theme"],
+        [str(bad), 'tui.keymap."station.actions"'],
+    ]
 
 
 def test_bad_config_for_a_store_command_is_a_usage_error(tmp_path: Path) -> None:

@@ -216,3 +216,37 @@ def test_durations(text: str | float, seconds: float) -> None:
 def test_bad_durations(text: object) -> None:
     with pytest.raises(ValueError, match="duration"):
         parse_duration(text)
+
+
+@pytest.mark.parametrize("value", ["", "ocpp2.1", "OCPP1.6", "ocpp1.6,ocpp2.0.1"])
+def test_default_subprotocol_must_be_one_the_gateway_speaks(tmp_path: Path, value: str) -> None:
+    ((_, key, reason),) = _problems(tmp_path, f'[gateway]\ndefault_subprotocol = "{value}"\n')
+    assert key == "gateway.default_subprotocol"
+    assert reason == (
+        f"{value!r} is not an OCPP subprotocol the gateway speaks (one of: ocpp1.6, ocpp2.0.1)"
+    )
+
+
+@pytest.mark.parametrize("value", ["ocpp1.6", "ocpp2.0.1"])
+def test_default_subprotocol_accepts_each_supported_version(value: str) -> None:
+    config = config_from_dict({"gateway": {"default_subprotocol": value}})
+    assert config.gateway.default_subprotocol == value
+
+
+def test_keymap_ids_may_be_quoted_or_dotted(tmp_path: Path) -> None:
+    path = tmp_path / "c.toml"
+    path.write_text('[tui.keymap]\n"app.quit" = "ctrl+q"\nstation.actions = "a"\n')
+    keymap = load_config(path).tui.keymap
+    assert keymap == {"app.quit": "ctrl+q", "station.actions": "a"}
+
+
+def test_keymap_values_must_be_strings(tmp_path: Path) -> None:
+    ((_, key, reason),) = _problems(tmp_path, "[tui.keymap]\nstation.actions = 5\n")
+    assert key == "tui.keymap.station.actions" and "string" in reason
+
+
+def test_the_allowed_subprotocols_are_those_the_gateway_serves() -> None:
+    from core.gateway.server import SUPPORTED
+    from core.ocpp.types import OcppVersion
+
+    assert sorted(SUPPORTED) == sorted(version.value for version in OcppVersion)

@@ -33,6 +33,15 @@ log = logging.getLogger(__name__)
 ALL_ROLES = frozenset({"gateway", "manager", "api"})
 
 
+class StartupError(Exception):
+    """The core could not start serving: which part, and why, in one line for the operator."""
+
+    def __init__(self, part: str, cause: BaseException) -> None:
+        reason = getattr(cause, "strerror", None) if isinstance(cause, OSError) else None
+        super().__init__(f"cannot start the {part}: {reason or cause}")
+        self.part = part
+
+
 class _NoConnections:
     """Connection registry of a process without a gateway."""
 
@@ -98,10 +107,15 @@ class Csms:
         return self._transport
 
     async def __aenter__(self) -> Csms:
+        self._part = "core"
         try:
             await self._start()
-        except BaseException:
+        except BaseException as exc:
             await self._stack.aclose()
+            # A port in use, a store that cannot open: the operator needs the part and the
+            # reason, not a traceback through the composition root.
+            if isinstance(exc, Exception) and (isinstance(exc, OSError) or " store " in self._part):
+                raise StartupError(self._part, exc) from exc
             raise
         return self
 
@@ -114,7 +128,14 @@ class Csms:
     async def _start(self) -> None:
         config = self.config
         if self._store is None:
+            where = (
+                repr(config.storage.sqlite.path)
+                if config.storage.type == "sqlite"
+                else "at storage.postgres.dsn"
+            )
+            self._part = f"{config.storage.type} store ({where})"
             self._store = await open_store(config.storage)
+            self._part = "core"
             self._on_close(self._store.close)
         store = self._store
         if self._transport is None:
@@ -159,6 +180,8 @@ class Csms:
             from core.gateway.server import Gateway
 
             self.gateway = Gateway(config.gateway, store, transport, self.events, self.clock)
+            listeners = [a for a in (config.gateway.ws_addr, config.gateway.wss_addr) if a]
+            self._part = f"gateway (listening on {', '.join(listeners)})"
             await self.gateway.start()
             self._on_close(self.gateway.close)
             self.ports.update(self.gateway.ports)
@@ -169,8 +192,10 @@ class Csms:
             await bridge(self.events)
 
         if "api" in self.roles and config.api.enabled:
+            self._part = f"REST API (api.addr {config.api.addr})"
             await self._start_api(connections)
 
+        self._part = "OCPI server (ocpi.addr)"
         await self._start_ocpi()
 
     async def _start_sync(self) -> None:

@@ -9,6 +9,8 @@ import contextlib
 import gc
 import json
 import logging
+import signal
+import time
 from collections import OrderedDict, deque
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -68,6 +70,7 @@ from csms_tui.actions import (
 from csms_tui.key_footer import KeyFooter
 from csms_tui.line_table import ERROR, MUTED, KeyedTable, matches
 from csms_tui.message_log import MessageLog
+from csms_tui.resilience import KeepsRunning
 from csms_tui.screens import (
     InstallCertificateScreen,
     MessageHistoryScreen,
@@ -124,7 +127,7 @@ _STATION_EVENTS = (
 _TX_EVENTS = (TransactionStarted, TransactionUpdated, TransactionEnded)
 
 
-class ConfirmScreen(ModalScreen[bool]):
+class ConfirmScreen(KeepsRunning, ModalScreen[bool]):
     """A yes/no question for destructive actions."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -150,7 +153,7 @@ class ConfirmScreen(ModalScreen[bool]):
         self.dismiss(False)
 
 
-class FilterScreen(ModalScreen[str | None]):
+class FilterScreen(KeepsRunning, ModalScreen[str | None]):
     """Filter a list: words every shown row contains; the message log also knows fields."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -254,7 +257,7 @@ TABS = (
 )
 
 
-class CsmsConsole(App[int]):
+class CsmsConsole(KeepsRunning, App[int]):
     """Stations (1), Messages (2), Transactions (3), Tokens (4), Certificates (5), Log (6)."""
 
     TITLE = "csms-tui"
@@ -304,11 +307,18 @@ class CsmsConsole(App[int]):
         service: CsmsService | None = None,
         keymap: dict[str, str] | None = None,
         message_window: int | None = None,
-        freeze_gc: bool = False,
+        program: bool = False,
     ) -> None:
-        """`freeze_gc`: the console is the program (see `consume`); tests leave it off."""
+        """`program`: the console is the program, as `csms-tui` runs it — the collector frozen
+        after loading (see `consume`), an unhandled error reported and survived instead of ending
+        the app (see `_handle_exception`), SIGTERM and SIGHUP a clean exit. Tests leave it off, so
+        an error in the console fails them."""
         super().__init__()
-        self._freeze_gc = freeze_gc
+        self._program = program
+        self._freeze_gc = program
+        self.embedded = service is not None  # the core is in this process: quitting stops it
+        self.errors: list[BaseException] = []  # the errors survived, newest last
+        self._last_error_notice = (0.0, "")
         self._service_factory = service_factory
         self.service: CsmsService | None = service
         self._follow = True
@@ -412,10 +422,68 @@ class CsmsConsole(App[int]):
         self._log_handler = ConsoleLogHandler()
         logging.getLogger().addHandler(self._log_handler)
         self.set_interval(0.25, self._flush_log)
+        if self._program:
+            loop = asyncio.get_running_loop()
+            for sig in (signal.SIGTERM, signal.SIGHUP):
+                # Ends the app normally, so the terminal leaves the alternate screen and the
+                # embedded core is stopped cleanly (stations closed with 1001) by run_console.
+                with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
+                    loop.add_signal_handler(sig, self.exit, 0)
         self.run_core()
 
     def on_unmount(self) -> None:
         logging.getLogger().removeHandler(self._log_handler)
+
+    # --- errors and quitting ---------------------------------------------------------------------
+
+    def _handle_exception(self, error: Exception) -> None:
+        """Textual ends the app on any unhandled error; as the program, the console instead logs
+        it with its traceback (csms.log and the Log tab), tells the operator, and goes on — the
+        core serves its stations on its own loop whatever happens here."""
+        if not self._program or not self.is_running:
+            super()._handle_exception(error)
+            return
+        self.report_error(error)
+
+    def report_error(self, error: BaseException) -> None:
+        self.errors.append(error)
+        del self.errors[:-20]
+        log.error("console error (the stations are not affected)", exc_info=error)
+        text = f"{type(error).__name__}: {error}"[:300]
+        now = time.monotonic()
+        last_at, last_text = self._last_error_notice
+        if text == last_text and now - last_at < 10:
+            return  # the same error again and again (a timer): one notice per ten seconds
+        self._last_error_notice = (now, text)
+        self.notify(
+            f"{text}\nThe console went on; the traceback is in the log (6). Stations are not affected.",
+            title="Console error",
+            severity="error",
+            timeout=15,
+        )
+
+    async def action_quit(self) -> None:
+        """Quitting the embedded console stops the CSMS: say how many stations that drops."""
+        count = 0
+        if self.embedded and self.service is not None:
+            with contextlib.suppress(Exception):  # a core that cannot say: quit anyway
+                count = len(self.service.connected_stations())
+        if count == 0:
+            self.exit(0)
+            return
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self.exit(0)
+
+        plural = "station" if count == 1 else "stations"
+        self.push_screen(
+            ConfirmScreen(
+                f"Quit csms-tui? The CSMS stops with it: {count} connected {plural} will be "
+                "disconnected."
+            ),
+            answered,
+        )
 
     def _flush_log(self) -> None:
         lines = self._log_handler.drain()
@@ -455,6 +523,9 @@ class CsmsConsole(App[int]):
         try:
             async with self._service_factory() as csms:
                 self.service = csms.service
+                self.embedded = bool(getattr(csms, "embedded", False)) or (
+                    getattr(csms, "gateway", None) is not None
+                )
                 self._main("#summary", Static).update(
                     getattr(csms, "description", "")
                     or f"gateway ws://127.0.0.1:{csms.ports.get('ws')}  ·  API http://127.0.0.1:{csms.ports.get('api')}"
@@ -690,7 +761,9 @@ class CsmsConsole(App[int]):
     def _show_detail(self) -> None:
         self._detail_timer = None
         e = self._detail
-        if e is None or self._main(TabbedContent).active != "messages":
+        if e is None or not self.screen_stack:  # a timer that fires while the app closes
+            return
+        if self._main(TabbedContent).active != "messages":
             return
         call = e if e.message_type == 2 else self._find(e, want_call=True)
         answer = self._find(e, want_call=False) if e.message_type == 2 else e
@@ -1153,26 +1226,38 @@ def _pretty(title: str, e: MessageLogged | None) -> str:
 
 
 def run_console(config: Config, connect: str | None, token: str | None) -> int:
-    """Run the console on an embedded core (``connect`` is for a remote daemon)."""
+    """Run the console on an embedded core (``connect`` is for a remote daemon).
+
+    The embedded core runs on its own event loop in its own thread (``csms_tui.embedded``), and
+    is serving before the first screen is drawn: a port in use or an unopenable store is one
+    line from the command, not a screen that opens and dies. The exit code is 1 when the console
+    itself ended on an error."""
+    options: dict[str, Any] = {
+        "keymap": dict(config.tui.keymap),
+        "message_window": config.tui.message_window,
+        "program": True,
+    }
     if connect is not None:
         from csms_tui.remote import connect as remote
 
-        app = CsmsConsole(
-            lambda: remote(connect, token),
-            keymap=dict(config.tui.keymap),
-            message_window=config.tui.message_window,
-            freeze_gc=True,
-        )
-        app.theme = config.tui.theme
-        return app.run() or 0
-    from core.runtime import Csms
+        return _run_app(CsmsConsole(lambda: remote(connect, token), **options), config)
 
-    app = CsmsConsole(
-        lambda: Csms(config),
-        keymap=dict(config.tui.keymap),
-        message_window=config.tui.message_window,
-        freeze_gc=True,
-    )
+    from core.runtime import Csms
+    from csms_tui.embedded import CoreThread
+
+    core: CoreThread[Csms] = CoreThread(lambda: Csms(config))
+    core.start()  # raises what stops it from serving, before any screen
+    try:
+        return _run_app(CsmsConsole(core.attach, **options), config)
+    finally:
+        core.stop()
+
+
+def _run_app(app: CsmsConsole, config: Config) -> int:
     app.theme = config.tui.theme
-    result = app.run()
-    return result or 0
+    try:
+        result = app.run()
+    except Exception:
+        log.exception("the console ended on an error")
+        return 1
+    return app.return_code or result or 0

@@ -88,6 +88,8 @@ async def _serve(config: Config, roles: frozenset[str]) -> None:
 
 
 def _run_roles(config: Config, roles: frozenset[str]) -> None:
+    from core.runtime import StartupError
+
     setup_logging(config, to_stderr=True)
     try:
         try:
@@ -99,8 +101,8 @@ def _run_roles(config: Config, roles: frozenset[str]) -> None:
     except ConfigError as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(EXIT_USAGE) from exc
-    except OSError as exc:
-        typer.echo(f"error: {exc}", err=True)
+    except (StartupError, OSError) as exc:
+        logging.getLogger("csms").error("%s", exc)
         raise typer.Exit(1) from exc
 
 
@@ -136,8 +138,23 @@ def main(
     except ImportError as exc:
         typer.echo(f"error: the console is not available ({exc}); use --daemon", err=True)
         raise typer.Exit(1) from exc
+    from core.runtime import StartupError
+    from csms_tui.tui_config import tui_config_errors
+
+    source = config or (Path("config.toml") if Path("config.toml").is_file() else None)
+    problems = tui_config_errors(cfg, str(source or "(defaults)"))
+    if problems:  # as `config check` says them, before the core or any screen starts
+        for line in problems:
+            typer.echo(f"error: {line}", err=True)
+        raise typer.Exit(EXIT_USAGE)
     setup_logging(cfg, to_stderr=False)
-    raise typer.Exit(run_console(cfg, connect, token))
+    try:
+        code = run_console(cfg, connect, token)
+    except StartupError as exc:  # before any screen: one line, as the daemon says it
+        logging.getLogger("csms").error("%s", exc)
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(1) from exc
+    raise typer.Exit(code)
 
 
 @app.command()

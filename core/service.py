@@ -29,6 +29,7 @@ from cryptography.hazmat.primitives.serialization import Encoding
 from pydantic import BaseModel, ConfigDict
 from pydantic.alias_generators import to_camel
 
+from core import limits
 from core.clock import Clock
 from core.events import EventBus, Subscription
 from core.handlers.call_maker import CallMaker, CallRejectedError
@@ -603,7 +604,7 @@ SYNC_TRIGGERS = (
 )
 REPORT_BASES = ("FullInventory", "ConfigurationInventory", "SummaryInventory")
 
-_STATION_ID = re.compile(r"^[A-Za-z0-9._:*+|@=-]{1,48}$")
+_STATION_ID = re.compile(rf"^[A-Za-z0-9._:*+|@=-]{{1,{limits.STATION_ID.hi}}}$")
 _PASSWORD_ALPHABET = string.ascii_letters + string.digits
 _VERSIONS = {"1.6": OcppVersion.V16, "2.0.1": OcppVersion.V201}
 # Answers that mean "the station took the new value" (RebootRequired: after its next reboot).
@@ -623,7 +624,10 @@ def generate_password(length: int = 16) -> str:
 def validate_station_id(station_id: str, field: str = "csId") -> str:
     """A station identity usable in a URL path segment (OCPP 2.0.1 allows up to 48 chars)."""
     if not _STATION_ID.fullmatch(station_id):
-        raise Invalid("must be 1-48 characters from A-Z a-z 0-9 . _ - : * + | @ =", field=field)
+        raise Invalid(
+            f"must be 1-{limits.STATION_ID.hi} characters from A-Z a-z 0-9 . _ - : * + | @ =",
+            field=field,
+        )
     return station_id
 
 
@@ -686,8 +690,7 @@ class CsmsService:
     ) -> StationPage:
         """One page of stations in id order. Filters apply before paging, so a page is full
         unless the list is exhausted."""
-        if not 1 <= limit <= 1000:
-            raise Invalid("must be between 1 and 1000", field="limit")
+        _int(limit, limits.PAGE_LIMIT, "limit")
         filters = filters or StationFilter()
         connected = self._connections.connected()
         active = await self._active_transactions_by_station()
@@ -869,9 +872,8 @@ class CsmsService:
         if profile in (SecurityProfile.BASIC, SecurityProfile.TLS_BASIC):
             if password is None:
                 password = generate_password()
-            elif not 16 <= len(password) <= 40:
-                # OCPP 2.0.1 BasicAuthPassword: 16-40 characters.
-                raise Invalid("must be 16-40 characters", field="password")
+            else:
+                _length(password, limits.PASSWORD, "password")
         elif password is not None:
             raise Invalid("this security profile does not use a password", field="password")
         await self._store.register_station(
@@ -929,6 +931,7 @@ class CsmsService:
         - 2.0.1 (B09/A05): SetNetworkProfile into ``configuration_slot`` with our URL for that
           profile, NetworkConfigurationPriority with that slot first, then Reset OnIdle.
         """
+        _int(configuration_slot, limits.CONFIGURATION_SLOT, "configurationSlot")
         station = await self._station(station_id)
         profile = _profile(security_profile)
         current = station.auth.security_profile
@@ -1053,8 +1056,8 @@ class CsmsService:
             password = (
                 secrets.token_hex(20) if version is OcppVersion.V16 else generate_password(24)
             )
-        elif not 16 <= len(password) <= 40:
-            raise Invalid("must be 16-40 characters", field="password")
+        else:
+            _length(password, limits.PASSWORD, "password")
         if version is OcppVersion.V16:
             action = "ChangeConfiguration"
             request: JsonObject = {"key": "AuthorizationKey", "value": password}
@@ -1233,8 +1236,10 @@ class CsmsService:
             raise Invalid("must be in the future", field="expiresAt")
         if not id_token:
             raise Invalid("must not be empty", field="idToken")
-        if evse_id < 0:
-            raise Invalid("must not be negative", field="evseId")
+        _length(id_token, limits.ID_TOKEN, "idToken")
+        if group_id is not None:
+            _length(group_id, limits.ID_TOKEN, "groupId")
+        evse_id = _int(evse_id, limits.EVSE_ID, "evseId")
         version = await self._connected_version(station_id)
         reservation = Reservation(
             station_id=station_id,
@@ -1289,6 +1294,7 @@ class CsmsService:
     async def cancel_reservation(
         self, station_id: str, reservation_id: int, wait: float | None = None, origin: str = "api"
     ) -> CallView:
+        reservation_id = _int(reservation_id, limits.RESERVATION_ID, "reservationId")
         reservation = await self._store.lookup_reservation(reservation_id)
         if reservation is None or reservation.station_id != station_id:
             raise NotFound(
@@ -1309,8 +1315,7 @@ class CsmsService:
     async def list_reservations(
         self, station_id: str | None = None, active: bool | None = None, limit: int = 100
     ) -> list[ReservationView]:
-        if not 1 <= limit <= 1000:
-            raise Invalid("must be between 1 and 1000", field="limit")
+        _int(limit, limits.PAGE_LIMIT, "limit")
         now = self._clock.now()
         return [
             _reservation_view(r, now)
@@ -1326,6 +1331,7 @@ class CsmsService:
         origin: str = "api",
     ) -> CallView:
         """Send any CSMS-initiated action of the station's version, schema-checked first."""
+        _encodable(payload, "payload")
         version = await self._connected_version(station_id)
         if action not in CSMS_ACTIONS[version]:
             raise Invalid(
@@ -1346,6 +1352,7 @@ class CsmsService:
     ) -> CallView:
         if kind not in _RESET_16:
             raise Invalid("must be Soft, Hard, OnIdle or Immediate", field="type")
+        evse_id = _opt_int(evse_id, limits.EVSE_ID, "evseId")
 
         def build(v: OcppVersion) -> tuple[str, JsonObject]:
             if v is OcppVersion.V16:
@@ -1369,6 +1376,9 @@ class CsmsService:
     ) -> CallView:
         """1.6 RemoteStartTransaction (``evse_id`` = connectorId) / 2.0.1
         RequestStartTransaction (``remote_start_id`` generated when not given)."""
+        _length(id_token, limits.ID_TOKEN, "idToken")
+        evse_id = _opt_int(evse_id, limits.EVSE_ID, "evseId")
+        remote_start_id = _opt_int(remote_start_id, limits.REQUEST_ID, "remoteStartId")
 
         def build(v: OcppVersion) -> tuple[str, JsonObject]:
             if v is OcppVersion.V16:
@@ -1395,14 +1405,14 @@ class CsmsService:
         wait: float | None = None,
         origin: str = "api",
     ) -> CallView:
+        """1.6 RemoteStopTransaction (the id is an integer there) / 2.0.1
+        RequestStopTransaction."""
+        _length(transaction_id, limits.TRANSACTION_ID_TEXT, "transactionId")
+
         def build(v: OcppVersion) -> tuple[str, JsonObject]:
             if v is OcppVersion.V16:
-                try:
-                    return "RemoteStopTransaction", {"transactionId": int(transaction_id)}
-                except ValueError as exc:
-                    raise Invalid(
-                        "an OCPP 1.6 transaction id is an integer", field="transactionId"
-                    ) from exc
+                number = _int_text(transaction_id, limits.TRANSACTION_ID_16, "transactionId")
+                return "RemoteStopTransaction", {"transactionId": number}
             return "RequestStopTransaction", {"transactionId": transaction_id}
 
         return await self._command(station_id, build, wait, origin)
@@ -1417,6 +1427,8 @@ class CsmsService:
         origin: str = "api",
     ) -> CallView:
         """``evse_id`` 0 = the whole station. For 1.6, ``evse_id`` is the connectorId."""
+        evse_id = _int(evse_id, limits.EVSE_ID, "evseId")
+        connector_id = _opt_int(connector_id, limits.EVSE_ID, "connectorId")
         status = "Operative" if operative else "Inoperative"
 
         def build(v: OcppVersion) -> tuple[str, JsonObject]:
@@ -1441,6 +1453,8 @@ class CsmsService:
         origin: str = "api",
     ) -> CallView:
         """1.6 takes the connector as ``evse_id``; 2.0.1 takes both."""
+        evse_id = _int(evse_id, limits.CONNECTOR_ID, "evseId")
+        connector_id = _int(connector_id, limits.CONNECTOR_ID, "connectorId")
 
         def build(v: OcppVersion) -> tuple[str, JsonObject]:
             if v is OcppVersion.V16:
@@ -1458,6 +1472,8 @@ class CsmsService:
     ) -> CallView:
         """1.6 GetConfiguration (no keys = all); 2.0.1 GetVariables with keys written
         ``Component[.instance]/Variable[.instance]`` or ``Component.Variable``."""
+        for i, key in enumerate(keys):
+            _length(key, limits.CONFIGURATION_KEY, f"keys/{i}")
 
         def build(v: OcppVersion) -> tuple[str, JsonObject]:
             if v is OcppVersion.V16:
@@ -1485,6 +1501,9 @@ class CsmsService:
         """1.6 ChangeConfiguration (one key per call, as 1.6 allows); 2.0.1 SetVariables."""
         if not values:
             raise Invalid("give at least one key and value", field="values")
+        for key, value in values.items():
+            _length(key, limits.CONFIGURATION_KEY, "values")
+            _length(value, limits.CONFIGURATION_VALUE, f"values/{key}")
 
         def build(v: OcppVersion) -> tuple[str, JsonObject]:
             if v is OcppVersion.V16:
@@ -1522,6 +1541,8 @@ class CsmsService:
         if (signing_certificate is None) != (signature is None):
             raise Invalid("give both the signing certificate and the signature, or neither",
                           field="signature")  # fmt: skip
+        retries = _opt_int(retries, limits.FIRMWARE_RETRIES, "retries")
+        retry_interval = _opt_int(retry_interval, limits.FIRMWARE_RETRY_INTERVAL, "retryInterval")
         when = _iso(retrieve_at or self._clock.now())
         request_id = _request_id()
         extra: JsonObject = {}
@@ -1594,8 +1615,8 @@ class CsmsService:
     ) -> CallView:
         """SetChargingProfile with a profile in the station's version's shape (1.6
         csChargingProfiles / 2.0.1 ChargingProfileType); schema-checked before it is sent."""
-        if evse_id < 0:
-            raise Invalid("must not be negative", field="evseId")
+        evse_id = _int(evse_id, limits.EVSE_ID, "evseId")
+        _encodable(profile, "profile")
 
         def build(v: OcppVersion) -> tuple[str, JsonObject]:
             if v is OcppVersion.V16:
@@ -1619,12 +1640,10 @@ class CsmsService:
         station-wide maximum on 0 (1.6 ChargePointMaxProfile / 2.0.1 ChargingStationMaxProfile)."""
         if unit not in ("W", "A"):
             raise Invalid("must be W or A", field="unit")
-        if not 0 <= limit <= 10_000_000:
-            raise Invalid("must be between 0 and 10,000,000", field="limit")
-        if duration is not None and duration < 1:
-            raise Invalid("must be at least 1 second", field="duration")
-        if not 0 <= stack_level <= 1000:
-            raise Invalid("must be between 0 and 1000", field="stackLevel")
+        evse_id = _int(evse_id, limits.EVSE_ID, "evseId")
+        limit = _number(limit, limits.CHARGING_LIMIT, "limit")
+        duration = _opt_int(duration, limits.DURATION_SECONDS, "duration")
+        stack_level = _int(stack_level, limits.STACK_LEVEL, "stackLevel")
         start = _iso(self._clock.now())
         profile_id = _request_id()
         schedule: JsonObject = {
@@ -1666,6 +1685,9 @@ class CsmsService:
         origin: str = "api",
     ) -> CallView:
         """ClearChargingProfile: by id, or every profile matching the criteria (none: all)."""
+        profile_id = _opt_int(profile_id, limits.PROFILE_ID, "id")
+        evse_id = _opt_int(evse_id, limits.EVSE_ID, "evseId")
+        stack_level = _opt_int(stack_level, limits.STACK_LEVEL, "stackLevel")
 
         def build(v: OcppVersion) -> tuple[str, JsonObject]:
             req: JsonObject = {}
@@ -1704,8 +1726,8 @@ class CsmsService:
         wait: float | None = None,
         origin: str = "api",
     ) -> CallView:
-        if duration < 1:
-            raise Invalid("must be at least 1 second", field="duration")
+        evse_id = _int(evse_id, limits.EVSE_ID, "evseId")
+        duration = _int(duration, limits.DURATION_SECONDS, "duration")
         if unit is not None and unit not in ("W", "A"):
             raise Invalid("must be W or A", field="unit")
 
@@ -1750,12 +1772,14 @@ class CsmsService:
         origin: str = "api",
     ) -> CallView:
         """2.0.1 SetDisplayMessage (UTF-8 text, shown from now, for ``minutes`` if given)."""
-        if not 1 <= len(text) <= 512:
-            raise Invalid("must be 1-512 characters", field="text")
+        _length(text, limits.DISPLAY_TEXT, "text")
         if priority not in ("AlwaysFront", "InFront", "NormalCycle"):
             raise Invalid("must be AlwaysFront, InFront or NormalCycle", field="priority")
-        if minutes is not None and minutes < 1:
-            raise Invalid("must be at least 1", field="minutes")
+        # Bounded before ``now + timedelta(minutes=…)`` below can overflow.
+        minutes = _opt_int(minutes, limits.MINUTES, "minutes")
+        message_id = _opt_int(message_id, limits.REQUEST_ID, "id")
+        if language is not None:
+            _length(language, limits.LANGUAGE, "language")
         content: JsonObject = {"format": "UTF8", "content": text}
         if language:
             content["language"] = language
@@ -1775,6 +1799,7 @@ class CsmsService:
     async def clear_display_message(
         self, station_id: str, message_id: int, wait: float | None = None, origin: str = "api"
     ) -> CallView:
+        message_id = _int(message_id, limits.REQUEST_ID, "id")
         return await self._command_201(
             station_id, "display messages", "ClearDisplayMessage", {"id": message_id}, wait, origin
         )
@@ -1798,6 +1823,8 @@ class CsmsService:
         origin: str = "api",
     ) -> CallView:
         """2.0.1 GetTransactionStatus: is the transaction (or any) still queued or ongoing?"""
+        if transaction_id is not None:
+            _length(transaction_id, limits.TRANSACTION_ID_TEXT, "transactionId")
         request: JsonObject = {} if transaction_id is None else {"transactionId": transaction_id}
         return await self._command_201(
             station_id, "GetTransactionStatus", "GetTransactionStatus", request, wait, origin
@@ -1820,6 +1847,10 @@ class CsmsService:
             raise Invalid("ask for a report, a clear or both", field="report")
         if (customer_identifier is None) == (id_token is None):
             raise Invalid("name the customer by customerIdentifier or by idToken", field="idToken")
+        if customer_identifier is not None:
+            _length(customer_identifier, limits.CUSTOMER_IDENTIFIER, "customerIdentifier")
+        if id_token is not None:
+            _length(id_token, limits.ID_TOKEN, "idToken")
         request: JsonObject = {
             "requestId": _request_id(),
             "report": report,
@@ -1852,8 +1883,12 @@ class CsmsService:
         become its events. ``monitor_id`` replaces that monitor."""
         if kind not in MONITOR_KINDS:
             raise Invalid(f"must be one of {', '.join(MONITOR_KINDS)}", field="type")
-        if not 0 <= severity <= 9:
-            raise Invalid("must be between 0 and 9", field="severity")
+        _length(component, limits.COMPONENT_NAME, "component")
+        _length(variable, limits.COMPONENT_NAME, "variable")
+        value = _number(value, limits.MONITOR_VALUE, "value")
+        severity = _int(severity, limits.SEVERITY, "severity")
+        evse_id = _opt_int(evse_id, limits.EVSE_ID, "evseId")
+        monitor_id = _opt_int(monitor_id, limits.REQUEST_ID, "id")
         target: JsonObject = {"name": component}
         if evse_id is not None:
             target["evse"] = {"id": evse_id}
@@ -1876,7 +1911,9 @@ class CsmsService:
     ) -> CallView:
         if not ids:
             raise Invalid("name at least one monitor id", field="ids")
-        request = {"id": list(ids)}
+        if len(ids) > limits.MONITOR_IDS:
+            raise Invalid(f"name at most {limits.MONITOR_IDS} monitor ids", field="ids")
+        request = {"id": [_int(i, limits.REQUEST_ID, f"ids/{n}") for n, i in enumerate(ids)]}
         return await self._command_201(
             station_id, "variable monitoring", "ClearVariableMonitoring", request, wait, origin
         )
@@ -1895,8 +1932,7 @@ class CsmsService:
         self, station_id: str, severity: int, wait: float | None = None, origin: str = "api"
     ) -> CallView:
         """Only events of ``severity`` or more urgent (lower) are reported."""
-        if not 0 <= severity <= 9:
-            raise Invalid("must be between 0 and 9", field="severity")
+        severity = _int(severity, limits.SEVERITY, "severity")
         request = {"severity": severity}
         return await self._command_201(
             station_id, "variable monitoring", "SetMonitoringLevel", request, wait, origin
@@ -1935,8 +1971,10 @@ class CsmsService:
             raise Invalid("must be Full or Differential", field="updateType")
         if update_type == "Full" and remove:
             raise Invalid("a Full list replaces everything: nothing to remove", field="remove")
-        if version is not None and version < 1:
-            raise Invalid("must be at least 1", field="version")
+        version = _opt_int(version, limits.LIST_VERSION, "version")
+        for name, given in (("tokens", uids or ()), ("remove", remove)):
+            if len(given) > limits.LOCAL_LIST_TOKENS:
+                raise Invalid(f"name at most {limits.LOCAL_LIST_TOKENS} tokens", field=name)
         station_version = await self._connected_version(station_id)
         if update_type == "Differential" and not uids and not remove:
             raise Invalid("name the tokens to update or remove", field="tokens")
@@ -1992,11 +2030,14 @@ class CsmsService:
         return tokens
 
     async def _next_list_version(self, station_id: str, origin: str) -> int:
-        """The station's list version + 1; 1 when it has none, does not say or cannot."""
+        """The station's list version + 1; 1 when it has none, does not say, cannot, or is at
+        the end of the 32-bit range."""
         record = await self.get_local_list_version(station_id, wait=10, origin=origin)
         response = record.response or {}
         current = response.get("listVersion", response.get("versionNumber"))
-        return current + 1 if isinstance(current, int) and current >= 0 else 1
+        if isinstance(current, int) and 0 <= current < limits.LIST_VERSION.hi:
+            return current + 1
+        return 1
 
     async def clear_cache(
         self, station_id: str, wait: float | None = None, origin: str = "api"
@@ -2013,6 +2054,8 @@ class CsmsService:
         origin: str = "api",
     ) -> CallView:
         """An immediate TriggerMessage (the seed's stored trigger is :meth:`set_trigger`)."""
+        evse_id = _opt_int(evse_id, limits.EVSE_ID, "evseId")
+        connector_id = _opt_int(connector_id, limits.EVSE_ID, "connectorId")
 
         def build(v: OcppVersion) -> tuple[str, JsonObject]:
             allowed = TRIGGER_MESSAGES_16 if v is OcppVersion.V16 else TRIGGER_MESSAGES_201
@@ -2043,6 +2086,11 @@ class CsmsService:
         wait: float | None = None,
         origin: str = "api",
     ) -> CallView:
+        _length(vendor_id, limits.VENDOR_ID, "vendorId")
+        if message_id is not None:
+            _length(message_id, limits.MESSAGE_ID, "messageId")
+        _encodable(data, "data")
+
         def build(v: OcppVersion) -> tuple[str, JsonObject]:
             req: JsonObject = {"vendorId": vendor_id}
             if message_id:
@@ -2068,6 +2116,7 @@ class CsmsService:
         model); 1.6 has no reports, so the full GetConfiguration stands in."""
         if report_base not in REPORT_BASES:
             raise Invalid(f"must be one of {', '.join(REPORT_BASES)}", field="reportBase")
+        request_id = _opt_int(request_id, limits.REQUEST_ID, "requestId")
 
         def build(v: OcppVersion) -> tuple[str, JsonObject]:
             if v is OcppVersion.V16:
@@ -2093,6 +2142,7 @@ class CsmsService:
             raise NotFound(f"no call with id {call_id}", field="callId") from exc
 
     async def list_calls(self, station_id: str | None = None, limit: int = 100) -> list[CallView]:
+        _int(limit, limits.PAGE_LIMIT, "limit")
         return [_call_view(c) for c in await self._store.list_calls(station_id, limit)]
 
     # -- transactions -----------------------------------------------------------------------
@@ -2105,10 +2155,8 @@ class CsmsService:
         limit: int = 50,
         offset: int = 0,
     ) -> list[TransactionSummary]:
-        if not 1 <= limit <= 1000:
-            raise Invalid("must be between 1 and 1000", field="limit")
-        if offset < 0:
-            raise Invalid("must not be negative", field="offset")
+        _int(limit, limits.PAGE_LIMIT, "limit")
+        _int(offset, limits.ROW, "offset")
         _aware(since, "since")
         txs = await self._store.list_transactions(station_id, active, since, limit, offset)
         return [_tx_summary(t) for t in txs]
@@ -2194,10 +2242,10 @@ class CsmsService:
         limit: int = 100,
     ) -> list[MessageView]:
         """Newest first; page backwards with ``before_id`` = the last id of the page."""
-        if not 1 <= limit <= 1000:
-            raise Invalid("must be between 1 and 1000", field="limit")
+        _int(limit, limits.PAGE_LIMIT, "limit")
         if direction not in (None, "in", "out"):
             raise Invalid("must be in or out", field="direction")
+        _opt_int(before_id, limits.ROW, "before")
         _aware(since, "since")
         messages = await self._store.list_messages(
             station_id=station_id,
@@ -2244,8 +2292,7 @@ class CsmsService:
         return _token_view(token)
 
     async def list_tokens(self, offset: int = 0, limit: int = 20) -> list[TokenView]:
-        if offset < 0:
-            raise Invalid("must not be negative", field="offset")
+        _int(offset, limits.ROW, "offset")
         if limit < 1:
             raise Invalid("must be at least 1", field="limit")
         # The seed clamps the page size to 100 rather than refusing larger ones.
@@ -2285,11 +2332,15 @@ def parse_variable_key(key: str) -> tuple[JsonObject, JsonObject]:
     component = named(component_text)
     if at:
         evse_id, colon, connector_id = evse_text.partition(":")
-        if not evse_id.isdigit() or (colon and not connector_id.isdigit()):
-            raise Invalid(f"{key!r}: write an EVSE as Component@1 or Component@1:2", field="keys")
-        evse: JsonObject = {"id": int(evse_id)}
-        if colon:
-            evse["connectorId"] = int(connector_id)
+        try:
+            evse: JsonObject = {"id": limits.EVSE_ID.parse("keys", evse_id)}
+            if colon:
+                evse["connectorId"] = limits.CONNECTOR_ID.parse("keys", connector_id)
+        except limits.OutOfRange as exc:
+            raise Invalid(
+                f"{key!r}: write an EVSE as Component@1 or Component@1:2 ({exc.reason})",
+                field="keys",
+            ) from exc
         component["evse"] = evse
     return component, named(variable_text)
 
@@ -2398,7 +2449,50 @@ def _local_type(token: Token) -> str:
 
 def _request_id() -> int:
     """A fresh id for a station request (OCPP integers are 32-bit, 0 is avoided)."""
-    return secrets.randbelow(2**31 - 1) + 1
+    return secrets.randbelow(limits.REQUEST_ID.hi) + 1
+
+
+def _int(value: object, bound: limits.Bound, field: str) -> int:
+    """``value`` when it is a whole number within ``bound``; else :class:`Invalid` naming
+    ``field``, the range and its reason. Checked before anything is stored or sent."""
+    try:
+        return bound.check(field, value)
+    except limits.OutOfRange as exc:
+        raise Invalid(exc.reason, field=exc.field) from exc
+
+
+def _int_text(text: str, bound: limits.Bound, field: str) -> int:
+    """Digits (ASCII only) as an int within ``bound``; else :class:`Invalid`."""
+    try:
+        return bound.parse(field, text)
+    except limits.OutOfRange as exc:
+        raise Invalid(exc.reason, field=exc.field) from exc
+
+
+def _opt_int(value: int | None, bound: limits.Bound, field: str) -> int | None:
+    return None if value is None else _int(value, bound, field)
+
+
+def _number(value: float, bound: limits.NumberBound, field: str) -> float:
+    try:
+        return bound.check(field, value)
+    except limits.OutOfRange as exc:
+        raise Invalid(exc.reason, field=exc.field) from exc
+
+
+def _length(value: str, bound: limits.Length, field: str) -> str:
+    try:
+        return bound.check(field, value)
+    except limits.OutOfRange as exc:
+        raise Invalid(exc.reason, field=exc.field) from exc
+
+
+def _encodable(value: Any, field: str) -> None:
+    """A client's JSON (raw payload, profile, DataTransfer data) the encoder can send."""
+    try:
+        limits.check_json(field, value)
+    except limits.OutOfRange as exc:
+        raise Invalid(exc.reason, field=exc.field) from exc
 
 
 def _iso(value: datetime) -> str:
@@ -2410,8 +2504,7 @@ def _check_url(value: str, field: str) -> None:
     scheme, sep, rest = value.partition("://")
     if not sep or scheme.lower() not in ("http", "https", "ftp", "ftps") or not rest:
         raise Invalid("must be an http(s) or ftp(s) URL", field=field)
-    if len(value) > 512:
-        raise Invalid("longer than 512 characters", field=field)
+    _length(value, limits.URL, field)
 
 
 def _reservation_view(r: Reservation, now: datetime) -> ReservationView:

@@ -13,13 +13,14 @@ import copy
 from functools import cache
 from typing import Any
 
+from core import limits
 from core.service import CSMS_ACTIONS, REPORT_BASES, SYNC_TRIGGERS, TRIGGER_MESSAGES_16
 from core.service import TRIGGER_MESSAGES_201 as _TRIGGER_201
 
 Schema = dict[str, Any]
 
 BASE_PATH = "/api/v0"
-STATION_ID_PATTERN = r"^[A-Za-z0-9._:*+|@=-]{1,48}$"
+STATION_ID_PATTERN = rf"^[A-Za-z0-9._:*+|@=-]{{1,{limits.STATION_ID.hi}}}$"
 
 
 def _ref(name: str) -> Schema:
@@ -60,6 +61,24 @@ def text(min_length: int = 0, max_length: int | None = None, segment: bool = Fal
     if max_length is not None:
         schema["maxLength"] = max_length
     return schema
+
+
+def whole(bound: limits.Bound, minimum: int | None = None, **extra: Any) -> Schema:
+    """An integer within ``bound`` from ``core.limits`` (the service checks the same bound);
+    ``minimum`` narrows its lower end where the API asks more (an EVSE from 1, not 0)."""
+    low = bound.lo if minimum is None else max(bound.lo, minimum)
+    return {"type": "integer", "minimum": low, "maximum": bound.hi, **extra}
+
+
+def number(bound: limits.NumberBound, **extra: Any) -> Schema:
+    """A number within ``bound`` from ``core.limits``."""
+    return {"type": "number", "minimum": bound.lo, "maximum": bound.hi, **extra}
+
+
+def sized(length: limits.Length, min_length: int | None = None) -> Schema:
+    """A stored string as long as ``length`` from ``core.limits`` allows (at least
+    ``min_length``, default the bound's own minimum)."""
+    return text(length.lo if min_length is None else min_length, length.hi)
 
 
 INT: Schema = {"type": "integer"}
@@ -154,7 +173,7 @@ _SCHEMAS: dict[str, Schema] = {
             "countryCode": text(2, 2),
             "partyId": text(3, 3),
             "type": {"type": "string", "enum": ["AD_HOC_USER", "APP_USER", "OTHER", "RFID"]},
-            "uid": text(1, 36),
+            "uid": sized(limits.ID_TOKEN, 1),
             "contractId": {
                 **TEXT,
                 "description": "eMAID, normalised before storing (e.g. GB-TWK-C12345678-X).",
@@ -162,7 +181,7 @@ _SCHEMAS: dict[str, Schema] = {
             },
             "visualNumber": TEXT,
             "issuer": TEXT,
-            "groupId": text(0, 36),
+            "groupId": sized(limits.ID_TOKEN),
             "valid": BOOL,
             "languageCode": text(2, 2),
             "cacheMode": {
@@ -274,7 +293,7 @@ _SCHEMAS: dict[str, Schema] = {
             "securityProfile": {"type": "integer", "enum": [-1, 0, 1, 2], "default": 1},
             "invalidUsernameAllowed": {**BOOL, "default": False},
             "password": {
-                **text(16, 40),
+                **sized(limits.PASSWORD),
                 "description": "Generated (16 characters) when omitted for profiles 0 and 1.",
             },
         }
@@ -296,7 +315,7 @@ _SCHEMAS: dict[str, Schema] = {
     "SecurityProfileUpgradeRequest": _obj(
         {
             "securityProfile": {"type": "integer", "enum": [0, 1, 2]},
-            "configurationSlot": {"type": "integer", "minimum": 0, "maximum": 100, "default": 1},
+            "configurationSlot": whole(limits.CONFIGURATION_SLOT, default=1),
         },
         required=("securityProfile",),
     ),
@@ -308,7 +327,7 @@ _SCHEMAS: dict[str, Schema] = {
         },
         required=("accepted", "securityProfile", "calls"),
     ),
-    "PasswordRotationRequest": _obj({"password": text(16, 40)}),
+    "PasswordRotationRequest": _obj({"password": sized(limits.PASSWORD)}),
     "PasswordRotation": _obj(
         {"call": _ref("CallRecord"), "accepted": BOOL, "password": _nullable(STR)},
         required=("call", "accepted"),
@@ -321,42 +340,45 @@ _SCHEMAS: dict[str, Schema] = {
                 "default": "Soft",
                 "description": "Soft = 2.0.1 OnIdle, Hard = 2.0.1 Immediate (and back for 1.6).",
             },
-            "evseId": {"type": "integer", "minimum": 0},
+            "evseId": whole(limits.EVSE_ID),
         }
     ),
     "ReserveCommand": _obj(
         {
-            "idToken": text(1, 36),
+            "idToken": sized(limits.ID_TOKEN, 1),
             "expiresAt": {**TIME, "description": "When the station may release it (RFC 3339)."},
-            "evseId": {
-                "type": "integer",
-                "minimum": 0,
-                "default": 0,
-                "description": "1.6 connectorId (0 = the charge point) / 2.0.1 EVSE (0 = any).",
-            },
+            "evseId": whole(
+                limits.EVSE_ID,
+                default=0,
+                description="1.6 connectorId (0 = the charge point) / 2.0.1 EVSE (0 = any).",
+            ),
             "tokenType": {
                 "type": "string",
                 "enum": ID_TOKEN_TYPES,
                 "default": "ISO14443",
             },
-            "groupId": text(1, 36),
+            "groupId": sized(limits.ID_TOKEN, 1),
         },
         required=("idToken", "expiresAt"),
     ),
     "UpdateFirmwareCommand": _obj(
         {
-            "location": {**text(8, 512), "format": "uri", "description": "http(s) or ftp(s) URL."},
+            "location": {
+                **text(8, limits.URL.hi),
+                "format": "uri",
+                "description": "http(s) or ftp(s) URL.",
+            },
             "retrieveAt": {**TIME, "description": "When to download (default: now)."},
             "signingCertificate": text(1, 5500),
             "signature": text(1, 800),
-            "retries": {"type": "integer", "minimum": 0, "maximum": 100},
-            "retryInterval": {"type": "integer", "minimum": 0, "maximum": 86400},
+            "retries": whole(limits.FIRMWARE_RETRIES),
+            "retryInterval": whole(limits.FIRMWARE_RETRY_INTERVAL),
         },
         required=("location",),
     ),
     "GetLogCommand": _obj(
         {
-            "location": {**text(8, 512), "format": "uri", "description": "Upload URL."},
+            "location": {**text(8, limits.URL.hi), "format": "uri", "description": "Upload URL."},
             "logType": {
                 "type": "string",
                 "enum": ["DiagnosticsLog", "SecurityLog"],
@@ -372,17 +394,21 @@ _SCHEMAS: dict[str, Schema] = {
             "updateType": {"type": "string", "enum": ["Full", "Differential"], "default": "Full"},
             "tokens": {
                 "type": "array",
-                "items": text(1, 36),
-                "maxItems": 10000,
+                "items": sized(limits.ID_TOKEN, 1),
+                "maxItems": limits.LOCAL_LIST_TOKENS,
                 "description": "Token uids to send (Full without it: every cacheable token).",
             },
-            "remove": {"type": "array", "items": text(1, 36), "maxItems": 10000},
-            "version": {"type": "integer", "minimum": 1, "maximum": 2147483647},
+            "remove": {
+                "type": "array",
+                "items": sized(limits.ID_TOKEN, 1),
+                "maxItems": limits.LOCAL_LIST_TOKENS,
+            },
+            "version": whole(limits.LIST_VERSION),
         }
     ),
     "ChargingProfileCommand": _obj(
         {
-            "evseId": {"type": "integer", "minimum": 0, "description": "1.6: connectorId."},
+            "evseId": whole(limits.EVSE_ID, description="1.6: connectorId."),
             "profile": {
                 **ANY_OBJECT,
                 "description": "1.6 csChargingProfiles or 2.0.1 ChargingProfileType, as the "
@@ -393,22 +419,18 @@ _SCHEMAS: dict[str, Schema] = {
     ),
     "ChargingLimitCommand": _obj(
         {
-            "evseId": {"type": "integer", "minimum": 0, "description": "0: the whole station."},
-            "limit": {"type": "number", "minimum": 0, "maximum": 10000000},
+            "evseId": whole(limits.EVSE_ID, description="0: the whole station."),
+            "limit": number(limits.CHARGING_LIMIT),
             "unit": {"type": "string", "enum": ["W", "A"], "default": "W"},
-            "duration": {
-                "type": "integer",
-                "minimum": 1,
-                "description": "Seconds (default: open).",
-            },
-            "stackLevel": {"type": "integer", "minimum": 0, "maximum": 1000, "default": 0},
+            "duration": whole(limits.DURATION_SECONDS, description="Seconds (default: open)."),
+            "stackLevel": whole(limits.STACK_LEVEL, default=0),
         },
         required=("evseId", "limit"),
     ),
     "ClearChargingProfileCommand": _obj(
         {
-            "id": {"type": "integer"},
-            "evseId": {"type": "integer", "minimum": 0},
+            "id": whole(limits.PROFILE_ID),
+            "evseId": whole(limits.EVSE_ID),
             "purpose": {
                 "type": "string",
                 "enum": [
@@ -419,49 +441,47 @@ _SCHEMAS: dict[str, Schema] = {
                     "TxProfile",
                 ],
             },
-            "stackLevel": {"type": "integer", "minimum": 0},
+            "stackLevel": whole(limits.STACK_LEVEL),
         }
     ),
     "CompositeScheduleCommand": _obj(
         {
-            "evseId": {"type": "integer", "minimum": 0},
-            "duration": {"type": "integer", "minimum": 1},
+            "evseId": whole(limits.EVSE_ID),
+            "duration": whole(limits.DURATION_SECONDS, description="Seconds."),
             "unit": {"type": "string", "enum": ["W", "A"]},
         },
         required=("evseId", "duration"),
     ),
     "DisplayMessageCommand": _obj(
         {
-            "text": text(1, 512),
+            "text": sized(limits.DISPLAY_TEXT),
             "priority": {
                 "type": "string",
                 "enum": ["AlwaysFront", "InFront", "NormalCycle"],
                 "default": "NormalCycle",
             },
-            "minutes": {"type": "integer", "minimum": 1, "maximum": 525600},
-            "id": {"type": "integer", "minimum": 0, "maximum": 2147483647},
-            "language": text(1, 8),
+            "minutes": whole(limits.MINUTES),
+            "id": whole(limits.REQUEST_ID),
+            "language": sized(limits.LANGUAGE, 1),
         },
         required=("text",),
     ),
-    "ClearDisplayMessageCommand": _obj(
-        {"id": {"type": "integer", "minimum": 0, "maximum": 2147483647}}, required=("id",)
-    ),
-    "TransactionStatusCommand": _obj({"transactionId": text(1, 36)}),
+    "ClearDisplayMessageCommand": _obj({"id": whole(limits.REQUEST_ID)}, required=("id",)),
+    "TransactionStatusCommand": _obj({"transactionId": sized(limits.TRANSACTION_ID_TEXT, 1)}),
     "CustomerInformationCommand": _obj(
         {
             "report": BOOL,
             "clear": BOOL,
-            "customerIdentifier": text(1, 64),
-            "idToken": text(1, 36),
+            "customerIdentifier": sized(limits.CUSTOMER_IDENTIFIER, 1),
+            "idToken": sized(limits.ID_TOKEN, 1),
             "tokenType": {"type": "string", "enum": ID_TOKEN_TYPES, "default": "ISO14443"},
         },
         required=("report", "clear"),
     ),
     "MonitorCommand": _obj(
         {
-            "component": text(1, 50),
-            "variable": text(1, 50),
+            "component": sized(limits.COMPONENT_NAME, 1),
+            "variable": sized(limits.COMPONENT_NAME, 1),
             "type": {
                 "type": "string",
                 "enum": [
@@ -472,10 +492,10 @@ _SCHEMAS: dict[str, Schema] = {
                     "PeriodicClockAligned",
                 ],
             },
-            "value": {"type": "number"},
-            "severity": {"type": "integer", "minimum": 0, "maximum": 9, "default": 8},
-            "evseId": {"type": "integer", "minimum": 0},
-            "id": {"type": "integer", "minimum": 0, "maximum": 2147483647},
+            "value": number(limits.MONITOR_VALUE),
+            "severity": whole(limits.SEVERITY, default=8),
+            "evseId": whole(limits.EVSE_ID),
+            "id": whole(limits.REQUEST_ID),
         },
         required=("component", "variable", "type", "value"),
     ),
@@ -483,9 +503,9 @@ _SCHEMAS: dict[str, Schema] = {
         {
             "ids": {
                 "type": "array",
-                "items": {"type": "integer", "minimum": 0, "maximum": 2147483647},
+                "items": whole(limits.REQUEST_ID),
                 "minItems": 1,
-                "maxItems": 1000,
+                "maxItems": limits.MONITOR_IDS,
             }
         },
         required=("ids",),
@@ -494,11 +514,9 @@ _SCHEMAS: dict[str, Schema] = {
         {"base": {"type": "string", "enum": ["All", "FactoryDefault", "HardWiredOnly"]}},
         required=("base",),
     ),
-    "MonitoringLevelCommand": _obj(
-        {"severity": {"type": "integer", "minimum": 0, "maximum": 9}}, required=("severity",)
-    ),
+    "MonitoringLevelCommand": _obj({"severity": whole(limits.SEVERITY)}, required=("severity",)),
     "CancelReservationCommand": _obj(
-        {"reservationId": {"type": "integer", "minimum": 1}}, required=("reservationId",)
+        {"reservationId": whole(limits.RESERVATION_ID)}, required=("reservationId",)
     ),
     "Reservation": _obj(
         {
@@ -548,30 +566,32 @@ _SCHEMAS: dict[str, Schema] = {
     ),
     "RemoteStartCommand": _obj(
         {
-            "idToken": text(1, 36),
-            "evseId": {"type": "integer", "minimum": 1},
+            "idToken": sized(limits.ID_TOKEN, 1),
+            "evseId": whole(limits.CONNECTOR_ID),
             "tokenType": {
                 "type": "string",
                 "enum": ID_TOKEN_TYPES,
                 "default": "Central",
             },
-            "remoteStartId": {"type": "integer", "minimum": 0, "maximum": 2147483647},
+            "remoteStartId": whole(limits.REQUEST_ID),
         },
         required=("idToken",),
     ),
-    "RemoteStopCommand": _obj({"transactionId": text(1, 36)}, required=("transactionId",)),
+    "RemoteStopCommand": _obj(
+        {"transactionId": sized(limits.TRANSACTION_ID_TEXT, 1)}, required=("transactionId",)
+    ),
     "AvailabilityCommand": _obj(
         {
             "operative": BOOL,
-            "evseId": {"type": "integer", "minimum": 0, "default": 0},
-            "connectorId": {"type": "integer", "minimum": 1},
+            "evseId": whole(limits.EVSE_ID, default=0),
+            "connectorId": whole(limits.CONNECTOR_ID),
         },
         required=("operative",),
     ),
     "UnlockCommand": _obj(
         {
-            "evseId": {"type": "integer", "minimum": 1},
-            "connectorId": {"type": "integer", "minimum": 1, "default": 1},
+            "evseId": whole(limits.CONNECTOR_ID),
+            "connectorId": whole(limits.CONNECTOR_ID, default=1),
         },
         required=("evseId",),
     ),
@@ -580,7 +600,7 @@ _SCHEMAS: dict[str, Schema] = {
             "keys": {
                 "type": "array",
                 "maxItems": 100,
-                "items": text(1, 200),
+                "items": sized(limits.CONFIGURATION_KEY, 1),
                 "description": "1.6 keys, or 2.0.1 `Component/Variable` addresses "
                 "(`EVSE@1/Power`, `Component[instance]/Variable[instance]`).",
             }
@@ -591,7 +611,8 @@ _SCHEMAS: dict[str, Schema] = {
             "values": {
                 "type": "object",
                 "minProperties": 1,
-                "additionalProperties": text(0, 1000),
+                "propertyNames": sized(limits.CONFIGURATION_KEY, 1),
+                "additionalProperties": sized(limits.CONFIGURATION_VALUE),
             }
         },
         required=("values",),
@@ -602,15 +623,15 @@ _SCHEMAS: dict[str, Schema] = {
                 "type": "string",
                 "enum": sorted(TRIGGER_MESSAGES_16 | _TRIGGER_201),
             },
-            "evseId": {"type": "integer", "minimum": 1},
-            "connectorId": {"type": "integer", "minimum": 1},
+            "evseId": whole(limits.CONNECTOR_ID),
+            "connectorId": whole(limits.CONNECTOR_ID),
         },
         required=("requestedMessage",),
     ),
     "DataTransferCommand": _obj(
         {
-            "vendorId": text(1, 255),
-            "messageId": text(0, 50),
+            "vendorId": sized(limits.VENDOR_ID, 1),
+            "messageId": sized(limits.MESSAGE_ID),
             "data": {"description": "Any JSON (a string for OCPP 1.6)."},
         },
         required=("vendorId",),
@@ -618,7 +639,7 @@ _SCHEMAS: dict[str, Schema] = {
     "GetReportCommand": _obj(
         {
             "reportBase": {"type": "string", "enum": list(REPORT_BASES)},
-            "requestId": {"type": "integer", "minimum": 0, "maximum": 2147483647},
+            "requestId": whole(limits.REQUEST_ID),
         }
     ),
     # -- views ----------------------------------------------------------------------------
@@ -1007,7 +1028,7 @@ def _command(op_id: str, summary: str, body: str | None) -> Schema:
     }
 
 
-_LIMIT = _param("limit", {"type": "integer", "minimum": 1, "maximum": 1000})
+_LIMIT = _param("limit", whole(limits.PAGE_LIMIT))
 _STATION_FILTER = _param(
     "station", {**STR, "pattern": STATION_ID_PATTERN}, description="Station id."
 )
@@ -1096,7 +1117,7 @@ _PATHS: dict[str, Schema] = {
             "A page of tokens",
             {"200": _json({"type": "array", "items": _ref("TokenView")}, "Tokens.")},
             params=[
-                _param("offset", {"type": "integer", "minimum": 0, "default": 0}),
+                _param("offset", whole(limits.ROW, default=0)),
                 _param(
                     "limit",
                     {"type": "integer", "minimum": 1, "default": 20},
@@ -1459,7 +1480,7 @@ _PATHS: dict[str, Schema] = {
                 _param("active", BOOL),
                 _SINCE,
                 _LIMIT,
-                _param("offset", {"type": "integer", "minimum": 0}),
+                _param("offset", whole(limits.ROW)),
             ],
         )
     },
@@ -1491,7 +1512,7 @@ _PATHS: dict[str, Schema] = {
                 _SINCE,
                 _param(
                     "before",
-                    {"type": "integer", "minimum": 1},
+                    whole(limits.ROW, 1),
                     description="The last id of the previous page.",
                 ),
                 _param("errors", BOOL, description="Only CALLERRORs."),

@@ -391,6 +391,59 @@ async def test_commands_refused_for_offline_or_unknown_stations(api: Api) -> Non
     assert status == 400 and body["error"] == "idToken: is required"
 
 
+TWENTY_DIGITS = b"99999999999999999999"
+
+
+@pytest.mark.parametrize(
+    ("path", "body", "error"),
+    [
+        ("remote-start", b'{"idToken": "T", "evseId": %s}', "evseId: "),
+        (
+            "reserve",
+            b'{"idToken": "T", "expiresAt": "2026-01-02T00:00:00Z", "evseId": %s}',
+            "evseId: ",
+        ),
+        ("cancel-reservation", b'{"reservationId": %s}', "reservationId: "),
+        ("availability", b'{"operative": true, "evseId": %s}', "evseId: "),
+        ("unlock", b'{"evseId": %s}', "evseId: "),
+        ("trigger-message", b'{"requestedMessage": "Heartbeat", "evseId": %s}', "evseId: "),
+        ("charging-limit", b'{"evseId": 1, "limit": 10, "duration": %s}', "duration: "),
+        ("clear-charging-profile", b'{"id": %s}', "id: "),
+        ("composite-schedule", b'{"evseId": 1, "duration": %s}', "duration: "),
+        ("display-message", b'{"text": "hi", "minutes": %s}', "minutes: "),
+        ("clear-display-message", b'{"id": %s}', "id: "),
+        ("monitoring-level", b'{"severity": %s}', "severity: "),
+        ("local-list", b'{"version": %s}', "version: "),
+        ("get-report", b'{"requestId": %s}', "requestId: "),
+    ],
+)
+async def test_out_of_range_numbers_are_400(api: Api, path: str, body: bytes, error: str) -> None:
+    """The document states core.limits' bounds: 20 digits never reach the service."""
+    await api.env.boot("CS1", "2.0.1")
+    status, payload, _ = await api.call("POST", f"{V0}/cs/CS1/{path}", body % TWENTY_DIGITS)
+    assert status == 400, payload
+    assert payload["error"].startswith(error), payload
+    # One past the edge is refused as well, not only the absurd.
+    status, payload, _ = await api.call("POST", f"{V0}/cs/CS1/{path}", body % b"2147483648")
+    assert status == 400 and payload["error"].startswith(error), payload
+    assert api.env.wire.sent.empty()
+
+
+async def test_service_bounds_answer_400_too(api: Api) -> None:
+    """What only the service can judge (a 1.6 transaction id is an int32) is its Invalid,
+    mapped to 400 with the field named."""
+    await api.env.boot("CS1", "1.6")
+    status, payload, _ = await api.call(
+        "POST", f"{V0}/cs/CS1/remote-stop", {"transactionId": TWENTY_DIGITS.decode()}
+    )
+    assert status == 400
+    assert payload["error"] == (
+        "transactionId: must be between -2147483648 and 2147483647 "
+        "(OCPP 1.6 transaction ids are 32-bit integers)"
+    )
+    assert api.env.wire.sent.empty()
+
+
 async def test_raw_call(api: Api) -> None:
     await api.env.boot("CS1", "2.0.1")
     status, body, _ = await api.call(

@@ -7,6 +7,7 @@ from typing import Any
 import pytest
 from multidict import MultiDict
 
+from core import limits
 from core.api.openapi import BASE_PATH, openapi_document
 from core.api.validation import Operation, RequestInvalid, compile_operations
 
@@ -109,3 +110,42 @@ def test_unknown_and_repeated_query_parameters_are_refused() -> None:
     assert reason(tokens.parse_params, {}, MultiDict([("limit", "1"), ("limit", "2")])) == (
         "limit: is given more than once"
     )
+
+
+def _unbounded_numbers(schema: Any, path: str) -> list[str]:
+    if isinstance(schema, list):
+        return [p for i, item in enumerate(schema) for p in _unbounded_numbers(item, path)]
+    if not isinstance(schema, dict):
+        return []
+    found = []
+    number = schema.get("type") in ("integer", "number") and "enum" not in schema
+    if number and not {"minimum", "maximum"} <= schema.keys():
+        found.append(path)
+    for key, value in schema.items():
+        found += _unbounded_numbers(value, f"{path}/{key}")
+    return found
+
+
+def test_operator_bodies_bound_every_number() -> None:
+    """Every number an operator sends has both ends, taken from core.limits: a 20-digit value
+    is a 400 here, never a crash further in."""
+    schemas = openapi_document()["components"]["schemas"]
+    bodies = {n: s for n, s in schemas.items() if n.endswith(("Command", "Request"))}
+    assert len(bodies) > 30
+    assert [p for n, s in bodies.items() for p in _unbounded_numbers(s, n)] == []
+    remote_start = bodies["RemoteStartCommand"]["properties"]
+    assert remote_start["evseId"]["maximum"] == limits.CONNECTOR_ID.hi == 2**31 - 1
+    composite = bodies["CompositeScheduleCommand"]["properties"]["duration"]
+    assert (composite["minimum"], composite["maximum"]) == (1, limits.DURATION_SECONDS.hi)
+    minutes = bodies["DisplayMessageCommand"]["properties"]["minutes"]
+    assert minutes["maximum"] == limits.MINUTES.hi
+
+
+def test_twenty_digit_numbers_are_refused_in_bodies() -> None:
+    remote_start = op("POST", "/cs/{csId}/remote-start")
+    body = b'{"idToken": "T", "evseId": 99999999999999999999}'
+    assert reason(remote_start.parse_body, body).startswith("evseId: ")
+    composite = op("POST", "/cs/{csId}/composite-schedule")
+    body = b'{"evseId": 1, "duration": 99999999999}'
+    assert reason(composite.parse_body, body).startswith("duration: ")
+    assert composite.parse_body(b'{"evseId": 1, "duration": 2147483647}')["duration"] == 2**31 - 1

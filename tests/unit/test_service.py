@@ -409,6 +409,138 @@ async def test_commands_need_a_known_connected_booted_station(env: Env) -> None:
     assert env.wire.sent.empty()
 
 
+# -- bounds (core.limits): checked before the station is even looked up ------------------------
+
+BIG = 99999999999999999999  # 20 digits: beyond int32, int64 and the JSON encoder
+LATER = datetime(2026, 1, 2, tzinfo=UTC)
+
+
+@pytest.mark.parametrize(
+    ("command", "kwargs", "field"),
+    [
+        ("remote_start", {"id_token": "TAG", "evse_id": BIG}, "evseId"),
+        ("remote_start", {"id_token": "TAG", "remote_start_id": 2**31}, "remoteStartId"),
+        ("remote_start", {"id_token": "T" * 37}, "idToken"),
+        ("remote_stop", {"transaction_id": "9" * 37}, "transactionId"),
+        ("reserve_now", {"id_token": "TAG", "expires_at": LATER, "evse_id": BIG}, "evseId"),
+        ("cancel_reservation", {"reservation_id": BIG}, "reservationId"),
+        ("change_availability", {"operative": True, "evse_id": BIG}, "evseId"),
+        ("change_availability", {"operative": True, "connector_id": 2**31}, "connectorId"),
+        ("unlock_connector", {"evse_id": BIG}, "evseId"),
+        ("unlock_connector", {"evse_id": 1, "connector_id": 0}, "connectorId"),
+        ("reset", {"evse_id": BIG}, "evseId"),
+        ("trigger_message", {"message": "StatusNotification", "evse_id": BIG}, "evseId"),
+        ("set_charging_limit", {"evse_id": 1, "limit": 7400, "duration": BIG}, "duration"),
+        ("set_charging_limit", {"evse_id": BIG, "limit": 7400}, "evseId"),
+        ("set_charging_limit", {"evse_id": 1, "limit": float("inf")}, "limit"),
+        ("set_charging_limit", {"evse_id": 1, "limit": 1, "stack_level": 1001}, "stackLevel"),
+        ("set_charging_profile", {"evse_id": BIG, "profile": {}}, "evseId"),
+        ("set_charging_profile", {"evse_id": 1, "profile": {"id": BIG}}, "profile/id"),
+        ("clear_charging_profile", {"profile_id": BIG}, "id"),
+        ("clear_charging_profile", {"evse_id": -1}, "evseId"),
+        ("get_composite_schedule", {"evse_id": 1, "duration": 99999999999}, "duration"),
+        ("get_composite_schedule", {"evse_id": BIG, "duration": 60}, "evseId"),
+        ("set_display_message", {"text": "hi", "minutes": 99999999999}, "minutes"),
+        ("set_display_message", {"text": "hi", "message_id": BIG}, "id"),
+        ("clear_display_message", {"message_id": BIG}, "id"),
+        (
+            "set_variable_monitor",
+            {"component": "EVSE", "variable": "Power", "kind": "Delta", "value": 1, "severity": 10},
+            "severity",
+        ),
+        (
+            "set_variable_monitor",
+            {"component": "EVSE", "variable": "Power", "kind": "Delta", "value": float("nan")},
+            "value",
+        ),
+        (
+            "set_variable_monitor",
+            {"component": "EVSE", "variable": "Power", "kind": "Delta", "value": 1, "evse_id": BIG},
+            "evseId",
+        ),
+        ("clear_variable_monitors", {"ids": [1, BIG]}, "ids/1"),
+        ("set_monitoring_level", {"severity": BIG}, "severity"),
+        ("send_local_list", {"version": BIG}, "version"),
+        ("get_report", {"request_id": BIG}, "requestId"),
+        ("update_firmware", {"location": "https://fw.example/a", "retries": BIG}, "retries"),
+        ("raw_call", {"action": "ClearCache", "payload": {"n": [BIG]}}, "payload/n/0"),
+        ("data_transfer", {"vendor_id": "acme", "data": {"n": BIG}}, "data/n"),
+        (
+            "upgrade_security_profile",
+            {"security_profile": 2, "configuration_slot": BIG},
+            "configurationSlot",
+        ),
+    ],
+)
+async def test_out_of_range_values_are_refused_naming_the_field(
+    env: Env, command: str, kwargs: dict[str, Any], field: str
+) -> None:
+    """Checked first: the station "CS1" does not even exist, and the answer is still Invalid
+    (not NotFound / StationOffline), with the field and the allowed range."""
+    with pytest.raises(Invalid) as info:
+        await getattr(env.service, command)("CS1", **kwargs)
+    assert info.value.field == field
+    assert "must" in info.value.message
+    assert env.wire.sent.empty()
+
+
+async def test_big_numbers_stop_at_the_service_for_a_connected_station(env: Env) -> None:
+    await env.boot("V16", "1.6")
+    await env.boot("V201", "2.0.1")
+    with pytest.raises(Invalid) as info:
+        await env.service.remote_start("V16", "TAG", evse_id=BIG)
+    assert (info.value.field, info.value.message) == (
+        "evseId",
+        "must be between 0 and 2147483647 (OCPP integers are 32-bit)",
+    )
+    with pytest.raises(Invalid) as info:
+        await env.service.reserve_now("V16", "TAG", env.clock.now() + timedelta(hours=1), BIG)
+    assert info.value.field == "evseId"
+    assert await env.service.list_reservations("V16") == []  # nothing stored either
+    with pytest.raises(Invalid) as info:
+        await env.service.get_composite_schedule("V16", 1, 99999999999)
+    assert info.value.field == "duration" and "2147483647" in info.value.message
+    # A 1.6 transaction id is an int32; a 2.0.1 one is a string of up to 36 characters.
+    for bad in (str(BIG), "²", "12_3"):
+        with pytest.raises(Invalid) as info:
+            await env.service.remote_stop("V16", bad)
+        assert info.value.field == "transactionId"
+    assert env.wire.sent.empty()
+    await env.service.remote_stop("V201", str(BIG))
+    _, _, message = await env.wire.next()
+    assert message.request == {"transactionId": str(BIG)}
+
+
+async def test_the_longest_bounds_still_go_out(env: Env) -> None:
+    await env.boot("CS1", "2.0.1")
+    await env.service.set_display_message("CS1", "hi", minutes=525_600, message_id=2**31 - 1)
+    _, _, message = await env.wire.next()
+    assert message.request is not None
+    sent = message.request["message"]
+    assert sent["id"] == 2**31 - 1
+    assert sent["endDateTime"] == (env.clock.now() + timedelta(days=365)).isoformat().replace(
+        "+00:00", "Z"
+    )
+    await env.service.get_composite_schedule("CS1", 2**31 - 1, 2**31 - 1)
+    _, _, message = await env.wire.next()
+    assert message.request == {"evseId": 2**31 - 1, "duration": 2**31 - 1}
+
+
+async def test_list_paging_numbers_are_bounded(env: Env) -> None:
+    with pytest.raises(Invalid) as info:
+        await env.service.list_transactions(offset=2**63)
+    assert info.value.field == "offset"
+    with pytest.raises(Invalid) as info:
+        await env.service.list_messages(before_id=BIG)
+    assert info.value.field == "before"
+    with pytest.raises(Invalid) as info:
+        await env.service.list_tokens(offset=BIG)
+    assert info.value.field == "offset"
+    with pytest.raises(Invalid) as info:
+        await env.service.list_calls(limit=BIG)
+    assert info.value.field == "limit"
+
+
 async def test_wait_returns_the_station_s_answer(env: Env) -> None:
     await env.boot("CS1", "2.0.1")
 
@@ -659,7 +791,17 @@ def test_parse_variable_key() -> None:
         {"name": "TxCtrlr", "instance": "a"},
         {"name": "EVConnectionTimeOut", "instance": "b"},
     )
-    for bad in ("NoSeparator", "/Var", "Comp/", "EVSE@x/Power", "Comp[a/Var", "[a]/Var"):
+    for bad in (
+        "NoSeparator",
+        "/Var",
+        "Comp/",
+        "EVSE@x/Power",
+        "Comp[a/Var",
+        "[a]/Var",
+        "EVSE@²/Power",  # isdigit() says yes, int() says no: refused, not a crash
+        "EVSE@99999999999/Power",
+        "Connector@1:0/Available",
+    ):
         with pytest.raises(Invalid):
             parse_variable_key(bad)
 

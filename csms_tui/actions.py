@@ -18,32 +18,76 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, OptionList, Select
 from textual.widgets.option_list import Option
 
+from core import limits
 from core.service import MONITOR_KINDS, REPORT_BASES, TRIGGER_MESSAGES_16, TRIGGER_MESSAGES_201
 
 WAIT_SECONDS = 30.0
 
 
+class BoundedInput(Input):
+    """An Input that cuts typed or pasted text at ``max_length``. (Textual's Input refuses a
+    paste that would not fit as a whole; cut at the edge, the operator sees what got in.)"""
+
+    def replace(self, text: str, start: int, end: int) -> None:
+        if self.max_length:
+            start, end = sorted((max(0, start), min(len(self.value), end)))
+            room = self.max_length - (len(self.value) - (end - start))
+            if len(text) > room:
+                text = text[: max(room, 0)]
+                self.restricted()
+        super().replace(text, start, end)
+
+
 @dataclass(frozen=True)
 class Field:
+    """One input of an action's form. ``int`` and ``number`` fields take their range from
+    ``bound`` (a :mod:`core.limits` bound, the one the service checks); text fields their
+    longest value from ``length`` (default: :data:`core.limits.FORM_TEXT`, JSON fields
+    :data:`core.limits.FORM_JSON`). The form's input cuts what is typed or pasted there."""
+
     name: str
     label: str
     default: str = ""
     required: bool = True
-    kind: str = "text"  # text | int | json | object (a JSON object) | choice
+    kind: str = "text"  # text | int | number | json | object (a JSON object) | choice
     choices: tuple[str, ...] = ()
     placeholder: str = ""
+    bound: limits.Bound | limits.NumberBound | None = None
+    length: limits.Length | None = None
+
+    def __post_init__(self) -> None:
+        wanted = {"int": limits.Bound, "number": limits.NumberBound}.get(self.kind)
+        if wanted is not None and not isinstance(self.bound, wanted):
+            raise TypeError(f"field {self.name}: a {self.kind} field needs a {wanted.__name__}")
+
+    @property
+    def max_length(self) -> int:
+        """The most characters its input takes."""
+        if isinstance(self.bound, limits.Bound):
+            # One character more than the widest value: a number too long is refused with
+            # the range, not silently cut into a different number.
+            return self.bound.width + 1
+        if self.kind == "number":
+            return limits.FORM_NUMBER.hi
+        return self._length.hi
+
+    @property
+    def _length(self) -> limits.Length:
+        if self.length is not None:
+            return self.length
+        return limits.FORM_JSON if self.kind in ("json", "object") else limits.FORM_TEXT
 
     def parse(self, raw: str) -> Any:
-        """The typed value, or ValueError with the reason shown under the form."""
+        """The typed value, or ValueError (:class:`core.limits.OutOfRange` is one) with the
+        reason shown under the form."""
         text = raw.strip()
         if not text:
             if self.required:
                 raise ValueError(f"{self.label} is required")
             return None
-        if self.kind == "int":
-            if not text.isdigit():
-                raise ValueError(f"{self.label} must be a whole number")
-            return int(text)
+        if isinstance(self.bound, limits.Bound | limits.NumberBound):
+            return self.bound.parse(self.label, text)
+        self._length.check(self.label, text)
         if self.kind == "object":
             try:
                 value = json.loads(text)
@@ -51,16 +95,17 @@ class Field:
                 raise ValueError(f"{self.label} is not JSON: {exc}") from exc
             if not isinstance(value, dict):
                 raise ValueError(f"{self.label} must be a JSON object {{…}}")
+            limits.check_json(self.label, value)
             return value
         if self.kind == "json":
             try:
-                return json.loads(text)
+                value = json.loads(text)
             except ValueError:
                 return text  # a plain string is valid DataTransfer data
+            limits.check_json(self.label, value)
+            return value
         if self.kind == "choice" and text not in self.choices:
             raise ValueError(f"{self.label} must be one of {', '.join(self.choices)}")
-        if len(text) > 500:
-            raise ValueError(f"{self.label} is longer than 500 characters")
         return text
 
 
@@ -150,8 +195,8 @@ ACTIONS: tuple[StationAction, ...] = (
         "Remote start",
         _remote_start,
         (
-            Field("token", "Id token", placeholder="RFID uid or eMAID"),
-            Field("evse", "Connector / EVSE", "1", kind="int"),
+            Field("token", "Id token", placeholder="RFID uid or eMAID", length=limits.ID_TOKEN),
+            Field("evse", "Connector / EVSE", "1", kind="int", bound=limits.EVSE_ID),
         ),
         help="1.6 RemoteStartTransaction / 2.0.1 RequestStartTransaction",
     ),
@@ -159,7 +204,7 @@ ACTIONS: tuple[StationAction, ...] = (
         "remote_stop",
         "Remote stop",
         lambda s, sid, v: s.remote_stop(sid, v["transaction"], wait=WAIT_SECONDS, origin="console"),
-        (Field("transaction", "Transaction id"),),
+        (Field("transaction", "Transaction id", length=limits.TRANSACTION_ID_TEXT),),
         confirm=True,
     ),
     StationAction(
@@ -167,9 +212,9 @@ ACTIONS: tuple[StationAction, ...] = (
         "Reserve now",
         _reserve,
         (
-            Field("token", "Id token", placeholder="RFID uid or eMAID"),
-            Field("evse", "Connector / EVSE (0 = any)", "0", kind="int"),
-            Field("minutes", "Minutes to hold it", "30", kind="int"),
+            Field("token", "Id token", placeholder="RFID uid or eMAID", length=limits.ID_TOKEN),
+            Field("evse", "Connector / EVSE (0 = any)", "0", kind="int", bound=limits.EVSE_ID),
+            Field("minutes", "Minutes to hold it", "30", kind="int", bound=limits.MINUTES),
         ),
         help="ReserveNow; the reservation id is in the answer (Reservations: GET /reservations)",
     ),
@@ -179,7 +224,7 @@ ACTIONS: tuple[StationAction, ...] = (
         lambda s, sid, v: s.cancel_reservation(
             sid, v["reservation"], wait=WAIT_SECONDS, origin="console"
         ),
-        (Field("reservation", "Reservation id", kind="int"),),
+        (Field("reservation", "Reservation id", kind="int", bound=limits.RESERVATION_ID),),
         confirm=True,
     ),
     StationAction(
@@ -196,7 +241,7 @@ ACTIONS: tuple[StationAction, ...] = (
             sid, v["status"] == "Operative", v["evse"], wait=WAIT_SECONDS, origin="console"
         ),
         (
-            Field("evse", "EVSE / connector (0 = station)", "0", kind="int"),
+            Field("evse", "EVSE / connector (0 = station)", "0", kind="int", bound=limits.EVSE_ID),
             Field(
                 "status", "Status", "Operative", kind="choice", choices=("Operative", "Inoperative")
             ),
@@ -209,8 +254,15 @@ ACTIONS: tuple[StationAction, ...] = (
             sid, v["evse"], v["connector"] or 1, wait=WAIT_SECONDS, origin="console"
         ),
         (
-            Field("evse", "EVSE (1.6: connector)", "1", kind="int"),
-            Field("connector", "Connector (2.0.1)", "1", kind="int", required=False),
+            Field("evse", "EVSE (1.6: connector)", "1", kind="int", bound=limits.CONNECTOR_ID),
+            Field(
+                "connector",
+                "Connector (2.0.1)",
+                "1",
+                kind="int",
+                required=False,
+                bound=limits.CONNECTOR_ID,
+            ),
         ),
         confirm=True,
     ),
@@ -222,7 +274,13 @@ ACTIONS: tuple[StationAction, ...] = (
         ),
         (
             Field("message", "Message", "StatusNotification", kind="choice", choices=_TRIGGERS),
-            Field("evse", "EVSE / connector (optional)", required=False, kind="int"),
+            Field(
+                "evse",
+                "EVSE / connector (optional)",
+                required=False,
+                kind="int",
+                bound=limits.EVSE_ID,
+            ),
         ),
     ),
     StationAction(
@@ -243,8 +301,13 @@ ACTIONS: tuple[StationAction, ...] = (
         "Set configuration / variable",
         _set_configuration,
         (
-            Field("key", "Key", placeholder="1.6 key or 2.0.1 Component.Variable"),
-            Field("value", "Value"),
+            Field(
+                "key",
+                "Key",
+                placeholder="1.6 key or 2.0.1 Component.Variable",
+                length=limits.CONFIGURATION_KEY,
+            ),
+            Field("value", "Value", length=limits.CONFIGURATION_VALUE),
         ),
     ),
     StationAction(
@@ -259,7 +322,7 @@ ACTIONS: tuple[StationAction, ...] = (
         lambda s, sid, v: s.update_firmware(
             sid, v["location"], wait=WAIT_SECONDS, origin="console"
         ),
-        (Field("location", "Firmware URL", placeholder="https://… or ftp://…"),),
+        (Field("location", "Firmware URL", placeholder="https://… or ftp://…", length=limits.URL),),
         confirm=True,
         help="1.6 UpdateFirmware / 2.0.1 UpdateFirmware, now; progress shows as station events",
     ),
@@ -270,7 +333,7 @@ ACTIONS: tuple[StationAction, ...] = (
             sid, v["location"], v["kind"], wait=WAIT_SECONDS, origin="console"
         ),
         (
-            Field("location", "Upload URL", placeholder="https://… or ftp://…"),
+            Field("location", "Upload URL", placeholder="https://… or ftp://…", length=limits.URL),
             Field(
                 "kind",
                 "Log",
@@ -286,10 +349,28 @@ ACTIONS: tuple[StationAction, ...] = (
         "Limit charging",
         _charging_limit,
         (
-            Field("evse", "EVSE / connector (0 = whole station)", "1", kind="int"),
-            Field("limit", "Limit", kind="int", placeholder="e.g. 7400 (W) or 16 (A)"),
+            Field(
+                "evse",
+                "EVSE / connector (0 = whole station)",
+                "1",
+                kind="int",
+                bound=limits.EVSE_ID,
+            ),
+            Field(
+                "limit",
+                "Limit",
+                kind="number",
+                placeholder="e.g. 7400 (W) or 16 (A)",
+                bound=limits.CHARGING_LIMIT,
+            ),
             Field("unit", "Unit", "W", kind="choice", choices=("W", "A")),
-            Field("minutes", "For minutes (empty: until cleared)", required=False, kind="int"),
+            Field(
+                "minutes",
+                "For minutes (empty: until cleared)",
+                required=False,
+                kind="int",
+                bound=limits.MINUTES,
+            ),
         ),
         help="SetChargingProfile: a one-period profile from now (TxDefault, or station maximum)",
     ),
@@ -299,7 +380,15 @@ ACTIONS: tuple[StationAction, ...] = (
         lambda s, sid, v: s.clear_charging_profile(
             sid, evse_id=v["evse"], wait=WAIT_SECONDS, origin="console"
         ),
-        (Field("evse", "EVSE / connector (empty: all)", required=False, kind="int"),),
+        (
+            Field(
+                "evse",
+                "EVSE / connector (empty: all)",
+                required=False,
+                kind="int",
+                bound=limits.EVSE_ID,
+            ),
+        ),
         confirm=True,
     ),
     StationAction(
@@ -309,8 +398,8 @@ ACTIONS: tuple[StationAction, ...] = (
             sid, v["evse"], v["seconds"], wait=WAIT_SECONDS, origin="console"
         ),
         (
-            Field("evse", "EVSE / connector", "1", kind="int"),
-            Field("seconds", "Duration (s)", "3600", kind="int"),
+            Field("evse", "EVSE / connector", "1", kind="int", bound=limits.EVSE_ID),
+            Field("seconds", "Duration (s)", "3600", kind="int", bound=limits.DURATION_SECONDS),
         ),
     ),
     StationAction(
@@ -320,7 +409,12 @@ ACTIONS: tuple[StationAction, ...] = (
             sid, v["text"], v["priority"], v["minutes"], wait=WAIT_SECONDS, origin="console"
         ),
         (
-            Field("text", "Text", placeholder="up to 512 characters"),
+            Field(
+                "text",
+                "Text",
+                placeholder=f"up to {limits.DISPLAY_TEXT.hi} characters",
+                length=limits.DISPLAY_TEXT,
+            ),
             Field(
                 "priority",
                 "Priority",
@@ -328,7 +422,13 @@ ACTIONS: tuple[StationAction, ...] = (
                 kind="choice",
                 choices=("NormalCycle", "InFront", "AlwaysFront"),
             ),
-            Field("minutes", "For minutes (empty: until cleared)", required=False, kind="int"),
+            Field(
+                "minutes",
+                "For minutes (empty: until cleared)",
+                required=False,
+                kind="int",
+                bound=limits.MINUTES,
+            ),
         ),
         help="2.0.1 SetDisplayMessage on the station's display",
     ),
@@ -346,11 +446,13 @@ ACTIONS: tuple[StationAction, ...] = (
             origin="console",
         ),
         (
-            Field("component", "Component", placeholder="e.g. EVSE"),
-            Field("variable", "Variable", placeholder="e.g. Power"),
+            Field("component", "Component", placeholder="e.g. EVSE", length=limits.COMPONENT_NAME),
+            Field("variable", "Variable", placeholder="e.g. Power", length=limits.COMPONENT_NAME),
             Field("kind", "Type", "UpperThreshold", kind="choice", choices=MONITOR_KINDS),
-            Field("value", "Value", kind="int"),
-            Field("severity", "Severity (0 most urgent … 9)", "8", kind="int"),
+            Field("value", "Value", kind="number", bound=limits.MONITOR_VALUE),
+            Field(
+                "severity", "Severity (0 most urgent … 9)", "8", kind="int", bound=limits.SEVERITY
+            ),
         ),
         help="2.0.1 SetVariableMonitoring; the station's reports show as its events",
     ),
@@ -395,8 +497,8 @@ ACTIONS: tuple[StationAction, ...] = (
             sid, v["vendor"], v["message"], v["data"], wait=WAIT_SECONDS, origin="console"
         ),
         (
-            Field("vendor", "Vendor id"),
-            Field("message", "Message id", required=False),
+            Field("vendor", "Vendor id", length=limits.VENDOR_ID),
+            Field("message", "Message id", required=False, length=limits.MESSAGE_ID),
             Field("data", "Data (text or JSON)", required=False, kind="json"),
         ),
     ),
@@ -496,7 +598,12 @@ class ActionFormScreen(ModalScreen[dict[str, Any] | None]):
                         id=f"f-{f.name}",
                     )
                 else:
-                    yield Input(value=value, placeholder=f.placeholder, id=f"f-{f.name}")
+                    yield BoundedInput(
+                        value=value,
+                        placeholder=f.placeholder,
+                        id=f"f-{f.name}",
+                        max_length=f.max_length,
+                    )
             yield Label("", id="error", classes="error")
             with Horizontal():
                 yield Button("Send", variant="primary", id="send")

@@ -13,7 +13,9 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen, Screen
 from textual.widgets import Button, DataTable, Footer, Header, Input, Label, Sparkline, Static
 
+from core import limits
 from core.service import CsmsService, ServiceError, StationDetail, TransactionDetail
+from csms_tui.actions import BoundedInput
 
 
 class StationDetailScreen(Screen[None]):
@@ -196,6 +198,9 @@ def fill(table: DataTable[Any], rows: list[tuple[Any, ...]]) -> None:
         table.add_row(*("-" if v is None else str(v) for v in row))
 
 
+CERTIFICATE_TYPES = ("CSMS", "V2G", "MO", "MF")
+
+
 class InstallCertificateScreen(ModalScreen[tuple[str, str] | None]):
     """Install a root certificate from a PEM file: path and type (CSMS, V2G, MO, MF)."""
 
@@ -211,8 +216,13 @@ class InstallCertificateScreen(ModalScreen[tuple[str, str] | None]):
         with Vertical(id="dialog"):
             target = f" on {self.station_id}" if self.station_id else ""
             yield Label(f"Install a root certificate{target} (pushed by sync)")
-            yield Input(placeholder="PEM file path", id="path")
-            yield Input(value="CSMS", placeholder="type: CSMS, V2G, MO or MF", id="kind")
+            yield BoundedInput(placeholder="PEM file path", id="path", max_length=limits.PATH.hi)
+            yield BoundedInput(
+                value="CSMS",
+                placeholder="type: " + ", ".join(CERTIFICATE_TYPES),
+                id="kind",
+                max_length=max(map(len, CERTIFICATE_TYPES)),
+            )
             yield Label("", id="error", classes="error")
 
     @on(Input.Submitted)
@@ -223,8 +233,8 @@ class InstallCertificateScreen(ModalScreen[tuple[str, str] | None]):
         if not path:
             error.update("the path of a PEM file is required")
             return
-        if kind not in ("CSMS", "V2G", "MO", "MF"):
-            error.update("the type must be CSMS, V2G, MO or MF")
+        if kind not in CERTIFICATE_TYPES:
+            error.update("the type must be " + ", ".join(CERTIFICATE_TYPES))
             return
         self.dismiss((path, kind))
 
@@ -247,21 +257,24 @@ class TokenFormScreen(ModalScreen[dict[str, Any] | None]):
         t = self.token
         with Vertical(id="dialog"):
             yield Label(f"Edit token {t.uid}" if t else "Add a token")
-            yield Input(
+            yield BoundedInput(
                 value=t.uid if t else "",
-                placeholder="uid (RFID, up to 36 characters)",
+                placeholder=f"uid (RFID, up to {limits.ID_TOKEN.hi} characters)",
                 id="uid",
                 disabled=t is not None,  # the uid is the token's identity
+                max_length=limits.ID_TOKEN.hi,
             )
-            yield Input(
+            yield BoundedInput(
                 value=t.contract_id if t else "",
                 placeholder="contract id / eMAID, e.g. GBTWK012345678",
                 id="contract",
+                max_length=limits.ID_TOKEN.hi,
             )
-            yield Input(
+            yield BoundedInput(
                 value=(t.group_id or "") if t else "",
                 placeholder="group id (optional)",
                 id="group",
+                max_length=limits.ID_TOKEN.hi,
             )
             yield Label("", id="error", classes="error")
             with Horizontal():
@@ -279,11 +292,14 @@ class TokenFormScreen(ModalScreen[dict[str, Any] | None]):
         contract = self.query_one("#contract", Input).value.strip()
         group = self.query_one("#group", Input).value.strip()
         error = self.query_one("#error", Label)
-        if not uid or len(uid) > 36:
-            error.update("the uid must be 1 to 36 characters")
+        if not uid or len(uid) > limits.ID_TOKEN.hi:
+            error.update(f"the uid must be 1 to {limits.ID_TOKEN.hi} characters")
             return
         if not contract:
             error.update("a contract id is required")
+            return
+        if len(contract) > limits.ID_TOKEN.hi or len(group) > limits.ID_TOKEN.hi:
+            error.update(f"contract and group ids have at most {limits.ID_TOKEN.hi} characters")
             return
         self.dismiss({"uid": uid, "contract_id": contract, "group_id": group or None})
 
@@ -391,7 +407,12 @@ class RegisterStationScreen(ModalScreen[tuple[str, int] | None]):
 
         with Vertical(id="dialog"):
             yield Label("Register a station")
-            yield Input(value=self.station_id, placeholder="station id", id="station-id")
+            yield BoundedInput(
+                value=self.station_id,
+                placeholder="station id",
+                id="station-id",
+                max_length=limits.STATION_ID.hi,
+            )
             yield Select(self.PROFILES, value=1, allow_blank=False, id="profile")
             yield Label("", id="error", classes="error")
             with Horizontal():
@@ -436,10 +457,10 @@ class RegistrationResultScreen(ModalScreen[None]):
         with Vertical(id="dialog"):
             yield Label(f"[b]{r.station_id}[/b] registered (security profile {r.security_profile})")
             yield Label("Connection URL")
-            yield Input(value=r.url, id="url")
+            yield BoundedInput(value=r.url, id="url", max_length=max(limits.URL.hi, len(r.url)))
             if r.password:
                 yield Label("Password — shown only now: copy it to the station")
-                yield Input(value=r.password, id="password")
+                yield BoundedInput(value=r.password, id="password", max_length=limits.PASSWORD.hi)
                 yield Label(f"username: {r.station_id}")
             with Horizontal():
                 yield Button("Close", variant="primary", id="close")

@@ -15,15 +15,22 @@ from ocpp.routing import on
 from ocpp.v16 import ChargePoint as Cp16
 from ocpp.v16 import call as call16
 from ocpp.v16 import call_result as result16
-from textual.widgets import Button, DataTable, Input, OptionList, Select
+from textual import events
+from textual.widgets import Button, DataTable, Input, Label, OptionList, Select
 
+from core import limits
 from core.runtime import Csms
 from core.services.certificates import create_ca
-from csms_tui.actions import ActionFormScreen, ActionMenuScreen
+from csms_tui.actions import ACTIONS, BY_ID, ActionFormScreen, ActionMenuScreen, Field
 from csms_tui.app import CsmsConsole
 from csms_tui.line_table import KeyedTable
 from csms_tui.message_log import MessageLog
-from csms_tui.screens import RegisterStationScreen, RegistrationResultScreen
+from csms_tui.screens import (
+    InstallCertificateScreen,
+    RegisterStationScreen,
+    RegistrationResultScreen,
+    TokenFormScreen,
+)
 from tests.e2e.conftest import basic_header, register
 from tests.tui.test_console import core_config, station_socket, wait_until
 
@@ -429,3 +436,150 @@ async def test_slash_filters_every_list(tmp_path: Path) -> None:
                 await pilot.press("backspace")
             await pilot.press("enter")  # empty: everything again
             assert stations.row_count == 4
+
+
+# -- bounds: out-of-range numbers stay in the form, inputs stop at their length ---------------
+
+TWENTY_NINES = "9" * 20
+
+
+async def type_into(pilot: Any, app: CsmsConsole, name: str, text: str) -> Input:
+    """Clear a form field and type ``text`` into it key by key, as an operator would."""
+    box = app.screen.query_one(f"#f-{name}", Input)
+    box.value = ""
+    box.focus()
+    await pilot.press(*text)
+    return box
+
+
+def form_error(app: CsmsConsole) -> str:
+    return str(app.screen.query_one("#error", Label).render())
+
+
+async def test_out_of_range_numbers_stay_in_the_form_with_the_reason(tmp_path: Path) -> None:
+    async with Csms(core_config(tmp_path)) as csms:
+        await register(csms, "CSB")
+        app = CsmsConsole(service=csms.service)
+        async with app.run_test(size=(140, 40)) as pilot:
+            stations = app.query_one("#stations-table", KeyedTable)
+            await wait_until(pilot, lambda: "CSB" in stations.rows)
+
+            await pilot.press("s")  # remote start
+            form = app.screen
+            assert isinstance(form, ActionFormScreen) and form.action.id == "remote_start"
+            await type_into(pilot, app, "token", "TAG1")
+            box = await type_into(pilot, app, "evse", TWENTY_NINES)
+            assert box.value == "9" * 11  # cut at the edge: one digit past 2147483647
+            await pilot.press("enter")
+            await pilot.pause()
+            assert app.screen is form, "the form stays open"
+            assert form_error(app) == (
+                "Connector / EVSE must be between 0 and 2147483647 (OCPP integers are 32-bit)"
+            )
+            assert box.value == "9" * 11, "the input is kept"
+            await type_into(pilot, app, "evse", "²")  # isdigit() says yes; int() would crash
+            await pilot.press("enter")
+            await pilot.pause()
+            assert (
+                app.screen is form and form_error(app) == "Connector / EVSE must be a whole number"
+            )
+            await pilot.press("escape")
+
+            await pilot.press("c")
+            await choose(pilot, app, "Reserve now")
+            await type_into(pilot, app, "token", "TAG1")
+            await type_into(pilot, app, "minutes", "99999999999")
+            await pilot.press("enter")
+            await pilot.pause()
+            assert isinstance(app.screen, ActionFormScreen)
+            assert form_error(app) == "Minutes to hold it must be between 1 and 525600 (a year)"
+            await pilot.press("escape")
+
+            await pilot.press("c")
+            await choose(pilot, app, "Get composite schedule")
+            await type_into(pilot, app, "seconds", TWENTY_NINES)
+            await pilot.press("enter")
+            await pilot.pause()
+            assert isinstance(app.screen, ActionFormScreen)
+            assert form_error(app).startswith("Duration (s) must be between 1 and 2147483647")
+            # In range, the form goes and the service answers (here: the station is offline).
+            await type_into(pilot, app, "seconds", "86400")
+            await pilot.press("enter")
+            await wait_until(pilot, lambda: "Get composite schedule on CSB failed" in notes(app))
+            assert not isinstance(app.screen, ActionFormScreen)
+            assert app.is_running
+
+
+async def test_inputs_stop_at_their_length(tmp_path: Path) -> None:
+    async with Csms(core_config(tmp_path)) as csms:
+        await register(csms, "CSL")
+        app = CsmsConsole(service=csms.service)
+        async with app.run_test(size=(140, 40)) as pilot:
+            stations = app.query_one("#stations-table", KeyedTable)
+            await wait_until(pilot, lambda: "CSL" in stations.rows)
+            # Every input of every form has a bound.
+            for action in ACTIONS:
+                if not action.fields:
+                    continue
+                await app.push_screen(ActionFormScreen(action, "CSL"))
+                for box in app.screen.query(Input):
+                    assert box.max_length, (action.id, box.id)
+                app.pop_screen()
+            for screen in (
+                TokenFormScreen(),
+                RegisterStationScreen("CSL"),
+                InstallCertificateScreen("CSL"),
+            ):
+                await app.push_screen(screen)
+                assert all(box.max_length for box in screen.query(Input)), screen
+                app.pop_screen()
+
+            # A 70 KB paste is cut at the edge: the field holds what fits, nothing more.
+            await pilot.press("c")
+            await choose(pilot, app, "Data transfer")
+            vendor = app.screen.query_one("#f-vendor", Input)
+            vendor.focus()
+            vendor.post_message(events.Paste("v" * 70_000))
+            await pilot.pause()
+            assert vendor.value == "v" * limits.VENDOR_ID.hi
+            await pilot.press("x")  # full: one more key does not get in either
+            assert len(vendor.value) == limits.VENDOR_ID.hi
+            await pilot.press("escape")
+
+            await pilot.press("g")  # register a station
+            assert isinstance(app.screen, RegisterStationScreen)
+            station_id = app.screen.query_one("#station-id", Input)
+            station_id.value = ""
+            station_id.post_message(events.Paste("S" * 70_000))
+            await pilot.pause()
+            assert station_id.value == "S" * limits.STATION_ID.hi
+            await pilot.press("escape")
+            assert app.is_running
+
+
+def test_fields_take_their_bounds_from_core_limits() -> None:
+    evse = BY_ID["remote_start"].fields[1]
+    assert evse.bound is limits.EVSE_ID and evse.max_length == 11
+    assert evse.parse(" 7 ") == 7
+    assert BY_ID["reserve"].fields[2].bound is limits.MINUTES
+    assert BY_ID["composite_schedule"].fields[1].bound is limits.DURATION_SECONDS
+    limit = BY_ID["charging_limit"].fields[1]
+    assert limit.parse("16.5") == 16.5
+    for text in ("²", "١", "1_0", "0x1", "+1"):
+        with pytest.raises(ValueError, match="whole number"):
+            evse.parse(text)
+    with pytest.raises(ValueError, match="must be at most 36 characters"):
+        BY_ID["remote_start"].fields[0].parse("T" * 37)
+    payload = BY_ID["raw_call"].fields[1]
+    with pytest.raises(ValueError, match="between"):
+        payload.parse('{"n": 99999999999999999999}')
+    with pytest.raises(ValueError, match="finite"):
+        payload.parse('{"n": NaN}')
+    # A number field without a bound is a mistake caught when the module loads.
+    with pytest.raises(TypeError):
+        Field("n", "N", kind="int")
+    for action in ACTIONS:
+        for f in action.fields:
+            assert f.max_length > 0
+            if f.kind in ("int", "number"):
+                assert f.bound is not None, (action.id, f.name)

@@ -140,7 +140,7 @@ class ConfirmScreen(KeepsRunning, ModalScreen[bool]):
 
     def compose(self) -> ComposeResult:
         with Vertical(id="dialog"):
-            yield Label(self.question)
+            yield Static(self.question, id="question")  # wraps; a Label cuts a long question
             with Horizontal():
                 yield Button("Yes", variant="error", id="yes")
                 yield Button("No", id="no")
@@ -479,8 +479,8 @@ class CsmsConsole(KeepsRunning, App[int]):
         plural = "station" if count == 1 else "stations"
         self.push_screen(
             ConfirmScreen(
-                f"Quit csms-tui? The CSMS stops with it: {count} connected {plural} will be "
-                "disconnected."
+                f"Quit? {count} connected {plural} will be disconnected: the CSMS stops with "
+                "the console."
             ),
             answered,
         )

@@ -157,7 +157,7 @@ async def test_station_actions_reach_the_station_and_answers_are_shown(tmp_path:
             await pilot.press("c")
             await choose(pilot, app, "Unlock connector")
             await fill(pilot, app, evse="1")
-            assert "Unlock connector on CSA" in str(app.screen.query_one("Label").render())
+            assert "Unlock connector on CSA" in str(app.screen.query_one("#question").render())
             await pilot.click("#yes")  # destructive: confirmed first
             await wait_until(pilot, lambda: "answered UnlockConnector: Unlocked" in notes(app))
 

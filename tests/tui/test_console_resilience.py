@@ -17,7 +17,7 @@ import pytest
 import websockets
 from ocpp.v16 import ChargePoint as Cp16
 from ocpp.v16 import call as call16
-from textual.widgets import Label, OptionList, TabbedContent
+from textual.widgets import Label, OptionList, Static, TabbedContent
 
 from core.runtime import Csms
 from csms_tui.actions import ActionFormScreen, ActionMenuScreen
@@ -187,7 +187,7 @@ async def test_quit_with_stations_connected_asks_first(
         await console_with(core, pilot, app)
         await pilot.press("q")
         await wait_until(pilot, lambda: isinstance(app.screen, ConfirmScreen))
-        question = str(app.screen.query_one(Label).render())
+        question = str(app.screen.query_one("#question", Static).render())
         assert "1 connected station will be disconnected" in question
         await pilot.press("escape")
         assert app.is_running and not isinstance(app.screen, ConfirmScreen)

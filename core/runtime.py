@@ -182,8 +182,8 @@ class Csms:
             self.gateway = Gateway(config.gateway, store, transport, self.events, self.clock)
             listeners = [a for a in (config.gateway.ws_addr, config.gateway.wss_addr) if a]
             self._part = f"gateway (listening on {', '.join(listeners)})"
+            self._on_close(self.gateway.close)  # also after a partial start (a port in use)
             await self.gateway.start()
-            self._on_close(self.gateway.close)
             self.ports.update(self.gateway.ports)
             connections = self.gateway
 

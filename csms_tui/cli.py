@@ -57,6 +57,8 @@ def setup_logging(config: Config, to_stderr: bool) -> None:
         handlers.append(logging.FileHandler(obs.log_file, encoding="utf-8"))
     if to_stderr:
         handlers.append(logging.StreamHandler(sys.stderr))
+    if not handlers:  # not Python's last-resort handler, which writes on the console's screen
+        handlers.append(logging.NullHandler())
     fmt = (
         '{"t":"%(asctime)s","level":"%(levelname)s","logger":"%(name)s","msg":"%(message)s"}'
         if obs.log_format == "json"

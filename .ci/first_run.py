@@ -313,6 +313,12 @@ log_file = {json.dumps(str(self.work / "csms.log"))}
             _kill_group(process)
             os.close(master)
             os.close(slave)
+        # SIGTERM ends the console like quitting does: exit 0, the operator's terminal back.
+        if code != 0 or not left_alt_screen or not modes_restored:
+            raise StepFailed(
+                f"the console on SIGTERM: exit {code} (want 0), alternate screen left: "
+                f"{left_alt_screen}, terminal modes restored: {modes_restored}"
+            )
         return (
             f"Stations drawn ({'station listed' if listed else 'station not listed within 10s'}); "
             f"SIGTERM → exit {code}; alternate screen left: {'yes' if left_alt_screen else 'no'}; "

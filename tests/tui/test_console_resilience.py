@@ -208,3 +208,22 @@ async def test_stopping_the_core_closes_stations_cleanly(
         await station.ws.wait_closed()
     assert station.ws.close_code == 1001
     assert (datetime.now(UTC) - started).total_seconds() < 10
+
+
+class _BrokenAtStart(CsmsConsole):
+    def compose(self) -> Any:
+        raise RuntimeError("the console cannot draw")
+
+
+def test_a_console_that_crashes_exits_non_zero(
+    core: CoreThread[Csms], monkeypatch: pytest.MonkeyPatch, log_file: Path
+) -> None:
+    """An error the console cannot survive (it cannot even draw) ends it with exit code 1 — not
+    0 as if the operator had quit — and the core is still there for run_console to stop."""
+    from csms_tui.app import _run_app
+
+    monkeypatch.setenv("TEXTUAL", "headless")  # the real App.run, without a terminal
+    assert core.core is not None
+    code = _run_app(_BrokenAtStart(core.attach, program=True), core.core.config)
+    assert code == 1
+    assert core.running

@@ -1,28 +1,73 @@
-"""The console under load: 1,000 stations connected, a steady flow of frames, key presses timed.
+"""The console under load, and what a station feels while the console is stressed.
 
-Run: `python bench/bench_tui.py [--stations 1000] [--rate 500] [--seconds 15] [--presses 120]`.
-Prints figures; not a test.
+Run: `python bench/bench_tui.py` (about 2¼ minutes; `--help` lists the knobs: `--seconds` per
+phase, `--paste-seconds`, `--setups threaded`, `--switch-interval` …). Prints figures; not a test.
 
-- The embedded CSMS (gateway + manager + SQLite + API) runs in this process; the stations run in
-  a separate process (aiohttp websocket clients speaking OCPP 1.6J), so this process's CPU time
-  is the CSMS's and the console's only.
-- `--rate` is frames per second through the CSMS, both directions counted: every CALL a station
-  sends (StatusNotification, MeterValues, Heartbeat in turn) is answered, so 500 frames/s is 250
-  calls/s, each logged twice (in and out) and shown live in the Messages tab.
-- Phase 1 runs the load headless (the daemon); phase 2 runs it with the console attached through
-  `App.run_test()` (a real Textual app, headless terminal). The difference in CPU is the console's
-  share.
-- Key-press latency: from handing the key to the terminal driver to the first frame written
-  after its effect (the tab switched, the cursor moved) — what a user waits.
+Set-up
+- The stations run in a separate process (aiohttp websocket clients speaking OCPP 1.6J), so this
+  process's CPU time is the CSMS's and the console's only. `--stations` load stations send a
+  steady flow of calls (StatusNotification, MeterValues, Heartbeat in turn) at `--rate` frames/s,
+  both directions counted (500 frames/s is 250 calls/s, each logged twice and shown live in the
+  Messages tab). `--probes` more stations each send a Heartbeat every `--probe-period` seconds,
+  one at a time, and record its round trip (CALL sent → CALLRESULT received); every station notes
+  when its websocket was closed under it. 20 probes every 100 ms add 400 frames/s: the message log
+  takes ~900 rows/s by default (`--rate 100` makes the total 500).
+- Two set-ups of this process, one after the other in the same run, each with fresh stations:
+  threaded — as `csms-tui` runs it: the core in a `CoreThread` (its own loop, its own thread),
+             `CsmsConsole(core.attach, program=True)`;
+  shared   — the way before: `async with Csms(config)` on the console's loop,
+             `CsmsConsole(service=csms.service, program=True)`.
+  The console runs under `App.run_test()` (a real Textual app, headless terminal).
 
-Measured here (2 cores, defaults: 1,000 stations, 500 frames/s, 15 s phases, 120 presses):
-    CSMS process CPU, headless daemon :   9.8 % of one core
-    CSMS process CPU, console attached:  30.3 % of one core
-    console's share                   :  20.5 % of one core
-    key press → screen: p50 27.4 ms, p99 46.0 ms, max 49.9 ms
-Before the console's own tables (Textual DataTable for stations and messages, Footer), the same
-run used a whole core and answered keys after 0.5–1.6 s; `gc.freeze()` after start-up took the
-p99 from ~140 ms (a ~100 ms full collection every few seconds) to under 50 ms.
+Phases (`--seconds` each unless said); a probe's round trip counts in the phase it was sent in:
+  no console   threaded only: the core thread alone (the daemon's share of CPU).
+  (a)          console attached, idle on the Stations tab.
+  key presses  threaded only: `--presses` keys (tabs, cursor), each timed from handing it to the
+               terminal driver to the first frame written after its effect.
+  (b1)         the Data transfer form of a station, its Data field focused (tab from the first
+               field, as a user would); `--paste-chars` of base64 text posted to it as one
+               `events.Paste` (a terminal with bracketed paste), then held there.
+  (b2)         the same text as one key press per character, posted from a thread the way the
+               terminal driver's input thread posts them, `--chunk` keys at a time, capped at
+               `--paste-seconds` (the shared loop stalls for as long as the keys last).
+               The form's field keeps its first 10,000 characters (its max_length).
+  (c)          keys 1..6 in turn, each sent once the previous one took effect.
+  (d)          the Messages tab shown while the load streams in.
+The aim: station p99 < 100 ms and no station disconnected, in every phase.
+
+Measured here (2 cores, defaults; Python 3.11, switch interval 5 ms):
+  set-up    phase                 p50 ms   p99 ms   max ms answered disc aim   note
+  threaded  no console               1.0      7.4     17.9     1602    0 PASS
+  threaded  (a) idle                 5.8     30.2     37.6     1600    0 PASS
+  threaded  key presses              6.8    134.0    173.8     3680    0 MISS  key→screen p99 115 ms
+  threaded  (b1) Paste event        11.6    104.4    104.7     1620    0 MISS  handled in 45 ms
+  threaded  (b2) keys               18.1   3075.2   3075.2      620    0 MISS  9,000 keys in 11.7 s
+  threaded  (c) tabs                12.9   3602.2   3656.4     1520    0 MISS  155 switches
+  threaded  (d) Messages            12.2    238.4    240.3     1600    0 MISS  883 rows/s
+  shared    (a) idle                 5.9     17.4     28.9     1600    0 PASS
+  shared    (b1) Paste event         6.6     45.3     46.8     1620    0 PASS  handled in 22 ms
+  shared    (b2) keys             1105.3   1607.9   2464.6      219    0 MISS  10,000 keys in 10.1 s
+  shared    (c) tabs               160.5   4821.1   4832.9     1383    0 MISS  17 switches
+  shared    (d) Messages           159.9   1194.5   1200.3      520    0 MISS  382 rows/s
+No station was disconnected in any run. The threaded figures under stress swing between runs
+(p99 of (b2) 37 ms … 3.1 s, (c) 0.2 … 3.6 s, (d) 49 … 314 ms over three runs): once the core
+falls behind, its backlog feeds the console more work and it stays behind until the stress ends
+(a full 70,000-key paste, 41 s: p99 1.5 s, then 9 s in (c) and (d)). The shared loop is far
+worse wherever the console stays busy ((b2), (c), (d)): its median is the console's work.
+
+Why the threaded core still misses: one GIL. The core thread and the SQLite writer thread give
+the GIL up at every socket read/write, every libuv callback and every SQLite statement, and each
+time wait up to the switch interval (5 ms) to get it back while the console thread is busy: a few
+hundred hand-backs a second, where the load needs thousands. Per-thread CPU in (b2) and (c) of a
+run that missed: console 90-98 %, core 2-4 %, store 1-3 %, the store thread idle while its
+answers wait seconds on the core's loop; a plain asyncio loop in the core starves the same way.
+With `--switch-interval 0.0001` (`sys.setswitchinterval(1e-4)`) every threaded phase passed, in
+two runs:
+  threaded  (a) 14.1, key presses 13.6, (b1) 15.9, (b2) 19.2, (c) 29.3, (d) 35.2 ms p99
+  (key→screen p99 95 ms, 795 keys/s: the console gives up little); shared (b2) still 2.4 s.
+The same setting held a full 70,000-key paste to p99 67 ms ((c) and (d) after it: 166, 188 ms).
+Key 6 (Log) from a tab with a table lands back on that table's tab (the focus stays there):
+the note of (c) names where it landed.
 """
 
 from __future__ import annotations
@@ -32,11 +77,16 @@ import asyncio
 import base64
 import contextlib
 import hashlib
+import json
 import multiprocessing
+import os
 import resource
 import statistics
+import sys
 import tempfile
 import time
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -44,6 +94,8 @@ from typing import Any
 import aiohttp
 
 PASSWORD = "bench-password-123"
+AIM_MS = 100.0
+TABS = ("stations", "messages", "transactions", "tokens", "certificates", "log-pane")
 
 
 def _cpu() -> float:
@@ -52,7 +104,28 @@ def _cpu() -> float:
 
 
 # --------------------------------------------------------------------------------------------
-# The stations (another process)
+# The stations (another process). Times are time.monotonic(): CLOCK_MONOTONIC, one clock for
+# every process on the machine, so the CSMS process can cut the probes' samples into its phases.
+
+
+def _connect(http: aiohttp.ClientSession, url: str, station_id: str) -> Any:
+    auth = base64.b64encode(f"{station_id}:{PASSWORD}".encode()).decode()
+    return http.ws_connect(
+        f"{url}/{station_id}",
+        protocols=("ocpp1.6",),
+        headers={"Authorization": f"Basic {auth}"},
+    )
+
+
+async def _boot(ws: Any, station_id: str) -> None:
+    boot = {"chargePointVendor": "Bench", "chargePointModel": "TUI"}
+    await ws.send_json([2, f"{station_id}-b", "BootNotification", boot])
+    await ws.receive()
+
+
+async def _pause(stop: asyncio.Event, seconds: float) -> None:
+    with contextlib.suppress(TimeoutError):
+        await asyncio.wait_for(stop.wait(), max(0.0, seconds))
 
 
 async def _station(
@@ -62,24 +135,14 @@ async def _station(
     stop: asyncio.Event,
     period: float,
     phase: float,
+    closes: list[tuple[str, float]],
 ) -> int:
-    auth = base64.b64encode(f"{station_id}:{PASSWORD}".encode()).decode()
     sent = 0
-    async with (
-        aiohttp.ClientSession() as http,
-        http.ws_connect(
-            f"{url}/{station_id}",
-            protocols=("ocpp1.6",),
-            headers={"Authorization": f"Basic {auth}"},
-        ) as ws,
-    ):
-        boot = {"chargePointVendor": "Bench", "chargePointModel": "TUI"}
-        await ws.send_json([2, f"{station_id}-b", "BootNotification", boot])
-        await ws.receive()
+    async with aiohttp.ClientSession() as http, _connect(http, url, station_id) as ws:
+        await _boot(ws, station_id)
         await start.wait()
         # Spread the stations over the period: a steady flow, not a burst every period.
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(stop.wait(), phase * period)
+        await _pause(stop, phase * period)
         n = 0
         while not stop.is_set():
             now = datetime.now(UTC).isoformat()
@@ -107,21 +170,69 @@ async def _station(
             else:
                 call = [2, f"{station_id}-{n}", "Heartbeat", {}]
             await ws.send_json(call)
-            await ws.receive()
+            if (await ws.receive()).type is not aiohttp.WSMsgType.TEXT:
+                closes.append((station_id, time.monotonic()))
+                return sent
             sent += 1
             n += 1
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stop.wait(), period)
+            await _pause(stop, period)
     return sent
 
 
-async def _stations_main(url: str, stations: int, rate: float, conn: Any) -> None:
+async def _probe(
+    url: str,
+    station_id: str,
+    start: asyncio.Event,
+    stop: asyncio.Event,
+    period: float,
+    phase: float,
+    samples: list[tuple[float, float | None]],
+    closes: list[tuple[str, float]],
+) -> None:
+    """A Heartbeat every `period`, one at a time: (sent at, round trip, None if unanswered)."""
+    async with aiohttp.ClientSession() as http, _connect(http, url, station_id) as ws:
+        await _boot(ws, station_id)
+        await start.wait()
+        await _pause(stop, phase * period)
+        n = 0
+        due = time.monotonic()
+        while not stop.is_set():
+            message_id = f"{station_id}-h{n}"
+            sent = time.monotonic()
+            await ws.send_str(json.dumps([2, message_id, "Heartbeat", {}]))
+            while True:
+                msg = await ws.receive()
+                if msg.type is not aiohttp.WSMsgType.TEXT:
+                    samples.append((sent, None))
+                    closes.append((station_id, time.monotonic()))
+                    return
+                frame = json.loads(msg.data)
+                if frame[0] in (3, 4) and frame[1] == message_id:
+                    break
+            samples.append((sent, time.monotonic() - sent))
+            n += 1
+            # The next one is due a period after the last; after a stall it goes at once.
+            due = max(due + period, time.monotonic())
+            await _pause(stop, due - time.monotonic())
+
+
+async def _stations_main(
+    url: str, stations: int, probes: int, rate: float, probe_period: float, conn: Any
+) -> None:
     start, stop = asyncio.Event(), asyncio.Event()
+    samples: list[tuple[float, float | None]] = []
+    closes: list[tuple[str, float]] = []
     # Each call is two frames; spread the calls evenly over the stations.
     period = stations / (rate / 2)
-    tasks = [
-        asyncio.create_task(_station(url, f"B{i:04d}", start, stop, period, i / stations))
+    load = [
+        asyncio.create_task(_station(url, f"B{i:04d}", start, stop, period, i / stations, closes))
         for i in range(stations)
+    ]
+    probing = [
+        asyncio.create_task(
+            _probe(url, f"P{i:03d}", start, stop, probe_period, i / probes, samples, closes)
+        )
+        for i in range(probes)
     ]
     conn.send("connected")
     loop = asyncio.get_running_loop()
@@ -132,13 +243,57 @@ async def _stations_main(url: str, stations: int, rate: float, conn: Any) -> Non
             conn.send("started")
         elif command == "stop":
             stop.set()
-            sent = sum(await asyncio.gather(*tasks))
-            conn.send(sent)
+            sent = sum(await asyncio.gather(*load))
+            await asyncio.gather(*probing)
+            conn.send({"sent": sent, "samples": samples, "closes": closes})
             return
 
 
-def _stations_process(url: str, stations: int, rate: float, conn: Any) -> None:
-    asyncio.run(_stations_main(url, stations, rate, conn))
+def _stations_process(
+    url: str, stations: int, probes: int, rate: float, probe_period: float, conn: Any
+) -> None:
+    asyncio.run(_stations_main(url, stations, probes, rate, probe_period, conn))
+
+
+class _Stations:
+    """The station process, driven over a pipe."""
+
+    def __init__(self, url: str, args: argparse.Namespace) -> None:
+        self.parent, child = multiprocessing.Pipe()
+        self.proc = multiprocessing.get_context("spawn").Process(
+            target=_stations_process,
+            args=(url, args.stations, args.probes, args.rate, args.probe_period, child),
+            daemon=True,
+        )
+
+    async def _recv(self) -> Any:
+        return await asyncio.get_running_loop().run_in_executor(None, self.parent.recv)
+
+    async def connect(self, connected: Callable[[], int], total: int) -> None:
+        t0 = time.perf_counter()
+        self.proc.start()
+        assert await self._recv() == "connected"
+        while connected() < total:
+            if time.perf_counter() - t0 > 180:
+                raise RuntimeError(f"only {connected()} of {total} stations connected in 180 s")
+            await asyncio.sleep(0.2)
+        print(f"  {total} stations connected and booted in {time.perf_counter() - t0:.1f} s")
+
+    async def start(self) -> None:
+        self.parent.send("start")
+        assert await self._recv() == "started"
+
+    async def stop(self) -> dict[str, Any]:
+        self.parent.send("stop")
+        result: dict[str, Any] = await self._recv()
+        self.proc.join()
+        return result
+
+    def close(self) -> None:
+        """After an error: the stations go too."""
+        if self.proc.is_alive():
+            self.proc.terminate()
+            self.proc.join(10)
 
 
 # --------------------------------------------------------------------------------------------
@@ -159,7 +314,11 @@ def _config(tmp: Path) -> Any:
     )
 
 
-async def _register(csms: Any, stations: int) -> None:
+def _station_ids(args: argparse.Namespace) -> list[str]:
+    return [f"B{i:04d}" for i in range(args.stations)] + [f"P{i:03d}" for i in range(args.probes)]
+
+
+async def _register(csms: Any, station_ids: list[str]) -> None:
     from core.store.models import SecurityProfile, StationAuth
 
     digest = base64.b64encode(hashlib.sha256(PASSWORD.encode()).digest()).decode()
@@ -167,17 +326,64 @@ async def _register(csms: Any, stations: int) -> None:
     await asyncio.gather(
         *(
             csms.store.register_station(
-                f"B{i:04d}", StationAuth(SecurityProfile.BASIC, digest, False), now
+                station_id, StationAuth(SecurityProfile.BASIC, digest, False), now
             )
-            for i in range(stations)
+            for station_id in station_ids
         )
     )
 
 
-async def _measure(seconds: float) -> tuple[float, float]:
-    cpu0, t0 = _cpu(), time.perf_counter()
-    await asyncio.sleep(seconds)
-    return _cpu() - cpu0, time.perf_counter() - t0
+@dataclass
+class Phase:
+    mode: str
+    name: str
+    start: float = 0.0  # time.monotonic(), the probes' clock
+    end: float = 0.0
+    cpu: float = 0.0  # this process, % of one core
+    note: str = ""
+
+
+class _Run:
+    """One set-up of the CSMS and console: its phases, timed on the probes' clock."""
+
+    def __init__(self, mode: str) -> None:
+        self.mode = mode
+        self.phases: list[Phase] = []
+        self.latencies: list[float] = []
+        self.stations: dict[str, Any] = {}
+        self.console_errors: list[BaseException] = []
+
+    @contextlib.asynccontextmanager
+    async def phase(self, name: str) -> AsyncIterator[Phase]:
+        ph = Phase(self.mode, name)
+        print(f"  {name}…")
+        cpu0, ph.start = _cpu(), time.monotonic()
+        try:
+            yield ph
+        finally:
+            ph.end = time.monotonic()
+            ph.cpu = 100 * (_cpu() - cpu0) / (ph.end - ph.start)
+            self.phases.append(ph)
+
+
+async def _until(condition: Callable[[], bool], timeout: float, what: str = "") -> bool:
+    """Wait for `condition`; past `timeout`, raise if `what` names it, else return False."""
+    start = time.perf_counter()
+    while not condition():
+        if time.perf_counter() - start > timeout:
+            if what:
+                raise RuntimeError(f"{what}: not within {timeout:.0f} s")
+            return False
+        await asyncio.sleep(0.0005)
+    return True
+
+
+def _key(app: Any, key: str) -> None:
+    """Hand `key` to the terminal driver, as a terminal would (`Pilot.press` waits for the app to
+    go idle, which never happens under load)."""
+    from textual import events
+
+    app._driver.send_message(events.Key(key, key if len(key) == 1 else None))
 
 
 class _Frames:
@@ -195,19 +401,10 @@ class _Frames:
 
 
 async def _press_and_wait(app: Any, frames: _Frames, key: str, shown: Any) -> float:
-    """Send `key` as the terminal would, wait for its effect, then for the frame showing it.
-
-    `Pilot.press` waits until the process goes idle, which never happens under load, so the key
-    is handed to the driver directly.
-    """
-    from textual import events
-
+    """Send `key` as the terminal would, wait for its effect, then for the frame showing it."""
     start = time.perf_counter()
-    app._driver.send_message(events.Key(key, key if len(key) == 1 else None))
-    while not shown():
-        if time.perf_counter() - start > 10:
-            raise RuntimeError(f"key {key!r}: no effect within 10 s")
-        await asyncio.sleep(0.0005)
+    _key(app, key)
+    await _until(shown, 10, f"key {key!r}")
     changed = time.perf_counter()
     while frames.last < changed:
         await asyncio.sleep(0.0005)
@@ -246,83 +443,319 @@ async def _key_presses(app: Any, presses: int) -> list[float]:
     return latencies
 
 
+async def _open_form(app: Any) -> tuple[Any, list[int]]:
+    """The Data transfer form of the highlighted station, its Data field (JSON, the longest
+    field a console form has) focused; and a count of the characters offered to that field, typed
+    or pasted, whether it kept them or cut them at its max_length."""
+    from textual.widgets import Input, TabbedContent
+
+    from csms_tui.actions import ActionFormScreen
+
+    tabs = app.screen_stack[0].query_one(TabbedContent)
+    _key(app, "1")
+    await _until(lambda: tabs.active == "stations", 30, "the Stations tab")
+    station_id = app._selected_station()
+    assert station_id is not None
+    app.start_action(station_id, "data_transfer")
+    await _until(
+        lambda: isinstance(app.screen, ActionFormScreen) and bool(app.screen.query("#f-data")),
+        30,
+        "the data transfer form",
+    )
+    form = app.screen
+    field = form.query_one("#f-data", Input)
+    # The form focuses its first field when mounted; from there, tab to Data as a user would.
+    await _until(lambda: isinstance(app.focused, Input) and app.focused.screen is form, 30)
+    for _ in range(len(form.query(Input))):
+        if app.focused is field:
+            break
+        before = app.focused
+        _key(app, "tab")
+        await _until(lambda before=before: app.focused is not before, 30, "tab")
+    assert app.focused is field
+    offered = [0]
+    replace = field.replace
+
+    def counting(text: str, start: int, end: int) -> None:
+        offered[0] += len(text)
+        replace(text, start, end)
+
+    field.replace = counting  # every key and paste the field handles comes through here
+    return field, offered
+
+
+async def _close_form(app: Any) -> None:
+    _key(app, "escape")
+    await _until(lambda: len(app.screen_stack) == 1, 120, "escape from the form")
+
+
+async def _paste_event(app: Any, text: str, seconds: float) -> str:
+    from textual import events
+
+    field, offered = await _open_form(app)
+    start = time.perf_counter()
+    app._driver.send_message(events.Paste(text))
+    done = await _until(lambda: offered[0] >= len(text), seconds)
+    took = time.perf_counter() - start
+    # Held in the field for the rest of the phase: the cursor blinks, the field repaints.
+    await asyncio.sleep(max(0.0, seconds - took))
+    kept = len(field.value)
+    await _close_form(app)
+    if not done:
+        return f"not handled within {seconds:.0f} s"
+    return f"{len(text):,} chars handled in {took * 1000:.0f} ms, {kept:,} kept"
+
+
+async def _paste_keys(app: Any, text: str, cap: float, chunk: int) -> str:
+    from textual import events
+    from textual.keys import _character_to_key
+
+    field, offered = await _open_form(app)
+    driver = app._driver
+
+    def type_keys(keys: str) -> None:  # on a thread, as the driver's input thread posts them
+        for char in keys:
+            driver.process_message(events.Key(_character_to_key(char), char))
+
+    start = time.perf_counter()
+    typed = 0
+    while typed < len(text) and time.perf_counter() - start < cap:
+        keys = text[typed : typed + chunk]
+        await asyncio.to_thread(type_keys, keys)
+        typed += len(keys)
+        # At most one chunk in flight, so the cap holds within a chunk's time.
+        await _until(lambda typed=typed: offered[0] >= typed, 120, "typed keys")
+    took = time.perf_counter() - start
+    kept = len(field.value)
+    await _close_form(app)
+    rate = typed / took
+    if typed < len(text):
+        return (
+            f"capped: {typed:,} of {len(text):,} keys in {took:.1f} s ({rate:,.0f}/s), "
+            f"{kept:,} kept"
+        )
+    return f"{typed:,} keys in {took:.1f} s ({rate:,.0f}/s), {kept:,} kept"
+
+
+async def _switch_tabs(app: Any, seconds: float) -> str:
+    from textual.widgets import TabbedContent
+
+    tabs = app.screen_stack[0].query_one(TabbedContent)
+    start = time.perf_counter()
+    n = 0
+    missed: list[str] = []
+    while time.perf_counter() - start < seconds:
+        n += 1
+        _key(app, str(n % len(TABS) + 1))
+        if not await _until(lambda n=n: tabs.active == TABS[n % len(TABS)], 5):
+            # The console ended on another tab: say where, and go on with the next key.
+            missed.append(f"{n % len(TABS) + 1}→{tabs.active}")
+    took = time.perf_counter() - start
+    note = f"{n} switches ({n / took:.0f}/s)"
+    return note + f"; after 5 s on another tab: {', '.join(missed)}" if missed else note
+
+
+async def _console(app: Any, run: _Run, args: argparse.Namespace, text: str) -> None:
+    """Attach the console and run the phases (the stations are streaming)."""
+    from textual.widgets import TabbedContent
+
+    from csms_tui.line_table import KeyedTable
+    from csms_tui.message_log import MessageLog
+
+    async with app.run_test(size=(160, 50)):
+        table = app.query_one("#stations-table", KeyedTable)
+        t_load = time.perf_counter()
+        await _until(lambda: table.row_count >= args.stations, 60, "the stations table")
+        print(
+            f"  console showed {table.row_count} stations "
+            f"{time.perf_counter() - t_load:.2f} s after start"
+        )
+        # Steady state: the message log holds its full window (it grows only at first).
+        log = app.query_one("#messages-table", MessageLog)
+        await _until(lambda: log.row_count >= app.window, 30)
+        await asyncio.sleep(1.0)
+
+        async with run.phase("(a) baseline, console idle"):
+            await asyncio.sleep(args.seconds)
+        if run.mode == "threaded" and args.presses:
+            async with run.phase("key presses") as ph:
+                run.latencies = await _key_presses(app, args.presses)
+                ph.note = f"{args.presses} presses, 0.1 s apart"
+        async with run.phase("(b1) paste, one Paste event") as ph:
+            ph.note = await _paste_event(app, text, args.seconds)
+        async with run.phase("(b2) paste, key by key") as ph:
+            ph.note = await _paste_keys(app, text, args.paste_seconds, args.chunk)
+        async with run.phase("(c) tab switching 1..6") as ph:
+            ph.note = await _switch_tabs(app, args.seconds)
+        async with run.phase("(d) Messages tab, live") as ph:
+            tabs = app.query_one(TabbedContent)
+            _key(app, "2")
+            await _until(lambda: tabs.active == "messages", 30, "the Messages tab")
+            seq = log._seq
+            await asyncio.sleep(args.seconds)
+            ph.note = f"{(log._seq - seq) / args.seconds:.0f} rows/s appended"
+        run.console_errors = list(app.errors)
+
+
+async def _load(
+    run: _Run,
+    args: argparse.Namespace,
+    url: str,
+    connected: Callable[[], int],
+    console: Callable[[], Any],
+    text: str,
+) -> None:
+    """Stations connected and streaming, then the console attached and stressed."""
+    stations = _Stations(url, args)
+    try:
+        await stations.connect(connected, args.stations + args.probes)
+        await stations.start()
+        await asyncio.sleep(1.0)
+        if run.mode == "threaded":
+            async with run.phase("no console, core thread alone"):
+                await asyncio.sleep(args.seconds)
+        await _console(console(), run, args, text)
+        run.stations = await stations.stop()
+    finally:
+        stations.close()
+
+
+async def _threaded(args: argparse.Namespace, text: str) -> _Run:
+    """As `csms-tui` runs it: the core on its own loop in its own thread."""
+    from core.runtime import Csms
+    from csms_tui.app import CsmsConsole
+    from csms_tui.embedded import CoreThread
+
+    run = _Run("threaded")
+    print("threaded: the core in a CoreThread, CsmsConsole(core.attach, program=True)")
+    with tempfile.TemporaryDirectory() as tmp:
+        config = _config(Path(tmp))
+        core: CoreThread[Csms] = CoreThread(lambda: Csms(config))
+        csms = await asyncio.to_thread(core.start)
+        try:
+            await core.call(_register(csms, _station_ids(args)))
+            await _load(
+                run,
+                args,
+                f"ws://127.0.0.1:{csms.ports['ws']}/ws",
+                lambda: core.call_blocking(lambda: len(csms.gateway.connected())),
+                lambda: CsmsConsole(core.attach, program=True),
+                text,
+            )
+        finally:
+            await asyncio.to_thread(core.stop)
+    return run
+
+
+async def _shared(args: argparse.Namespace, text: str) -> _Run:
+    """The way before: the core on the console's loop."""
+    from core.runtime import Csms
+    from csms_tui.app import CsmsConsole
+
+    run = _Run("shared")
+    print("shared: the core on the console's loop, CsmsConsole(service=…, program=True)")
+    with tempfile.TemporaryDirectory() as tmp:
+        async with Csms(_config(Path(tmp))) as csms:
+            await _register(csms, _station_ids(args))
+            await _load(
+                run,
+                args,
+                f"ws://127.0.0.1:{csms.ports['ws']}/ws",
+                lambda: len(csms.gateway.connected()),
+                lambda: CsmsConsole(service=csms.service, program=True),
+                text,
+            )
+    return run
+
+
 def _pct(values: list[float], p: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(len(ordered) * p))] * 1000
 
 
-async def main(args: argparse.Namespace) -> None:
-
-    from core.runtime import Csms
-    from csms_tui.app import CsmsConsole
-    from csms_tui.line_table import KeyedTable
-    from csms_tui.message_log import MessageLog
-
-    with tempfile.TemporaryDirectory() as tmp:
-        async with Csms(_config(Path(tmp))) as csms:
-            await _register(csms, args.stations)
-            url = f"ws://127.0.0.1:{csms.ports['ws']}/ws"
-            parent, child = multiprocessing.Pipe()
-            proc = multiprocessing.get_context("spawn").Process(
-                target=_stations_process, args=(url, args.stations, args.rate, child)
-            )
-            proc.start()
-            loop = asyncio.get_running_loop()
-            t_connect = time.perf_counter()
-            assert await loop.run_in_executor(None, parent.recv) == "connected"
-            while len(csms.gateway.connected()) < args.stations:
-                await asyncio.sleep(0.2)
-            print(
-                f"{args.stations} stations connected and booted in "
-                f"{time.perf_counter() - t_connect:.1f} s"
-            )
-            parent.send("start")
-            assert await loop.run_in_executor(None, parent.recv) == "started"
-            await asyncio.sleep(1.0)
-
-            headless_cpu, headless_wall = await _measure(args.seconds)
-
-            app = CsmsConsole(service=csms.service, freeze_gc=True)  # as `csms-tui` runs it
-            async with app.run_test(size=(160, 50)):
-                table = app.query_one("#stations-table", KeyedTable)
-                t_load = time.perf_counter()
-                while table.row_count < args.stations:
-                    await asyncio.sleep(0.05)
-                print(
-                    f"console showed {table.row_count} stations {time.perf_counter() - t_load:.2f} s after start"
-                )
-                # Steady state: the message log holds its full window (it grows only at first).
-                log = app.query_one("#messages-table", MessageLog)
-                t_fill = time.perf_counter()
-                while log.row_count < app.window and time.perf_counter() - t_fill < 30:
-                    await asyncio.sleep(0.1)
-                await asyncio.sleep(1.0)
-                console_cpu, console_wall = await _measure(args.seconds)
-                latencies = await _key_presses(app, args.presses)
-                messages = app.query_one("#messages-table", MessageLog).row_count
-
-            parent.send("stop")
-            sent = await loop.run_in_executor(None, parent.recv)
-            proc.join()
-
-    cpu_headless = 100 * headless_cpu / headless_wall
-    cpu_console = 100 * console_cpu / console_wall
-    print(f"load: {args.stations} stations, {args.rate:.0f} frames/s asked, {sent} calls answered")
-    print(f"CSMS process CPU, headless daemon : {cpu_headless:5.1f} % of one core")
-    print(f"CSMS process CPU, console attached: {cpu_console:5.1f} % of one core")
-    print(f"console's share                   : {cpu_console - cpu_headless:5.1f} % of one core")
+def _report(runs: list[_Run], args: argparse.Namespace) -> None:
+    print()
+    probe_rate = 2 * args.probes / args.probe_period
     print(
-        f"key press → screen ({len(latencies)} presses): p50 {_pct(latencies, 0.5):.1f} ms, "
-        f"p99 {_pct(latencies, 0.99):.1f} ms, max {max(latencies) * 1000:.1f} ms, "
-        f"mean {statistics.fmean(latencies) * 1000:.1f} ms"
+        f"load: {args.stations} stations at {args.rate:.0f} frames/s, and {args.probes} probes "
+        f"each sending a Heartbeat every {args.probe_period * 1000:.0f} ms, one at a time "
+        f"(+{probe_rate:.0f} frames/s); switch interval {sys.getswitchinterval() * 1000:g} ms"
     )
-    print(f"messages table held {messages} rows (bounded window)")
+    for run in runs:
+        answered = run.stations["sent"]
+        print(f"{run.mode}: {answered} load calls answered")
+        if run.latencies:
+            lat = run.latencies
+            print(
+                f"{run.mode}: key press → screen ({len(lat)} presses): p50 {_pct(lat, 0.5):.1f} ms, "
+                f"p99 {_pct(lat, 0.99):.1f} ms, max {max(lat) * 1000:.1f} ms, "
+                f"mean {statistics.fmean(lat) * 1000:.1f} ms"
+            )
+    print(f"aim: station p99 < {AIM_MS:.0f} ms during the stress, no station disconnected")
+    header = (
+        f"{'set-up':<9} {'phase':<30} {'p50 ms':>7} {'p99 ms':>8} {'max ms':>8} "
+        f"{'answered':>8} {'lost':>4} {'disc':>4} {'CPU %':>6}  {'aim':<4}  note"
+    )
+    print(header)
+    print("-" * len(header))
+    for run in runs:
+        samples = run.stations["samples"]
+        closes = run.stations["closes"]
+        for ph in run.phases:
+            rtts = [r for t, r in samples if ph.start <= t < ph.end and r is not None]
+            lost = sum(1 for t, r in samples if ph.start <= t < ph.end and r is None)
+            disc = sum(1 for _, t in closes if ph.start <= t < ph.end)
+            p50 = _pct(rtts, 0.5) if rtts else float("nan")
+            p99 = _pct(rtts, 0.99) if rtts else float("nan")
+            top = max(rtts) * 1000 if rtts else float("nan")
+            aim = "PASS" if rtts and p99 < AIM_MS and disc == 0 and lost == 0 else "MISS"
+            print(
+                f"{run.mode:<9} {ph.name:<30} {p50:7.1f} {p99:8.1f} {top:8.1f} "
+                f"{len(rtts):8d} {lost:4d} {disc:4d} {ph.cpu:6.1f}  {aim:<4}  {ph.note}"
+            )
+        print(f"{run.mode}: stations disconnected over the whole run: {len(closes)}")
+        for error in run.console_errors:
+            print(f"{run.mode}: the console survived {type(error).__name__}: {error}")
+
+
+async def main(args: argparse.Namespace) -> None:
+    if args.switch_interval is not None:
+        sys.setswitchinterval(args.switch_interval)
+    # A pasted blob: base64, one line (Input keeps the first line of a paste).
+    text = base64.b64encode(bytes(range(256)) * (args.paste_chars // 256 + 1)).decode()
+    text = text[: args.paste_chars]
+    # Other work on the machine shows in every figure: say how busy it was.
+    print(f"load average before: {os.getloadavg()[0]:.2f} ({os.cpu_count()} cores)")
+    runs = []
+    if "threaded" in args.setups:
+        runs.append(await _threaded(args, text))
+    if "shared" in args.setups:
+        runs.append(await _shared(args, text))
+    print(f"load average after: {os.getloadavg()[0]:.2f}")
+    _report(runs, args)
 
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--stations", type=int, default=1000)
+    parser.add_argument("--stations", type=int, default=1000, help="load stations")
     parser.add_argument("--rate", type=float, default=500.0, help="frames/s, both directions")
-    parser.add_argument("--seconds", type=float, default=15.0, help="each measuring phase")
-    parser.add_argument("--presses", type=int, default=120)
+    parser.add_argument("--probes", type=int, default=20, help="heartbeat probe stations")
+    parser.add_argument("--probe-period", type=float, default=0.1, help="seconds")
+    parser.add_argument("--seconds", type=float, default=8.0, help="each phase")
+    parser.add_argument("--presses", type=int, default=120, help="timed key presses")
+    parser.add_argument("--paste-chars", type=int, default=70_000)
+    parser.add_argument("--paste-seconds", type=float, default=10.0, help="cap of a key paste")
+    parser.add_argument("--chunk", type=int, default=1000, help="keys posted at a time")
+    parser.add_argument(
+        "--switch-interval",
+        type=float,
+        default=None,
+        help="sys.setswitchinterval for this process, seconds (default: Python's 0.005)",
+    )
+    parser.add_argument(
+        "--setups",
+        default="threaded,shared",
+        type=lambda s: s.split(","),
+        help="comma-separated: threaded, shared",
+    )
     asyncio.run(main(parser.parse_args()))

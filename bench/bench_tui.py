@@ -35,37 +35,29 @@ Phases (`--seconds` each unless said); a probe's round trip counts in the phase 
   (d)          the Messages tab shown while the load streams in.
 The aim: station p99 < 100 ms and no station disconnected, in every phase.
 
-Measured here (2 cores, defaults; Python 3.11, switch interval 5 ms):
-  set-up    phase                 p50 ms   p99 ms   max ms answered disc aim   note
-  threaded  no console               1.0      7.4     17.9     1602    0 PASS
-  threaded  (a) idle                 5.8     30.2     37.6     1600    0 PASS
-  threaded  key presses              6.8    134.0    173.8     3680    0 MISS  key→screen p99 115 ms
-  threaded  (b1) Paste event        11.6    104.4    104.7     1620    0 MISS  handled in 45 ms
-  threaded  (b2) keys               18.1   3075.2   3075.2      620    0 MISS  9,000 keys in 11.7 s
-  threaded  (c) tabs                12.9   3602.2   3656.4     1520    0 MISS  155 switches
-  threaded  (d) Messages            12.2    238.4    240.3     1600    0 MISS  883 rows/s
-  shared    (a) idle                 5.9     17.4     28.9     1600    0 PASS
-  shared    (b1) Paste event         6.6     45.3     46.8     1620    0 PASS  handled in 22 ms
-  shared    (b2) keys             1105.3   1607.9   2464.6      219    0 MISS  10,000 keys in 10.1 s
-  shared    (c) tabs               160.5   4821.1   4832.9     1383    0 MISS  17 switches
-  shared    (d) Messages           159.9   1194.5   1200.3      520    0 MISS  382 rows/s
-No station was disconnected in any run. The threaded figures under stress swing between runs
-(p99 of (b2) 37 ms … 3.1 s, (c) 0.2 … 3.6 s, (d) 49 … 314 ms over three runs): once the core
-falls behind, its backlog feeds the console more work and it stays behind until the stress ends
-(a full 70,000-key paste, 41 s: p99 1.5 s, then 9 s in (c) and (d)). The shared loop is far
-worse wherever the console stays busy ((b2), (c), (d)): its median is the console's work.
+Measured here (2 cores, defaults, Python 3.11), as `csms-tui` runs the console: switch interval
+0.1 ms (csms_tui/embedded.py SWITCH_INTERVAL). Two runs, station heartbeat p99 in ms:
+  phase                     threaded (run 1, run 2)    shared loop (run 1, run 2)
+  no console                   5.0,   3.3                  -
+  (a) idle                    10.7,  10.6                33.9,   20.0
+  key presses                 37.3,  37.5                  -        (key→screen p99 111, 89 ms)
+  (b1) 70 KB Paste event      55.9,  23.3                38.3,   28.6
+  (b2) 70 KB as keys          74.2,  26.6              2131.6, 2564.6   (median 1.2 s shared)
+  (c) tabs 1..6              552.2, 188.3               501.5, 1773.0
+  (d) Messages, ~900 rows/s  231.3, 144.4               321.7, 1941.4
+No station was disconnected in any run. With the core on its own thread, what the incident was
+(text pasted into a form, as keys or at once) no longer reaches the stations: p99 under 100 ms,
+where the shared loop kept every station waiting over a second. The aim is still missed by a tab
+storm and by the message log at 900 rows/s with 1,000 stations: the console's reads of changed
+rows (every 0.5 s, a store query per changed station) run on the core's loop and the store's one
+thread, between the stations' writes, and the GIL is still shared.
 
-Why the threaded core still misses: one GIL. The core thread and the SQLite writer thread give
-the GIL up at every socket read/write, every libuv callback and every SQLite statement, and each
-time wait up to the switch interval (5 ms) to get it back while the console thread is busy: a few
-hundred hand-backs a second, where the load needs thousands. Per-thread CPU in (b2) and (c) of a
-run that missed: console 90-98 %, core 2-4 %, store 1-3 %, the store thread idle while its
-answers wait seconds on the core's loop; a plain asyncio loop in the core starves the same way.
-With `--switch-interval 0.0001` (`sys.setswitchinterval(1e-4)`) every threaded phase passed, in
-two runs:
-  threaded  (a) 14.1, key presses 13.6, (b1) 15.9, (b2) 19.2, (c) 29.3, (d) 35.2 ms p99
-  (key→screen p99 95 ms, 795 keys/s: the console gives up little); shared (b2) still 2.4 s.
-The same setting held a full 70,000-key paste to p99 67 ms ((c) and (d) after it: 166, 188 ms).
+Before the switch interval was set (Python's 5 ms), threaded p99 was 7.4 / 30.2 / 134 / 104 /
+3,075 / 3,602 / 238 ms for the rows above (one run): the core thread and the SQLite writer give
+the GIL up at every socket read and write, every loop callback and every SQLite statement, and
+each time waited up to the switch interval to get it back while the console computed (per-thread
+CPU in (b2)/(c): console 90-98 %, core 2-4 %, store 1-3 %). A plain asyncio loop in the core
+thread starved the same way.
 Key 6 (Log) from a tab with a table lands back on that table's tab (the focus stays there):
 the note of (c) names where it landed.
 """
@@ -719,8 +711,10 @@ def _report(runs: list[_Run], args: argparse.Namespace) -> None:
 
 
 async def main(args: argparse.Namespace) -> None:
-    if args.switch_interval is not None:
-        sys.setswitchinterval(args.switch_interval)
+    from csms_tui.embedded import SWITCH_INTERVAL
+
+    # As `csms-tui` runs the console (csms_tui/app.py run_console), unless asked otherwise.
+    sys.setswitchinterval(args.switch_interval or SWITCH_INTERVAL)
     # A pasted blob: base64, one line (Input keeps the first line of a paste).
     text = base64.b64encode(bytes(range(256)) * (args.paste_chars // 256 + 1)).decode()
     text = text[: args.paste_chars]
@@ -750,7 +744,8 @@ if __name__ == "__main__":
         "--switch-interval",
         type=float,
         default=None,
-        help="sys.setswitchinterval for this process, seconds (default: Python's 0.005)",
+        help="sys.setswitchinterval for this process, seconds (default: the console's, 0.0001; "
+        "Python's own is 0.005)",
     )
     parser.add_argument(
         "--setups",

@@ -5,6 +5,7 @@ detail screen and the command palette all offer the same list."""
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -27,6 +28,17 @@ WAIT_SECONDS = 30.0
 class BoundedInput(Input):
     """An Input that cuts typed or pasted text at ``max_length``. (Textual's Input refuses a
     paste that would not fit as a whole; cut at the edge, the operator sees what got in.)"""
+
+    _last_refused = 0.0
+
+    def restricted(self) -> None:
+        # One bell per burst (refusals less than a second apart): text pasted as keystrokes
+        # would otherwise ring once per refused character — tens of thousands of bells written
+        # to the operator's terminal.
+        now = time.monotonic()
+        if now - self._last_refused > 1.0:
+            super().restricted()
+        self._last_refused = now
 
     def replace(self, text: str, start: int, end: int) -> None:
         if self.max_length:

@@ -10,6 +10,7 @@ import gc
 import json
 import logging
 import signal
+import sys
 import time
 from collections import OrderedDict, deque
 from collections.abc import Callable
@@ -38,6 +39,7 @@ from textual.widgets import (
     TabPane,
 )
 
+from core import limits
 from core.config import Config
 from core.events import (
     ConnectionRefused,
@@ -65,6 +67,7 @@ from csms_tui.actions import (
     BY_ID,
     ActionFormScreen,
     ActionMenuScreen,
+    BoundedInput,
     describe_answer,
 )
 from csms_tui.key_footer import KeyFooter
@@ -173,7 +176,7 @@ class FilterScreen(KeepsRunning, ModalScreen[str | None]):
                 if self.messages
                 else "Filter: rows containing every word (any column); empty = all"
             )
-            yield Input(value=self.current, id="filter")
+            yield BoundedInput(value=self.current, id="filter", max_length=limits.FORM_TEXT.hi)
 
     @on(Input.Submitted)
     def submit(self, event: Input.Submitted) -> None:
@@ -1243,8 +1246,9 @@ def run_console(config: Config, connect: str | None, token: str | None) -> int:
         return _run_app(CsmsConsole(lambda: remote(connect, token), **options), config)
 
     from core.runtime import Csms
-    from csms_tui.embedded import CoreThread
+    from csms_tui.embedded import SWITCH_INTERVAL, CoreThread
 
+    sys.setswitchinterval(SWITCH_INTERVAL)  # the core's answers wait for the GIL less
     core: CoreThread[Csms] = CoreThread(lambda: Csms(config))
     core.start()  # raises what stops it from serving, before any screen
     try:

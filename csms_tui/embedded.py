@@ -30,6 +30,14 @@ T = TypeVar("T")
 # How many events a forwarding hop carries at once: a burst becomes one wake-up of the console.
 _BATCH = 500
 
+# The interpreter's switch interval while the console shares the process with the core. The core
+# thread gives the GIL up at every socket read and write, every loop callback and every SQLite
+# statement, and then waits up to this long to get it back while the console computes: at
+# Python's 5 ms, a console busy with a paste or a tab storm put station p99 at 0.1-3.6 s; at
+# 0.1 ms it stayed under 40 ms in every stress phase of bench/bench_tui.py, and key presses still
+# reach the screen at p99 < 100 ms. Only the console sets it: the daemon has no thread to share.
+SWITCH_INTERVAL = 1e-4
+
 
 class CoreThread(Generic[T]):
     """Runs ``async with factory() as core`` on a new event loop in a daemon thread.

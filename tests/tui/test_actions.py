@@ -542,8 +542,12 @@ async def test_inputs_stop_at_their_length(tmp_path: Path) -> None:
             vendor.post_message(events.Paste("v" * 70_000))
             await pilot.pause()
             assert vendor.value == "v" * limits.VENDOR_ID.hi
-            await pilot.press("x")  # full: one more key does not get in either
+            bells: list[None] = []
+            app.bell = lambda: bells.append(None)  # type: ignore[method-assign]
+            await pilot.pause(1.1)  # a new burst
+            await pilot.press(*"x" * 40)  # full: more keys do not get in either …
             assert len(vendor.value) == limits.VENDOR_ID.hi
+            assert len(bells) == 1  # … and ring once for the burst, not once a key
             await pilot.press("escape")
 
             await pilot.press("g")  # register a station

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import re
 import secrets
 import string
 from collections.abc import Awaitable, Callable, Mapping, Sequence
@@ -38,6 +37,7 @@ from core.ocpp.types import JsonObject, OcppVersion
 from core.services.emaid import normalise_emaid
 from core.services.protocols import TariffService
 from core.services.token_auth import id_tag_info, id_token_info
+from core.station_id import station_id_problem
 from core.store.models import (
     CacheMode,
     CallRecord,
@@ -604,7 +604,6 @@ SYNC_TRIGGERS = (
 )
 REPORT_BASES = ("FullInventory", "ConfigurationInventory", "SummaryInventory")
 
-_STATION_ID = re.compile(rf"^[A-Za-z0-9._:*+|@=-]{{1,{limits.STATION_ID.hi}}}$")
 _PASSWORD_ALPHABET = string.ascii_letters + string.digits
 _VERSIONS = {"1.6": OcppVersion.V16, "2.0.1": OcppVersion.V201}
 # Answers that mean "the station took the new value" (RebootRequired: after its next reboot).
@@ -622,12 +621,11 @@ def generate_password(length: int = 16) -> str:
 
 
 def validate_station_id(station_id: str, field: str = "csId") -> str:
-    """A station identity usable in a URL path segment (OCPP 2.0.1 allows up to 48 chars)."""
-    if not _STATION_ID.fullmatch(station_id):
-        raise Invalid(
-            f"must be 1-{limits.STATION_ID.hi} characters from A-Z a-z 0-9 . _ - : * + | @ =",
-            field=field,
-        )
+    """``station_id`` when it is a usable identity (:mod:`core.station_id`), else
+    :class:`Invalid` saying why."""
+    problem = station_id_problem(station_id)
+    if problem is not None:
+        raise Invalid(problem, field=field)
     return station_id
 
 

@@ -51,6 +51,8 @@ def _load(path: Path | None) -> Config:
 
 def setup_logging(config: Config, to_stderr: bool) -> None:
     """Log to the configured file, and to stderr when no console owns the terminal."""
+    from core.inert import InertFormatter
+
     obs = config.observability
     handlers: list[logging.Handler] = []
     if obs.log_file:
@@ -64,7 +66,12 @@ def setup_logging(config: Config, to_stderr: bool) -> None:
         if obs.log_format == "json"
         else "%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
-    logging.basicConfig(level=obs.log_level.upper(), format=fmt, handlers=handlers, force=True)
+    # Station ids and texts reach log lines: escaped, a line break or ESC cannot forge a line
+    # or drive the terminal of whoever reads the log.
+    formatter = InertFormatter(fmt)
+    for handler in handlers:
+        handler.setFormatter(formatter)
+    logging.basicConfig(level=obs.log_level.upper(), handlers=handlers, force=True)
 
 
 async def _serve(config: Config, roles: frozenset[str]) -> None:

@@ -13,14 +13,14 @@ import copy
 from functools import cache
 from typing import Any
 
-from core import limits
+from core import limits, station_id
 from core.service import CSMS_ACTIONS, REPORT_BASES, SYNC_TRIGGERS, TRIGGER_MESSAGES_16
 from core.service import TRIGGER_MESSAGES_201 as _TRIGGER_201
 
 Schema = dict[str, Any]
 
 BASE_PATH = "/api/v0"
-STATION_ID_PATTERN = rf"^[A-Za-z0-9._:*+|@=-]{{1,{limits.STATION_ID.hi}}}$"
+STATION_ID_PATTERN = station_id.PATTERN
 
 
 def _ref(name: str) -> Schema:
@@ -1225,7 +1225,10 @@ _PATHS: dict[str, Schema] = {
                 _param("version", {"type": "string", "enum": ["1.6", "2.0.1"]}),
                 _param(
                     "q",
-                    {**STR, "pattern": r"^[A-Za-z0-9._:*+|@=-]{0,48}$"},
+                    {
+                        **STR,
+                        "pattern": rf"^{station_id.CHARACTER_CLASS}{{0,{limits.STATION_ID.hi}}}$",
+                    },
                     description="Substring of the station id.",
                 ),
                 _param(

@@ -17,9 +17,10 @@ from dataclasses import dataclass
 from cryptography import x509
 from cryptography.x509.oid import NameOID
 
+from core.station_id import valid_station_id
 from core.store.models import SecurityProfile, StationAuth
 
-MAX_ID_LENGTH = 48
+__all__ = ["valid_station_id"]  # the gateway's check is the one rule in core.station_id
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,11 +29,6 @@ class AuthOutcome:
     status: int = 200  # HTTP status when refused
     reason: str = ""
     certificate_cn: str | None = None
-
-
-def valid_station_id(station_id: str) -> bool:
-    # ':' would break the Basic-auth user:password split; 2.0.1 Part 4 §3.1.1 caps at 48.
-    return 0 < len(station_id) <= MAX_ID_LENGTH and ":" not in station_id and "/" not in station_id
 
 
 def password_hash(password: bytes) -> str:

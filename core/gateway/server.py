@@ -17,13 +17,16 @@ from typing import Protocol
 
 from aiohttp import WSCloseCode, WSMsgType, web
 
+from core import limits
 from core.clock import Clock
 from core.config import GatewayConfig
 from core.events import ConnectionRefused, EventBus, StationConnected, StationDisconnected
-from core.gateway.auth import AuthOutcome, FailureLimiter, authenticate, valid_station_id
+from core.gateway.auth import AuthOutcome, FailureLimiter, authenticate
 from core.gateway.message_log import FrameLog
 from core.gateway.pipe import Pipe
+from core.inert import inert
 from core.ocpp.types import Message, MessageType, OcppVersion
+from core.station_id import station_id_problem
 from core.store.models import SecurityProfile, StationAuth, StationEvent
 from core.store.protocols import MessageLogStore, StationEventStore, StationStore
 from core.transport.base import Transport
@@ -145,7 +148,9 @@ class Gateway:
     async def _refuse(
         self, station_id: str, remote: str, status: int, reason: str, record: bool = True
     ) -> web.Response:
-        log.info("refused %s from %s: %s", station_id, remote, reason)
+        # The id is whatever the URL held (aiohttp decodes %0A, %1B): escaped, so it cannot
+        # forge a log line or drive the terminal of whoever reads the log.
+        log.info("refused %s from %s: %s", inert(station_id), remote, reason)
         now = self.clock.now()
         if record:
             with contextlib.suppress(Exception):
@@ -184,9 +189,14 @@ class Gateway:
     async def handle_ws(self, request: web.Request) -> web.StreamResponse:
         station_id = request.match_info["station_id"]
         remote = request.remote or ""
-        if not valid_station_id(station_id):
+        problem = station_id_problem(station_id)
+        if problem is not None:  # before any lookup, limiter key or store row
             return await self._refuse(
-                station_id[:48], remote, 400, "invalid station id", record=False
+                station_id[: limits.STATION_ID.hi],
+                remote,
+                400,
+                f"invalid station id: {problem}",
+                record=False,
             )
         if self.limiter.blocked(f"id:{station_id}", f"ip:{remote}"):
             return await self._refuse(

@@ -147,6 +147,8 @@ async def test_register_and_lookup_station_auth(api: Api) -> None:
         ("/cs/CS1", b"{not json", "body: not valid JSON"),
         ("/cs/CS1", b"", "body: a JSON body is required"),
         ("/cs/bad%20id", {"securityProfile": 1}, "csId: "),
+        ("/cs/CS:1", {"securityProfile": 1}, "csId: "),
+        ("/cs/CS:1/registration", {"securityProfile": 0}, "csId: "),
         ("/cs/CS1", {"securityProfile": 0, "base64SHA256Password": "x"}, "base64SHA256Password: "),
         ("/cs/CS1/trigger", {"trigger": "Heartbeat"}, "trigger: "),
         (

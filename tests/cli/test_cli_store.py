@@ -58,10 +58,12 @@ def test_station_register_prints_url_and_password(config: Path) -> None:
     assert code == 1 and err.startswith("error: station CS001 is not registered")
 
 
-def test_station_register_bad_id_is_a_usage_error(config: Path) -> None:
-    code, _, err = run("station", "register", "bad id", "--config", str(config))
+@pytest.mark.parametrize("station_id", ["bad id", "CS:1", "CS\x1b[2J"])
+def test_station_register_bad_id_is_a_usage_error(config: Path, station_id: str) -> None:
+    code, _, err = run("station", "register", station_id, "--config", str(config))
     assert code == 2
-    assert err.startswith("error: csId: ") and err.count("\n") == 1
+    assert err.startswith("error: csId: must not contain ") and err.count("\n") == 1
+    assert "\x1b" not in err
 
 
 def test_tokens(config: Path) -> None:

@@ -39,7 +39,7 @@ def station_id_problem(station_id: str) -> str | None:
         return "must not be empty"
     if len(station_id) > limits.STATION_ID.hi:
         return f"must be at most {limits.STATION_ID.hi} characters (it has {len(station_id)})"
-    if ":" in station_id:
+    bad = next(c for c in station_id if not _CHARACTER.fullmatch(c))  # the first one
+    if bad == ":":
         return "must not contain ':' (it separates user name and password in HTTP Basic auth)"
-    bad = next(c for c in station_id if not _CHARACTER.fullmatch(c))
     return f"must not contain {bad!a}: only {ALLOWED}"

@@ -527,7 +527,15 @@ BY_ID = {a.id: a for a in ACTIONS}
 
 
 def describe_answer(station_id: str, call: Any) -> tuple[str, str]:
-    """(message, severity) for a notification: the station's status, or why there is none."""
+    """(message, severity) for a notification: the station's status, or why there is none.
+    The message is console markup with everything the station sent made inert."""
+    from csms_tui.inert import markup_safe
+
+    message, severity = _describe_answer(station_id, call)
+    return markup_safe(message), severity
+
+
+def _describe_answer(station_id: str, call: Any) -> tuple[str, str]:
     if call.state == "answered":
         response = call.response or {}
         status = response.get("status")

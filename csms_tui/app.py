@@ -19,6 +19,7 @@ from functools import partial
 from pathlib import Path
 from typing import Any, ClassVar
 
+from rich.text import Text
 from textual import on, work
 from textual.app import App, ComposeResult
 from textual.binding import Binding, BindingType
@@ -54,6 +55,7 @@ from core.events import (
     TransactionStarted,
     TransactionUpdated,
 )
+from core.inert import InertFormatter
 from core.service import (
     CsmsService,
     NotFound,
@@ -70,6 +72,7 @@ from csms_tui.actions import (
     BoundedInput,
     describe_answer,
 )
+from csms_tui.inert import inert, markup_safe, plain
 from csms_tui.key_footer import KeyFooter
 from csms_tui.line_table import ERROR, MUTED, KeyedTable, matches
 from csms_tui.message_log import MessageLog
@@ -143,7 +146,8 @@ class ConfirmScreen(KeepsRunning, ModalScreen[bool]):
 
     def compose(self) -> ComposeResult:
         with Vertical(id="dialog"):
-            yield Static(self.question, id="question")  # wraps; a Label cuts a long question
+            # wraps (a Label cuts a long question); plain: it may name a refused station's id
+            yield Static(plain(self.question), id="question")
             with Horizontal():
                 yield Button("Yes", variant="error", id="yes")
                 yield Button("No", id="no")
@@ -193,7 +197,7 @@ class ConsoleLogHandler(logging.Handler):
 
     def __init__(self, limit: int = 5000) -> None:
         super().__init__(logging.INFO)
-        self.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+        self.setFormatter(InertFormatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
         self._lines: deque[str] = deque(maxlen=limit)
 
     def emit(self, record: logging.LogRecord) -> None:
@@ -221,17 +225,16 @@ class StationCommands(Provider):
         if station is not None:
             from csms_tui.actions import ACTIONS
 
+            shown = inert(station)  # a refused station's id is whatever its URL held
             for action in ACTIONS:
                 out.append(
                     (
-                        f"{action.title} on {station}",
+                        f"{action.title} on {shown}",
                         partial(app.start_action, station, action.id),
-                        action.help or f"send {action.title.lower()} to {station}",
+                        action.help or f"send {action.title.lower()} to {shown}",
                     )
                 )
-            out.append(
-                (f"Register {station} again", partial(app.register, station), "new password")
-            )
+            out.append((f"Register {shown} again", partial(app.register, station), "new password"))
         for tab, title in TABS:
             out.append((f"Show {title}", partial(app.action_show, tab), f"switch to {title}"))
         out.append(("Export the message log", app.action_export, "filtered, as JSON lines"))
@@ -588,7 +591,8 @@ class CsmsConsole(KeepsRunning, App[int]):
                 elif isinstance(event, ConnectionRefused):
                     self._refused[event.station_id] = event.reason
                     self._main("#log", RichLog).write(
-                        f"{event.at:%H:%M:%S} refused {event.station_id}: {event.reason}"
+                        f"{event.at:%H:%M:%S} refused {inert(event.station_id)}: "
+                        f"{inert(event.reason)}"
                     )
             self._show_messages(shown)
 
@@ -688,13 +692,14 @@ class CsmsConsole(KeepsRunning, App[int]):
 
     @staticmethod
     def _upsert(table: DataTable[Any], key: str, row: dict[str, str]) -> None:
+        cells = {column: plain(value) for column, value in row.items()}  # never markup
         if key in table.rows:
-            for column, value in row.items():
+            for column, cell in cells.items():
                 # An unchanged cell costs nothing: no re-measure, no repaint.
-                if table.get_cell(key, column) != value:
-                    table.update_cell(key, column, value)
+                if table.get_cell(key, column) != cell:
+                    table.update_cell(key, column, cell)
         else:
-            table.add_row(*row.values(), key=key)
+            table.add_row(*cells.values(), key=key)
 
     # --- messages --------------------------------------------------------------------------------
 
@@ -886,15 +891,15 @@ class CsmsConsole(KeepsRunning, App[int]):
                     c.certificate_id[:16],
                 ]
                 if matches(terms, cells):
-                    table.add_row(*cells, key=f"{c.station_id}/{c.certificate_id}")
+                    table.add_row(*map(plain, cells), key=f"{c.station_id}/{c.certificate_id}")
             own.clear()
             for o in overview.own:
                 own.add_row(
-                    o.role,
-                    o.subject or f"[red]{o.error}[/red]",
-                    o.issuer or "-",
+                    plain(o.role),
+                    plain(o.subject) if o.subject else plain(o.error, "red"),
+                    plain(o.issuer or "-"),
                     f"{o.not_after:%Y-%m-%d}" if o.not_after else "-",
-                    o.path,
+                    plain(o.path),
                 )
 
     def _certificate_station(self) -> str | None:
@@ -934,12 +939,13 @@ class CsmsConsole(KeepsRunning, App[int]):
                     self.notify(f"cannot read {path}: {exc.strerror}", severity="error")
                     return
                 await self.service.install_root_certificate(station_id, pem, kind)
-                self.notify(f"{kind} root certificate queued for {station_id}")
+                self.notify(f"{kind} root certificate queued for {markup_safe(station_id)}")
             else:
                 await self.service.set_trigger(station_id, "SignChargingStationCertificate")
-                self.notify(f"certificate renewal requested from {station_id}")
+                self.notify(f"certificate renewal requested from {markup_safe(station_id)}")
         except ServiceError as exc:
-            self.notify(f"{exc.field + ': ' if exc.field else ''}{exc.message}", severity="error")
+            field = f"{exc.field}: " if exc.field else ""
+            self.notify(markup_safe(field + exc.message), severity="error")
             return
         self.reload_certificates()
 
@@ -1130,13 +1136,17 @@ class CsmsConsole(KeepsRunning, App[int]):
             self.notify("the core is not running", severity="error")
             return
         action = BY_ID[action_id]
-        self.notify(f"{action.title}: sent to {station_id}, waiting for its answer…", timeout=3)
+        self.notify(
+            f"{action.title}: sent to {markup_safe(station_id)}, waiting for its answer…",
+            timeout=3,
+        )
         try:
             call = await action.run(self.service, station_id, values)
         except ServiceError as exc:
             field = f"{exc.field}: " if exc.field else ""
             self.notify(
-                f"{action.title} on {station_id} failed: {field}{exc.message}", severity="error"
+                markup_safe(f"{action.title} on {station_id} failed: {field}{exc.message}"),
+                severity="error",
             )
             return
         message, severity = describe_answer(station_id, call)
@@ -1166,7 +1176,10 @@ class CsmsConsole(KeepsRunning, App[int]):
             registration = await self.service.register_station(station_id, profile)
         except ServiceError as exc:
             field = f"{exc.field}: " if exc.field else ""
-            self.notify(f"register {station_id} failed: {field}{exc.message}", severity="error")
+            self.notify(
+                markup_safe(f"register {station_id} failed: {field}{exc.message}"),
+                severity="error",
+            )
             return
         self._refused.pop(station_id, None)
         self.push_screen(RegistrationResultScreen(registration))
@@ -1216,16 +1229,17 @@ def _message_row(e: MessageLogged, latency: float | None) -> tuple[list[str], bo
     return cells, e.message_type == 4, e
 
 
-def _pretty(title: str, e: MessageLogged | None) -> str:
-    from rich.markup import escape
-
+def _pretty(title: str, e: MessageLogged | None) -> Text:
+    """A message for the detail pane: plain text (never markup), everything the station sent
+    inert. JSON escapes C0 controls in strings, not DEL, C1 or the bidi overrides."""
     if e is None:
-        return f"[b]{title}[/b]\n(not in the window)"
-    heading = f"[b]{title}[/b] {_TYPE.get(e.message_type, '?')} {e.action} {e.at:%H:%M:%S.%f}"[:-3]
-    body = json.dumps(e.payload, indent=2, ensure_ascii=False, default=str)
+        return Text.assemble((title, "bold"), "\n(not in the window)")
+    heading = f" {_TYPE.get(e.message_type, '?')} {e.action} {e.at:%H:%M:%S.%f}"[:-3]
+    lines = json.dumps(e.payload, indent=2, ensure_ascii=False, default=str).split("\n")
     if e.error_code:
-        body = f"{e.error_code}: {e.error_description}\n{body}"
-    return f"{heading}\n{escape(body)}"
+        lines.insert(0, f"{e.error_code}: {e.error_description}")
+    body = "\n".join(inert(line) for line in lines)
+    return Text.assemble((title, "bold"), inert(heading), "\n", body)
 
 
 def run_console(config: Config, connect: str | None, token: str | None) -> int:

@@ -24,6 +24,8 @@ from textual.message import Message
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
+from core.inert import inert
+
 ERROR = "error"
 MUTED = "muted"
 
@@ -176,8 +178,10 @@ class LineTable(ScrollView, can_focus=True):
             self._move_to(self.scroll_offset.y + offset.y - 1)
 
     def _line(self, cells: Sequence[str]) -> str:
+        # Cells hold what stations sent (ids, vendors, error texts): a segment's text goes to
+        # the terminal as it is, so control characters are shown as escapes (core.inert).
         return "  ".join(
-            fit(cell, width) if width else cell
+            fit(inert(cell), width) if width else inert(cell)
             for cell, width in zip(cells, self.widths, strict=False)
         )
 
@@ -186,7 +190,7 @@ class LineTable(ScrollView, can_focus=True):
         base = self.rich_style
         if y == 0:
             style = base + self.get_component_rich_style("line-table--header")
-            header = self._line(self.titles) + self._header_note()
+            header = self._line(self.titles) + inert(self._header_note())
             return Strip([Segment(header, style)]).crop_extend(0, width, style)
         index = self.scroll_offset.y + y - 1
         if not 0 <= index < self.row_count:

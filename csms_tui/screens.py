@@ -6,6 +6,7 @@ import asyncio
 from pathlib import Path
 from typing import Any, ClassVar
 
+from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
@@ -16,6 +17,7 @@ from textual.widgets import Button, DataTable, Footer, Header, Input, Label, Spa
 from core import limits
 from core.service import CsmsService, ServiceError, StationDetail, TransactionDetail
 from csms_tui.actions import BoundedInput
+from csms_tui.inert import inert, markup_safe, plain
 
 
 class StationDetailScreen(Screen[None]):
@@ -71,7 +73,7 @@ class StationDetailScreen(Screen[None]):
         try:
             detail = await self.service.station_detail(self.station_id)
         except ServiceError as exc:
-            self.query_one("#identity", Static).update(f"{self.station_id}: {exc.message}")
+            self.query_one("#identity", Static).update(plain(f"{self.station_id}: {exc.message}"))
             return
         self.show(detail)
 
@@ -89,12 +91,12 @@ class StationDetailScreen(Screen[None]):
         table = self.query_one("#config", DataTable)
         defaults: dict[str, str] = {}
         if table.row_count:
-            name, value = table.get_row_at(table.cursor_row)[:2]
-            key = str(name).split(" [")[0]
+            name, value = map(str, table.get_row_at(table.cursor_row)[:2])
+            key = name.split(" [")[0]
             if "/" in key:  # a device-model row: Component[;evse]/Variable → Component.Variable
                 component, _, variable = key.partition("/")
                 key = f"{component.split(';')[0]}.{variable}"
-            defaults = {"key": key, "value": "" if value == "-" else str(value)}
+            defaults = {"key": key, "value": "" if value == "-" else value}
         self.app.start_action(self.station_id, "set_configuration", **defaults)  # type: ignore[attr-defined]
 
     def action_install_root(self) -> None:
@@ -117,22 +119,33 @@ class StationDetailScreen(Screen[None]):
                     self.notify(f"cannot read {path}: {exc.strerror}", severity="error")
                     return
                 await self.service.install_root_certificate(self.station_id, pem, kind)
-                self.notify(f"{kind} root certificate queued for {self.station_id}")
+                self.notify(f"{kind} root certificate queued for {markup_safe(self.station_id)}")
             else:
                 await self.service.set_trigger(self.station_id, "SignChargingStationCertificate")
-                self.notify(f"certificate renewal requested from {self.station_id}")
+                self.notify(f"certificate renewal requested from {markup_safe(self.station_id)}")
         except ServiceError as exc:
-            self.notify(f"{exc.field + ': ' if exc.field else ''}{exc.message}", severity="error")
+            field = f"{exc.field}: " if exc.field else ""
+            self.notify(markup_safe(field + exc.message), severity="error")
             return
         self.action_reload()
 
     def show(self, d: StationDetail) -> None:
         state = "online" if d.connected else "offline"
+        # Vendor, model, serial, firmware and boot reason are what the station said.
         self.query_one("#identity", Static).update(
-            f"[b]{d.station_id}[/b]  {state}  OCPP {d.ocpp_version or '?'}  ·  {d.vendor} {d.model}"
-            f"  ·  serial {d.serial_number or '-'}  ·  firmware {d.firmware_version or '-'}\n"
-            f"security profile {d.security_profile}  ·  boot {d.boot_status or '-'} ({d.boot_reason or '-'})"
-            f"  ·  last seen {d.last_seen_at or '-'}  ·  pending boot {'yes' if d.pending_boot else 'no'}"
+            Text.assemble(
+                (inert(d.station_id), "bold"),
+                inert(
+                    f"  {state}  OCPP {d.ocpp_version or '?'}  ·  {d.vendor} {d.model}"
+                    f"  ·  serial {d.serial_number or '-'}  ·  firmware {d.firmware_version or '-'}"
+                ),
+                "\n",
+                inert(
+                    f"security profile {d.security_profile}  ·  boot {d.boot_status or '-'}"
+                    f" ({d.boot_reason or '-'})  ·  last seen {d.last_seen_at or '-'}"
+                    f"  ·  pending boot {'yes' if d.pending_boot else 'no'}"
+                ),
+            )
         )
         fill(
             self.query_one("#connectors", DataTable),
@@ -192,10 +205,11 @@ def read_pem(path: str) -> str:
 
 
 def fill(table: DataTable[Any], rows: list[tuple[Any, ...]]) -> None:
-    """Small, bounded tables on a detail screen: replaced whole on reload."""
+    """Small, bounded tables on a detail screen: replaced whole on reload. Cells are plain
+    text (what stations sent: never markup, controls shown as escapes)."""
     table.clear()
     for row in rows:
-        table.add_row(*("-" if v is None else str(v) for v in row))
+        table.add_row(*(plain("-" if v is None else v) for v in row))
 
 
 CERTIFICATE_TYPES = ("CSMS", "V2G", "MO", "MF")
@@ -214,7 +228,7 @@ class InstallCertificateScreen(ModalScreen[tuple[str, str] | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(id="dialog"):
-            target = f" on {self.station_id}" if self.station_id else ""
+            target = f" on {markup_safe(self.station_id)}" if self.station_id else ""
             yield Label(f"Install a root certificate{target} (pushed by sync)")
             yield BoundedInput(placeholder="PEM file path", id="path", max_length=limits.PATH.hi)
             yield BoundedInput(
@@ -358,16 +372,26 @@ class TransactionDetailScreen(Screen[None]):
                 self.transaction_id, self.station_id
             )
         except ServiceError as exc:
-            self.query_one("#tx-summary", Static).update(exc.message)
+            self.query_one("#tx-summary", Static).update(plain(exc.message))
             return
         end = d.ended_at or (d.meter_values[-1].timestamp if d.meter_values else None)
         duration = str(end - d.started_at).split(".")[0] if end and d.started_at else "-"
         energy = f"{d.energy_wh / 1000:.3f} kWh" if d.energy_wh is not None else "-"
         cost = f"{d.cost:.2f} {d.currency}" if d.cost is not None else "-"
         self.query_one("#tx-summary", Static).update(
-            f"[b]{d.station_id} / {d.transaction_id}[/b]  {'charging' if d.active else 'ended'}  ·  token {d.id_token or '-'}"
-            f"  ·  EVSE {d.evse_id}\nenergy {energy}  ·  duration {duration}  ·  cost {cost}"
-            f"  ·  stop reason {d.stopped_reason or '-'}  ·  seqNo gaps {d.seq_no_gaps or 'none'}"
+            Text.assemble(
+                (inert(f"{d.station_id} / {d.transaction_id}"), "bold"),
+                inert(
+                    f"  {'charging' if d.active else 'ended'}  ·  token {d.id_token or '-'}"
+                    f"  ·  EVSE {d.evse_id}"
+                ),
+                "\n",
+                inert(
+                    f"energy {energy}  ·  duration {duration}  ·  cost {cost}"
+                    f"  ·  stop reason {d.stopped_reason or '-'}"
+                    f"  ·  seqNo gaps {d.seq_no_gaps or 'none'}"
+                ),
+            )
         )
         self.query_one("#energy", Sparkline).data = series(d, ENERGY)
         self.query_one("#power", Sparkline).data = series(d, POWER)
@@ -408,7 +432,7 @@ class RegisterStationScreen(ModalScreen[tuple[str, int] | None]):
         with Vertical(id="dialog"):
             yield Label("Register a station")
             yield BoundedInput(
-                value=self.station_id,
+                value=inert(self.station_id),  # a refused id may hold anything; valid ones stay
                 placeholder="station id",
                 id="station-id",
                 max_length=limits.STATION_ID.hi,
@@ -455,13 +479,16 @@ class RegistrationResultScreen(ModalScreen[None]):
     def compose(self) -> ComposeResult:
         r = self.registration
         with Vertical(id="dialog"):
-            yield Label(f"[b]{r.station_id}[/b] registered (security profile {r.security_profile})")
+            yield Label(
+                f"[b]{markup_safe(r.station_id)}[/b] registered "
+                f"(security profile {r.security_profile})"
+            )
             yield Label("Connection URL")
             yield BoundedInput(value=r.url, id="url", max_length=max(limits.URL.hi, len(r.url)))
             if r.password:
                 yield Label("Password — shown only now: copy it to the station")
                 yield BoundedInput(value=r.password, id="password", max_length=limits.PASSWORD.hi)
-                yield Label(f"username: {r.station_id}")
+                yield Label(plain(f"username: {r.station_id}"))
             with Horizontal():
                 yield Button("Close", variant="primary", id="close")
 
@@ -513,7 +540,7 @@ class MessageHistoryScreen(Screen[None]):
                 station_id=station, before_id=self.before, limit=self.PAGE
             )
         except ServiceError as exc:
-            self.notify(exc.message, severity="error")
+            self.notify(markup_safe(exc.message), severity="error")
             return
         table = self.query_one("#history", DataTable)
         for m in page:
@@ -521,12 +548,12 @@ class MessageHistoryScreen(Screen[None]):
             table.add_row(
                 str(m.id),
                 f"{m.at:%Y-%m-%d %H:%M:%S}",
-                m.station_id,
+                plain(m.station_id),
                 m.direction,
                 {2: "CALL", 3: "RESULT", 4: "ERROR"}.get(m.message_type, "?"),
-                m.action,
-                m.message_id,
-                detail,
+                plain(m.action),
+                plain(m.message_id),
+                plain(detail),
             )
         if page:
             self.before = page[-1].id

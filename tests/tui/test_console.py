@@ -220,9 +220,11 @@ async def test_station_detail_and_tokens(tmp_path: Path) -> None:
                 await pilot.press(*"gb-twk-c12345678", "enter")
                 tokens = app.query_one("#tokens-table", DataTable)
                 await wait_until(pilot, lambda: "CARD1" in tokens.rows)
-                assert tokens.get_cell("CARD1", "contract") == "GBTWKC12345678I"
+                assert str(tokens.get_cell("CARD1", "contract")) == "GBTWKC12345678I"
                 await pilot.press("b")
-                await wait_until(pilot, lambda: tokens.get_cell("CARD1", "status") == "Blocked")
+                await wait_until(
+                    pilot, lambda: str(tokens.get_cell("CARD1", "status")) == "Blocked"
+                )
                 auth = await cp.call(call16.Authorize(id_tag="CARD1"))
                 assert auth.id_tag_info["status"] == "Blocked"  # the console's change reaches OCPP
                 await pilot.press("d")

@@ -21,6 +21,7 @@ from textual.widgets.option_list import Option
 
 from core import limits
 from core.service import MONITOR_KINDS, REPORT_BASES, TRIGGER_MESSAGES_16, TRIGGER_MESSAGES_201
+from csms_tui.inert import markup_safe
 
 WAIT_SECONDS = 30.0
 
@@ -529,7 +530,6 @@ BY_ID = {a.id: a for a in ACTIONS}
 def describe_answer(station_id: str, call: Any) -> tuple[str, str]:
     """(message, severity) for a notification: the station's status, or why there is none.
     The message is console markup with everything the station sent made inert."""
-    from csms_tui.inert import markup_safe
 
     message, severity = _describe_answer(station_id, call)
     return markup_safe(message), severity
@@ -580,7 +580,7 @@ class ActionMenuScreen(ModalScreen[str | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(id="dialog"):
-            yield Label(f"Actions for {self.station_id}")
+            yield Label(f"Actions for {markup_safe(self.station_id)}")
             yield OptionList(*(Option(a.title, id=a.id) for a in ACTIONS), id="actions")
 
     @on(OptionList.OptionSelected)
@@ -604,7 +604,7 @@ class ActionFormScreen(ModalScreen[dict[str, Any] | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(id="dialog"):
-            yield Label(f"[b]{self.action.title}[/b] on {self.station_id}")
+            yield Label(f"[b]{self.action.title}[/b] on {markup_safe(self.station_id)}")
             if self.action.help:
                 yield Label(self.action.help, classes="help")
             for f in self.action.fields:

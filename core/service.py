@@ -20,7 +20,7 @@ import string
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any, Literal, Protocol
+from typing import Any, Literal, Protocol, TypeVar
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes
@@ -75,6 +75,8 @@ from core.store.protocols import (
     TransactionStore,
     TriggerStore,
 )
+
+T = TypeVar("T")
 
 # ---------------------------------------------------------------------------------------------
 # Errors
@@ -2450,21 +2452,22 @@ def _request_id() -> int:
     return secrets.randbelow(limits.REQUEST_ID.hi) + 1
 
 
-def _int(value: object, bound: limits.Bound, field: str) -> int:
-    """``value`` when it is a whole number within ``bound``; else :class:`Invalid` naming
-    ``field``, the range and its reason. Checked before anything is stored or sent."""
+def _checked(check: Callable[[], T]) -> T:
+    """The value ``check`` returns, or :class:`Invalid` with the field, the range and its reason
+    when it is out of range. Checked before anything is stored or sent."""
     try:
-        return bound.check(field, value)
+        return check()
     except limits.OutOfRange as exc:
         raise Invalid(exc.reason, field=exc.field) from exc
+
+
+def _int(value: object, bound: limits.Bound, field: str) -> int:
+    return _checked(lambda: bound.check(field, value))
 
 
 def _int_text(text: str, bound: limits.Bound, field: str) -> int:
-    """Digits (ASCII only) as an int within ``bound``; else :class:`Invalid`."""
-    try:
-        return bound.parse(field, text)
-    except limits.OutOfRange as exc:
-        raise Invalid(exc.reason, field=exc.field) from exc
+    """Digits (ASCII only) as an int within ``bound``."""
+    return _checked(lambda: bound.parse(field, text))
 
 
 def _opt_int(value: int | None, bound: limits.Bound, field: str) -> int | None:
@@ -2472,17 +2475,11 @@ def _opt_int(value: int | None, bound: limits.Bound, field: str) -> int | None:
 
 
 def _number(value: float, bound: limits.NumberBound, field: str) -> float:
-    try:
-        return bound.check(field, value)
-    except limits.OutOfRange as exc:
-        raise Invalid(exc.reason, field=exc.field) from exc
+    return _checked(lambda: bound.check(field, value))
 
 
 def _length(value: str, bound: limits.Length, field: str) -> str:
-    try:
-        return bound.check(field, value)
-    except limits.OutOfRange as exc:
-        raise Invalid(exc.reason, field=exc.field) from exc
+    return _checked(lambda: bound.check(field, value))
 
 
 def _encodable(value: Any, field: str) -> None:

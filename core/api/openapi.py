@@ -977,7 +977,13 @@ def _errors(*codes: int) -> dict[str, Schema]:
         429: "Too many failed authentication attempts from this address.",
         500: "The request failed on the server (for OCPI: the push to a party failed).",
     }
-    return {str(code): _json(_ref("Error"), reasons[code]) for code in (*codes, 401, 429)}
+    out = {str(code): _json(_ref("Error"), reasons[code]) for code in (*codes, 401, 429)}
+    if "400" in out:
+        # A request the HTTP layer cannot even parse (a request line or header over 8 KiB, a
+        # control character in a header) is refused before the API sees it, in plain text.
+        out["400"]["content"]["text/plain"] = {"schema": {"type": "string"}}
+        out["400"]["description"] += " Plain text when the HTTP request itself is malformed."
+    return out
 
 
 def _body(schema: Schema, required: bool = True) -> Schema:

@@ -58,8 +58,9 @@ the GIL up at every socket read and write, every loop callback and every SQLite 
 each time waited up to the switch interval to get it back while the console computed (per-thread
 CPU in (b2)/(c): console 90-98 %, core 2-4 %, store 1-3 %). A plain asyncio loop in the core
 thread starved the same way.
-Key 6 (Log) from a tab with a table lands back on that table's tab (the focus stays there):
-the note of (c) names where it landed.
+When a tab key has not taken effect within 5 s, the note of (c) names the tab the console was
+on instead (keys posted straight to the app, as here, can bounce off the Log tab; typed in a
+terminal they do not).
 """
 
 from __future__ import annotations

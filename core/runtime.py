@@ -112,9 +112,9 @@ class Csms:
             await self._start()
         except BaseException as exc:
             await self._stack.aclose()
-            # A port in use, a store that cannot open: the operator needs the part and the
-            # reason, not a traceback through the composition root.
-            if isinstance(exc, Exception) and (isinstance(exc, OSError) or " store " in self._part):
+            # A port in use: the operator needs the part and the reason, not a traceback
+            # through the composition root.
+            if isinstance(exc, OSError):
                 raise StartupError(self._part, exc) from exc
             raise
         return self
@@ -133,9 +133,10 @@ class Csms:
                 if config.storage.type == "sqlite"
                 else "at storage.postgres.dsn"
             )
-            self._part = f"{config.storage.type} store ({where})"
-            self._store = await open_store(config.storage)
-            self._part = "core"
+            try:
+                self._store = await open_store(config.storage)
+            except Exception as exc:  # whatever the driver raises, the store is the part
+                raise StartupError(f"{config.storage.type} store ({where})", exc) from exc
             self._on_close(self._store.close)
         store = self._store
         if self._transport is None:

@@ -90,6 +90,11 @@ class ServiceError(Exception):
         self.message = message
         self.field = field
 
+    @property
+    def detail(self) -> str:
+        """``field: message``, or the message alone: how a client shows the refusal."""
+        return f"{self.field}: {self.message}" if self.field else self.message
+
 
 class NotFound(ServiceError):
     """The station, call, transaction, token or certificate does not exist."""

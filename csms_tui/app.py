@@ -85,7 +85,7 @@ from csms_tui.screens import (
     StationDetailScreen,
     TokenFormScreen,
     TransactionDetailScreen,
-    read_pem,
+    send_certificate_command,
 )
 
 log = logging.getLogger(__name__)
@@ -321,7 +321,6 @@ class CsmsConsole(KeepsRunning, App[int]):
         an error in the console fails them."""
         super().__init__()
         self._program = program
-        self._freeze_gc = program
         self.embedded = service is not None  # the core is in this process: quitting stops it
         self.errors: list[BaseException] = []  # the errors survived, newest last
         self._last_error_notice = (0.0, "")
@@ -547,7 +546,7 @@ class CsmsConsole(KeepsRunning, App[int]):
         # What exists now (modules, schemas, widgets, the stations loaded) lives as long as the
         # program: moved out of the collector's way, a full collection no longer stalls the
         # screen for ~100 ms every few seconds (bench/bench_tui.py measured it).
-        if self._freeze_gc:
+        if self._program:
             gc.freeze()
         while True:
             batch = [await sub.get()]
@@ -931,23 +930,10 @@ class CsmsConsole(KeepsRunning, App[int]):
         self, station_id: str, command: str, path: str = "", kind: str = ""
     ) -> None:
         assert self.service is not None
-        try:
-            if command == "install":
-                try:
-                    pem = await asyncio.to_thread(read_pem, path)
-                except OSError as exc:
-                    self.notify(f"cannot read {path}: {exc.strerror}", severity="error")
-                    return
-                await self.service.install_root_certificate(station_id, pem, kind)
-                self.notify(f"{kind} root certificate queued for {markup_safe(station_id)}")
-            else:
-                await self.service.set_trigger(station_id, "SignChargingStationCertificate")
-                self.notify(f"certificate renewal requested from {markup_safe(station_id)}")
-        except ServiceError as exc:
-            field = f"{exc.field}: " if exc.field else ""
-            self.notify(markup_safe(field + exc.message), severity="error")
-            return
-        self.reload_certificates()
+        if await send_certificate_command(
+            self.service, self.notify, station_id, command, path, kind
+        ):
+            self.reload_certificates()
 
     # --- actions -------------------------------------------------------------------------------
 
@@ -1061,7 +1047,7 @@ class CsmsConsole(KeepsRunning, App[int]):
                 self.notify(f"token {form['uid']} deleted")
         except ServiceError as exc:
             self.notify(
-                f"{command} token failed: {exc.field + ': ' if exc.field else ''}{exc.message}",
+                f"{command} token failed: {exc.detail}",
                 severity="error",
             )
         await self.reload_tokens()
@@ -1143,9 +1129,8 @@ class CsmsConsole(KeepsRunning, App[int]):
         try:
             call = await action.run(self.service, station_id, values)
         except ServiceError as exc:
-            field = f"{exc.field}: " if exc.field else ""
             self.notify(
-                markup_safe(f"{action.title} on {station_id} failed: {field}{exc.message}"),
+                markup_safe(f"{action.title} on {station_id} failed: {exc.detail}"),
                 severity="error",
             )
             return
@@ -1175,9 +1160,8 @@ class CsmsConsole(KeepsRunning, App[int]):
         try:
             registration = await self.service.register_station(station_id, profile)
         except ServiceError as exc:
-            field = f"{exc.field}: " if exc.field else ""
             self.notify(
-                markup_safe(f"register {station_id} failed: {field}{exc.message}"),
+                markup_safe(f"register {station_id} failed: {exc.detail}"),
                 severity="error",
             )
             return

@@ -39,11 +39,16 @@ ConfigOption = Annotated[
 ]
 
 
-def _load(path: Path | None) -> Config:
+def _config_path(path: Path | None) -> Path | None:
+    """The file to read: the one given, else ./config.toml if present, else none (defaults)."""
     if path is None and Path("config.toml").is_file():
-        path = Path("config.toml")
+        return Path("config.toml")
+    return path
+
+
+def _load(path: Path | None) -> Config:
     try:
-        return load_config(path)
+        return load_config(_config_path(path))
     except ConfigError as exc:
         typer.echo(f"error: {'; '.join(str(exc).splitlines())}", err=True)
         raise typer.Exit(EXIT_USAGE) from exc
@@ -150,8 +155,7 @@ def main(
     from core.runtime import StartupError
     from csms_tui.tui_config import tui_config_errors
 
-    source = config or (Path("config.toml") if Path("config.toml").is_file() else None)
-    problems = tui_config_errors(cfg, str(source or "(defaults)"))
+    problems = tui_config_errors(cfg, str(_config_path(config) or "(defaults)"))
     if problems:  # as `config check` says them, before the core or any screen starts
         for line in problems:
             typer.echo(f"error: {line}", err=True)

@@ -377,7 +377,7 @@ def _run_service(fn: Callable[[], Awaitable[T]]) -> T:
     try:
         return _run(fn())
     except Invalid as exc:
-        _fail(f"{exc.field}: {exc.message}" if exc.field else exc.message, EXIT_USAGE)
+        _fail(exc.detail, EXIT_USAGE)
     except ServiceError as exc:
         _fail(exc.message, EXIT_RUNTIME)
 

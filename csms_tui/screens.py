@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -111,23 +112,11 @@ class StationDetailScreen(Screen[None]):
 
     @work(group="certificates")
     async def certificate_command(self, command: str, path: str = "", kind: str = "") -> None:
-        try:
-            if command == "install":
-                try:
-                    pem = await asyncio.to_thread(read_pem, path)
-                except OSError as exc:
-                    self.notify(f"cannot read {path}: {exc.strerror}", severity="error")
-                    return
-                await self.service.install_root_certificate(self.station_id, pem, kind)
-                self.notify(f"{kind} root certificate queued for {markup_safe(self.station_id)}")
-            else:
-                await self.service.set_trigger(self.station_id, "SignChargingStationCertificate")
-                self.notify(f"certificate renewal requested from {markup_safe(self.station_id)}")
-        except ServiceError as exc:
-            field = f"{exc.field}: " if exc.field else ""
-            self.notify(markup_safe(field + exc.message), severity="error")
-            return
-        self.action_reload()
+        sent = await send_certificate_command(
+            self.service, self.notify, self.station_id, command, path, kind
+        )
+        if sent:
+            self.action_reload()
 
     def show(self, d: StationDetail) -> None:
         state = "online" if d.connected else "offline"
@@ -202,6 +191,29 @@ class StationDetailScreen(Screen[None]):
 
 def read_pem(path: str) -> str:
     return Path(path).expanduser().read_text(encoding="utf-8")
+
+
+async def send_certificate_command(
+    service: Any, notify: Callable[..., None], station_id: str, command: str, path: str, kind: str
+) -> bool:
+    """Install a root certificate from a PEM file (``install``) or ask the station to renew its
+    own (``renew``), telling the operator what happened; True when it went out."""
+    try:
+        if command == "install":
+            try:
+                pem = await asyncio.to_thread(read_pem, path)
+            except OSError as exc:
+                notify(f"cannot read {path}: {exc.strerror}", severity="error")
+                return False
+            await service.install_root_certificate(station_id, pem, kind)
+            notify(f"{kind} root certificate queued for {markup_safe(station_id)}")
+        else:
+            await service.set_trigger(station_id, "SignChargingStationCertificate")
+            notify(f"certificate renewal requested from {markup_safe(station_id)}")
+    except ServiceError as exc:
+        notify(markup_safe(exc.detail), severity="error")
+        return False
+    return True
 
 
 def fill(table: DataTable[Any], rows: list[tuple[Any, ...]]) -> None:

@@ -72,7 +72,7 @@ def _error(
 
 
 def _service_error(exc: ServiceError) -> web.Response:
-    text = f"{exc.field}: {exc.message}" if exc.field else exc.message
+    text = exc.detail
     if isinstance(exc, NotFound | Unavailable):
         return _error(404, text)
     if isinstance(exc, StationOffline | Conflict):

@@ -15,6 +15,7 @@ import secrets
 import string
 import sys
 from collections.abc import AsyncIterator, Awaitable, Callable
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any, NoReturn, TypeVar
 
@@ -502,8 +503,11 @@ def api_token_create(
 
     Example: csms-tui api-token create ci-pipeline
     """
-    from core.api.auth import create_api_token
+    from core.api.auth import api_token_name_problem, create_api_token
 
+    problem = api_token_name_problem(name)
+    if problem is not None:
+        _fail(f"name: {problem}", EXIT_USAGE)
     cfg = _config(config)
 
     async def create() -> str:
@@ -511,6 +515,62 @@ def api_token_create(
             return await create_api_token(store, name, SystemClock().now())
 
     typer.echo(_run(create()))
+
+
+@api_token_app.command("list")
+def api_token_list(config: ConfigOption = None) -> None:
+    """List API tokens: name, when created and when last used (recorded at most once a
+    minute). The tokens themselves are never shown again.
+
+    Example: csms-tui api-token list
+    """
+    from core.inert import inert
+
+    cfg = _config(config)
+
+    async def tokens() -> list[Any]:
+        async with _store(cfg) as store:
+            return list(await store.list_api_tokens())
+
+    rows = [
+        (
+            inert(t.name),  # names from before names were checked may hold anything
+            _when(t.created_at),
+            _when(t.last_used_at) if t.last_used_at else "never",
+        )
+        for t in _run(tokens())
+    ]
+    if not rows:
+        typer.echo("no API tokens (create one with: csms-tui api-token create NAME)")
+        return
+    header = ("NAME", "CREATED", "LAST USED")
+    widths = [max(len(r[i]) for r in (header, *rows)) for i in range(3)]
+    for row in (header, *rows):
+        typer.echo("  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip())
+
+
+@api_token_app.command("revoke")
+def api_token_revoke(
+    name: Annotated[str, typer.Argument(help="The token's name (see api-token list).")],
+    config: ConfigOption = None,
+) -> None:
+    """Revoke an API token: a running API refuses it from its next request on.
+
+    Example: csms-tui api-token revoke ci-pipeline
+    """
+    cfg = _config(config)
+
+    async def revoke() -> bool:
+        async with _store(cfg) as store:
+            return bool(await store.delete_api_token(name))
+
+    if not _run(revoke()):
+        _fail(f"no API token named {name!r} (see: csms-tui api-token list)")
+    typer.echo(f"revoked {name}")
+
+
+def _when(at: datetime) -> str:
+    return at.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
 
 
 db_app = typer.Typer(help="Database maintenance.", no_args_is_help=True)

@@ -14,6 +14,7 @@ from functools import cache
 from typing import Any
 
 from core import limits, station_id
+from core.api.auth import NAME_PATTERN as API_TOKEN_NAME_PATTERN
 from core.service import CSMS_ACTIONS, REPORT_BASES, SYNC_TRIGGERS, TRIGGER_MESSAGES_16
 from core.service import TRIGGER_MESSAGES_201 as _TRIGGER_201
 
@@ -288,6 +289,20 @@ _SCHEMAS: dict[str, Schema] = {
         closed=False,
     ),
     # -- operator bodies ------------------------------------------------------------------
+    "ApiToken": _obj(
+        {
+            "name": STR,
+            "createdAt": TIME,
+            "lastUsedAt": _nullable(
+                {
+                    **TIME,
+                    "description": "When the token last authenticated a request (recorded at "
+                    "most once a minute); null if never.",
+                }
+            ),
+        },
+        required=("name", "createdAt", "lastUsedAt"),
+    ),
     "StationRegistrationRequest": _obj(
         {
             "securityProfile": {"type": "integer", "enum": [-1, 0, 1, 2], "default": 1},
@@ -1527,6 +1542,23 @@ _PATHS: dict[str, Schema] = {
                 _param("errors", BOOL, description="Only CALLERRORs."),
                 _LIMIT,
             ],
+        )
+    },
+    "/api-tokens": {
+        "get": _op(
+            "listApiTokens",
+            "The admin API's bearer tokens, by name, with when each was created and last used "
+            "(never the secret nor its hash; create them with `csms-tui api-token create`)",
+            {"200": _json({"type": "array", "items": _ref("ApiToken")}, "The tokens.")},
+        )
+    },
+    "/api-tokens/{name}": {
+        "delete": _op(
+            "revokeApiToken",
+            "Revoke a bearer token: requests carrying it are refused from now on",
+            {"204": _empty("Revoked.")},
+            params=[_param("name", {**STR, "pattern": API_TOKEN_NAME_PATTERN}, "path")],
+            errors=(400, 404),
         )
     },
     "/events": {

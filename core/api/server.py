@@ -18,7 +18,7 @@ from typing import Any
 import orjson
 from aiohttp import web
 
-from core.api.auth import AuthResult, BearerAuth
+from core.api.auth import AuthResult, BearerAuth, api_token_json
 from core.api.metrics import Metrics, cancel_and_wait
 from core.api.ocpi_admin import OcpiAdmin, OcpiAdminError
 from core.api.openapi import BASE_PATH, openapi_document
@@ -96,8 +96,10 @@ class _Handlers:
         ocpi: OcpiAdmin | None,
         closing: asyncio.Event,
         sse_heartbeat: float,
+        api_tokens: ApiTokenStore,
     ) -> None:
         self.service = service
+        self.api_tokens = api_tokens
         self.metrics = metrics
         self.ocpi = ocpi
         self.closing = closing
@@ -170,6 +172,8 @@ class _Handlers:
             "getTransaction": self.get_transaction,
             "listMessages": self.list_messages,
             "streamEvents": self.stream_events,
+            "listApiTokens": self.list_api_tokens,
+            "revokeApiToken": self.revoke_api_token,
         }
 
     # -- MaEVe -------------------------------------------------------------------------
@@ -281,6 +285,20 @@ class _Handlers:
         except OcpiAdminError as exc:
             return _error(500, str(exc))
         return _empty(201)
+
+    # -- API tokens ------------------------------------------------------------------------
+
+    async def list_api_tokens(
+        self, request: web.Request, p: dict[str, Any], body: Any
+    ) -> web.Response:
+        return _json([api_token_json(t) for t in await self.api_tokens.list_api_tokens()])
+
+    async def revoke_api_token(
+        self, request: web.Request, p: dict[str, Any], body: Any
+    ) -> web.Response:
+        if not await self.api_tokens.delete_api_token(p["name"]):
+            raise NotFound(f"no API token named {p['name']}", field="name")
+        return _empty(204)
 
     # -- stations --------------------------------------------------------------------------
 
@@ -812,7 +830,9 @@ class ApiServer:
         )
         self.metrics = Metrics(lambda: len(service.connected_stations()))
         self._closing = asyncio.Event()
-        self._handlers = _Handlers(service, self.metrics, ocpi, self._closing, sse_heartbeat)
+        self._handlers = _Handlers(
+            service, self.metrics, ocpi, self._closing, sse_heartbeat, api_tokens
+        )
         self._document = openapi_document()
         self._operations = compile_operations(self._document)
         self._document_bytes = orjson.dumps(self._document)

@@ -227,4 +227,9 @@ CREATE TABLE reservations (
 CREATE INDEX reservations_station ON reservations (station_id, reservation_id);
 CREATE INDEX reservations_external ON reservations (external_id)
 """,
+    # When each admin API token was last used (minute resolution), shown by
+    # `csms-tui api-token list` and GET /api/v0/api-tokens so an unused token can be revoked.
+    """
+ALTER TABLE api_tokens ADD COLUMN last_used_at TEXT
+""",
 ]

@@ -338,3 +338,5 @@ class ApiToken:
     name: str
     token_hash: str  # hex SHA-256 of the bearer token
     created_at: datetime
+    # Recorded at most once a minute per token (see core.api.auth.BearerAuth).
+    last_used_at: datetime | None = None

@@ -341,6 +341,10 @@ class ApiTokenStore(Protocol):
 
     async def list_api_tokens(self) -> list[ApiToken]: ...
 
+    async def touch_api_token(self, token_hash: str, at: datetime) -> None:
+        """Record that the token was used at ``at``."""
+        ...
+
     async def delete_api_token(self, name: str) -> bool: ...
 
 

@@ -349,17 +349,6 @@ class OpcpProviderConfig(Section):
     auth: HttpAuthConfig
 
 
-class ContractCertProviderConfig(Section):
-    type: Literal["default", "opcp"] = "default"
-    opcp: OpcpProviderConfig | None = None
-
-    @model_validator(mode="after")
-    def _chosen_present(self) -> Self:
-        if self.type == "opcp":
-            _require_chosen(self, self.type)
-        return self
-
-
 class SecretSource(Section):
     """A PEM read from a file (or, in the seed, a Google Cloud secret — kept for config
     compatibility but refused at start here)."""
@@ -377,9 +366,48 @@ class SecretSource(Section):
         return self
 
 
+class IssuingCaConfig(Section):
+    """A CA of the local ISO 15118 PKI: its certificate and key, the PEM files of its issuers
+    below the root (nearest first) and the root's PEM file. Checked at start."""
+
+    cert: SecretSource
+    key: SecretSource
+    issuer_files: list[str] = Field(default_factory=list)
+    root_file: str
+    # Written into issued certificates as their OCSP responder; empty: none. This and `days`
+    # are not used for the CPS leaf, which issues nothing.
+    ocsp_url: str = ""
+    # Validity of issued certificates, never past the CA's own.
+    days: PositiveInt = 365
+
+
 class LocalCaConfig(Section):
     cert: SecretSource
     key: SecretSource
+    # The CPO sub-CA that signs V2GCertificate CSRs; without it V2G requests are refused.
+    v2g: IssuingCaConfig | None = None
+
+
+class LocalContractProviderConfig(Section):
+    """Get15118EVCertificate from a local MO sub-CA; ``cps`` is the certificate provisioning
+    service leaf (with its issuers to the V2G root) that signs the answer."""
+
+    mo: IssuingCaConfig
+    cps: IssuingCaConfig
+    # Country + provider id of issued eMAIDs, e.g. "GBTWK".
+    emaid_prefix: str = Field(pattern=r"^[A-Za-z]{2}[A-Za-z0-9]{3}$")
+
+
+class ContractCertProviderConfig(Section):
+    type: Literal["default", "opcp", "local"] = "default"
+    opcp: OpcpProviderConfig | None = None
+    local: LocalContractProviderConfig | None = None
+
+    @model_validator(mode="after")
+    def _chosen_present(self) -> Self:
+        if self.type != "default":
+            _require_chosen(self, self.type)
+        return self
 
 
 class DelegatingProviderConfig(Section):
@@ -388,8 +416,8 @@ class DelegatingProviderConfig(Section):
 
 
 class ChargeStationCertProviderConfig(Section):
-    """Signs station CSRs: ``default`` (refuses), ``opcp``, ``local`` CA or ``delegating``
-    (V2G to one provider, CSO to another)."""
+    """Signs station CSRs: ``default`` (refuses), ``opcp``, ``local`` CA (CSO, plus V2G when
+    ``local.v2g`` is set) or ``delegating`` (V2G to one provider, CSO to another)."""
 
     type: Literal["default", "opcp", "local", "delegating"] = "default"
     opcp: OpcpProviderConfig | None = None

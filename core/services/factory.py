@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -15,7 +16,9 @@ from core.services.certificates import (
     NoContractValidator,
     NoOcsp,
 )
+from core.services.ev_certificates import Iso15118ExiCodec, LocalContractProvider
 from core.services.http_auth import token_source
+from core.services.local_pki import IssuingCa, LocalPkiStationProvider, V2gStationSigner
 from core.services.ocsp import OcspClient, OcspContractValidator
 from core.services.opcp import (
     DelegatingStationCertProvider,
@@ -34,6 +37,8 @@ from core.services.root_certs import root_provider
 from core.services.tariff import KwhTariff
 from core.services.token_auth import TokenAuthService
 from core.store.protocols import Store
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(slots=True)
@@ -79,23 +84,56 @@ def _station_provider(
     if kind != "local":
         return DefaultStationCertProvider()
     local = section.get("local") or {}
-
-    def read(part: str) -> str:
-        source = local.get(part) or {}
-        path = source.get("file") if isinstance(source, dict) else None
-        if not path:
-            raise ConfigError(f"{where}.local.{part}.file: required")
-        try:
-            return Path(path).read_text(encoding="utf-8")
-        except OSError as exc:
-            raise ConfigError(
-                f"{where}.local.{part}.file: cannot read {path}: {exc.strerror}"
-            ) from exc
-
     try:
-        return LocalCa(read("cert"), read("key"), org_names=[org_name])
+        cso = LocalCa(
+            _read_secret(local, "cert", f"{where}.local"),
+            _read_secret(local, "key", f"{where}.local"),
+            org_names=[org_name],
+        )
     except ValueError as exc:
         raise ConfigError(f"{where}.local: {exc}") from exc
+    v2g = local.get("v2g")
+    if not v2g:
+        return cso
+    signer = V2gStationSigner(
+        _issuing_ca(v2g, f"{where}.local.v2g"),
+        org_names=[org_name],
+        days=int(v2g.get("days", 365)),
+        ocsp_url=str(v2g.get("ocsp_url", "")),
+    )
+    return LocalPkiStationProvider(cso, signer)
+
+
+def _read_file(path: str, where: str) -> str:
+    try:
+        return Path(path).read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError(f"{where}: cannot read {path}: {exc.strerror}") from exc
+
+
+def _read_secret(section: dict[str, Any], part: str, where: str) -> str:
+    source = section.get(part) or {}
+    path = source.get("file") if isinstance(source, dict) else None
+    if not path:
+        raise ConfigError(f"{where}.{part}.file: required")
+    return _read_file(path, f"{where}.{part}.file")
+
+
+def _issuing_ca(section: dict[str, Any], where: str, *, require_ca: bool = True) -> IssuingCa:
+    """Read and check an ``IssuingCaConfig`` at start, so a mismatched file stops the start."""
+    issuers = [
+        _read_file(path, f"{where}.issuer_files") for path in section.get("issuer_files", [])
+    ]
+    try:
+        return IssuingCa.load(
+            _read_secret(section, "cert", where),
+            _read_secret(section, "key", where),
+            issuers,
+            _read_file(str(section.get("root_file", "")), f"{where}.root_file"),
+            require_ca=require_ca,
+        )
+    except ValueError as exc:
+        raise ConfigError(f"{where}: {exc}") from exc
 
 
 def _contract_validator(config: Config, clock: Clock) -> ContractCertificateValidator:
@@ -107,9 +145,28 @@ def _contract_validator(config: Config, clock: Clock) -> ContractCertificateVali
     return OcspContractValidator(roots, max_attempts=int(ocsp.get("max_attempts", 1)), clock=clock)
 
 
-def _contract_provider(config: Config) -> ContractCertificateProvider:
+def _contract_provider(
+    config: Config, codec: Iso15118ExiCodec | None
+) -> ContractCertificateProvider:
     section = _section(config.contract_cert_provider)
-    if section.get("type", "default") != "opcp":
+    kind = section.get("type", "default")
+    if kind == "local":
+        local = section["local"]
+        mo = local["mo"]
+        if codec is None:
+            log.warning(
+                "contract_cert_provider.local: no ISO 15118 EXI codec is installed, so "
+                "Get15118EVCertificate answers Failed"
+            )
+        return LocalContractProvider(
+            _issuing_ca(mo, "contract_cert_provider.local.mo"),
+            _issuing_ca(local["cps"], "contract_cert_provider.local.cps", require_ca=False),
+            str(local["emaid_prefix"]),
+            codec,
+            days=int(mo.get("days", 365)),
+            ocsp_url=str(mo.get("ocsp_url", "")),
+        )
+    if kind != "opcp":
         return DefaultContractProvider()
     opcp = section["opcp"]
     return OpcpContractProvider(
@@ -125,7 +182,10 @@ def _ocsp(config: Config) -> OcspStatusService:
     return OcspClient(max_attempts=attempts)
 
 
-def build_services(config: Config, store: Store, clock: Clock) -> Services:
+def build_services(
+    config: Config, store: Store, clock: Clock, exi_codec: Iso15118ExiCodec | None = None
+) -> Services:
+    """``exi_codec``: the ISO 15118 EXI layer the local contract provider needs (none ships)."""
     tariff = _section(config.tariff_service)
     return Services(
         token_auth=TokenAuthService(store, clock),
@@ -135,6 +195,6 @@ def build_services(config: Config, store: Store, clock: Clock) -> Services:
         ),
         contract_validator=_contract_validator(config, clock),
         ocsp=_ocsp(config),
-        contract_provider=_contract_provider(config),
+        contract_provider=_contract_provider(config, exi_codec),
         station_cert_provider=_station_cert_provider(config),
     )

@@ -25,7 +25,9 @@ from core.config import Config, ConfigError
 from core.handlers.ocpp201.routes import routes as routes201
 from core.handlers.router import Router
 from core.ocpp.types import Message, MessageType, OcppVersion
+from core.services.ev_certificates import CONTRACT_KEY_USAGE
 from core.services.factory import build_services
+from core.services.local_pki import OcspResponder, create_lab_pki
 from core.services.ocsp import OcspContractValidator, validator_for_roots
 from core.services.protocols import CertificateValidationError
 from core.services.root_certs import StaticRoots
@@ -295,3 +297,57 @@ async def test_contract_validate_command(pki: Pki, tmp_path: Path) -> None:
     assert ok.exit_code == 0 and f"{EMAID}: VALID" in ok.output
     refused = await asyncio.to_thread(run, bad)
     assert refused.exit_code == 1 and "CN is not the eMAID" in refused.output
+
+
+async def test_iso15118_lab_pki_with_two_sub_cas_and_a_delegated_responder() -> None:
+    """The ISO 15118-2 shape (MO root → sub-CA 1 → sub-CA 2 → contract), sub-CA 2's answers
+    signed by its delegated responder: good, revoked leaf, revoked sub-CA 1, expired chain."""
+    holder: list[OcspResponder] = []
+
+    async def answer(request: web.Request) -> web.Response:
+        der = holder[0].respond(await request.read())
+        return web.Response(body=der, content_type="application/ocsp-response")
+
+    app = web.Application()
+    app.router.add_post("/ocsp", answer)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    try:
+        url = f"http://127.0.0.1:{runner.addresses[0][1]}/ocsp"
+        lab = create_lab_pki("Thoughtworks", ocsp_url=url)
+        holder.append(lab.ocsp_responder_for())
+        ca = lab.mo_issuing_ca()
+        validator = OcspContractValidator(StaticRoots([lab.mo_root.cert]))
+        name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, EMAID)])
+
+        def chain(*, now: datetime | None = None) -> tuple[x509.Certificate, str]:
+            leaf = ca.issue(
+                name, _key().public_key(), CONTRACT_KEY_USAGE, days=1, ocsp_url=url, now=now
+            )
+            return leaf, "".join(_pem(c) for c in [leaf, *ca.chain()])
+
+        async def reason(pem: str) -> str:
+            with pytest.raises(CertificateValidationError) as info:
+                await validator.validate_pem_chain(pem, EMAID)
+            return info.value.reason
+
+        good, good_pem = chain()
+        result = await validator.validate_pem_chain(good_pem, EMAID)
+        assert result is not None
+        response = ocsp.load_der_ocsp_response(base64.b64decode(result))
+        assert response.serial_number == good.serial_number
+        assert response.certificates == [lab.ocsp_responder.cert]
+
+        revoked, revoked_pem = chain()
+        holder[0].revoked.add(revoked.serial_number)
+        assert await reason(revoked_pem) == "revoked"
+        assert await validator.validate_pem_chain(good_pem, EMAID) is not None
+        holder[0].revoked.add(lab.mo_sub_ca1.cert.serial_number)
+        assert await reason(good_pem) == "revoked"
+        holder[0].revoked.clear()
+        _, expired_pem = chain(now=datetime.now(UTC) - timedelta(days=3))
+        assert await reason(expired_pem) == "expired"
+    finally:
+        await runner.cleanup()

@@ -96,6 +96,17 @@ def _check_port(port: int) -> int:
     return port
 
 
+def _check_networks(values: list[str]) -> list[str]:
+    for value in values:
+        try:
+            ipaddress.ip_network(value, strict=False)
+        except ValueError:
+            raise ValueError(
+                f"{value!r} is not an IP address or network such as 10.0.0.5 or 10.0.0.0/8"
+            ) from None
+    return values
+
+
 def _check_positive(value: float) -> float:
     if value <= 0:
         raise ValueError("must be greater than zero")
@@ -194,7 +205,6 @@ class SqliteConfig(Section):
 
 class PostgresConfig(Section):
     dsn: str = "postgresql://localhost/csms"
-    pool_size: PositiveInt = 10
 
 
 class StorageConfig(Section):
@@ -208,7 +218,8 @@ class ObservabilityConfig(Section):
     log_format: Literal["text", "json"] = "text"
     log_level: Annotated[str, AfterValidator(_check_log_level)] = "INFO"
     log_file: str = "csms.log"
-    otel_collector_addr: str = ""
+    # Where TLS session secrets of the gateway's wss listener are appended (NSS key log format,
+    # for Wireshark); "" = never. Debugging only: anyone who reads it can decrypt the traffic.
     tls_keylog_file: str = ""
 
 
@@ -221,7 +232,21 @@ class GatewayConfig(Section):
     tls_server_key: str = ""
     tls_trust_certs: list[str] = Field(default_factory=list)
     org_names: list[str] = Field(default_factory=lambda: ["Thoughtworks"])
-    trust_proxy: bool = False
+    # Reverse proxies (addresses or networks) whose forwarding header names the station's
+    # address; the header of any other peer is ignored, so a station cannot choose its address.
+    trusted_proxies: Annotated[list[str], AfterValidator(_check_networks)] = Field(
+        default_factory=list
+    )
+    forwarded_header: Literal["x-forwarded-for", "forwarded"] = "x-forwarded-for"
+    # From TCP accept to a complete HTTP request (the TLS handshake included): a connection
+    # that is slower is closed, so trickled headers cannot hold sockets open (slowloris).
+    handshake_timeout: PositiveDuration = 10.0
+    # Failed logins for one station id from addresses where it has never logged in, per
+    # minute; its known addresses each have their own budget (core/gateway/guard.py).
+    auth_guesses_per_minute: PositiveInt = 10
+    # Failed logins (unknown ids included) from one address per minute, for addresses
+    # that are not a known address of the station they name.
+    auth_failures_per_address_per_minute: PositiveInt = 30
     call_timeout: PositiveDuration = 30.0
     max_frame_size: PositiveInt = 65536
     ping_interval: Duration = 60.0
@@ -538,6 +563,18 @@ def config_from_dict(data: dict[str, Any], source: str = "<config>") -> Config:
         raise ConfigError([(source, *_describe(err)) for err in exc.errors()]) from exc
 
 
+# Keys the seed's configuration has (or an earlier csms-tui accepted) that are refused: each
+# with what to do instead, not just "unknown key".
+_RETIRED = {
+    "gateway.trust_proxy": "replaced by gateway.trusted_proxies, the list of proxy addresses "
+    "whose forwarding header is believed",
+    "observability.otel_collector_addr": "OpenTelemetry export is not built in; remove the key "
+    "(Prometheus metrics: /metrics on the gateway's status address and on the API)",
+    "storage.postgres.pool_size": "each process keeps one PostgreSQL connection and commits in "
+    "groups (core/store/postgres.py); remove the key",
+}
+
+
 def _describe(err: Any) -> tuple[str, str]:
     """(dotted key, reason) for one pydantic error, in the operator's terms."""
     key = ""
@@ -545,7 +582,7 @@ def _describe(err: Any) -> tuple[str, str]:
         key += f"[{part}]" if isinstance(part, int) else (f".{part}" if key else str(part))
     kind = err["type"]
     if kind == "extra_forbidden":
-        return key, "unknown key"
+        return key, _RETIRED.get(key, "unknown key")
     if kind == "missing":
         return key, "required key is missing"
     reason = str(err["msg"]).removeprefix("Value error, ")

@@ -180,7 +180,14 @@ class Csms:
         if "gateway" in self.roles and config.gateway.enabled:
             from core.gateway.server import Gateway
 
-            self.gateway = Gateway(config.gateway, store, transport, self.events, self.clock)
+            self.gateway = Gateway(
+                config.gateway,
+                store,
+                transport,
+                self.events,
+                self.clock,
+                tls_keylog_file=config.observability.tls_keylog_file,
+            )
             listeners = [a for a in (config.gateway.ws_addr, config.gateway.wss_addr) if a]
             self._part = f"gateway (listening on {', '.join(listeners)})"
             self._on_close(self.gateway.close)  # also after a partial start (a port in use)

@@ -1,16 +1,14 @@
-"""Who may open a websocket: station lookup, security profiles, rate limiting.
+"""Who may open a websocket: the security profiles' checks.
 
 MaEVe numbering (0 = basic auth on ws, 1 = TLS + basic auth, 2 = TLS + client certificate) plus
-the explicit lab-only NO_AUTH profile. Comparisons are constant-time; failures are rate-limited
-per station id and per remote address (CVE-2026-24445: unlimited WebSocket auth attempts)."""
+the explicit lab-only NO_AUTH profile. Comparisons are constant-time; how many failures are
+allowed, and to whom, is core/gateway/guard.py."""
 
 from __future__ import annotations
 
 import base64
 import hashlib
 import hmac
-import time
-from collections import defaultdict, deque
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -91,28 +89,3 @@ def authenticate(
     if profile is SecurityProfile.TLS_BASIC:
         return check_basic(authorization, station_id, auth)
     return check_client_certificate(client_cert_der, station_id, org_names)
-
-
-class FailureLimiter:
-    """At most ``limit`` failures per key within ``window`` seconds."""
-
-    def __init__(self, limit: int = 10, window: float = 60.0) -> None:
-        self.limit, self.window = limit, window
-        self._failures: dict[str, deque[float]] = defaultdict(deque)
-
-    def _recent(self, key: str) -> deque[float]:
-        q = self._failures[key]
-        cutoff = time.monotonic() - self.window
-        while q and q[0] < cutoff:
-            q.popleft()
-        return q
-
-    def blocked(self, *keys: str) -> bool:
-        return any(len(self._recent(k)) >= self.limit for k in keys)
-
-    def fail(self, *keys: str) -> None:
-        now = time.monotonic()
-        for key in keys:
-            self._recent(key).append(now)
-        if len(self._failures) > 100_000:  # bound memory under a scan
-            self._failures.clear()

@@ -1,7 +1,11 @@
 """The gateway's websocket and status servers (aiohttp).
 
 ``GET /ws/<stationId>``: unknown station → 404 before the upgrade; bad credentials → 401 (recorded
-as a station event); too many failures → 429. Subprotocols ``ocpp2.0.1`` / ``ocpp1.6``, the
+as a station event); too many failures → 429 with Retry-After (who is limited, and why a real
+station is never locked out: core/gateway/guard.py). A connection must deliver its request
+within ``handshake_timeout`` of being accepted (TLS handshake included) and is closed after a
+refusal. Behind configured reverse proxies the station's address comes from the forwarding
+header (core/gateway/proxy.py). Subprotocols ``ocpp2.0.1`` / ``ocpp1.6``, the
 station's first supported offer wins; none offered → the configured default. permessage-deflate
 is offered (OCPP 2.0.1 requires a CSMS to support it). A new connection for a station replaces the
 old one only once it has authenticated."""
@@ -12,8 +16,11 @@ import asyncio
 import contextlib
 import logging
 import ssl
+from collections import OrderedDict
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Protocol
+from datetime import timedelta
+from typing import Any, Protocol
 
 from aiohttp import WSCloseCode, WSMsgType, web
 
@@ -21,13 +28,15 @@ from core import limits
 from core.clock import Clock
 from core.config import GatewayConfig
 from core.events import ConnectionRefused, EventBus, StationConnected, StationDisconnected
-from core.gateway.auth import AuthOutcome, FailureLimiter, authenticate
+from core.gateway.auth import AuthOutcome, authenticate
+from core.gateway.guard import REMEMBER_DAYS, LoginGuard
 from core.gateway.message_log import FrameLog
 from core.gateway.pipe import Pipe
+from core.gateway.proxy import Peer, ProxyResolver
 from core.inert import inert
 from core.ocpp.types import Message, MessageType, OcppVersion
 from core.station_id import station_id_problem
-from core.store.models import SecurityProfile, StationAuth, StationEvent
+from core.store.models import StationAuth, StationEvent
 from core.store.protocols import MessageLogStore, StationEventStore, StationStore
 from core.transport.base import Transport
 
@@ -35,6 +44,76 @@ log = logging.getLogger(__name__)
 
 SUPPORTED = (OcppVersion.V201.value, OcppVersion.V16.value)
 _MAX_BAD_FRAMES = 20
+# How long a station's known login addresses are trusted from memory before the store is
+# asked again (another gateway may have seen it log in somewhere new), and how many stations'
+# addresses are held.
+_KNOWN_TTL = 300.0
+_KNOWN_CACHED = 100_000
+# A login from a known address refreshes its stored time at most this often.
+_REMEMBER_EVERY = timedelta(hours=1)
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+class _HandshakeDeadline:
+    """Closes connections that have not delivered a whole request ``timeout`` seconds after
+    the TCP accept: trickled headers (slowloris) or a stalled TLS handshake would otherwise
+    hold a socket for as long as the client likes — aiohttp has no header timeout."""
+
+    def __init__(self, timeout: float) -> None:
+        self.timeout = timeout
+        self._started: set[int] = set()  # id() of protocols whose request arrived in time
+
+    def factory(self, make: Callable[[], Any]) -> Callable[[], Any]:
+        def protocol() -> Any:
+            handler = make()
+            asyncio.get_running_loop().call_later(self.timeout, self._expire, handler)
+            return handler
+
+        return protocol
+
+    def _expire(self, handler: Any) -> None:
+        if id(handler) in self._started:
+            self._started.discard(id(handler))
+            return
+        transport = handler.transport
+        if transport is not None and not transport.is_closing():
+            log.info(
+                "closed a connection from %s: no request within %.1f s",
+                inert(str(transport.get_extra_info("peername"))),
+                self.timeout,
+            )
+            transport.close()
+        # No transport yet: a TLS handshake in progress, which ssl_handshake_timeout ends.
+
+    @web.middleware
+    async def middleware(self, request: web.Request, handler: Handler) -> web.StreamResponse:
+        self._started.add(id(request.protocol))
+        return await handler(request)
+
+
+class _GuardedSite(web.TCPSite):
+    """A TCPSite whose connections get the handshake deadline."""
+
+    def __init__(self, runner: web.AppRunner, deadline: _HandshakeDeadline, **kw: Any) -> None:
+        super().__init__(runner, **kw)
+        self._deadline = deadline
+
+    async def start(self) -> None:
+        await web.BaseSite.start(self)
+        server = self._runner.server
+        assert server is not None
+        loop = asyncio.get_running_loop()
+        self._server = await loop.create_server(
+            self._deadline.factory(server),
+            self._host,
+            self._port,
+            ssl=self._ssl_context,
+            backlog=self._backlog,
+            reuse_address=self._reuse_address,
+            reuse_port=self._reuse_port,
+            ssl_handshake_timeout=self._deadline.timeout if self._ssl_context else None,
+        )
 
 
 class GatewayStore(StationStore, StationEventStore, MessageLogStore, Protocol):
@@ -60,12 +139,20 @@ class Gateway:
         transport: Transport,
         events: EventBus,
         clock: Clock,
+        tls_keylog_file: str = "",
     ) -> None:
         self.config, self.store, self.transport = config, store, transport
         self.events, self.clock = events, clock
+        self.tls_keylog_file = tls_keylog_file
         self.connections: dict[str, Connection] = {}
         self.frames = FrameLog(store, events, clock)
-        self.limiter = FailureLimiter()
+        self.guard = LoginGuard(
+            config.auth_guesses_per_minute, config.auth_failures_per_address_per_minute
+        )
+        self.proxies = ProxyResolver(config.trusted_proxies, config.forwarded_header)
+        self.deadline = _HandshakeDeadline(config.handshake_timeout)
+        # station id → (monotonic time loaded, address → last login stored)
+        self._known: OrderedDict[str, tuple[float, dict[str, Any]]] = OrderedDict()
         self._runners: list[web.AppRunner] = []
         self.ports: dict[str, int] = {}
 
@@ -82,12 +169,12 @@ class Gateway:
     async def start(self) -> None:
         await self.transport.attach_gateway(self.deliver)
         self.frames.start()
-        app = web.Application()
+        app = web.Application(middlewares=[self.deadline.middleware])
         app.router.add_get("/ws/{station_id}", self.handle_ws)
         await self._serve("ws", app, self.config.ws_addr, None)
         if self.config.wss_addr:
             await self._serve("wss", app, self.config.wss_addr, self._tls_context())
-        status = web.Application()
+        status = web.Application(middlewares=[self.deadline.middleware])
         status.router.add_get("/health", self._health)
         status.router.add_get("/metrics", self._metrics)
         if self.config.status_addr:
@@ -97,12 +184,19 @@ class Gateway:
         self, name: str, app: web.Application, addr: str, ssl_context: ssl.SSLContext | None
     ) -> None:
         host, _, port = addr.rpartition(":")
-        runner = web.AppRunner(app, access_log=None, handle_signals=False)
+        # An idle keep-alive connection gets no longer than a new one to send its request.
+        runner = web.AppRunner(
+            app,
+            access_log=None,
+            handle_signals=False,
+            keepalive_timeout=self.config.handshake_timeout,
+        )
         await runner.setup()
-        site = web.TCPSite(
+        site = _GuardedSite(
             runner,
-            host or "0.0.0.0",
-            int(port),
+            self.deadline,
+            host=host or "0.0.0.0",
+            port=int(port),
             ssl_context=ssl_context,
             backlog=self.config.listen_backlog,
             reuse_address=True,
@@ -119,6 +213,13 @@ class Gateway:
         ctx.minimum_version = ssl.TLSVersion.TLSv1_2
         ctx.options |= ssl.OP_NO_COMPRESSION  # A00.FR.321: no TLS compression
         ctx.load_cert_chain(self.config.tls_server_cert, self.config.tls_server_key)
+        if self.tls_keylog_file:
+            log.warning(
+                "writing TLS session secrets to %s (observability.tls_keylog_file): anyone who "
+                "can read it can decrypt station traffic",
+                self.tls_keylog_file,
+            )
+            ctx.keylog_filename = self.tls_keylog_file
         if self.config.tls_trust_certs:
             for path in self.config.tls_trust_certs:
                 ctx.load_verify_locations(path)
@@ -146,7 +247,13 @@ class Gateway:
     # --- the websocket endpoint ------------------------------------------------------------------
 
     async def _refuse(
-        self, station_id: str, remote: str, status: int, reason: str, record: bool = True
+        self,
+        station_id: str,
+        remote: str,
+        status: int,
+        reason: str,
+        record: bool = True,
+        retry_after: float = 0.0,
     ) -> web.Response:
         # The id is whatever the URL held (aiohttp decodes %0A, %1B): escaped, so it cannot
         # forge a log line or drive the terminal of whoever reads the log.
@@ -171,7 +278,11 @@ class Gateway:
                 http_status=status,
             )
         )
-        return web.Response(status=status, text=reason)
+        response = web.Response(status=status, text=reason)
+        if retry_after > 0:
+            response.headers["Retry-After"] = str(max(1, round(retry_after + 0.5)))
+        response.force_close()  # one request per refused connection: no slow second one
+        return response
 
     def _choose_version(self, request: web.Request) -> OcppVersion | None:
         offered = [
@@ -186,9 +297,39 @@ class Gateway:
             return None  # offered only protocols we do not speak
         return OcppVersion(self.config.default_subprotocol)
 
+    def _peer(self, request: web.Request) -> Peer:
+        return self.proxies.resolve(request.remote or "", request.headers)
+
+    async def _known_addresses(self, station_id: str) -> dict[str, Any]:
+        now = asyncio.get_running_loop().time()
+        cached = self._known.get(station_id)
+        if cached is not None and now - cached[0] < _KNOWN_TTL:
+            self._known.move_to_end(station_id)
+            return cached[1]
+        since = self.clock.now() - timedelta(days=REMEMBER_DAYS)
+        addresses = await self.store.login_addresses(station_id, since)
+        known: dict[str, Any] = {a: since for a in addresses}  # "stored long enough ago"
+        self._known[station_id] = (now, known)
+        while len(self._known) > _KNOWN_CACHED:
+            self._known.popitem(last=False)
+        return known
+
+    async def _remember(self, station_id: str, address: str) -> None:
+        known = await self._known_addresses(station_id)
+        now = self.clock.now()
+        stored = known.get(address)
+        if stored is not None and now - stored < _REMEMBER_EVERY:
+            return
+        known[address] = now
+        try:
+            await self.store.remember_login_address(station_id, address, now)
+        except Exception:  # the login stands; only the memory of its address is lost
+            log.exception("could not record the login address of %s", inert(station_id))
+
     async def handle_ws(self, request: web.Request) -> web.StreamResponse:
         station_id = request.match_info["station_id"]
-        remote = request.remote or ""
+        peer = self._peer(request)
+        remote = peer.address
         problem = station_id_problem(station_id)
         if problem is not None:  # before any lookup, limiter key or store row
             return await self._refuse(
@@ -198,18 +339,36 @@ class Gateway:
                 f"invalid station id: {problem}",
                 record=False,
             )
-        if self.limiter.blocked(f"id:{station_id}", f"ip:{remote}"):
+        # Over budget is refused before the credential is checked; whether the address is a
+        # known one of the station is asked of the store only when that decides it.
+        known: bool | None = None
+        wait = self.guard.known_wait(station_id, remote)
+        if wait == 0:
+            wait = self.guard.stranger_wait(station_id, remote)
+            if wait > 0:
+                known = remote in await self._known_addresses(station_id)
+                if known:
+                    wait = 0.0
+        if wait > 0:
             return await self._refuse(
-                station_id, remote, 429, "too many failed attempts", record=False
+                station_id,
+                remote,
+                429,
+                "too many failed attempts",
+                record=False,
+                retry_after=wait,
             )
         auth = await self.store.lookup_station_auth(station_id)
         if auth is None:
-            self.limiter.fail(f"ip:{remote}")
+            self.guard.failed(None, remote, known=False)
             return await self._refuse(station_id, remote, 404, "unknown station", record=False)
-        outcome = self._authenticate(request, station_id, auth.security_profile, auth)
+        outcome = self._authenticate(request, station_id, auth, peer)
         if not outcome.ok:
-            self.limiter.fail(f"id:{station_id}", f"ip:{remote}")
+            if known is None:
+                known = remote in await self._known_addresses(station_id)
+            self.guard.failed(station_id, remote, known=known)
             return await self._refuse(station_id, remote, outcome.status, outcome.reason)
+        await self._remember(station_id, remote)
         version = self._choose_version(request)
         if version is None:
             return await self._refuse(
@@ -228,14 +387,16 @@ class Gateway:
         return ws
 
     def _authenticate(
-        self, request: web.Request, station_id: str, profile: SecurityProfile, auth: StationAuth
+        self, request: web.Request, station_id: str, auth: StationAuth, peer: Peer
     ) -> AuthOutcome:
         ssl_object = request.transport.get_extra_info("ssl_object") if request.transport else None
         der = ssl_object.getpeercert(binary_form=True) if ssl_object is not None else None
         return authenticate(
             auth,
             station_id,
-            tls=ssl_object is not None,
+            # A trusted proxy that terminated TLS makes the station's leg TLS (profile 1); a
+            # client certificate (profile 2) is only seen on a TLS connection to us.
+            tls=ssl_object is not None or peer.forwarded_https,
             authorization=request.headers.get("Authorization"),
             client_cert_der=der,
             org_names=self.config.org_names,

@@ -11,7 +11,9 @@ async def open_store(config: StorageConfig) -> Store:
     if config.type == "postgres":
         from core.store.postgres import PostgresStore
 
-        pg: Store = PostgresStore(config.postgres.dsn, pool_size=config.postgres.pool_size)
+        pg: Store = PostgresStore(
+            config.postgres.dsn, message_log_retention=config.message_log_retention
+        )
         await pg.open()
         return pg
     from core.store.sqlite import SqliteStore

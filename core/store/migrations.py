@@ -232,4 +232,14 @@ CREATE INDEX reservations_external ON reservations (external_id)
     """
 ALTER TABLE api_tokens ADD COLUMN last_used_at TEXT
 """,
+    # Where each station logged in from: its known addresses keep their own login budget
+    # (core/gateway/guard.py), so strangers' failed guesses never lock it out.
+    """
+CREATE TABLE login_addresses (
+    station_id TEXT NOT NULL,
+    address TEXT NOT NULL,
+    last_login TEXT NOT NULL,
+    PRIMARY KEY (station_id, address)
+)
+""",
 ]

@@ -53,7 +53,7 @@ class _PgConnection:
 class PostgresStore(SqliteStore):
     SKIP_LOCKED = " FOR UPDATE SKIP LOCKED"
 
-    def __init__(self, dsn: str, pool_size: int = 1, message_log_retention: int = 100_000) -> None:
+    def __init__(self, dsn: str, message_log_retention: int = 100_000) -> None:
         # One writer connection per process; PostgreSQL serves many managers concurrently.
         super().__init__(dsn, message_log_retention=message_log_retention)
         self.dsn = dsn

@@ -61,6 +61,14 @@ class StationStore(Protocol):
 class RuntimeStore(Protocol):
     async def set_runtime_details(self, station_id: str, details: RuntimeDetails) -> None: ...
 
+    async def remember_login_address(self, station_id: str, address: str, at: datetime) -> None:
+        """Record a successful login of the station from ``address`` (the newest few kept)."""
+        ...
+
+    async def login_addresses(self, station_id: str, since: datetime) -> list[str]:
+        """Addresses the station logged in from at or after ``since``, newest first."""
+        ...
+
     async def lookup_runtime_details(self, station_id: str) -> RuntimeDetails | None: ...
 
     async def touch_station(self, station_id: str, at: datetime) -> None:

@@ -68,6 +68,8 @@ T = TypeVar("T")
 Job = Callable[[sqlite3.Connection], Any]
 
 _MAX_BATCH = 1000
+# Login addresses kept per station (a station behind a few NATs or a proxy pair).
+LOGIN_ADDRESSES_KEPT = 8
 
 
 # --- encoding helpers ---------------------------------------------------------------------------
@@ -355,6 +357,34 @@ class SqliteStore:
     async def delete_station(self, station_id: str) -> bool:
         def job(c: sqlite3.Connection) -> bool:
             existed = c.execute("DELETE FROM stations WHERE station_id=?", (station_id,)).rowcount
+    async def remember_login_address(self, station_id: str, address: str, at: datetime) -> None:
+        def job(c: sqlite3.Connection) -> None:
+            c.execute(
+                "INSERT INTO login_addresses (station_id, address, last_login) VALUES (?,?,?)"
+                " ON CONFLICT (station_id, address) DO UPDATE SET last_login=excluded.last_login",
+                (station_id, address, ts(at)),
+            )
+            # The newest few are enough to recognise a station; a roaming one keeps no tail.
+            c.execute(
+                "DELETE FROM login_addresses WHERE station_id=? AND address NOT IN"
+                " (SELECT address FROM login_addresses WHERE station_id=?"
+                " ORDER BY last_login DESC LIMIT ?)",
+                (station_id, station_id, LOGIN_ADDRESSES_KEPT),
+            )
+
+        await self.run(job)
+
+    async def login_addresses(self, station_id: str, since: datetime) -> list[str]:
+        def job(c: sqlite3.Connection) -> list[str]:
+            rows = c.execute(
+                "SELECT address FROM login_addresses WHERE station_id=? AND last_login>=?"
+                " ORDER BY last_login DESC",
+                (station_id, ts(since)),
+            ).fetchall()
+            return [r[0] for r in rows]
+
+        return await self.run(job)
+
             for table in _STATION_TABLES:
                 c.execute(f"DELETE FROM {table} WHERE station_id=?", (station_id,))
             return existed > 0
@@ -1676,6 +1706,7 @@ _STATION_TABLES = (
 
 def _settle(future: asyncio.Future[None], error: BaseException | None) -> None:
     if future.done():
+    "login_addresses",
         return
     if error is None:
         future.set_result(None)

@@ -19,9 +19,11 @@ import asyncio
 import contextlib
 import logging
 import socket
+import ssl
 import uuid
-from typing import Any
-from urllib.parse import urlparse
+from dataclasses import dataclass
+from typing import Any, Literal
+from urllib.parse import unquote, urlparse
 
 import aiomqtt
 import orjson
@@ -42,6 +44,48 @@ def _nodelay() -> list[tuple[int, int, int]]:
     return [(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)]
 
 
+_SCHEMES: dict[str, tuple[Literal["tcp", "websockets"], bool, int]] = {
+    # scheme: (aiomqtt transport, TLS, default port)
+    "mqtt": ("tcp", False, 1883),
+    "tcp": ("tcp", False, 1883),
+    "mqtts": ("tcp", True, 8883),
+    "ssl": ("tcp", True, 8883),
+    "ws": ("websockets", False, 80),
+    "wss": ("websockets", True, 443),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Broker:
+    """One of ``transport.mqtt.urls``: ``mqtt://user:pass@host:1883``, ``mqtts://…`` (TLS,
+    verified against the system's CAs), ``ws://host/mqtt`` or ``wss://…`` (MQTT over
+    websockets, the path being the websocket path)."""
+
+    url: str
+    host: str
+    port: int
+    transport: Literal["tcp", "websockets"]
+    tls: bool
+    username: str | None
+    password: str | None
+    path: str | None
+
+    @classmethod
+    def parse(cls, url: str) -> Broker:
+        parts = urlparse(url)
+        transport, tls, default_port = _SCHEMES[parts.scheme]
+        return cls(
+            url=f"{parts.scheme}://{parts.hostname}:{parts.port or default_port}{parts.path}",
+            host=parts.hostname or "localhost",
+            port=parts.port or default_port,
+            transport=transport,
+            tls=tls,
+            username=unquote(parts.username) if parts.username else None,
+            password=unquote(parts.password) if parts.password else None,
+            path=(parts.path or "/mqtt") if transport == "websockets" else None,
+        )
+
+
 class MqttTransport:
     """One MQTT connection per process, reconnecting with backoff while the broker is away."""
 
@@ -49,9 +93,10 @@ class MqttTransport:
 
     def __init__(self, config: MqttConfig, identifier: str | None = None) -> None:
         self.config = config
-        url = urlparse(config.urls[0])
-        self.host, self.port = url.hostname or "localhost", url.port or 1883
-        self.username, self.password = url.username, url.password
+        # Tried in order; after a failure the next one (a cluster's nodes, a standby broker).
+        self.brokers = [Broker.parse(url) for url in config.urls]
+        self._next_broker = 0
+        self.broker = self.brokers[0]
         self.prefix = config.prefix
         self.identifier = identifier or f"csms-{uuid.uuid4().hex[:10]}"
         self._subscriptions: list[str] = []
@@ -78,42 +123,53 @@ class MqttTransport:
         async with asyncio.timeout(self.config.connect_timeout):
             await self._connected.wait()
 
+    def _client_for(self, broker: Broker) -> aiomqtt.Client:
+        return aiomqtt.Client(
+            broker.host,
+            broker.port,
+            username=broker.username,
+            password=broker.password,
+            identifier=self.identifier,
+            protocol=aiomqtt.ProtocolVersion.V5,
+            keepalive=int(self.config.keep_alive_interval),
+            timeout=self.config.connect_timeout,
+            socket_options=_nodelay(),
+            max_queued_outgoing_messages=100_000,
+            transport=broker.transport,
+            websocket_path=broker.path,
+            tls_context=ssl.create_default_context() if broker.tls else None,
+        )
+
     async def _run(self) -> None:
         delay = self.config.connect_retry_delay
         while True:
+            broker = self.broker = self.brokers[self._next_broker]
             try:
-                async with aiomqtt.Client(
-                    self.host,
-                    self.port,
-                    username=self.username,
-                    password=self.password,
-                    identifier=self.identifier,
-                    protocol=aiomqtt.ProtocolVersion.V5,
-                    keepalive=int(self.config.keep_alive_interval),
-                    timeout=self.config.connect_timeout,
-                    socket_options=_nodelay(),
-                    max_queued_outgoing_messages=100_000,
-                ) as client:
+                async with self._client_for(broker) as client:
                     for topic in self._subscriptions:
                         await client.subscribe(topic, qos=0)
                     self._client = client
                     self._connected.set()
                     delay = self.config.connect_retry_delay
-                    log.info("MQTT connected to %s:%d as %s", self.host, self.port, self.identifier)
+                    log.info("MQTT connected to %s as %s", broker.url, self.identifier)
                     async for message in client.messages:
                         self._dispatch(message)
             except aiomqtt.MqttError as exc:
                 self._connected.clear()
                 self._client = None
+                self._next_broker = (self._next_broker + 1) % len(self.brokers)
+                # Back off only once every broker has been tried: a standby is tried at once.
+                wait = delay if self._next_broker == 0 else 0.0
                 log.warning(
-                    "MQTT broker %s:%d unavailable (%s); retrying in %.1f s",
-                    self.host,
-                    self.port,
+                    "MQTT broker %s unavailable (%s); trying %s in %.1f s",
+                    broker.url,
                     exc,
-                    delay,
+                    self.brokers[self._next_broker].url,
+                    wait,
                 )
-                await asyncio.sleep(delay)
-                delay = min(delay * 2, 30.0)
+                await asyncio.sleep(wait)
+                if self._next_broker == 0:
+                    delay = min(delay * 2, 30.0)
 
     async def _subscribe(self, topic: str) -> None:
         self._subscriptions.append(topic)

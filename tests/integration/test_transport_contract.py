@@ -254,3 +254,34 @@ async def test_gateway_publishes_what_the_seed_manager_expects(mosquitto: int) -
         assert orjson.loads(props.CorrelationData) == {}
     finally:
         await gateway.close()
+
+
+@pytest.mark.mqtt
+async def test_the_next_broker_url_is_tried_and_websockets_urls_work(tmp_path: Path) -> None:
+    """Every URL in transport.mqtt.urls is used: the first is down, the second is the broker
+    over MQTT-over-websockets."""
+    from tests.fixtures.services import free_port, run_mosquitto
+
+    ws_port, dead = free_port(), free_port()
+    with run_mosquitto(tmp_path, websockets_port=ws_port) as port:
+        manager = MqttTransport(
+            MqttConfig(
+                urls=[f"mqtt://127.0.0.1:{dead}", f"ws://127.0.0.1:{ws_port}/mqtt"],
+                connect_retry_delay=0.1,
+            )
+        )
+        gateway = MqttTransport(MqttConfig(urls=[f"mqtt://127.0.0.1:{port}"]))
+        inbox = Inbox()
+        try:
+            await manager.serve(inbox)
+            await gateway.attach_gateway(Inbox())
+            assert manager.broker.transport == "websockets" and manager.broker.port == ws_port
+            await gateway.publish_in(
+                OcppVersion.V16,
+                "CS1",
+                Message(type=MessageType.CALL, id="via-ws", action="Heartbeat", request={}),
+            )
+            assert (await inbox.get())[2].id == "via-ws"
+        finally:
+            await gateway.close()
+            await manager.close()

@@ -11,9 +11,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import aiohttp
 import orjson
 import pytest
 import websockets
+from aiohttp import web
 
 from core.config import config_from_dict
 from core.events import StationConnected
@@ -292,3 +294,74 @@ async def test_a_stalled_tls_handshake_is_cut_off_and_keys_can_be_logged(tmp_pat
         await ws.close()
     # The session's secrets, in the NSS key log format Wireshark reads.
     assert "TRAFFIC_SECRET_0" in keylog.read_text() or "CLIENT_RANDOM" in keylog.read_text()
+
+
+async def test_through_a_real_reverse_proxy(tmp_path: Path) -> None:
+    """A websocket reverse proxy (aiohttp, as a TLS terminator would sit) that appends the
+    client's address to X-Forwarded-For: the gateway sees each station's own address, and a
+    header a station forges in front of it does not help it."""
+    async with Csms(_config(tmp_path, trusted_proxies=["127.0.0.1"])) as csms:
+        upstream = f"ws://127.0.0.1:{csms.ports['ws']}"
+
+        async def relay(request: web.Request) -> web.StreamResponse:
+            forwarded = request.headers.getall("X-Forwarded-For", [])
+            headers = {
+                "X-Forwarded-For": ", ".join([*forwarded, request.remote or ""]),
+                "Authorization": request.headers.get("Authorization", ""),
+            }
+            protocols = [p.strip() for p in request.headers["Sec-WebSocket-Protocol"].split(",")]
+            async with aiohttp.ClientSession() as http:
+                try:
+                    back = await http.ws_connect(
+                        upstream + request.path, headers=headers, protocols=protocols
+                    )
+                except aiohttp.WSServerHandshakeError as refused:
+                    return web.Response(status=refused.status)
+                front = web.WebSocketResponse(protocols=[back.protocol or ""])
+                await front.prepare(request)
+
+                async def pump(src: Any, dst: Any) -> None:
+                    async for msg in src:
+                        await dst.send_str(msg.data)
+                    await dst.close()
+
+                await asyncio.gather(pump(front, back), pump(back, front))
+                return front
+
+        app = web.Application()
+        app.router.add_get("/ws/{station_id}", relay)
+        runner = web.AppRunner(app)
+        await runner.setup()
+        site = web.TCPSite(runner, "127.0.0.1", 0)
+        await site.start()
+        proxy_port = runner.addresses[0][1]
+        try:
+            await register(csms, "CS13")
+            seen = _connected_from(csms)
+
+            async def through_proxy(source: str, password: str, **headers: str) -> int:
+                try:
+                    ws = await websockets.connect(
+                        f"ws://127.0.0.1:{proxy_port}/ws/CS13",
+                        subprotocols=["ocpp1.6"],  # type: ignore[list-item]
+                        additional_headers={
+                            "Authorization": basic_header("CS13", password),
+                            **headers,
+                        },
+                        local_addr=(source, 0),
+                    )
+                except websockets.InvalidStatus as refused:
+                    return int(refused.response.status_code)
+                assert await _serves(ws)
+                await ws.close()
+                return 101
+
+            assert await through_proxy("127.0.10.5", PASSWORD) == 101
+            # A guesser at another address spends the strangers' budget, forging in vain.
+            forged = {"X-Forwarded-For": "127.0.10.5"}
+            codes = [await through_proxy("127.0.10.66", WRONG, **forged) for _ in range(11)]
+            assert codes == [401] * 10 + [429]
+            assert await through_proxy("127.0.10.5", PASSWORD) == 101
+            assert seen() == ["127.0.10.5", "127.0.10.5"]
+        finally:
+            await runner.cleanup()

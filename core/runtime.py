@@ -222,6 +222,7 @@ class Csms:
     async def _start_api(self, connections: Any) -> None:
         from core.api.server import ApiServer
         from core.service import ConnectionUrls, CsmsService
+        from core.station_certificates import local_ca
 
         api_config = self.config.api
         self.service = CsmsService(
@@ -233,6 +234,8 @@ class Csms:
             urls=ConnectionUrls(api_config.host, api_config.ws_port, api_config.wss_port),
             tariff=self.services.tariff,
             own_certificates=own_certificates(self.config),
+            station_ca=local_ca(self.config),
+            org_name=api_config.org_name,
         )
         self.api = ApiServer(self.service, self.store, self.clock, api_config, ocpi=self.ocpi)
         await self.api.start()

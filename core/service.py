@@ -34,9 +34,16 @@ from core.events import EventBus, Subscription
 from core.handlers.call_maker import CallMaker, CallRejectedError
 from core.handlers.reservations import answered_status
 from core.ocpp.types import JsonObject, OcppVersion
+from core.services.certificates import LocalCa
 from core.services.emaid import normalise_emaid
 from core.services.protocols import TariffService
 from core.services.token_auth import id_tag_info, id_token_info
+from core.station_certificates import (
+    NO_LOCAL_CA,
+    CertificateRequestError,
+    IssuedCertificate,
+    issue_station_certificate,
+)
 from core.station_id import station_id_problem
 from core.store.models import (
     CacheMode,
@@ -404,13 +411,18 @@ class StationDetail(StationSummary):
 
 
 class StationRegistration(View):
-    """What an operator needs to connect a station; ``password`` is shown once, never stored."""
+    """What an operator needs to connect a station. ``password`` and ``private_key`` are shown
+    once and never stored (only the password's hash is kept)."""
 
     station_id: str
     security_profile: int
     url: str
     password: str | None = None
     invalid_username_allowed: bool = False
+    # Profile 2 with a certificate issued by the local CA: the chain (the station's certificate,
+    # then the CA's), and the key when the CSMS generated it.
+    certificate: str | None = None
+    private_key: str | None = None
 
 
 class PasswordRotation(View):
@@ -667,6 +679,8 @@ class CsmsService:
         normalise_emaid: Callable[[str], str] = normalise_emaid,
         recent_limit: int = 20,
         own_certificates: Sequence[tuple[str, str]] = (),
+        station_ca: LocalCa | None = None,
+        org_name: str = "Thoughtworks",
     ) -> None:
         self._store = store
         self._calls = call_maker
@@ -678,6 +692,8 @@ class CsmsService:
         self._normalise_emaid = normalise_emaid
         self._recent = recent_limit
         self._own_certificates = list(own_certificates)
+        self._station_ca = station_ca
+        self._org_name = org_name
 
     # -- events ---------------------------------------------------------------------------
 
@@ -852,16 +868,23 @@ class CsmsService:
         password_hash: str | None = None,
         invalid_username_allowed: bool = False,
     ) -> None:
-        """The seed's ``POST /cs/{csId}``: upsert a station with a given password hash."""
+        """The seed's ``POST /cs/{csId}``: register a station with a given password hash.
+
+        Deliberately not the seed's upsert: there, posting an existing id silently replaced its
+        credentials, so a typo or a re-run script locked a working station out. The same body
+        again is accepted (scripts that set up stations stay re-runnable); different credentials
+        for an existing id are refused (:class:`Conflict`), saying how to change them."""
         validate_station_id(station_id)
         profile = _profile(security_profile)
         if password_hash is not None:
             _check_password_hash(password_hash)
-        await self._store.register_station(
-            station_id,
-            StationAuth(profile, password_hash, invalid_username_allowed),
-            self._clock.now(),
-        )
+        auth = StationAuth(profile, password_hash, invalid_username_allowed)
+        if await self._store.add_station(station_id, auth, self._clock.now()):
+            return
+        existing = await self._store.lookup_station(station_id)
+        if existing is not None and existing.auth == auth:
+            return
+        raise _already_registered(station_id)
 
     async def register_station(
         self,
@@ -869,9 +892,14 @@ class CsmsService:
         security_profile: int = int(SecurityProfile.TLS_BASIC),
         invalid_username_allowed: bool = False,
         password: str | None = None,
+        *,
+        csr: str | None = None,
+        issue_certificate: bool = False,
     ) -> StationRegistration:
-        """Register (or re-register) a station; for basic-auth profiles generate a password
-        (unless given), store only its hash and return it once with the connection URL."""
+        """Register a new station (an existing id is refused: :class:`Conflict`). For
+        basic-auth profiles generate a password (unless given), store only its hash and return
+        it once with the connection URL. For profile 2, ``csr`` (PEM) or ``issue_certificate``
+        (a generated key) gets a client certificate from the local CA, returned once."""
         validate_station_id(station_id)
         profile = _profile(security_profile)
         if profile in (SecurityProfile.BASIC, SecurityProfile.TLS_BASIC):
@@ -881,20 +909,49 @@ class CsmsService:
                 _length(password, limits.PASSWORD, "password")
         elif password is not None:
             raise Invalid("this security profile does not use a password", field="password")
-        await self._store.register_station(
-            station_id,
-            StationAuth(
-                profile, hash_password(password) if password else None, invalid_username_allowed
-            ),
-            self._clock.now(),
+        wants_certificate = csr is not None or issue_certificate
+        if wants_certificate and profile is not SecurityProfile.TLS_CLIENT_CERT:
+            raise Invalid(
+                "a client certificate is for security profile 2 (TLS + client certificate)",
+                field="csr" if csr is not None else "issueCertificate",
+            )
+        if csr is not None and issue_certificate:
+            raise Invalid(
+                "give a CSR or ask for a generated key, not both", field="issueCertificate"
+            )
+        # Checked before anything is signed; add_station below settles a concurrent register.
+        if await self._store.lookup_station(station_id) is not None:
+            raise _already_registered(station_id)
+        issued = self._issue_certificate(station_id, csr) if wants_certificate else None
+        auth = StationAuth(
+            profile, hash_password(password) if password else None, invalid_username_allowed
         )
+        if not await self._store.add_station(station_id, auth, self._clock.now()):
+            raise _already_registered(station_id)
+        if issued is not None:
+            # Kept for gateways behind a TLS-terminating proxy, which look the station's
+            # certificate up by its hash (GET /certificate/{hash}).
+            await self.store_certificate(
+                parse_certificates(issued.chain_pem)[0].public_bytes(Encoding.PEM).decode()
+            )
         return StationRegistration(
             station_id=station_id,
             security_profile=int(profile),
             url=self._urls.url_for(station_id, profile),
             password=password,
             invalid_username_allowed=invalid_username_allowed,
+            certificate=issued.chain_pem if issued else None,
+            private_key=issued.private_key_pem if issued else None,
         )
+
+    def _issue_certificate(self, station_id: str, csr: str | None) -> IssuedCertificate:
+        field = "csr" if csr is not None else "issueCertificate"
+        if self._station_ca is None:
+            raise Conflict(NO_LOCAL_CA, field=field)
+        try:
+            return issue_station_certificate(self._station_ca, station_id, self._org_name, csr)
+        except CertificateRequestError as exc:
+            raise Invalid(str(exc), field="csr") from exc
 
     async def delete_station(self, station_id: str) -> None:
         if not await self._store.delete_station(station_id):
@@ -915,7 +972,8 @@ class CsmsService:
             and station.auth.password_hash is None
         ):
             raise Invalid(
-                "the station has no password yet: rotate its password or register it again",
+                "the station has no password yet: give it one first "
+                f"(csms-tui station rotate-password {station_id})",
                 field="securityProfile",
             )
         station.auth.security_profile = profile
@@ -1046,6 +1104,29 @@ class CsmsService:
         return reset.state is CallState.ANSWERED and (reset.response or {}).get("status") in (
             "Accepted",
             "Scheduled",
+        )
+
+    async def replace_password(
+        self, station_id: str, password: str | None = None
+    ) -> StationRegistration:
+        """Store a new basic-auth password for the station without sending it (for a station
+        that is not connected, or lost its password): the old password stops working at once,
+        and the station must be given the new one, shown once here, before it next connects.
+        :meth:`rotate_password` is the way for a connected station."""
+        station = await self._station(station_id)
+        if password is None:
+            password = generate_password()
+        else:
+            _length(password, limits.PASSWORD, "password")
+        station.auth.password_hash = hash_password(password)
+        await self._store.register_station(station_id, station.auth, station.registered_at)
+        profile = station.auth.security_profile
+        return StationRegistration(
+            station_id=station_id,
+            security_profile=int(profile),
+            url=self._urls.url_for(station_id, profile),
+            password=password,
+            invalid_username_allowed=station.auth.invalid_username_allowed,
         )
 
     async def rotate_password(
@@ -2356,6 +2437,15 @@ def _accepted(record: CallRecord) -> bool:
         results = response.get("setVariableResult") or []
         return bool(results) and all(r.get("attributeStatus") in _ACCEPTING for r in results)
     return response.get("status") in _ACCEPTING
+
+
+def _already_registered(station_id: str) -> Conflict:
+    return Conflict(
+        f"station {station_id} is already registered; registering it again would replace its "
+        f"credentials. To change its password: csms-tui station rotate-password {station_id} "
+        f"(API: POST /api/v0/cs/{station_id}/password); to start over: remove it first",
+        field="csId",
+    )
 
 
 def _profile(value: int) -> SecurityProfile:

@@ -274,8 +274,9 @@ def transaction_get(
 
 
 @contextlib.asynccontextmanager
-async def _service(config: Config) -> AsyncIterator[Any]:
-    """A service over the store alone (no gateway: no station is connected from here)."""
+async def _service(config: Config, with_ca: bool = False) -> AsyncIterator[Any]:
+    """A service over the store alone (no gateway: no station is connected from here);
+    ``with_ca``: with the local CA that issues station certificates, when one is configured."""
     from core.events import EventBus
     from core.handlers.call_maker import CallMaker
     from core.ocpp.types import Message, OcppVersion
@@ -292,6 +293,14 @@ async def _service(config: Config) -> AsyncIterator[Any]:
         async def emit(self, version: OcppVersion, station_id: str, message: Message) -> None:
             raise RuntimeError("the command line cannot reach stations")
 
+    station_ca = None
+    if with_ca:
+        from core.station_certificates import local_ca
+
+        try:
+            station_ca = local_ca(config)
+        except ValueError as exc:
+            _fail(str(exc), EXIT_USAGE)
     clock = SystemClock()
     events = EventBus()
     async with _store(config) as store:
@@ -303,6 +312,8 @@ async def _service(config: Config) -> AsyncIterator[Any]:
             clock,
             _NoStations(),
             urls=ConnectionUrls(config.api.host, config.api.ws_port, config.api.wss_port),
+            station_ca=station_ca,
+            org_name=config.api.org_name,
         )
 
 
@@ -310,7 +321,7 @@ async def _service(config: Config) -> AsyncIterator[Any]:
 # station
 
 
-station_app = typer.Typer(help="Register and remove charge stations.", no_args_is_help=True)
+station_app = typer.Typer(help="Register, remove and re-key charge stations.", no_args_is_help=True)
 
 
 @station_app.command("register")
@@ -322,34 +333,107 @@ def station_register(
             "--security-profile",
             "-p",
             help="0 basic auth, 1 TLS + basic auth, 2 TLS + client certificate, "
-            "-1 no auth (lab only). Default: 1 when a wss listener is configured, else 0.",
+            "-1 no auth (lab only). Default: 1 when a wss listener is configured, else 0; "
+            "2 with --csr or --issue-certificate.",
         ),
     ] = None,
     invalid_username_allowed: Annotated[
         bool, typer.Option(help="Accept any basic-auth user name.")
     ] = False,
+    csr: Annotated[
+        Path | None,
+        typer.Option(
+            "--csr",
+            help="Profile 2: sign this CSR (PEM; CN = station id, O = api.org_name) with the "
+            "local CA.",
+            dir_okay=False,
+        ),
+    ] = None,
+    issue_certificate: Annotated[
+        bool,
+        typer.Option(
+            "--issue-certificate",
+            help="Profile 2: generate a key and a certificate from the local CA (both printed "
+            "once).",
+        ),
+    ] = False,
     config: ConfigOption = None,
 ) -> None:
-    """Register a station; prints its connection URL and a generated password (shown once —
-    only its hash is stored).
+    """Register a new station; prints its connection URL and a generated password, or for
+    profile 2 its client certificate (shown once — only a password's hash is stored). An id
+    that is already registered is refused: see rotate-password.
 
     Example: csms-tui station register CS001 --security-profile 0
+    Example: csms-tui station register CS002 --issue-certificate
     """
     cfg = _config(config)
-    # The embedded default has no TLS listener: a TLS profile would give a URL nothing serves.
-    profile = (
-        security_profile if security_profile is not None else (1 if cfg.gateway.wss_addr else 0)
-    )
+    csr_pem: str | None = None
+    if csr is not None:
+        try:
+            csr_pem = csr.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            _fail(f"{csr}: {getattr(exc, 'strerror', None) or exc}", EXIT_USAGE)
+    wants_certificate = csr_pem is not None or issue_certificate
+    if security_profile is None:
+        # The embedded default has no TLS listener: a TLS profile would give a URL nothing
+        # serves. A certificate is only for profile 2.
+        security_profile = 2 if wants_certificate else (1 if cfg.gateway.wss_addr else 0)
 
     async def register() -> Any:
-        async with _service(cfg) as service:
-            return await service.register_station(station_id, profile, invalid_username_allowed)
+        async with _service(cfg, with_ca=wants_certificate) as service:
+            return await service.register_station(
+                station_id,
+                security_profile,
+                invalid_username_allowed,
+                csr=csr_pem,
+                issue_certificate=issue_certificate,
+            )
 
-    registration = _run_service(register)
+    _print_registration(_run_service(register))
+
+
+def _print_registration(registration: Any) -> None:
     typer.echo(f"station:  {registration.station_id}")
     typer.echo(f"url:      {registration.url}")
     if registration.password:
         typer.echo(f"password: {registration.password}")
+    if registration.certificate:
+        typer.echo("certificate (the station's, then the CA's):")
+        typer.echo(registration.certificate.rstrip("\n"))
+    if registration.private_key:
+        typer.echo("private key (shown only now; not stored):")
+        typer.echo(registration.private_key.rstrip("\n"))
+
+
+@station_app.command("rotate-password")
+def station_rotate_password(
+    station_id: Annotated[str, typer.Argument(help="The station's identity.")],
+    yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")] = False,
+    config: ConfigOption = None,
+) -> None:
+    """Give a station a new basic-auth password: prints it once and stores only its hash.
+    The old password stops working at once; the station must be given the new one before it
+    next connects. (To send it to a connected station over OCPP instead, use the console's
+    "Rotate password" action or POST /api/v0/cs/ID/password on the running CSMS.)
+
+    Example: csms-tui station rotate-password CS001 --yes
+    """
+    from core.inert import inert
+
+    cfg = _config(config)
+    if not yes:
+        question = (
+            f"Rotate the password of {inert(station_id)}? Its old password stops working at once: "
+            "the station cannot connect until it is given the new one."
+        )
+        if not typer.confirm(question, default=False, err=True):
+            _fail("not rotated", EXIT_RUNTIME)
+
+    async def rotate() -> Any:
+        async with _service(cfg) as service:
+            return await service.replace_password(station_id)
+
+    _print_registration(_run_service(rotate))
 
 
 @station_app.command("remove")

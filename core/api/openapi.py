@@ -17,6 +17,7 @@ from core import limits, station_id
 from core.api.auth import NAME_PATTERN as API_TOKEN_NAME_PATTERN
 from core.service import CSMS_ACTIONS, REPORT_BASES, SYNC_TRIGGERS, TRIGGER_MESSAGES_16
 from core.service import TRIGGER_MESSAGES_201 as _TRIGGER_201
+from core.station_certificates import CSR_MAX_LENGTH
 
 Schema = dict[str, Any]
 
@@ -311,6 +312,18 @@ _SCHEMAS: dict[str, Schema] = {
                 **sized(limits.PASSWORD),
                 "description": "Generated (16 characters) when omitted for profiles 0 and 1.",
             },
+            "csr": {
+                **text(1, CSR_MAX_LENGTH),
+                "description": "Profile 2: the station's PKCS#10 CSR (PEM) with CN = the "
+                "station id and O = the configured api.org_name, signed by the local CA "
+                '([charge_station_cert_provider] type "local"; 409 when none is configured).',
+            },
+            "issueCertificate": {
+                **BOOL,
+                "default": False,
+                "description": "Profile 2: generate a key and a certificate from the local CA; "
+                "both are in the answer, once.",
+            },
         }
     ),
     "StationRegistration": _obj(
@@ -320,6 +333,12 @@ _SCHEMAS: dict[str, Schema] = {
             "url": TEXT,
             "password": _nullable({**TEXT, "description": "Shown once; only its hash is kept."}),
             "invalidUsernameAllowed": BOOL,
+            "certificate": _nullable(
+                {**TEXT, "description": "PEM: the station's certificate, then the CA's."}
+            ),
+            "privateKey": _nullable(
+                {**TEXT, "description": "PEM (PKCS#8) when the key was generated; shown once."}
+            ),
         },
         required=("stationId", "securityProfile", "url", "invalidUsernameAllowed"),
     ),
@@ -1060,11 +1079,14 @@ _PATHS: dict[str, Schema] = {
     "/cs/{csId}": {
         "post": _op(
             "registerChargeStation",
-            "Register (upsert) a station's authentication details",
-            {"201": _empty("Registered.")},
+            "Register a station's authentication details. Unlike MaEVe's upsert, an existing "
+            "id is refused (409) unless the body is what is stored already: credentials change "
+            "only through POST .../password (rotation) or after DELETE",
+            {"201": _empty("Registered (or already registered with these details).")},
             params=[_CS],
             body=_body(_ref("ChargeStationAuth")),
             tag="maeve",
+            errors=(400, 409),
         ),
         "get": _op(
             "getChargeStation",
@@ -1263,10 +1285,13 @@ _PATHS: dict[str, Schema] = {
     "/cs/{csId}/registration": {
         "post": _op(
             "createStationRegistration",
-            "Register a station and get its connection URL and a generated password (once)",
+            "Register a new station and get its connection URL and a generated password "
+            "(once); for profile 2, a client certificate from the local CA. An existing id is "
+            "refused (409): rotate its password with POST .../password",
             {"201": _json(_ref("StationRegistration"), "Registered.")},
             params=[_CS],
             body=_body(_ref("StationRegistrationRequest"), required=False),
+            errors=(400, 409),
         )
     },
     "/cs/{csId}/pending-boot": {

@@ -187,6 +187,8 @@ class _Handlers:
     async def register_charge_station(
         self, request: web.Request, p: dict[str, Any], body: Any
     ) -> web.Response:
+        # MaEVe upserts here; an existing id with other credentials is 409 instead (see
+        # CsmsService.set_station_auth: an upsert rotates credentials silently).
         await self.service.set_station_auth(
             p["csId"],
             body["securityProfile"],
@@ -334,6 +336,8 @@ class _Handlers:
             body.get("securityProfile", 1),
             body.get("invalidUsernameAllowed", False),
             body.get("password"),
+            csr=body.get("csr"),
+            issue_certificate=body.get("issueCertificate", False),
         )
         return _json(registration.to_json(), 201)
 

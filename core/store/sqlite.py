@@ -312,6 +312,26 @@ class SqliteStore:
 
         await self.run(job)
 
+    async def add_station(self, station_id: str, auth: StationAuth, at: datetime) -> bool:
+        # One statement, so two registrations of the same id at once cannot both succeed.
+        return await self.run(
+            lambda c: (
+                c.execute(
+                    "INSERT INTO stations (station_id, security_profile, password_hash,"
+                    " invalid_username_allowed, registered_at) VALUES (?,?,?,?,?)"
+                    " ON CONFLICT (station_id) DO NOTHING",
+                    (
+                        station_id,
+                        int(auth.security_profile),
+                        auth.password_hash,
+                        int(auth.invalid_username_allowed),
+                        ts(at),
+                    ),
+                ).rowcount
+                > 0
+            )
+        )
+
     @staticmethod
     def _station(row: sqlite3.Row | tuple[Any, ...]) -> Station:
         return Station(
@@ -339,24 +359,6 @@ class SqliteStore:
 
         return await self.run(job)
 
-    async def lookup_station_auth(self, station_id: str) -> StationAuth | None:
-        station = await self.lookup_station(station_id)
-        return None if station is None else station.auth
-
-    async def list_stations(self, after: str = "", limit: int = 100) -> list[Station]:
-        def job(c: sqlite3.Connection) -> list[Station]:
-            rows = c.execute(
-                f"SELECT {self._STATION_COLS} FROM stations WHERE station_id > ?"
-                " ORDER BY station_id LIMIT ?",
-                (after, limit),
-            ).fetchall()
-            return [self._station(r) for r in rows]
-
-        return await self.run(job)
-
-    async def delete_station(self, station_id: str) -> bool:
-        def job(c: sqlite3.Connection) -> bool:
-            existed = c.execute("DELETE FROM stations WHERE station_id=?", (station_id,)).rowcount
     async def remember_login_address(self, station_id: str, address: str, at: datetime) -> None:
         def job(c: sqlite3.Connection) -> None:
             c.execute(
@@ -385,6 +387,24 @@ class SqliteStore:
 
         return await self.run(job)
 
+    async def lookup_station_auth(self, station_id: str) -> StationAuth | None:
+        station = await self.lookup_station(station_id)
+        return None if station is None else station.auth
+
+    async def list_stations(self, after: str = "", limit: int = 100) -> list[Station]:
+        def job(c: sqlite3.Connection) -> list[Station]:
+            rows = c.execute(
+                f"SELECT {self._STATION_COLS} FROM stations WHERE station_id > ?"
+                " ORDER BY station_id LIMIT ?",
+                (after, limit),
+            ).fetchall()
+            return [self._station(r) for r in rows]
+
+        return await self.run(job)
+
+    async def delete_station(self, station_id: str) -> bool:
+        def job(c: sqlite3.Connection) -> bool:
+            existed = c.execute("DELETE FROM stations WHERE station_id=?", (station_id,)).rowcount
             for table in _STATION_TABLES:
                 c.execute(f"DELETE FROM {table} WHERE station_id=?", (station_id,))
             return existed > 0
@@ -1688,6 +1708,7 @@ class SqliteStore:
 
 # Everything keyed by a station, removed with it.
 _STATION_TABLES = (
+    "login_addresses",
     "runtime",
     "connectors",
     "settings",
@@ -1706,7 +1727,6 @@ _STATION_TABLES = (
 
 def _settle(future: asyncio.Future[None], error: BaseException | None) -> None:
     if future.done():
-    "login_addresses",
         return
     if error is None:
         future.set_result(None)

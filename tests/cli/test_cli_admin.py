@@ -84,3 +84,170 @@ def test_every_command_has_help(group: str) -> None:
     for command in commands:
         code, text, _ = run(group, command, "--help")
         assert code == 0 and "Example: csms-tui" in text
+
+
+# -- station register / rotate-password -------------------------------------------------------
+
+
+def stored_hash(config: Path, station_id: str) -> str | None:
+    async def job(store: Any) -> str | None:
+        auth = await store.lookup_station_auth(station_id)
+        return None if auth is None else auth.password_hash
+
+    return in_store(config, job)  # type: ignore[no-any-return]
+
+
+def fields(out: str) -> dict[str, str]:
+    return {k.strip(): v.strip() for k, _, v in (line.partition(":") for line in out.splitlines())}
+
+
+def test_register_refuses_an_existing_id_and_keeps_its_password(config: Path) -> None:
+    from core.service import hash_password
+
+    code, out, err = run("station", "register", "CS001", "-p", "0", "--config", str(config))
+    assert code == 0, err
+    password = fields(out)["password"]
+    code, out, err = run("station", "register", "CS001", "-p", "0", "--config", str(config))
+    assert code == 1 and out == ""
+    assert err.count("\n") == 1 and err.startswith("error: station CS001 is already registered")
+    assert "csms-tui station rotate-password CS001" in err
+    assert stored_hash(config, "CS001") == hash_password(password)
+
+
+def test_rotate_password_asks_first_and_replaces_the_hash(config: Path) -> None:
+    from core.service import hash_password
+
+    _, out, _ = run("station", "register", "CS001", "-p", "0", "--config", str(config))
+    old = fields(out)["password"]
+    code, out, err = run(
+        "station", "rotate-password", "CS001", "--config", str(config), stdin="n\n"
+    )
+    assert code == 1 and "old password stops working at once" in err
+    assert stored_hash(config, "CS001") == hash_password(old)
+
+    code, out, err = run(
+        "station", "rotate-password", "CS001", "--config", str(config), stdin="y\n"
+    )
+    assert code == 0, err
+    new = fields(out)["password"]
+    assert new != old and len(new) == 16
+    assert stored_hash(config, "CS001") == hash_password(new)
+
+    code, out, err = run("station", "rotate-password", "CS001", "--yes", "--config", str(config))
+    assert code == 0 and fields(out)["password"] not in (old, new)
+    assert fields(out)["url"] == "ws://csms.example:9310/ws/CS001"
+
+    code, _, err = run("station", "rotate-password", "NOPE", "--yes", "--config", str(config))
+    assert code == 1 and err == "error: station NOPE is not registered\n"
+
+
+# -- profile 2: certificates from the local CA ------------------------------------------------
+
+
+@pytest.fixture
+def ca_config(config: Path, tmp_path: Path) -> Path:
+    from core.services.certificates import create_ca
+
+    cert, key = create_ca("Test CSO CA", "Test Org")
+    (tmp_path / "ca.pem").write_text(cert, encoding="utf-8")
+    (tmp_path / "ca.key").write_text(key, encoding="utf-8")
+    text = config.read_text(encoding="utf-8").replace("[api]\n", '[api]\norg_name = "Acme CPO"\n')
+    text += (
+        '[charge_station_cert_provider]\ntype = "local"\n'
+        f'local.cert.file = "{(tmp_path / "ca.pem").as_posix()}"\n'
+        f'local.key.file = "{(tmp_path / "ca.key").as_posix()}"\n'
+    )
+    config.write_text(text, encoding="utf-8")
+    return config
+
+
+def _pem_blocks(out: str, kind: str) -> list[str]:
+    import re
+
+    return re.findall(rf"-----BEGIN {kind}-----.*?-----END {kind}-----\n?", out, re.S)
+
+
+def test_issue_certificate_generates_key_and_certificate(ca_config: Path, tmp_path: Path) -> None:
+    from cryptography import x509
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.x509.oid import NameOID
+
+    code, out, err = run(
+        "station", "register", "CS002", "--issue-certificate", "--config", str(ca_config)
+    )
+    assert code == 0, err
+    assert fields(out)["url"] == "wss://csms.example:9311/ws/CS002"
+    leaf_pem, ca_pem = _pem_blocks(out, "CERTIFICATE")
+    (key_pem,) = _pem_blocks(out, "PRIVATE KEY")
+    leaf = x509.load_pem_x509_certificate(leaf_pem.encode())
+    assert leaf.subject.get_attributes_for_oid(NameOID.COMMON_NAME)[0].value == "CS002"
+    assert leaf.subject.get_attributes_for_oid(NameOID.ORGANIZATION_NAME)[0].value == "Acme CPO"
+    ca = x509.load_pem_x509_certificate((tmp_path / "ca.pem").read_bytes())
+    leaf.verify_directly_issued_by(ca)
+    assert x509.load_pem_x509_certificate(ca_pem.encode()) == ca
+    key = serialization.load_pem_private_key(key_pem.encode(), None)
+    assert key.public_key() == leaf.public_key()
+    assert "password" not in fields(out)
+    # The station is registered with profile 2 and no password.
+    assert stored_hash(ca_config, "CS002") is None
+
+
+def test_register_signs_an_operators_csr(ca_config: Path, tmp_path: Path) -> None:
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+
+    def csr(cn: str, org: str) -> Path:
+        request = (
+            x509.CertificateSigningRequestBuilder()
+            .subject_name(
+                x509.Name(
+                    [
+                        x509.NameAttribute(NameOID.COMMON_NAME, cn),
+                        x509.NameAttribute(NameOID.ORGANIZATION_NAME, org),
+                    ]
+                )
+            )
+            .sign(key, hashes.SHA256())
+        )
+        path = tmp_path / f"{cn}-{org}.csr"
+        path.write_bytes(request.public_bytes(serialization.Encoding.PEM))
+        return path
+
+    code, _, err = run(
+        "station", "register", "CS003", "--csr", str(csr("CS999", "Acme CPO")),
+        "--config", str(ca_config),
+    )  # fmt: skip
+    assert code == 2 and "common name (CN) must be the station id 'CS003'" in err
+    code, _, err = run(
+        "station", "register", "CS003", "--csr", str(csr("CS003", "Other")),
+        "--config", str(ca_config),
+    )  # fmt: skip
+    assert code == 2 and "organisation (O) must be 'Acme CPO'" in err
+    registered = in_store(ca_config, lambda s: s.lookup_station("CS003"))
+    assert registered is None  # refused: nothing registered
+    code, out, err = run(
+        "station", "register", "CS003", "--csr", str(csr("CS003", "Acme CPO")),
+        "--config", str(ca_config),
+    )  # fmt: skip
+    assert code == 0, err
+    leaf_pem, _ = _pem_blocks(out, "CERTIFICATE")
+    assert _pem_blocks(out, "PRIVATE KEY") == []  # the key stays with the station
+    leaf = x509.load_pem_x509_certificate(leaf_pem.encode())
+    assert leaf.public_key() == key.public_key()
+
+
+def test_certificate_without_a_local_ca_says_what_to_configure(config: Path) -> None:
+    code, out, err = run(
+        "station", "register", "CS004", "--issue-certificate", "--config", str(config)
+    )
+    assert code == 1 and out == ""
+    assert err.startswith("error: no local CA is configured to issue station certificates")
+    assert '[charge_station_cert_provider] type = "local"' in err and err.count("\n") == 1
+    code, _, err = run(
+        "station", "register", "CS004", "-p", "0", "--issue-certificate", "--config", str(config)
+    )
+    assert code == 2 and "security profile 2" in err

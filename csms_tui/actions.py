@@ -134,6 +134,8 @@ class StationAction:
     confirm: bool = False
     help: str = ""
     extra: dict[str, Any] = field(default_factory=dict)
+    # Said in the confirmation after the question: what the action changes beyond the obvious.
+    warning: str = ""
 
 
 _TRIGGERS = tuple(sorted(TRIGGER_MESSAGES_16 | TRIGGER_MESSAGES_201))
@@ -246,6 +248,17 @@ ACTIONS: tuple[StationAction, ...] = (
         lambda s, sid, v: s.reset(sid, v["kind"], wait=WAIT_SECONDS, origin="console"),
         (Field("kind", "Kind", "Soft", kind="choice", choices=("Soft", "Hard")),),
         confirm=True,
+    ),
+    StationAction(
+        "rotate_password",
+        "Rotate password",
+        lambda s, sid, v: s.rotate_password(sid, None, WAIT_SECONDS),
+        confirm=True,
+        help="Send the station a new basic-auth password (1.6 ChangeConfiguration "
+        "AuthorizationKey / 2.0.1 SetVariables BasicAuthPassword); stored only if it accepts",
+        warning="A new password is sent to the connected station; once it accepts, its old "
+        "password stops working and the new one is shown once. If it refuses or does not "
+        "answer, nothing changes.",
     ),
     StationAction(
         "availability",

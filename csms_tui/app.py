@@ -59,6 +59,7 @@ from core.inert import InertFormatter
 from core.service import (
     CsmsService,
     NotFound,
+    PasswordRotation,
     ServiceError,
     StationSummary,
     TokenInput,
@@ -80,6 +81,7 @@ from csms_tui.resilience import KeepsRunning
 from csms_tui.screens import (
     InstallCertificateScreen,
     MessageHistoryScreen,
+    NewPasswordScreen,
     RegisterStationScreen,
     RegistrationResultScreen,
     StationDetailScreen,
@@ -234,7 +236,6 @@ class StationCommands(Provider):
                         action.help or f"send {action.title.lower()} to {shown}",
                     )
                 )
-            out.append((f"Register {shown} again", partial(app.register, station), "new password"))
         for tab, title in TABS:
             out.append((f"Show {title}", partial(app.action_show, tab), f"switch to {title}"))
         out.append(("Export the message log", app.action_export, "filtered, as JSON lines"))
@@ -1106,6 +1107,7 @@ class CsmsConsole(KeepsRunning, App[int]):
                 details = ", ".join(f"{k} {v}" for k, v in values.items() if v is not None)
                 question = (
                     f"{action.title} on {station_id}{' (' + details + ')' if details else ''}?"
+                    + (f" {action.warning}" if action.warning else "")
                 )
                 self.push_screen(ConfirmScreen(question), partial(confirmed, values))
             else:
@@ -1127,15 +1129,22 @@ class CsmsConsole(KeepsRunning, App[int]):
             timeout=3,
         )
         try:
-            call = await action.run(self.service, station_id, values)
+            result = await action.run(self.service, station_id, values)
         except ServiceError as exc:
             self.notify(
                 markup_safe(f"{action.title} on {station_id} failed: {exc.detail}"),
                 severity="error",
             )
             return
+        call, password = (
+            (result.call, result.password)
+            if isinstance(result, PasswordRotation)
+            else (result, None)
+        )
         message, severity = describe_answer(station_id, call)
         self.notify(message, severity=severity)  # type: ignore[arg-type]
+        if password:
+            self.push_screen(NewPasswordScreen(station_id, password))
 
     def _active_transaction(self, station_id: str) -> str | None:
         table = self._main("#stations-table", KeyedTable)
@@ -1148,23 +1157,24 @@ class CsmsConsole(KeepsRunning, App[int]):
         self.register(station_id or self._selected_station(quiet=True) or "")
 
     def register(self, station_id: str) -> None:
-        def chosen(form: tuple[str, int] | None) -> None:
-            if form is not None:
-                self.register_station(*form)
+        if self.service is None:
+            self.notify("the core is not running", severity="error")
+            return
+        service = self.service
 
-        self.push_screen(RegisterStationScreen(station_id), chosen)
+        async def send(station_id: str, profile: int) -> Any:
+            return await service.register_station(station_id, profile)
+
+        def registered(registration: Any) -> None:
+            if registration is not None:
+                self.show_registration(registration)
+
+        self.push_screen(RegisterStationScreen(send, station_id), registered)
 
     @work(group="register")
-    async def register_station(self, station_id: str, profile: int) -> None:
+    async def show_registration(self, registration: Any) -> None:
         assert self.service is not None
-        try:
-            registration = await self.service.register_station(station_id, profile)
-        except ServiceError as exc:
-            self.notify(
-                markup_safe(f"register {station_id} failed: {exc.detail}"),
-                severity="error",
-            )
-            return
+        station_id = registration.station_id
         self._refused.pop(station_id, None)
         self.push_screen(RegistrationResultScreen(registration))
         try:
@@ -1226,7 +1236,9 @@ def _pretty(title: str, e: MessageLogged | None) -> Text:
     return Text.assemble((title, "bold"), inert(heading), "\n", body)
 
 
-def run_console(config: Config, connect: str | None, token: str | None) -> int:
+def run_console(
+    config: Config, connect: str | None, token: str | None, ca_file: str | None = None
+) -> int:
     """Run the console on an embedded core (``connect`` is for a remote daemon).
 
     The embedded core runs on its own event loop in its own thread (``csms_tui.embedded``), and
@@ -1241,7 +1253,7 @@ def run_console(config: Config, connect: str | None, token: str | None) -> int:
     if connect is not None:
         from csms_tui.remote import connect as remote
 
-        return _run_app(CsmsConsole(lambda: remote(connect, token), **options), config)
+        return _run_app(CsmsConsole(lambda: remote(connect, token, ca_file), **options), config)
 
     from core.runtime import Csms
     from csms_tui.embedded import SWITCH_INTERVAL, CoreThread

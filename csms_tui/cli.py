@@ -136,13 +136,34 @@ def main(
     token: Annotated[
         str | None, typer.Option("--token", help="Bearer token for --connect.")
     ] = None,
+    ca_file: Annotated[
+        Path | None,
+        typer.Option(
+            "--ca-file",
+            help="With an https --connect URL: trust this CA (PEM) for the daemon's "
+            "certificate instead of the system's trust store.",
+            dir_okay=False,
+        ),
+    ] = None,
 ) -> None:
     """Start the console on an embedded CSMS (default), or the CSMS alone with --daemon.
 
     Examples: `csms-tui`, `csms-tui --daemon --config config.toml`,
-    `csms-tui --connect http://127.0.0.1:9410 --token T`."""
+    `csms-tui --connect https://csms.example:9410 --token T --ca-file ca.pem`."""
     if ctx.invoked_subcommand is not None:
         return
+    if connect is not None:
+        from csms_tui.remote import connect_problems
+
+        warnings, error = connect_problems(connect, str(ca_file) if ca_file else None)
+        for warning in warnings:  # before the console owns the terminal
+            typer.echo(f"warning: {warning}", err=True)
+        if error is not None:
+            typer.echo(f"error: {error}", err=True)
+            raise typer.Exit(EXIT_USAGE)
+    elif ca_file is not None:
+        typer.echo("error: --ca-file goes with --connect", err=True)
+        raise typer.Exit(EXIT_USAGE)
     cfg = _load(config)
     if daemon:
         _run_roles(cfg, frozenset({"gateway", "manager", "api"}))
@@ -162,7 +183,7 @@ def main(
         raise typer.Exit(EXIT_USAGE)
     setup_logging(cfg, to_stderr=False)
     try:
-        code = run_console(cfg, connect, token)
+        code = run_console(cfg, connect, token, str(ca_file) if ca_file else None)
     except StartupError as exc:  # before any screen: one line, as the daemon says it
         logging.getLogger("csms").error("%s", exc)
         typer.echo(f"error: {exc}", err=True)

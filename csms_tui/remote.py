@@ -7,10 +7,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import ssl
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import datetime
 from typing import Any
+from urllib.parse import urlsplit
 
 import aiohttp
 import orjson
@@ -21,6 +23,7 @@ from core.service import (
     CertificateOverview,
     MessageView,
     NotFound,
+    PasswordRotation,
     ReservationCommand,
     ServiceError,
     StationDetail,
@@ -424,6 +427,16 @@ class RemoteService:
             await self._call("POST", f"/cs/{station_id}/registration", body)
         )
 
+    async def rotate_password(
+        self, station_id: str, password: str | None = None, timeout: float | None = None
+    ) -> PasswordRotation:
+        body = {"password": password} if password else None
+        return PasswordRotation.model_validate(
+            await self._call(
+                "POST", f"/cs/{station_id}/password", body, wait=timeout and int(timeout)
+            )
+        )
+
     async def list_certificates(self) -> CertificateOverview:
         return CertificateOverview.model_validate(await self._call("GET", "/certificates"))
 
@@ -496,13 +509,63 @@ def _now() -> Any:
     return datetime.now(UTC)
 
 
+def connect_problems(base_url: str, ca_file: str | None) -> tuple[list[str], str | None]:
+    """(warnings, error) about attaching to ``base_url``, for the command line to say before
+    the console starts: a bearer token over plain HTTP beyond this machine can be read on the
+    way; an unusable URL or CA file is an error."""
+    from core.config import is_loopback
+
+    parts = urlsplit(base_url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        return [], f"--connect {base_url!r}: give an http:// or https:// URL with a host"
+    warnings: list[str] = []
+    if parts.scheme == "http":
+        if ca_file is not None:
+            return [], "--ca-file is for an https:// URL"
+        if not is_loopback(parts.hostname):
+            warnings.append(
+                f"--connect {base_url}: plain HTTP to another machine: the bearer token and "
+                "everything the console shows travel unencrypted; use https://"
+            )
+    if ca_file is not None:
+        try:
+            ssl_context(ca_file)
+        except ssl.SSLError:  # an OSError too: tested first
+            return warnings, f"--ca-file {ca_file}: not a PEM CA certificate"
+        except OSError as exc:
+            return warnings, f"--ca-file {ca_file}: {exc.strerror or exc}"
+    return warnings, None
+
+
+def ssl_context(ca_file: str | None = None) -> ssl.SSLContext:
+    """Verifies the daemon's certificate chain and host name: against the system's trust store,
+    or, with ``ca_file``, against that (private) CA alone. There is no way to switch it off."""
+    return ssl.create_default_context(cafile=ca_file)
+
+
 @asynccontextmanager
-async def connect(base_url: str, token: str | None) -> AsyncIterator[Any]:
+async def connect(
+    base_url: str, token: str | None, ca_file: str | None = None
+) -> AsyncIterator[Any]:
     """``async with connect(url, token) as remote:`` — ``remote.service`` like the local core."""
     headers = {"Authorization": f"Bearer {token}"} if token else {}
-    async with aiohttp.ClientSession(headers=headers) as http:
+    connector = aiohttp.TCPConnector(ssl=ssl_context(ca_file))
+    async with aiohttp.ClientSession(headers=headers, connector=connector) as http:
         service = RemoteService(http, base_url)
-        await service._call("GET", "/cs", limit=1)  # fail early: wrong URL or token
+        try:
+            await service._call("GET", "/cs", limit=1)  # fail early: wrong URL or token
+        except aiohttp.ClientConnectorCertificateError as exc:
+            hint = (
+                "is --ca-file the CA that issued it?"
+                if ca_file
+                else "if the daemon's certificate is from a private CA, pass it with --ca-file"
+            )
+            raise ServiceError(
+                f"{base_url}: the server's TLS certificate cannot be verified "
+                f"({exc.certificate_error}); {hint}"
+            ) from exc
+        except aiohttp.ClientError as exc:
+            raise ServiceError(f"{base_url}: cannot reach the API ({exc})") from exc
 
         class Remote:
             ports: dict[str, int] = {}

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -422,8 +422,10 @@ class TransactionDetailScreen(Screen[None]):
         fill(self.query_one("#tx-values", DataTable), rows)
 
 
-class RegisterStationScreen(ModalScreen[tuple[str, int] | None]):
-    """Register a station (or register it again, which issues a new password)."""
+class RegisterStationScreen(ModalScreen[Any]):
+    """Register a new station. The form sends the registration itself and stays open when the
+    core refuses it (an id already registered, …): the input is kept and the reason shown
+    beside it. Dismissed with the registration once it succeeded."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "cancel", "Cancel", id="register.cancel")
@@ -434,15 +436,18 @@ class RegisterStationScreen(ModalScreen[tuple[str, int] | None]):
         ("2 · TLS + client certificate (OCPP profile 3)", 2),
     ]
 
-    def __init__(self, station_id: str = "") -> None:
+    def __init__(
+        self, register: Callable[[str, int], Awaitable[Any]], station_id: str = ""
+    ) -> None:
         super().__init__()
         self.station_id = station_id
+        self._register = register
 
     def compose(self) -> ComposeResult:
         from textual.widgets import Select
 
         with Vertical(id="dialog"):
-            yield Label("Register a station")
+            yield Label("Register a new station")
             yield BoundedInput(
                 value=inert(self.station_id),  # a refused id may hold anything; valid ones stay
                 placeholder="station id",
@@ -450,7 +455,8 @@ class RegisterStationScreen(ModalScreen[tuple[str, int] | None]):
                 max_length=limits.STATION_ID.hi,
             )
             yield Select(self.PROFILES, value=1, allow_blank=False, id="profile")
-            yield Label("", id="error", classes="error")
+            # Static, not Label: a refusal with its how-to wraps instead of being cut.
+            yield Static("", id="error", classes="error")
             with Horizontal():
                 yield Button("Register", variant="primary", id="register")
                 yield Button("Cancel", id="cancel")
@@ -470,10 +476,24 @@ class RegisterStationScreen(ModalScreen[tuple[str, int] | None]):
         try:
             validate_station_id(station_id)
         except Invalid as exc:
-            self.query_one("#error", Label).update(f"station id: {exc.message}")
+            self.query_one("#error", Static).update(plain(f"station id: {exc.message}"))
             return
         profile = self.query_one("#profile", Select).value
-        self.dismiss((station_id, int(profile) if isinstance(profile, int) else 1))
+        self.query_one("#error", Static).update("")
+        self._send(station_id, int(profile) if isinstance(profile, int) else 1)
+
+    @work(exclusive=True, group="register-form")
+    async def _send(self, station_id: str, profile: int) -> None:
+        button = self.query_one("#register", Button)
+        button.disabled = True
+        try:
+            registration = await self._register(station_id, profile)
+        except ServiceError as exc:
+            self.query_one("#error", Static).update(plain(exc.message))
+            return
+        finally:
+            button.disabled = False
+        self.dismiss(registration)
 
 
 class RegistrationResultScreen(ModalScreen[None]):
@@ -501,6 +521,31 @@ class RegistrationResultScreen(ModalScreen[None]):
                 yield Label("Password — shown only now: copy it to the station")
                 yield BoundedInput(value=r.password, id="password", max_length=limits.PASSWORD.hi)
                 yield Label(plain(f"username: {r.station_id}"))
+            with Horizontal():
+                yield Button("Close", variant="primary", id="close")
+
+    @on(Button.Pressed, "#close")
+    def action_dismiss_screen(self) -> None:
+        self.dismiss(None)
+
+
+class NewPasswordScreen(ModalScreen[None]):
+    """A station's new password after a rotation it accepted — shown once, like at
+    registration."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "dismiss_screen", "Close", id="new_password.close")
+    ]
+
+    def __init__(self, station_id: str, password: str) -> None:
+        super().__init__()
+        self.station_id, self.password = station_id, password
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="dialog"):
+            yield Label(f"[b]{markup_safe(self.station_id)}[/b] accepted its new password")
+            yield Label("Password — shown only now; the old one no longer works")
+            yield BoundedInput(value=self.password, id="password", max_length=limits.PASSWORD.hi)
             with Horizontal():
                 yield Button("Close", variant="primary", id="close")
 

@@ -8,6 +8,7 @@ from core.clock import Clock
 from core.config import OcppConfig
 from core.events import EventBus
 from core.handlers import ocpp16, ocpp201
+from core.handlers.boot_gate import BootGate
 from core.handlers.deps import HandlerDeps
 from core.handlers.ocpp16.routes import routes as routes16
 from core.handlers.ocpp201.routes import pnc_handlers, pnc_result_handlers
@@ -35,13 +36,14 @@ class Manager:
         v201 = routes201(deps)
         v16 = routes16(deps, pnc=pnc_handlers(v201), pnc_results=pnc_result_handlers(v201))
         self.routers: dict[OcppVersion, Router] = {}
+        gate = BootGate(deps.store, calls, clock)
         if config.ocpp16_enabled:
             self.routers[OcppVersion.V16] = Router(
-                OcppVersion.V16, v16, emitter, calls, events, clock
+                OcppVersion.V16, v16, emitter, calls, events, clock, gate
             )
         if config.ocpp201_enabled:
             self.routers[OcppVersion.V201] = Router(
-                OcppVersion.V201, v201, emitter, calls, events, clock
+                OcppVersion.V201, v201, emitter, calls, events, clock, gate
             )
 
     async def handle(self, version: OcppVersion, station_id: str, message: Message) -> None:

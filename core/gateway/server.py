@@ -374,6 +374,10 @@ class Gateway:
             return await self._refuse(
                 station_id, remote, 400, "no supported OCPP subprotocol offered"
             )
+        try:  # CSMS calls need the version before (and whether or not) the station boots
+            await self.store.set_connected_version(station_id, version.short)
+        except Exception:
+            log.exception("could not record the OCPP version of %s", inert(station_id))
         ws = web.WebSocketResponse(
             protocols=(version.value,),
             compress=True,

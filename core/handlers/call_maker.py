@@ -57,7 +57,7 @@ class CallMaker:
         details = await self._runtime.lookup_runtime_details(station_id)
         if details is None or details.ocpp_version not in _VERSION_BY_RUNTIME:
             raise CallRejectedError(
-                f"station {station_id} has not booted yet, so its OCPP version is unknown"
+                f"station {station_id} has never connected, so its OCPP version is unknown"
             )
         return _VERSION_BY_RUNTIME[details.ocpp_version]
 

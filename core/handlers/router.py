@@ -11,6 +11,7 @@ import logging
 
 from core.clock import Clock
 from core.events import CallCompleted, EventBus
+from core.handlers.boot_gate import BootGate
 from core.handlers.types import Emitter, Routes
 from core.ocpp.errors import ErrorKind, RpcError, error_code
 from core.ocpp.types import JsonObject, Message, MessageType, OcppVersion
@@ -34,6 +35,7 @@ class Router:
         calls: CallStore,
         events: EventBus,
         clock: Clock,
+        gate: BootGate | None = None,
     ) -> None:
         self.version = version
         self.routes = routes
@@ -41,6 +43,7 @@ class Router:
         self._calls = calls
         self._events = events
         self._clock = clock
+        self._gate = gate
 
     async def route(self, station_id: str, message: Message) -> None:
         """Handle one message from a station. Never raises."""
@@ -62,6 +65,8 @@ class Router:
         handler = self.routes.calls.get(action)
         if handler is None:
             return self._error(message, ErrorKind.NOT_IMPLEMENTED, f"{action} not implemented")
+        if self._gate is not None and (refused := await self._gate.refusal(station_id, action)):
+            return self._error(message, ErrorKind.SECURITY_ERROR, refused)
         request: JsonObject = message.request if message.request is not None else {}
         try:
             validate(self.routes.schema_set, action, Direction.REQUEST, request)

@@ -449,6 +449,15 @@ class SqliteStore:
 
     async def lookup_runtime_details(self, station_id: str) -> RuntimeDetails | None:
         def job(c: sqlite3.Connection) -> RuntimeDetails | None:
+    async def set_connected_version(self, station_id: str, ocpp_version: str) -> None:
+        await self.run(
+            lambda c: c.execute(
+                "INSERT INTO runtime (station_id, ocpp_version) VALUES (?,?)"
+                " ON CONFLICT (station_id) DO UPDATE SET ocpp_version=excluded.ocpp_version",
+                (station_id, ocpp_version),
+            )
+        )
+
             row = c.execute(
                 "SELECT ocpp_version, vendor, model, serial_number, firmware_version, boot_reason,"
                 " boot_status, last_boot_at, last_seen_at FROM runtime WHERE station_id=?",

@@ -143,7 +143,7 @@ class Syncer:
         try:
             return await self.call_maker.station_version(station_id)
         except CallRejectedError:
-            log.info("sync: %s has not booted yet; its items wait for it", station_id)
+            log.info("sync: %s has never connected; its items wait for it", station_id)
             return None
 
     async def _give_up(self, station_id: str, what: str, detail: dict[str, Any]) -> None:

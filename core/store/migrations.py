@@ -242,4 +242,19 @@ CREATE TABLE login_addresses (
     PRIMARY KEY (station_id, address)
 )
 """,
+    # ISO 15118 smart charging per EVSE (core/handlers/ocpp201/ev_charging.py): the EV's needs and
+    # the profile the station accepted, so the EV's schedule can be checked against it and the
+    # schedule renegotiated by whichever manager handles the next message.
+    """
+CREATE TABLE ev_charging (
+    station_id TEXT NOT NULL,
+    evse_id INTEGER NOT NULL,
+    transaction_id TEXT NOT NULL DEFAULT '',
+    needs TEXT,
+    profile TEXT,
+    rejections INTEGER NOT NULL DEFAULT 0,
+    updated_at TEXT NOT NULL,
+    PRIMARY KEY (station_id, evse_id)
+)
+""",
 ]

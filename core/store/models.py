@@ -262,6 +262,22 @@ class Reservation:
 
 
 @dataclass(slots=True)
+class EvCharging:
+    """What the CSMS holds for ISO 15118 smart charging on one EVSE (2.0.1 K15-K17): the EV's
+    last charging needs, the charging profile the station last accepted for it — the limits an
+    EV's schedule must keep — and how many EV schedules in a row were rejected. EVSE 0 holds the
+    station-wide maximum profile (ChargingStationMaxProfile) the station accepted."""
+
+    station_id: str
+    evse_id: int
+    updated_at: datetime
+    transaction_id: str = ""
+    needs: dict[str, Any] | None = None  # NotifyEVChargingNeedsRequest
+    profile: dict[str, Any] | None = None  # ChargingProfileType
+    rejections: int = 0
+
+
+@dataclass(slots=True)
 class StationEvent:
     station_id: str
     at: datetime

@@ -19,6 +19,7 @@ from core.store.models import (
     CallState,
     ConnectorStatus,
     DeviceModelVariable,
+    EvCharging,
     InstallCertificate,
     Location,
     LoggedMessage,
@@ -256,6 +257,14 @@ class StationEventStore(Protocol):
     ) -> list[StationEvent]:
         """Newest first."""
         ...
+class EvChargingStore(Protocol):
+    async def set_ev_charging(self, state: EvCharging) -> None:
+        """Insert or replace the state of (station, EVSE)."""
+        ...
+
+    async def lookup_ev_charging(self, station_id: str, evse_id: int) -> EvCharging | None: ...
+
+
 
 
 class MessageLogStore(Protocol):
@@ -383,6 +392,7 @@ class Store(
     ApiTokenStore,
     ReservationStore,
     Protocol,
+    EvChargingStore,
 ):
     """Every role, plus lifecycle. Implementations: ``sqlite.SqliteStore``,
     ``postgres.PostgresStore``."""

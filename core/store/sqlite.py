@@ -39,6 +39,7 @@ from core.store.models import (
     ConnectorStatus,
     DeviceModelVariable,
     InstallCertificate,
+    EvCharging,
     Location,
     LoggedMessage,
     MeterValue,
@@ -1248,6 +1249,49 @@ class SqliteStore:
 
         await self.run(job)
 
+    # --- ISO 15118 smart charging ----------------------------------------------------------------
+
+    async def set_ev_charging(self, state: EvCharging) -> None:
+        await self.run(
+            lambda c: c.execute(
+                upsert(
+                    "ev_charging",
+                    "station_id, evse_id, transaction_id, needs, profile, rejections, updated_at",
+                    "station_id, evse_id",
+                ),
+                (
+                    state.station_id,
+                    state.evse_id,
+                    state.transaction_id,
+                    None if state.needs is None else dumps(state.needs),
+                    None if state.profile is None else dumps(state.profile),
+                    state.rejections,
+                    ts(state.updated_at),
+                ),
+            )
+        )
+
+    async def lookup_ev_charging(self, station_id: str, evse_id: int) -> EvCharging | None:
+        def job(c: sqlite3.Connection) -> EvCharging | None:
+            r = c.execute(
+                "SELECT transaction_id, needs, profile, rejections, updated_at FROM ev_charging"
+                " WHERE station_id=? AND evse_id=?",
+                (station_id, evse_id),
+            ).fetchone()
+            if r is None:
+                return None
+            return EvCharging(
+                station_id=station_id,
+                evse_id=evse_id,
+                transaction_id=r[0],
+                needs=None if r[1] is None else orjson.loads(r[1]),
+                profile=None if r[2] is None else orjson.loads(r[2]),
+                rejections=r[3],
+                updated_at=_req_ts(r[4]),
+            )
+
+        return await self.run(job)
+
     async def list_station_events(
         self, station_id: str | None = None, limit: int = 100
     ) -> list[StationEvent]:
@@ -1741,6 +1785,7 @@ def _settle(future: asyncio.Future[None], error: BaseException | None) -> None:
         future.set_result(None)
     else:
         future.set_exception(error)
+    "ev_charging",
 
 
 def _resolve(batch: list[_Pending], outcomes: list[tuple[bool, Any]]) -> None:

@@ -10,13 +10,17 @@ from core.handlers.ocpp201.certificates import (
     GetCertificateStatus,
     SignCertificate,
 )
+from core.handlers.ocpp201.ev_charging import ProfileOffer
 from core.handlers.ocpp201.meter_values import MeterValues
+from core.handlers.ocpp201.notify_ev_charging_needs import NotifyEVChargingNeeds
+from core.handlers.ocpp201.notify_ev_charging_schedule import NotifyEVChargingSchedule
 from core.handlers.ocpp201.notify_report import NotifyReport
 from core.handlers.ocpp201.results import (
     CertificateResult,
     GetVariablesResult,
     SetVariablesResult,
 )
+from core.handlers.ocpp201.set_charging_profile_result import SetChargingProfileResult
 from core.handlers.ocpp201.simple import RecordAndReply
 from core.handlers.ocpp201.status_notification import StatusNotification
 from core.handlers.ocpp201.transaction_event import TransactionEvent
@@ -41,6 +45,8 @@ def routes(deps: HandlerDeps) -> Routes:
 
     def record(event_type: str, reply: dict[str, object] | None = None) -> RecordAndReply:
         return RecordAndReply(reply or {}, event_type, clock, s, events)
+
+    offer = ProfileOffer(clock, s, s, deps.call_maker)
 
     return Routes(
         schema_set=SchemaSet.OCPP201,
@@ -68,8 +74,8 @@ def routes(deps: HandlerDeps) -> Routes:
             "NotifyChargingLimit": record("NotifyChargingLimit"),
             "NotifyCustomerInformation": record("NotifyCustomerInformation"),
             "NotifyDisplayMessages": record("NotifyDisplayMessages"),
-            "NotifyEVChargingNeeds": record("NotifyEVChargingNeeds", {"status": "Rejected"}),
-            "NotifyEVChargingSchedule": record("NotifyEVChargingSchedule", {"status": "Accepted"}),
+            "NotifyEVChargingNeeds": NotifyEVChargingNeeds(clock, s, s, s, events, offer),
+            "NotifyEVChargingSchedule": NotifyEVChargingSchedule(clock, s, s, s, events, offer),
             "NotifyEvent": record("NotifyEvent"),
             "NotifyMonitoringReport": record("NotifyMonitoringReport"),
             "NotifyReport": NotifyReport(s),
@@ -89,6 +95,7 @@ def routes(deps: HandlerDeps) -> Routes:
             "GetVariables": GetVariablesResult(s),
             "InstallCertificate": CertificateResult(s, "certificate"),
             "ReserveNow": ReserveNowResult(s, clock),
+            "SetChargingProfile": SetChargingProfileResult(s, clock),
             "SetVariables": SetVariablesResult(s),
             "TriggerMessage": TriggerMessageResult(s),
         },

@@ -58,7 +58,14 @@ RECORDED: list[tuple[OcppVersion, str, dict[str, Any], dict[str, Any], str]] = [
         V201,
         "NotifyEVChargingNeeds",
         {"evseId": 1, "chargingNeeds": {"requestedEnergyTransfer": "DC"}},
-        {"status": "Rejected"},
+        # No transaction on the EVSE: no TxProfile to give (see test_ev_charging for the rest).
+        {
+            "status": "Rejected",
+            "statusInfo": {
+                "reasonCode": "TxNotFound",
+                "additionalInfo": "no transaction on EVSE 1",
+            },
+        },
         "NotifyEVChargingNeeds",
     ),
     (

@@ -76,12 +76,12 @@ class RuntimeStore(Protocol):
 
     async def lookup_runtime_details(self, station_id: str) -> RuntimeDetails | None: ...
 
-    async def touch_station(self, station_id: str, at: datetime) -> None:
     async def set_connected_version(self, station_id: str, ocpp_version: str) -> None:
         """The OCPP version of the station's websocket (its negotiated subprotocol), known
         before — and whether or not — it boots; nothing else of its runtime changes."""
         ...
 
+    async def touch_station(self, station_id: str, at: datetime) -> None:
         """Record the last time the station was heard from."""
         ...
 

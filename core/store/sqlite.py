@@ -448,8 +448,6 @@ class SqliteStore:
 
         await self.run(job)
 
-    async def lookup_runtime_details(self, station_id: str) -> RuntimeDetails | None:
-        def job(c: sqlite3.Connection) -> RuntimeDetails | None:
     async def set_connected_version(self, station_id: str, ocpp_version: str) -> None:
         await self.run(
             lambda c: c.execute(
@@ -459,6 +457,8 @@ class SqliteStore:
             )
         )
 
+    async def lookup_runtime_details(self, station_id: str) -> RuntimeDetails | None:
+        def job(c: sqlite3.Connection) -> RuntimeDetails | None:
             row = c.execute(
                 "SELECT ocpp_version, vendor, model, serial_number, firmware_version, boot_reason,"
                 " boot_status, last_boot_at, last_seen_at FROM runtime WHERE station_id=?",

@@ -25,6 +25,9 @@ Publish = Callable[[Message], Awaitable[None]]
 Record = Callable[[str, Message], None]
 
 _REMEMBERED_CSMS_CALLS = 16
+# Station CALLs being handled at once. One is the rule; a station that breaks it is still
+# served, and this many ids are remembered to refuse a duplicate of any of them.
+_IN_FLIGHT_STATION_CALLS = 64
 
 
 @dataclass(slots=True)
@@ -48,7 +51,8 @@ class Pipe:
         self._send, self._publish, self._record = send, publish, record
         self.call_timeout = call_timeout
         self._guard = guard  # may refuse a station CALL (e.g. SP3 serial != certificate CN)
-        self._station_call: str | None = None  # id of the station CALL being handled
+        # ids of the station CALLs being handled (normally at most one)
+        self._in_flight: OrderedDict[str, None] = OrderedDict()
         self._csms_call: _Outstanding | None = None
         self._queue: deque[Message] = deque()
         self._recent: OrderedDict[str, Message] = OrderedDict()  # late results
@@ -76,7 +80,7 @@ class Pipe:
             await self._station_answers(parsed)
 
     async def _station_calls(self, message: Message) -> None:
-        if self._station_call == message.id:
+        if message.id in self._in_flight:
             kind = (
                 ErrorKind.RPC_FRAMEWORK_ERROR
                 if self.version is OcppVersion.V201
@@ -94,7 +98,9 @@ class Pipe:
             return
         # A station that sends a second CALL before the first was answered breaks the one-call
         # rule; it is still served (answers are matched by id), never silently dropped.
-        self._station_call = message.id
+        self._in_flight[message.id] = None
+        while len(self._in_flight) > _IN_FLIGHT_STATION_CALLS:
+            self._in_flight.popitem(last=False)
         await self._publish(message)
 
     async def _station_answers(self, message: Message) -> None:
@@ -128,13 +134,12 @@ class Pipe:
             await self._next_csms_call()
             return
         # An answer to a station call.
-        if message.id == self._station_call:
-            self._station_call = None
+        self._in_flight.pop(message.id, None)
         await self._write(message)
         await self._next_csms_call()
 
     async def _next_csms_call(self) -> None:
-        if self.closed or self._csms_call is not None or self._station_call is not None:
+        if self.closed or self._csms_call is not None or self._in_flight:
             return
         if not self._queue:
             return

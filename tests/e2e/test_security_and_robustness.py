@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import ssl
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
@@ -257,3 +258,29 @@ async def test_permessage_deflate_and_subprotocol_negotiation(csms: Csms) -> Non
             additional_headers={"Authorization": basic_header("CS7")},
         )
     assert info.value.response.status_code == 400
+
+
+async def test_a_duplicate_of_any_call_in_flight_gets_one_answer(csms: Csms) -> None:
+    """Ids A, B, A in one burst: A is answered once, and its duplicate is refused, even though
+    B came in between (only the most recent id used to be checked)."""
+    await register(csms, "DUP")
+    ws = await _connect(csms, "DUP", basic_header("DUP"), proto="ocpp2.0.1")
+    try:
+        burst = [
+            '[2,"A","Heartbeat",{}]',
+            '[2,"B","Heartbeat",{}]',
+            '[2,"A","Heartbeat",{}]',
+        ]
+        for frame in burst:
+            await ws.send(frame)
+        replies: list[list[object]] = []
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(1.0):
+                while True:
+                    replies.append(orjson.loads(await ws.recv()))
+        results = sorted(str(r[1]) for r in replies if r[0] == 3)
+        errors = [r for r in replies if r[0] == 4]
+        assert results == ["A", "B"], replies
+        assert [(e[1], e[2]) for e in errors] == [("A", "RpcFrameworkError")], replies
+    finally:
+        await ws.close()

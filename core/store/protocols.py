@@ -249,14 +249,6 @@ class DeviceModelStore(Protocol):
     async def lookup_device_model(self, station_id: str) -> list[DeviceModelVariable]: ...
 
 
-class StationEventStore(Protocol):
-    async def add_station_event(self, event: StationEvent) -> None: ...
-
-    async def list_station_events(
-        self, station_id: str | None = None, limit: int = 100
-    ) -> list[StationEvent]:
-        """Newest first."""
-        ...
 class EvChargingStore(Protocol):
     async def set_ev_charging(self, state: EvCharging) -> None:
         """Insert or replace the state of (station, EVSE)."""
@@ -265,6 +257,14 @@ class EvChargingStore(Protocol):
     async def lookup_ev_charging(self, station_id: str, evse_id: int) -> EvCharging | None: ...
 
 
+class StationEventStore(Protocol):
+    async def add_station_event(self, event: StationEvent) -> None: ...
+
+    async def list_station_events(
+        self, station_id: str | None = None, limit: int = 100
+    ) -> list[StationEvent]:
+        """Newest first."""
+        ...
 
 
 class MessageLogStore(Protocol):
@@ -384,6 +384,7 @@ class Store(
     TransactionStore,
     MeterValueStore,
     DeviceModelStore,
+    EvChargingStore,
     StationEventStore,
     MessageLogStore,
     CallStore,
@@ -392,7 +393,6 @@ class Store(
     ApiTokenStore,
     ReservationStore,
     Protocol,
-    EvChargingStore,
 ):
     """Every role, plus lifecycle. Implementations: ``sqlite.SqliteStore``,
     ``postgres.PostgresStore``."""

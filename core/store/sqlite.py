@@ -38,8 +38,8 @@ from core.store.models import (
     CertificateType,
     ConnectorStatus,
     DeviceModelVariable,
-    InstallCertificate,
     EvCharging,
+    InstallCertificate,
     Location,
     LoggedMessage,
     MeterValue,
@@ -1236,19 +1236,6 @@ class SqliteStore:
 
         return await self.run(job)
 
-    # --- station events --------------------------------------------------------------------------
-
-    async def add_station_event(self, event: StationEvent) -> None:
-        def job(c: sqlite3.Connection) -> None:
-            row = c.execute(
-                "INSERT INTO station_events (station_id, at, event_type, detail) VALUES (?,?,?,?)"
-                " RETURNING id",
-                (event.station_id, ts(event.at), event.event_type, dumps(event.detail)),
-            ).fetchone()
-            event.id = row[0]
-
-        await self.run(job)
-
     # --- ISO 15118 smart charging ----------------------------------------------------------------
 
     async def set_ev_charging(self, state: EvCharging) -> None:
@@ -1291,6 +1278,19 @@ class SqliteStore:
             )
 
         return await self.run(job)
+
+    # --- station events --------------------------------------------------------------------------
+
+    async def add_station_event(self, event: StationEvent) -> None:
+        def job(c: sqlite3.Connection) -> None:
+            row = c.execute(
+                "INSERT INTO station_events (station_id, at, event_type, detail) VALUES (?,?,?,?)"
+                " RETURNING id",
+                (event.station_id, ts(event.at), event.event_type, dumps(event.detail)),
+            ).fetchone()
+            event.id = row[0]
+
+        await self.run(job)
 
     async def list_station_events(
         self, station_id: str | None = None, limit: int = 100
@@ -1772,6 +1772,7 @@ _STATION_TABLES = (
     "tx16_starts",
     "meter_values",
     "device_model",
+    "ev_charging",
     "station_events",
     "message_log",
     "calls",
@@ -1785,7 +1786,6 @@ def _settle(future: asyncio.Future[None], error: BaseException | None) -> None:
         future.set_result(None)
     else:
         future.set_exception(error)
-    "ev_charging",
 
 
 def _resolve(batch: list[_Pending], outcomes: list[tuple[bool, Any]]) -> None:

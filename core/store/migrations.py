@@ -257,4 +257,9 @@ CREATE TABLE ev_charging (
     PRIMARY KEY (station_id, evse_id)
 )
 """,
+    # The token status of each transaction: a started transaction the CSMS refused is stored
+    # (not authorised) rather than dropped with its energy. Earlier rows were all accepted.
+    """
+ALTER TABLE transactions ADD COLUMN auth_status TEXT NOT NULL DEFAULT ''
+""",
 ]

@@ -189,6 +189,11 @@ class Transaction:
     stop_id_token: str = ""
     cost: float | None = None
     currency: str = ""
+    # The status the CSMS answered for the token that started or authorised the transaction
+    # (1.6 idTagInfo / 2.0.1 idTokenInfo); "" when no token was checked. A station may run a
+    # transaction the CSMS refused (offline start, StopTransactionOnInvalidId false): it is kept,
+    # with its energy, and shown as not authorised.
+    auth_status: str = ""
     meter_values: list[MeterValue] = field(default_factory=list)
     # Set by apply_transaction_event, not stored: the seqNo gaps this event revealed.
     new_gaps: list[int] = field(default_factory=list)
@@ -196,6 +201,10 @@ class Transaction:
     @property
     def active(self) -> bool:
         return self.ended_at is None and self.ended_seq_no is None
+
+    @property
+    def authorized(self) -> bool:
+        return self.auth_status in ("", "Accepted")
 
 
 @dataclass(slots=True)

@@ -175,9 +175,13 @@ class TransactionStore(Protocol):
         meter_start_wh: float,
         timestamp: datetime,
         new_transaction_id: int,
+        auth_status: str = "Accepted",
     ) -> tuple[int, bool]:
         """Create a 1.6 transaction, idempotently: a retry with the same (station, connector,
-        idTag, timestamp) returns the existing id. Returns (transaction id, created)."""
+        idTag, timestamp) returns the existing id. Returns (transaction id, created).
+
+        ``auth_status`` is the idTagInfo status the CSMS answered: a refused start is stored
+        too (the station may run it anyway), marked with it."""
         ...
 
     async def stop_transaction_16(

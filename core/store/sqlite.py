@@ -841,7 +841,8 @@ class SqliteStore:
         "station_id, transaction_id, id_token, token_type, evse_id, connector_id, started_at,"
         " ended_at, meter_start_wh, meter_stop_wh, start_seq_no, ended_seq_no,"
         " updated_seq_no_count, last_seq_no, seq_no_gaps, offline, trigger_reason,"
-        " charging_state, stopped_reason, remote_start_id, stop_id_token, cost, currency"
+        " charging_state, stopped_reason, remote_start_id, stop_id_token, cost, currency,"
+        " auth_status"
     )
 
     @staticmethod
@@ -870,6 +871,7 @@ class SqliteStore:
             stop_id_token=r[20],
             cost=r[21],
             currency=r[22],
+            auth_status=r[23],
         )
 
     def _find_tx(self, c: sqlite3.Connection, station_id: str, tx_id: str) -> Transaction | None:
@@ -906,6 +908,7 @@ class SqliteStore:
                 tx.stop_id_token,
                 tx.cost,
                 tx.currency,
+                tx.auth_status,
             ),
         )
 
@@ -946,6 +949,7 @@ class SqliteStore:
         meter_start_wh: float,
         timestamp: datetime,
         new_transaction_id: int,
+        auth_status: str = "Accepted",
     ) -> tuple[int, bool]:
         def job(c: sqlite3.Connection) -> tuple[int, bool]:
             existing = c.execute(
@@ -992,6 +996,7 @@ class SqliteStore:
                 last_seq_no=0,
                 trigger_reason="Authorized",
                 charging_state="Charging",
+                auth_status=auth_status,
             )
             self._save_tx(c, tx)
             self._add_meter_values(c, station_id, connector_id, str(tx_id), [begin])
@@ -1812,6 +1817,8 @@ def _merge_event(
         tx.trigger_reason = event.trigger_reason
     if event.charging_state:
         tx.charging_state = event.charging_state
+    if event.auth_status:
+        tx.auth_status = event.auth_status
     if event.remote_start_id is not None:
         tx.remote_start_id = event.remote_start_id
     tx.offline = tx.offline or event.offline

@@ -1,8 +1,10 @@
 """1.6 StartTransaction.
 
-A rejected token stores no transaction (the seed stored one anyway); the station is still given a
-transactionId because the schema requires one, and it will stop straight away. A retry of the same
-start (station, connector, idTag, timestamp) gets the same transactionId back."""
+Every started transaction is stored, as the seed does: a station may run one the CSMS refuses (it
+started offline, or StopTransactionOnInvalidId is false), and its MeterValues and StopTransaction
+must then belong to something, so the energy is never lost. A refused one is marked with the
+idTagInfo status (not authorised) and still gets a real transactionId. A retry of the same start
+(station, connector, idTag, timestamp) gets the same transactionId back."""
 
 from __future__ import annotations
 
@@ -32,8 +34,6 @@ class StartTransaction:
 
     async def __call__(self, station_id: str, request: dict[str, Any]) -> dict[str, Any]:
         info = await self.token_auth.authorize_16(request["idTag"])
-        if info["status"] != "Accepted":
-            return {"idTagInfo": info, "transactionId": 0}
         tx_id, created = await self.transactions.start_transaction_16(
             station_id,
             request["connectorId"],
@@ -41,6 +41,7 @@ class StartTransaction:
             float(request["meterStart"]),
             parse_iso(request["timestamp"]),
             secrets.randbelow(2**31 - 2) + 1,
+            auth_status=info["status"],
         )
         if created and self.reservations is not None and "reservationId" in request:
             await set_status(

@@ -109,7 +109,7 @@ async def test_authorize_unknown_and_group(env: Env) -> None:
     ] == "FAMILY"
 
 
-async def test_rejected_start_stores_no_transaction(env: Env) -> None:
+async def test_rejected_start_is_stored_as_not_authorised(env: Env) -> None:
     await env.token("BAD", status="Blocked")
     reply = await env.ok(
         V16,
@@ -117,8 +117,11 @@ async def test_rejected_start_stores_no_transaction(env: Env) -> None:
         {"connectorId": 1, "idTag": "BAD", "meterStart": 0, "timestamp": env.now()},
     )
     assert reply["idTagInfo"]["status"] == "Blocked"
-    assert await env.store.list_transactions() == []
-    assert env.events(TransactionStarted) == []
+    assert reply["transactionId"] > 0
+    [tx] = await env.store.list_transactions()
+    assert tx.transaction_id == str(reply["transactionId"])
+    assert (tx.auth_status, tx.authorized, tx.meter_start_wh) == ("Blocked", False, 0)
+    assert len(env.events(TransactionStarted)) == 1
 
 
 async def test_start_is_idempotent_and_stop_computes_cost(env: Env) -> None:

@@ -208,9 +208,13 @@ class TransactionStore(Protocol):
     ) -> tuple[Transaction, bool]:
         """Upsert a 2.0.1 TransactionEvent, de-duplicated by (station, transactionId, seqNo).
 
-        ``transaction`` carries the fields the event sets (evse, token, trigger reason,
-        charging state, stopped reason, remoteStartId, offline). Returns the resulting stored
-        transaction and whether the event was new (False = duplicate, nothing changed)."""
+        ``transaction`` carries the fields the event sets (evse, token, token status, trigger
+        reason, charging state, stopped reason, remoteStartId, offline). Returns the resulting
+        stored transaction and whether the event was new (False = duplicate, nothing changed).
+
+        A new event's result carries every meter value stored for the transaction, and its
+        meter start (earliest register reading) and, once ended, meter stop (latest) are
+        recomputed from them, so the arrival order of the events does not matter."""
         ...
 
     async def set_transaction_cost(

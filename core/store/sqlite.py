@@ -28,6 +28,7 @@ import orjson
 from cryptography import x509
 from cryptography.hazmat.primitives.serialization import Encoding
 
+from core.store.energy import register_bounds
 from core.store.migrations import MIGRATIONS
 from core.store.models import (
     ApiToken,
@@ -1070,9 +1071,16 @@ class SqliteStore:
             tx = existing or Transaction(station_id=station_id, transaction_id=tx_id)
             _merge_event(tx, transaction, event_type, seq_no, timestamp)
             _track_gaps(tx, c, station_id, tx_id, seq_no)
-            self._save_tx(c, tx)
             evse = transaction.evse_id or tx.evse_id
             self._add_meter_values(c, station_id, evse, tx_id, meter_values)
+            # Meter start/stop from every reading stored so far, not from this event's: events
+            # replayed out of order (or a late Updated after Ended) then give the same figures.
+            tx.meter_values = self._load_meter_values(c, station_id, tx_id)
+            bounds = register_bounds(tx.meter_values)
+            if bounds is not None:
+                tx.meter_start_wh = bounds[0]
+                tx.meter_stop_wh = None if tx.active else bounds[1]
+            self._save_tx(c, tx)
             return tx, True
 
         return await self.run(job)
@@ -1813,9 +1821,11 @@ def _merge_event(
         tx.evse_id = event.evse_id
     if event.connector_id:
         tx.connector_id = event.connector_id
-    if event.trigger_reason:
+    # The station's latest word (by seqNo, not arrival) on what the transaction is doing.
+    latest = tx.last_seq_no is None or seq_no >= tx.last_seq_no
+    if event.trigger_reason and latest:
         tx.trigger_reason = event.trigger_reason
-    if event.charging_state:
+    if event.charging_state and latest:
         tx.charging_state = event.charging_state
     if event.auth_status:
         tx.auth_status = event.auth_status
@@ -1825,20 +1835,17 @@ def _merge_event(
     if event_type == "Started":
         tx.start_seq_no = seq_no
         tx.started_at = timestamp
-        if event.meter_start_wh is not None:
-            tx.meter_start_wh = event.meter_start_wh
     elif event_type == "Ended":
         tx.ended_seq_no = seq_no
         tx.ended_at = timestamp
         if event.stopped_reason:
             tx.stopped_reason = event.stopped_reason
-        if event.meter_stop_wh is not None:
-            tx.meter_stop_wh = event.meter_stop_wh
         if event.stop_id_token:
             tx.stop_id_token = event.stop_id_token
     else:
         tx.updated_seq_no_count += 1
-        if tx.started_at is None:
+        # Until Started arrives, the transaction began at its earliest event seen.
+        if tx.start_seq_no is None and (tx.started_at is None or timestamp < tx.started_at):
             tx.started_at = timestamp
 
 

@@ -86,7 +86,14 @@ def routes(deps: HandlerDeps) -> Routes:
             "SignCertificate": SignCertificate(deps.station_cert_provider, s),
             "StatusNotification": StatusNotification(clock, s, events),
             "TransactionEvent": TransactionEvent(
-                clock, s, s, deps.token_auth, deps.tariff, events, reservations=s
+                clock,
+                s,
+                s,
+                deps.token_auth,
+                deps.tariff,
+                events,
+                reservations=s,
+                call_maker=deps.call_maker,
             ),
         },
         results={

@@ -3,19 +3,33 @@
 Retries arrive with new message ids, so events are de-duplicated by (station, transactionId,
 seqNo); a duplicate gets the same answer and changes nothing. seqNo gaps are legal (offline
 stations may drop Updated events) and are recorded as a station event. Every lookup is scoped by
-station: an event naming another station's transaction id creates/updates only this station's."""
+station: an event naming another station's transaction id creates/updates only this station's.
+
+Cost (I02/I03). The final cost goes in ``totalCost`` of the answer to Ended — the only place the
+2.0.1 schema allows it ("SHALL only be sent when charging has ended"). The running cost during
+charging therefore goes in a CostUpdated CALL (I02.FR.01, TC_I_01), sent after each live Updated
+event that brings a new energy reading; the gateway holds it until the station has had its
+answer. Events replayed from an offline queue get none: their cost is stale by the time they
+arrive, and the next live reading brings the current one. Cost and energy are recomputed from
+every stored reading on each new event of an ended transaction, so events arriving late or out of
+order (offline replay) end with the same figures as in order."""
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from core.clock import Clock, parse_iso
 from core.events import EventBus, TransactionEnded, TransactionStarted, TransactionUpdated
+from core.handlers.call_maker import CallMaker, CallRejectedError
 from core.handlers.reservations import set_status
+from core.ocpp.types import OcppVersion
 from core.services.meter_values import from_ocpp201, latest
-from core.services.protocols import TariffService, TokenAuthoriser
+from core.services.protocols import Cost, TariffService, TokenAuthoriser
 from core.store.models import ReservationStatus, StationEvent, Transaction
 from core.store.protocols import ReservationStore, StationEventStore, TransactionStore
+
+log = logging.getLogger(__name__)
 
 
 class TransactionEvent:
@@ -28,10 +42,12 @@ class TransactionEvent:
         tariff: TariffService,
         events: EventBus,
         reservations: ReservationStore | None = None,
+        call_maker: CallMaker | None = None,
     ) -> None:
         self.clock, self.transactions, self.station_events = clock, transactions, station_events
         self.token_auth, self.tariff, self.events = token_auth, tariff, events
         self.reservations = reservations
+        self.call_maker = call_maker  # None: no running cost is sent
 
     async def __call__(self, station_id: str, request: dict[str, Any]) -> dict[str, Any]:
         info = request["transactionInfo"]
@@ -47,6 +63,7 @@ class TransactionEvent:
         timestamp = parse_iso(request["timestamp"])
         evse = request.get("evse", {})
         id_token = request.get("idToken", {})
+        token_info = await self.token_auth.authorize_201(id_token) if id_token else None
         fields = Transaction(
             station_id=station_id,
             transaction_id=info["transactionId"],
@@ -60,27 +77,51 @@ class TransactionEvent:
             stopped_reason=info.get("stoppedReason", "Local" if event_type == "Ended" else ""),
             remote_start_id=info.get("remoteStartId"),
             stop_id_token=id_token.get("idToken", "") if event_type == "Ended" else "",
+            # The Ended event's token is the one that stopped it, not the one that authorised it.
+            auth_status=token_info["status"] if token_info and event_type != "Ended" else "",
         )
         values = from_ocpp201(request.get("meterValue", []))
         tx, new = await self.transactions.apply_transaction_event(
             station_id, fields, event_type, seq_no, timestamp, values
         )
         response: dict[str, Any] = {}
-        if id_token:
-            response["idTokenInfo"] = await self.token_auth.authorize_201(id_token)
-        if event_type == "Ended":
-            stored = await self.transactions.find_transaction(station_id, tx.transaction_id)
-            cost = self.tariff.cost(stored.meter_values if stored else values)
+        if token_info is not None:
+            response["idTokenInfo"] = token_info
+        if not new:  # a retry: the same answer, nothing recomputed
+            if event_type == "Ended" and tx.cost is not None:
+                response["totalCost"] = tx.cost
+            return response
+        cost: Cost | None = None
+        if not tx.active:
+            # Every new event of an ended transaction (Ended itself, or one replayed late)
+            # prices all the readings stored so far.
+            cost = self.tariff.cost(tx.meter_values)
             if cost is not None:
-                response["totalCost"] = cost.amount
-                if new:
-                    await self.transactions.set_transaction_cost(
-                        station_id, tx.transaction_id, cost.amount, cost.currency
-                    )
-        if new:
-            await self._report_gaps(station_id, tx)
-            self._publish(station_id, tx, event_type, values, response.get("totalCost"))
+                await self.transactions.set_transaction_cost(
+                    station_id, tx.transaction_id, cost.amount, cost.currency
+                )
+                if event_type == "Ended":
+                    response["totalCost"] = cost.amount
+        elif not fields.offline and latest(values, "Energy.Active.Import.Register") is not None:
+            await self._send_running_cost(station_id, tx)
+        await self._report_gaps(station_id, tx)
+        self._publish(station_id, tx, event_type, values, cost)
         return response
+
+    async def _send_running_cost(self, station_id: str, tx: Transaction) -> None:
+        cost = self.tariff.cost(tx.meter_values)
+        if cost is None or self.call_maker is None:
+            return
+        try:
+            await self.call_maker.send(
+                station_id,
+                "CostUpdated",
+                {"totalCost": cost.amount, "transactionId": tx.transaction_id},
+                version=OcppVersion.V201,
+                origin="tariff",
+            )
+        except CallRejectedError as exc:  # the display misses one update; charging goes on
+            log.warning("running cost for %s not sent: %s", station_id, exc)
 
     async def _report_gaps(self, station_id: str, tx: Transaction) -> None:
         new_gaps = tx.new_gaps
@@ -100,7 +141,7 @@ class TransactionEvent:
         tx: Transaction,
         event_type: str,
         values: list[Any],
-        cost: float | None,
+        cost: Cost | None,
     ) -> None:
         now = self.clock.now()
         if event_type == "Started":
@@ -121,8 +162,8 @@ class TransactionEvent:
                     at=now,
                     transaction_id=tx.transaction_id,
                     stopped_reason=tx.stopped_reason,
-                    energy_wh=latest(values, "Energy.Active.Import.Register"),
-                    cost=cost,
+                    energy_wh=None if cost is None else cost.energy_wh,
+                    cost=None if cost is None else cost.amount,
                 )
             )
         else:

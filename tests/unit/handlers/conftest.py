@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -38,11 +39,12 @@ class Env:
         self, version: OcppVersion, action: str, payload: dict[str, Any], station: str = "CS1"
     ) -> Message:
         before = len(self.sent)
+        message_id = f"m{before}"
         await self.routers[version].route(
-            station, Message(type=MessageType.CALL, id=f"m{before}", action=action, request=payload)
+            station, Message(type=MessageType.CALL, id=message_id, action=action, request=payload)
         )
-        reply = self.sent[before][2]
-        return reply
+        # The reply, not a call the handler sent meanwhile (the gateway sends those after it).
+        return next(m for _, _, m in self.sent[before:] if m.id == message_id)
 
     async def ok(
         self, version: OcppVersion, action: str, payload: dict[str, Any], station: str = "CS1"
@@ -98,6 +100,7 @@ async def env(sqlite_store: SqliteStore, clock: FixedClock) -> Env:
     bus = EventBus()
     services = build_services(Config(), sqlite_store, clock)
     holder: list[Env] = []
+    call_ids = itertools.count(1)
 
     class Emit:
         async def emit(self, version: OcppVersion, station_id: str, message: Message) -> None:
@@ -107,7 +110,9 @@ async def env(sqlite_store: SqliteStore, clock: FixedClock) -> Env:
         store=sqlite_store,
         clock=clock,
         events=bus,
-        call_maker=CallMaker(Emit(), sqlite_store, sqlite_store, bus, clock, ids=lambda: "call-1"),
+        call_maker=CallMaker(
+            Emit(), sqlite_store, sqlite_store, bus, clock, ids=lambda: f"call-{next(call_ids)}"
+        ),
         token_auth=services.token_auth,
         tariff=services.tariff,
         contract_validator=services.contract_validator,

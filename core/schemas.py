@@ -9,11 +9,21 @@ never hand-typed — so a route cannot point at a schema that does not exist (th
 
 Validation uses jsonschema-rs (compiled, ~4 µs per TransactionEvent here) and maps the failing
 keyword to the precise OCPP-J error kind.
+
+Two limits the schema files leave implicit are added when they are compiled, so a value the
+schema allows but the CSMS cannot hold is refused with the right error, not an InternalError:
+
+* integers: 2.0.1 defines its integer as 32 bits (Part 2, primitive datatypes); 1.6 names no
+  size, so its integers get the store's 64 bits (a lifetime meter register in Wh can pass 2**31).
+* ``date-time``: RFC 3339, and a moment that exists in UTC — ``0001-01-01T00:00:00+14:00``
+  is well-formed but lies before year 1 once converted.
 """
 
 from __future__ import annotations
 
 import os
+import re
+from datetime import UTC, datetime
 from enum import StrEnum
 from functools import cache
 from pathlib import Path
@@ -79,6 +89,38 @@ _KIND_BY_KEYWORD: dict[str, ErrorKind] = {
 }
 
 
+_INTEGER_RANGE = {
+    SchemaSet.OCPP201: (-(2**31), 2**31 - 1),
+    SchemaSet.HAS2BE: (-(2**31), 2**31 - 1),
+    SchemaSet.OCPP16: (-(2**63), 2**63 - 1),
+}
+_RFC3339 = re.compile(r"\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})")
+
+
+def _date_time(text: str) -> bool:
+    if _RFC3339.fullmatch(text) is None:
+        return False
+    try:
+        datetime.fromisoformat(text.upper().replace("Z", "+00:00")).astimezone(UTC)
+    except (ValueError, OverflowError):
+        return False
+    return True
+
+
+def _bound_integers(node: Any, low: int, high: int) -> None:
+    """Give every integer in the schema the range the CSMS can hold (in place)."""
+    if isinstance(node, dict):
+        kind = node.get("type")
+        if kind == "integer" or (isinstance(kind, list) and "integer" in kind):
+            node.setdefault("minimum", low)
+            node.setdefault("maximum", high)
+        for value in node.values():
+            _bound_integers(value, low, high)
+    elif isinstance(node, list):
+        for item in node:
+            _bound_integers(item, low, high)
+
+
 class SchemaMissingError(LookupError):
     """A route names an action whose schema file does not exist."""
 
@@ -91,9 +133,12 @@ def _compiled(schema_set: SchemaSet, action: str, direction: Direction) -> Any:
     except FileNotFoundError as exc:
         raise SchemaMissingError(f"no schema file {path.name} in {path.parent}") from exc
     schema = orjson.loads(raw)
+    _bound_integers(schema, *_INTEGER_RANGE[schema_set])
     # The OCA files declare "format": "date-time"; validate formats so a garbage timestamp is a
     # PropertyConstraintViolation here rather than a crash in a handler.
-    return jsonschema_rs.validator_for(schema, validate_formats=True)
+    return jsonschema_rs.validator_for(
+        schema, validate_formats=True, formats={"date-time": _date_time}
+    )
 
 
 def has_schema(schema_set: SchemaSet, action: str, direction: Direction) -> bool:

@@ -37,7 +37,7 @@ from core.inert import inert
 from core.ocpp.types import Message, MessageType, OcppVersion
 from core.station_id import station_id_problem
 from core.store.models import StationAuth, StationEvent
-from core.store.protocols import MessageLogStore, StationEventStore, StationStore
+from core.store.protocols import MessageLogStore, RuntimeStore, StationEventStore, StationStore
 from core.transport.base import Transport
 
 log = logging.getLogger(__name__)
@@ -116,7 +116,7 @@ class _GuardedSite(web.TCPSite):
         )
 
 
-class GatewayStore(StationStore, StationEventStore, MessageLogStore, Protocol):
+class GatewayStore(StationStore, RuntimeStore, StationEventStore, MessageLogStore, Protocol):
     """The store roles the gateway uses."""
 
 

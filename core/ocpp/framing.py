@@ -18,6 +18,10 @@ from core.ocpp.types import Message, MessageType, OcppVersion
 
 MAX_ID_LENGTH = 36
 UNREADABLE_ID = "-1"
+# Deepest nesting of arrays and objects in a frame. OCPP's own messages stay under ten levels;
+# the bound is for DataTransfer's free-form data and is far below what the message log's
+# encoder can write (254 levels), so whatever is accepted can also be stored.
+MAX_NESTING = 32
 
 
 @dataclass(slots=True, frozen=True)
@@ -52,6 +56,14 @@ def parse_frame(raw: str | bytes, version: OcppVersion) -> Message | FrameError:
         return _bad(
             version, UNREADABLE_ID, ErrorKind.RPC_FRAMEWORK_ERROR, "frame is not valid JSON"
         )
+    if _nesting_exceeds(raw, frame, MAX_NESTING):
+        msg_id = frame[1] if isinstance(frame, list) and len(frame) > 1 else None
+        reason = f"the frame nests arrays and objects deeper than {MAX_NESTING} levels"
+        if not isinstance(msg_id, str) or not 0 < len(msg_id) <= MAX_ID_LENGTH:
+            return _bad(version, UNREADABLE_ID, ErrorKind.RPC_FRAMEWORK_ERROR, reason)
+        if frame[0] != MessageType.CALL:
+            return FrameError(reason=f"{reason}: dropped", reply=None)  # answers are not answered
+        return _bad(version, msg_id, ErrorKind.FORMAT_VIOLATION, reason)
     if not isinstance(frame, list) or not frame:
         return _bad(
             version,
@@ -89,6 +101,27 @@ def parse_frame(raw: str | bytes, version: OcppVersion) -> Message | FrameError:
         ErrorKind.MESSAGE_TYPE_NOT_SUPPORTED,
         f"message type {msg_type} is not supported",
     )
+
+
+def _nesting_exceeds(raw: str | bytes, frame: Any, limit: int) -> bool:
+    # Counting brackets in the text is C-speed and bounds the depth from above, so the walk
+    # below only runs for the rare frame with many of them.
+    if isinstance(raw, str):
+        brackets = raw.count("[") + raw.count("{")
+    else:
+        brackets = raw.count(b"[") + raw.count(b"{")
+    if brackets <= limit:
+        return False
+    level: list[tuple[Any, int]] = [(frame, 1)]
+    while level:
+        node, depth = level.pop()
+        if depth > limit:
+            return True
+        if isinstance(node, dict):
+            level.extend((v, depth + 1) for v in node.values() if isinstance(v, dict | list))
+        elif isinstance(node, list):
+            level.extend((v, depth + 1) for v in node if isinstance(v, dict | list))
+    return False
 
 
 def _parse_call(frame: list[Any], msg_id: str, version: OcppVersion) -> Message | FrameError:

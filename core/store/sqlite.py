@@ -1336,7 +1336,7 @@ class SqliteStore:
                 m.message_type,
                 m.message_id,
                 m.action,
-                None if m.payload is None else dumps(m.payload),
+                None if m.payload is None else _log_payload(m.payload),
                 m.error_code,
                 m.error_description,
             )
@@ -1790,6 +1790,14 @@ _STATION_TABLES = (
     "message_log",
     "calls",
 )
+
+
+def _log_payload(payload: Any) -> str:
+    """One payload the encoder refuses must not lose the batch it is written with."""
+    try:
+        return dumps(payload)
+    except (TypeError, orjson.JSONEncodeError) as exc:
+        return dumps({"notLogged": f"the payload cannot be stored as JSON: {exc}"})
 
 
 def _settle(future: asyncio.Future[None], error: BaseException | None) -> None:

@@ -83,7 +83,7 @@ def _check_optional_addr(addr: str) -> str:
 
 def _check_subprotocol(name: str) -> str:
     known = [version.value for version in OcppVersion]
-    if name not in known:
+    if name and name not in known:
         raise ValueError(
             f"{name!r} is not an OCPP subprotocol the gateway speaks (one of: {', '.join(known)})"
         )
@@ -251,8 +251,9 @@ class GatewayConfig(Section):
     max_frame_size: PositiveInt = 65536
     ping_interval: Duration = 60.0
     listen_backlog: PositiveInt = 4096
-    # The version a station speaks when its handshake offers no subprotocol.
-    default_subprotocol: Annotated[str, AfterValidator(_check_subprotocol)] = "ocpp2.0.1"
+    # The version a station speaks when its handshake offers no subprotocol; "" refuses such a
+    # handshake, as OCPP 2.0.1 Part 4 requires (MaEVe assumes 2.0.1).
+    default_subprotocol: Annotated[str, AfterValidator(_check_subprotocol)] = ""
 
     @model_validator(mode="after")
     def _tls_for_wss(self) -> Self:

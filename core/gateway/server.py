@@ -293,8 +293,8 @@ class Gateway:
         for proto in offered:
             if proto in SUPPORTED:
                 return OcppVersion(proto)
-        if offered:
-            return None  # offered only protocols we do not speak
+        if offered or not self.config.default_subprotocol:
+            return None  # offered only protocols we do not speak, or none at all
         return OcppVersion(self.config.default_subprotocol)
 
     def _peer(self, request: web.Request) -> Peer:
@@ -372,7 +372,12 @@ class Gateway:
         version = self._choose_version(request)
         if version is None:
             return await self._refuse(
-                station_id, remote, 400, "no supported OCPP subprotocol offered"
+                station_id,
+                remote,
+                400,
+                "no supported OCPP subprotocol offered (ocpp2.0.1, ocpp1.6)"
+                if request.headers.get("Sec-WebSocket-Protocol", "").strip()
+                else "no OCPP subprotocol offered (gateway.default_subprotocol is not set)",
             )
         try:  # CSMS calls need the version before (and whether or not) the station boots
             await self.store.set_connected_version(station_id, version.short)

@@ -126,8 +126,8 @@ def test_shipped_config_checks_ok() -> None:
             "tui.keymap.\"station.actions\": invalid key 'not a key' ('not a key' is not a key ",
         ),
         (
-            '[gateway]\ndefault_subprotocol = ""\n',
-            "gateway.default_subprotocol: '' is not an OCPP subprotocol the gateway speaks "
+            '[gateway]\ndefault_subprotocol = "ocpp2.1"\n',
+            "gateway.default_subprotocol: 'ocpp2.1' is not an OCPP subprotocol the gateway speaks "
             "(one of: ocpp1.6, ocpp2.0.1)",
         ),
     ],

@@ -260,6 +260,38 @@ async def test_permessage_deflate_and_subprotocol_negotiation(csms: Csms) -> Non
     assert info.value.response.status_code == 400
 
 
+async def test_tc_b_58_a_handshake_without_a_subprotocol(csms: Csms, tmp_path: Path) -> None:
+    """Refused by default (2.0.1 Part 4); a site whose stations never offer one names their
+    version in gateway.default_subprotocol."""
+    await register(csms, "NOPROTO")
+    url = f"ws://127.0.0.1:{csms.ports['ws']}/ws/NOPROTO"
+    headers = {"Authorization": basic_header("NOPROTO")}
+    with pytest.raises(websockets.InvalidStatus) as info:
+        await websockets.connect(url, additional_headers=headers)
+    assert info.value.response.status_code == 400
+    assert b"no OCPP subprotocol offered" in info.value.response.body
+    lenient = config_from_dict(
+        {
+            "storage": {"sqlite": {"path": str(tmp_path / "lenient.db")}},
+            "gateway": {
+                "ws_addr": "127.0.0.1:0",
+                "status_addr": "",
+                "default_subprotocol": "ocpp1.6",
+            },
+            "api": {"enabled": False},
+            "observability": {"log_file": ""},
+        }
+    )
+    async with Csms(lenient) as other:
+        await register(other, "NOPROTO")
+        url = f"ws://127.0.0.1:{other.ports['ws']}/ws/NOPROTO"
+        async with websockets.connect(url, additional_headers=headers) as ws:
+            assert ws.subprotocol is None
+            await ws.send('[2,"h","Heartbeat",{}]')
+            assert orjson.loads(await asyncio.wait_for(ws.recv(), 5))[:2] == [3, "h"]
+        assert (await other.store.lookup_runtime_details("NOPROTO")).ocpp_version == "1.6"  # type: ignore[union-attr]
+
+
 async def test_a_duplicate_of_any_call_in_flight_gets_one_answer(csms: Csms) -> None:
     """Ids A, B, A in one burst: A is answered once, and its duplicate is refused, even though
     B came in between (only the most recent id used to be checked)."""

@@ -223,6 +223,11 @@ class ObservabilityConfig(Section):
     tls_keylog_file: str = ""
 
 
+class CertificateFiles(Section):
+    cert: str
+    key: str
+
+
 class GatewayConfig(Section):
     enabled: bool = True
     ws_addr: OptionalAddr = "127.0.0.1:9310"
@@ -231,6 +236,10 @@ class GatewayConfig(Section):
     tls_server_cert: str = ""
     tls_server_key: str = ""
     tls_trust_certs: list[str] = Field(default_factory=list)
+    # More server certificates served on the same wss listener, each with another key type:
+    # OCPP 2.0.1's security profiles require both the ECDSA and the RSA cipher suites, and the
+    # TLS library offers each client the certificate its suites can use.
+    tls_additional_certs: list[CertificateFiles] = Field(default_factory=list)
     org_names: list[str] = Field(default_factory=lambda: ["Thoughtworks"])
     # Reverse proxies (addresses or networks) whose forwarding header names the station's
     # address; the header of any other peer is ignored, so a station cannot choose its address.

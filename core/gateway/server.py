@@ -171,7 +171,8 @@ class Gateway:
         self.frames.start()
         app = web.Application(middlewares=[self.deadline.middleware])
         app.router.add_get("/ws/{station_id}", self.handle_ws)
-        await self._serve("ws", app, self.config.ws_addr, None)
+        if self.config.ws_addr:  # "" = TLS only
+            await self._serve("ws", app, self.config.ws_addr, None)
         if self.config.wss_addr:
             await self._serve("wss", app, self.config.wss_addr, self._tls_context())
         status = web.Application(middlewares=[self.deadline.middleware])
@@ -213,6 +214,8 @@ class Gateway:
         ctx.minimum_version = ssl.TLSVersion.TLSv1_2
         ctx.options |= ssl.OP_NO_COMPRESSION  # A00.FR.321: no TLS compression
         ctx.load_cert_chain(self.config.tls_server_cert, self.config.tls_server_key)
+        for extra in self.config.tls_additional_certs:  # another key type: another slot
+            ctx.load_cert_chain(extra.cert, extra.key)
         if self.tls_keylog_file:
             log.warning(
                 "writing TLS session secrets to %s (observability.tls_keylog_file): anyone who "

@@ -351,7 +351,10 @@ async def test_certificates_screen_and_message_export(
             await wait_until(pilot, lambda: "exported 2 messages" in notes(app))
             (export,) = tmp_path.glob("messages-*.jsonl")
             lines = [json.loads(line) for line in export.read_text().splitlines()]
-            assert [(m["action"], m["type"]) for m in lines] == [("Heartbeat", 2), ("Heartbeat", 3)]
+            # The boot was answered Pending (a certificate waits to be installed), so the
+            # Heartbeat is refused: a SecurityError CALLERROR (B02.FR.09).
+            assert [(m["action"], m["type"]) for m in lines] == [("Heartbeat", 2), ("Heartbeat", 4)]
+            assert lines[1]["errorCode"] == "SecurityError"
 
 
 async def test_keys_can_be_remapped(tmp_path: Path) -> None:

@@ -28,7 +28,7 @@ from cryptography.hazmat.primitives.serialization import Encoding
 from pydantic import BaseModel, ConfigDict
 from pydantic.alias_generators import to_camel
 
-from core import limits
+from core import limits, message_limits
 from core.clock import Clock
 from core.events import EventBus, Subscription
 from core.handlers.call_maker import CallMaker, CallRejectedError
@@ -372,6 +372,9 @@ class CallView(View):
     response: dict[str, Any] | None = None
     error_code: str = ""
     error_description: str = ""
+    # A request the station takes only in parts (its ItemsPerMessage/BytesPerMessage) went as
+    # several calls: all their ids, and the view stands for them together.
+    call_ids: list[str] = []
 
 
 class ReservationView(View):
@@ -1300,6 +1303,46 @@ class CsmsService:
             record = await self._calls.wait(record.call_id, wait)
         return _call_view(record)
 
+    async def _command_in_parts(
+        self,
+        station_id: str,
+        action: str,
+        key: str,
+        result_key: str,
+        items: list[JsonObject],
+        wait: float | None,
+        origin: str,
+    ) -> CallView:
+        """A 2.0.1 GetVariables/SetVariables in as many calls as the station's per-message
+        limits need (core.message_limits). With ``wait``, the view holds every part's results
+        in order, and the first part that failed decides its state."""
+        max_items, max_bytes = await message_limits.per_message_limits(
+            self._store, station_id, action
+        )
+        payloads = message_limits.split(key, items, max_items, max_bytes, action)
+        records = [
+            await self._send(station_id, action, payload, version=OcppVersion.V201, origin=origin)
+            for payload in payloads
+        ]
+        if wait:
+            records = [await self._calls.wait(r.call_id, wait) for r in records]
+        if len(records) == 1:
+            return _call_view(records[0])
+        first = _call_view(records[0])
+        failed = next((r for r in records if r.state is not CallState.ANSWERED), None)
+        results = [x for r in records for x in (r.response or {}).get(result_key, [])]
+        return first.model_copy(
+            update={
+                "request": {key: items},
+                "call_ids": [r.call_id for r in records],
+                "state": (failed or records[-1]).state.value,
+                "completed_at": None if failed is not None else records[-1].completed_at,
+                "response": None if failed is not None else {result_key: results},
+                "error_code": failed.error_code if failed is not None else "",
+                "error_description": failed.error_description if failed is not None else "",
+            }
+        )
+
     # -- reservations --------------------------------------------------------------------------
 
     async def reserve_now(
@@ -1561,21 +1604,21 @@ class CsmsService:
         for i, key in enumerate(keys):
             _length(key, limits.CONFIGURATION_KEY, f"keys/{i}")
 
-        def build(v: OcppVersion) -> tuple[str, JsonObject]:
-            if v is OcppVersion.V16:
-                return "GetConfiguration", ({"key": list(keys)} if keys else {})
-            if not keys:
-                raise Invalid(
-                    "OCPP 2.0.1 needs at least one Component.Variable (or use get_report)",
-                    field="keys",
-                )
-            return "GetVariables", {
-                "getVariableData": [
-                    {"component": c, "variable": var} for c, var in map(parse_variable_key, keys)
-                ]
-            }
-
-        return await self._command(station_id, build, wait, origin)
+        version = await self._connected_version(station_id)
+        if version is OcppVersion.V16:
+            request = {"key": list(keys)} if keys else {}
+            return await self._command(
+                station_id, lambda v: ("GetConfiguration", request), wait, origin
+            )
+        if not keys:
+            raise Invalid(
+                "OCPP 2.0.1 needs at least one Component.Variable (or use get_report)",
+                field="keys",
+            )
+        data = [{"component": c, "variable": var} for c, var in map(parse_variable_key, keys)]
+        return await self._command_in_parts(
+            station_id, "GetVariables", "getVariableData", "getVariableResult", data, wait, origin
+        )
 
     async def set_configuration(
         self,
@@ -1591,21 +1634,22 @@ class CsmsService:
             _length(key, limits.CONFIGURATION_KEY, "values")
             _length(value, limits.CONFIGURATION_VALUE, f"values/{key}")
 
-        def build(v: OcppVersion) -> tuple[str, JsonObject]:
-            if v is OcppVersion.V16:
-                if len(values) != 1:
-                    raise Invalid(
-                        "OCPP 1.6 ChangeConfiguration sets one key per call", field="values"
-                    )
-                ((key, value),) = values.items()
-                return "ChangeConfiguration", {"key": key, "value": value}
-            data = []
-            for key, value in values.items():
-                component, variable = parse_variable_key(key)
-                data.append({"component": component, "variable": variable, "attributeValue": value})
-            return "SetVariables", {"setVariableData": data}
-
-        return await self._command(station_id, build, wait, origin)
+        version = await self._connected_version(station_id)
+        if version is OcppVersion.V16:
+            if len(values) != 1:
+                raise Invalid("OCPP 1.6 ChangeConfiguration sets one key per call", field="values")
+            ((key, value),) = values.items()
+            change = {"key": key, "value": value}
+            return await self._command(
+                station_id, lambda v: ("ChangeConfiguration", change), wait, origin
+            )
+        data = []
+        for key, value in values.items():
+            component, variable = parse_variable_key(key)
+            data.append({"component": component, "variable": variable, "attributeValue": value})
+        return await self._command_in_parts(
+            station_id, "SetVariables", "setVariableData", "setVariableResult", data, wait, origin
+        )
 
     async def update_firmware(
         self,

@@ -928,6 +928,13 @@ _SCHEMAS: dict[str, Schema] = {
             "response": _nullable(ANY_OBJECT),
             "errorCode": STR,
             "errorDescription": STR,
+            "callIds": {
+                "type": "array",
+                "items": STR,
+                "description": "When the station takes the request only in parts (its "
+                "ItemsPerMessage/BytesPerMessage), the ids of all the calls it went as; "
+                "the record then stands for them together. Empty otherwise.",
+            },
         },
         required=("callId", "stationId", "action", "request", "ocppVersion", "state", "createdAt"),
     ),

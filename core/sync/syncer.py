@@ -19,6 +19,7 @@ import re
 from datetime import timedelta
 from typing import Any
 
+from core import message_limits
 from core.clock import Clock
 from core.config import SyncConfig
 from core.events import EventBus, StationBooted, StationConnected
@@ -193,10 +194,18 @@ class Syncer:
                 await self.store.set_setting_status(station_id, item.name, SettingStatus.REJECTED)
             else:
                 data.append(parsed)
-        if data:
-            await self._send(station_id, "SetVariables", {"setVariableData": data})
-            return 1
-        return 0
+        if not data:
+            return 0
+        # As many SetVariables as the station's per-message limits need (TC_B_08).
+        max_items, max_bytes = await message_limits.per_message_limits(
+            self.store, station_id, "SetVariables"
+        )
+        payloads = message_limits.split(
+            "setVariableData", data, max_items, max_bytes, "SetVariables"
+        )
+        for payload in payloads:
+            await self._send(station_id, "SetVariables", payload)
+        return len(payloads)
 
     async def _push_certificate(self, station_id: str, cert: InstallCertificate) -> int:
         version = await self._version(station_id)

@@ -214,6 +214,10 @@ class TransactionSummary(View):
     stopped_reason: str = ""
     cost: float | None = None
     currency: str = ""
+    # False for a transaction the CSMS refused to authorise that the station ran anyway (an
+    # offline start, StopTransactionOnInvalidId false): kept so its energy is not lost.
+    authorized: bool = True
+    auth_status: str = ""
 
 
 class SampledValueView(View):
@@ -2573,6 +2577,8 @@ def _tx_summary(tx: Transaction) -> TransactionSummary:
         stopped_reason=tx.stopped_reason,
         cost=tx.cost,
         currency=tx.currency,
+        authorized=tx.authorized,
+        auth_status=tx.auth_status,
     )
 
 

@@ -681,14 +681,18 @@ class CsmsConsole(KeepsRunning, App[int]):
         row = {
             "station": t.station_id,
             "tx": t.transaction_id,
-            "state": "charging" if t.active else "ended",
+            "state": ("charging" if t.active else "ended")
+            + ("" if t.authorized else f", refused ({t.auth_status})"),
             "token": t.id_token or "-",
             "evse": str(t.evse_id),
             "energy": f"{t.energy_wh / 1000:.3f}" if t.energy_wh is not None else "-",
             "cost": f"{t.cost:.2f} {t.currency}" if t.cost is not None else "-",
             "reason": t.stopped_reason or "-",
         }
-        table.upsert(f"{t.station_id}/{t.transaction_id}", row, "" if t.active else MUTED)
+        # A start the CSMS refused and the station ran anyway stands out: someone charged
+        # without authorisation.
+        style = ERROR if not t.authorized else ("" if t.active else MUTED)
+        table.upsert(f"{t.station_id}/{t.transaction_id}", row, style)
 
     @staticmethod
     def _upsert(table: DataTable[Any], key: str, row: dict[str, str]) -> None:

@@ -25,6 +25,7 @@ import typer
 from core.clock import SystemClock
 from core.config import Config, ConfigError, load_config
 from core.service import ServiceError
+from csms_tui.pki_cli import pki_app
 
 T = TypeVar("T")
 
@@ -717,6 +718,7 @@ SUB_APPS: tuple[tuple[typer.Typer, str], ...] = (
     (api_token_app, "api-token"),
     (db_app, "db"),
     (config_app, "config"),
+    (pki_app, "pki"),
 )
 
 

@@ -64,7 +64,14 @@ def create(
     days: Annotated[int, typer.Option(min=1, help="Validity of the CAs in days.")] = 3650,
     force: Annotated[bool, typer.Option(help="Overwrite files already there.")] = False,
 ) -> None:
-    """Create a lab PKI and print the configuration that uses it."""
+    """Create a lab PKI and print the configuration that uses it.
+
+    V2G root → CPO Sub-CA 1 → CPO Sub-CA 2 (signs stations' V2G certificates), MO root → MO
+    Sub-CAs, a delegated OCSP responder and a CSO CA (stations' client certificates). The
+    printed tables replace the sections of the same names in the configuration file.
+
+    Example: csms-tui pki create lab-pki --ocsp-url http://127.0.0.1:9420/ocsp > pki.toml
+    """
     if directory.exists() and any(directory.iterdir()) and not force:
         typer.echo(f"{directory}: not empty (use --force to overwrite)", err=True)
         raise typer.Exit(2)

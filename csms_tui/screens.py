@@ -396,6 +396,7 @@ class TransactionDetailScreen(Screen[None]):
                 inert(
                     f"  {'charging' if d.active else 'ended'}  ·  token {d.id_token or '-'}"
                     f"  ·  EVSE {d.evse_id}"
+                    + ("" if d.authorized else f"  ·  start refused ({d.auth_status})")
                 ),
                 "\n",
                 inert(

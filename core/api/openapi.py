@@ -706,6 +706,15 @@ _SCHEMAS: dict[str, Schema] = {
             "stoppedReason": STR,
             "cost": _nullable(NUM),
             "currency": STR,
+            "authorized": {
+                **BOOL,
+                "description": "False when the CSMS refused the start and the station ran it "
+                "anyway (an offline start); its energy is still recorded.",
+            },
+            "authStatus": {
+                **STR,
+                "description": "The idTagInfo/idTokenInfo status the start was answered with.",
+            },
         },
         required=("stationId", "transactionId", "active"),
         closed=False,  # TransactionDetail extends it

@@ -483,17 +483,14 @@ class RegisterStationScreen(ModalScreen[Any]):
         self.query_one("#error", Static).update("")
         self._send(station_id, int(profile) if isinstance(profile, int) else 1)
 
+    # exclusive: a second submit while one is on its way replaces it, never registers twice.
     @work(exclusive=True, group="register-form")
     async def _send(self, station_id: str, profile: int) -> None:
-        button = self.query_one("#register", Button)
-        button.disabled = True
         try:
             registration = await self._register(station_id, profile)
         except ServiceError as exc:
             self.query_one("#error", Static).update(plain(exc.message))
             return
-        finally:
-            button.disabled = False
         self.dismiss(registration)
 
 

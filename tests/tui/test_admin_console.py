@@ -47,9 +47,11 @@ async def test_register_form_keeps_the_input_and_shows_why_an_id_is_refused(
             assert form.query_one("#station-id", Input).value == "CSOLD"
             assert await csms.store.lookup_station_auth("CSOLD") == before
 
-            form.query_one("#station-id", Input).value = "CSNEW"
-            await pilot.pause()
-            await pilot.click("#register")
+            # Corrected in place and sent again with enter, as an operator would.
+            field = form.query_one("#station-id", Input)
+            field.value = "CSNEW"
+            field.focus()
+            await pilot.press("enter")
             await wait_until(pilot, lambda: isinstance(app.screen, RegistrationResultScreen))
             assert app.screen.query_one("#password", Input).value
             assert await csms.store.lookup_station("CSNEW") is not None

@@ -582,24 +582,35 @@ api_token_app = typer.Typer(help="Bearer tokens for the admin REST API.", no_arg
 @api_token_app.command("create")
 def api_token_create(
     name: Annotated[str, typer.Argument(help="A name to recognise the token by.")],
+    replace: Annotated[
+        bool,
+        typer.Option(help="Replace a token of that name (whoever uses the old one is cut off)."),
+    ] = False,
     config: ConfigOption = None,
 ) -> None:
-    """Create an API token and print it (once: only its hash is stored).
+    """Create an API token and print it (once: only its hash is stored). A name in use is
+    refused unless --replace is given.
 
     Example: csms-tui api-token create ci-pipeline
     """
-    from core.api.auth import api_token_name_problem, create_api_token
+    from core.api.auth import TokenExists, api_token_name_problem, create_api_token
 
     problem = api_token_name_problem(name)
     if problem is not None:
         _fail(f"name: {problem}", EXIT_USAGE)
     cfg = _config(config)
 
-    async def create() -> str:
+    async def create() -> str | TokenExists:
         async with _store(cfg) as store:
-            return await create_api_token(store, name, SystemClock().now())
+            try:
+                return await create_api_token(store, name, SystemClock().now(), replace=replace)
+            except TokenExists as exc:
+                return exc
 
-    typer.echo(_run(create()))
+    token = _run(create())
+    if isinstance(token, TokenExists):
+        _fail(str(token), EXIT_RUNTIME)
+    typer.echo(token)
 
 
 @api_token_app.command("list")

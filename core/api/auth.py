@@ -61,11 +61,23 @@ def api_token_name_problem(name: str) -> str | None:
     return None
 
 
-async def create_api_token(store: ApiTokenStore, name: str, at: datetime) -> str:
-    """Create and store a token; returns it (shown once — only its hash is kept)."""
+class TokenExists(ValueError):
+    """A token of that name exists: replacing it must be asked for."""
+
+
+async def create_api_token(
+    store: ApiTokenStore, name: str, at: datetime, replace: bool = False
+) -> str:
+    """Create and store a token; returns it (shown once — only its hash is kept). An existing
+    name is refused unless ``replace``: replacing silently would cut off whoever uses it."""
     problem = api_token_name_problem(name)
     if problem is not None:
         raise ValueError(f"token name: {problem}")
+    if not replace and any(t.name == name for t in await store.list_api_tokens()):
+        raise TokenExists(
+            f"a token named {name!r} exists: `csms-tui api-token revoke {name}` first, or "
+            "create it with --replace (whoever uses the old one is cut off)"
+        )
     token = generate_api_token()
     await store.add_api_token(ApiToken(name=name, token_hash=hash_api_token(token), created_at=at))
     return token

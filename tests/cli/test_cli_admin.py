@@ -71,6 +71,19 @@ def test_api_token_list_and_revoke(config: Path) -> None:
     assert err == "error: no API token named 'ci' (see: csms-tui api-token list)\n"
 
 
+def test_a_token_name_in_use_is_replaced_only_when_asked(config: Path) -> None:
+    from core.api.auth import hash_api_token
+
+    _, first, _ = run("api-token", "create", "ci", "--config", str(config))
+    code, out, err = run("api-token", "create", "ci", "--config", str(config))
+    assert code == 1 and out == ""
+    assert "a token named 'ci' exists" in err and "--replace" in err
+    assert in_store(config, lambda s: s.lookup_api_token(hash_api_token(first.strip())))
+    code, second, _ = run("api-token", "create", "ci", "--replace", "--config", str(config))
+    assert code == 0 and second.strip() != first.strip()
+    assert in_store(config, lambda s: s.lookup_api_token(hash_api_token(first.strip()))) is None
+
+
 def test_api_token_name_is_checked(config: Path) -> None:
     code, _, err = run("api-token", "create", "two words", "--config", str(config))
     assert code == 2 and err.startswith("error: name: 1-64 characters")

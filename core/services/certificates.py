@@ -15,6 +15,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 from core.services.protocols import CertificateValidationError
+from core.services.x509_checks import load_csr
 
 
 class NoContractValidator:
@@ -161,14 +162,7 @@ class LocalCa:
     async def sign(self, csr_pem: str, certificate_type: str, station_id: str) -> str:
         if certificate_type != "ChargingStationCertificate":
             raise CertificateValidationError("other", "the local CA signs only CSO certificates")
-        try:
-            csr = x509.load_pem_x509_csr(csr_pem.encode())
-        except ValueError as exc:
-            raise CertificateValidationError(
-                "other", "not a PEM certificate signing request"
-            ) from exc
-        if not csr.is_signature_valid:
-            raise CertificateValidationError("other", "CSR signature is invalid")
+        csr = load_csr(csr_pem)
         cns = csr.subject.get_attributes_for_oid(NameOID.COMMON_NAME)
         if not cns or cns[0].value != station_id:
             raise CertificateValidationError("chain", "CSR common name must be the station id")

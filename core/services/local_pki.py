@@ -23,7 +23,6 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from cryptography import x509
-from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509 import ocsp
@@ -31,6 +30,7 @@ from cryptography.x509.oid import AuthorityInformationAccessOID, ExtendedKeyUsag
 
 from core.services.certificates import LocalCa, create_ca
 from core.services.protocols import CertificateValidationError
+from core.services.x509_checks import is_ca, is_issued_by, load_csr
 
 # ISO 15118-2 allows only secp256r1 keys for every certificate of its PKI.
 CURVE = ec.SECP256R1
@@ -44,21 +44,6 @@ def _key_pem(key: ec.EllipticCurvePrivateKey) -> str:
     return key.private_bytes(
         serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
     ).decode()
-
-
-def _issued_by(child: x509.Certificate, parent: x509.Certificate) -> bool:
-    try:
-        child.verify_directly_issued_by(parent)
-    except (ValueError, TypeError, InvalidSignature):
-        return False
-    return True
-
-
-def _is_ca(cert: x509.Certificate) -> bool:
-    try:
-        return bool(cert.extensions.get_extension_for_class(x509.BasicConstraints).value.ca)
-    except x509.ExtensionNotFound:
-        return False
 
 
 def _ocsp_extension(url: str) -> x509.AuthorityInformationAccess:
@@ -103,10 +88,10 @@ class IssuingCa:
         for text in issuer_pems:
             issuers.extend(x509.load_pem_x509_certificates(text.encode()))
         root = x509.load_pem_x509_certificate(root_pem.encode())
-        if require_ca and not _is_ca(cert):
+        if require_ca and not is_ca(cert):
             raise ValueError(f"{cert.subject.rfc4514_string()} is not a CA certificate")
         for child, parent in itertools.pairwise([cert, *issuers, root]):
-            if not _is_ca(parent) or not _issued_by(child, parent):
+            if not is_ca(parent) or not is_issued_by(child, parent):
                 raise ValueError(
                     f"{child.subject.rfc4514_string()} is not issued by the CA "
                     f"{parent.subject.rfc4514_string()}"
@@ -185,14 +170,7 @@ class V2gStationSigner:
         self.ca, self.org_names, self.days, self.ocsp_url = ca, list(org_names), days, ocsp_url
 
     def sign_csr(self, csr_pem: str) -> str:
-        try:
-            csr = x509.load_pem_x509_csr(csr_pem.encode())
-        except ValueError as exc:
-            raise CertificateValidationError(
-                "other", "not a PEM certificate signing request"
-            ) from exc
-        if not csr.is_signature_valid:
-            raise CertificateValidationError("other", "CSR signature is invalid")
+        csr = load_csr(csr_pem)
         key = csr.public_key()
         if not isinstance(key, ec.EllipticCurvePublicKey) or not isinstance(key.curve, CURVE):
             raise CertificateValidationError("chain", "a V2G certificate needs a secp256r1 key")

@@ -35,6 +35,7 @@ from core.services.root_certs import (
     StaticRoots,
     load_pem_certificates,
 )
+from core.services.x509_checks import is_ca, is_issued_by
 
 log = logging.getLogger(__name__)
 
@@ -131,21 +132,6 @@ def _fail(reason: str, message: str) -> CertificateValidationError:
     return CertificateValidationError(reason, message)
 
 
-def _is_issued_by(child: x509.Certificate, parent: x509.Certificate) -> bool:
-    try:
-        child.verify_directly_issued_by(parent)
-    except (ValueError, TypeError, InvalidSignature):
-        return False
-    return True
-
-
-def _is_ca(cert: x509.Certificate) -> bool:
-    try:
-        return bool(cert.extensions.get_extension_for_class(x509.BasicConstraints).value.ca)
-    except x509.ExtensionNotFound:
-        return False
-
-
 def _ocsp_urls(cert: x509.Certificate) -> list[str]:
     try:
         aia = cert.extensions.get_extension_for_class(x509.AuthorityInformationAccess).value
@@ -187,7 +173,7 @@ def verify_ocsp_response(response: ocsp.OCSPResponse, issuer: x509.Certificate) 
     """Signed by the issuer itself, or by a responder certificate the issuer delegated OCSP
     signing to (RFC 6960 §4.2.2.2)."""
     signers = [issuer] + [
-        c for c in response.certificates if _is_issued_by(c, issuer) and _is_ocsp_signer(c)
+        c for c in response.certificates if is_issued_by(c, issuer) and _is_ocsp_signer(c)
     ]
     return any(
         _verify_signature(
@@ -236,11 +222,11 @@ class OcspContractValidator:
             if cert.not_valid_before_utc > now:
                 raise _fail("chain", f"certificate {cert.subject.rfc4514_string()} not yet valid")
         for child, parent in itertools.pairwise(chain):
-            if not _is_ca(parent) or not _is_issued_by(child, parent):
+            if not is_ca(parent) or not is_issued_by(child, parent):
                 raise _fail("chain", f"{child.subject.rfc4514_string()} is not issued by the next")
         last = chain[-1]
         for root in trusted:
-            if root == last or _is_issued_by(last, root):
+            if root == last or is_issued_by(last, root):
                 if root.not_valid_after_utc < now:
                     raise _fail("expired", "the trusted root has expired")
                 return root

@@ -16,6 +16,7 @@ from cryptography.hazmat.primitives.serialization import Encoding, pkcs7
 
 from core.services.http_auth import HttpAuthError, TokenSource, auth_headers
 from core.services.protocols import CertificateValidationError, ChargeStationCertificateProvider
+from core.services.x509_checks import load_csr
 
 log = logging.getLogger(__name__)
 
@@ -117,10 +118,7 @@ class OpcpStationCertProvider:
     async def sign(self, csr_pem: str, certificate_type: str, station_id: str) -> str:
         if certificate_type != "V2GCertificate":
             raise CertificateValidationError("other", "OPCP signs only V2G certificates")
-        try:
-            csr = x509.load_pem_x509_csr(csr_pem.encode())
-        except ValueError as exc:
-            raise CertificateValidationError("other", "not a PEM certificate request") from exc
+        csr = load_csr(csr_pem)  # a forged request is refused here, not sent on
         try:
             leaf_raw = await _request(
                 "POST",

@@ -37,7 +37,7 @@ from core.ocpp.types import JsonObject, OcppVersion
 from core.services.certificates import LocalCa
 from core.services.emaid import normalise_emaid
 from core.services.protocols import TariffService
-from core.services.token_auth import id_tag_info, id_token_info
+from core.services.token_auth import id_tag_info, id_token_info, ocpp201_token_type
 from core.station_certificates import (
     NO_LOCAL_CA,
     CertificateRequestError,
@@ -2126,7 +2126,7 @@ class CsmsService:
             else:
                 entries.append(
                     {
-                        "idToken": {"idToken": token.uid, "type": _local_type(token)},
+                        "idToken": {"idToken": token.uid, "type": ocpp201_token_type(token.type)},
                         "idTokenInfo": id_token_info(token, now),
                     }
                 )
@@ -2583,13 +2583,6 @@ def _tx_summary(tx: Transaction) -> TransactionSummary:
 
 
 MONITOR_KINDS = ("UpperThreshold", "LowerThreshold", "Delta", "Periodic", "PeriodicClockAligned")
-
-# Our token types (OCPI) as 2.0.1 IdTokenEnumType, for local list entries.
-_LOCAL_TOKEN_TYPES = {"RFID": "ISO14443", "APP_USER": "eMAID", "AD_HOC_USER": "Central"}
-
-
-def _local_type(token: Token) -> str:
-    return _LOCAL_TOKEN_TYPES.get(token.type, "ISO14443")
 
 
 def _request_id() -> int:

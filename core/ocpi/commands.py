@@ -32,12 +32,10 @@ from core.ocpi.models import (
 from core.ocpi.pusher import OcpiDataStore, Pusher
 from core.ocpi.registration import Registrar
 from core.service import CallView, ReservationCommand, ServiceError
+from core.services.token_auth import ocpp201_token_type
 from core.store.models import OcpiParty
 
 log = logging.getLogger(__name__)
-
-# OCPI token types as OCPP 2.0.1 IdTokenEnumType (1.6 only carries the uid).
-_IDTOKEN_TYPE = {"RFID": "ISO14443", "APP_USER": "Central", "AD_HOC_USER": "Central"}
 
 
 class StationCommands(Protocol):
@@ -161,7 +159,7 @@ class Commands:
                 ref.station_id,
                 command.token.uid,
                 evse_id=ref.evse_number or _number(connector),
-                token_type=_IDTOKEN_TYPE.get(command.token.type.value, "Central"),
+                token_type=ocpp201_token_type(command.token.type.value),  # 1.6 carries only the uid
                 origin="ocpi",
             ),
         )
@@ -240,7 +238,7 @@ class Commands:
                 command.token.uid,
                 command.expiry_date,
                 evse_id=evse_number,
-                token_type=_IDTOKEN_TYPE.get(command.token.type.value, "Central"),
+                token_type=ocpp201_token_type(command.token.type.value),  # 1.6 carries only the uid
                 group_id=command.token.group_id,
                 origin="ocpi",
                 external_id=external,

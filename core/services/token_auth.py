@@ -13,6 +13,22 @@ from core.store.protocols import TokenStore
 # nothing to look up. `Local` tokens are only valid on the station, never for the CSMS.
 _ACCEPT_WITHOUT_LOOKUP = frozenset({"NoAuthorization"})
 
+# Our tokens' types (OCPI's TokenType) as OCPP 2.0.1 IdTokenEnumType, wherever the CSMS names a
+# token to a station (local lists, remote starts, reservations). An app user is known by its
+# contract id: eMAID. AD_HOC_USER and OTHER have no OCPP counterpart; the CSMS vouches for
+# them: Central.
+_OCPP201_TOKEN_TYPES = {
+    "RFID": "ISO14443",
+    "APP_USER": "eMAID",
+    "AD_HOC_USER": "Central",
+    "OTHER": "Central",
+}
+
+
+def ocpp201_token_type(token_type: str) -> str:
+    """The IdTokenEnumType for one of our (OCPI) token types."""
+    return _OCPP201_TOKEN_TYPES.get(token_type, "Central")
+
 
 def token_status(token: Token, now: datetime) -> str:
     """Accepted | Blocked | Expired | Invalid — an explicit status wins over `valid`."""

@@ -808,3 +808,15 @@ def test_parse_variable_key() -> None:
 
 def test_security_profile_numbering_is_maeve_s() -> None:
     assert [int(p) for p in SecurityProfile] == [0, 1, 2, -1]
+
+
+def test_our_token_types_have_one_ocpp_201_type() -> None:
+    """The local list, remote starts and OCPI commands name a token's type by one rule."""
+    from core.services.token_auth import ocpp201_token_type
+
+    assert [ocpp201_token_type(t) for t in ("RFID", "APP_USER", "AD_HOC_USER", "OTHER")] == [
+        "ISO14443",
+        "eMAID",
+        "Central",
+        "Central",
+    ]

@@ -192,6 +192,12 @@ class MqttConfig(Section):
     connect_timeout: PositiveDuration = 10.0
     connect_retry_delay: PositiveDuration = 1.0
     keep_alive_interval: PositiveDuration = 10.0
+    # QoS 1 messages held while the broker is unreachable, flushed on reconnect; beyond this the
+    # oldest are dropped (and counted).
+    buffer_size: PositiveInt = 10_000
+    # A gateway refreshes its presence lease every third of this; when it lapses (or the
+    # broker publishes the gateway's Will) every process takes its stations as offline.
+    presence_lease: PositiveDuration = 15.0
 
 
 class TransportConfig(Section):

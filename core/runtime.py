@@ -14,7 +14,7 @@ import contextlib
 import logging
 from collections.abc import Awaitable, Callable
 from contextlib import AsyncExitStack
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 from core.clock import Clock, SystemClock
 from core.config import Config
@@ -27,6 +27,9 @@ from core.store.factory import open_store
 from core.store.protocols import Store
 from core.transport.base import Transport
 from core.transport.local import LocalTransport
+
+if TYPE_CHECKING:
+    from core.transport.mqtt import MqttTransport
 
 log = logging.getLogger(__name__)
 
@@ -43,7 +46,7 @@ class StartupError(Exception):
 
 
 class _NoConnections:
-    """Connection registry of a process without a gateway."""
+    """Connection registry of a process without a gateway or any other view of stations."""
 
     def is_connected(self, station_id: str) -> bool:
         return False
@@ -143,6 +146,18 @@ class Csms:
             self._transport = await build_transport(config)
             self._on_close(self._transport.close)
         transport = self._transport
+        self.presence: Any = None
+        announcer: Any = None
+        if config.transport.type == "mqtt" and hasattr(transport, "subscribe_raw"):
+            from core.transport.presence import PresenceAnnouncer, PresenceRegistry
+
+            mqtt = cast("MqttTransport", transport)
+            lease = config.transport.mqtt.presence_lease
+            if "gateway" in self.roles and config.gateway.enabled:
+                # The Will must be set before the first connection to the broker.
+                announcer = PresenceAnnouncer(mqtt, {}, self.events, lease)
+                mqtt.will = announcer.will()
+            self.presence = PresenceRegistry(mqtt, self.clock)
         self.call_maker = CallMaker(transport, store, store, self.events, self.clock)
         self.services: Services = build_services(config, store, self.clock)
         # OCPI is built before the handlers: with realtime_authorization on, tokens unknown here
@@ -194,6 +209,16 @@ class Csms:
             await self.gateway.start()
             self.ports.update(self.gateway.ports)
             connections = self.gateway
+            if announcer is not None:
+                announcer.connections = self.gateway.connections
+                await announcer.start()
+                self._on_close(announcer.close)  # before the gateway closes its websockets
+        if self.presence is not None:
+            from core.transport.presence import Connections
+
+            await self.presence.start()
+            self._on_close(self.presence.close)
+            connections = Connections(self.presence, self.gateway)
 
         bridge = getattr(transport, "bridge_events", None)
         if bridge is not None:  # scale-out: every process sees every manager's domain events

@@ -245,6 +245,13 @@ class Gateway:
             "# TYPE csms_gateway_connected_stations gauge",
             f"csms_gateway_connected_stations {len(self.connections)}",
         ]
+        dropped = getattr(self.transport, "dropped", None)
+        if dropped is not None:  # MQTT: publishes lost to a full buffer while the broker was away
+            lines += [
+                "# HELP csms_mqtt_dropped_total Messages dropped from the MQTT outage buffer.",
+                "# TYPE csms_mqtt_dropped_total counter",
+                f"csms_mqtt_dropped_total {dropped}",
+            ]
         return web.Response(text="\n".join(lines) + "\n", content_type="text/plain")
 
     # --- the websocket endpoint ------------------------------------------------------------------

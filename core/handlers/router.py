@@ -86,7 +86,20 @@ class Router:
             type=MessageType.CALL_RESULT, id=message.id, action=action, response=response
         )
 
+    async def _already_answered(self, station_id: str, message: Message) -> bool:
+        """A result or error for a call a station already answered: a transport duplicate
+        (at-least-once delivery). Its side effects ran once; running the handler again could
+        repeat them. A late answer after a timeout still runs (the record keeps its first
+        outcome, but what the station reports is worth keeping)."""
+        record = await self._calls.lookup_call(message.id)
+        if record is None or record.state not in (CallState.ANSWERED, CallState.ERROR):
+            return False
+        log.info("duplicate %s %s from %s ignored", message.action, message.id, station_id)
+        return True
+
     async def handle_result(self, station_id: str, message: Message) -> None:
+        if await self._already_answered(station_id, message):
+            return
         action = message.action
         request: JsonObject = message.request if message.request is not None else {}
         response: JsonObject = message.response if message.response is not None else {}
@@ -116,6 +129,8 @@ class Router:
         )
 
     async def handle_error(self, station_id: str, message: Message) -> None:
+        if await self._already_answered(station_id, message):
+            return
         log.info(
             "station %s answered %s %s with %s: %s",
             station_id,

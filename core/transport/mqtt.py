@@ -4,13 +4,24 @@ Topics ``<prefix>/in/<ocpp1.6|ocpp2.0.1>/<stationId>`` (gateway → managers, wh
 ``$share/<group>/<prefix>/in/<version>/#``) and ``<prefix>/out/<version>/<stationId>`` (managers →
 gateway). Payload: the JSON envelope of :meth:`core.ocpp.types.Message.to_envelope`. The gateway
 publishes with content type ``application/json``, a response topic and correlation data, like the
-seed's gateway. QoS 0 like the seed: OCPP's own retries cover a lost message, and not awaiting an
-acknowledgement per message keeps one client far above the ~4,000 msg/s an awaited QoS 1
-publisher reaches. TCP_NODELAY is set on the client socket (Nagle × delayed ACK costs 40-88 ms
-per round trip otherwise).
+seed's gateway. TCP_NODELAY is set on the client socket (Nagle × delayed ACK costs 40-88 ms per
+round trip otherwise).
+
+Delivery: frames (``in``/``out``), domain events and presence changes go at QoS 1 — a lost
+CALLRESULT leaves a call record pending until its waiter gives up, and a lost event or presence
+change leaves another process with a wrong picture that nothing repairs. While the broker is
+unreachable those publishes wait in a bounded buffer (``transport.mqtt.buffer_size``), flushed in
+order on reconnect; on overflow the oldest are dropped and counted (:attr:`MqttTransport.dropped`,
+logged, and in the gateway's and the API's ``/metrics``). A publish whose acknowledgement never
+came is sent again, so a receiver may see it twice: each QoS 1 publish carries a ``mid`` user
+property, and a receiver ignores a ``mid`` it has seen recently. Only the presence lease goes at
+QoS 0: the next one replaces a lost one. Each publish is awaited for its PUBACK, but publishers
+are many concurrent tasks (one per station), so acknowledgements overlap rather than queue.
 
 Domain events (calls completed, transactions…) are bridged on ``<prefix>/events/<kind>`` so that a
 process serving the API or the console sees what every manager did (DESIGN.md "Events").
+Presence (which gateway holds which station) travels on ``<prefix>/presence/...``
+(core/transport/presence.py).
 """
 
 from __future__ import annotations
@@ -21,6 +32,8 @@ import logging
 import socket
 import ssl
 import uuid
+from collections import OrderedDict, deque
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any, Literal
 from urllib.parse import unquote, urlparse
@@ -31,13 +44,29 @@ from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 
 from core.config import MqttConfig
-from core.events import EventBus, MessageLogged, Resync, event_from_json
+from core.events import Event, EventBus, MessageLogged, Resync, event_from_json
 from core.ocpp.types import Message, OcppVersion
 from core.transport.base import MessageHandler
 
 log = logging.getLogger(__name__)
 
 _VERSIONS = {v.value: v for v in OcppVersion}
+# How many recent ``mid``s a receiver remembers: a resent publish follows its first copy
+# within a reconnect, far fewer messages than this later.
+_SEEN_MIDS = 100_000
+
+RawHandler = Callable[[str, bytes], None]
+
+
+@dataclass(frozen=True, slots=True)
+class _Held:
+    """A publish waiting for the broker."""
+
+    topic: str
+    payload: bytes
+    qos: int
+    retain: bool
+    properties: Properties | None
 
 
 def _nodelay() -> list[tuple[int, int, int]]:
@@ -110,6 +139,14 @@ class MqttTransport:
         self.origin = uuid.uuid4().hex[:12]
         self._injected: set[int] = set()
         self._bridge: asyncio.Task[None] | None = None
+        self._raw: list[tuple[str, RawHandler]] = []  # (topic prefix, handler)
+        self._held: deque[_Held] = deque()
+        self.dropped = 0  # QoS 1 publishes lost to a full buffer while the broker was away
+        self._ready = False  # connected and the buffer flushed: publish directly
+        self._flusher: asyncio.Task[None] | None = None
+        self._seen: OrderedDict[bytes, None] = OrderedDict()
+        self.will: aiomqtt.Will | None = None
+        self.on_connect: list[Callable[[], Awaitable[None]]] = []
 
     @property
     def connected(self) -> bool:
@@ -138,6 +175,7 @@ class MqttTransport:
             transport=broker.transport,
             websocket_path=broker.path,
             tls_context=ssl.create_default_context() if broker.tls else None,
+            will=self.will,
         )
 
     async def _run(self) -> None:
@@ -147,16 +185,21 @@ class MqttTransport:
             try:
                 async with self._client_for(broker) as client:
                     for topic in self._subscriptions:
-                        await client.subscribe(topic, qos=0)
+                        await client.subscribe(topic, qos=1)
                     self._client = client
                     self._connected.set()
                     delay = self.config.connect_retry_delay
                     log.info("MQTT connected to %s as %s", broker.url, self.identifier)
+                    self._flusher = asyncio.create_task(self._flush(client), name="mqtt-flush")
                     async for message in client.messages:
                         self._dispatch(message)
             except aiomqtt.MqttError as exc:
                 self._connected.clear()
                 self._client = None
+                self._ready = False
+                if self._flusher is not None:
+                    self._flusher.cancel()
+                    self._flusher = None
                 self._next_broker = (self._next_broker + 1) % len(self.brokers)
                 # Back off only once every broker has been tried: a standby is tried at once.
                 wait = delay if self._next_broker == 0 else 0.0
@@ -174,7 +217,7 @@ class MqttTransport:
     async def _subscribe(self, topic: str) -> None:
         self._subscriptions.append(topic)
         if self._client is not None:
-            await self._client.subscribe(topic, qos=0)
+            await self._client.subscribe(topic, qos=1)
         await self._ensure_running()
 
     async def close(self) -> None:
@@ -184,6 +227,8 @@ class MqttTransport:
                 await self._bridge
         while self._tasks:
             await asyncio.gather(*list(self._tasks), return_exceptions=True)
+        if self._flusher is not None:
+            self._flusher.cancel()
         if self._runner is not None:
             self._runner.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -192,8 +237,29 @@ class MqttTransport:
 
     # --- receiving -------------------------------------------------------------------------------
 
+    def _duplicate(self, message: aiomqtt.Message) -> bool:
+        props = message.properties
+        for key, value in getattr(props, "UserProperty", None) or ():
+            if key == "mid":
+                mid = value.encode()
+                if mid in self._seen:
+                    return True
+                self._seen[mid] = None
+                if len(self._seen) > _SEEN_MIDS:
+                    self._seen.popitem(last=False)
+        return False
+
     def _dispatch(self, message: aiomqtt.Message) -> None:
-        parts = str(message.topic).split("/")
+        if self._duplicate(message):
+            log.debug("duplicate publish on %s ignored", message.topic)
+            return
+        topic = str(message.topic)
+        for prefix, raw in self._raw:
+            if topic.startswith(prefix):
+                payload = message.payload
+                raw(topic, payload if isinstance(payload, bytes) else str(payload or "").encode())
+                return
+        parts = topic.split("/")
         if len(parts) >= 3 and parts[-2] == "events":
             self._receive_event(message.payload)
             return
@@ -224,19 +290,96 @@ class MqttTransport:
         self._gateway = deliver
         await self._subscribe(f"{self.prefix}/out/+/+")
 
+    async def subscribe_raw(self, topic_filter: str, handler: RawHandler) -> None:
+        """Deliver every message on ``topic_filter`` (a ``…/#`` filter) to ``handler`` as
+        (topic, payload) — retained ones included, at once on subscribing."""
+        self._raw.append((topic_filter.removesuffix("#"), handler))
+        await self._subscribe(topic_filter)
+
+    def inject(self, event: Event) -> None:
+        """Publish ``event`` on this process's bus only: what this process concluded on its
+        own (another gateway is gone) and every other process concludes too."""
+        if self._event_bus is None:
+            return
+        self._injected.add(id(event))
+        self._event_bus.publish(event)
+
     # --- publishing ------------------------------------------------------------------------------
 
+    def _hold(self, item: _Held) -> None:
+        if len(self._held) >= self.config.buffer_size:
+            lost = self._held.popleft()
+            self.dropped += 1
+            if self.dropped == 1 or self.dropped % 1000 == 0:
+                log.warning(
+                    "MQTT buffer full (%d): %d message(s) dropped so far, latest to %s",
+                    self.config.buffer_size,
+                    self.dropped,
+                    lost.topic,
+                )
+        self._held.append(item)
+
+    async def _flush(self, client: aiomqtt.Client) -> None:
+        """After a (re)connect: the hooks' publishes, then what was held, oldest first. New
+        publishes join the buffer until it is empty, so nothing overtakes what waited."""
+        for hook in self.on_connect:
+            try:
+                await hook()
+            except Exception:
+                log.exception("MQTT on-connect hook failed")
+        if self._held:
+            log.info("MQTT: sending %d message(s) held while the broker was away", len(self._held))
+        while self._held:
+            item = self._held[0]
+            try:
+                await client.publish(
+                    item.topic,
+                    item.payload,
+                    qos=item.qos,
+                    retain=item.retain,
+                    properties=item.properties,
+                )
+            except (aiomqtt.MqttError, TimeoutError):
+                return  # the connection is gone again; the next one resumes here
+            self._held.popleft()
+        self._ready = True
+
     async def _publish(
-        self, topic: str, payload: bytes, properties: Properties | None = None
+        self,
+        topic: str,
+        payload: bytes,
+        properties: Properties | None = None,
+        *,
+        qos: int = 1,
+        retain: bool = False,
     ) -> None:
+        if qos:
+            if properties is None:
+                properties = Properties(PacketTypes.PUBLISH)  # type: ignore[no-untyped-call]
+            # The dedupe key of a resent copy: the same object is held and resent.
+            properties.UserProperty = ("mid", uuid.uuid4().hex)
+        item = _Held(topic, payload, qos, retain, properties)
         client = self._client
-        if client is None:
-            log.warning("MQTT down: message to %s not sent", topic)
+        if client is None or not self._ready:
+            if qos:
+                self._hold(item)
             return
         try:
-            await client.publish(topic, payload, qos=0, properties=properties)
-        except aiomqtt.MqttError as exc:
-            log.warning("MQTT publish to %s failed: %s", topic, exc)
+            await client.publish(topic, payload, qos=qos, retain=retain, properties=properties)
+        except (aiomqtt.MqttError, TimeoutError) as exc:
+            if qos:
+                log.warning(
+                    "MQTT publish to %s failed (%s): held for the next connection", topic, exc
+                )
+                self._hold(item)
+            else:
+                log.warning("MQTT publish to %s failed: %s", topic, exc)
+
+    async def publish(
+        self, topic: str, payload: bytes, *, qos: int = 1, retain: bool = False
+    ) -> None:
+        """Publish on any topic (presence); same delivery rules as the frames."""
+        await self._publish(topic, payload, qos=qos, retain=retain)
 
     async def emit(self, version: OcppVersion, station_id: str, message: Message) -> None:
         props = Properties(PacketTypes.PUBLISH)  # type: ignore[no-untyped-call]

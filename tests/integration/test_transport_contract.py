@@ -184,40 +184,51 @@ async def test_shared_subscription_delivers_each_message_once(mosquitto: int) ->
 
 @pytest.mark.mqtt
 async def test_mqtt_reconnects_when_the_broker_comes_back(tmp_path: Path) -> None:
+    """What is published while the broker is away waits in a bounded buffer (the oldest
+    dropped and counted beyond it) and goes out, in order, once the broker is back."""
     from tests.fixtures.services import free_port, run_mosquitto
 
     port = free_port()
     config = MqttConfig(
-        urls=[f"mqtt://127.0.0.1:{port}"], connect_retry_delay=0.1, connect_timeout=2
+        urls=[f"mqtt://127.0.0.1:{port}"],
+        connect_retry_delay=0.1,
+        connect_timeout=2,
+        buffer_size=2,
     )
     gateway, manager = MqttTransport(config), MqttTransport(config)
     inbox = Inbox()
+
+    async def manager_back() -> None:
+        # The broker keeps no session for the manager: what the gateway flushes before the
+        # manager has subscribed again reaches nobody. Here the test makes the order explicit.
+        async with asyncio.timeout(10):
+            while not manager.connected:
+                await asyncio.sleep(0.02)
+
+    def heartbeat(message_id: str) -> Message:
+        return Message(type=MessageType.CALL, id=message_id, action="Heartbeat", request={})
+
     try:
         with run_mosquitto(tmp_path, port):
             await manager.serve(inbox)
             await gateway.attach_gateway(Inbox())
-            await gateway.publish_in(
-                OcppVersion.V16,
-                "CS1",
-                Message(type=MessageType.CALL, id="before", action="Heartbeat", request={}),
-            )
+            await gateway.publish_in(OcppVersion.V16, "CS1", heartbeat("before"))
             assert (await inbox.get())[2].id == "before"
-        # the broker is gone: publishing is logged and dropped, never raised
-        await gateway.publish_in(
-            OcppVersion.V16,
-            "CS1",
-            Message(type=MessageType.CALL, id="lost", action="Heartbeat", request={}),
-        )
+        gateway.on_connect.append(manager_back)
+        async with asyncio.timeout(10):
+            while gateway.connected:
+                await asyncio.sleep(0.02)
+        # the broker is gone: publishing never raises; three held in a buffer of two
+        for message_id in ("lost", "held-1", "held-2"):
+            await gateway.publish_in(OcppVersion.V16, "CS1", heartbeat(message_id))
+        assert gateway.dropped == 1
         with run_mosquitto(tmp_path, port):
             async with asyncio.timeout(10):
                 while not (manager.connected and gateway.connected):
                     await asyncio.sleep(0.05)
-            await gateway.publish_in(
-                OcppVersion.V16,
-                "CS1",
-                Message(type=MessageType.CALL, id="after", action="Heartbeat", request={}),
-            )
-            assert (await inbox.get())[2].id == "after"  # the subscription came back too
+            await gateway.publish_in(OcppVersion.V16, "CS1", heartbeat("after"))
+            got = [(await inbox.get())[2].id for _ in range(3)]
+            assert got == ["held-1", "held-2", "after"]  # the subscription came back too
     finally:
         await gateway.close()
         await manager.close()

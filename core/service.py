@@ -14,7 +14,6 @@ a call record (see ``core.handlers.call_maker``); ``wait`` optionally blocks unt
 from __future__ import annotations
 
 import base64
-import hashlib
 import secrets
 import string
 from collections.abc import Awaitable, Callable, Mapping, Sequence
@@ -30,14 +29,17 @@ from pydantic.alias_generators import to_camel
 
 from core import limits, message_limits
 from core.clock import Clock
+from core.credentials import hash_password
 from core.events import EventBus, Subscription
 from core.handlers.call_maker import CallMaker, CallRejectedError
 from core.handlers.reservations import answered_status
+from core.ocpp.triggers import TRIGGER_MESSAGES_16, TRIGGER_MESSAGES_201
 from core.ocpp.types import JsonObject, OcppVersion
 from core.services.certificates import LocalCa
 from core.services.emaid import normalise_emaid
 from core.services.protocols import TariffService
 from core.services.token_auth import id_tag_info, id_token_info, ocpp201_token_type
+from core.services.x509_checks import certificate_id
 from core.station_certificates import (
     NO_LOCAL_CA,
     CertificateRequestError,
@@ -595,31 +597,6 @@ ResetKind = Literal["Soft", "Hard", "OnIdle", "Immediate"]
 _RESET_16 = {"Soft": "Soft", "OnIdle": "Soft", "Hard": "Hard", "Immediate": "Hard"}
 _RESET_201 = {"Soft": "OnIdle", "OnIdle": "OnIdle", "Hard": "Immediate", "Immediate": "Immediate"}
 
-TRIGGER_MESSAGES_16 = frozenset(
-    {
-        "BootNotification",
-        "DiagnosticsStatusNotification",
-        "FirmwareStatusNotification",
-        "Heartbeat",
-        "MeterValues",
-        "StatusNotification",
-    }
-)
-TRIGGER_MESSAGES_201 = frozenset(
-    {
-        "BootNotification",
-        "LogStatusNotification",
-        "FirmwareStatusNotification",
-        "Heartbeat",
-        "MeterValues",
-        "SignChargingStationCertificate",
-        "SignV2GCertificate",
-        "StatusNotification",
-        "TransactionEvent",
-        "SignCombinedCertificate",
-        "PublishFirmwareStatusNotification",
-    }
-)
 # What the seed's ``POST /cs/{csId}/trigger`` accepts (stored for the sync loop).
 SYNC_TRIGGERS = (
     "BootNotification",
@@ -634,11 +611,6 @@ _PASSWORD_ALPHABET = string.ascii_letters + string.digits
 _VERSIONS = {"1.6": OcppVersion.V16, "2.0.1": OcppVersion.V201}
 # Answers that mean "the station took the new value" (RebootRequired: after its next reboot).
 _ACCEPTING = frozenset({"Accepted", "RebootRequired"})
-
-
-def hash_password(password: str) -> str:
-    """base64(SHA-256(password)), padded — the only form a station password is stored in."""
-    return base64.b64encode(hashlib.sha256(password.encode()).digest()).decode()
 
 
 def generate_password(length: int = 16) -> str:
@@ -1202,7 +1174,7 @@ class CsmsService:
             leaf = parse_certificates(cert.certificate, field=f"certificates/{i}/certificate")[0]
             items.append(
                 InstallCertificate(
-                    certificate_id=hashlib.sha256(leaf.public_bytes(Encoding.DER)).hexdigest(),
+                    certificate_id=certificate_id(leaf),
                     certificate_type=CertificateType(cert.type),
                     certificate_data=cert.certificate,
                     status=CertificateStatus(cert.status or "Pending"),

@@ -20,7 +20,8 @@ from textual.widgets import Button, Input, Label, OptionList, Select
 from textual.widgets.option_list import Option
 
 from core import limits
-from core.service import MONITOR_KINDS, REPORT_BASES, TRIGGER_MESSAGES_16, TRIGGER_MESSAGES_201
+from core.ocpp.triggers import TRIGGER_MESSAGES_16, TRIGGER_MESSAGES_201
+from core.service import MONITOR_KINDS, REPORT_BASES
 from csms_tui.inert import markup_safe
 
 WAIT_SECONDS = 30.0

@@ -106,7 +106,7 @@ def encode_password(
 
     Example: csms-tui auth encode-password s3cretPassw0rd!!
     """
-    from core.service import hash_password
+    from core.credentials import hash_password
 
     for password in passwords:
         typer.echo(f"{password}: {hash_password(password)}")

@@ -15,8 +15,9 @@ from typing import Any
 
 from core import limits, station_id
 from core.api.auth import NAME_PATTERN as API_TOKEN_NAME_PATTERN
-from core.service import CSMS_ACTIONS, REPORT_BASES, SYNC_TRIGGERS, TRIGGER_MESSAGES_16
-from core.service import TRIGGER_MESSAGES_201 as _TRIGGER_201
+from core.ocpp.triggers import TRIGGER_MESSAGES_16
+from core.ocpp.triggers import TRIGGER_MESSAGES_201 as _TRIGGER_201
+from core.service import CSMS_ACTIONS, REPORT_BASES, SYNC_TRIGGERS
 from core.station_certificates import CSR_MAX_LENGTH
 
 Schema = dict[str, Any]

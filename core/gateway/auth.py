@@ -7,7 +7,6 @@ allowed, and to whom, is core/gateway/guard.py."""
 from __future__ import annotations
 
 import base64
-import hashlib
 import hmac
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -15,6 +14,7 @@ from dataclasses import dataclass
 from cryptography import x509
 from cryptography.x509.oid import NameOID
 
+from core.credentials import hash_password
 from core.station_id import valid_station_id
 from core.store.models import SecurityProfile, StationAuth
 
@@ -29,10 +29,6 @@ class AuthOutcome:
     certificate_cn: str | None = None
 
 
-def password_hash(password: bytes) -> str:
-    return base64.b64encode(hashlib.sha256(password).digest()).decode()
-
-
 def check_basic(header: str | None, station_id: str, auth: StationAuth) -> AuthOutcome:
     if not header or not header.lower().startswith("basic "):
         return AuthOutcome(False, 401, "missing basic auth credentials")
@@ -44,7 +40,7 @@ def check_basic(header: str | None, station_id: str, auth: StationAuth) -> AuthO
     if not auth.password_hash:
         return AuthOutcome(False, 401, "station has no password set")
     user_ok = hmac.compare_digest(username, station_id.encode()) or auth.invalid_username_allowed
-    pass_ok = hmac.compare_digest(password_hash(password).encode(), auth.password_hash.encode())
+    pass_ok = hmac.compare_digest(hash_password(password).encode(), auth.password_hash.encode())
     if not (user_ok and pass_ok):
         return AuthOutcome(False, 401, "wrong username or password")
     return AuthOutcome(True)

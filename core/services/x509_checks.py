@@ -1,9 +1,13 @@
-"""Checks on X.509 objects that several certificate services make, written once."""
+"""Checks on X.509 objects, and the id a certificate is known by: written once for the
+certificate services, the handlers and the application service."""
 
 from __future__ import annotations
 
+import hashlib
+
 from cryptography import x509
 from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives import serialization
 
 from core.services.protocols import CertificateValidationError
 
@@ -34,3 +38,14 @@ def load_csr(csr_pem: str) -> x509.CertificateSigningRequest:
     if not csr.is_signature_valid:
         raise CertificateValidationError("other", "CSR signature is invalid")
     return csr
+
+
+def certificate_id(cert: x509.Certificate) -> str:
+    """Hex SHA-256 of the certificate's DER: the id a certificate is stored and shown by (the
+    seed's install-certificate id)."""
+    return hashlib.sha256(cert.public_bytes(serialization.Encoding.DER)).hexdigest()
+
+
+def chain_certificate_id(pem_chain: str) -> str:
+    """The :func:`certificate_id` of a PEM chain's first (leaf) certificate."""
+    return certificate_id(x509.load_pem_x509_certificate(pem_chain.encode()))

@@ -24,6 +24,7 @@ from core.clock import Clock
 from core.config import SyncConfig
 from core.events import EventBus, StationBooted, StationConnected
 from core.handlers.call_maker import CallMaker, CallRejectedError
+from core.ocpp.triggers import TRIGGER_MESSAGES_16
 from core.ocpp.types import OcppVersion
 from core.store.models import (
     CertificateStatus,
@@ -53,15 +54,6 @@ _ROOT = {
     CertificateType.MO: "MORootCertificate",
     CertificateType.CSMS: "CSMSRootCertificate",
     CertificateType.MF: "ManufacturerRootCertificate",
-}
-# 1.6's own TriggerMessage enum; anything else goes through the PnC DataTransfer tunnel.
-_V16_TRIGGERS = {
-    "BootNotification",
-    "DiagnosticsStatusNotification",
-    "FirmwareStatusNotification",
-    "Heartbeat",
-    "MeterValues",
-    "StatusNotification",
 }
 
 
@@ -247,7 +239,7 @@ class Syncer:
             await self.store.set_trigger(station_id, trigger)
             await self._give_up(station_id, f"trigger {trigger.message}", {})
             return 0
-        if version is OcppVersion.V201 or trigger.message in _V16_TRIGGERS:
+        if version is OcppVersion.V201 or trigger.message in TRIGGER_MESSAGES_16:
             await self._send(station_id, "TriggerMessage", {"requestedMessage": trigger.message})
         else:
             await self._send_pnc(

@@ -21,8 +21,8 @@ from core.api.ocpi_admin import OcpiAdminError
 from core.api.openapi import openapi_document
 from core.api.server import ApiServer
 from core.config import ApiConfig, ConfigError
+from core.credentials import hash_password
 from core.events import StationConnected
-from core.service import hash_password
 from core.store.models import LoggedMessage
 from tests.api.harness import Env, certificate_pem, service_env
 

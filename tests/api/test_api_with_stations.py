@@ -27,8 +27,8 @@ from ocpp.v201 import call_result as result201
 from websockets.typing import Subprotocol
 
 from core.config import config_from_dict
+from core.credentials import hash_password
 from core.runtime import Csms
-from core.service import hash_password
 from tests.e2e.conftest import add_token
 
 pytestmark = pytest.mark.e2e

@@ -115,7 +115,7 @@ def fields(out: str) -> dict[str, str]:
 
 
 def test_register_refuses_an_existing_id_and_keeps_its_password(config: Path) -> None:
-    from core.service import hash_password
+    from core.credentials import hash_password
 
     code, out, err = run("station", "register", "CS001", "-p", "0", "--config", str(config))
     assert code == 0, err
@@ -128,7 +128,7 @@ def test_register_refuses_an_existing_id_and_keeps_its_password(config: Path) ->
 
 
 def test_rotate_password_asks_first_and_replaces_the_hash(config: Path) -> None:
-    from core.service import hash_password
+    from core.credentials import hash_password
 
     _, out, _ = run("station", "register", "CS001", "-p", "0", "--config", str(config))
     old = fields(out)["password"]

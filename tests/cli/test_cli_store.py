@@ -10,7 +10,7 @@ import pytest
 from typer.testing import CliRunner
 
 from core.config import load_config
-from core.service import hash_password
+from core.credentials import hash_password
 from csms_tui.cli_tools import _store, standalone_app
 
 runner = CliRunner()

@@ -10,8 +10,8 @@ import pytest
 from ocpp.v16 import call as call16
 from textual.widgets import Input, Select, Static
 
+from core.credentials import hash_password
 from core.runtime import Csms
-from core.service import hash_password
 from csms_tui.actions import ActionMenuScreen
 from csms_tui.app import CsmsConsole
 from csms_tui.line_table import KeyedTable

@@ -64,3 +64,12 @@ async def test_wire_carries_the_password_records_and_log_do_not(
     [logged] = await sqlite_store.list_messages()
     assert "s3cret" not in str(logged.payload)
     assert sent[0].type is MessageType.CALL
+
+
+def test_a_station_password_has_one_hash() -> None:
+    """Registration (str) and the gateway's check (the bytes of a Basic header) agree."""
+    from core.credentials import hash_password
+
+    assert hash_password("s3cret-password-16") == hash_password(b"s3cret-password-16")
+    # MaEVe's base64SHA256Password form, padded.
+    assert hash_password("s3cret-password-16") == "FDza4uZ6U5SC++9FwvySc5D132/hErwQLKI38DQsmFk="

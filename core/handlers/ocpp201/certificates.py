@@ -6,12 +6,12 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from core.handlers.ocpp16.sign_certificate import certificate_id
 from core.services.protocols import (
     ChargeStationCertificateProvider,
     ContractCertificateProvider,
     OcspStatusService,
 )
+from core.services.x509_checks import chain_certificate_id
 from core.store.models import CertificateType, InstallCertificate
 from core.store.protocols import CertificateStore
 
@@ -39,7 +39,7 @@ class SignCertificate:
         try:
             chain = await self.provider.sign(request["csr"], cert_type, station_id)
             await self.certificates.upsert_install_certificates(
-                station_id, [InstallCertificate(certificate_id(chain), stored_type, chain)]
+                station_id, [InstallCertificate(chain_certificate_id(chain), stored_type, chain)]
             )
         except Exception as exc:
             log.info("SignCertificate from %s rejected: %s", station_id, exc)

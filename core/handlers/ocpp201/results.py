@@ -6,7 +6,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from core.handlers.ocpp16.sign_certificate import certificate_id
+from core.services.x509_checks import chain_certificate_id
 from core.store.models import (
     CertificateStatus,
     CertificateType,
@@ -106,7 +106,7 @@ class CertificateResult:
         self, station_id: str, request: dict[str, Any], response: dict[str, Any], state: Any
     ) -> None:
         try:
-            cert_id = certificate_id(request[self.pem_field])
+            cert_id = chain_certificate_id(request[self.pem_field])
         except (KeyError, ValueError):
             log.warning(
                 "%s result from %s: request holds no certificate", self.pem_field, station_id

@@ -290,8 +290,8 @@ async def test_the_reply_is_sent_only_after_its_commit(env: Env) -> None:
 
 
 async def test_tunnelled_certificate_answer_updates_the_certificate(env: Env) -> None:
-    from core.handlers.ocpp16.sign_certificate import certificate_id
     from core.services.certificates import create_ca
+    from core.services.x509_checks import chain_certificate_id as certificate_id
     from core.store.models import CertificateStatus, CertificateType, InstallCertificate
 
     root, _ = create_ca("V2G Root", "Test")

@@ -8,11 +8,11 @@ import pytest
 
 from core.events import TransactionEnded, TransactionStarted, TransactionUpdated
 from core.handlers.ocpp16.routes import routes as routes16
-from core.handlers.ocpp16.sign_certificate import certificate_id
 from core.handlers.ocpp201.routes import routes as routes201
 from core.ocpp.types import OcppVersion
 from core.schemas import Direction, SchemaSet, has_schema
 from core.services.certificates import create_ca
+from core.services.x509_checks import chain_certificate_id as certificate_id
 from core.store.models import (
     CertificateStatus,
     CertificateType,

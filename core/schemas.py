@@ -3,9 +3,11 @@
 File names are derived from (version, action, direction) by the convention of each schema set —
 never hand-typed — so a route cannot point at a schema that does not exist (the seed had one):
 
-* ``schemas/ocpp16``:  ``<Action>.json`` / ``<Action>Response.json`` (the OCA 1.6 set)
-* ``schemas/ocpp201``: ``<Action>Request.json`` / ``<Action>Response.json`` (the OCA 2.0.1 set)
-* ``schemas/has2be``:  ``<Action>Request.json`` / ``<Action>Response.json`` (written by us)
+in ``core/ocpp/schemas/`` (package data, installed with the wheel):
+
+* ``ocpp16``:  ``<Action>.json`` / ``<Action>Response.json`` (the OCA 1.6 set)
+* ``ocpp201``: ``<Action>Request.json`` / ``<Action>Response.json`` (the OCA 2.0.1 set)
+* ``has2be``:  ``<Action>Request.json`` / ``<Action>Response.json`` (written by us)
 
 Validation uses jsonschema-rs (compiled, ~4 µs per TransactionEvent here) and maps the failing
 keyword to the precise OCPP-J error kind.
@@ -47,11 +49,12 @@ class Direction(StrEnum):
 
 
 def schemas_dir() -> Path:
-    """Where the schema files live: ``$CSMS_SCHEMAS_DIR`` or ``schemas/`` beside the packages."""
+    """Where the schema files live: ``$CSMS_SCHEMAS_DIR``, or ``core/ocpp/schemas`` — package
+    data, so an installed wheel carries them, not only a checkout."""
     override = os.environ.get("CSMS_SCHEMAS_DIR")
     if override:
         return Path(override)
-    return Path(__file__).resolve().parent.parent / "schemas"
+    return Path(__file__).resolve().parent / "ocpp" / "schemas"
 
 
 def schema_path(schema_set: SchemaSet, action: str, direction: Direction) -> Path:

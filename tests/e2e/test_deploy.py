@@ -225,7 +225,7 @@ def test_images_and_units() -> None:
     dockerfile = (DEPLOY / "Dockerfile").read_text()
     installs = re.findall(r"pip install (.*)", dockerfile)
     assert installs and not any("[" in i for i in installs)  # no extras (tests, tools)
-    assert "CSMS_SCHEMAS_DIR" in dockerfile
+    assert "COPY schemas" not in dockerfile  # the OCPP schemas are package data, in the wheel
     for p in compose_processes():
         service = compose()["services"][p.name]
         assert service["healthcheck"]["test"][0] == "CMD"
@@ -239,7 +239,7 @@ def test_images_and_units() -> None:
         assert unit["NoNewPrivileges"] == "yes" and unit["ProtectSystem"] == "strict"
         assert unit["EnvironmentFile"].lstrip("-") == f"{ETC}/csms-tui.env"
         assert parsed["Install"]["WantedBy"] == "csms-tui.target"
-    assert "PGPASSWORD=" in env and "CSMS_SCHEMAS_DIR=" in env
+    assert "PGPASSWORD=" in env
 
 
 # ---------------------------------------------------------------------------------------------

@@ -443,6 +443,7 @@ class RegisterStationScreen(ModalScreen[Any]):
         super().__init__()
         self.station_id = station_id
         self._register = register
+        self._sending = False
 
     def compose(self) -> ComposeResult:
         from textual.widgets import Select
@@ -473,6 +474,11 @@ class RegisterStationScreen(ModalScreen[Any]):
 
         from core.service import Invalid, validate_station_id
 
+        if self._sending:
+            # A second press while the first is on its way is ignored, not sent again: the
+            # first registration's answer — the password, shown once — must not be lost to a
+            # second one that can only be refused (the id then exists).
+            return
         station_id = self.query_one("#station-id", Input).value.strip()
         try:
             validate_station_id(station_id)
@@ -481,16 +487,18 @@ class RegisterStationScreen(ModalScreen[Any]):
             return
         profile = self.query_one("#profile", Select).value
         self.query_one("#error", Static).update("")
+        self._sending = True
         self._send(station_id, int(profile) if isinstance(profile, int) else 1)
 
-    # exclusive: a second submit while one is on its way replaces it, never registers twice.
-    @work(exclusive=True, group="register-form")
+    @work(group="register-form")
     async def _send(self, station_id: str, profile: int) -> None:
         try:
             registration = await self._register(station_id, profile)
         except ServiceError as exc:
             self.query_one("#error", Static).update(plain(exc.message))
             return
+        finally:
+            self._sending = False
         self.dismiss(registration)
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 from pathlib import Path
+from typing import Any
 
 import pytest
 from ocpp.v16 import call as call16
@@ -55,6 +56,42 @@ async def test_register_form_keeps_the_input_and_shows_why_an_id_is_refused(
             await wait_until(pilot, lambda: isinstance(app.screen, RegistrationResultScreen))
             assert app.screen.query_one("#password", Input).value
             assert await csms.store.lookup_station("CSNEW") is not None
+
+
+class _SlowToAnswer:
+    """The service, but a registration's answer takes a while to come back (a busy daemon
+    behind --connect): long enough for a second press."""
+
+    def __init__(self, inner: Any) -> None:
+        self._inner = inner
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._inner, name)
+
+    async def register_station(self, *args: Any, **kwargs: Any) -> Any:
+        registration = await self._inner.register_station(*args, **kwargs)
+        await asyncio.sleep(0.5)
+        return registration
+
+
+async def test_a_double_press_registers_once_and_shows_that_password(tmp_path: Path) -> None:
+    async with Csms(core_config(tmp_path)) as csms:
+        app = CsmsConsole(service=_SlowToAnswer(csms.service))
+        async with app.run_test(size=(140, 40)) as pilot:
+            await pilot.press("g")
+            form = app.screen
+            assert isinstance(form, RegisterStationScreen)
+            field = form.query_one("#station-id", Input)
+            field.value = "CSTWICE"
+            form.query_one("#profile", Select).value = 0
+            field.focus()
+            await pilot.press("enter")
+            await pilot.pause(0.1)
+            await pilot.press("enter")  # an impatient operator, while the first is on its way
+            await wait_until(pilot, lambda: isinstance(app.screen, RegistrationResultScreen))
+            password = app.screen.query_one("#password", Input).value
+            stored = await csms.store.lookup_station_auth("CSTWICE")
+            assert stored is not None and stored.password_hash == hash_password(password)
 
 
 async def test_rotate_password_says_what_it_does_and_shows_the_new_one(tmp_path: Path) -> None:

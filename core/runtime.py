@@ -158,6 +158,7 @@ class Csms:
                 announcer = PresenceAnnouncer(mqtt, {}, self.events, lease)
                 mqtt.will = announcer.will()
             self.presence = PresenceRegistry(mqtt, self.clock)
+            self.presence.own = announcer
         self.call_maker = CallMaker(transport, store, store, self.events, self.clock)
         self.services: Services = build_services(config, store, self.clock)
         # OCPI is built before the handlers: with realtime_authorization on, tokens unknown here
@@ -188,6 +189,8 @@ class Csms:
             )
             self.manager = Manager(deps, transport, store, self.events, self.clock, config.ocpp)
             await transport.serve(self.manager.handle)
+            if not getattr(transport, "single_gateway", True):
+                self._start_call_expiry(config.gateway.call_timeout)
             if config.sync.enabled:
                 await self._start_sync()
 
@@ -230,6 +233,30 @@ class Csms:
 
         self._part = "OCPI server (ocpi.addr)"
         await self._start_ocpi()
+
+    def _start_call_expiry(self, call_timeout: float) -> None:
+        """Scale-out: a call's answer or its timeout report can be lost between processes (a
+        manager killed with it queued, a broker restart); no call stays pending past twice the
+        call timeout."""
+        older_than = 2 * call_timeout
+
+        async def sweep() -> None:
+            while True:
+                await asyncio.sleep(min(call_timeout, 5.0))
+                try:
+                    if expired := await self.call_maker.expire_stale(older_than):
+                        log.warning("%d call(s) pending for %g s timed out", expired, older_than)
+                except Exception:
+                    log.exception("timing out stale calls failed")
+
+        task = asyncio.create_task(sweep(), name="call-expiry")
+
+        async def stop() -> None:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+
+        self._on_close(stop)
 
     async def _start_sync(self) -> None:
         from core.sync.syncer import Syncer

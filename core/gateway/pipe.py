@@ -51,8 +51,9 @@ class Pipe:
         self._send, self._publish, self._record = send, publish, record
         self.call_timeout = call_timeout
         self._guard = guard  # may refuse a station CALL (e.g. SP3 serial != certificate CN)
-        # ids of the station CALLs being handled (normally at most one)
-        self._in_flight: OrderedDict[str, None] = OrderedDict()
+        # ids of the station CALLs being handled (normally at most one), each with the timer
+        # that forgets it: an answer lost between processes must not hold CSMS calls back
+        self._in_flight: OrderedDict[str, asyncio.TimerHandle] = OrderedDict()
         self._csms_call: _Outstanding | None = None
         self._queue: deque[Message] = deque()
         self._recent: OrderedDict[str, Message] = OrderedDict()  # late results
@@ -98,9 +99,12 @@ class Pipe:
             return
         # A station that sends a second CALL before the first was answered breaks the one-call
         # rule; it is still served (answers are matched by id), never silently dropped.
-        self._in_flight[message.id] = None
+        loop = asyncio.get_running_loop()
+        self._in_flight[message.id] = loop.call_later(
+            self.call_timeout, self._station_call_expired, message.id
+        )
         while len(self._in_flight) > _IN_FLIGHT_STATION_CALLS:
-            self._in_flight.popitem(last=False)
+            self._in_flight.popitem(last=False)[1].cancel()
         await self._publish(message)
 
     async def _station_answers(self, message: Message) -> None:
@@ -134,7 +138,9 @@ class Pipe:
             await self._next_csms_call()
             return
         # An answer to a station call.
-        self._in_flight.pop(message.id, None)
+        timer = self._in_flight.pop(message.id, None)
+        if timer is not None:
+            timer.cancel()
         await self._write(message)
         await self._next_csms_call()
 
@@ -152,6 +158,13 @@ class Pipe:
         loop = asyncio.get_running_loop()
         outstanding.timer = loop.call_later(self.call_timeout, self._timed_out, message.id)
         await self._write(message)
+
+    def _station_call_expired(self, call_id: str) -> None:
+        """No answer to a station CALL within the call timeout: the managers' answer was lost
+        (a manager killed with it queued, the broker restarted) and the station has given up on
+        it. Stop holding CSMS calls behind it; a late answer is still written through."""
+        if self._in_flight.pop(call_id, None) is not None and not self.closed:
+            asyncio.get_running_loop().create_task(self._next_csms_call())
 
     def _timed_out(self, call_id: str) -> None:
         current = self._csms_call
@@ -178,6 +191,9 @@ class Pipe:
     async def fail_pending(self, reason: str) -> None:
         """The connection is gone: every CSMS call still waiting fails now, not at its timeout."""
         self.closed = True
+        for timer in self._in_flight.values():
+            timer.cancel()
+        self._in_flight.clear()
         pending = list(self._queue)
         self._queue.clear()
         if self._csms_call is not None:

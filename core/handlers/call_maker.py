@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from datetime import timedelta
 from typing import Any
 
 import orjson
@@ -118,6 +119,32 @@ class CallMaker:
         return await self.send(
             station_id, "DataTransfer", request, version=OcppVersion.V16, origin=origin
         )
+
+    async def expire_stale(self, older_than: float) -> int:
+        """Time out the calls still pending ``older_than`` seconds after they were made: their
+        answer, or the gateway's timeout report, was lost between processes (a manager killed
+        with it queued, a broker restart). Waiters wake; a late answer still runs its result
+        handler. Returns how many."""
+        now = self._clock.now()
+        expired = await self._calls.expire_calls(
+            now - timedelta(seconds=older_than),
+            now,
+            f"no answer recorded within {older_than:g} s (lost between CSMS processes)",
+        )
+        for record in expired:
+            self._events.publish(
+                CallCompleted(
+                    station_id=record.station_id,
+                    at=now,
+                    call_id=record.call_id,
+                    action=record.action,
+                    state=record.state.value,
+                    response=None,
+                    error_code="",
+                    error_description=record.error_description,
+                )
+            )
+        return len(expired)
 
     async def wait(self, call_id: str, timeout: float | None = None) -> CallRecord:
         """Wait until the call is final (or ``timeout`` passes; then the record as it stands)."""

@@ -313,6 +313,12 @@ class CallStore(Protocol):
 
     async def lookup_call(self, call_id: str) -> CallRecord | None: ...
 
+    async def expire_calls(
+        self, created_before: datetime, at: datetime, error_description: str
+    ) -> list[CallRecord]:
+        """Time out every call still pending that was created before ``created_before``."""
+        ...
+
     async def list_calls(
         self, station_id: str | None = None, limit: int = 100
     ) -> list[CallRecord]: ...

@@ -1500,6 +1500,20 @@ class SqliteStore:
 
         return await self.run(job)
 
+    async def expire_calls(
+        self, created_before: datetime, at: datetime, error_description: str
+    ) -> list[CallRecord]:
+        def job(c: sqlite3.Connection) -> list[CallRecord]:
+            rows = c.execute(
+                "UPDATE calls SET state=?, completed_at=?, error_description=?"
+                " WHERE state='pending' AND created_at < ?"
+                f" RETURNING {self._CALL_COLS}",
+                (CallState.TIMED_OUT.value, ts(at), error_description, ts(created_before)),
+            ).fetchall()
+            return [self._call(r) for r in rows]
+
+        return await self.run(job)
+
     async def lookup_call(self, call_id: str) -> CallRecord | None:
         def job(c: sqlite3.Connection) -> CallRecord | None:
             r = c.execute(

@@ -149,6 +149,12 @@ class PresenceAnnouncer:
             self.seq += 1
             await self.transport.publish(f"{self.topic}/delta", self._body(up=up, down=down))
 
+    def reannounce(self) -> None:
+        """Our retained snapshot was cleared while we run (an observer that judged our lease
+        lapsed while it was itself cut off, its clear sent on its reconnect; a Will of an old
+        connection): the next tick publishes it again."""
+        self._snapshot_seq = -1
+
     async def _publish_snapshot(self) -> None:
         self._snapshot_seq = self.seq
         await self.transport.publish(self.topic, self._body(stations=self._held), retain=True)
@@ -183,6 +189,7 @@ class PresenceRegistry:
         self.gateways: dict[str, _GatewayView] = {}
         self._where: dict[str, dict[str, float]] = {}  # station → gateway → connected at
         self._expiry: asyncio.Task[None] | None = None
+        self.own: PresenceAnnouncer | None = None  # this process's gateway, if it is one
 
     # --- ConnectionRegistry -------------------------------------------------------------------
 
@@ -219,6 +226,8 @@ class PresenceRegistry:
         if not gateway:
             return
         if kind == "" and not payload:
+            if self.own is not None and gateway == self.own.id:
+                self.own.reannounce()  # we are alive: every process learns it within a second
             self._drop(gateway, f"gateway {gateway} went away")
             return
         try:

@@ -218,6 +218,55 @@ async def _commands(http: aiohttp.ClientSession, cp: Any, start_action: str) -> 
     assert cp.received == ["Reset", "TriggerMessage", start_action]
 
 
+async def _console_sees_online(url: str, station_ids: list[str]) -> None:
+    """`csms-tui --connect URL` against the API process: the real console, over the REST API
+    and its event stream, shows the stations the gateways hold as online."""
+    from csms_tui.app import CsmsConsole
+    from csms_tui.line_table import KeyedTable
+    from csms_tui.remote import connect as remote
+
+    app = CsmsConsole(lambda: remote(url, None))
+    async with app.run_test(size=(140, 40)) as pilot:
+        stations = app.query_one("#stations-table", KeyedTable)
+
+        def online() -> bool:
+            return all(
+                sid in stations.rows and "online" in str(stations.get_cell(sid, "state"))
+                for sid in station_ids
+            )
+
+        async with asyncio.timeout(10):
+            while not online():
+                await pilot.pause(0.05)
+
+
+async def _more_commands(http: aiohttp.ClientSession, sid: str, version: str) -> None:
+    """More kinds of command through the API process: each reaches the station and its answer
+    comes back — a result, or the station's own CALLERROR where the test station implements no
+    handler (the `ocpp` package answers NotImplemented) — never a timeout or "not connected"."""
+    key = "HeartbeatInterval" if version == "1.6" else "OCPPCommCtrlr.HeartbeatInterval"
+    for path, body in (
+        ("availability", {"operative": False, "evseId": 1}),
+        ("unlock", {"evseId": 1, "connectorId": 1}),
+        ("get-configuration", {"keys": [key]}),
+        ("set-configuration", {"values": {key.replace(".", "/"): "60"}}),
+        ("clear-cache", {}),
+        ("data-transfer", {"vendorId": "acme"}),
+        ("get-local-list-version", {}),
+        ("remote-stop", {"transactionId": "1"}),
+        ("get-report", {}),
+        ("get-display-messages", {}) if version == "2.0.1" else ("get-log", _LOG),
+    ):
+        status, view = await _call(http, "POST", f"{V0}/cs/{sid}/{path}?wait=10", body)
+        assert status == 200, (path, view)
+        assert view["state"] in ("answered", "error"), (path, view)
+        if view["state"] == "error":
+            assert view["errorCode"] in ("NotImplemented", "NotSupported"), (path, view)
+
+
+_LOG = {"location": "ftp://example.com/logs", "logType": "DiagnosticsLog"}
+
+
 async def test_presence_and_commands_across_gateways(cluster: Cluster) -> None:
     c = cluster
     g1, g2 = c.gateway_ports
@@ -241,6 +290,9 @@ async def test_presence_and_commands_across_gateways(cluster: Cluster) -> None:
             await _until(http, {"CSA": True, "CSB": True}, timeout=1.0)
             await _commands(http, a, "RemoteStartTransaction")
             await _commands(http, b, "RequestStartTransaction")
+            await _more_commands(http, "CSA", "1.6")
+            await _more_commands(http, "CSB", "2.0.1")
+            await _console_sees_online(f"http://127.0.0.1:{api1}", ["CSA", "CSB"])
 
             # An API process started now learns who is connected from the retained snapshots.
             c.start("a2", ["manager", "--api"], api_port=api2)

@@ -1800,6 +1800,7 @@ _STATION_TABLES = (
     "meter_values",
     "device_model",
     "ev_charging",
+    "reservations",
     "station_events",
     "message_log",
     "calls",

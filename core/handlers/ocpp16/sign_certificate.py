@@ -29,8 +29,10 @@ class SignCertificate:
             cert = InstallCertificate(
                 chain_certificate_id(chain), CertificateType.CHARGE_STATION, chain
             )
-            await self.certificates.upsert_install_certificates(station_id, [cert])
-        except Exception as exc:
+        except Exception as exc:  # the provider refused or failed: the request is rejected
             log.info("SignCertificate from %s rejected: %s", station_id, exc)
             return {"status": "Rejected"}
+        # Our own store failing is not a refusal of the station's CSR: the router answers
+        # InternalError and the station asks again, instead of being told Rejected.
+        await self.certificates.upsert_install_certificates(station_id, [cert])
         return {"status": "Accepted"}

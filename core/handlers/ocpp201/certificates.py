@@ -38,12 +38,13 @@ class SignCertificate:
         )
         try:
             chain = await self.provider.sign(request["csr"], cert_type, station_id)
-            await self.certificates.upsert_install_certificates(
-                station_id, [InstallCertificate(chain_certificate_id(chain), stored_type, chain)]
-            )
-        except Exception as exc:
+            cert = InstallCertificate(chain_certificate_id(chain), stored_type, chain)
+        except Exception as exc:  # the provider refused or failed: the request is rejected
             log.info("SignCertificate from %s rejected: %s", station_id, exc)
             return {"status": "Rejected"}
+        # Our own store failing is not a refusal of the station's CSR: the router answers
+        # InternalError and the station asks again, instead of being told Rejected.
+        await self.certificates.upsert_install_certificates(station_id, [cert])
         return {"status": "Accepted"}
 
 

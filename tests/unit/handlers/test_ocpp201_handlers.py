@@ -303,3 +303,15 @@ async def test_sign_certificate_with_local_ca_then_certificate_signed_result(
     [done] = await env.store.lookup_install_certificates("CS1")
     assert done.status is CertificateStatus.ACCEPTED
     assert done.certificate_id == certificate_id(pending.certificate_data)
+
+    # The store away (closed here, as in an outage): not a "Rejected" for a good CSR — the
+    # error reaches the router, which answers InternalError, and the station asks again.
+    from core.store.sqlite import SqliteStore
+
+    down = SqliteStore(str(tmp_path / "down.db"))
+    await down.open()
+    await down.close()
+    outage = SignCertificate(LocalCa(ca_cert, ca_key, ["Thoughtworks"]), down)
+    with pytest.raises(RuntimeError, match="store is not open"):
+        await outage("CS1", {"csr": csr("CS1")})
+    assert await outage("CS1", {"csr": csr("SOMEONE-ELSE")}) == {"status": "Rejected"}

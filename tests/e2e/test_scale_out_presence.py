@@ -255,16 +255,36 @@ async def _more_commands(http: aiohttp.ClientSession, sid: str, version: str) ->
         ("get-local-list-version", {}),
         ("remote-stop", {"transactionId": "1"}),
         ("get-report", {}),
-        ("get-display-messages", {}) if version == "2.0.1" else ("get-log", _LOG),
+        ("get-log", _LOG),
+        ("update-firmware", {"location": "https://example.com/fw.bin"}),
+        ("local-list", {}),
+        ("reserve", {"idToken": "TAG1", "expiresAt": "2099-01-01T00:00:00Z"}),
+        ("charging-limit", {"evseId": 1, "limit": 16, "unit": "A"}),
+        ("clear-charging-profile", {"purpose": "TxDefaultProfile"}),
+        ("composite-schedule", {"evseId": 1, "duration": 600}),
+        ("call/DataTransfer", {"vendorId": "acme"}),
+        *(_ONLY_201 if version == "2.0.1" else ()),
     ):
         status, view = await _call(http, "POST", f"{V0}/cs/{sid}/{path}?wait=10", body)
         assert status == 200, (path, view)
+        view = view.get("call", view)  # reserve answers the reservation and its call
         assert view["state"] in ("answered", "error"), (path, view)
         if view["state"] == "error":
             assert view["errorCode"] in ("NotImplemented", "NotSupported"), (path, view)
 
 
 _LOG = {"location": "ftp://example.com/logs", "logType": "DiagnosticsLog"}
+_ONLY_201: tuple[tuple[str, dict[str, Any]], ...] = (
+    ("get-display-messages", {}),
+    ("display-message", {"text": "Out of order", "priority": "InFront", "minutes": 30}),
+    ("clear-display-message", {"id": 5}),
+    ("transaction-status", {"transactionId": "tx-9"}),
+    ("monitor", {"component": "EVSE", "variable": "Power", "type": "UpperThreshold", "value": 1}),
+    ("clear-monitors", {"ids": [41]}),
+    ("monitoring-level", {"severity": 3}),
+    ("monitoring-base", {"base": "FactoryDefault"}),
+    ("monitoring-report", {}),
+)
 
 
 async def test_presence_and_commands_across_gateways(cluster: Cluster) -> None:

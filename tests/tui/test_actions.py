@@ -32,7 +32,7 @@ from csms_tui.screens import (
     TokenFormScreen,
 )
 from tests.e2e.conftest import basic_header, register
-from tests.tui.test_console import core_config, station_socket, wait_until
+from tests.tui.test_console import core_config, shown, station_socket, wait_until
 
 pytestmark = pytest.mark.tui
 
@@ -291,7 +291,7 @@ async def test_offline_station_and_refused_station_registration(tmp_path: Path) 
             assert app.screen.query_one("#station-id", Input).value == "CSNEW"
             app.screen.query_one("#profile", Select).value = 0  # plain ws + basic auth
             await pilot.click("#register")
-            await wait_until(pilot, lambda: isinstance(app.screen, RegistrationResultScreen))
+            await wait_until(pilot, lambda: shown(app, RegistrationResultScreen, "#password"))
             url = app.screen.query_one("#url", Input).value
             password = app.screen.query_one("#password", Input).value
             assert url.endswith("/CSNEW") and len(password) >= 16

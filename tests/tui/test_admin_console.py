@@ -19,7 +19,7 @@ from csms_tui.line_table import KeyedTable
 from csms_tui.screens import NewPasswordScreen, RegisterStationScreen, RegistrationResultScreen
 from tests.e2e.conftest import register
 from tests.tui.test_actions import Station, choose, confirm, notes
-from tests.tui.test_console import core_config, station_socket, wait_until
+from tests.tui.test_console import core_config, shown, station_socket, wait_until
 
 pytestmark = pytest.mark.tui
 
@@ -53,7 +53,7 @@ async def test_register_form_keeps_the_input_and_shows_why_an_id_is_refused(
             field.value = "CSNEW"
             field.focus()
             await pilot.press("enter")
-            await wait_until(pilot, lambda: isinstance(app.screen, RegistrationResultScreen))
+            await wait_until(pilot, lambda: shown(app, RegistrationResultScreen, "#password"))
             assert app.screen.query_one("#password", Input).value
             assert await csms.store.lookup_station("CSNEW") is not None
 
@@ -88,7 +88,7 @@ async def test_a_double_press_registers_once_and_shows_that_password(tmp_path: P
             await pilot.press("enter")
             await pilot.pause(0.1)
             await pilot.press("enter")  # an impatient operator, while the first is on its way
-            await wait_until(pilot, lambda: isinstance(app.screen, RegistrationResultScreen))
+            await wait_until(pilot, lambda: shown(app, RegistrationResultScreen, "#password"))
             password = app.screen.query_one("#password", Input).value
             stored = await csms.store.lookup_station_auth("CSTWICE")
             assert stored is not None and stored.password_hash == hash_password(password)

@@ -64,6 +64,12 @@ def station_socket(csms: Csms, station_id: str) -> Any:
     )
 
 
+def shown(app: Any, screen: type, selector: str) -> bool:
+    """The screen is on top and composed (its widgets exist): a query right after the push
+    can run before its compose did."""
+    return isinstance(app.screen, screen) and bool(app.screen.query(selector))
+
+
 async def wait_until(pilot: Any, check: Any, timeout: float = 10.0) -> None:
     async with asyncio.timeout(timeout):
         while not check():

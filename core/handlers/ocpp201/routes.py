@@ -23,7 +23,7 @@ from core.handlers.ocpp201.results import (
 from core.handlers.ocpp201.set_charging_profile_result import SetChargingProfileResult
 from core.handlers.ocpp201.simple import RecordAndReply
 from core.handlers.ocpp201.status_notification import StatusNotification
-from core.handlers.ocpp201.transaction_event import TransactionEvent
+from core.handlers.ocpp201.transaction_event import RunningCostRefusals, TransactionEvent
 from core.handlers.reservations import (
     CancelReservationResult,
     ReservationStatusUpdate,
@@ -47,6 +47,7 @@ def routes(deps: HandlerDeps) -> Routes:
         return RecordAndReply(reply or {}, event_type, clock, s, events)
 
     offer = ProfileOffer(clock, s, s, deps.call_maker)
+    cost_refusals = RunningCostRefusals()
 
     return Routes(
         schema_set=SchemaSet.OCPP201,
@@ -94,6 +95,7 @@ def routes(deps: HandlerDeps) -> Routes:
                 events,
                 reservations=s,
                 call_maker=deps.call_maker,
+                cost_refusals=cost_refusals,
             ),
         },
         results={
@@ -106,7 +108,7 @@ def routes(deps: HandlerDeps) -> Routes:
             "SetVariables": SetVariablesResult(s),
             "TriggerMessage": TriggerMessageResult(s),
         },
-        errors={"ReserveNow": ReserveNowError(s, clock)},
+        errors={"ReserveNow": ReserveNowError(s, clock), "CostUpdated": cost_refusals},
     )
 
 

@@ -17,6 +17,7 @@ order (offline replay) end with the same figures as in order."""
 from __future__ import annotations
 
 import logging
+from collections import OrderedDict
 from typing import Any
 
 from core.clock import Clock, parse_iso
@@ -32,6 +33,30 @@ from core.store.protocols import ReservationStore, StationEventStore, Transactio
 log = logging.getLogger(__name__)
 
 
+class RunningCostRefusals:
+    """Stations that answered a CostUpdated with NotImplemented or NotSupported. Running cost is
+    for stations that can show it (I02); one that says it cannot gets no more of them, instead
+    of a refused call after every meter reading. Kept per process: after a restart a station
+    costs one more refused call to be learnt again."""
+
+    _CANNOT = frozenset({"NotImplemented", "NotSupported"})
+    _KEPT = 100_000
+
+    def __init__(self) -> None:
+        self._stations: OrderedDict[str, None] = OrderedDict()
+
+    def refused(self, station_id: str) -> bool:
+        return station_id in self._stations
+
+    async def __call__(
+        self, station_id: str, request: dict[str, Any], code: str, description: str
+    ) -> None:
+        if code in self._CANNOT:
+            self._stations[station_id] = None
+            while len(self._stations) > self._KEPT:
+                self._stations.popitem(last=False)
+
+
 class TransactionEvent:
     def __init__(
         self,
@@ -43,11 +68,13 @@ class TransactionEvent:
         events: EventBus,
         reservations: ReservationStore | None = None,
         call_maker: CallMaker | None = None,
+        cost_refusals: RunningCostRefusals | None = None,
     ) -> None:
         self.clock, self.transactions, self.station_events = clock, transactions, station_events
         self.token_auth, self.tariff, self.events = token_auth, tariff, events
         self.reservations = reservations
         self.call_maker = call_maker  # None: no running cost is sent
+        self.cost_refusals = cost_refusals or RunningCostRefusals()
 
     async def __call__(self, station_id: str, request: dict[str, Any]) -> dict[str, Any]:
         info = request["transactionInfo"]
@@ -109,8 +136,10 @@ class TransactionEvent:
         return response
 
     async def _send_running_cost(self, station_id: str, tx: Transaction) -> None:
+        if self.call_maker is None or self.cost_refusals.refused(station_id):
+            return
         cost = self.tariff.cost(tx.meter_values)
-        if cost is None or self.call_maker is None:
+        if cost is None:
             return
         try:
             await self.call_maker.send(

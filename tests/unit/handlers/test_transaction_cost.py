@@ -60,6 +60,27 @@ async def test_running_cost_only_for_live_readings_of_a_running_transaction(env:
     assert ended["totalCost"] == pytest.approx(3.0 * 0.55)
 
 
+async def test_a_station_that_cannot_show_running_cost_gets_no_more(env: Env) -> None:
+    await env.ok(V201, "TransactionEvent", _tx_event("Started", 0, 1000, 0))
+    [first] = _cost_calls(env)
+    await env.routers[V201].route(  # the station's answer: it has no CostUpdated
+        "CS1",
+        Message(
+            type=MessageType.CALL_ERROR,
+            id=first.id,
+            action="CostUpdated",
+            request=first.request,
+            error_code="NotImplemented",
+            error_description="",
+        ),
+    )
+    await env.ok(V201, "TransactionEvent", _tx_event("Updated", 1, 2000, 10))
+    assert _cost_calls(env) == [first]  # no more of them for this station
+    other = {**_tx_event("Started", 0, 1000, 0), "transactionInfo": {"transactionId": "TXD"}}
+    await env.call(V201, "TransactionEvent", other, station="CS2")
+    assert len(_cost_calls(env)) == 2  # other stations still get theirs
+
+
 async def test_a_late_event_after_ended_reprices_and_a_retried_ended_answers_the_same(
     env: Env,
 ) -> None:

@@ -89,6 +89,7 @@ from csms_tui.screens import (
     TransactionDetailScreen,
     send_certificate_command,
 )
+from csms_tui.timefmt import clock, clock_ms
 
 log = logging.getLogger(__name__)
 
@@ -102,7 +103,7 @@ STATION_COLUMNS = (
     ("model", "Vendor / model", 28),
     ("connectors", "Connectors", 40),
     ("tx", "Active tx", 16),
-    ("seen", "Last seen", 9),
+    ("seen", "Last seen UTC", 13),
     ("profile", "Profile", 7),
 )
 TRANSACTION_COLUMNS = (
@@ -116,7 +117,7 @@ TRANSACTION_COLUMNS = (
     ("reason", "Stop reason", 20),
 )
 MESSAGE_COLUMNS = (
-    ("Time", 12),
+    ("Time UTC", 12),
     ("Station", 16),
     ("Dir", 3),
     ("Type", 6),
@@ -591,7 +592,7 @@ class CsmsConsole(KeepsRunning, App[int]):
                 elif isinstance(event, ConnectionRefused):
                     self._refused[event.station_id] = event.reason
                     self._main("#log", RichLog).write(
-                        f"{event.at:%H:%M:%S} refused {inert(event.station_id)}: "
+                        f"{clock(event.at)} UTC refused {inert(event.station_id)}: "
                         f"{inert(event.reason)}"
                     )
             self._show_messages(shown)
@@ -654,7 +655,7 @@ class CsmsConsole(KeepsRunning, App[int]):
             "model": f"{s.vendor} {s.model}".strip() or "-",
             "connectors": connectors,
             "tx": ", ".join(t.transaction_id for t in s.active_transactions) or "-",
-            "seen": f"{s.last_seen_at:%H:%M:%S}" if s.last_seen_at else "-",
+            "seen": clock(s.last_seen_at),
             "profile": str(s.security_profile),
         }
         if s.connected:
@@ -671,7 +672,7 @@ class CsmsConsole(KeepsRunning, App[int]):
             "model": "-",
             "connectors": "-",
             "tx": "-",
-            "seen": f"{datetime.now(UTC):%H:%M:%S}",
+            "seen": clock(datetime.now(UTC)),
             "profile": "-",
         }
         self._main("#stations-table", KeyedTable).upsert(station_id, row, ERROR)
@@ -1215,7 +1216,7 @@ def _token_row(t: TokenView) -> dict[str, str]:
 def _message_row(e: MessageLogged, latency: float | None) -> tuple[list[str], bool, MessageLogged]:
     detail = ": ".join(part for part in (e.error_code, e.error_description) if part)
     cells = [
-        f"{e.at:%H:%M:%S.%f}"[:-3],
+        clock_ms(e.at),
         e.station_id,
         _DIRECTION.get(e.direction, e.direction),
         _TYPE.get(e.message_type, "?"),
@@ -1232,7 +1233,7 @@ def _pretty(title: str, e: MessageLogged | None) -> Text:
     inert. JSON escapes C0 controls in strings, not DEL, C1 or the bidi overrides."""
     if e is None:
         return Text.assemble((title, "bold"), "\n(not in the window)")
-    heading = f" {_TYPE.get(e.message_type, '?')} {e.action} {e.at:%H:%M:%S.%f}"[:-3]
+    heading = f" {_TYPE.get(e.message_type, '?')} {e.action} {clock_ms(e.at)} UTC"
     lines = json.dumps(e.payload, indent=2, ensure_ascii=False, default=str).split("\n")
     if e.error_code:
         lines.insert(0, f"{e.error_code}: {e.error_description}")

@@ -19,6 +19,7 @@ from core import limits
 from core.service import CsmsService, ServiceError, StationDetail, TransactionDetail
 from csms_tui.actions import BoundedInput
 from csms_tui.inert import inert, markup_safe, plain
+from csms_tui.timefmt import clock, day_minute, moment
 
 
 class StationDetailScreen(Screen[None]):
@@ -63,10 +64,12 @@ class StationDetailScreen(Screen[None]):
         self.query_one("#config", DataTable).add_columns("Key / variable", "Value", "Status")
         self.query_one("#certificates", DataTable).add_columns("Id", "Type", "Status")
         self.query_one("#reservations", DataTable).add_columns(
-            "Id", "Token", "EVSE", "Status", "Expires"
+            "Id", "Token", "EVSE", "Status", "Expires UTC"
         )
-        self.query_one("#events", DataTable).add_columns("Time", "Event", "Detail")
-        self.query_one("#messages", DataTable).add_columns("Time", "Dir", "Type", "Action", "Id")
+        self.query_one("#events", DataTable).add_columns("Time UTC", "Event", "Detail")
+        self.query_one("#messages", DataTable).add_columns(
+            "Time UTC", "Dir", "Type", "Action", "Id"
+        )
         self.action_reload()
 
     @work(exclusive=True)
@@ -131,7 +134,7 @@ class StationDetailScreen(Screen[None]):
                 "\n",
                 inert(
                     f"security profile {d.security_profile}  ·  boot {d.boot_status or '-'}"
-                    f" ({d.boot_reason or '-'})  ·  last seen {d.last_seen_at or '-'}"
+                    f" ({d.boot_reason or '-'})  ·  last seen {moment(d.last_seen_at)}"
                     f"  ·  pending boot {'yes' if d.pending_boot else 'no'}"
                 ),
             )
@@ -139,7 +142,7 @@ class StationDetailScreen(Screen[None]):
         fill(
             self.query_one("#connectors", DataTable),
             [
-                (c.evse_id, c.connector_id, c.status, c.error_code, c.updated_at)
+                (c.evse_id, c.connector_id, c.status, c.error_code, moment(c.updated_at))
                 for c in d.connectors
             ],
         )
@@ -165,20 +168,20 @@ class StationDetailScreen(Screen[None]):
                     r.id_token,
                     r.evse_id,
                     r.status,
-                    f"{r.expires_at:%Y-%m-%d %H:%M}",
+                    day_minute(r.expires_at),
                 )
                 for r in d.reservations
             ],
         )
         fill(
             self.query_one("#events", DataTable),
-            [(f"{e.at:%H:%M:%S}", e.event_type, str(e.detail)[:80]) for e in d.recent_events],
+            [(clock(e.at), e.event_type, str(e.detail)[:80]) for e in d.recent_events],
         )
         fill(
             self.query_one("#messages", DataTable),
             [
                 (
-                    f"{m.at:%H:%M:%S}",
+                    clock(m.at),
                     m.direction,
                     {2: "CALL", 3: "RESULT", 4: "ERROR"}.get(m.message_type, "?"),
                     m.action,
@@ -373,7 +376,7 @@ class TransactionDetailScreen(Screen[None]):
 
     def on_mount(self) -> None:
         self.query_one("#tx-values", DataTable).add_columns(
-            "Time", "Measurand", "Value", "Unit", "Phase", "Context"
+            "Time UTC", "Measurand", "Value", "Unit", "Phase", "Context"
         )
         self.load()
 
@@ -410,7 +413,7 @@ class TransactionDetailScreen(Screen[None]):
         self.query_one("#power", Sparkline).data = series(d, POWER)
         rows = [
             (
-                f"{mv.timestamp:%H:%M:%S}",
+                clock(mv.timestamp),
                 sv.measurand or ENERGY,
                 sv.value,
                 sv.unit,
@@ -610,7 +613,7 @@ class MessageHistoryScreen(Screen[None]):
             detail = f"{m.error_code}: {m.error_description}" if m.error_code else ""
             table.add_row(
                 str(m.id),
-                f"{m.at:%Y-%m-%d %H:%M:%S}",
+                moment(m.at),
                 plain(m.station_id),
                 m.direction,
                 {2: "CALL", 3: "RESULT", 4: "ERROR"}.get(m.message_type, "?"),

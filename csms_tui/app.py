@@ -137,10 +137,13 @@ _TX_EVENTS = (TransactionStarted, TransactionUpdated, TransactionEnded)
 
 
 class ConfirmScreen(KeepsRunning, ModalScreen[bool]):
-    """A yes/no question for destructive actions."""
+    """A yes/no question for destructive actions. No has the focus: an Enter meant for the
+    form behind (or pressed twice) must not reset a station; y and n answer directly."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("escape", "cancel", "Cancel", id="confirm.cancel")
+        Binding("escape", "cancel", "Cancel", id="confirm.cancel"),
+        Binding("y", "answer(True)", "Yes", id="confirm.yes"),
+        Binding("n", "answer(False)", "No", id="confirm.no"),
     ]
 
     def __init__(self, question: str) -> None:
@@ -152,12 +155,18 @@ class ConfirmScreen(KeepsRunning, ModalScreen[bool]):
             # wraps (a Label cuts a long question); plain: it may name a refused station's id
             yield Static(plain(self.question), id="question")
             with Horizontal():
-                yield Button("Yes", variant="error", id="yes")
-                yield Button("No", id="no")
+                yield Button("Yes (y)", variant="error", id="yes")
+                yield Button("No (n)", id="no")
+
+    def on_mount(self) -> None:
+        self.query_one("#no", Button).focus()
 
     @on(Button.Pressed)
     def answer(self, event: Button.Pressed) -> None:
         self.dismiss(event.button.id == "yes")
+
+    def action_answer(self, yes: bool) -> None:
+        self.dismiss(yes)
 
     def action_cancel(self) -> None:
         self.dismiss(False)

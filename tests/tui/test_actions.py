@@ -590,3 +590,19 @@ def test_fields_take_their_bounds_from_core_limits() -> None:
             assert f.max_length > 0
             if f.kind in ("int", "number"):
                 assert f.bound is not None, (action.id, f.name)
+
+
+async def test_a_confirmation_defaults_to_no_and_answers_y_and_n(tmp_path: Path) -> None:
+    from csms_tui.app import ConfirmScreen
+
+    async with Csms(core_config(tmp_path)) as csms:
+        await register(csms, "CSY")
+        app = CsmsConsole(service=csms.service)
+        async with app.run_test(size=(140, 40)) as pilot:
+            answers: list[bool | None] = []
+            for keys in (("enter",), ("n",), ("y",)):
+                app.push_screen(ConfirmScreen("Reset CSY?"), answers.append)
+                await wait_until(pilot, lambda: shown(app, ConfirmScreen, "#no"))
+                await pilot.press(*keys)
+                await wait_until(pilot, lambda: not isinstance(app.screen, ConfirmScreen))
+            assert answers == [False, False, True]  # a stray Enter says no

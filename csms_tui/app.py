@@ -301,7 +301,9 @@ class CsmsConsole(KeepsRunning, App[int]):
         Binding("e", "export", "Export", id="messages.export"),
         Binding("o", "history", "Older", id="messages.history"),
         Binding("slash", "filter", "Filter", id="app.filter"),
-        Binding("question_mark", "show_help_panel", "Help", id="app.help"),
+        Binding("question_mark", "toggle_help", "Help", id="app.help"),
+        # Only while the help panel is open (check_action): it closes like every other panel.
+        Binding("escape", "hide_help_panel", "Close help", show=False, id="app.help_close"),
         Binding("q", "quit", "Quit", id="app.quit"),
     ]
     # Which bindings make sense on which tab: the footer shows only those.
@@ -508,8 +510,20 @@ class CsmsConsole(KeepsRunning, App[int]):
             for line in lines:
                 log_view.write(line)
 
+    def _help_shown(self) -> bool:
+        return bool(self.screen.query("HelpPanel"))
+
+    def action_toggle_help(self) -> None:
+        """``?`` opens the key help and closes it again (Textual's own only opens it)."""
+        if self._help_shown():
+            self.action_hide_help_panel()
+        else:
+            self.action_show_help_panel()
+
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """Tab-specific keys act (and show in the footer) only on their tab."""
+        if action == "hide_help_panel":
+            return self._help_shown()  # otherwise Esc goes on to whatever else it does
         if action in self.CONTEXT_ACTIONS and self.screen is self.screen_stack[0]:
             return action in self.TAB_ACTIONS.get(self._main(TabbedContent).active, set())
         return True

@@ -606,3 +606,22 @@ async def test_a_confirmation_defaults_to_no_and_answers_y_and_n(tmp_path: Path)
                 await pilot.press(*keys)
                 await wait_until(pilot, lambda: not isinstance(app.screen, ConfirmScreen))
             assert answers == [False, False, True]  # a stray Enter says no
+
+
+async def test_question_mark_and_escape_close_the_key_help(tmp_path: Path) -> None:
+    async with Csms(core_config(tmp_path)) as csms:
+        app = CsmsConsole(service=csms.service)
+        async with app.run_test(size=(140, 40)) as pilot:
+
+            def help_shown() -> bool:
+                return bool(app.screen.query("HelpPanel"))
+
+            await pilot.press("question_mark")
+            await wait_until(pilot, help_shown)
+            await pilot.press("question_mark")
+            await wait_until(pilot, lambda: not help_shown())
+            await pilot.press("question_mark")
+            await wait_until(pilot, help_shown)
+            await pilot.press("escape")
+            await wait_until(pilot, lambda: not help_shown())
+            assert app.is_running

@@ -26,22 +26,39 @@ from tests.fixtures.services import free_port, run_mosquitto, wait_for_port
 pytestmark = [pytest.mark.e2e, pytest.mark.mqtt, pytest.mark.postgres]
 
 
-def _config(path: Path, dsn: str, mqtt_port: int, ws_port: int, api_port: int) -> Path:
+def scale_out_config(
+    path: Path,
+    dsn: str,
+    mqtt_port: int,
+    ws_port: int,
+    api_port: int,
+    *,
+    status_port: int = 0,
+    mqtt: str = "",
+    gateway: str = "",
+    sync: bool = True,
+) -> Path:
+    """One scale-out process's configuration: MQTT transport, PostgreSQL, loopback listeners.
+    ``mqtt`` and ``gateway`` are extra lines for those tables (a TOML table stands once)."""
     path.write_text(
         f"""
 [transport]
 type = "mqtt"
 [transport.mqtt]
 urls = ["mqtt://127.0.0.1:{mqtt_port}"]
+{mqtt}
 [storage]
 type = "postgres"
 [storage.postgres]
 dsn = "{dsn}"
 [gateway]
 ws_addr = "127.0.0.1:{ws_port}"
-status_addr = "127.0.0.1:0"
+status_addr = "127.0.0.1:{status_port}"
+{gateway}
 [api]
 addr = "127.0.0.1:{api_port}"
+[sync]
+enabled = {str(sync).lower()}
 [observability]
 log_file = ""
 """
@@ -75,7 +92,7 @@ def cluster(
                 [
                     "gateway",
                     "--config",
-                    str(_config(tmp_path / "g.toml", db, mqtt_port, ws_port, 1)),
+                    str(scale_out_config(tmp_path / "g.toml", db, mqtt_port, ws_port, 1)),
                 ],
                 tmp_path / "g.log",
             ),
@@ -83,7 +100,7 @@ def cluster(
                 [
                     "manager",
                     "--config",
-                    str(_config(tmp_path / "m.toml", db, mqtt_port, ws_port, 1)),
+                    str(scale_out_config(tmp_path / "m.toml", db, mqtt_port, ws_port, 1)),
                 ],
                 tmp_path / "m1.log",
             ),
@@ -91,7 +108,7 @@ def cluster(
                 [
                     "manager",
                     "--config",
-                    str(_config(tmp_path / "m.toml", db, mqtt_port, ws_port, 1)),
+                    str(scale_out_config(tmp_path / "m.toml", db, mqtt_port, ws_port, 1)),
                 ],
                 tmp_path / "m2.log",
             ),

@@ -44,7 +44,7 @@ from websockets.typing import Subprotocol
 from core.store.models import CacheMode, SecurityProfile, StationAuth, Token
 from core.store.postgres import PostgresStore
 from tests.e2e.conftest import basic_header, eventually, password_hash
-from tests.e2e.test_scale_out import _start, _wait_for_log
+from tests.e2e.test_scale_out import _start, _wait_for_log, scale_out_config
 from tests.fixtures.services import free_port, run_mosquitto, wait_for_port
 
 pytestmark = [pytest.mark.e2e, pytest.mark.mqtt, pytest.mark.postgres, pytest.mark.timeout(240)]
@@ -64,32 +64,6 @@ COMMANDS_PER_S = 8
 V0 = "/api/v0"
 
 
-def _config(path: Path, dsn: str, mqtt_port: int, ws_port: int, status: int, api: int) -> Path:
-    path.write_text(
-        f"""
-[transport]
-type = "mqtt"
-[transport.mqtt]
-urls = ["mqtt://127.0.0.1:{mqtt_port}"]
-[storage]
-type = "postgres"
-[storage.postgres]
-dsn = "{dsn}"
-[gateway]
-ws_addr = "127.0.0.1:{ws_port}"
-status_addr = "127.0.0.1:{status}"
-call_timeout = {CALL_TIMEOUT}
-[api]
-addr = "127.0.0.1:{api}"
-[sync]
-enabled = false
-[observability]
-log_file = ""
-"""
-    )
-    return path
-
-
 @dataclass
 class Cluster:
     tmp: Path
@@ -98,7 +72,16 @@ class Cluster:
     procs: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
 
     def start(self, name: str, role: list[str], ws: int = 1, status: int = 1, api: int = 1) -> None:
-        config = _config(self.tmp / f"{name}.toml", self.db, self.mqtt_port, ws, status, api)
+        config = scale_out_config(
+            self.tmp / f"{name}.toml",
+            self.db,
+            self.mqtt_port,
+            ws,
+            api,
+            status_port=status,
+            gateway=f"call_timeout = {CALL_TIMEOUT}",
+            sync=False,
+        )
         self.procs[name] = _start([*role, "--config", str(config)], self.tmp / f"{name}.log")
 
     def log(self, name: str) -> str:

@@ -36,7 +36,7 @@ from websockets.typing import Subprotocol
 from core.store.models import SecurityProfile, StationAuth
 from core.store.postgres import PostgresStore
 from tests.e2e.conftest import basic_header, password_hash
-from tests.e2e.test_scale_out import _start, _wait_for_log
+from tests.e2e.test_scale_out import _start, _wait_for_log, scale_out_config
 from tests.fixtures.services import free_port, run_mosquitto, wait_for_port
 
 pytestmark = [pytest.mark.e2e, pytest.mark.mqtt, pytest.mark.postgres]
@@ -83,32 +83,6 @@ class Station201(Cp201):
         return result201.RequestStartTransaction(status="Accepted")
 
 
-def _config(path: Path, dsn: str, mqtt_port: int, ws_port: int, api_port: int) -> Path:
-    path.write_text(
-        f"""
-[transport]
-type = "mqtt"
-[transport.mqtt]
-urls = ["mqtt://127.0.0.1:{mqtt_port}"]
-presence_lease = {LEASE}
-[storage]
-type = "postgres"
-[storage.postgres]
-dsn = "{dsn}"
-[gateway]
-ws_addr = "127.0.0.1:{ws_port}"
-status_addr = "127.0.0.1:0"
-[api]
-addr = "127.0.0.1:{api_port}"
-[sync]
-enabled = false
-[observability]
-log_file = ""
-"""
-    )
-    return path
-
-
 @dataclass
 class Cluster:
     tmp: Path
@@ -118,7 +92,15 @@ class Cluster:
     procs: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
 
     def start(self, name: str, role: list[str], ws_port: int = 1, api_port: int = 1) -> None:
-        config = _config(self.tmp / f"{name}.toml", self.db, self.mqtt_port, ws_port, api_port)
+        config = scale_out_config(
+            self.tmp / f"{name}.toml",
+            self.db,
+            self.mqtt_port,
+            ws_port,
+            api_port,
+            mqtt=f"presence_lease = {LEASE}",
+            sync=False,
+        )
         self.procs[name] = _start([*role, "--config", str(config)], self.tmp / f"{name}.log")
 
     def wait_running(self, name: str) -> None:

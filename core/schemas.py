@@ -158,10 +158,3 @@ def validate(schema_set: SchemaSet, action: str, direction: Direction, payload: 
     kind = _KIND_BY_KEYWORD.get(keyword, ErrorKind.FORMAT_VIOLATION)
     where = "/".join(str(p) for p in error.instance_path) or "(root)"
     raise RpcError(kind, f"{action} {direction.value}: {where}: {error.message}")
-
-
-def compile_all(schema_set: SchemaSet, actions: list[str]) -> None:
-    """Compile the validators of ``actions`` up front (start-up), both directions."""
-    for action in actions:
-        for direction in Direction:
-            _compiled(schema_set, action, direction)

@@ -38,27 +38,12 @@ _V16_NAMES: dict[ErrorKind, str] = {
     ErrorKind.MESSAGE_TYPE_NOT_SUPPORTED: "ProtocolError",
 }
 
-_INPUT_ALIASES: dict[str, ErrorKind] = {
-    "FormationViolation": ErrorKind.FORMAT_VIOLATION,
-    "OccurenceConstraintViolation": ErrorKind.OCCURRENCE_CONSTRAINT_VIOLATION,
-}
-
 
 def error_code(kind: ErrorKind, version: OcppVersion) -> str:
     """The wire spelling of ``kind`` for ``version``."""
     if version is OcppVersion.V16:
         return _V16_NAMES.get(kind, kind.value)
     return kind.value
-
-
-def parse_error_code(code: str) -> ErrorKind | None:
-    """Read an error code sent by a station; both spellings of every code are accepted."""
-    if code in _INPUT_ALIASES:
-        return _INPUT_ALIASES[code]
-    try:
-        return ErrorKind(code)
-    except ValueError:
-        return None
 
 
 class RpcError(Exception):

@@ -9,7 +9,6 @@ from typing import Any
 
 import orjson
 
-from core.handlers.call_maker import PNC_VENDOR_ID
 from core.handlers.types import CallHandler
 from core.ocpp.errors import RpcError
 from core.schemas import Direction, SchemaSet, validate
@@ -42,7 +41,3 @@ class DataTransfer:
             return {"status": "Rejected", "data": orjson.dumps({"error": str(exc)[:200]}).decode()}
         response = await handler(station_id, inner)
         return {"status": "Accepted", "data": orjson.dumps(response).decode()}
-
-
-def pnc_vendor() -> str:
-    return PNC_VENDOR_ID

@@ -9,7 +9,6 @@ from typing import Any
 from core.services.x509_checks import chain_certificate_id
 from core.store.models import (
     CertificateStatus,
-    CertificateType,
     DeviceModelVariable,
     SettingStatus,
 )
@@ -19,13 +18,6 @@ log = logging.getLogger(__name__)
 
 # After this many Failed answers a certificate is given up (the seed retried forever).
 MAX_CERTIFICATE_ATTEMPTS = 5
-
-_INSTALL_TYPES = {
-    "V2GRootCertificate": CertificateType.V2G,
-    "MORootCertificate": CertificateType.MO,
-    "CSMSRootCertificate": CertificateType.CSMS,
-    "ManufacturerRootCertificate": CertificateType.MF,
-}
 
 
 def setting_key(item: dict[str, Any]) -> str:
@@ -126,7 +118,3 @@ class CertificateResult:
             cert.status = CertificateStatus.REJECTED
         # Failed below the bound: stays Pending and is retried by sync
         await self.certificates.upsert_install_certificates(station_id, [cert])
-
-
-def install_type(name: str) -> CertificateType | None:
-    return _INSTALL_TYPES.get(name)

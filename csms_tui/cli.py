@@ -57,6 +57,7 @@ def _load(path: Path | None) -> Config:
 def setup_logging(config: Config, to_stderr: bool) -> None:
     """Log to the configured file, and to stderr when no console owns the terminal."""
     from core.inert import InertFormatter
+    from core.log_json import JsonFormatter
 
     obs = config.observability
     handlers: list[logging.Handler] = []
@@ -66,14 +67,13 @@ def setup_logging(config: Config, to_stderr: bool) -> None:
         handlers.append(logging.StreamHandler(sys.stderr))
     if not handlers:  # not Python's last-resort handler, which writes on the console's screen
         handlers.append(logging.NullHandler())
-    fmt = (
-        '{"t":"%(asctime)s","level":"%(levelname)s","logger":"%(name)s","msg":"%(message)s"}'
+    # Station ids and texts reach log lines: escaped (JSON strings, or visible escapes in text),
+    # a line break or ESC cannot forge a line or drive the terminal of whoever reads the log.
+    formatter: logging.Formatter = (
+        JsonFormatter()
         if obs.log_format == "json"
-        else "%(asctime)s %(levelname)s %(name)s: %(message)s"
+        else InertFormatter("%(asctime)s %(levelname)s %(name)s: %(message)s")
     )
-    # Station ids and texts reach log lines: escaped, a line break or ESC cannot forge a line
-    # or drive the terminal of whoever reads the log.
-    formatter = InertFormatter(fmt)
     for handler in handlers:
         handler.setFormatter(formatter)
     logging.basicConfig(level=obs.log_level.upper(), handlers=handlers, force=True)

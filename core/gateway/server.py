@@ -17,12 +17,14 @@ import contextlib
 import logging
 import ssl
 from collections import OrderedDict
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any, Protocol
 
 from aiohttp import WSCloseCode, WSMsgType, web
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
+from prometheus_client.metrics_core import CounterMetricFamily, GaugeMetricFamily, Metric
 
 from core import limits
 from core.clock import Clock
@@ -116,6 +118,28 @@ class _GuardedSite(web.TCPSite):
         )
 
 
+class _GatewayMetrics:
+    """The gateway's ``/metrics`` series, read at scrape time (a prometheus_client collector)."""
+
+    def __init__(self, gateway: Gateway) -> None:
+        self._gateway = gateway
+
+    def collect(self) -> Iterator[Metric]:
+        gateway = self._gateway
+        yield GaugeMetricFamily(
+            "csms_gateway_connected_stations",
+            "Stations with an open websocket.",
+            value=len(gateway.connections),
+        )
+        dropped = getattr(gateway.transport, "dropped", None)
+        if dropped is not None:  # MQTT: publishes lost to a full buffer while the broker was away
+            yield CounterMetricFamily(
+                "csms_mqtt_dropped_total",
+                "Messages dropped from the MQTT outage buffer.",
+                value=dropped,
+            )
+
+
 class GatewayStore(StationStore, RuntimeStore, StationEventStore, MessageLogStore, Protocol):
     """The store roles the gateway uses."""
 
@@ -155,6 +179,10 @@ class Gateway:
         self._known: OrderedDict[str, tuple[float, dict[str, Any]]] = OrderedDict()
         self._runners: list[web.AppRunner] = []
         self.ports: dict[str, int] = {}
+        # A registry of this gateway's own, not prometheus_client's global one: several
+        # gateways in one process (tests) must not clash over metric names.
+        self.metrics = CollectorRegistry(auto_describe=False)
+        self.metrics.register(_GatewayMetrics(self))
 
     # --- ConnectionRegistry for the service layer --------------------------------------------------
 
@@ -240,19 +268,9 @@ class Gateway:
         return web.json_response({"status": "OK"})
 
     async def _metrics(self, request: web.Request) -> web.Response:
-        lines = [
-            "# HELP csms_gateway_connected_stations Stations with an open websocket.",
-            "# TYPE csms_gateway_connected_stations gauge",
-            f"csms_gateway_connected_stations {len(self.connections)}",
-        ]
-        dropped = getattr(self.transport, "dropped", None)
-        if dropped is not None:  # MQTT: publishes lost to a full buffer while the broker was away
-            lines += [
-                "# HELP csms_mqtt_dropped_total Messages dropped from the MQTT outage buffer.",
-                "# TYPE csms_mqtt_dropped_total counter",
-                f"csms_mqtt_dropped_total {dropped}",
-            ]
-        return web.Response(text="\n".join(lines) + "\n", content_type="text/plain")
+        return web.Response(
+            body=generate_latest(self.metrics), headers={"Content-Type": CONTENT_TYPE_LATEST}
+        )
 
     # --- the websocket endpoint ------------------------------------------------------------------
 

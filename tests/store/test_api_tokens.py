@@ -12,11 +12,10 @@ from pathlib import Path
 import pytest
 
 from core.clock import FixedClock
-from core.store import sqlite as sqlite_module
 from core.store.migrations import MIGRATIONS
 from core.store.models import ApiToken
 from core.store.postgres import PostgresStore
-from core.store.sqlite import SqliteStore
+from core.store.sqlite import SqliteStore, engine, ts
 
 
 async def test_last_use_is_recorded_listed_and_reset_by_a_new_token(
@@ -84,12 +83,12 @@ async def test_migration_adds_last_use_to_existing_tokens(
     version = next(i for i, m in enumerate(MIGRATIONS, 1) if "last_used_at" in m)
     # A database as it was before the migration: its tokens have no last-use column.
     with monkeypatch.context() as before:
-        before.setattr(sqlite_module, "MIGRATIONS", MIGRATIONS[: version - 1])
+        before.setattr(engine, "MIGRATIONS", MIGRATIONS[: version - 1])
         async with opened(reopenable) as old:
             await old.run(
                 lambda c: c.execute(
                     "INSERT INTO api_tokens (name, token_hash, created_at) VALUES (?,?,?)",
-                    ("ci", "a" * 64, sqlite_module.ts(clock.now())),
+                    ("ci", "a" * 64, ts(clock.now())),
                 )
             )
     async with opened(reopenable) as store:

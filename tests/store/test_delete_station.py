@@ -8,7 +8,7 @@ from pathlib import Path
 
 from core.clock import FixedClock
 from core.store.models import Reservation, ReservationStatus, SecurityProfile, StationAuth
-from core.store.sqlite import _STATION_TABLES, SqliteStore
+from core.store.sqlite import STATION_TABLES, SqliteStore
 
 
 async def test_a_deleted_station_leaves_no_reservation(
@@ -47,4 +47,4 @@ async def test_every_table_keyed_by_a_station_is_cleared_with_it(tmp_path: Path)
             for t in tables
             if any(c[1] == "station_id" for c in db.execute(f"PRAGMA table_info({t})"))
         }
-    assert keyed - {"stations"} == set(_STATION_TABLES)
+    assert keyed - {"stations"} == set(STATION_TABLES)

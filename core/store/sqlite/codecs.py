@@ -1,0 +1,107 @@
+"""How values are written to and read from the SQL stores: fixed-width UTC text timestamps,
+JSON via orjson, the compact meter-value encoding, and the upsert statement both dialects accept.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+from datetime import UTC, datetime
+from typing import Any
+
+import orjson
+from cryptography import x509
+from cryptography.hazmat.primitives.serialization import Encoding
+
+from core.store.models import MeterValue, SampledValue, UnitOfMeasure
+
+
+def ts(dt: datetime | None) -> str | None:
+    """Fixed-width UTC text, so that text order is time order."""
+    if dt is None:
+        return None
+    utc = dt.astimezone(UTC)
+    # %Y is not zero-padded for years before 1000 on glibc; the reader needs four digits.
+    return f"{utc.year:04d}" + utc.strftime("-%m-%dT%H:%M:%S.%fZ")
+
+
+def from_ts(text: str | None) -> datetime | None:
+    if text is None:
+        return None
+    return datetime.strptime(text, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=UTC)
+
+
+def req_ts(text: str) -> datetime:
+    value = from_ts(text)
+    assert value is not None
+    return value
+
+
+def dumps(value: Any) -> str:
+    return orjson.dumps(value).decode()
+
+
+def encode_meter_value(mv: MeterValue) -> str:
+    return dumps(
+        [
+            {
+                "v": sv.value,
+                "c": sv.context,
+                "f": sv.format,
+                "m": sv.measurand,
+                "p": sv.phase,
+                "l": sv.location,
+                "u": None
+                if sv.unit_of_measure is None
+                else [sv.unit_of_measure.unit, sv.unit_of_measure.multiplier],
+            }
+            for sv in mv.sampled_values
+        ]
+    )
+
+
+def decode_sampled_values(text: str) -> list[SampledValue]:
+    return [
+        SampledValue(
+            value=item["v"],
+            context=item["c"],
+            format=item["f"],
+            measurand=item["m"],
+            phase=item["p"],
+            location=item["l"],
+            unit_of_measure=None
+            if item["u"] is None
+            else UnitOfMeasure(item["u"][0], item["u"][1]),
+        )
+        for item in orjson.loads(text)
+    ]
+
+
+def upsert(table: str, columns: str, key: str) -> str:
+    """INSERT … ON CONFLICT (key) DO UPDATE: the same text works on SQLite and PostgreSQL."""
+    names = [c.strip() for c in columns.split(",")]
+    keys = {k.strip() for k in key.split(",")}
+    updates = ", ".join(f"{n}=excluded.{n}" for n in names if n not in keys)
+    marks = ",".join("?" * len(names))
+    return (
+        f"INSERT INTO {table} ({columns}) VALUES ({marks})"
+        f" ON CONFLICT ({key}) DO UPDATE SET {updates}"
+    )
+
+
+def certificate_hash(pem: str) -> str:
+    """Unpadded base64url SHA-256 of the first certificate's DER (MaEVe's key)."""
+    try:
+        cert = x509.load_pem_x509_certificate(pem.encode())
+    except ValueError as exc:
+        raise ValueError("no PEM certificate found") from exc
+    digest = hashlib.sha256(cert.public_bytes(Encoding.DER)).digest()
+    return base64.urlsafe_b64encode(digest).decode().rstrip("=")
+
+
+def log_payload(payload: Any) -> str:
+    """One payload the encoder refuses must not lose the batch it is written with."""
+    try:
+        return dumps(payload)
+    except (TypeError, orjson.JSONEncodeError) as exc:
+        return dumps({"notLogged": f"the payload cannot be stored as JSON: {exc}"})

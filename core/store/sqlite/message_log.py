@@ -1,0 +1,117 @@
+"""The bounded OCPP message log."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+import orjson
+
+from core.store.models import LoggedMessage
+from core.store.sqlite.codecs import log_payload, req_ts, ts
+from core.store.sqlite.engine import SqliteEngine
+
+
+class SqliteMessageLogStore(SqliteEngine):
+    async def log_messages(self, messages: Sequence[LoggedMessage]) -> None:
+        rows = [
+            (
+                m.station_id,
+                ts(m.at),
+                m.direction,
+                m.message_type,
+                m.message_id,
+                m.action,
+                None if m.payload is None else log_payload(m.payload),
+                m.error_code,
+                m.error_description,
+            )
+            for m in messages
+        ]
+        self._logged_since_trim += len(rows)
+        trim = self._logged_since_trim >= 1000
+        if trim:
+            self._logged_since_trim = 0
+        keep = self.message_log_retention
+
+        def job(c: sqlite3.Connection) -> None:
+            c.executemany(
+                "INSERT INTO message_log (station_id, at, direction, message_type, message_id,"
+                " action, payload, error_code, error_description) VALUES (?,?,?,?,?,?,?,?,?)",
+                rows,
+            )
+            if trim:
+                c.execute(
+                    "DELETE FROM message_log WHERE id <= (SELECT MAX(id) FROM message_log) - ?",
+                    (keep,),
+                )
+
+        await self.run(job)
+
+    async def list_messages(
+        self,
+        station_id: str | None = None,
+        action: str | None = None,
+        direction: str | None = None,
+        since: datetime | None = None,
+        before_id: int | None = None,
+        errors_only: bool = False,
+        limit: int = 100,
+    ) -> list[LoggedMessage]:
+        where: list[str] = ["1=1"]
+        args: list[Any] = []
+        for column, value in (
+            ("station_id", station_id),
+            ("action", action),
+            ("direction", direction),
+        ):
+            if value is not None:
+                where.append(f"{column}=?")
+                args.append(value)
+        if since is not None:
+            where.append("at >= ?")
+            args.append(ts(since))
+        if before_id is not None:
+            where.append("id < ?")
+            args.append(before_id)
+        if errors_only:
+            where.append("message_type=4")
+        sql = (
+            "SELECT station_id, at, direction, message_type, message_id, action, payload,"
+            f" error_code, error_description, id FROM message_log WHERE {' AND '.join(where)}"
+            " ORDER BY id DESC LIMIT ?"
+        )
+
+        def job(c: sqlite3.Connection) -> list[LoggedMessage]:
+            return [
+                LoggedMessage(
+                    station_id=r[0],
+                    at=req_ts(r[1]),
+                    direction=r[2],
+                    message_type=r[3],
+                    message_id=r[4],
+                    action=r[5],
+                    payload=None if r[6] is None else orjson.loads(r[6]),
+                    error_code=r[7],
+                    error_description=r[8],
+                    id=r[9],
+                )
+                for r in c.execute(sql, (*args, limit)).fetchall()
+            ]
+
+        return await self.run(job)
+
+    async def trim_messages(self, keep: int, older_than: datetime | None = None) -> int:
+        def job(c: sqlite3.Connection) -> int:
+            removed = c.execute(
+                "DELETE FROM message_log WHERE id <= (SELECT MAX(id) FROM message_log) - ?", (keep,)
+            ).rowcount
+            if older_than is not None:
+                removed += c.execute(
+                    "DELETE FROM message_log WHERE at < ?", (ts(older_than),)
+                ).rowcount
+            return int(removed)
+
+        return await self.run(job)

@@ -1,0 +1,75 @@
+"""Meter values, with or without a transaction."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Sequence
+
+from core.store.models import MeterValue, StoredMeterValues
+from core.store.sqlite.codecs import decode_sampled_values, encode_meter_value, req_ts, ts
+from core.store.sqlite.engine import SqliteEngine
+
+
+class SqliteMeterValueStore(SqliteEngine):
+    async def add_meter_values(self, values: Sequence[StoredMeterValues]) -> None:
+        def job(c: sqlite3.Connection) -> None:
+            for v in values:
+                insert_meter_values(c, v.station_id, v.evse_id, v.transaction_id, [v.meter_value])
+
+        await self.run(job)
+
+    async def list_meter_values(
+        self, station_id: str, transaction_id: str | None = None, limit: int = 1000
+    ) -> list[StoredMeterValues]:
+        def job(c: sqlite3.Connection) -> list[StoredMeterValues]:
+            if transaction_id is None:
+                rows = c.execute(
+                    "SELECT evse_id, transaction_id, timestamp, sampled_values FROM meter_values"
+                    " WHERE station_id=? ORDER BY timestamp DESC, id DESC LIMIT ?",
+                    (station_id, limit),
+                ).fetchall()
+            else:
+                rows = c.execute(
+                    "SELECT evse_id, transaction_id, timestamp, sampled_values FROM meter_values"
+                    " WHERE station_id=? AND transaction_id=? ORDER BY timestamp, id LIMIT ?",
+                    (station_id, transaction_id, limit),
+                ).fetchall()
+            return [
+                StoredMeterValues(
+                    station_id, r[0], r[1], MeterValue(req_ts(r[2]), decode_sampled_values(r[3]))
+                )
+                for r in rows
+            ]
+
+        return await self.run(job)
+
+
+def insert_meter_values(
+    c: sqlite3.Connection,
+    station_id: str,
+    evse_id: int,
+    transaction_id: str | None,
+    values: Sequence[MeterValue],
+) -> None:
+    """Add readings inside the caller's job (a transaction's readings land in its job)."""
+    if values:
+        c.executemany(
+            "INSERT INTO meter_values (station_id, evse_id, transaction_id, timestamp,"
+            " sampled_values) VALUES (?,?,?,?,?)",
+            [
+                (station_id, evse_id, transaction_id, ts(mv.timestamp), encode_meter_value(mv))
+                for mv in values
+            ],
+        )
+
+
+def load_meter_values(
+    c: sqlite3.Connection, station_id: str, transaction_id: str
+) -> list[MeterValue]:
+    """A transaction's readings, oldest first."""
+    rows = c.execute(
+        "SELECT timestamp, sampled_values FROM meter_values WHERE station_id=? AND"
+        " transaction_id=? ORDER BY timestamp, id",
+        (station_id, transaction_id),
+    ).fetchall()
+    return [MeterValue(req_ts(r[0]), decode_sampled_values(r[1])) for r in rows]

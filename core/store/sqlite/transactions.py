@@ -1,0 +1,364 @@
+"""Transactions: 1.6 start/stop and 2.0.1 TransactionEvents folded into one row each."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+import orjson
+
+from core.store.energy import register_bounds
+from core.store.models import MeterValue, SampledValue, Transaction, UnitOfMeasure
+from core.store.sqlite.codecs import dumps, from_ts, ts, upsert
+from core.store.sqlite.engine import SqliteEngine
+from core.store.sqlite.meter_values import insert_meter_values, load_meter_values
+
+
+class SqliteTransactionStore(SqliteEngine):
+    _TX_COLS = (
+        "station_id, transaction_id, id_token, token_type, evse_id, connector_id, started_at,"
+        " ended_at, meter_start_wh, meter_stop_wh, start_seq_no, ended_seq_no,"
+        " updated_seq_no_count, last_seq_no, seq_no_gaps, offline, trigger_reason,"
+        " charging_state, stopped_reason, remote_start_id, stop_id_token, cost, currency,"
+        " auth_status"
+    )
+
+    @staticmethod
+    def _tx(r: tuple[Any, ...]) -> Transaction:
+        return Transaction(
+            station_id=r[0],
+            transaction_id=r[1],
+            id_token=r[2],
+            token_type=r[3],
+            evse_id=r[4],
+            connector_id=r[5],
+            started_at=from_ts(r[6]),
+            ended_at=from_ts(r[7]),
+            meter_start_wh=r[8],
+            meter_stop_wh=r[9],
+            start_seq_no=r[10],
+            ended_seq_no=r[11],
+            updated_seq_no_count=r[12],
+            last_seq_no=r[13],
+            seq_no_gaps=orjson.loads(r[14]),
+            offline=bool(r[15]),
+            trigger_reason=r[16],
+            charging_state=r[17],
+            stopped_reason=r[18],
+            remote_start_id=r[19],
+            stop_id_token=r[20],
+            cost=r[21],
+            currency=r[22],
+            auth_status=r[23],
+        )
+
+    def _find_tx(self, c: sqlite3.Connection, station_id: str, tx_id: str) -> Transaction | None:
+        r = c.execute(
+            f"SELECT {self._TX_COLS} FROM transactions WHERE station_id=? AND transaction_id=?",
+            (station_id, tx_id),
+        ).fetchone()
+        return None if r is None else self._tx(r)
+
+    def _save_tx(self, c: sqlite3.Connection, tx: Transaction) -> None:
+        c.execute(
+            upsert("transactions", self._TX_COLS, "station_id, transaction_id"),
+            (
+                tx.station_id,
+                tx.transaction_id,
+                tx.id_token,
+                tx.token_type,
+                tx.evse_id,
+                tx.connector_id,
+                ts(tx.started_at),
+                ts(tx.ended_at),
+                tx.meter_start_wh,
+                tx.meter_stop_wh,
+                tx.start_seq_no,
+                tx.ended_seq_no,
+                tx.updated_seq_no_count,
+                tx.last_seq_no,
+                dumps(tx.seq_no_gaps),
+                int(tx.offline),
+                tx.trigger_reason,
+                tx.charging_state,
+                tx.stopped_reason,
+                tx.remote_start_id,
+                tx.stop_id_token,
+                tx.cost,
+                tx.currency,
+                tx.auth_status,
+            ),
+        )
+
+    async def start_transaction_16(
+        self,
+        station_id: str,
+        connector_id: int,
+        id_token: str,
+        meter_start_wh: float,
+        timestamp: datetime,
+        new_transaction_id: int,
+        auth_status: str = "Accepted",
+    ) -> tuple[int, bool]:
+        def job(c: sqlite3.Connection) -> tuple[int, bool]:
+            existing = c.execute(
+                "SELECT transaction_id FROM tx16_starts WHERE station_id=? AND connector_id=?"
+                " AND id_tag=? AND timestamp=?",
+                (station_id, connector_id, id_token, ts(timestamp)),
+            ).fetchone()
+            if existing is not None:
+                return int(existing[0]), False
+            tx_id = new_transaction_id
+            # Transaction ids must be unique per station forever (E01.FR.08 spirit for 1.6 too).
+            while c.execute(
+                "SELECT 1 FROM transactions WHERE station_id=? AND transaction_id=?",
+                (station_id, str(tx_id)),
+            ).fetchone():
+                tx_id = (tx_id * 7 + 1) % 2_147_483_647 or 1
+            c.execute(
+                "INSERT INTO tx16_starts (station_id, connector_id, id_tag, timestamp,"
+                " transaction_id) VALUES (?,?,?,?,?)",
+                (station_id, connector_id, id_token, ts(timestamp), tx_id),
+            )
+            begin = MeterValue(
+                timestamp,
+                [
+                    SampledValue(
+                        value=meter_start_wh,
+                        context="Transaction.Begin",
+                        measurand="Energy.Active.Import.Register",
+                        location="Outlet",
+                        unit_of_measure=UnitOfMeasure("Wh", 0),
+                    )
+                ],
+            )
+            tx = Transaction(
+                station_id=station_id,
+                transaction_id=str(tx_id),
+                id_token=id_token,
+                token_type="ISO14443",
+                evse_id=connector_id,
+                connector_id=connector_id,
+                started_at=timestamp,
+                meter_start_wh=meter_start_wh,
+                start_seq_no=0,
+                last_seq_no=0,
+                trigger_reason="Authorized",
+                charging_state="Charging",
+                auth_status=auth_status,
+            )
+            self._save_tx(c, tx)
+            insert_meter_values(c, station_id, connector_id, str(tx_id), [begin])
+            return tx_id, True
+
+        return await self.run(job)
+
+    async def stop_transaction_16(
+        self,
+        station_id: str,
+        transaction_id: str,
+        meter_stop_wh: float,
+        timestamp: datetime,
+        reason: str,
+        id_token: str,
+        meter_values: Sequence[MeterValue],
+    ) -> Transaction | None:
+        def job(c: sqlite3.Connection) -> Transaction | None:
+            tx = self._find_tx(c, station_id, transaction_id)
+            if tx is None:
+                return None
+            if tx.ended_at is not None:  # a retried StopTransaction: already done
+                tx.meter_values = load_meter_values(c, station_id, transaction_id)
+                return tx
+            end = MeterValue(
+                timestamp,
+                [
+                    SampledValue(
+                        value=meter_stop_wh,
+                        context="Transaction.End",
+                        measurand="Energy.Active.Import.Register",
+                        location="Outlet",
+                        unit_of_measure=UnitOfMeasure("Wh", 0),
+                    )
+                ],
+            )
+            insert_meter_values(c, station_id, tx.evse_id, transaction_id, [*meter_values, end])
+            tx.ended_at = timestamp
+            tx.meter_stop_wh = meter_stop_wh
+            tx.stopped_reason = reason or "Local"
+            tx.stop_id_token = id_token
+            tx.charging_state = "Idle"
+            tx.ended_seq_no = (tx.last_seq_no or 0) + 1
+            tx.last_seq_no = tx.ended_seq_no
+            self._save_tx(c, tx)
+            tx.meter_values = load_meter_values(c, station_id, transaction_id)
+            return tx
+
+        return await self.run(job)
+
+    async def apply_transaction_event(
+        self,
+        station_id: str,
+        transaction: Transaction,
+        event_type: str,
+        seq_no: int,
+        timestamp: datetime,
+        meter_values: Sequence[MeterValue],
+    ) -> tuple[Transaction, bool]:
+        tx_id = transaction.transaction_id
+
+        def job(c: sqlite3.Connection) -> tuple[Transaction, bool]:
+            inserted = c.execute(
+                "INSERT INTO transaction_events (station_id, transaction_id, seq_no,"
+                " event_type, timestamp) VALUES (?,?,?,?,?) ON CONFLICT DO NOTHING",
+                (station_id, tx_id, seq_no, event_type, ts(timestamp)),
+            ).rowcount
+            existing = self._find_tx(c, station_id, tx_id)
+            if not inserted and existing is not None:
+                return existing, False
+            tx = existing or Transaction(station_id=station_id, transaction_id=tx_id)
+            _merge_event(tx, transaction, event_type, seq_no, timestamp)
+            _track_gaps(tx, c, station_id, tx_id, seq_no)
+            evse = transaction.evse_id or tx.evse_id
+            insert_meter_values(c, station_id, evse, tx_id, meter_values)
+            # Meter start/stop from every reading stored so far, not from this event's: events
+            # replayed out of order (or a late Updated after Ended) then give the same figures.
+            tx.meter_values = load_meter_values(c, station_id, tx_id)
+            bounds = register_bounds(tx.meter_values)
+            if bounds is not None:
+                tx.meter_start_wh = bounds[0]
+                tx.meter_stop_wh = None if tx.active else bounds[1]
+            self._save_tx(c, tx)
+            return tx, True
+
+        return await self.run(job)
+
+    async def set_transaction_cost(
+        self, station_id: str, transaction_id: str, cost: float, currency: str
+    ) -> None:
+        await self.run(
+            lambda c: c.execute(
+                "UPDATE transactions SET cost=?, currency=? WHERE station_id=? AND transaction_id=?",
+                (cost, currency, station_id, transaction_id),
+            )
+        )
+
+    async def find_transaction(self, station_id: str, transaction_id: str) -> Transaction | None:
+        def job(c: sqlite3.Connection) -> Transaction | None:
+            tx = self._find_tx(c, station_id, transaction_id)
+            if tx is not None:
+                tx.meter_values = load_meter_values(c, station_id, transaction_id)
+            return tx
+
+        return await self.run(job)
+
+    async def list_transactions(
+        self,
+        station_id: str | None = None,
+        active: bool | None = None,
+        since: datetime | None = None,
+        limit: int = 100,
+        offset: int = 0,
+    ) -> list[Transaction]:
+        where: list[str] = ["1=1"]
+        args: list[Any] = []
+        if station_id is not None:
+            where.append("station_id=?")
+            args.append(station_id)
+        if active is True:
+            where.append("ended_at IS NULL AND ended_seq_no IS NULL")
+        elif active is False:
+            where.append("(ended_at IS NOT NULL OR ended_seq_no IS NOT NULL)")
+        if since is not None:
+            where.append("COALESCE(ended_at, started_at, '') >= ?")
+            args.append(ts(since))
+        sql = (
+            f"SELECT {self._TX_COLS} FROM transactions WHERE {' AND '.join(where)}"
+            " ORDER BY started_at DESC, station_id DESC, transaction_id DESC LIMIT ? OFFSET ?"
+        )
+
+        def job(c: sqlite3.Connection) -> list[Transaction]:
+            return [self._tx(r) for r in c.execute(sql, (*args, limit, offset)).fetchall()]
+
+        return await self.run(job)
+
+    async def active_transaction_for(
+        self, station_id: str, connector_id: int
+    ) -> Transaction | None:
+        def job(c: sqlite3.Connection) -> Transaction | None:
+            r = c.execute(
+                f"SELECT {self._TX_COLS} FROM transactions WHERE station_id=? AND"
+                " (connector_id=? OR evse_id=?) AND ended_at IS NULL AND ended_seq_no IS NULL"
+                " ORDER BY started_at DESC LIMIT 1",
+                (station_id, connector_id, connector_id),
+            ).fetchone()
+            return None if r is None else self._tx(r)
+
+        return await self.run(job)
+
+
+def _merge_event(
+    tx: Transaction, event: Transaction, event_type: str, seq_no: int, timestamp: datetime
+) -> None:
+    """Fold one TransactionEvent into the stored transaction (events may arrive out of order)."""
+    if event.id_token:
+        tx.id_token, tx.token_type = event.id_token, event.token_type
+    if event.evse_id:
+        tx.evse_id = event.evse_id
+    if event.connector_id:
+        tx.connector_id = event.connector_id
+    # The station's latest word (by seqNo, not arrival) on what the transaction is doing.
+    latest = tx.last_seq_no is None or seq_no >= tx.last_seq_no
+    if event.trigger_reason and latest:
+        tx.trigger_reason = event.trigger_reason
+    if event.charging_state and latest:
+        tx.charging_state = event.charging_state
+    if event.auth_status:
+        tx.auth_status = event.auth_status
+    if event.remote_start_id is not None:
+        tx.remote_start_id = event.remote_start_id
+    tx.offline = tx.offline or event.offline
+    if event_type == "Started":
+        tx.start_seq_no = seq_no
+        tx.started_at = timestamp
+    elif event_type == "Ended":
+        tx.ended_seq_no = seq_no
+        tx.ended_at = timestamp
+        if event.stopped_reason:
+            tx.stopped_reason = event.stopped_reason
+        if event.stop_id_token:
+            tx.stop_id_token = event.stop_id_token
+    else:
+        tx.updated_seq_no_count += 1
+        # Until Started arrives, the transaction began at its earliest event seen.
+        if tx.start_seq_no is None and (tx.started_at is None or timestamp < tx.started_at):
+            tx.started_at = timestamp
+
+
+def _track_gaps(
+    tx: Transaction, c: sqlite3.Connection, station_id: str, tx_id: str, seq_no: int
+) -> None:
+    """Keep the seqNo numbers missing between the lowest and highest seen (gaps are legal:
+    offline stations may drop Updated events; a late arrival fills its gap). In-order events —
+    the common case — cost no query."""
+    before = list(tx.seq_no_gaps)
+    last = tx.last_seq_no
+    if last is None or seq_no == last + 1:
+        tx.last_seq_no = seq_no
+    elif seq_no > last + 1:
+        tx.seq_no_gaps = [*before, *range(last + 1, seq_no)][:1000]
+        tx.last_seq_no = seq_no
+    else:  # a late or out-of-order event: fills a gap, or extends the range downwards
+        seen = {
+            r[0]
+            for r in c.execute(
+                "SELECT seq_no FROM transaction_events WHERE station_id=? AND transaction_id=?",
+                (station_id, tx_id),
+            )
+        }
+        low, high = min(seen), max(seen)
+        tx.seq_no_gaps = [n for n in range(low, high) if n not in seen][:1000]
+        tx.last_seq_no = high
+    tx.new_gaps = sorted(set(tx.seq_no_gaps) - set(before))

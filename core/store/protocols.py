@@ -236,10 +236,6 @@ class TransactionStore(Protocol):
         """Newest first. Meter values are not loaded (use ``find_transaction``)."""
         ...
 
-    async def active_transaction_for(
-        self, station_id: str, connector_id: int
-    ) -> Transaction | None: ...
-
 
 class MeterValueStore(Protocol):
     async def add_meter_values(self, values: Sequence[StoredMeterValues]) -> None: ...

@@ -284,20 +284,6 @@ class SqliteTransactionStore(SqliteEngine):
 
         return await self.run(job)
 
-    async def active_transaction_for(
-        self, station_id: str, connector_id: int
-    ) -> Transaction | None:
-        def job(c: sqlite3.Connection) -> Transaction | None:
-            r = c.execute(
-                f"SELECT {self._TX_COLS} FROM transactions WHERE station_id=? AND"
-                " (connector_id=? OR evse_id=?) AND ended_at IS NULL AND ended_seq_no IS NULL"
-                " ORDER BY started_at DESC LIMIT 1",
-                (station_id, connector_id, connector_id),
-            ).fetchone()
-            return None if r is None else self._tx(r)
-
-        return await self.run(job)
-
 
 def _merge_event(
     tx: Transaction, event: Transaction, event_type: str, seq_no: int, timestamp: datetime

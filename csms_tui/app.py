@@ -23,16 +23,12 @@ from rich.text import Text
 from textual import on, work
 from textual.app import App, ComposeResult
 from textual.binding import Binding, BindingType
-from textual.command import DiscoveryHit, Hit, Hits, Provider
-from textual.containers import Horizontal, Vertical
+from textual.containers import Horizontal
 from textual.css.query import NoMatches
-from textual.screen import ModalScreen
 from textual.timer import Timer
 from textual.widgets import (
-    Button,
     DataTable,
     Header,
-    Input,
     Label,
     RichLog,
     Static,
@@ -40,7 +36,6 @@ from textual.widgets import (
     TabPane,
 )
 
-from core import limits
 from core.config import Config
 from core.events import (
     ConnectionRefused,
@@ -55,7 +50,6 @@ from core.events import (
     TransactionStarted,
     TransactionUpdated,
 )
-from core.inert import InertFormatter
 from core.service import (
     CsmsService,
     NotFound,
@@ -70,13 +64,15 @@ from csms_tui.actions import (
     BY_ID,
     ActionFormScreen,
     ActionMenuScreen,
-    BoundedInput,
     describe_answer,
 )
 from csms_tui.inert import inert, markup_safe, plain
 from csms_tui.key_footer import KeyFooter
 from csms_tui.line_table import ERROR, MUTED, KeyedTable, matches
+from csms_tui.log_handler import ConsoleLogHandler
 from csms_tui.message_log import MessageLog
+from csms_tui.modals import ConfirmScreen, FilterScreen
+from csms_tui.palette import StationCommands
 from csms_tui.resilience import KeepsRunning
 from csms_tui.screens import (
     InstallCertificateScreen,
@@ -134,144 +130,6 @@ _STATION_EVENTS = (
     ConnectionRefused,
 )
 _TX_EVENTS = (TransactionStarted, TransactionUpdated, TransactionEnded)
-
-
-class ConfirmScreen(KeepsRunning, ModalScreen[bool]):
-    """A yes/no question for destructive actions. No has the focus: an Enter meant for the
-    form behind (or pressed twice) must not reset a station; y and n answer directly."""
-
-    BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("escape", "cancel", "Cancel", id="confirm.cancel"),
-        Binding("y", "answer(True)", "Yes", id="confirm.yes"),
-        Binding("n", "answer(False)", "No", id="confirm.no"),
-    ]
-
-    def __init__(self, question: str) -> None:
-        super().__init__()
-        self.question = question
-
-    def compose(self) -> ComposeResult:
-        with Vertical(id="dialog"):
-            # wraps (a Label cuts a long question); plain: it may name a refused station's id
-            yield Static(plain(self.question), id="question")
-            with Horizontal():
-                yield Button("Yes (y)", variant="error", id="yes")
-                yield Button("No (n)", id="no")
-
-    def on_mount(self) -> None:
-        self.query_one("#no", Button).focus()
-
-    @on(Button.Pressed)
-    def answer(self, event: Button.Pressed) -> None:
-        self.dismiss(event.button.id == "yes")
-
-    def action_answer(self, yes: bool) -> None:
-        self.dismiss(yes)
-
-    def action_cancel(self) -> None:
-        self.dismiss(False)
-
-
-class FilterScreen(KeepsRunning, ModalScreen[str | None]):
-    """Filter a list: words every shown row contains; the message log also knows fields."""
-
-    BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("escape", "cancel", "Cancel", id="filter.cancel")
-    ]
-
-    def __init__(self, current: str, messages: bool = True) -> None:
-        super().__init__()
-        self.current = current
-        self.messages = messages
-
-    def compose(self) -> ComposeResult:
-        with Vertical(id="dialog"):
-            yield Label(
-                "Filter messages: words match station, action or error code; "
-                "station:ID action:NAME dir:in|out errors; empty = all"
-                if self.messages
-                else "Filter: rows containing every word (any column); empty = all"
-            )
-            yield BoundedInput(value=self.current, id="filter", max_length=limits.FORM_TEXT.hi)
-
-    @on(Input.Submitted)
-    def submit(self, event: Input.Submitted) -> None:
-        self.dismiss(event.value)
-
-    def action_cancel(self) -> None:
-        self.dismiss(None)
-
-
-class ConsoleLogHandler(logging.Handler):
-    """The application's log lines go to the Log tab, never to the terminal the console draws
-    on. Records may come from any thread (the store's writer), so they are queued here and the
-    console drains them on a timer."""
-
-    def __init__(self, limit: int = 5000) -> None:
-        super().__init__(logging.INFO)
-        self.setFormatter(InertFormatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
-        self._lines: deque[str] = deque(maxlen=limit)
-
-    def emit(self, record: logging.LogRecord) -> None:
-        try:
-            self._lines.append(self.format(record))
-        except Exception:  # a broken record must not take the console down
-            self.handleError(record)
-
-    def drain(self) -> list[str]:
-        out = []
-        while self._lines:
-            out.append(self._lines.popleft())
-        return out
-
-
-class StationCommands(Provider):
-    """``ctrl+p``: every action for the station in context (the highlighted row, or the station
-    whose detail screen is open), and the screens."""
-
-    def _commands(self) -> list[tuple[str, Callable[[], Any], str]]:
-        app = self.app
-        assert isinstance(app, CsmsConsole)
-        out: list[tuple[str, Callable[[], Any], str]] = []
-        station = app.context_station(self.screen)
-        if station is not None:
-            from csms_tui.actions import ACTIONS
-
-            shown = inert(station)  # a refused station's id is whatever its URL held
-            for action in ACTIONS:
-                out.append(
-                    (
-                        f"{action.title} on {shown}",
-                        partial(app.start_action, station, action.id),
-                        action.help or f"send {action.title.lower()} to {shown}",
-                    )
-                )
-        for tab, title in TABS:
-            out.append((f"Show {title}", partial(app.action_show, tab), f"switch to {title}"))
-        out.append(("Export the message log", app.action_export, "filtered, as JSON lines"))
-        out.append(("Older messages", app.action_history, "page through the stored log"))
-        return out
-
-    async def discover(self) -> Hits:
-        for text, callback, help_text in self._commands():
-            yield DiscoveryHit(text, callback, help=help_text)
-
-    async def search(self, query: str) -> Hits:
-        matcher = self.matcher(query)
-        for text, callback, help_text in self._commands():
-            score = matcher.match(text)
-            if score > 0:
-                yield Hit(score, matcher.highlight(text), callback, help=help_text)
-
-
-TABS = (
-    ("stations", "Stations"),
-    ("messages", "Messages"),
-    ("transactions", "Transactions"),
-    ("tokens", "Tokens"),
-    ("certificates", "Certificates"),
-    ("log", "Log"),
-)
 
 
 class CsmsConsole(KeepsRunning, App[int]):

@@ -593,7 +593,7 @@ def test_fields_take_their_bounds_from_core_limits() -> None:
 
 
 async def test_a_confirmation_defaults_to_no_and_answers_y_and_n(tmp_path: Path) -> None:
-    from csms_tui.app import ConfirmScreen
+    from csms_tui.modals import ConfirmScreen
 
     async with Csms(core_config(tmp_path)) as csms:
         await register(csms, "CSY")

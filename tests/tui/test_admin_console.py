@@ -129,7 +129,7 @@ async def test_rotate_password_says_what_it_does_and_shows_the_new_one(tmp_path:
 
 
 async def test_the_palette_offers_rotation_not_registering_again(tmp_path: Path) -> None:
-    from csms_tui.app import StationCommands
+    from csms_tui.palette import StationCommands
 
     async with Csms(core_config(tmp_path)) as csms:
         await register(csms, "CSP")

@@ -21,9 +21,10 @@ from textual.widgets import Label, OptionList, Static, TabbedContent
 
 from core.runtime import Csms
 from csms_tui.actions import ActionFormScreen, ActionMenuScreen
-from csms_tui.app import ConfirmScreen, CsmsConsole
+from csms_tui.app import CsmsConsole
 from csms_tui.embedded import CoreThread
 from csms_tui.line_table import KeyedTable
+from csms_tui.modals import ConfirmScreen
 from tests.e2e.conftest import basic_header, register
 from tests.tui.test_console import core_config, wait_until
 

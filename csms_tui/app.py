@@ -17,7 +17,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from functools import partial
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any, ClassVar, TypeVar
 
 from rich.text import Text
 from textual import on, work
@@ -30,7 +30,6 @@ from textual.widgets import (
     DataTable,
     Header,
     Label,
-    RichLog,
     Static,
     TabbedContent,
     TabPane,
@@ -69,10 +68,11 @@ from csms_tui.actions import (
 from csms_tui.inert import inert, markup_safe, plain
 from csms_tui.key_footer import KeyFooter
 from csms_tui.line_table import ERROR, MUTED, KeyedTable, matches
-from csms_tui.log_handler import ConsoleLogHandler
 from csms_tui.message_log import MessageLog
 from csms_tui.modals import ConfirmScreen, FilterScreen
 from csms_tui.palette import StationCommands
+from csms_tui.panes.base import ConsolePane
+from csms_tui.panes.log import LogPane
 from csms_tui.resilience import KeepsRunning
 from csms_tui.screens import (
     InstallCertificateScreen,
@@ -88,6 +88,7 @@ from csms_tui.screens import (
 from csms_tui.timefmt import clock, clock_ms
 
 log = logging.getLogger(__name__)
+P = TypeVar("P", bound=ConsolePane)
 
 _DIRECTION = {"in": "→", "out": "←"}
 _TYPE = {2: "CALL", 3: "RESULT", 4: "ERROR"}
@@ -236,6 +237,11 @@ class CsmsConsole(KeepsRunning, App[int]):
             return screen.query_one(selector)
         return screen.query_one(selector, expect_type)
 
+    def _pane(self, kind: type[P]) -> P:
+        """The console's tab of this kind."""
+        pane: P = self._main(kind)
+        return pane
+
     def compose(self) -> ComposeResult:
         yield Header()
         yield Static("starting…", id="summary")
@@ -257,8 +263,7 @@ class CsmsConsole(KeepsRunning, App[int]):
                 yield DataTable(id="certificates-table", cursor_type="row")
                 yield Label("The CSMS's own certificates")
                 yield DataTable(id="own-certificates-table", cursor_type="row")
-            with TabPane("6 Log", id="log-pane"):
-                yield RichLog(id="log", max_lines=5000)
+            yield LogPane("6 Log", id="log-pane")
         yield KeyFooter()
 
     def on_mount(self) -> None:
@@ -295,9 +300,6 @@ class CsmsConsole(KeepsRunning, App[int]):
             table = self._main(selector, DataTable)
             for key, label in cols:
                 table.add_column(label, key=key)
-        self._log_handler = ConsoleLogHandler()
-        logging.getLogger().addHandler(self._log_handler)
-        self.set_interval(0.25, self._flush_log)
         if self._program:
             loop = asyncio.get_running_loop()
             for sig in (signal.SIGTERM, signal.SIGHUP):
@@ -306,9 +308,6 @@ class CsmsConsole(KeepsRunning, App[int]):
                 with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
                     loop.add_signal_handler(sig, self.exit, 0)
         self.run_core()
-
-    def on_unmount(self) -> None:
-        logging.getLogger().removeHandler(self._log_handler)
 
     # --- errors and quitting ---------------------------------------------------------------------
 
@@ -360,13 +359,6 @@ class CsmsConsole(KeepsRunning, App[int]):
             ),
             answered,
         )
-
-    def _flush_log(self) -> None:
-        lines = self._log_handler.drain()
-        if lines:
-            log_view = self._main("#log", RichLog)
-            for line in lines:
-                log_view.write(line)
 
     def _help_shown(self) -> bool:
         return bool(self.screen.query("HelpPanel"))
@@ -451,7 +443,7 @@ class CsmsConsole(KeepsRunning, App[int]):
             for tx in await self.service.list_transactions(limit=200):
                 self.upsert_transaction(tx)
         await self.reload_tokens()
-        self._main("#log", RichLog).write(f"loaded {len(page.stations)} stations")
+        self._pane(LogPane).write(f"loaded {len(page.stations)} stations")
 
     async def apply(self, batch: list[Event]) -> None:
         """Messages show at once; station and transaction rows are marked for the next refresh."""
@@ -472,11 +464,9 @@ class CsmsConsole(KeepsRunning, App[int]):
                         shown.append(self._recent[-1])
                 elif isinstance(event, ConnectionRefused):
                     self._refused[event.station_id] = event.reason
-                    self._main("#log", RichLog).write(
-                        f"{clock(event.at)} UTC refused {inert(event.station_id)}: "
-                        f"{inert(event.reason)}"
-                    )
             self._show_messages(shown)
+            for pane in self._main(TabbedContent).query(ConsolePane):
+                pane.apply(batch)
 
     async def refresh_rows(self) -> None:
         """Bring the changed station and transaction rows up to date, at most every

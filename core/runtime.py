@@ -10,11 +10,10 @@ config and read the bound ports back from :attr:`Csms.ports`.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
 from contextlib import AsyncExitStack
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any
 
 from core.clock import Clock, SystemClock
 from core.config import Config
@@ -29,7 +28,15 @@ from core.transport.base import Transport
 from core.transport.local import LocalTransport
 
 if TYPE_CHECKING:
-    from core.transport.mqtt import MqttTransport
+    # Imported where they are built: a process loads what its roles and configuration use
+    # (aiomqtt, the OCPI or API servers) and nothing else.
+    from core.api.server import ApiServer
+    from core.application.ports import ConnectionRegistry
+    from core.application.service import CsmsService
+    from core.gateway.server import Gateway
+    from core.ocpi import Ocpi
+    from core.sync.syncer import Syncer
+    from core.transport.presence import PresenceAnnouncer, PresenceRegistry
 
 log = logging.getLogger(__name__)
 
@@ -40,7 +47,7 @@ class StartupError(Exception):
     """The core could not start serving: which part, and why, in one line for the operator."""
 
     def __init__(self, part: str, cause: BaseException) -> None:
-        reason = getattr(cause, "strerror", None) if isinstance(cause, OSError) else None
+        reason = cause.strerror if isinstance(cause, OSError) else None
         super().__init__(f"cannot start the {part}: {reason or cause}")
         self.part = part
 
@@ -70,13 +77,15 @@ def own_certificates(config: Config) -> list[tuple[str, str]]:
     out = [("gateway TLS server", gateway.tls_server_cert)] if gateway.tls_server_cert else []
     out += [("trusted station CA", path) for path in gateway.tls_trust_certs]
     provider = config.charge_station_cert_provider
-    local = getattr(provider, "local", None)
-    if local is not None and local.cert.file:
-        out.append(("local CA (signs station certificates)", local.cert.file))
+    if provider.local is not None and provider.local.cert.file:
+        out.append(("local CA (signs station certificates)", provider.local.cert.file))
     return out
 
 
 class Csms:
+    """Every part this process runs, by role; each is None until started (or when its role or
+    its configuration section is off here)."""
+
     def __init__(
         self,
         config: Config,
@@ -92,12 +101,23 @@ class Csms:
         self.events = EventBus()
         self._transport = transport
         self._store = store
+        self._call_maker: CallMaker | None = None
+        self._services: Services | None = None
         self._stack = AsyncExitStack()
+        # Long-running loops (sync, call expiry) run under one TaskGroup for the core's
+        # lifetime: stopped with it, and one that fails brings the core down with its error
+        # instead of dying unseen.
+        self._task_group = asyncio.TaskGroup()
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._part = "core"  # what is being started, for StartupError
         self.ports: dict[str, int] = {}
-        self.gateway: Any = None
-        self.api: Any = None
+        self.presence: PresenceRegistry | None = None
+        self.ocpi: Ocpi | None = None
         self.manager: Manager | None = None
-        self.service: Any = None
+        self.syncer: Syncer | None = None
+        self.gateway: Gateway | None = None
+        self.service: CsmsService | None = None
+        self.api: ApiServer | None = None
 
     @property
     def store(self) -> Store:
@@ -109,8 +129,17 @@ class Csms:
         assert self._transport is not None, "Csms is not started"
         return self._transport
 
+    @property
+    def call_maker(self) -> CallMaker:
+        assert self._call_maker is not None, "Csms is not started"
+        return self._call_maker
+
+    @property
+    def services(self) -> Services:
+        assert self._services is not None, "Csms is not started"
+        return self._services
+
     async def __aenter__(self) -> Csms:
-        self._part = "core"
         try:
             await self._start()
         except BaseException as exc:
@@ -127,6 +156,18 @@ class Csms:
 
     def _on_close(self, callback: Callable[[], Awaitable[Any]]) -> None:
         self._stack.push_async_callback(callback)
+
+    def _spawn(self, coro: Coroutine[Any, Any, None], name: str) -> None:
+        """Run ``coro`` under the core's TaskGroup until the core stops."""
+        task = self._task_group.create_task(coro, name=name)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    def _cancel_tasks(self) -> None:
+        # TaskGroup waits for its tasks on exit; these loops run forever, so they are told
+        # to stop first.
+        for task in self._tasks:
+            task.cancel()
 
     async def _start(self) -> None:
         config = self.config
@@ -146,30 +187,34 @@ class Csms:
             self._transport = await build_transport(config)
             self._on_close(self._transport.close)
         transport = self._transport
-        self.presence: Any = None
-        announcer: Any = None
-        if config.transport.type == "mqtt" and hasattr(transport, "subscribe_raw"):
+        # Entered after the store and the transport, so the tasks stop before those close; the
+        # cancelling callback runs first (the stack unwinds in reverse).
+        await self._stack.enter_async_context(self._task_group)
+        self._stack.callback(self._cancel_tasks)
+
+        announcer: PresenceAnnouncer | None = None
+        if config.transport.type == "mqtt":
+            from core.transport.mqtt import MqttTransport
             from core.transport.presence import PresenceAnnouncer, PresenceRegistry
 
-            mqtt = cast("MqttTransport", transport)
-            lease = config.transport.mqtt.presence_lease
-            if "gateway" in self.roles and config.gateway.enabled:
-                # The Will must be set before the first connection to the broker.
-                announcer = PresenceAnnouncer(mqtt, {}, self.events, lease)
-                mqtt.will = announcer.will()
-            self.presence = PresenceRegistry(mqtt, self.clock)
-            self.presence.own = announcer
-        self.call_maker = CallMaker(transport, store, store, self.events, self.clock)
-        self.services: Services = build_services(config, store, self.clock)
+            if isinstance(transport, MqttTransport):
+                lease = config.transport.mqtt.presence_lease
+                if "gateway" in self.roles and config.gateway.enabled:
+                    # The Will must be set before the first connection to the broker.
+                    announcer = PresenceAnnouncer(transport, {}, self.events, lease)
+                    transport.will = announcer.will()
+                self.presence = PresenceRegistry(transport, self.clock)
+                self.presence.own = announcer
+        call_maker = self._call_maker = CallMaker(transport, store, store, self.events, self.clock)
+        services = self._services = build_services(config, store, self.clock)
         # OCPI is built before the handlers: with realtime_authorization on, tokens unknown here
         # are asked of the eMSPs from the OCPP handlers (any process holding the manager role);
         # its server and pushes start with the API role (see _start_ocpi).
-        self.ocpi: Any = None
-        token_auth = self.services.token_auth
+        token_auth = services.token_auth
         if config.ocpi is not None:
             from core.ocpi import Ocpi
 
-            self.ocpi = Ocpi(config.ocpi, store, self.events, self.services.tariff, self.clock)
+            self.ocpi = Ocpi(config.ocpi, store, self.events, services.tariff, self.clock)
             self._on_close(self.ocpi.client.close)
             token_auth = self.ocpi.authoriser(token_auth)
 
@@ -178,27 +223,27 @@ class Csms:
                 store=store,
                 clock=self.clock,
                 events=self.events,
-                call_maker=self.call_maker,
+                call_maker=call_maker,
                 token_auth=token_auth,
-                tariff=self.services.tariff,
-                contract_validator=self.services.contract_validator,
-                ocsp=self.services.ocsp,
-                contract_provider=self.services.contract_provider,
-                station_cert_provider=self.services.station_cert_provider,
+                tariff=services.tariff,
+                contract_validator=services.contract_validator,
+                ocsp=services.ocsp,
+                contract_provider=services.contract_provider,
+                station_cert_provider=services.station_cert_provider,
                 settings=HandlerSettings(heartbeat_interval_s=int(config.ocpp.heartbeat_interval)),
             )
             self.manager = Manager(deps, transport, store, self.events, self.clock, config.ocpp)
             await transport.serve(self.manager.handle)
-            if not getattr(transport, "single_gateway", True):
+            if not transport.single_gateway:
                 self._start_call_expiry(config.gateway.call_timeout)
             if config.sync.enabled:
-                await self._start_sync()
+                self._start_sync()
 
-        connections: Any = _NoConnections()
+        connections: ConnectionRegistry = _NoConnections()
         if "gateway" in self.roles and config.gateway.enabled:
             from core.gateway.server import Gateway
 
-            self.gateway = Gateway(
+            gateway = self.gateway = Gateway(
                 config.gateway,
                 store,
                 transport,
@@ -208,12 +253,12 @@ class Csms:
             )
             listeners = [a for a in (config.gateway.ws_addr, config.gateway.wss_addr) if a]
             self._part = f"gateway (listening on {', '.join(listeners)})"
-            self._on_close(self.gateway.close)  # also after a partial start (a port in use)
-            await self.gateway.start()
-            self.ports.update(self.gateway.ports)
-            connections = self.gateway
+            self._on_close(gateway.close)  # also after a partial start (a port in use)
+            await gateway.start()
+            self.ports.update(gateway.ports)
+            connections = gateway
             if announcer is not None:
-                announcer.connections = self.gateway.connections
+                announcer.connections = gateway.connections
                 await announcer.start()
                 self._on_close(announcer.close)  # before the gateway closes its websockets
         if self.presence is not None:
@@ -223,9 +268,8 @@ class Csms:
             self._on_close(self.presence.close)
             connections = Connections(self.presence, self.gateway)
 
-        bridge = getattr(transport, "bridge_events", None)
-        if bridge is not None:  # scale-out: every process sees every manager's domain events
-            await bridge(self.events)
+        # Scale-out: every process sees every manager's domain events (in process: a no-op).
+        await transport.bridge_events(self.events)
 
         if "api" in self.roles and config.api.enabled:
             self._part = f"REST API (api.addr {config.api.addr})"
@@ -239,41 +283,29 @@ class Csms:
         manager killed with it queued, a broker restart); no call stays pending past twice the
         call timeout."""
         older_than = 2 * call_timeout
+        call_maker = self.call_maker
 
         async def sweep() -> None:
             while True:
                 await asyncio.sleep(min(call_timeout, 5.0))
                 try:
-                    if expired := await self.call_maker.expire_stale(older_than):
+                    if expired := await call_maker.expire_stale(older_than):
                         log.warning("%d call(s) pending for %g s timed out", expired, older_than)
                 except Exception:
                     log.exception("timing out stale calls failed")
 
-        task = asyncio.create_task(sweep(), name="call-expiry")
+        self._spawn(sweep(), "call-expiry")
 
-        async def stop() -> None:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
-
-        self._on_close(stop)
-
-    async def _start_sync(self) -> None:
+    def _start_sync(self) -> None:
         from core.sync.syncer import Syncer
 
         self.syncer = Syncer(self.store, self.call_maker, self.events, self.clock, self.config.sync)
-        task = asyncio.create_task(self.syncer.run(), name="sync")
+        self._spawn(self.syncer.run(), "sync")
 
-        async def stop() -> None:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
-
-        self._on_close(stop)
-
-    async def _start_api(self, connections: Any) -> None:
+    async def _start_api(self, connections: ConnectionRegistry) -> None:
         from core.api.server import ApiServer
-        from core.service import ConnectionUrls, CsmsService
+        from core.application.ports import ConnectionUrls
+        from core.application.service import CsmsService
         from core.station_certificates import local_ca
 
         api_config = self.config.api
@@ -292,14 +324,15 @@ class Csms:
         self.api = ApiServer(self.service, self.store, self.clock, api_config, ocpi=self.ocpi)
         await self.api.start()
         self._on_close(self.api.stop)
-        self.ports["api"] = int(self.api.port)
+        assert self.api.port is not None  # bound by start()
+        self.ports["api"] = self.api.port
 
     async def _start_ocpi(self) -> None:
         """OCPI rides with the API role: its commands go through the CsmsService built there."""
         ocpi = self.ocpi
         if ocpi is None:
             return
-        if getattr(self, "service", None) is None:
+        if self.service is None:
             log.warning(
                 "OCPI is configured but this process serves no API: its server and pushes are "
                 "off here (real-time authorisation still works where the manager runs)"

@@ -94,30 +94,6 @@ class _HandshakeDeadline:
         return await handler(request)
 
 
-class _GuardedSite(web.TCPSite):
-    """A TCPSite whose connections get the handshake deadline."""
-
-    def __init__(self, runner: web.AppRunner, deadline: _HandshakeDeadline, **kw: Any) -> None:
-        super().__init__(runner, **kw)
-        self._deadline = deadline
-
-    async def start(self) -> None:
-        await web.BaseSite.start(self)
-        server = self._runner.server
-        assert server is not None
-        loop = asyncio.get_running_loop()
-        self._server = await loop.create_server(
-            self._deadline.factory(server),
-            self._host,
-            self._port,
-            ssl=self._ssl_context,
-            backlog=self._backlog,
-            reuse_address=self._reuse_address,
-            reuse_port=self._reuse_port,
-            ssl_handshake_timeout=self._deadline.timeout if self._ssl_context else None,
-        )
-
-
 class _GatewayMetrics:
     """The gateway's ``/metrics`` series, read at scrape time (a prometheus_client collector)."""
 
@@ -131,7 +107,7 @@ class _GatewayMetrics:
             "Stations with an open websocket.",
             value=len(gateway.connections),
         )
-        dropped = getattr(gateway.transport, "dropped", None)
+        dropped = gateway.transport.dropped
         if dropped is not None:  # MQTT: publishes lost to a full buffer while the broker was away
             yield CounterMetricFamily(
                 "csms_mqtt_dropped_total",
@@ -178,6 +154,9 @@ class Gateway:
         # station id → (monotonic time loaded, address → last login stored)
         self._known: OrderedDict[str, tuple[float, dict[str, Any]]] = OrderedDict()
         self._runners: list[web.AppRunner] = []
+        # The listening sockets, created here rather than by an aiohttp site: a site cannot
+        # wrap the protocol factory (the handshake deadline) nor set ssl_handshake_timeout.
+        self._listeners: list[asyncio.Server] = []
         self.ports: dict[str, int] = {}
         # A registry of this gateway's own, not prometheus_client's global one: several
         # gateways in one process (tests) must not clash over metric names.
@@ -221,19 +200,20 @@ class Gateway:
             keepalive_timeout=self.config.handshake_timeout,
         )
         await runner.setup()
-        site = _GuardedSite(
-            runner,
-            self.deadline,
-            host=host or "0.0.0.0",
-            port=int(port),
-            ssl_context=ssl_context,
+        self._runners.append(runner)  # cleaned up by close() even if the port is taken
+        handler_factory = runner.server
+        assert handler_factory is not None  # set by setup()
+        listener = await asyncio.get_running_loop().create_server(
+            self.deadline.factory(handler_factory),
+            host or "0.0.0.0",
+            int(port),
+            ssl=ssl_context,
             backlog=self.config.listen_backlog,
             reuse_address=True,
+            ssl_handshake_timeout=self.deadline.timeout if ssl_context else None,
         )
-        await site.start()
-        self._runners.append(runner)
-        server = site._server
-        sockets = getattr(server, "sockets", None) or []
+        self._listeners.append(listener)
+        sockets = listener.sockets
         self.ports[name] = sockets[0].getsockname()[1] if sockets else int(port)
         log.info("gateway %s listening on %s:%d", name, host, self.ports[name])
 
@@ -258,10 +238,12 @@ class Gateway:
         return ctx
 
     async def close(self) -> None:
+        for listener in self._listeners:  # no new connection while the open ones are closed
+            listener.close()
         for conn in list(self.connections.values()):
             await conn.ws.close(code=WSCloseCode.GOING_AWAY, message=b"CSMS shutting down")
         for runner in reversed(self._runners):
-            await runner.cleanup()
+            await runner.cleanup()  # ends the connections still open (the listeners are ours)
         await self.frames.close()
 
     async def _health(self, request: web.Request) -> web.Response:

@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import logging
 
+from core.events import EventBus
 from core.ocpp.types import Message, OcppVersion
 from core.transport.base import MessageHandler
 
@@ -16,6 +17,7 @@ log = logging.getLogger(__name__)
 
 class LocalTransport:
     single_gateway = True  # the one gateway in this process holds every connected station
+    dropped = None  # a delivery is a task, never held for a broker
 
     def __init__(self) -> None:
         self._manager: MessageHandler | None = None
@@ -45,6 +47,9 @@ class LocalTransport:
 
     async def publish_in(self, version: OcppVersion, station_id: str, message: Message) -> None:
         self._spawn(self._manager, version, station_id, message)
+
+    async def bridge_events(self, bus: EventBus) -> None:
+        """Nothing to do: gateway, manager and API share one process and so ``bus`` itself."""
 
     async def drain(self) -> None:
         """Wait for deliveries in flight (shutdown: nothing half-handled)."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 import aiomqtt
@@ -13,6 +14,7 @@ from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 
 from core.config import MqttConfig
+from core.events import EventBus, StationConnected
 from core.ocpp.types import Message, MessageType, OcppVersion
 from core.transport.base import Transport
 from core.transport.local import LocalTransport
@@ -296,3 +298,28 @@ async def test_the_next_broker_url_is_tried_and_websockets_urls_work(tmp_path: P
         finally:
             await gateway.close()
             await manager.close()
+
+
+async def test_domain_events_reach_the_managers_side_once(
+    pair: tuple[Transport, Transport],
+) -> None:
+    """``bridge_events``: what one process's bus carries, the other's gets — in process the
+    two sides share one bus, so bridging adds nothing (no echo, no copy)."""
+    gateway, manager = pair
+    same_process = gateway is manager
+    gateway_bus = EventBus()
+    manager_bus = gateway_bus if same_process else EventBus()
+    await gateway.bridge_events(gateway_bus)
+    if not same_process:
+        await manager.bridge_events(manager_bus)
+    sub = manager_bus.subscribe(maxsize=100)
+    event = StationConnected(
+        station_id="CS1", at=datetime(2026, 1, 1, tzinfo=UTC), ocpp_version="ocpp1.6"
+    )
+    gateway_bus.publish(event)
+    async with asyncio.timeout(5):
+        got = await sub.get()
+    assert isinstance(got, StationConnected) and (got.station_id, got.at) == ("CS1", event.at)
+    if same_process:
+        assert got is event and sub.get_nowait() is None
+    sub.close()

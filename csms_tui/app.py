@@ -29,7 +29,6 @@ from textual.timer import Timer
 from textual.widgets import (
     DataTable,
     Header,
-    Label,
     Static,
     TabbedContent,
     TabPane,
@@ -72,10 +71,10 @@ from csms_tui.message_log import MessageLog
 from csms_tui.modals import ConfirmScreen, FilterScreen
 from csms_tui.palette import StationCommands
 from csms_tui.panes.base import ConsolePane
+from csms_tui.panes.certificates import CertificatesPane
 from csms_tui.panes.log import LogPane
 from csms_tui.resilience import KeepsRunning
 from csms_tui.screens import (
-    InstallCertificateScreen,
     MessageHistoryScreen,
     NewPasswordScreen,
     RegisterStationScreen,
@@ -83,7 +82,6 @@ from csms_tui.screens import (
     StationDetailScreen,
     TokenFormScreen,
     TransactionDetailScreen,
-    send_certificate_command,
 )
 from csms_tui.timefmt import clock, clock_ms
 
@@ -259,10 +257,9 @@ class CsmsConsole(KeepsRunning, App[int]):
                 yield KeyedTable(TRANSACTION_COLUMNS, id="transactions-table")
             with TabPane("4 Tokens", id="tokens"):
                 yield DataTable(id="tokens-table", cursor_type="row")
-            with TabPane("5 Certificates", id="certificates"):
-                yield DataTable(id="certificates-table", cursor_type="row")
-                yield Label("The CSMS's own certificates")
-                yield DataTable(id="own-certificates-table", cursor_type="row")
+            yield CertificatesPane(
+                "5 Certificates", id="certificates", fallback_station=self._selected_station
+            )
             yield LogPane("6 Log", id="log-pane")
         yield KeyFooter()
 
@@ -278,22 +275,6 @@ class CsmsConsole(KeepsRunning, App[int]):
                 ("status", "Status"),
                 ("group", "Group"),
                 ("expiry", "Expires"),
-            ),
-            "#certificates-table": (
-                ("station", "Station"),
-                ("type", "Type"),
-                ("status", "Status"),
-                ("subject", "Subject"),
-                ("expires", "Expires"),
-                ("attempts", "Attempts"),
-                ("id", "Id"),
-            ),
-            "#own-certificates-table": (
-                ("role", "Role"),
-                ("subject", "Subject"),
-                ("issuer", "Issuer"),
-                ("expires", "Expires"),
-                ("path", "File"),
             ),
         }
         for selector, cols in columns.items():
@@ -387,8 +368,8 @@ class CsmsConsole(KeepsRunning, App[int]):
             tables.first().focus()
         else:
             self.refresh_bindings()
-        if event.pane.id == "certificates" and self.service is not None:
-            self.reload_certificates()
+        if isinstance(event.pane, ConsolePane):
+            event.pane.activated()
         if event.pane.id == "messages":
             self._show_detail()
 
@@ -676,6 +657,8 @@ class CsmsConsole(KeepsRunning, App[int]):
         """`/` on any list: words every shown row contains (the message log has its syntax)."""
         tab = self._main(TabbedContent).active
         current = self.message_filter if tab == "messages" else self.list_filters.get(tab, "")
+        if tab == "certificates":
+            current = self._pane(CertificatesPane).filter_text
 
         def chosen(text: str | None) -> None:
             if text is None:
@@ -690,8 +673,8 @@ class CsmsConsole(KeepsRunning, App[int]):
                     self._main(f"#{tab}-table", KeyedTable).set_filter(text)
                 elif tab == "tokens" and self.service is not None:
                     self.run_worker(self.reload_tokens(), group="tokens")
-                elif tab == "certificates" and self.service is not None:
-                    self.reload_certificates()
+                elif tab == "certificates":
+                    self._pane(CertificatesPane).set_filter(text)
             self.notify(f"filter: {text or 'none'}")
 
         self.push_screen(FilterScreen(current, messages=tab == "messages"), chosen)
@@ -743,74 +726,11 @@ class CsmsConsole(KeepsRunning, App[int]):
 
     # --- certificates ----------------------------------------------------------------------------
 
-    @work(exclusive=True, group="certificates")
-    async def reload_certificates(self) -> None:
-        assert self.service is not None
-        try:
-            overview = await self.service.list_certificates()
-        except ServiceError as exc:
-            self.notify(f"certificates: {exc.message}", severity="error")
-            return
-        table = self._main("#certificates-table", DataTable)
-        own = self._main("#own-certificates-table", DataTable)
-        terms = self.list_filters.get("certificates", "").lower().split()
-        with self.batch_update():
-            table.clear()
-            for c in overview.stations:
-                cells = [
-                    c.station_id,
-                    c.certificate_type,
-                    c.status,
-                    c.subject or "-",
-                    f"{c.not_after:%Y-%m-%d}" if c.not_after else "-",
-                    str(c.attempts),
-                    c.certificate_id[:16],
-                ]
-                if matches(terms, cells):
-                    table.add_row(*map(plain, cells), key=f"{c.station_id}/{c.certificate_id}")
-            own.clear()
-            for o in overview.own:
-                own.add_row(
-                    plain(o.role),
-                    plain(o.subject) if o.subject else plain(o.error, "red"),
-                    plain(o.issuer or "-"),
-                    f"{o.not_after:%Y-%m-%d}" if o.not_after else "-",
-                    plain(o.path),
-                )
-
-    def _certificate_station(self) -> str | None:
-        """The station of the highlighted certificate row, else the highlighted station."""
-        table = self._main("#certificates-table", DataTable)
-        if table.row_count:
-            key = table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
-            return str(key).partition("/")[0]
-        return self._selected_station()
-
     def action_install_root(self) -> None:
-        station_id = self._certificate_station()
-        if station_id is None:
-            return
-
-        def chosen(form: tuple[str, str] | None) -> None:
-            if form is not None:
-                self.certificate_command(station_id, "install", *form)
-
-        self.push_screen(InstallCertificateScreen(station_id), chosen)
+        self._pane(CertificatesPane).install_root()
 
     def action_renew(self) -> None:
-        station_id = self._certificate_station()
-        if station_id is not None:
-            self.certificate_command(station_id, "renew")
-
-    @work(group="certificates-commands")
-    async def certificate_command(
-        self, station_id: str, command: str, path: str = "", kind: str = ""
-    ) -> None:
-        assert self.service is not None
-        if await send_certificate_command(
-            self.service, self.notify, station_id, command, path, kind
-        ):
-            self.reload_certificates()
+        self._pane(CertificatesPane).renew()
 
     # --- actions -------------------------------------------------------------------------------
 

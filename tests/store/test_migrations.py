@@ -1,12 +1,11 @@
-"""API tokens in the store (both implementations): last use, revocation, and the migration
-that added last use to databases created before it."""
+"""Migrations on a database that already has data: a store opened on a database made by an
+earlier schema version migrates it and keeps its rows (both store implementations)."""
 
 from __future__ import annotations
 
 import uuid
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
-from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -16,37 +15,6 @@ from core.store.migrations import MIGRATIONS
 from core.store.models import ApiToken
 from core.store.postgres import PostgresStore
 from core.store.sqlite import SqliteStore, engine, ts
-
-
-async def test_last_use_is_recorded_listed_and_reset_by_a_new_token(
-    store: SqliteStore, clock: FixedClock
-) -> None:
-    await store.add_api_token(ApiToken("ci", "a" * 64, clock.now()))
-    found = await store.lookup_api_token("a" * 64)
-    assert found is not None and found.last_used_at is None
-    used = clock.now() + timedelta(minutes=5)
-    await store.touch_api_token("a" * 64, used)
-    found = await store.lookup_api_token("a" * 64)
-    assert found is not None and found.last_used_at == used
-    assert [(t.name, t.last_used_at) for t in await store.list_api_tokens()] == [("ci", used)]
-    # The same name again is a new secret: the old one no longer matches, its use is gone.
-    await store.add_api_token(ApiToken("ci", "b" * 64, clock.now()))
-    assert await store.lookup_api_token("a" * 64) is None
-    renewed = await store.lookup_api_token("b" * 64)
-    assert renewed is not None and renewed.last_used_at is None
-    # A late touch with the old hash does not land on the new token.
-    await store.touch_api_token("a" * 64, used)
-    assert (await store.list_api_tokens())[0].last_used_at is None
-
-
-async def test_revoked_token_is_gone(store: SqliteStore, clock: FixedClock) -> None:
-    await store.add_api_token(ApiToken("ci", "a" * 64, clock.now()))
-    await store.add_api_token(ApiToken("ops", "c" * 64, clock.now()))
-    assert await store.delete_api_token("ci") is True
-    assert await store.lookup_api_token("a" * 64) is None
-    assert [t.name for t in await store.list_api_tokens()] == ["ops"]
-    assert await store.delete_api_token("ci") is False
-
 
 StoreFactory = Callable[[], SqliteStore]
 

@@ -1,0 +1,89 @@
+"""Store contract, message log role: bounded, newest first, paged backwards, filtered."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import timedelta
+
+from core.clock import FixedClock
+from core.store.models import LoggedMessage
+from core.store.protocols import Store
+from core.store.sqlite import SqliteStore
+
+
+async def test_messages_round_trip(store: Store, clock: FixedClock) -> None:
+    call = LoggedMessage("cs1", clock.now(), "in", 2, "m1", "BootNotification", {"a": [1, "b"]})
+    error = LoggedMessage(
+        "cs1", clock.now(), "out", 4, "m2", "", None, "NotSupported", "no such action"
+    )
+    await store.log_messages([call, error])
+    await store.log_messages([])
+    listed = await store.list_messages()
+    assert [replace(m, id=0) for m in listed] == [error, call]
+    assert 0 < listed[1].id < listed[0].id  # the store numbers them, in order
+
+
+async def test_message_log_pages_and_filters(store: Store, clock: FixedClock) -> None:
+    t0 = clock.now()
+    await store.log_messages(
+        [LoggedMessage("cs1", t0, "in", 2, f"m{i}", "Heartbeat", {}) for i in range(5)]
+        + [LoggedMessage("cs2", t0, "out", 4, "e1", "Reset", None, "NotSupported")]
+        + [LoggedMessage("cs1", t0 + timedelta(hours=1), "out", 3, "r1", "Reset", {})]
+    )
+
+    def ids(messages: list[LoggedMessage]) -> list[str]:
+        return [m.message_id for m in messages]
+
+    newest = await store.list_messages(station_id="cs1", limit=2)
+    assert ids(newest) == ["r1", "m4"]
+    older = await store.list_messages(station_id="cs1", before_id=newest[-1].id, limit=10)
+    assert ids(older) == ["m3", "m2", "m1", "m0"]
+    assert ids(await store.list_messages(errors_only=True)) == ["e1"]
+    assert ids(await store.list_messages(action="Reset")) == ["r1", "e1"]
+    assert ids(await store.list_messages(direction="out", station_id="cs1")) == ["r1"]
+    assert ids(await store.list_messages(since=t0 + timedelta(minutes=1))) == ["r1"]
+    assert len(await store.list_messages(since=t0)) == 7  # ``since`` is inclusive
+    assert await store.list_messages(station_id="cs3") == []
+
+
+async def test_trim_keeps_the_newest_and_drops_the_old(store: Store, clock: FixedClock) -> None:
+    t0 = clock.now()
+    await store.log_messages(
+        [LoggedMessage("cs1", t0 + timedelta(hours=i), "in", 2, f"m{i}") for i in range(6)]
+    )
+    assert await store.trim_messages(keep=4) == 2
+    assert [m.message_id for m in await store.list_messages()] == ["m5", "m4", "m3", "m2"]
+    assert await store.trim_messages(keep=4) == 0
+    assert await store.trim_messages(keep=10, older_than=t0 + timedelta(hours=4)) == 2
+    assert [m.message_id for m in await store.list_messages()] == ["m5", "m4"]
+
+
+async def test_the_log_trims_itself_to_its_retention(store: SqliteStore, clock: FixedClock) -> None:
+    bounded = type(store)(store.path, message_log_retention=10)
+    await bounded.open()
+    try:
+        for batch in range(3):
+            await bounded.log_messages(
+                [LoggedMessage("cs1", clock.now(), "in", 2, f"{batch}-{i}") for i in range(400)]
+            )
+        kept = await bounded.list_messages(limit=1000)
+        assert [m.message_id for m in kept] == [f"2-{i}" for i in reversed(range(390, 400))]
+    finally:
+        await bounded.close()
+
+
+async def test_one_unencodable_payload_does_not_lose_the_batch(
+    store: Store, clock: FixedClock
+) -> None:
+    deep: object = "leaf"
+    for _ in range(300):  # beyond what the encoder writes
+        deep = [deep]
+    batch = [
+        LoggedMessage("cs1", clock.now(), "in", 2, "a", "Heartbeat", {}),
+        LoggedMessage("cs1", clock.now(), "in", 2, "b", "DataTransfer", {"data": deep}),
+        LoggedMessage("cs1", clock.now(), "in", 2, "c", "Heartbeat", {}),
+    ]
+    await store.log_messages(batch)
+    logged = {m.message_id: m.payload for m in await store.list_messages(station_id="cs1")}
+    assert logged["a"] == {} and logged["c"] == {}
+    assert "cannot be stored as JSON" in logged["b"]["notLogged"]

@@ -1,0 +1,78 @@
+"""Store contract, runtime role: what a station reported about itself and when it was heard
+from; none of it registers the station."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from core.clock import FixedClock
+from core.store.models import ConnectorStatus, RuntimeDetails
+from core.store.protocols import Store
+
+
+async def test_runtime_details_round_trip_and_replace(store: Store, clock: FixedClock) -> None:
+    assert await store.lookup_runtime_details("cs1") is None
+    booted = RuntimeDetails(
+        ocpp_version="2.0.1",
+        vendor="Vendor",
+        model="Model",
+        serial_number="SN1",
+        firmware_version="1.2.3",
+        boot_reason="PowerUp",
+        boot_status="Accepted",
+        last_boot_at=clock.now(),
+        last_seen_at=clock.now(),
+    )
+    await store.set_runtime_details("cs1", booted)
+    assert await store.lookup_runtime_details("cs1") == booted
+    rebooted = RuntimeDetails("1.6", vendor="Other", boot_status="Pending")
+    await store.set_runtime_details("cs1", rebooted)
+    # Every field is replaced, except a last-seen time the new details do not carry.
+    assert await store.lookup_runtime_details("cs1") == RuntimeDetails(
+        "1.6", vendor="Other", boot_status="Pending", last_seen_at=clock.now()
+    )
+    assert await store.lookup_runtime_details("cs2") is None
+    assert await store.list_stations() == []
+
+
+async def test_connected_version_changes_only_the_version(store: Store, clock: FixedClock) -> None:
+    await store.set_connected_version("cs1", "2.0.1")
+    assert await store.lookup_runtime_details("cs1") == RuntimeDetails("2.0.1")
+    booted = RuntimeDetails("2.0.1", vendor="V", model="M", last_boot_at=clock.now())
+    await store.set_runtime_details("cs1", booted)
+    await store.set_connected_version("cs1", "1.6")
+    assert await store.lookup_runtime_details("cs1") == RuntimeDetails(
+        "1.6", vendor="V", model="M", last_boot_at=clock.now()
+    )
+
+
+async def test_touch_station_records_only_the_last_contact(store: Store, clock: FixedClock) -> None:
+    await store.touch_station("cs1", clock.now())
+    assert await store.lookup_runtime_details("cs1") == RuntimeDetails("", last_seen_at=clock.now())
+    await store.set_runtime_details("cs1", RuntimeDetails("2.0.1", vendor="V"))
+    later = clock.now() + timedelta(minutes=5)
+    await store.touch_station("cs1", later)
+    assert await store.lookup_runtime_details("cs1") == RuntimeDetails(
+        "2.0.1", vendor="V", last_seen_at=later
+    )
+    assert await store.list_stations() == []  # touching does not register a station
+
+
+async def test_connector_statuses_are_kept_per_connector_in_order(
+    store: Store, clock: FixedClock
+) -> None:
+    assert await store.list_connector_statuses("cs1") == []
+    t0 = clock.now()
+    await store.set_connector_status("cs1", ConnectorStatus(2, 1, "Available", updated_at=t0))
+    await store.set_connector_status("cs1", ConnectorStatus(1, 2, "Occupied"))
+    await store.set_connector_status("cs1", ConnectorStatus(1, 1, "Available", updated_at=t0))
+    await store.set_connector_status("cs2", ConnectorStatus(1, 1, "Unavailable"))
+    later = t0 + timedelta(seconds=30)
+    faulted = ConnectorStatus(1, 1, "Faulted", "GroundFailure", "relay", later)
+    await store.set_connector_status("cs1", faulted)
+    assert await store.list_connector_statuses("cs1") == [
+        faulted,
+        ConnectorStatus(1, 2, "Occupied"),
+        ConnectorStatus(2, 1, "Available", updated_at=t0),
+    ]
+    assert await store.list_connector_statuses("cs2") == [ConnectorStatus(1, 1, "Unavailable")]

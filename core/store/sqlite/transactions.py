@@ -274,9 +274,12 @@ class SqliteTransactionStore(SqliteEngine):
         if since is not None:
             where.append("COALESCE(ended_at, started_at, '') >= ?")
             args.append(ts(since))
+        # NULLS LAST spelled out: a transaction known only from its Ended event has no start
+        # time, and PostgreSQL would otherwise list it first where SQLite lists it last.
         sql = (
             f"SELECT {self._TX_COLS} FROM transactions WHERE {' AND '.join(where)}"
-            " ORDER BY started_at DESC, station_id DESC, transaction_id DESC LIMIT ? OFFSET ?"
+            " ORDER BY started_at DESC NULLS LAST, station_id DESC, transaction_id DESC"
+            " LIMIT ? OFFSET ?"
         )
 
         def job(c: sqlite3.Connection) -> list[Transaction]:

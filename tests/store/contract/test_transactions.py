@@ -239,3 +239,17 @@ async def test_list_transactions_filters_and_pages_newest_first(
     since = await store.list_transactions(since=t0 + timedelta(hours=2))
     assert [t.transaction_id for t in since] == ["4", "A", "3", "2"]
     assert await store.list_transactions("cs3") == []
+
+
+async def test_a_transaction_without_a_start_time_lists_last(
+    store: Store, clock: FixedClock
+) -> None:
+    """Known only from its Ended event (its Started never came): listed after every transaction
+    with a start time, in either store."""
+    await store.start_transaction_16("cs1", 1, "TAG", 0.0, clock.now(), 1)
+    ended = Transaction(station_id="cs1", transaction_id="E")
+    later = clock.now() + timedelta(hours=1)
+    tx, _ = await store.apply_transaction_event("cs1", ended, "Ended", 5, later, [])
+    assert tx.started_at is None and tx.ended_at == later
+    assert [t.transaction_id for t in await store.list_transactions()] == ["1", "E"]
+    assert [t.transaction_id for t in await store.list_transactions(limit=1, offset=1)] == ["E"]

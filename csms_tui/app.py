@@ -27,7 +27,6 @@ from textual.containers import Horizontal
 from textual.css.query import NoMatches
 from textual.timer import Timer
 from textual.widgets import (
-    DataTable,
     Header,
     Static,
     TabbedContent,
@@ -54,8 +53,6 @@ from core.service import (
     PasswordRotation,
     ServiceError,
     StationSummary,
-    TokenInput,
-    TokenView,
     TransactionSummary,
 )
 from csms_tui.actions import (
@@ -64,15 +61,16 @@ from csms_tui.actions import (
     ActionMenuScreen,
     describe_answer,
 )
-from csms_tui.inert import inert, markup_safe, plain
+from csms_tui.inert import inert, markup_safe
 from csms_tui.key_footer import KeyFooter
-from csms_tui.line_table import ERROR, MUTED, KeyedTable, matches
+from csms_tui.line_table import ERROR, MUTED, KeyedTable
 from csms_tui.message_log import MessageLog
 from csms_tui.modals import ConfirmScreen, FilterScreen
 from csms_tui.palette import StationCommands
 from csms_tui.panes.base import ConsolePane
 from csms_tui.panes.certificates import CertificatesPane
 from csms_tui.panes.log import LogPane
+from csms_tui.panes.tokens import TokensPane
 from csms_tui.resilience import KeepsRunning
 from csms_tui.screens import (
     MessageHistoryScreen,
@@ -80,7 +78,6 @@ from csms_tui.screens import (
     RegisterStationScreen,
     RegistrationResultScreen,
     StationDetailScreen,
-    TokenFormScreen,
     TransactionDetailScreen,
 )
 from csms_tui.timefmt import clock, clock_ms
@@ -255,8 +252,7 @@ class CsmsConsole(KeepsRunning, App[int]):
                     yield Static("", id="message-result", classes="json")
             with TabPane("3 Transactions", id="transactions"):
                 yield KeyedTable(TRANSACTION_COLUMNS, id="transactions-table")
-            with TabPane("4 Tokens", id="tokens"):
-                yield DataTable(id="tokens-table", cursor_type="row")
+            yield TokensPane("4 Tokens", id="tokens")
             yield CertificatesPane(
                 "5 Certificates", id="certificates", fallback_station=self._selected_station
             )
@@ -267,20 +263,6 @@ class CsmsConsole(KeepsRunning, App[int]):
         self.set_interval(self.ROW_REFRESH, self.refresh_rows)
         if self._keymap:
             self.set_keymap(self._keymap)
-        columns = {
-            "#tokens-table": (
-                ("uid", "Uid"),
-                ("contract", "Contract id"),
-                ("type", "Type"),
-                ("status", "Status"),
-                ("group", "Group"),
-                ("expiry", "Expires"),
-            ),
-        }
-        for selector, cols in columns.items():
-            table = self._main(selector, DataTable)
-            for key, label in cols:
-                table.add_column(label, key=key)
         if self._program:
             loop = asyncio.get_running_loop()
             for sig in (signal.SIGTERM, signal.SIGHUP):
@@ -423,7 +405,7 @@ class CsmsConsole(KeepsRunning, App[int]):
                 self.upsert_station(station)
             for tx in await self.service.list_transactions(limit=200):
                 self.upsert_transaction(tx)
-        await self.reload_tokens()
+        await self._pane(TokensPane).load()
         self._pane(LogPane).write(f"loaded {len(page.stations)} stations")
 
     async def apply(self, batch: list[Event]) -> None:
@@ -547,17 +529,6 @@ class CsmsConsole(KeepsRunning, App[int]):
         style = ERROR if not t.authorized else ("" if t.active else MUTED)
         table.upsert(f"{t.station_id}/{t.transaction_id}", row, style)
 
-    @staticmethod
-    def _upsert(table: DataTable[Any], key: str, row: dict[str, str]) -> None:
-        cells = {column: plain(value) for column, value in row.items()}  # never markup
-        if key in table.rows:
-            for column, cell in cells.items():
-                # An unchanged cell costs nothing: no re-measure, no repaint.
-                if table.get_cell(key, column) != cell:
-                    table.update_cell(key, column, cell)
-        else:
-            table.add_row(*cells.values(), key=key)
-
     # --- messages --------------------------------------------------------------------------------
 
     def add_message(self, e: MessageLogged) -> bool:
@@ -657,8 +628,8 @@ class CsmsConsole(KeepsRunning, App[int]):
         """`/` on any list: words every shown row contains (the message log has its syntax)."""
         tab = self._main(TabbedContent).active
         current = self.message_filter if tab == "messages" else self.list_filters.get(tab, "")
-        if tab == "certificates":
-            current = self._pane(CertificatesPane).filter_text
+        if tab in ("tokens", "certificates"):
+            current = self._main(f"#{tab}", ConsolePane).filter_text
 
         def chosen(text: str | None) -> None:
             if text is None:
@@ -671,8 +642,8 @@ class CsmsConsole(KeepsRunning, App[int]):
                 self.list_filters[tab] = text
                 if tab in ("stations", "transactions"):
                     self._main(f"#{tab}-table", KeyedTable).set_filter(text)
-                elif tab == "tokens" and self.service is not None:
-                    self.run_worker(self.reload_tokens(), group="tokens")
+                elif tab == "tokens":
+                    self._pane(TokensPane).set_filter(text)
                 elif tab == "certificates":
                     self._pane(CertificatesPane).set_filter(text)
             self.notify(f"filter: {text or 'none'}")
@@ -703,27 +674,6 @@ class CsmsConsole(KeepsRunning, App[int]):
         if self.service is not None:
             self.push_screen(MessageHistoryScreen(self.service, self.message_filter))
 
-    async def reload_tokens(self) -> None:
-        assert self.service is not None
-        table = self._main("#tokens-table", DataTable)
-        terms = self.list_filters.get("tokens", "").lower().split()
-        rows: dict[str, dict[str, str]] = {}
-        offset = 0
-        while True:  # the first page, or with a filter, matches from up to 10,000 tokens
-            page = await self.service.list_tokens(offset=offset, limit=100)
-            for t in page:
-                row = _token_row(t)
-                if matches(terms, list(row.values())):
-                    rows[t.uid] = row
-            offset += len(page)
-            if not terms or len(page) < 100 or len(rows) >= 500 or offset >= 10_000:
-                break
-        with self.batch_update():
-            for key in [k for k in table.rows if k.value not in rows]:
-                table.remove_row(key)
-            for uid, row in rows.items():
-                self._upsert(table, uid, row)
-
     # --- certificates ----------------------------------------------------------------------------
 
     def action_install_root(self) -> None:
@@ -746,108 +696,21 @@ class CsmsConsole(KeepsRunning, App[int]):
             if station_id is not None:
                 self.push_screen(StationDetailScreen(self.service, station_id))
         elif active == "tokens":
-            self.edit_token()
+            self._pane(TokensPane).open_detail()
         elif active == "transactions":
             key = self._main("#transactions-table", KeyedTable).cursor_key
             if key is not None:
                 station_id, _, tx_id = key.partition("/")
                 self.push_screen(TransactionDetailScreen(self.service, station_id, tx_id))
 
-    @on(DataTable.RowSelected, "#tokens-table")
-    def _token_selected(self) -> None:
-        # The focused DataTable takes enter for itself: it means the same as elsewhere.
-        self.action_detail()
-
-    def _selected_token(self) -> str | None:
-        table = self._main("#tokens-table", DataTable)
-        if self._main(TabbedContent).active != "tokens" or table.row_count == 0:
-            return None
-        return str(table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value)
-
     def action_add_token(self) -> None:
-        def chosen(form: dict[str, Any] | None) -> None:
-            if form is not None:
-                self.token_command("add", form)
-
-        self.push_screen(TokenFormScreen(), chosen)
-
-    @work(group="tokens")
-    async def edit_token(self) -> None:
-        uid = self._selected_token()
-        if uid is None or self.service is None:
-            return
-        tokens = await self.service.list_tokens(limit=100)
-        current = next((t for t in tokens if t.uid == uid), None)
-        if current is None:
-            return
-
-        def chosen(form: dict[str, Any] | None) -> None:
-            if form is not None:
-                self.token_command("edit", {**form, "uid": uid})
-
-        self.push_screen(TokenFormScreen(current), chosen)
+        self._pane(TokensPane).add_token()
 
     def action_toggle_block(self) -> None:
-        uid = self._selected_token()
-        if uid is not None:
-            self.token_command("block", {"uid": uid})
+        self._pane(TokensPane).toggle_block()
 
     def action_delete_token(self) -> None:
-        uid = self._selected_token()
-        if uid is None:
-            return
-
-        def confirmed(yes: bool | None) -> None:
-            if yes:
-                self.token_command("delete", {"uid": uid})
-
-        self.push_screen(ConfirmScreen(f"Delete token {uid}?"), confirmed)
-
-    @work(group="tokens")
-    async def token_command(self, command: str, form: dict[str, Any]) -> None:
-        assert self.service is not None
-        try:
-            if command == "add":
-                await self.service.set_token(
-                    TokenInput(
-                        country_code=form["contract_id"][:2].upper(),
-                        party_id=form["contract_id"][2:5].upper(),
-                        type="RFID",
-                        uid=form["uid"],
-                        contract_id=form["contract_id"],
-                        issuer="csms-tui",
-                        valid=True,
-                        cache_mode="ALWAYS",
-                        group_id=form["group_id"],
-                    )
-                )
-                self.notify(f"token {form['uid']} added")
-            elif command == "edit":
-                current = next(
-                    t for t in await self.service.list_tokens(limit=100) if t.uid == form["uid"]
-                )
-                data = current.model_dump(exclude={"last_updated"})
-                data.update(contract_id=form["contract_id"], group_id=form["group_id"])
-                await self.service.set_token(TokenInput(**data))
-                self.notify(f"token {form['uid']} saved")
-            elif command == "block":
-                current = next(
-                    t for t in await self.service.list_tokens(limit=100) if t.uid == form["uid"]
-                )
-                blocked = current.status == "Blocked"
-                data = current.model_dump(exclude={"last_updated"})
-                data["status"] = None if blocked else "Blocked"
-                await self.service.set_token(TokenInput(**data))
-                self.notify(f"token {form['uid']} {'unblocked' if blocked else 'blocked'}")
-            else:
-                await self.service.delete_token(form["uid"])
-                self.notify(f"token {form['uid']} deleted")
-        except ServiceError as exc:
-            self.notify(
-                f"{command} token failed: {exc.detail}",
-                severity="error",
-            )
-        await self.reload_tokens()
+        self._pane(TokensPane).delete_token()
 
     def action_toggle_follow(self) -> None:
         self.follow = not self.follow
@@ -887,10 +750,10 @@ class CsmsConsole(KeepsRunning, App[int]):
     def start_action(self, station_id: str, action_id: str, **defaults: str) -> None:
         """Form (when the action has fields) → confirmation (when destructive) → send."""
         action = BY_ID[action_id]
-        if action_id == "remote_stop" and "transaction" not in defaults:
+        if action_id == "remote_stop" and "transaction_id" not in defaults:
             tx = self._active_transaction(station_id)
             if tx:
-                defaults["transaction"] = tx
+                defaults["transaction_id"] = tx
 
         def confirmed(values: dict[str, Any], yes: bool | None) -> None:
             if yes:
@@ -990,17 +853,6 @@ def _message_json(e: MessageLogged) -> dict[str, Any]:
         "payload": e.payload,
         "errorCode": e.error_code or None,
         "errorDescription": e.error_description or None,
-    }
-
-
-def _token_row(t: TokenView) -> dict[str, str]:
-    return {
-        "uid": t.uid,
-        "contract": t.contract_id,
-        "type": t.type,
-        "status": t.status or ("Accepted" if t.valid else "Invalid"),
-        "group": t.group_id or "-",
-        "expiry": f"{t.expiry_date:%Y-%m-%d}" if t.expiry_date else "-",
     }
 
 

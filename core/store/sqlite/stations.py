@@ -14,7 +14,16 @@ from core.store.sqlite.engine import SqliteEngine
 # Login addresses kept per station (a station behind a few NATs or a proxy pair).
 LOGIN_ADDRESSES_KEPT = 8
 
-# Everything keyed by a station, removed with it.
+# Everything keyed by a station, removed with it by delete_station (the contract suite checks
+# that a deleted station leaves no row in any table of the schema with a station_id column).
+#
+# Explicit deletes, not foreign keys with ON DELETE CASCADE: no role's write requires a
+# registered station, and some rows are for ids nobody registered, on purpose (the
+# ConnectionRefused events of a refused station); a foreign key would refuse those writes.
+# (SQLite cannot add one to an existing table without rebuilding the table, either.)
+#
+# History goes too (transactions, meter values, events, message log, calls): an id registered
+# again later is a new station, and must not show, or resume from, the old one's past.
 STATION_TABLES = (
     "login_addresses",
     "runtime",
@@ -146,6 +155,7 @@ class SqliteStationStore(SqliteEngine):
         return await self.run(job)
 
     async def delete_station(self, station_id: str) -> bool:
+        # One job, so one transaction: a delete that fails part-way leaves the station whole.
         def job(c: sqlite3.Connection) -> bool:
             existed = c.execute("DELETE FROM stations WHERE station_id=?", (station_id,)).rowcount
             for table in STATION_TABLES:

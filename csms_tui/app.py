@@ -53,7 +53,6 @@ from core.service import (
     PasswordRotation,
     ServiceError,
     StationSummary,
-    TransactionSummary,
 )
 from csms_tui.actions import (
     BY_ID,
@@ -71,6 +70,7 @@ from csms_tui.panes.base import ConsolePane
 from csms_tui.panes.certificates import CertificatesPane
 from csms_tui.panes.log import LogPane
 from csms_tui.panes.tokens import TokensPane
+from csms_tui.panes.transactions import TransactionsPane
 from csms_tui.resilience import KeepsRunning
 from csms_tui.screens import (
     MessageHistoryScreen,
@@ -78,7 +78,6 @@ from csms_tui.screens import (
     RegisterStationScreen,
     RegistrationResultScreen,
     StationDetailScreen,
-    TransactionDetailScreen,
 )
 from csms_tui.timefmt import clock, clock_ms
 
@@ -97,16 +96,6 @@ STATION_COLUMNS = (
     ("tx", "Active tx", 16),
     ("seen", "Last seen UTC", 13),
     ("profile", "Profile", 7),
-)
-TRANSACTION_COLUMNS = (
-    ("station", "Station", 24),
-    ("tx", "Transaction", 38),
-    ("state", "State", 8),
-    ("token", "Token", 24),
-    ("evse", "EVSE", 4),
-    ("energy", "Energy kWh", 10),
-    ("cost", "Cost", 12),
-    ("reason", "Stop reason", 20),
 )
 MESSAGE_COLUMNS = (
     ("Time UTC", 12),
@@ -201,7 +190,6 @@ class CsmsConsole(KeepsRunning, App[int]):
         self.message_filter = ""
         self.list_filters: dict[str, str] = {}  # tab → words, for the lists other than messages
         self._dirty_stations: set[str] = set()
-        self._dirty_txs: set[tuple[str, str]] = set()
         self._detail: MessageLogged | None = None
         self._detail_timer: Timer | None = None
         self._keymap = keymap or {}
@@ -250,8 +238,7 @@ class CsmsConsole(KeepsRunning, App[int]):
                 with Horizontal(id="message-detail"):
                     yield Static("", id="message-call", classes="json")
                     yield Static("", id="message-result", classes="json")
-            with TabPane("3 Transactions", id="transactions"):
-                yield KeyedTable(TRANSACTION_COLUMNS, id="transactions-table")
+            yield TransactionsPane("3 Transactions", id="transactions")
             yield TokensPane("4 Tokens", id="tokens")
             yield CertificatesPane(
                 "5 Certificates", id="certificates", fallback_station=self._selected_station
@@ -403,8 +390,7 @@ class CsmsConsole(KeepsRunning, App[int]):
         with self.batch_update():
             for station in page.stations:
                 self.upsert_station(station)
-            for tx in await self.service.list_transactions(limit=200):
-                self.upsert_transaction(tx)
+        await self._pane(TransactionsPane).load()
         await self._pane(TokensPane).load()
         self._pane(LogPane).write(f"loaded {len(page.stations)} stations")
 
@@ -412,11 +398,8 @@ class CsmsConsole(KeepsRunning, App[int]):
         """Messages show at once; station and transaction rows are marked for the next refresh."""
         assert self.service is not None
         for e in batch:
-            if isinstance(e, _STATION_EVENTS):
+            if isinstance(e, (*_STATION_EVENTS, *_TX_EVENTS)):
                 self._dirty_stations.add(e.station_id)
-            elif isinstance(e, _TX_EVENTS):
-                self._dirty_stations.add(e.station_id)
-                self._dirty_txs.add((e.station_id, e.transaction_id))
         if any(isinstance(e, Resync) for e in batch):
             await self.reload()
         with self.batch_update():
@@ -439,27 +422,20 @@ class CsmsConsole(KeepsRunning, App[int]):
         --connect mode); a site of 1,000 stations changes something every few milliseconds, so
         a station that changed ten times in half a second is read once.
         """
-        if self.service is None or not (self._dirty_stations or self._dirty_txs):
+        if self.service is None or not self._dirty_stations:
             return
         station_ids, self._dirty_stations = self._dirty_stations, set()
-        tx_keys, self._dirty_txs = self._dirty_txs, set()
         # Read everything first: the screen keeps painting (and keys keep working) while the
         # store answers; only the table updates below run under batch_update.
         summaries: dict[str, StationSummary | None] = {}
-        txs: list[TransactionSummary] = []
         try:
             for station_id in station_ids:
                 try:
                     summaries[station_id] = await self.service.station_summary(station_id)
                 except NotFound:  # refused: it tried to connect but is not registered
                     summaries[station_id] = None
-            for station_id, tx_id in tx_keys:
-                for tx in await self.service.list_transactions(station_id=station_id, limit=20):
-                    if tx.transaction_id == tx_id:
-                        txs.append(tx)
         except ServiceError as exc:  # e.g. the remote daemon went away: try again next time
             self._dirty_stations |= station_ids
-            self._dirty_txs |= tx_keys
             log.warning("refreshing rows failed: %s", exc.message)
             return
         try:
@@ -469,8 +445,6 @@ class CsmsConsole(KeepsRunning, App[int]):
                         self.show_refused(station_id)
                     else:
                         self.upsert_station(summary)
-                for tx in txs:
-                    self.upsert_transaction(tx)
         except NoMatches:
             if self.is_running:
                 raise
@@ -510,24 +484,6 @@ class CsmsConsole(KeepsRunning, App[int]):
             "profile": "-",
         }
         self._main("#stations-table", KeyedTable).upsert(station_id, row, ERROR)
-
-    def upsert_transaction(self, t: TransactionSummary) -> None:
-        table = self._main("#transactions-table", KeyedTable)
-        row = {
-            "station": t.station_id,
-            "tx": t.transaction_id,
-            "state": ("charging" if t.active else "ended")
-            + ("" if t.authorized else f", refused ({t.auth_status})"),
-            "token": t.id_token or "-",
-            "evse": str(t.evse_id),
-            "energy": f"{t.energy_wh / 1000:.3f}" if t.energy_wh is not None else "-",
-            "cost": f"{t.cost:.2f} {t.currency}" if t.cost is not None else "-",
-            "reason": t.stopped_reason or "-",
-        }
-        # A start the CSMS refused and the station ran anyway stands out: someone charged
-        # without authorisation.
-        style = ERROR if not t.authorized else ("" if t.active else MUTED)
-        table.upsert(f"{t.station_id}/{t.transaction_id}", row, style)
 
     # --- messages --------------------------------------------------------------------------------
 
@@ -628,7 +584,7 @@ class CsmsConsole(KeepsRunning, App[int]):
         """`/` on any list: words every shown row contains (the message log has its syntax)."""
         tab = self._main(TabbedContent).active
         current = self.message_filter if tab == "messages" else self.list_filters.get(tab, "")
-        if tab in ("tokens", "certificates"):
+        if tab in ("transactions", "tokens", "certificates"):
             current = self._main(f"#{tab}", ConsolePane).filter_text
 
         def chosen(text: str | None) -> None:
@@ -640,8 +596,10 @@ class CsmsConsole(KeepsRunning, App[int]):
                 self._rebuild_messages()
             else:
                 self.list_filters[tab] = text
-                if tab in ("stations", "transactions"):
+                if tab == "stations":
                     self._main(f"#{tab}-table", KeyedTable).set_filter(text)
+                elif tab == "transactions":
+                    self._pane(TransactionsPane).set_filter(text)
                 elif tab == "tokens":
                     self._pane(TokensPane).set_filter(text)
                 elif tab == "certificates":
@@ -698,10 +656,7 @@ class CsmsConsole(KeepsRunning, App[int]):
         elif active == "tokens":
             self._pane(TokensPane).open_detail()
         elif active == "transactions":
-            key = self._main("#transactions-table", KeyedTable).cursor_key
-            if key is not None:
-                station_id, _, tx_id = key.partition("/")
-                self.push_screen(TransactionDetailScreen(self.service, station_id, tx_id))
+            self._pane(TransactionsPane).open_detail()
 
     def action_add_token(self) -> None:
         self._pane(TokensPane).add_token()

@@ -2,16 +2,22 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import Protocol, cast
+import logging
+from collections.abc import Hashable, Sequence
+from typing import Generic, Protocol, TypeVar, cast
 
+from textual.css.query import NoMatches
 from textual.widgets import TabbedContent, TabPane
 
 from core.events import Event
-from core.service import CsmsService
+from core.service import CsmsService, ServiceError
 from csms_tui.resilience import KeepsRunning
 
+log = logging.getLogger(__name__)
+
 ROW_REFRESH = 0.5  # seconds between station/transaction row refreshes under load
+K = TypeVar("K", bound=Hashable)
+R = TypeVar("R")
 
 
 class ConsoleHost(Protocol):
@@ -52,3 +58,49 @@ class ConsolePane(KeepsRunning, TabPane):
     def set_filter(self, text: str) -> None:
         """``/``: words every shown row contains."""
         self.filter_text = text
+
+
+class LivePane(ConsolePane, Generic[K, R]):
+    """A tab whose rows the core's events change: an event only marks its row (:meth:`mark`),
+    and the marked rows are brought up to date at most every ROW_REFRESH seconds.
+
+    Each changed row is read back from the service (a store query, or an HTTP request in
+    --connect mode); a site of 1,000 stations changes something every few milliseconds, so
+    a station that changed ten times in half a second is read once."""
+
+    def __init__(self, title: str, *, id: str) -> None:
+        super().__init__(title, id=id)
+        self._dirty: set[K] = set()
+
+    def on_mount(self) -> None:
+        self.set_interval(ROW_REFRESH, self.refresh_rows)
+
+    def mark(self, key: K) -> None:
+        self._dirty.add(key)
+
+    async def read(self, keys: set[K]) -> R:
+        """The marked rows' current state, from the service."""
+        raise NotImplementedError
+
+    def show(self, rows: R) -> None:
+        """Put what :meth:`read` returned in the table, by row key."""
+        raise NotImplementedError
+
+    async def refresh_rows(self) -> None:
+        if self.service is None or not self._dirty:
+            return
+        keys, self._dirty = self._dirty, set()
+        # Read everything first: the screen keeps painting (and keys keep working) while the
+        # store answers; only the table updates below run under batch_update.
+        try:
+            rows = await self.read(keys)
+        except ServiceError as exc:  # e.g. the remote daemon went away: try again next time
+            self._dirty |= keys
+            log.warning("refreshing rows failed: %s", exc.message)
+            return
+        try:
+            with self.app.batch_update():
+                self.show(rows)
+        except NoMatches:
+            if self.app.is_running:
+                raise

@@ -15,7 +15,6 @@ import time
 from collections import OrderedDict, deque
 from collections.abc import Callable
 from datetime import UTC, datetime
-from functools import partial
 from pathlib import Path
 from typing import Any, ClassVar, TypeVar
 
@@ -25,6 +24,7 @@ from textual.app import App, ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal
 from textual.css.query import NoMatches
+from textual.screen import Screen
 from textual.timer import Timer
 from textual.widgets import (
     Header,
@@ -35,68 +35,36 @@ from textual.widgets import (
 
 from core.config import Config
 from core.events import (
-    ConnectionRefused,
     Event,
     MessageLogged,
     Resync,
-    StationBooted,
-    StationConnected,
-    StationDisconnected,
-    StatusChanged,
-    TransactionEnded,
-    TransactionStarted,
-    TransactionUpdated,
 )
 from core.service import (
     CsmsService,
-    NotFound,
-    PasswordRotation,
-    ServiceError,
-    StationSummary,
 )
-from csms_tui.actions import (
-    BY_ID,
-    ActionFormScreen,
-    ActionMenuScreen,
-    describe_answer,
-)
-from csms_tui.inert import inert, markup_safe
+from csms_tui.inert import inert
 from csms_tui.key_footer import KeyFooter
-from csms_tui.line_table import ERROR, MUTED, KeyedTable
 from csms_tui.message_log import MessageLog
 from csms_tui.modals import ConfirmScreen, FilterScreen
 from csms_tui.palette import StationCommands
 from csms_tui.panes.base import ConsolePane
 from csms_tui.panes.certificates import CertificatesPane
 from csms_tui.panes.log import LogPane
+from csms_tui.panes.stations import StationsPane
 from csms_tui.panes.tokens import TokensPane
 from csms_tui.panes.transactions import TransactionsPane
 from csms_tui.resilience import KeepsRunning
 from csms_tui.screens import (
     MessageHistoryScreen,
-    NewPasswordScreen,
-    RegisterStationScreen,
-    RegistrationResultScreen,
     StationDetailScreen,
 )
-from csms_tui.timefmt import clock, clock_ms
+from csms_tui.timefmt import clock_ms
 
 log = logging.getLogger(__name__)
 P = TypeVar("P", bound=ConsolePane)
 
 _DIRECTION = {"in": "→", "out": "←"}
 _TYPE = {2: "CALL", 3: "RESULT", 4: "ERROR"}
-# (key, title, maximum width): the widths grow with the content up to the maximum.
-STATION_COLUMNS = (
-    ("id", "Station", 24),
-    ("state", "State", 36),
-    ("version", "OCPP", 6),
-    ("model", "Vendor / model", 28),
-    ("connectors", "Connectors", 40),
-    ("tx", "Active tx", 16),
-    ("seen", "Last seen UTC", 13),
-    ("profile", "Profile", 7),
-)
 MESSAGE_COLUMNS = (
     ("Time UTC", 12),
     ("Station", 16),
@@ -107,14 +75,6 @@ MESSAGE_COLUMNS = (
     ("Latency", 8),
     ("Detail", 0),
 )
-_STATION_EVENTS = (
-    StationConnected,
-    StationDisconnected,
-    StationBooted,
-    StatusChanged,
-    ConnectionRefused,
-)
-_TX_EVENTS = (TransactionStarted, TransactionUpdated, TransactionEnded)
 
 
 class CsmsConsole(KeepsRunning, App[int]):
@@ -160,7 +120,6 @@ class CsmsConsole(KeepsRunning, App[int]):
     }
     CONTEXT_ACTIONS = frozenset().union(*TAB_ACTIONS.values())
     MESSAGE_WINDOW = 2000
-    ROW_REFRESH = 0.5  # seconds between station/transaction row refreshes under load
 
     def __init__(
         self,
@@ -186,10 +145,7 @@ class CsmsConsole(KeepsRunning, App[int]):
         self.window = message_window or self.MESSAGE_WINDOW
         self._recent: deque[tuple[MessageLogged, float | None]] = deque(maxlen=self.window)
         self._open_calls: OrderedDict[tuple[str, str], datetime] = OrderedDict()
-        self._refused: dict[str, str] = {}
         self.message_filter = ""
-        self.list_filters: dict[str, str] = {}  # tab → words, for the lists other than messages
-        self._dirty_stations: set[str] = set()
         self._detail: MessageLogged | None = None
         self._detail_timer: Timer | None = None
         self._keymap = keymap or {}
@@ -229,8 +185,7 @@ class CsmsConsole(KeepsRunning, App[int]):
         yield Header()
         yield Static("starting…", id="summary")
         with TabbedContent(initial="stations"):
-            with TabPane("1 Stations", id="stations"):
-                yield KeyedTable(STATION_COLUMNS, id="stations-table")
+            yield StationsPane("1 Stations", id="stations")
             with TabPane("2 Messages", id="messages"):
                 yield MessageLog(
                     MESSAGE_COLUMNS, self.window, follow=self._follow, id="messages-table"
@@ -247,7 +202,6 @@ class CsmsConsole(KeepsRunning, App[int]):
         yield KeyFooter()
 
     def on_mount(self) -> None:
-        self.set_interval(self.ROW_REFRESH, self.refresh_rows)
         if self._keymap:
             self.set_keymap(self._keymap)
         if self._program:
@@ -386,104 +340,24 @@ class CsmsConsole(KeepsRunning, App[int]):
 
     async def reload(self) -> None:
         assert self.service is not None
-        page = await self.service.list_stations(limit=1000)
-        with self.batch_update():
-            for station in page.stations:
-                self.upsert_station(station)
+        count = await self._pane(StationsPane).load()
         await self._pane(TransactionsPane).load()
         await self._pane(TokensPane).load()
-        self._pane(LogPane).write(f"loaded {len(page.stations)} stations")
+        self._pane(LogPane).write(f"loaded {count} stations")
 
     async def apply(self, batch: list[Event]) -> None:
         """Messages show at once; station and transaction rows are marked for the next refresh."""
         assert self.service is not None
-        for e in batch:
-            if isinstance(e, (*_STATION_EVENTS, *_TX_EVENTS)):
-                self._dirty_stations.add(e.station_id)
         if any(isinstance(e, Resync) for e in batch):
             await self.reload()
         with self.batch_update():
             shown: list[tuple[MessageLogged, float | None]] = []
             for event in batch:
-                if isinstance(event, MessageLogged):
-                    if self.add_message(event):
-                        shown.append(self._recent[-1])
-                elif isinstance(event, ConnectionRefused):
-                    self._refused[event.station_id] = event.reason
+                if isinstance(event, MessageLogged) and self.add_message(event):
+                    shown.append(self._recent[-1])
             self._show_messages(shown)
             for pane in self._main(TabbedContent).query(ConsolePane):
                 pane.apply(batch)
-
-    async def refresh_rows(self) -> None:
-        """Bring the changed station and transaction rows up to date, at most every
-        ROW_REFRESH seconds.
-
-        Each changed row is read back from the service (a store query, or an HTTP request in
-        --connect mode); a site of 1,000 stations changes something every few milliseconds, so
-        a station that changed ten times in half a second is read once.
-        """
-        if self.service is None or not self._dirty_stations:
-            return
-        station_ids, self._dirty_stations = self._dirty_stations, set()
-        # Read everything first: the screen keeps painting (and keys keep working) while the
-        # store answers; only the table updates below run under batch_update.
-        summaries: dict[str, StationSummary | None] = {}
-        try:
-            for station_id in station_ids:
-                try:
-                    summaries[station_id] = await self.service.station_summary(station_id)
-                except NotFound:  # refused: it tried to connect but is not registered
-                    summaries[station_id] = None
-        except ServiceError as exc:  # e.g. the remote daemon went away: try again next time
-            self._dirty_stations |= station_ids
-            log.warning("refreshing rows failed: %s", exc.message)
-            return
-        try:
-            with self.batch_update():
-                for station_id, summary in summaries.items():
-                    if summary is None:
-                        self.show_refused(station_id)
-                    else:
-                        self.upsert_station(summary)
-        except NoMatches:
-            if self.is_running:
-                raise
-
-    # --- tables: updated in place by row key ---------------------------------------------------
-
-    def upsert_station(self, s: StationSummary) -> None:
-        table = self._main("#stations-table", KeyedTable)
-        connectors = " ".join(f"{c.connector_id}:{c.status}" for c in s.connectors) or "-"
-        refused = self._refused.get(s.station_id) if not s.connected else None
-        state = "● online" if s.connected else "○ offline"
-        row = {
-            "id": s.station_id,
-            "state": f"✗ {refused}" if refused else state,
-            "version": s.ocpp_version or "-",
-            "model": f"{s.vendor} {s.model}".strip() or "-",
-            "connectors": connectors,
-            "tx": ", ".join(t.transaction_id for t in s.active_transactions) or "-",
-            "seen": clock(s.last_seen_at),
-            "profile": str(s.security_profile),
-        }
-        if s.connected:
-            self._refused.pop(s.station_id, None)
-        table.upsert(s.station_id, row, ERROR if refused else "" if s.connected else MUTED)
-
-    def show_refused(self, station_id: str) -> None:
-        """A station that tried to connect but is not registered: shown, one key to register."""
-        reason = self._refused.get(station_id, "unknown")
-        row = {
-            "id": station_id,
-            "state": f"✗ {reason} (g: register)",
-            "version": "-",
-            "model": "-",
-            "connectors": "-",
-            "tx": "-",
-            "seen": clock(datetime.now(UTC)),
-            "profile": "-",
-        }
-        self._main("#stations-table", KeyedTable).upsert(station_id, row, ERROR)
 
     # --- messages --------------------------------------------------------------------------------
 
@@ -583,9 +457,8 @@ class CsmsConsole(KeepsRunning, App[int]):
     def action_filter(self) -> None:
         """`/` on any list: words every shown row contains (the message log has its syntax)."""
         tab = self._main(TabbedContent).active
-        current = self.message_filter if tab == "messages" else self.list_filters.get(tab, "")
-        if tab in ("transactions", "tokens", "certificates"):
-            current = self._main(f"#{tab}", ConsolePane).filter_text
+        pane = self._main(f"#{tab}", ConsolePane) if tab != "messages" else None
+        current = self.message_filter if pane is None else pane.filter_text
 
         def chosen(text: str | None) -> None:
             if text is None:
@@ -594,16 +467,8 @@ class CsmsConsole(KeepsRunning, App[int]):
             if tab == "messages":
                 self.message_filter = text
                 self._rebuild_messages()
-            else:
-                self.list_filters[tab] = text
-                if tab == "stations":
-                    self._main(f"#{tab}-table", KeyedTable).set_filter(text)
-                elif tab == "transactions":
-                    self._pane(TransactionsPane).set_filter(text)
-                elif tab == "tokens":
-                    self._pane(TokensPane).set_filter(text)
-                elif tab == "certificates":
-                    self._pane(CertificatesPane).set_filter(text)
+            elif pane is not None:
+                pane.set_filter(text)
             self.notify(f"filter: {text or 'none'}")
 
         self.push_screen(FilterScreen(current, messages=tab == "messages"), chosen)
@@ -646,17 +511,9 @@ class CsmsConsole(KeepsRunning, App[int]):
         self._main(TabbedContent).active = "log-pane" if tab == "log" else tab
 
     def action_detail(self) -> None:
-        active = self._main(TabbedContent).active
-        if self.service is None:
-            return
-        if active == "stations":
-            station_id = self._selected_station()
-            if station_id is not None:
-                self.push_screen(StationDetailScreen(self.service, station_id))
-        elif active == "tokens":
-            self._pane(TokensPane).open_detail()
-        elif active == "transactions":
-            self._pane(TransactionsPane).open_detail()
+        pane = self._main(TabbedContent).active_pane
+        if self.service is not None and isinstance(pane, ConsolePane):
+            pane.open_detail()
 
     def action_add_token(self) -> None:
         self._pane(TokensPane).add_token()
@@ -672,129 +529,30 @@ class CsmsConsole(KeepsRunning, App[int]):
         self.notify("following new messages" if self.follow else "paused")
 
     def _selected_station(self, quiet: bool = False) -> str | None:
-        table: KeyedTable = self._main("#stations-table", KeyedTable)
-        key = table.cursor_key
-        if key is None and not quiet:
-            self.notify("no station selected", severity="warning")
-        return key
+        return self._pane(StationsPane).selected(quiet)
 
-    def context_station(self, screen: Any) -> str | None:
+    def context_station(self, screen: Screen[Any]) -> str | None:
+        """The station the palette's commands are for."""
         if isinstance(screen, StationDetailScreen):
             return screen.station_id
         return self._selected_station(quiet=True)
 
     def action_actions(self) -> None:
-        station_id = self._selected_station()
-        if station_id is None:
-            return
-
-        def chosen(action_id: str | None) -> None:
-            if action_id is not None:
-                self.start_action(station_id, action_id)
-
-        self.push_screen(ActionMenuScreen(station_id), chosen)
+        self._pane(StationsPane).choose_action()
 
     def action_remote_start(self) -> None:
-        if (station_id := self._selected_station()) is not None:
-            self.start_action(station_id, "remote_start")
+        self._pane(StationsPane).start_selected("remote_start")
 
     def action_reset(self) -> None:
-        if (station_id := self._selected_station()) is not None:
-            self.start_action(station_id, "reset")
+        self._pane(StationsPane).start_selected("reset")
 
     def start_action(self, station_id: str, action_id: str, **defaults: str) -> None:
-        """Form (when the action has fields) → confirmation (when destructive) → send."""
-        action = BY_ID[action_id]
-        if action_id == "remote_stop" and "transaction_id" not in defaults:
-            tx = self._active_transaction(station_id)
-            if tx:
-                defaults["transaction_id"] = tx
-
-        def confirmed(values: dict[str, Any], yes: bool | None) -> None:
-            if yes:
-                self.send_action(station_id, action_id, values)
-
-        def filled(values: dict[str, Any] | None) -> None:
-            if values is None:
-                return
-            if action.confirm:
-                details = ", ".join(f"{k} {v}" for k, v in values.items() if v is not None)
-                question = (
-                    f"{action.title} on {station_id}{' (' + details + ')' if details else ''}?"
-                    + (f" {action.warning}" if action.warning else "")
-                )
-                self.push_screen(ConfirmScreen(question), partial(confirmed, values))
-            else:
-                self.send_action(station_id, action_id, values)
-
-        if action.fields:
-            self.push_screen(ActionFormScreen(action, station_id, **defaults), filled)
-        else:
-            filled({})
-
-    @work(group="commands")
-    async def send_action(self, station_id: str, action_id: str, values: dict[str, Any]) -> None:
-        if self.service is None:
-            self.notify("the core is not running", severity="error")
-            return
-        action = BY_ID[action_id]
-        self.notify(
-            f"{action.title}: sent to {markup_safe(station_id)}, waiting for its answer…",
-            timeout=3,
-        )
-        try:
-            result = await action.run(self.service, station_id, values)
-        except ServiceError as exc:
-            self.notify(
-                markup_safe(f"{action.title} on {station_id} failed: {exc.detail}"),
-                severity="error",
-            )
-            return
-        call, password = (
-            (result.call, result.password)
-            if isinstance(result, PasswordRotation)
-            else (result, None)
-        )
-        message, severity = describe_answer(station_id, call)
-        self.notify(message, severity=severity)  # type: ignore[arg-type]
-        if password:
-            self.push_screen(NewPasswordScreen(station_id, password))
-
-    def _active_transaction(self, station_id: str) -> str | None:
-        table = self._main("#stations-table", KeyedTable)
-        if station_id not in table.rows:
-            return None
-        first = str(table.get_cell(station_id, "tx")).split(",")[0].strip()
-        return None if first in ("", "-") else first
+        """Form (when the action has fields) → confirmation (when destructive) → send; for the
+        station's detail screen and the palette too."""
+        self._pane(StationsPane).start_action(station_id, action_id, **defaults)
 
     def action_register(self, station_id: str | None = None) -> None:
-        self.register(station_id or self._selected_station(quiet=True) or "")
-
-    def register(self, station_id: str) -> None:
-        if self.service is None:
-            self.notify("the core is not running", severity="error")
-            return
-        service = self.service
-
-        async def send(station_id: str, profile: int) -> Any:
-            return await service.register_station(station_id, profile)
-
-        def registered(registration: Any) -> None:
-            if registration is not None:
-                self.show_registration(registration)
-
-        self.push_screen(RegisterStationScreen(send, station_id), registered)
-
-    @work(group="register")
-    async def show_registration(self, registration: Any) -> None:
-        assert self.service is not None
-        station_id = registration.station_id
-        self._refused.pop(station_id, None)
-        self.push_screen(RegistrationResultScreen(registration))
-        try:
-            self.upsert_station(await self.service.station_summary(station_id))
-        except ServiceError:
-            pass
+        self._pane(StationsPane).register(station_id or self._selected_station(quiet=True) or "")
 
 
 def _message_json(e: MessageLogged) -> dict[str, Any]:

@@ -9,8 +9,11 @@ import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any, ClassVar
+from types import UnionType
+from typing import Annotated, Any, ClassVar, Literal, Union, get_args, get_origin
 
+from pydantic.alias_generators import to_camel
+from pydantic.fields import FieldInfo
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
@@ -20,8 +23,11 @@ from textual.widgets import Button, Input, Label, OptionList, Select
 from textual.widgets.option_list import Option
 
 from core import limits
-from core.ocpp.triggers import TRIGGER_MESSAGES_16, TRIGGER_MESSAGES_201
-from core.service import MONITOR_KINDS, REPORT_BASES
+from core.application.errors import ServiceError
+from core.application.views import ReservationCommand, SecurityProfileUpgrade
+from core.commands.base import Command
+from core.commands.fields import Form
+from core.commands.registry import COMMANDS
 from csms_tui.inert import markup_safe
 
 WAIT_SECONDS = 30.0
@@ -63,7 +69,9 @@ class Field:
     label: str
     default: str = ""
     required: bool = True
-    kind: str = "text"  # text | int | number | json | object (a JSON object) | choice
+    # text | int | number | json | object (a JSON object) | choice | list (comma separated) |
+    # pairs (key=value; …) | time (RFC 3339 or +30m/+2h/+1d from now)
+    kind: str = "text"
     choices: tuple[str, ...] = ()
     placeholder: str = ""
     bound: limits.Bound | limits.NumberBound | None = None
@@ -120,6 +128,18 @@ class Field:
             return value
         if self.kind == "choice" and text not in self.choices:
             raise ValueError(f"{self.label} must be one of {', '.join(self.choices)}")
+        if self.kind == "list":
+            return [item.strip() for item in text.split(",") if item.strip()]
+        if self.kind == "pairs":
+            pairs: dict[str, str] = {}
+            for item in text.split(";"):
+                key, sep, value = item.partition("=")
+                if not sep or not key.strip():
+                    raise ValueError(f"{self.label}: write key=value, separated by ;")
+                pairs[key.strip()] = value.strip()
+            return pairs
+        if self.kind == "time":
+            return _time(self.label, text)
         return text
 
 
@@ -137,407 +157,116 @@ class StationAction:
     extra: dict[str, Any] = field(default_factory=dict)
     # Said in the confirmation after the question: what the action changes beyond the obvious.
     warning: str = ""
+    # The OCPP versions that have it: the menu offers only what the station's version has.
+    versions: frozenset[str] = frozenset({"1.6", "2.0.1"})
+    # Checks the form's values as the command will (rules across fields too), so a refusal
+    # stays in the form beside its field instead of coming back from the server.
+    check: Callable[[dict[str, Any]], object] | None = None
 
 
-_TRIGGERS = tuple(sorted(TRIGGER_MESSAGES_16 | TRIGGER_MESSAGES_201))
+def _time(label: str, text: str) -> datetime:
+    """RFC 3339 with a zone, or a time from now: +30m, +2h, +1d."""
+    units = {"m": "minutes", "h": "hours", "d": "days"}
+    if text.startswith("+") and text[-1:] in units and text[1:-1].isdigit():
+        amount = limits.MINUTES.parse(label, text[1:-1])
+        return datetime.now(UTC) + timedelta(**{units[text[-1]]: amount})
+    try:
+        value = datetime.fromisoformat(text)
+    except ValueError as exc:
+        raise ValueError(f"{label}: write 2026-01-01T12:00:00Z or +30m, +2h, +1d") from exc
+    if value.tzinfo is None:
+        raise ValueError(f"{label} needs a time zone (e.g. Z)")
+    return value
 
 
-def _remote_start(s: Any, sid: str, v: dict[str, Any]) -> Any:
-    return s.remote_start(
-        sid,
-        v["token"],
-        evse_id=v["evse"],
-        token_type="ISO14443",
-        wait=WAIT_SECONDS,
-        origin="console",
+def _form_field(command: type[Command[Any]], name: str, info: FieldInfo) -> Field:
+    """The console's input for one field of a command, read off its declaration."""
+    annotation = info.annotation
+    args = [a for a in get_args(annotation) if a is not type(None)]
+    if get_origin(annotation) in (UnionType, Union) and len(args) == 1:
+        annotation = args[0]
+    hint = next((m for m in info.metadata if isinstance(m, Form)), None)
+    if hint is None and get_origin(annotation) is Annotated:
+        hint = next((m for m in get_args(annotation)[1:] if isinstance(m, Form)), None)
+    kind: str = "text"
+    bound: limits.Bound | limits.NumberBound | None = None
+    length: limits.Length | None = None
+    choices: tuple[str, ...] = ()
+    if hint is not None:
+        kind, bound, length, choices = hint.kind, hint.bound, hint.length, hint.choices
+    if get_origin(annotation) is Literal:
+        kind, choices = "choice", tuple(str(a) for a in get_args(annotation))
+    elif annotation is bool:
+        kind, choices = "choice", ("yes", "no")
+    elif get_origin(annotation) is list:
+        kind, bound, length = "list", None, limits.FORM_TEXT
+    elif get_origin(annotation) is dict and hint is None:
+        kind, length = "pairs", limits.FORM_JSON
+    default = command.form_defaults.get(name, "")
+    has_default = not info.is_required() and info.default_factory is None
+    if not default and has_default and info.default is not None and kind != "list":
+        if isinstance(info.default, bool):
+            default = "yes" if info.default else "no"
+        else:
+            default = str(info.default)
+    return Field(
+        name,
+        info.title or name,
+        default,
+        required=info.is_required() and name not in command.form_defaults,
+        kind=kind,
+        choices=choices,
+        placeholder=info.description or "",
+        bound=bound,
+        length=length,
     )
 
 
-def _set_configuration(s: Any, sid: str, v: dict[str, Any]) -> Any:
-    return s.set_configuration(sid, {v["key"]: v["value"]}, wait=WAIT_SECONDS, origin="console")
+def _command_values(command: type[Command[Any]], values: dict[str, Any]) -> dict[str, Any]:
+    """Form values as the command takes them: empty fields left to its defaults."""
+    out: dict[str, Any] = {}
+    for name, value in values.items():
+        if value is None:
+            continue
+        info = command.model_fields[name]
+        if info.annotation is bool or bool in get_args(info.annotation):
+            value = value == "yes"
+        elif get_origin(info.annotation) is Literal and value not in get_args(info.annotation):
+            # A choice of numbers (a security profile) comes from the form as text.
+            value = next((a for a in get_args(info.annotation) if str(a) == value), value)
+        out[name] = value
+    return out
 
 
-def _get_configuration(s: Any, sid: str, v: dict[str, Any]) -> Any:
-    keys = [k.strip() for k in (v["keys"] or "").split(",") if k.strip()]
-    return s.get_configuration(sid, keys, wait=WAIT_SECONDS, origin="console")
+def _runner(command: type[Command[Any]]) -> Runner:
+    async def run(service: Any, station_id: str, values: dict[str, Any]) -> Any:
+        parsed = command.parse(_command_values(command, values))
+        result = await service.execute(station_id, parsed, wait=WAIT_SECONDS, origin="console")
+        # The notification shows a call's answer: a reservation's call, an upgrade's last.
+        if isinstance(result, ReservationCommand):
+            return result.call
+        if isinstance(result, SecurityProfileUpgrade):
+            return result.calls[-1] if result.calls else result
+        return result
+
+    return run
 
 
-async def _reserve(s: Any, sid: str, v: dict[str, Any]) -> Any:
-    expires_at = datetime.now(UTC) + timedelta(minutes=v["minutes"])
-    result = await s.reserve_now(
-        sid,
-        v["token"],
-        expires_at,
-        evse_id=v["evse"] or 0,
-        token_type="ISO14443",
-        wait=WAIT_SECONDS,
-        origin="console",
-    )
-    return result.call
-
-
-def _uids(text: str | None) -> list[str]:
-    return [u.strip() for u in (text or "").split(",") if u.strip()]
-
-
-def _send_local_list(s: Any, sid: str, v: dict[str, Any]) -> Any:
-    tokens = _uids(v["tokens"])
-    return s.send_local_list(
-        sid,
-        v["kind"],
-        tokens if tokens or v["kind"] == "Differential" else None,
-        _uids(v["remove"]),
-        wait=WAIT_SECONDS,
-        origin="console",
-    )
-
-
-def _charging_limit(s: Any, sid: str, v: dict[str, Any]) -> Any:
-    minutes = v["minutes"]
-    return s.set_charging_limit(
-        sid,
-        v["evse"],
-        float(v["limit"]),
-        v["unit"],
-        minutes * 60 if minutes else None,
-        wait=WAIT_SECONDS,
-        origin="console",
+def _action(command: type[Command[Any]]) -> StationAction:
+    return StationAction(
+        command.name,
+        command.title,
+        _runner(command),
+        tuple(_form_field(command, n, f) for n, f in command.model_fields.items() if not f.exclude),
+        confirm=command.confirm,
+        help=command.summary,
+        warning=command.warning,
+        versions=frozenset(v.short for v in command.versions),
+        check=lambda values: command.parse(_command_values(command, values)),
     )
 
 
-ACTIONS: tuple[StationAction, ...] = (
-    StationAction(
-        "remote_start",
-        "Remote start",
-        _remote_start,
-        (
-            Field("token", "Id token", placeholder="RFID uid or eMAID", length=limits.ID_TOKEN),
-            Field("evse", "Connector / EVSE", "1", kind="int", bound=limits.EVSE_ID),
-        ),
-        help="1.6 RemoteStartTransaction / 2.0.1 RequestStartTransaction",
-    ),
-    StationAction(
-        "remote_stop",
-        "Remote stop",
-        lambda s, sid, v: s.remote_stop(sid, v["transaction"], wait=WAIT_SECONDS, origin="console"),
-        (Field("transaction", "Transaction id", length=limits.TRANSACTION_ID_TEXT),),
-        confirm=True,
-    ),
-    StationAction(
-        "reserve",
-        "Reserve now",
-        _reserve,
-        (
-            Field("token", "Id token", placeholder="RFID uid or eMAID", length=limits.ID_TOKEN),
-            Field("evse", "Connector / EVSE (0 = any)", "0", kind="int", bound=limits.EVSE_ID),
-            Field("minutes", "Minutes to hold it", "30", kind="int", bound=limits.MINUTES),
-        ),
-        help="ReserveNow; the reservation id is in the answer (Reservations: GET /reservations)",
-    ),
-    StationAction(
-        "cancel_reservation",
-        "Cancel reservation",
-        lambda s, sid, v: s.cancel_reservation(
-            sid, v["reservation"], wait=WAIT_SECONDS, origin="console"
-        ),
-        (Field("reservation", "Reservation id", kind="int", bound=limits.RESERVATION_ID),),
-        confirm=True,
-    ),
-    StationAction(
-        "reset",
-        "Reset",
-        lambda s, sid, v: s.reset(sid, v["kind"], wait=WAIT_SECONDS, origin="console"),
-        (Field("kind", "Kind", "Soft", kind="choice", choices=("Soft", "Hard")),),
-        confirm=True,
-    ),
-    StationAction(
-        "rotate_password",
-        "Rotate password",
-        lambda s, sid, v: s.rotate_password(sid, None, WAIT_SECONDS),
-        confirm=True,
-        help="Send the station a new basic-auth password (1.6 ChangeConfiguration "
-        "AuthorizationKey / 2.0.1 SetVariables BasicAuthPassword); stored only if it accepts",
-        warning="A new password is sent to the connected station; once it accepts, its old "
-        "password stops working and the new one is shown once. If it refuses or does not "
-        "answer, nothing changes.",
-    ),
-    StationAction(
-        "availability",
-        "Change availability",
-        lambda s, sid, v: s.change_availability(
-            sid, v["status"] == "Operative", v["evse"], wait=WAIT_SECONDS, origin="console"
-        ),
-        (
-            Field("evse", "EVSE / connector (0 = station)", "0", kind="int", bound=limits.EVSE_ID),
-            Field(
-                "status", "Status", "Operative", kind="choice", choices=("Operative", "Inoperative")
-            ),
-        ),
-    ),
-    StationAction(
-        "unlock",
-        "Unlock connector",
-        lambda s, sid, v: s.unlock_connector(
-            sid, v["evse"], v["connector"] or 1, wait=WAIT_SECONDS, origin="console"
-        ),
-        (
-            Field("evse", "EVSE (1.6: connector)", "1", kind="int", bound=limits.CONNECTOR_ID),
-            Field(
-                "connector",
-                "Connector (2.0.1)",
-                "1",
-                kind="int",
-                required=False,
-                bound=limits.CONNECTOR_ID,
-            ),
-        ),
-        confirm=True,
-    ),
-    StationAction(
-        "trigger",
-        "Trigger message",
-        lambda s, sid, v: s.trigger_message(
-            sid, v["message"], v["evse"], wait=WAIT_SECONDS, origin="console"
-        ),
-        (
-            Field("message", "Message", "StatusNotification", kind="choice", choices=_TRIGGERS),
-            Field(
-                "evse",
-                "EVSE / connector (optional)",
-                required=False,
-                kind="int",
-                bound=limits.EVSE_ID,
-            ),
-        ),
-    ),
-    StationAction(
-        "get_configuration",
-        "Get configuration",
-        _get_configuration,
-        (
-            Field(
-                "keys",
-                "Keys",
-                required=False,
-                placeholder="1.6 keys or 2.0.1 Component.Variable, comma separated",
-            ),
-        ),
-    ),
-    StationAction(
-        "set_configuration",
-        "Set configuration / variable",
-        _set_configuration,
-        (
-            Field(
-                "key",
-                "Key",
-                placeholder="1.6 key or 2.0.1 Component.Variable",
-                length=limits.CONFIGURATION_KEY,
-            ),
-            Field("value", "Value", length=limits.CONFIGURATION_VALUE),
-        ),
-    ),
-    StationAction(
-        "clear_cache",
-        "Clear authorisation cache",
-        lambda s, sid, v: s.clear_cache(sid, wait=WAIT_SECONDS, origin="console"),
-        confirm=True,
-    ),
-    StationAction(
-        "update_firmware",
-        "Update firmware",
-        lambda s, sid, v: s.update_firmware(
-            sid, v["location"], wait=WAIT_SECONDS, origin="console"
-        ),
-        (Field("location", "Firmware URL", placeholder="https://… or ftp://…", length=limits.URL),),
-        confirm=True,
-        help="1.6 UpdateFirmware / 2.0.1 UpdateFirmware, now; progress shows as station events",
-    ),
-    StationAction(
-        "get_log",
-        "Get log",
-        lambda s, sid, v: s.get_log(
-            sid, v["location"], v["kind"], wait=WAIT_SECONDS, origin="console"
-        ),
-        (
-            Field("location", "Upload URL", placeholder="https://… or ftp://…", length=limits.URL),
-            Field(
-                "kind",
-                "Log",
-                "DiagnosticsLog",
-                kind="choice",
-                choices=("DiagnosticsLog", "SecurityLog"),
-            ),
-        ),
-        help="1.6 GetDiagnostics (or GetLog for the security log) / 2.0.1 GetLog",
-    ),
-    StationAction(
-        "charging_limit",
-        "Limit charging",
-        _charging_limit,
-        (
-            Field(
-                "evse",
-                "EVSE / connector (0 = whole station)",
-                "1",
-                kind="int",
-                bound=limits.EVSE_ID,
-            ),
-            Field(
-                "limit",
-                "Limit",
-                kind="number",
-                placeholder="e.g. 7400 (W) or 16 (A)",
-                bound=limits.CHARGING_LIMIT,
-            ),
-            Field("unit", "Unit", "W", kind="choice", choices=("W", "A")),
-            Field(
-                "minutes",
-                "For minutes (empty: until cleared)",
-                required=False,
-                kind="int",
-                bound=limits.MINUTES,
-            ),
-        ),
-        help="SetChargingProfile: a one-period profile from now (TxDefault, or station maximum)",
-    ),
-    StationAction(
-        "clear_charging_profiles",
-        "Clear charging profiles",
-        lambda s, sid, v: s.clear_charging_profile(
-            sid, evse_id=v["evse"], wait=WAIT_SECONDS, origin="console"
-        ),
-        (
-            Field(
-                "evse",
-                "EVSE / connector (empty: all)",
-                required=False,
-                kind="int",
-                bound=limits.EVSE_ID,
-            ),
-        ),
-        confirm=True,
-    ),
-    StationAction(
-        "composite_schedule",
-        "Get composite schedule",
-        lambda s, sid, v: s.get_composite_schedule(
-            sid, v["evse"], v["seconds"], wait=WAIT_SECONDS, origin="console"
-        ),
-        (
-            Field("evse", "EVSE / connector", "1", kind="int", bound=limits.EVSE_ID),
-            Field("seconds", "Duration (s)", "3600", kind="int", bound=limits.DURATION_SECONDS),
-        ),
-    ),
-    StationAction(
-        "display_message",
-        "Show a message (2.0.1)",
-        lambda s, sid, v: s.set_display_message(
-            sid, v["text"], v["priority"], v["minutes"], wait=WAIT_SECONDS, origin="console"
-        ),
-        (
-            Field(
-                "text",
-                "Text",
-                placeholder=f"up to {limits.DISPLAY_TEXT.hi} characters",
-                length=limits.DISPLAY_TEXT,
-            ),
-            Field(
-                "priority",
-                "Priority",
-                "NormalCycle",
-                kind="choice",
-                choices=("NormalCycle", "InFront", "AlwaysFront"),
-            ),
-            Field(
-                "minutes",
-                "For minutes (empty: until cleared)",
-                required=False,
-                kind="int",
-                bound=limits.MINUTES,
-            ),
-        ),
-        help="2.0.1 SetDisplayMessage on the station's display",
-    ),
-    StationAction(
-        "variable_monitor",
-        "Monitor a variable (2.0.1)",
-        lambda s, sid, v: s.set_variable_monitor(
-            sid,
-            v["component"],
-            v["variable"],
-            v["kind"],
-            float(v["value"]),
-            v["severity"],
-            wait=WAIT_SECONDS,
-            origin="console",
-        ),
-        (
-            Field("component", "Component", placeholder="e.g. EVSE", length=limits.COMPONENT_NAME),
-            Field("variable", "Variable", placeholder="e.g. Power", length=limits.COMPONENT_NAME),
-            Field("kind", "Type", "UpperThreshold", kind="choice", choices=MONITOR_KINDS),
-            Field("value", "Value", kind="number", bound=limits.MONITOR_VALUE),
-            Field(
-                "severity", "Severity (0 most urgent … 9)", "8", kind="int", bound=limits.SEVERITY
-            ),
-        ),
-        help="2.0.1 SetVariableMonitoring; the station's reports show as its events",
-    ),
-    StationAction(
-        "send_local_list",
-        "Send local list",
-        _send_local_list,
-        (
-            Field("kind", "Update", "Full", kind="choice", choices=("Full", "Differential")),
-            Field(
-                "tokens",
-                "Tokens",
-                required=False,
-                placeholder="uids, comma separated (Full and empty: every cacheable token)",
-            ),
-            Field("remove", "Remove (Differential)", required=False, placeholder="uids"),
-        ),
-        help="SendLocalList from the token list; the version follows the station's",
-    ),
-    StationAction(
-        "get_local_list_version",
-        "Get local list version",
-        lambda s, sid, v: s.get_local_list_version(sid, wait=WAIT_SECONDS, origin="console"),
-    ),
-    StationAction(
-        "raw_call",
-        "Any call (raw JSON)",
-        lambda s, sid, v: s.raw_call(
-            sid, v["action"], v["payload"] or {}, wait=WAIT_SECONDS, origin="console"
-        ),
-        (
-            Field("action", "Action", placeholder="e.g. GetTransactionStatus"),
-            Field("payload", "Payload", "{}", required=False, kind="object"),
-        ),
-        confirm=True,
-        help="Any CSMS-initiated action of the station's version; checked against its schema",
-    ),
-    StationAction(
-        "data_transfer",
-        "Data transfer",
-        lambda s, sid, v: s.data_transfer(
-            sid, v["vendor"], v["message"], v["data"], wait=WAIT_SECONDS, origin="console"
-        ),
-        (
-            Field("vendor", "Vendor id", length=limits.VENDOR_ID),
-            Field("message", "Message id", required=False, length=limits.MESSAGE_ID),
-            Field("data", "Data (text or JSON)", required=False, kind="json"),
-        ),
-    ),
-    StationAction(
-        "get_report",
-        "Get report",
-        lambda s, sid, v: s.get_report(sid, v["base"], wait=WAIT_SECONDS, origin="console"),
-        (Field("base", "Report", "FullInventory", kind="choice", choices=REPORT_BASES),),
-        help="2.0.1 GetBaseReport (stored as the device model); 1.6: full GetConfiguration",
-    ),
-)
-
+ACTIONS: tuple[StationAction, ...] = tuple(_action(c) for c in COMMANDS)
 BY_ID = {a.id: a for a in ACTIONS}
 
 
@@ -625,10 +354,14 @@ class ActionFormScreen(ModalScreen[dict[str, Any] | None]):
                 yield Label(f.label)
                 value = self.defaults.get(f.name, f.default)
                 if f.kind == "choice":
+                    # An optional choice without a default can be left out.
+                    blank = not f.required and not f.default
                     yield Select(
                         [(c, c) for c in f.choices],
-                        value=value if value in f.choices else f.choices[0],
-                        allow_blank=False,
+                        value=value
+                        if value in f.choices
+                        else (Select.NULL if blank else f.choices[0]),
+                        allow_blank=blank,
                         id=f"f-{f.name}",
                     )
                 else:
@@ -653,7 +386,10 @@ class ActionFormScreen(ModalScreen[dict[str, Any] | None]):
         out: dict[str, Any] = {}
         for f in self.action.fields:
             widget = self.query_one(f"#f-{f.name}")
-            raw = str(widget.value) if isinstance(widget, Input | Select) else ""
+            if isinstance(widget, Select):
+                raw = "" if widget.is_blank() else str(widget.value)
+            else:
+                raw = str(widget.value) if isinstance(widget, Input) else ""
             out[f.name] = f.parse(raw)
         return out
 
@@ -666,7 +402,19 @@ class ActionFormScreen(ModalScreen[dict[str, Any] | None]):
     def submit(self) -> None:
         try:
             values = self.values()
+            if self.action.check is not None:
+                self.action.check(values)
         except ValueError as exc:
-            self.query_one("#error", Label).update(str(exc))
+            self.query_one("#error", Label).update(markup_safe(str(exc)))
+            return
+        except ServiceError as exc:
+            self.query_one("#error", Label).update(markup_safe(self._label_of(exc)))
             return
         self.dismiss(values)
+
+    def _label_of(self, exc: ServiceError) -> str:
+        """The refusal with the form's label for the field it names, not the API's name."""
+        names = {to_camel(f.name): f.label for f in self.action.fields}
+        names.update({f.name: f.label for f in self.action.fields})
+        head = (exc.field or "").split("/")[0]
+        return f"{names[head]}: {exc.message}" if head in names else exc.detail

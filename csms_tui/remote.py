@@ -17,14 +17,14 @@ from urllib.parse import urlsplit
 import aiohttp
 import orjson
 
+from core.commands.base import Command, R
 from core.events import Event, Resync, event_from_json
 from core.service import (
-    CallView,
     CertificateOverview,
+    Conflict,
+    Invalid,
     MessageView,
     NotFound,
-    PasswordRotation,
-    ReservationCommand,
     ServiceError,
     StationDetail,
     StationPage,
@@ -43,8 +43,21 @@ V0 = "/api/v0"
 class RemoteSubscription:
     """Events read from the SSE stream, with the in-process Subscription's get API."""
 
-    def __init__(self) -> None:
-        self.queue: asyncio.Queue[Event] = asyncio.Queue(20_000)
+    def __init__(self, maxsize: int = 20_000) -> None:
+        self.queue: asyncio.Queue[Event] = asyncio.Queue(maxsize)
+        self.dropped = 0
+
+    def put(self, event: Event) -> None:
+        """Never blocks the stream reader: a console that falls behind loses the oldest events
+        and is told to reload (Resync), as the in-process subscription does."""
+        if self.queue.full():
+            # Room for the event and for the Resync that says some were lost.
+            for _ in range(2):
+                with contextlib.suppress(asyncio.QueueEmpty):
+                    self.queue.get_nowait()
+                    self.dropped += 1
+            self.queue.put_nowait(Resync(at=_now(), dropped=self.dropped))
+        self.queue.put_nowait(event)
 
     async def get(self) -> Event:
         return await self.queue.get()
@@ -57,6 +70,18 @@ class RemoteSubscription:
 
     def close(self) -> None:
         pass
+
+
+def _service_error(status: int, text: str) -> ServiceError:
+    """The API's refusal as the error the in-process service raises for it, its field split
+    back off the ``field: reason`` text, so a form shows it beside the same field."""
+    field, sep, reason = text.partition(": ")
+    if not sep or " " in field:
+        field, reason = "", text
+    kind: type[ServiceError] = {400: Invalid, 404: NotFound, 409: Conflict}.get(
+        status, ServiceError
+    )
+    return kind(reason, field=field or None)
 
 
 class RemoteService:
@@ -78,7 +103,7 @@ class RemoteService:
                     if isinstance(data, dict)
                     else resp.reason
                 )
-                raise (NotFound if resp.status == 404 else ServiceError)(str(message))
+                raise _service_error(resp.status, str(message))
             return data
 
     # --- what the console reads ----------------------------------------------------------------
@@ -112,36 +137,21 @@ class RemoteService:
 
     # --- what the console does -----------------------------------------------------------------
 
-    async def reset(
+    async def execute(
         self,
         station_id: str,
-        kind: str = "Soft",
+        command: Command[R],
         wait: float | None = None,
         origin: str = "console",
-    ) -> CallView:
-        return CallView.model_validate(
-            await self._call(
-                "POST", f"/cs/{station_id}/reset", {"type": kind}, wait=wait and int(wait)
-            )
+    ) -> R:
+        """Any station command (:mod:`core.commands`), as the REST API takes it: its path with
+        the URL fields filled in, its body, the answer read back into the command's result."""
+        values = command.model_dump(by_alias=True, mode="json")
+        path = command.path.format(**values)
+        data = await self._call(
+            "POST", f"/cs/{station_id}/{path}", command.body(), wait=wait and int(wait)
         )
-
-    async def remote_start(
-        self,
-        station_id: str,
-        id_token: str,
-        evse_id: int | None = None,
-        token_type: str = "Central",
-        wait: float | None = None,
-        origin: str = "console",
-    ) -> CallView:
-        body: dict[str, Any] = {"idToken": id_token, "tokenType": token_type}
-        if evse_id is not None:
-            body["evseId"] = evse_id
-        return CallView.model_validate(
-            await self._call(
-                "POST", f"/cs/{station_id}/remote-start", body, wait=wait and int(wait)
-            )
-        )
+        return command.result.model_validate(data)  # type: ignore[return-value]
 
     async def set_token(self, token: TokenInput) -> None:
         await self._call(
@@ -151,290 +161,12 @@ class RemoteService:
     async def delete_token(self, uid: str) -> None:
         await self._call("DELETE", f"/token/{uid}")
 
-    async def _command(self, station_id: str, path: str, body: Any, wait: float | None) -> CallView:
-        return CallView.model_validate(
-            await self._call("POST", f"/cs/{station_id}/{path}", body, wait=wait and int(wait))
-        )
-
-    async def reserve_now(
-        self,
-        station_id: str,
-        id_token: str,
-        expires_at: datetime,
-        evse_id: int = 0,
-        token_type: str = "ISO14443",
-        group_id: str | None = None,
-        wait: float | None = None,
-        origin: str = "console",
-    ) -> ReservationCommand:
-        body: dict[str, Any] = {
-            "idToken": id_token,
-            "expiresAt": expires_at.isoformat(),
-            "evseId": evse_id,
-            "tokenType": token_type,
-        }
-        if group_id:
-            body["groupId"] = group_id
-        return ReservationCommand.model_validate(
-            await self._call("POST", f"/cs/{station_id}/reserve", body, wait=wait and int(wait))
-        )
-
-    async def update_firmware(
-        self, station_id: str, location: str, wait: float | None = None, origin: str = ""
-    ) -> CallView:
-        return await self._command(station_id, "update-firmware", {"location": location}, wait)
-
-    async def get_log(
-        self,
-        station_id: str,
-        location: str,
-        log_type: str = "DiagnosticsLog",
-        wait: float | None = None,
-        origin: str = "",
-    ) -> CallView:
-        body = {"location": location, "logType": log_type}
-        return await self._command(station_id, "get-log", body, wait)
-
-    async def set_charging_limit(
-        self,
-        station_id: str,
-        evse_id: int,
-        limit: float,
-        unit: str = "W",
-        duration: int | None = None,
-        stack_level: int = 0,
-        wait: float | None = None,
-        origin: str = "",
-    ) -> CallView:
-        body: dict[str, Any] = {"evseId": evse_id, "limit": limit, "unit": unit}
-        if duration is not None:
-            body["duration"] = duration
-        if stack_level:
-            body["stackLevel"] = stack_level
-        return await self._command(station_id, "charging-limit", body, wait)
-
-    async def clear_charging_profile(
-        self,
-        station_id: str,
-        profile_id: int | None = None,
-        evse_id: int | None = None,
-        purpose: str | None = None,
-        stack_level: int | None = None,
-        wait: float | None = None,
-        origin: str = "",
-    ) -> CallView:
-        body = {
-            k: v
-            for k, v in (
-                ("id", profile_id),
-                ("evseId", evse_id),
-                ("purpose", purpose),
-                ("stackLevel", stack_level),
-            )
-            if v is not None
-        }
-        return await self._command(station_id, "clear-charging-profile", body, wait)
-
-    async def get_composite_schedule(
-        self,
-        station_id: str,
-        evse_id: int,
-        duration: int,
-        unit: str | None = None,
-        wait: float | None = None,
-        origin: str = "",
-    ) -> CallView:
-        body: dict[str, Any] = {"evseId": evse_id, "duration": duration}
-        if unit is not None:
-            body["unit"] = unit
-        return await self._command(station_id, "composite-schedule", body, wait)
-
-    async def set_display_message(
-        self,
-        station_id: str,
-        text: str,
-        priority: str = "NormalCycle",
-        minutes: int | None = None,
-        message_id: int | None = None,
-        language: str | None = None,
-        wait: float | None = None,
-        origin: str = "",
-    ) -> CallView:
-        body: dict[str, Any] = {"text": text, "priority": priority}
-        for key, value in (("minutes", minutes), ("id", message_id), ("language", language)):
-            if value is not None:
-                body[key] = value
-        return await self._command(station_id, "display-message", body, wait)
-
-    async def raw_call(
-        self,
-        station_id: str,
-        action: str,
-        payload: dict[str, Any],
-        wait: float | None = None,
-        origin: str = "",
-    ) -> CallView:
-        return await self._command(station_id, f"call/{action}", payload, wait)
-
-    async def set_variable_monitor(
-        self,
-        station_id: str,
-        component: str,
-        variable: str,
-        kind: str,
-        value: float,
-        severity: int = 8,
-        evse_id: int | None = None,
-        monitor_id: int | None = None,
-        wait: float | None = None,
-        origin: str = "",
-    ) -> CallView:
-        body: dict[str, Any] = {
-            "component": component,
-            "variable": variable,
-            "type": kind,
-            "value": value,
-            "severity": severity,
-        }
-        if evse_id is not None:
-            body["evseId"] = evse_id
-        if monitor_id is not None:
-            body["id"] = monitor_id
-        return await self._command(station_id, "monitor", body, wait)
-
-    async def send_local_list(
-        self,
-        station_id: str,
-        update_type: str = "Full",
-        uids: list[str] | None = None,
-        remove: list[str] | None = None,
-        version: int | None = None,
-        wait: float | None = None,
-        origin: str = "",
-    ) -> CallView:
-        body: dict[str, Any] = {"updateType": update_type}
-        if uids is not None:
-            body["tokens"] = uids
-        if remove:
-            body["remove"] = remove
-        if version is not None:
-            body["version"] = version
-        return await self._command(station_id, "local-list", body, wait)
-
-    async def get_local_list_version(
-        self, station_id: str, wait: float | None = None, origin: str = ""
-    ) -> CallView:
-        return await self._command(station_id, "get-local-list-version", {}, wait)
-
-    async def cancel_reservation(
-        self, station_id: str, reservation_id: int, wait: float | None = None, origin: str = ""
-    ) -> CallView:
-        return await self._command(
-            station_id, "cancel-reservation", {"reservationId": reservation_id}, wait
-        )
-
-    async def remote_stop(
-        self, station_id: str, transaction_id: str, wait: float | None = None, origin: str = ""
-    ) -> CallView:
-        return await self._command(
-            station_id, "remote-stop", {"transactionId": transaction_id}, wait
-        )
-
-    async def change_availability(
-        self,
-        station_id: str,
-        operative: bool,
-        evse_id: int = 0,
-        connector_id: int | None = None,
-        wait: float | None = None,
-        origin: str = "",
-    ) -> CallView:
-        body: dict[str, Any] = {"operative": operative, "evseId": evse_id}
-        if connector_id is not None:
-            body["connectorId"] = connector_id
-        return await self._command(station_id, "availability", body, wait)
-
-    async def unlock_connector(
-        self,
-        station_id: str,
-        evse_id: int,
-        connector_id: int = 1,
-        wait: float | None = None,
-        origin: str = "",
-    ) -> CallView:
-        body = {"evseId": evse_id, "connectorId": connector_id}
-        return await self._command(station_id, "unlock", body, wait)
-
-    async def get_configuration(
-        self, station_id: str, keys: list[str], wait: float | None = None, origin: str = ""
-    ) -> CallView:
-        return await self._command(station_id, "get-configuration", {"keys": keys}, wait)
-
-    async def set_configuration(
-        self, station_id: str, values: dict[str, str], wait: float | None = None, origin: str = ""
-    ) -> CallView:
-        return await self._command(station_id, "set-configuration", {"values": values}, wait)
-
-    async def clear_cache(
-        self, station_id: str, wait: float | None = None, origin: str = ""
-    ) -> CallView:
-        return await self._command(station_id, "clear-cache", None, wait)
-
-    async def trigger_message(
-        self,
-        station_id: str,
-        message: str,
-        evse_id: int | None = None,
-        connector_id: int | None = None,
-        wait: float | None = None,
-        origin: str = "",
-    ) -> CallView:
-        body: dict[str, Any] = {"requestedMessage": message}
-        if evse_id is not None:
-            body["evseId"] = evse_id
-        return await self._command(station_id, "trigger-message", body, wait)
-
-    async def data_transfer(
-        self,
-        station_id: str,
-        vendor_id: str,
-        message_id: str | None = None,
-        data: Any = None,
-        wait: float | None = None,
-        origin: str = "",
-    ) -> CallView:
-        body: dict[str, Any] = {"vendorId": vendor_id}
-        if message_id:
-            body["messageId"] = message_id
-        if data is not None:
-            body["data"] = data
-        return await self._command(station_id, "data-transfer", body, wait)
-
-    async def get_report(
-        self,
-        station_id: str,
-        report_base: str = "FullInventory",
-        wait: float | None = None,
-        origin: str = "",
-    ) -> CallView:
-        return await self._command(station_id, "get-report", {"reportBase": report_base}, wait)
-
     async def register_station(
         self, station_id: str, security_profile: int = 1
     ) -> StationRegistration:
         body = {"securityProfile": security_profile}
         return StationRegistration.model_validate(
             await self._call("POST", f"/cs/{station_id}/registration", body)
-        )
-
-    async def rotate_password(
-        self, station_id: str, password: str | None = None, timeout: float | None = None
-    ) -> PasswordRotation:
-        body = {"password": password} if password else None
-        return PasswordRotation.model_validate(
-            await self._call(
-                "POST", f"/cs/{station_id}/password", body, wait=timeout and int(timeout)
-            )
         )
 
     async def list_certificates(self) -> CertificateOverview:
@@ -469,7 +201,7 @@ class RemoteService:
     # --- events --------------------------------------------------------------------------------
 
     def subscribe(self, maxsize: int | None = None) -> RemoteSubscription:
-        sub = RemoteSubscription()
+        sub = RemoteSubscription(max(maxsize or 20_000, 2))
         task = asyncio.create_task(self._read_events(sub), name="sse-reader")
         self._readers.add(task)
         task.add_done_callback(self._readers.discard)
@@ -488,14 +220,12 @@ class RemoteService:
                             data_lines.append(line[6:])
                         elif not line and data_lines:
                             with contextlib.suppress(KeyError, TypeError, ValueError):
-                                await sub.queue.put(
-                                    event_from_json(orjson.loads("".join(data_lines)))
-                                )
+                                sub.put(event_from_json(orjson.loads("".join(data_lines))))
                             data_lines = []
             except aiohttp.ClientError as exc:
                 log.warning("event stream lost (%s); reconnecting", exc)
             # Whatever happened while disconnected is unknown: reload the snapshot.
-            await sub.queue.put(Resync(at=_now(), dropped=0))
+            sub.put(Resync(at=_now(), dropped=0))
             await asyncio.sleep(1.0)
 
     async def close(self) -> None:
@@ -504,7 +234,7 @@ class RemoteService:
 
 
 def _now() -> Any:
-    from datetime import UTC, datetime
+    from datetime import UTC
 
     return datetime.now(UTC)
 

@@ -14,10 +14,10 @@ from functools import cache
 from typing import Any
 
 from core import limits, station_id
+from core.api import commands
 from core.api.auth import NAME_PATTERN as API_TOKEN_NAME_PATTERN
-from core.ocpp.triggers import TRIGGER_MESSAGES_16
-from core.ocpp.triggers import TRIGGER_MESSAGES_201 as _TRIGGER_201
-from core.service import CSMS_ACTIONS, REPORT_BASES, SYNC_TRIGGERS
+from core.commands.registry import COMMANDS
+from core.service import SYNC_TRIGGERS
 from core.station_certificates import CSR_MAX_LENGTH
 
 Schema = dict[str, Any]
@@ -347,13 +347,6 @@ _SCHEMAS: dict[str, Schema] = {
         {"securityProfile": {"type": "integer", "enum": [-1, 0, 1, 2]}},
         required=("securityProfile",),
     ),
-    "SecurityProfileUpgradeRequest": _obj(
-        {
-            "securityProfile": {"type": "integer", "enum": [0, 1, 2]},
-            "configurationSlot": whole(limits.CONFIGURATION_SLOT, default=1),
-        },
-        required=("securityProfile",),
-    ),
     "SecurityProfileUpgrade": _obj(
         {
             "accepted": BOOL,
@@ -362,196 +355,9 @@ _SCHEMAS: dict[str, Schema] = {
         },
         required=("accepted", "securityProfile", "calls"),
     ),
-    "PasswordRotationRequest": _obj({"password": sized(limits.PASSWORD)}),
     "PasswordRotation": _obj(
         {"call": _ref("CallRecord"), "accepted": BOOL, "password": _nullable(STR)},
         required=("call", "accepted"),
-    ),
-    "ResetCommand": _obj(
-        {
-            "type": {
-                "type": "string",
-                "enum": ["Soft", "Hard", "OnIdle", "Immediate"],
-                "default": "Soft",
-                "description": "Soft = 2.0.1 OnIdle, Hard = 2.0.1 Immediate (and back for 1.6).",
-            },
-            "evseId": whole(limits.EVSE_ID),
-        }
-    ),
-    "ReserveCommand": _obj(
-        {
-            "idToken": sized(limits.ID_TOKEN, 1),
-            "expiresAt": {**TIME, "description": "When the station may release it (RFC 3339)."},
-            "evseId": whole(
-                limits.EVSE_ID,
-                default=0,
-                description="1.6 connectorId (0 = the charge point) / 2.0.1 EVSE (0 = any).",
-            ),
-            "tokenType": {
-                "type": "string",
-                "enum": ID_TOKEN_TYPES,
-                "default": "ISO14443",
-            },
-            "groupId": sized(limits.ID_TOKEN, 1),
-        },
-        required=("idToken", "expiresAt"),
-    ),
-    "UpdateFirmwareCommand": _obj(
-        {
-            "location": {
-                **text(8, limits.URL.hi),
-                "format": "uri",
-                "description": "http(s) or ftp(s) URL.",
-            },
-            "retrieveAt": {**TIME, "description": "When to download (default: now)."},
-            "signingCertificate": text(1, 5500),
-            "signature": text(1, 800),
-            "retries": whole(limits.FIRMWARE_RETRIES),
-            "retryInterval": whole(limits.FIRMWARE_RETRY_INTERVAL),
-        },
-        required=("location",),
-    ),
-    "GetLogCommand": _obj(
-        {
-            "location": {**text(8, limits.URL.hi), "format": "uri", "description": "Upload URL."},
-            "logType": {
-                "type": "string",
-                "enum": ["DiagnosticsLog", "SecurityLog"],
-                "default": "DiagnosticsLog",
-            },
-            "oldest": TIME,
-            "latest": TIME,
-        },
-        required=("location",),
-    ),
-    "LocalListCommand": _obj(
-        {
-            "updateType": {"type": "string", "enum": ["Full", "Differential"], "default": "Full"},
-            "tokens": {
-                "type": "array",
-                "items": sized(limits.ID_TOKEN, 1),
-                "maxItems": limits.LOCAL_LIST_TOKENS,
-                "description": "Token uids to send (Full without it: every cacheable token).",
-            },
-            "remove": {
-                "type": "array",
-                "items": sized(limits.ID_TOKEN, 1),
-                "maxItems": limits.LOCAL_LIST_TOKENS,
-            },
-            "version": whole(limits.LIST_VERSION),
-        }
-    ),
-    "ChargingProfileCommand": _obj(
-        {
-            "evseId": whole(limits.EVSE_ID, description="1.6: connectorId."),
-            "profile": {
-                **ANY_OBJECT,
-                "description": "1.6 csChargingProfiles or 2.0.1 ChargingProfileType, as the "
-                "station's version defines it (checked against its schema).",
-            },
-        },
-        required=("evseId", "profile"),
-    ),
-    "ChargingLimitCommand": _obj(
-        {
-            "evseId": whole(limits.EVSE_ID, description="0: the whole station."),
-            "limit": number(limits.CHARGING_LIMIT),
-            "unit": {"type": "string", "enum": ["W", "A"], "default": "W"},
-            "duration": whole(limits.DURATION_SECONDS, description="Seconds (default: open)."),
-            "stackLevel": whole(limits.STACK_LEVEL, default=0),
-        },
-        required=("evseId", "limit"),
-    ),
-    "ClearChargingProfileCommand": _obj(
-        {
-            "id": whole(limits.PROFILE_ID),
-            "evseId": whole(limits.EVSE_ID),
-            "purpose": {
-                "type": "string",
-                "enum": [
-                    "ChargePointMaxProfile",
-                    "ChargingStationMaxProfile",
-                    "ChargingStationExternalConstraints",
-                    "TxDefaultProfile",
-                    "TxProfile",
-                ],
-            },
-            "stackLevel": whole(limits.STACK_LEVEL),
-        }
-    ),
-    "CompositeScheduleCommand": _obj(
-        {
-            "evseId": whole(limits.EVSE_ID),
-            "duration": whole(limits.DURATION_SECONDS, description="Seconds."),
-            "unit": {"type": "string", "enum": ["W", "A"]},
-        },
-        required=("evseId", "duration"),
-    ),
-    "DisplayMessageCommand": _obj(
-        {
-            "text": sized(limits.DISPLAY_TEXT),
-            "priority": {
-                "type": "string",
-                "enum": ["AlwaysFront", "InFront", "NormalCycle"],
-                "default": "NormalCycle",
-            },
-            "minutes": whole(limits.MINUTES),
-            "id": whole(limits.REQUEST_ID),
-            "language": sized(limits.LANGUAGE, 1),
-        },
-        required=("text",),
-    ),
-    "ClearDisplayMessageCommand": _obj({"id": whole(limits.REQUEST_ID)}, required=("id",)),
-    "TransactionStatusCommand": _obj({"transactionId": sized(limits.TRANSACTION_ID_TEXT, 1)}),
-    "CustomerInformationCommand": _obj(
-        {
-            "report": BOOL,
-            "clear": BOOL,
-            "customerIdentifier": sized(limits.CUSTOMER_IDENTIFIER, 1),
-            "idToken": sized(limits.ID_TOKEN, 1),
-            "tokenType": {"type": "string", "enum": ID_TOKEN_TYPES, "default": "ISO14443"},
-        },
-        required=("report", "clear"),
-    ),
-    "MonitorCommand": _obj(
-        {
-            "component": sized(limits.COMPONENT_NAME, 1),
-            "variable": sized(limits.COMPONENT_NAME, 1),
-            "type": {
-                "type": "string",
-                "enum": [
-                    "UpperThreshold",
-                    "LowerThreshold",
-                    "Delta",
-                    "Periodic",
-                    "PeriodicClockAligned",
-                ],
-            },
-            "value": number(limits.MONITOR_VALUE),
-            "severity": whole(limits.SEVERITY, default=8),
-            "evseId": whole(limits.EVSE_ID),
-            "id": whole(limits.REQUEST_ID),
-        },
-        required=("component", "variable", "type", "value"),
-    ),
-    "ClearMonitorsCommand": _obj(
-        {
-            "ids": {
-                "type": "array",
-                "items": whole(limits.REQUEST_ID),
-                "minItems": 1,
-                "maxItems": limits.MONITOR_IDS,
-            }
-        },
-        required=("ids",),
-    ),
-    "MonitoringBaseCommand": _obj(
-        {"base": {"type": "string", "enum": ["All", "FactoryDefault", "HardWiredOnly"]}},
-        required=("base",),
-    ),
-    "MonitoringLevelCommand": _obj({"severity": whole(limits.SEVERITY)}, required=("severity",)),
-    "CancelReservationCommand": _obj(
-        {"reservationId": whole(limits.RESERVATION_ID)}, required=("reservationId",)
     ),
     "Reservation": _obj(
         {
@@ -598,84 +404,6 @@ _SCHEMAS: dict[str, Schema] = {
     "ReservationCommand": _obj(
         {"reservation": _ref("Reservation"), "call": _ref("CallRecord")},
         required=("reservation", "call"),
-    ),
-    "RemoteStartCommand": _obj(
-        {
-            "idToken": sized(limits.ID_TOKEN, 1),
-            "evseId": whole(limits.CONNECTOR_ID),
-            "tokenType": {
-                "type": "string",
-                "enum": ID_TOKEN_TYPES,
-                "default": "Central",
-            },
-            "remoteStartId": whole(limits.REQUEST_ID),
-        },
-        required=("idToken",),
-    ),
-    "RemoteStopCommand": _obj(
-        {"transactionId": sized(limits.TRANSACTION_ID_TEXT, 1)}, required=("transactionId",)
-    ),
-    "AvailabilityCommand": _obj(
-        {
-            "operative": BOOL,
-            "evseId": whole(limits.EVSE_ID, default=0),
-            "connectorId": whole(limits.CONNECTOR_ID),
-        },
-        required=("operative",),
-    ),
-    "UnlockCommand": _obj(
-        {
-            "evseId": whole(limits.CONNECTOR_ID),
-            "connectorId": whole(limits.CONNECTOR_ID, default=1),
-        },
-        required=("evseId",),
-    ),
-    "GetConfigurationCommand": _obj(
-        {
-            "keys": {
-                "type": "array",
-                "maxItems": 100,
-                "items": sized(limits.CONFIGURATION_KEY, 1),
-                "description": "1.6 keys, or 2.0.1 `Component/Variable` addresses "
-                "(`EVSE@1/Power`, `Component[instance]/Variable[instance]`).",
-            }
-        }
-    ),
-    "SetConfigurationCommand": _obj(
-        {
-            "values": {
-                "type": "object",
-                "minProperties": 1,
-                "propertyNames": sized(limits.CONFIGURATION_KEY, 1),
-                "additionalProperties": sized(limits.CONFIGURATION_VALUE),
-            }
-        },
-        required=("values",),
-    ),
-    "TriggerMessageCommand": _obj(
-        {
-            "requestedMessage": {
-                "type": "string",
-                "enum": sorted(TRIGGER_MESSAGES_16 | _TRIGGER_201),
-            },
-            "evseId": whole(limits.CONNECTOR_ID),
-            "connectorId": whole(limits.CONNECTOR_ID),
-        },
-        required=("requestedMessage",),
-    ),
-    "DataTransferCommand": _obj(
-        {
-            "vendorId": sized(limits.VENDOR_ID, 1),
-            "messageId": sized(limits.MESSAGE_ID),
-            "data": {"description": "Any JSON (a string for OCPP 1.6)."},
-        },
-        required=("vendorId",),
-    ),
-    "GetReportCommand": _obj(
-        {
-            "reportBase": {"type": "string", "enum": list(REPORT_BASES)},
-            "requestId": whole(limits.REQUEST_ID),
-        }
     ),
     # -- views ----------------------------------------------------------------------------
     "Connector": _obj(
@@ -1070,19 +798,50 @@ _CALL_RESPONSES = {
 }
 
 
-def _command(op_id: str, summary: str, body: str | None) -> Schema:
-    # The body is required exactly when its schema has required properties.
-    required = bool(body and _SCHEMAS[body].get("required"))
-    return {
-        "post": _op(
-            op_id,
-            summary,
-            _CALL_RESPONSES,
-            params=[_CS, _WAIT],
-            body=_body(_ref(body), required=required) if body else None,
-            errors=(400, 404, 409),
+_RESULTS = {
+    "CallView": "CallRecord",
+    "ReservationCommand": "ReservationCommand",
+    "PasswordRotation": "PasswordRotation",
+    "SecurityProfileUpgrade": "SecurityProfileUpgrade",
+}
+
+
+def _command_paths() -> dict[str, Schema]:
+    """One POST per station command, generated from :mod:`core.commands.registry`."""
+    paths: dict[str, Schema] = {}
+    for command in COMMANDS:
+        result = _RESULTS[command.result.__name__]
+        responses = (
+            _CALL_RESPONSES
+            if result == "CallRecord"
+            else {"200": _json(_ref(result), "The answer."), "202": _json(_ref(result), "Sent.")}
+            if result == "ReservationCommand"
+            else {"200": _json(_ref(result), "The calls made and the outcome.")}
         )
-    }
+        params: list[Schema] = [_CS]
+        params += [
+            _param(name, commands.path_parameter_schema(command, name), "path")
+            for name in commands.path_fields(command)
+        ]
+        params.append(_WAIT)
+        paths[f"/cs/{{csId}}/{command.path}"] = {
+            "post": _op(
+                commands.operation_id(command),
+                command.summary,
+                responses,
+                params=params,
+                body=_body(
+                    _ref(commands.body_schema_name(command)),
+                    required=commands.body_required(command),
+                ),
+                errors=(400, 404, 409),
+            )
+        }
+    return paths
+
+
+def _command_schemas() -> dict[str, Schema]:
+    return {commands.body_schema_name(c): commands.body_schema(c) for c in COMMANDS}
 
 
 _LIMIT = _param("limit", whole(limits.PAGE_LIMIT))
@@ -1327,17 +1086,6 @@ _PATHS: dict[str, Schema] = {
             errors=(400, 404),
         ),
     },
-    "/cs/{csId}/password": {
-        "post": _op(
-            "rotatePassword",
-            "Send a new basic-auth password to the station; the stored hash changes only "
-            "when the station accepts",
-            {"200": _json(_ref("PasswordRotation"), "The station's answer.")},
-            params=[_CS, _WAIT],
-            body=_body(_ref("PasswordRotationRequest"), required=False),
-            errors=(400, 404, 409),
-        )
-    },
     "/cs/{csId}/security-profile": {
         "put": _op(
             "setSecurityProfile",
@@ -1347,76 +1095,6 @@ _PATHS: dict[str, Schema] = {
             params=[_CS],
             body=_body(_ref("SecurityProfileChange")),
             errors=(400, 404),
-        )
-    },
-    "/cs/{csId}/security-profile/upgrade": {
-        "post": _op(
-            "upgradeSecurityProfile",
-            "Move a connected station to a higher profile: 1.6 ChangeConfiguration "
-            "SecurityProfile; 2.0.1 SetNetworkProfile, NetworkConfigurationPriority, Reset "
-            "OnIdle. The gateway enforces the new profile only once the station accepted.",
-            {"200": _json(_ref("SecurityProfileUpgrade"), "The calls made and the outcome.")},
-            params=[_CS, _WAIT],
-            body=_body(_ref("SecurityProfileUpgradeRequest")),
-            errors=(400, 404, 409),
-        )
-    },
-    "/cs/{csId}/reset": _command(
-        "reset", "Reset (1.6 Soft/Hard, 2.0.1 OnIdle/Immediate)", "ResetCommand"
-    ),
-    "/cs/{csId}/remote-start": _command(
-        "remoteStart",
-        "1.6 RemoteStartTransaction / 2.0.1 RequestStartTransaction",
-        "RemoteStartCommand",
-    ),
-    "/cs/{csId}/remote-stop": _command(
-        "remoteStop",
-        "1.6 RemoteStopTransaction / 2.0.1 RequestStopTransaction",
-        "RemoteStopCommand",
-    ),
-    "/cs/{csId}/availability": _command(
-        "changeAvailability", "ChangeAvailability", "AvailabilityCommand"
-    ),
-    "/cs/{csId}/unlock": _command("unlockConnector", "UnlockConnector", "UnlockCommand"),
-    "/cs/{csId}/get-configuration": _command(
-        "getConfiguration",
-        "1.6 GetConfiguration / 2.0.1 GetVariables",
-        "GetConfigurationCommand",
-    ),
-    "/cs/{csId}/set-configuration": _command(
-        "setConfiguration",
-        "1.6 ChangeConfiguration (one key) / 2.0.1 SetVariables",
-        "SetConfigurationCommand",
-    ),
-    "/cs/{csId}/clear-cache": _command("clearCache", "ClearCache", None),
-    "/cs/{csId}/trigger-message": _command(
-        "triggerMessage", "TriggerMessage, sent now", "TriggerMessageCommand"
-    ),
-    "/cs/{csId}/data-transfer": _command("dataTransfer", "DataTransfer", "DataTransferCommand"),
-    "/cs/{csId}/get-report": _command(
-        "getReport",
-        "2.0.1 GetBaseReport / 1.6 GetConfiguration of every key",
-        "GetReportCommand",
-    ),
-    "/cs/{csId}/call/{action}": {
-        "post": _op(
-            "rawCall",
-            "Send any CSMS-initiated action of the station's OCPP version (schema-checked)",
-            _CALL_RESPONSES,
-            params=[
-                _CS,
-                _param(
-                    "action",
-                    {
-                        "type": "string",
-                        "enum": sorted(set().union(*CSMS_ACTIONS.values())),
-                    },
-                    "path",
-                ),
-                _WAIT,
-            ],
-            body=_body(ANY_OBJECT),
-            errors=(400, 404, 409),
         )
     },
     "/calls": {
@@ -1436,98 +1114,6 @@ _PATHS: dict[str, Schema] = {
             errors=(400, 404),
         )
     },
-    "/cs/{csId}/reserve": {
-        "post": _op(
-            "reserveNow",
-            "1.6 / 2.0.1 ReserveNow; the reservation's status follows the station's answer",
-            {
-                "200": _json(_ref("ReservationCommand"), "Waited: the answer is in."),
-                "202": _json(_ref("ReservationCommand"), "Sent: the call is pending."),
-            },
-            params=[_CS, _WAIT],
-            body=_body(_ref("ReserveCommand")),
-            errors=(400, 404, 409),
-        )
-    },
-    "/cs/{csId}/update-firmware": _command(
-        "updateFirmware",
-        "1.6 UpdateFirmware (SignedUpdateFirmware with a signature) / 2.0.1 UpdateFirmware",
-        "UpdateFirmwareCommand",
-    ),
-    "/cs/{csId}/get-log": _command(
-        "getLog",
-        "Upload a log: 1.6 GetDiagnostics or GetLog (security log) / 2.0.1 GetLog",
-        "GetLogCommand",
-    ),
-    "/cs/{csId}/local-list": _command(
-        "sendLocalList",
-        "SendLocalList from our tokens (Full or Differential); version defaults to the "
-        "station's + 1",
-        "LocalListCommand",
-    ),
-    "/cs/{csId}/get-local-list-version": _command(
-        "getLocalListVersion", "GetLocalListVersion", None
-    ),
-    "/cs/{csId}/charging-profile": _command(
-        "setChargingProfile", "SetChargingProfile with a raw profile", "ChargingProfileCommand"
-    ),
-    "/cs/{csId}/charging-limit": _command(
-        "setChargingLimit",
-        "Limit power or current from now: a one-period Absolute profile (TxDefaultProfile, "
-        "or the station maximum on evseId 0)",
-        "ChargingLimitCommand",
-    ),
-    "/cs/{csId}/clear-charging-profile": _command(
-        "clearChargingProfile",
-        "ClearChargingProfile by id or criteria (none: every profile)",
-        "ClearChargingProfileCommand",
-    ),
-    "/cs/{csId}/composite-schedule": _command(
-        "getCompositeSchedule", "GetCompositeSchedule", "CompositeScheduleCommand"
-    ),
-    "/cs/{csId}/display-message": _command(
-        "setDisplayMessage", "2.0.1 SetDisplayMessage (409 for 1.6)", "DisplayMessageCommand"
-    ),
-    "/cs/{csId}/clear-display-message": _command(
-        "clearDisplayMessage", "2.0.1 ClearDisplayMessage", "ClearDisplayMessageCommand"
-    ),
-    "/cs/{csId}/get-display-messages": _command(
-        "getDisplayMessages",
-        "2.0.1 GetDisplayMessages (the messages arrive as NotifyDisplayMessages events)",
-        None,
-    ),
-    "/cs/{csId}/transaction-status": _command(
-        "getTransactionStatus",
-        "2.0.1 GetTransactionStatus (of one transaction, or of any)",
-        "TransactionStatusCommand",
-    ),
-    "/cs/{csId}/customer-information": _command(
-        "customerInformation",
-        "2.0.1 CustomerInformation: report and/or clear one customer's data",
-        "CustomerInformationCommand",
-    ),
-    "/cs/{csId}/monitor": _command(
-        "setVariableMonitor", "2.0.1 SetVariableMonitoring of one variable", "MonitorCommand"
-    ),
-    "/cs/{csId}/clear-monitors": _command(
-        "clearVariableMonitors", "2.0.1 ClearVariableMonitoring", "ClearMonitorsCommand"
-    ),
-    "/cs/{csId}/monitoring-base": _command(
-        "setMonitoringBase", "2.0.1 SetMonitoringBase", "MonitoringBaseCommand"
-    ),
-    "/cs/{csId}/monitoring-level": _command(
-        "setMonitoringLevel", "2.0.1 SetMonitoringLevel", "MonitoringLevelCommand"
-    ),
-    "/cs/{csId}/monitoring-report": _command(
-        "getMonitoringReport",
-        "2.0.1 GetMonitoringReport (the monitors arrive as NotifyMonitoringReport events)",
-        None,
-    ),
-    "/cs/{csId}/cancel-reservation": _command(
-        "cancelReservation",
-        "CancelReservation of an active reservation",
-        "CancelReservationCommand",
-    ),
     "/reservations": {
         "get": _op(
             "listReservations",
@@ -1657,7 +1243,7 @@ def _unprefixed_paths() -> dict[str, Schema]:
 
 @cache
 def _document() -> Schema:
-    paths = {f"{BASE_PATH}{path}": item for path, item in _PATHS.items()}
+    paths = {f"{BASE_PATH}{path}": item for path, item in {**_PATHS, **_command_paths()}.items()}
     paths.update(_unprefixed_paths())
     return {
         "openapi": "3.0.3",
@@ -1673,7 +1259,7 @@ def _document() -> Schema:
         "security": [{"bearerAuth": []}, {}],
         "paths": paths,
         "components": {
-            "schemas": _SCHEMAS,
+            "schemas": {**_SCHEMAS, **_command_schemas()},
             "parameters": _PARAMETERS,
             "securitySchemes": {"bearerAuth": {"type": "http", "scheme": "bearer"}},
         },

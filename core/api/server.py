@@ -18,12 +18,15 @@ from typing import Any
 import orjson
 from aiohttp import web
 
+from core.api import commands
 from core.api.auth import AuthResult, BearerAuth, api_token_json
 from core.api.metrics import Metrics, cancel_and_wait
 from core.api.ocpi_admin import OcpiAdmin, OcpiAdminError
 from core.api.openapi import BASE_PATH, openapi_document
 from core.api.validation import Operation, RequestInvalid, compile_operations
 from core.clock import Clock, parse_iso
+from core.commands.base import Command
+from core.commands.registry import COMMANDS
 from core.config import ApiConfig, ConfigError, is_loopback, split_addr
 from core.events import Resync
 from core.service import (
@@ -107,6 +110,7 @@ class _Handlers:
 
     def table(self) -> dict[str, Handler]:
         return {
+            **{commands.operation_id(c): self._command_route(c) for c in COMMANDS},
             "health": self.health,
             "metrics": self.get_metrics,
             "registerChargeStation": self.register_charge_station,
@@ -130,44 +134,10 @@ class _Handlers:
             "createStationRegistration": self.create_registration,
             "holdBoot": self.hold_boot,
             "releaseBoot": self.release_boot,
-            "rotatePassword": self.rotate_password,
             "setSecurityProfile": self.set_security_profile,
-            "upgradeSecurityProfile": self.upgrade_security_profile,
-            "reset": self.reset,
-            "remoteStart": self.remote_start,
-            "remoteStop": self.remote_stop,
-            "changeAvailability": self.change_availability,
-            "unlockConnector": self.unlock_connector,
-            "getConfiguration": self.get_configuration,
-            "setConfiguration": self.set_configuration,
-            "clearCache": self.clear_cache,
-            "setVariableMonitor": self.set_variable_monitor,
-            "getTransactionStatus": self.get_transaction_status,
-            "customerInformation": self.customer_information,
-            "clearVariableMonitors": self.clear_variable_monitors,
-            "setMonitoringBase": self.set_monitoring_base,
-            "setMonitoringLevel": self.set_monitoring_level,
-            "getMonitoringReport": self.get_monitoring_report,
-            "setDisplayMessage": self.set_display_message,
-            "clearDisplayMessage": self.clear_display_message,
-            "getDisplayMessages": self.get_display_messages,
-            "setChargingProfile": self.set_charging_profile,
-            "setChargingLimit": self.set_charging_limit,
-            "clearChargingProfile": self.clear_charging_profile,
-            "getCompositeSchedule": self.get_composite_schedule,
-            "sendLocalList": self.send_local_list,
-            "getLocalListVersion": self.get_local_list_version,
-            "updateFirmware": self.update_firmware,
-            "getLog": self.get_log,
-            "triggerMessage": self.trigger_message,
-            "dataTransfer": self.data_transfer,
-            "getReport": self.get_report,
-            "rawCall": self.raw_call,
             "listCalls": self.list_calls,
             "getCall": self.get_call,
             "listTransactions": self.list_transactions,
-            "reserveNow": self.reserve_now,
-            "cancelReservation": self.cancel_reservation,
             "listReservations": self.list_reservations,
             "getTransaction": self.get_transaction,
             "listMessages": self.list_messages,
@@ -351,307 +321,23 @@ class _Handlers:
         await self.service.set_pending_boot(p["csId"], False)
         return _empty(204)
 
-    async def rotate_password(
-        self, request: web.Request, p: dict[str, Any], body: Any
-    ) -> web.Response:
-        result = await self.service.rotate_password(
-            p["csId"], (body or {}).get("password"), p["wait"] or None
-        )
-        return _json(result.to_json())
-
     async def set_security_profile(
         self, request: web.Request, p: dict[str, Any], body: Any
     ) -> web.Response:
         await self.service.set_security_profile(p["csId"], body["securityProfile"])
         return _empty(204)
 
-    async def upgrade_security_profile(
-        self, request: web.Request, p: dict[str, Any], body: Any
-    ) -> web.Response:
-        result = await self.service.upgrade_security_profile(
-            p["csId"],
-            body["securityProfile"],
-            body.get("configurationSlot", 1),
-            p["wait"] or None,
-        )
-        return _json(result.to_json())
-
     # -- commands --------------------------------------------------------------------------
 
-    @staticmethod
-    def _call_response(view: Any) -> web.Response:
-        return _json(view.to_json(), 202 if view.state == "pending" else 200)
+    def _command_route(self, command: type[Command[Any]]) -> Handler:
+        """A station command's route: see :mod:`core.api.commands`."""
+        run = commands.handler_for(command, self.service.execute)
 
-    async def reset(self, request: web.Request, p: dict[str, Any], body: Any) -> web.Response:
-        b = body or {}
-        view = await self.service.reset(
-            p["csId"], b.get("type", "Soft"), b.get("evseId"), wait=p["wait"]
-        )
-        return self._call_response(view)
+        async def route(request: web.Request, p: dict[str, Any], body: Any) -> web.Response:
+            view = await run(request, p, body)
+            return _json(view.to_json(), commands.response_status(view))
 
-    async def remote_start(
-        self, request: web.Request, p: dict[str, Any], body: Any
-    ) -> web.Response:
-        b = body or {}
-        view = await self.service.remote_start(
-            p["csId"],
-            b["idToken"],
-            evse_id=b.get("evseId"),
-            token_type=b.get("tokenType", "Central"),
-            remote_start_id=b.get("remoteStartId"),
-            wait=p["wait"],
-        )
-        return self._call_response(view)
-
-    async def remote_stop(self, request: web.Request, p: dict[str, Any], body: Any) -> web.Response:
-        b = body or {}
-        view = await self.service.remote_stop(p["csId"], b["transactionId"], wait=p["wait"])
-        return self._call_response(view)
-
-    async def change_availability(
-        self, request: web.Request, p: dict[str, Any], body: Any
-    ) -> web.Response:
-        b = body or {}
-        view = await self.service.change_availability(
-            p["csId"],
-            b["operative"],
-            b.get("evseId", 0),
-            b.get("connectorId"),
-            wait=p["wait"],
-        )
-        return self._call_response(view)
-
-    async def unlock_connector(
-        self, request: web.Request, p: dict[str, Any], body: Any
-    ) -> web.Response:
-        b = body or {}
-        view = await self.service.unlock_connector(
-            p["csId"], b["evseId"], b.get("connectorId", 1), wait=p["wait"]
-        )
-        return self._call_response(view)
-
-    async def get_configuration(
-        self, request: web.Request, p: dict[str, Any], body: Any
-    ) -> web.Response:
-        keys = (body or {}).get("keys", [])
-        view = await self.service.get_configuration(p["csId"], keys, wait=p["wait"])
-        return self._call_response(view)
-
-    async def set_configuration(
-        self, request: web.Request, p: dict[str, Any], body: Any
-    ) -> web.Response:
-        values: dict[str, str] = body["values"]
-        view = await self.service.set_configuration(p["csId"], values, wait=p["wait"])
-        return self._call_response(view)
-
-    async def update_firmware(
-        self, request: web.Request, p: dict[str, Any], body: Any
-    ) -> web.Response:
-        view = await self.service.update_firmware(
-            p["csId"],
-            body["location"],
-            retrieve_at=_time(body.get("retrieveAt"), "retrieveAt"),
-            signing_certificate=body.get("signingCertificate"),
-            signature=body.get("signature"),
-            retries=body.get("retries"),
-            retry_interval=body.get("retryInterval"),
-            wait=p["wait"],
-        )
-        return self._call_response(view)
-
-    async def get_log(self, request: web.Request, p: dict[str, Any], body: Any) -> web.Response:
-        view = await self.service.get_log(
-            p["csId"],
-            body["location"],
-            log_type=body.get("logType", "DiagnosticsLog"),
-            oldest=_time(body.get("oldest"), "oldest"),
-            latest=_time(body.get("latest"), "latest"),
-            wait=p["wait"],
-        )
-        return self._call_response(view)
-
-    async def send_local_list(
-        self, request: web.Request, p: dict[str, Any], body: Any
-    ) -> web.Response:
-        b = body or {}
-        view = await self.service.send_local_list(
-            p["csId"],
-            b.get("updateType", "Full"),
-            b.get("tokens"),
-            b.get("remove", ()),
-            b.get("version"),
-            wait=p["wait"],
-        )
-        return self._call_response(view)
-
-    async def get_local_list_version(
-        self, request: web.Request, p: dict[str, Any], body: Any
-    ) -> web.Response:
-        return self._call_response(
-            await self.service.get_local_list_version(p["csId"], wait=p["wait"])
-        )
-
-    async def set_charging_profile(
-        self, request: web.Request, p: dict[str, Any], body: Any
-    ) -> web.Response:
-        view = await self.service.set_charging_profile(
-            p["csId"], body["evseId"], body["profile"], wait=p["wait"]
-        )
-        return self._call_response(view)
-
-    async def set_charging_limit(
-        self, request: web.Request, p: dict[str, Any], body: Any
-    ) -> web.Response:
-        view = await self.service.set_charging_limit(
-            p["csId"],
-            body["evseId"],
-            body["limit"],
-            body.get("unit", "W"),
-            body.get("duration"),
-            body.get("stackLevel", 0),
-            wait=p["wait"],
-        )
-        return self._call_response(view)
-
-    async def clear_charging_profile(
-        self, request: web.Request, p: dict[str, Any], body: Any
-    ) -> web.Response:
-        b = body or {}
-        view = await self.service.clear_charging_profile(
-            p["csId"], b.get("id"), b.get("evseId"), b.get("purpose"), b.get("stackLevel"),
-            wait=p["wait"],
-        )  # fmt: skip
-        return self._call_response(view)
-
-    async def get_composite_schedule(
-        self, request: web.Request, p: dict[str, Any], body: Any
-    ) -> web.Response:
-        view = await self.service.get_composite_schedule(
-            p["csId"], body["evseId"], body["duration"], body.get("unit"), wait=p["wait"]
-        )
-        return self._call_response(view)
-
-    async def set_display_message(
-        self, request: web.Request, p: dict[str, Any], body: Any
-    ) -> web.Response:
-        view = await self.service.set_display_message(
-            p["csId"],
-            body["text"],
-            body.get("priority", "NormalCycle"),
-            body.get("minutes"),
-            body.get("id"),
-            body.get("language"),
-            wait=p["wait"],
-        )
-        return self._call_response(view)
-
-    async def clear_display_message(
-        self, request: web.Request, p: dict[str, Any], body: Any
-    ) -> web.Response:
-        view = await self.service.clear_display_message(p["csId"], body["id"], wait=p["wait"])
-        return self._call_response(view)
-
-    async def get_display_messages(
-        self, request: web.Request, p: dict[str, Any], body: Any
-    ) -> web.Response:
-        return self._call_response(
-            await self.service.get_display_messages(p["csId"], wait=p["wait"])
-        )
-
-    async def get_transaction_status(
-        self, request: web.Request, p: dict[str, Any], body: Any
-    ) -> web.Response:
-        view = await self.service.get_transaction_status(
-            p["csId"], (body or {}).get("transactionId"), wait=p["wait"]
-        )
-        return self._call_response(view)
-
-    async def customer_information(
-        self, request: web.Request, p: dict[str, Any], body: Any
-    ) -> web.Response:
-        view = await self.service.customer_information(
-            p["csId"],
-            body["report"],
-            body["clear"],
-            body.get("customerIdentifier"),
-            body.get("idToken"),
-            body.get("tokenType", "ISO14443"),
-            wait=p["wait"],
-        )
-        return self._call_response(view)
-
-    async def set_variable_monitor(
-        self, request: web.Request, p: dict[str, Any], body: Any
-    ) -> web.Response:
-        view = await self.service.set_variable_monitor(
-            p["csId"],
-            body["component"],
-            body["variable"],
-            body["type"],
-            body["value"],
-            body.get("severity", 8),
-            body.get("evseId"),
-            body.get("id"),
-            wait=p["wait"],
-        )
-        return self._call_response(view)
-
-    async def clear_variable_monitors(
-        self, request: web.Request, p: dict[str, Any], body: Any
-    ) -> web.Response:
-        view = await self.service.clear_variable_monitors(p["csId"], body["ids"], wait=p["wait"])
-        return self._call_response(view)
-
-    async def set_monitoring_base(
-        self, request: web.Request, p: dict[str, Any], body: Any
-    ) -> web.Response:
-        view = await self.service.set_monitoring_base(p["csId"], body["base"], wait=p["wait"])
-        return self._call_response(view)
-
-    async def set_monitoring_level(
-        self, request: web.Request, p: dict[str, Any], body: Any
-    ) -> web.Response:
-        view = await self.service.set_monitoring_level(p["csId"], body["severity"], wait=p["wait"])
-        return self._call_response(view)
-
-    async def get_monitoring_report(
-        self, request: web.Request, p: dict[str, Any], body: Any
-    ) -> web.Response:
-        return self._call_response(
-            await self.service.get_monitoring_report(p["csId"], wait=p["wait"])
-        )
-
-    async def clear_cache(self, request: web.Request, p: dict[str, Any], body: Any) -> web.Response:
-        return self._call_response(await self.service.clear_cache(p["csId"], wait=p["wait"]))
-
-    async def trigger_message(
-        self, request: web.Request, p: dict[str, Any], body: Any
-    ) -> web.Response:
-        b = body or {}
-        view = await self.service.trigger_message(
-            p["csId"], b["requestedMessage"], b.get("evseId"), b.get("connectorId"), wait=p["wait"]
-        )
-        return self._call_response(view)
-
-    async def data_transfer(
-        self, request: web.Request, p: dict[str, Any], body: Any
-    ) -> web.Response:
-        b = body or {}
-        view = await self.service.data_transfer(
-            p["csId"], b["vendorId"], b.get("messageId"), b.get("data"), wait=p["wait"]
-        )
-        return self._call_response(view)
-
-    async def get_report(self, request: web.Request, p: dict[str, Any], body: Any) -> web.Response:
-        b = body or {}
-        view = await self.service.get_report(
-            p["csId"], b.get("reportBase", "FullInventory"), b.get("requestId"), wait=p["wait"]
-        )
-        return self._call_response(view)
-
-    async def raw_call(self, request: web.Request, p: dict[str, Any], body: Any) -> web.Response:
-        view = await self.service.raw_call(p["csId"], p["action"], body, wait=p["wait"])
-        return self._call_response(view)
+        return route
 
     # -- records ---------------------------------------------------------------------------
 
@@ -670,28 +356,6 @@ class _Handlers:
         else:
             view = await self.service.get_call(p["callId"])
         return _json(view.to_json())
-
-    async def reserve_now(self, request: web.Request, p: dict[str, Any], body: Any) -> web.Response:
-        expires_at = _time(body["expiresAt"], "expiresAt")
-        assert expires_at is not None
-        result = await self.service.reserve_now(
-            p["csId"],
-            body["idToken"],
-            expires_at,
-            evse_id=body.get("evseId", 0),
-            token_type=body.get("tokenType", "ISO14443"),
-            group_id=body.get("groupId"),
-            wait=p["wait"],
-        )
-        return _json(result.to_json(), 202 if result.call.state == "pending" else 200)
-
-    async def cancel_reservation(
-        self, request: web.Request, p: dict[str, Any], body: Any
-    ) -> web.Response:
-        view = await self.service.cancel_reservation(
-            p["csId"], body["reservationId"], wait=p["wait"]
-        )
-        return self._call_response(view)
 
     async def list_reservations(
         self, request: web.Request, p: dict[str, Any], body: Any

@@ -15,39 +15,26 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Awaitable, Callable, Mapping, Sequence
-from datetime import datetime, timedelta
-from typing import Any, Literal
+from datetime import datetime
+from typing import Literal
 
 from cryptography.hazmat.primitives.serialization import Encoding
 
 from core import limits, message_limits
-from core.application.errors import Conflict, Invalid, NotFound, ServiceError, StationOffline
+from core.application.errors import Conflict, Invalid, NotFound, StationOffline
 from core.application.ports import ConnectionRegistry, ConnectionUrls, ServiceStore
 from core.application.rules import (
-    CSMS_ACTIONS,
-    MONITOR_KINDS,
-    REPORT_BASES,
-    RESET_16,
-    RESET_201,
     SYNC_TRIGGERS,
-    ResetKind,
     already_registered,
     answer_accepted,
     check_aware,
-    check_encodable,
     check_int,
-    check_int_text,
     check_length,
-    check_number,
     check_opt_int,
     check_password_hash,
-    check_url,
     generate_password,
-    iso,
-    new_request_id,
     parse_certificates,
     parse_security_profile,
-    parse_variable_key,
     validate_station_id,
 )
 from core.application.views import (
@@ -58,7 +45,6 @@ from core.application.views import (
     MessageView,
     MeterValueView,
     PasswordRotation,
-    ReservationCommand,
     ReservationView,
     SampledValueView,
     SecurityProfileUpgrade,
@@ -87,16 +73,14 @@ from core.application.views import (
     tx_summary,
 )
 from core.clock import Clock
+from core.commands.base import Command, R
 from core.credentials import hash_password
 from core.events import EventBus, Subscription
 from core.handlers.call_maker import CallMaker, CallRejectedError
-from core.handlers.reservations import answered_status
-from core.ocpp.triggers import TRIGGER_MESSAGES_16, TRIGGER_MESSAGES_201
 from core.ocpp.types import JsonObject, OcppVersion
 from core.services.certificates import LocalCa
 from core.services.emaid import normalise_emaid
 from core.services.protocols import TariffService
-from core.services.token_auth import id_tag_info, id_token_info, ocpp201_token_type
 from core.services.x509_checks import certificate_id
 from core.station_certificates import (
     NO_LOCAL_CA,
@@ -111,8 +95,6 @@ from core.store.models import (
     CertificateStatus,
     CertificateType,
     InstallCertificate,
-    Reservation,
-    ReservationStatus,
     SecurityProfile,
     Setting,
     SettingStatus,
@@ -470,12 +452,12 @@ class CsmsService:
                 "the station has no password yet: rotate its password first",
                 field="securityProfile",
             )
-        version = await self._connected_version(station_id)
+        version = await self.connected_version(station_id)
         ocpp_profile = int(profile) + 1  # OCPP numbers the profiles 1..3
         calls: list[CallView] = []
 
         async def call(action: str, request: JsonObject) -> CallRecord:
-            record = await self._send(station_id, action, request, version=version, origin="api")
+            record = await self.send(station_id, action, request, version=version, origin="api")
             final = await self._calls.wait(record.call_id, timeout)
             calls.append(call_view(final))
             return final
@@ -596,7 +578,7 @@ class CsmsService:
         """Send a new basic-auth password to the station and switch the stored hash only when
         the station accepts it, so a refusal or a timeout never locks the station out."""
         station = await self._station(station_id)
-        version = await self._connected_version(station_id)
+        version = await self.connected_version(station_id)
         if password is None:
             # 1.6 AuthorizationKey is specified as up to 40 hex digits; 2.0.1 BasicAuthPassword
             # as 16-40 characters. Hex digits satisfy both readings.
@@ -619,7 +601,7 @@ class CsmsService:
                     }
                 ]
             }
-        record = await self._send(station_id, action, request, version=version, origin="api")
+        record = await self.send(station_id, action, request, version=version, origin="api")
         final = await self._calls.wait(record.call_id, timeout)
         accepted = final.state is CallState.ANSWERED and answer_accepted(final)
         if accepted:
@@ -722,7 +704,29 @@ class CsmsService:
 
     # -- station commands -------------------------------------------------------------------
 
-    async def _connected_version(self, station_id: str) -> OcppVersion:
+    async def execute(
+        self,
+        station_id: str,
+        command: Command[R],
+        wait: float | None = None,
+        origin: str = "api",
+    ) -> R:
+        """Run one of :mod:`core.commands` on a station; ``wait`` blocks up to that many
+        seconds for the answer."""
+        return await command.run(self, station_id, wait, origin)
+
+    @property
+    def clock(self) -> Clock:
+        return self._clock
+
+    @property
+    def store(self) -> ServiceStore:
+        return self._store
+
+    async def wait_for(self, record: CallRecord, wait: float | None) -> CallRecord:
+        return await self._calls.wait(record.call_id, wait) if wait else record
+
+    async def connected_version(self, station_id: str) -> OcppVersion:
         await self._station(station_id)
         if not self._connections.is_connected(station_id):
             raise StationOffline(f"station {station_id} is not connected", field="csId")
@@ -731,7 +735,7 @@ class CsmsService:
         except CallRejectedError as exc:
             raise Conflict(str(exc), field="csId") from exc
 
-    async def _send(
+    async def send(
         self,
         station_id: str,
         action: str,
@@ -747,21 +751,21 @@ class CsmsService:
         except CallRejectedError as exc:
             raise Invalid(str(exc), field="payload") from exc
 
-    async def _command(
+    async def command(
         self,
         station_id: str,
         build: Callable[[OcppVersion], tuple[str, JsonObject]],
         wait: float | None,
         origin: str,
     ) -> CallView:
-        version = await self._connected_version(station_id)
+        version = await self.connected_version(station_id)
         action, request = build(version)
-        record = await self._send(station_id, action, request, version=version, origin=origin)
+        record = await self.send(station_id, action, request, version=version, origin=origin)
         if wait:
             record = await self._calls.wait(record.call_id, wait)
         return call_view(record)
 
-    async def _command_in_parts(
+    async def command_in_parts(
         self,
         station_id: str,
         action: str,
@@ -779,7 +783,7 @@ class CsmsService:
         )
         payloads = message_limits.split(key, items, max_items, max_bytes, action)
         records = [
-            await self._send(station_id, action, payload, version=OcppVersion.V201, origin=origin)
+            await self.send(station_id, action, payload, version=OcppVersion.V201, origin=origin)
             for payload in payloads
         ]
         if wait:
@@ -803,100 +807,6 @@ class CsmsService:
 
     # -- reservations --------------------------------------------------------------------------
 
-    async def reserve_now(
-        self,
-        station_id: str,
-        id_token: str,
-        expires_at: datetime,
-        evse_id: int = 0,
-        token_type: str = "ISO14443",  # an IdTokenType, not a secret
-        group_id: str | None = None,
-        wait: float | None = None,
-        origin: str = "api",
-        external_id: str | None = None,
-    ) -> ReservationCommand:
-        """1.6 ReserveNow (``evse_id`` = connectorId, 0 = the charge point) / 2.0.1 ReserveNow
-        (``evse_id`` 0 = any EVSE). The reservation id is ours; its status follows the answer."""
-        check_aware(expires_at, "expiresAt")
-        now = self._clock.now()
-        if expires_at <= now:
-            raise Invalid("must be in the future", field="expiresAt")
-        if not id_token:
-            raise Invalid("must not be empty", field="idToken")
-        check_length(id_token, limits.ID_TOKEN, "idToken")
-        if group_id is not None:
-            check_length(group_id, limits.ID_TOKEN, "groupId")
-        evse_id = check_int(evse_id, limits.EVSE_ID, "evseId")
-        version = await self._connected_version(station_id)
-        reservation = Reservation(
-            station_id=station_id,
-            evse_id=evse_id,
-            id_token=id_token,
-            token_type=token_type,
-            expires_at=expires_at,
-            status=ReservationStatus.REQUESTED,
-            created_at=now,
-            updated_at=now,
-            group_id=group_id,
-            external_id=external_id,
-        )
-        rid = await self._store.add_reservation(reservation)
-        expiry = iso(expires_at)
-        if version is OcppVersion.V16:
-            request: JsonObject = {
-                "connectorId": evse_id,
-                "expiryDate": expiry,
-                "idTag": id_token,
-                "reservationId": rid,
-            }
-            if group_id:
-                request["parentIdTag"] = group_id
-        else:
-            request = {
-                "id": rid,
-                "expiryDateTime": expiry,
-                "idToken": {"idToken": id_token, "type": token_type},
-            }
-            if evse_id:
-                request["evseId"] = evse_id
-            if group_id:
-                request["groupIdToken"] = {"idToken": group_id, "type": "Central"}
-        try:
-            record = await self._send(
-                station_id, "ReserveNow", request, version=version, origin=origin
-            )
-        except ServiceError:
-            await self._store.set_reservation_status(rid, ReservationStatus.FAILED, now)
-            raise
-        if wait:
-            record = await self._calls.wait(record.call_id, wait)
-        stored = await self._store.lookup_reservation(rid) or reservation
-        if stored.status is ReservationStatus.REQUESTED and record.state is CallState.ANSWERED:
-            # The answer is in; its result handler may not have stored it yet.
-            stored.status = answered_status(record.response or {})
-        return ReservationCommand(reservation=reservation_view(stored, now), call=call_view(record))
-
-    async def cancel_reservation(
-        self, station_id: str, reservation_id: int, wait: float | None = None, origin: str = "api"
-    ) -> CallView:
-        reservation_id = check_int(reservation_id, limits.RESERVATION_ID, "reservationId")
-        reservation = await self._store.lookup_reservation(reservation_id)
-        if reservation is None or reservation.station_id != station_id:
-            raise NotFound(
-                f"station {station_id} has no reservation {reservation_id}", field="reservationId"
-            )
-        if not reservation_view(reservation, self._clock.now()).active:
-            raise Conflict(
-                f"reservation {reservation_id} is {reservation.status.value}, not active",
-                field="reservationId",
-            )
-        return await self._command(
-            station_id,
-            lambda v: ("CancelReservation", {"reservationId": reservation_id}),
-            wait,
-            origin,
-        )
-
     async def list_reservations(
         self, station_id: str | None = None, active: bool | None = None, limit: int = 100
     ) -> list[ReservationView]:
@@ -906,813 +816,6 @@ class CsmsService:
             reservation_view(r, now)
             for r in await self._store.list_reservations(station_id, active, limit, now)
         ]
-
-    async def raw_call(
-        self,
-        station_id: str,
-        action: str,
-        payload: JsonObject,
-        wait: float | None = None,
-        origin: str = "api",
-    ) -> CallView:
-        """Send any CSMS-initiated action of the station's version, schema-checked first."""
-        check_encodable(payload, "payload")
-        version = await self._connected_version(station_id)
-        if action not in CSMS_ACTIONS[version]:
-            raise Invalid(
-                f"{action} is not a CSMS-initiated OCPP {version.short} action", field="action"
-            )
-        record = await self._send(station_id, action, payload, version=version, origin=origin)
-        if wait:
-            record = await self._calls.wait(record.call_id, wait)
-        return call_view(record)
-
-    async def reset(
-        self,
-        station_id: str,
-        kind: ResetKind = "Soft",
-        evse_id: int | None = None,
-        wait: float | None = None,
-        origin: str = "api",
-    ) -> CallView:
-        if kind not in RESET_16:
-            raise Invalid("must be Soft, Hard, OnIdle or Immediate", field="type")
-        evse_id = check_opt_int(evse_id, limits.EVSE_ID, "evseId")
-
-        def build(v: OcppVersion) -> tuple[str, JsonObject]:
-            if v is OcppVersion.V16:
-                return "Reset", {"type": RESET_16[kind]}
-            req: JsonObject = {"type": RESET_201[kind]}
-            if evse_id:
-                req["evseId"] = evse_id
-            return "Reset", req
-
-        return await self._command(station_id, build, wait, origin)
-
-    async def remote_start(
-        self,
-        station_id: str,
-        id_token: str,
-        evse_id: int | None = None,
-        token_type: str = "Central",  # an IdTokenType, not a secret
-        remote_start_id: int | None = None,
-        wait: float | None = None,
-        origin: str = "api",
-    ) -> CallView:
-        """1.6 RemoteStartTransaction (``evse_id`` = connectorId) / 2.0.1
-        RequestStartTransaction (``remote_start_id`` generated when not given)."""
-        check_length(id_token, limits.ID_TOKEN, "idToken")
-        evse_id = check_opt_int(evse_id, limits.EVSE_ID, "evseId")
-        remote_start_id = check_opt_int(remote_start_id, limits.REQUEST_ID, "remoteStartId")
-
-        def build(v: OcppVersion) -> tuple[str, JsonObject]:
-            if v is OcppVersion.V16:
-                req: JsonObject = {"idTag": id_token}
-                if evse_id:
-                    req["connectorId"] = evse_id
-                return "RemoteStartTransaction", req
-            req = {
-                "idToken": {"idToken": id_token, "type": token_type},
-                "remoteStartId": (
-                    remote_start_id if remote_start_id is not None else new_request_id()
-                ),
-            }
-            if evse_id:
-                req["evseId"] = evse_id
-            return "RequestStartTransaction", req
-
-        return await self._command(station_id, build, wait, origin)
-
-    async def remote_stop(
-        self,
-        station_id: str,
-        transaction_id: str,
-        wait: float | None = None,
-        origin: str = "api",
-    ) -> CallView:
-        """1.6 RemoteStopTransaction (the id is an integer there) / 2.0.1
-        RequestStopTransaction."""
-        check_length(transaction_id, limits.TRANSACTION_ID_TEXT, "transactionId")
-
-        def build(v: OcppVersion) -> tuple[str, JsonObject]:
-            if v is OcppVersion.V16:
-                number = check_int_text(transaction_id, limits.TRANSACTION_ID_16, "transactionId")
-                return "RemoteStopTransaction", {"transactionId": number}
-            return "RequestStopTransaction", {"transactionId": transaction_id}
-
-        return await self._command(station_id, build, wait, origin)
-
-    async def change_availability(
-        self,
-        station_id: str,
-        operative: bool,
-        evse_id: int = 0,
-        connector_id: int | None = None,
-        wait: float | None = None,
-        origin: str = "api",
-    ) -> CallView:
-        """``evse_id`` 0 = the whole station. For 1.6, ``evse_id`` is the connectorId."""
-        evse_id = check_int(evse_id, limits.EVSE_ID, "evseId")
-        connector_id = check_opt_int(connector_id, limits.EVSE_ID, "connectorId")
-        status = "Operative" if operative else "Inoperative"
-
-        def build(v: OcppVersion) -> tuple[str, JsonObject]:
-            if v is OcppVersion.V16:
-                return "ChangeAvailability", {"connectorId": evse_id, "type": status}
-            req: JsonObject = {"operationalStatus": status}
-            if evse_id:
-                evse: JsonObject = {"id": evse_id}
-                if connector_id:
-                    evse["connectorId"] = connector_id
-                req["evse"] = evse
-            return "ChangeAvailability", req
-
-        return await self._command(station_id, build, wait, origin)
-
-    async def unlock_connector(
-        self,
-        station_id: str,
-        evse_id: int,
-        connector_id: int = 1,
-        wait: float | None = None,
-        origin: str = "api",
-    ) -> CallView:
-        """1.6 takes the connector as ``evse_id``; 2.0.1 takes both."""
-        evse_id = check_int(evse_id, limits.CONNECTOR_ID, "evseId")
-        connector_id = check_int(connector_id, limits.CONNECTOR_ID, "connectorId")
-
-        def build(v: OcppVersion) -> tuple[str, JsonObject]:
-            if v is OcppVersion.V16:
-                return "UnlockConnector", {"connectorId": evse_id}
-            return "UnlockConnector", {"evseId": evse_id, "connectorId": connector_id}
-
-        return await self._command(station_id, build, wait, origin)
-
-    async def get_configuration(
-        self,
-        station_id: str,
-        keys: Sequence[str] = (),
-        wait: float | None = None,
-        origin: str = "api",
-    ) -> CallView:
-        """1.6 GetConfiguration (no keys = all); 2.0.1 GetVariables with keys written
-        ``Component[.instance]/Variable[.instance]`` or ``Component.Variable``."""
-        for i, key in enumerate(keys):
-            check_length(key, limits.CONFIGURATION_KEY, f"keys/{i}")
-
-        version = await self._connected_version(station_id)
-        if version is OcppVersion.V16:
-            request = {"key": list(keys)} if keys else {}
-            return await self._command(
-                station_id, lambda v: ("GetConfiguration", request), wait, origin
-            )
-        if not keys:
-            raise Invalid(
-                "OCPP 2.0.1 needs at least one Component.Variable (or use get_report)",
-                field="keys",
-            )
-        data = [{"component": c, "variable": var} for c, var in map(parse_variable_key, keys)]
-        return await self._command_in_parts(
-            station_id, "GetVariables", "getVariableData", "getVariableResult", data, wait, origin
-        )
-
-    async def set_configuration(
-        self,
-        station_id: str,
-        values: Mapping[str, str],
-        wait: float | None = None,
-        origin: str = "api",
-    ) -> CallView:
-        """1.6 ChangeConfiguration (one key per call, as 1.6 allows); 2.0.1 SetVariables."""
-        if not values:
-            raise Invalid("give at least one key and value", field="values")
-        for key, value in values.items():
-            check_length(key, limits.CONFIGURATION_KEY, "values")
-            check_length(value, limits.CONFIGURATION_VALUE, f"values/{key}")
-
-        version = await self._connected_version(station_id)
-        if version is OcppVersion.V16:
-            if len(values) != 1:
-                raise Invalid("OCPP 1.6 ChangeConfiguration sets one key per call", field="values")
-            ((key, value),) = values.items()
-            change = {"key": key, "value": value}
-            return await self._command(
-                station_id, lambda v: ("ChangeConfiguration", change), wait, origin
-            )
-        data = []
-        for key, value in values.items():
-            component, variable = parse_variable_key(key)
-            data.append({"component": component, "variable": variable, "attributeValue": value})
-        return await self._command_in_parts(
-            station_id, "SetVariables", "setVariableData", "setVariableResult", data, wait, origin
-        )
-
-    async def update_firmware(
-        self,
-        station_id: str,
-        location: str,
-        retrieve_at: datetime | None = None,
-        signing_certificate: str | None = None,
-        signature: str | None = None,
-        retries: int | None = None,
-        retry_interval: int | None = None,
-        wait: float | None = None,
-        origin: str = "api",
-    ) -> CallView:
-        """1.6 UpdateFirmware, or SignedUpdateFirmware (security whitepaper) when a signing
-        certificate and signature are given; 2.0.1 UpdateFirmware. Progress arrives as
-        (Signed)FirmwareStatusNotification station events."""
-        check_url(location, "location")
-        check_aware(retrieve_at, "retrieveAt")
-        if (signing_certificate is None) != (signature is None):
-            raise Invalid("give both the signing certificate and the signature, or neither",
-                          field="signature")  # fmt: skip
-        retries = check_opt_int(retries, limits.FIRMWARE_RETRIES, "retries")
-        retry_interval = check_opt_int(
-            retry_interval, limits.FIRMWARE_RETRY_INTERVAL, "retryInterval"
-        )
-        when = iso(retrieve_at or self._clock.now())
-        request_id = new_request_id()
-        extra: JsonObject = {}
-        if retries is not None:
-            extra["retries"] = retries
-        if retry_interval is not None:
-            extra["retryInterval"] = retry_interval
-
-        def build(v: OcppVersion) -> tuple[str, JsonObject]:
-            if v is OcppVersion.V16 and signature is None:
-                return "UpdateFirmware", {"location": location, "retrieveDate": when, **extra}
-            firmware: JsonObject = {"location": location, "retrieveDateTime": when}
-            if signature is not None:
-                firmware["signingCertificate"] = signing_certificate
-                firmware["signature"] = signature
-            action = "SignedUpdateFirmware" if v is OcppVersion.V16 else "UpdateFirmware"
-            return action, {"requestId": request_id, "firmware": firmware, **extra}
-
-        return await self._command(station_id, build, wait, origin)
-
-    async def get_log(
-        self,
-        station_id: str,
-        location: str,
-        log_type: str = "DiagnosticsLog",
-        oldest: datetime | None = None,
-        latest: datetime | None = None,
-        wait: float | None = None,
-        origin: str = "api",
-    ) -> CallView:
-        """Ask the station to upload a log to ``location``: 1.6 GetDiagnostics (core profile)
-        for the diagnostics log, GetLog (security whitepaper) for the security log; 2.0.1
-        GetLog. Progress arrives as Diagnostics/LogStatusNotification station events."""
-        check_url(location, "location")
-        if log_type not in ("DiagnosticsLog", "SecurityLog"):
-            raise Invalid("must be DiagnosticsLog or SecurityLog", field="logType")
-        check_aware(oldest, "oldest")
-        check_aware(latest, "latest")
-
-        def build(v: OcppVersion) -> tuple[str, JsonObject]:
-            if v is OcppVersion.V16 and log_type == "DiagnosticsLog":
-                req: JsonObject = {"location": location}
-                if oldest is not None:
-                    req["startTime"] = iso(oldest)
-                if latest is not None:
-                    req["stopTime"] = iso(latest)
-                return "GetDiagnostics", req
-            log: JsonObject = {"remoteLocation": location}
-            if oldest is not None:
-                log["oldestTimestamp"] = iso(oldest)
-            if latest is not None:
-                log["latestTimestamp"] = iso(latest)
-            return "GetLog", {
-                "logType": log_type,
-                "requestId": new_request_id(),
-                "log": log,
-            }
-
-        return await self._command(station_id, build, wait, origin)
-
-    # -- smart charging ------------------------------------------------------------------------
-
-    async def set_charging_profile(
-        self,
-        station_id: str,
-        evse_id: int,
-        profile: JsonObject,
-        wait: float | None = None,
-        origin: str = "api",
-    ) -> CallView:
-        """SetChargingProfile with a profile in the station's version's shape (1.6
-        csChargingProfiles / 2.0.1 ChargingProfileType); schema-checked before it is sent."""
-        evse_id = check_int(evse_id, limits.EVSE_ID, "evseId")
-        check_encodable(profile, "profile")
-
-        def build(v: OcppVersion) -> tuple[str, JsonObject]:
-            if v is OcppVersion.V16:
-                return "SetChargingProfile", {"connectorId": evse_id, "csChargingProfiles": profile}
-            return "SetChargingProfile", {"evseId": evse_id, "chargingProfile": profile}
-
-        return await self._command(station_id, build, wait, origin)
-
-    async def set_charging_limit(
-        self,
-        station_id: str,
-        evse_id: int,
-        limit: float,
-        unit: str = "W",
-        duration: int | None = None,
-        stack_level: int = 0,
-        wait: float | None = None,
-        origin: str = "api",
-    ) -> CallView:
-        """A one-period Absolute profile from now: TxDefaultProfile on an EVSE/connector, the
-        station-wide maximum on 0 (1.6 ChargePointMaxProfile / 2.0.1 ChargingStationMaxProfile)."""
-        if unit not in ("W", "A"):
-            raise Invalid("must be W or A", field="unit")
-        evse_id = check_int(evse_id, limits.EVSE_ID, "evseId")
-        limit = check_number(limit, limits.CHARGING_LIMIT, "limit")
-        duration = check_opt_int(duration, limits.DURATION_SECONDS, "duration")
-        stack_level = check_int(stack_level, limits.STACK_LEVEL, "stackLevel")
-        start = iso(self._clock.now())
-        profile_id = new_request_id()
-        schedule: JsonObject = {
-            "startSchedule": start,
-            "chargingRateUnit": unit,
-            "chargingSchedulePeriod": [{"startPeriod": 0, "limit": limit}],
-        }
-        if duration is not None:
-            schedule["duration"] = duration
-        version = await self._connected_version(station_id)
-        if version is OcppVersion.V16:
-            profile: JsonObject = {
-                "chargingProfileId": profile_id,
-                "stackLevel": stack_level,
-                "chargingProfilePurpose": "ChargePointMaxProfile" if evse_id == 0
-                else "TxDefaultProfile",
-                "chargingProfileKind": "Absolute",
-                "chargingSchedule": schedule,
-            }  # fmt: skip
-        else:
-            profile = {
-                "id": profile_id,
-                "stackLevel": stack_level,
-                "chargingProfilePurpose": "ChargingStationMaxProfile" if evse_id == 0
-                else "TxDefaultProfile",
-                "chargingProfileKind": "Absolute",
-                "chargingSchedule": [{"id": 1, **schedule}],
-            }  # fmt: skip
-        return await self.set_charging_profile(station_id, evse_id, profile, wait, origin)
-
-    async def clear_charging_profile(
-        self,
-        station_id: str,
-        profile_id: int | None = None,
-        evse_id: int | None = None,
-        purpose: str | None = None,
-        stack_level: int | None = None,
-        wait: float | None = None,
-        origin: str = "api",
-    ) -> CallView:
-        """ClearChargingProfile: by id, or every profile matching the criteria (none: all)."""
-        profile_id = check_opt_int(profile_id, limits.PROFILE_ID, "id")
-        evse_id = check_opt_int(evse_id, limits.EVSE_ID, "evseId")
-        stack_level = check_opt_int(stack_level, limits.STACK_LEVEL, "stackLevel")
-
-        def build(v: OcppVersion) -> tuple[str, JsonObject]:
-            req: JsonObject = {}
-            if v is OcppVersion.V16:
-                for key, value in (
-                    ("id", profile_id),
-                    ("connectorId", evse_id),
-                    ("chargingProfilePurpose", purpose),
-                    ("stackLevel", stack_level),
-                ):
-                    if value is not None:
-                        req[key] = value
-                return "ClearChargingProfile", req
-            if profile_id is not None:
-                req["chargingProfileId"] = profile_id
-            criteria: JsonObject = {}
-            for key, value in (
-                ("evseId", evse_id),
-                ("chargingProfilePurpose", purpose),
-                ("stackLevel", stack_level),
-            ):
-                if value is not None:
-                    criteria[key] = value
-            if criteria:
-                req["chargingProfileCriteria"] = criteria
-            return "ClearChargingProfile", req
-
-        return await self._command(station_id, build, wait, origin)
-
-    async def get_composite_schedule(
-        self,
-        station_id: str,
-        evse_id: int,
-        duration: int,
-        unit: str | None = None,
-        wait: float | None = None,
-        origin: str = "api",
-    ) -> CallView:
-        evse_id = check_int(evse_id, limits.EVSE_ID, "evseId")
-        duration = check_int(duration, limits.DURATION_SECONDS, "duration")
-        if unit is not None and unit not in ("W", "A"):
-            raise Invalid("must be W or A", field="unit")
-
-        def build(v: OcppVersion) -> tuple[str, JsonObject]:
-            key = "connectorId" if v is OcppVersion.V16 else "evseId"
-            req: JsonObject = {key: evse_id, "duration": duration}
-            if unit is not None:
-                req["chargingRateUnit"] = unit
-            return "GetCompositeSchedule", req
-
-        return await self._command(station_id, build, wait, origin)
-
-    # -- display messages (2.0.1) ---------------------------------------------------------------
-
-    async def _command_201(
-        self,
-        station_id: str,
-        what: str,
-        action: str,
-        request: JsonObject,
-        wait: float | None,
-        origin: str,
-    ) -> CallView:
-        """A 2.0.1-only command: 409 naming ``what`` 1.6 lacks, nothing sent."""
-
-        def build(v: OcppVersion) -> tuple[str, JsonObject]:
-            if v is OcppVersion.V16:
-                raise Conflict(f"OCPP 1.6 has no {what}", field="csId")
-            return action, request
-
-        return await self._command(station_id, build, wait, origin)
-
-    async def set_display_message(
-        self,
-        station_id: str,
-        text: str,
-        priority: str = "NormalCycle",
-        minutes: int | None = None,
-        message_id: int | None = None,
-        language: str | None = None,
-        wait: float | None = None,
-        origin: str = "api",
-    ) -> CallView:
-        """2.0.1 SetDisplayMessage (UTF-8 text, shown from now, for ``minutes`` if given)."""
-        check_length(text, limits.DISPLAY_TEXT, "text")
-        if priority not in ("AlwaysFront", "InFront", "NormalCycle"):
-            raise Invalid("must be AlwaysFront, InFront or NormalCycle", field="priority")
-        # Bounded before ``now + timedelta(minutes=…)`` below can overflow.
-        minutes = check_opt_int(minutes, limits.MINUTES, "minutes")
-        message_id = check_opt_int(message_id, limits.REQUEST_ID, "id")
-        if language is not None:
-            check_length(language, limits.LANGUAGE, "language")
-        content: JsonObject = {"format": "UTF8", "content": text}
-        if language:
-            content["language"] = language
-        now = self._clock.now()
-        message: JsonObject = {
-            "id": message_id if message_id is not None else new_request_id(),
-            "priority": priority,
-            "message": content,
-            "startDateTime": iso(now),
-        }
-        if minutes is not None:
-            message["endDateTime"] = iso(now + timedelta(minutes=minutes))
-        return await self._command_201(
-            station_id, "display messages", "SetDisplayMessage", {"message": message}, wait, origin
-        )
-
-    async def clear_display_message(
-        self, station_id: str, message_id: int, wait: float | None = None, origin: str = "api"
-    ) -> CallView:
-        message_id = check_int(message_id, limits.REQUEST_ID, "id")
-        return await self._command_201(
-            station_id, "display messages", "ClearDisplayMessage", {"id": message_id}, wait, origin
-        )
-
-    async def get_display_messages(
-        self, station_id: str, wait: float | None = None, origin: str = "api"
-    ) -> CallView:
-        """2.0.1 GetDisplayMessages; the messages arrive as NotifyDisplayMessages events."""
-        request = {"requestId": new_request_id()}
-        return await self._command_201(
-            station_id, "display messages", "GetDisplayMessages", request, wait, origin
-        )
-
-    # -- transaction status, customer information (2.0.1) ---------------------------------------
-
-    async def get_transaction_status(
-        self,
-        station_id: str,
-        transaction_id: str | None = None,
-        wait: float | None = None,
-        origin: str = "api",
-    ) -> CallView:
-        """2.0.1 GetTransactionStatus: is the transaction (or any) still queued or ongoing?"""
-        if transaction_id is not None:
-            check_length(transaction_id, limits.TRANSACTION_ID_TEXT, "transactionId")
-        request: JsonObject = {} if transaction_id is None else {"transactionId": transaction_id}
-        return await self._command_201(
-            station_id, "GetTransactionStatus", "GetTransactionStatus", request, wait, origin
-        )
-
-    async def customer_information(
-        self,
-        station_id: str,
-        report: bool,
-        clear: bool,
-        customer_identifier: str | None = None,
-        id_token: str | None = None,
-        token_type: str = "ISO14443",  # an IdTokenType, not a secret
-        wait: float | None = None,
-        origin: str = "api",
-    ) -> CallView:
-        """2.0.1 CustomerInformation about one customer (an identifier or an id token): report
-        it (arrives as NotifyCustomerInformation events) and/or clear it on the station."""
-        if not (report or clear):
-            raise Invalid("ask for a report, a clear or both", field="report")
-        if (customer_identifier is None) == (id_token is None):
-            raise Invalid("name the customer by customerIdentifier or by idToken", field="idToken")
-        if customer_identifier is not None:
-            check_length(customer_identifier, limits.CUSTOMER_IDENTIFIER, "customerIdentifier")
-        if id_token is not None:
-            check_length(id_token, limits.ID_TOKEN, "idToken")
-        request: JsonObject = {
-            "requestId": new_request_id(),
-            "report": report,
-            "clear": clear,
-        }
-        if customer_identifier is not None:
-            request["customerIdentifier"] = customer_identifier
-        else:
-            request["idToken"] = {"idToken": id_token, "type": token_type}
-        return await self._command_201(
-            station_id, "CustomerInformation", "CustomerInformation", request, wait, origin
-        )
-
-    # -- variable monitoring (2.0.1) ------------------------------------------------------------
-
-    async def set_variable_monitor(
-        self,
-        station_id: str,
-        component: str,
-        variable: str,
-        kind: str,
-        value: float,
-        severity: int = 8,
-        evse_id: int | None = None,
-        monitor_id: int | None = None,
-        wait: float | None = None,
-        origin: str = "api",
-    ) -> CallView:
-        """2.0.1 SetVariableMonitoring of one variable; the station's NotifyEvent reports
-        become its events. ``monitor_id`` replaces that monitor."""
-        if kind not in MONITOR_KINDS:
-            raise Invalid(f"must be one of {', '.join(MONITOR_KINDS)}", field="type")
-        check_length(component, limits.COMPONENT_NAME, "component")
-        check_length(variable, limits.COMPONENT_NAME, "variable")
-        value = check_number(value, limits.MONITOR_VALUE, "value")
-        severity = check_int(severity, limits.SEVERITY, "severity")
-        evse_id = check_opt_int(evse_id, limits.EVSE_ID, "evseId")
-        monitor_id = check_opt_int(monitor_id, limits.REQUEST_ID, "id")
-        target: JsonObject = {"name": component}
-        if evse_id is not None:
-            target["evse"] = {"id": evse_id}
-        monitor: JsonObject = {
-            "value": value,
-            "type": kind,
-            "severity": severity,
-            "component": target,
-            "variable": {"name": variable},
-        }
-        if monitor_id is not None:
-            monitor["id"] = monitor_id
-        request = {"setMonitoringData": [monitor]}
-        return await self._command_201(
-            station_id, "variable monitoring", "SetVariableMonitoring", request, wait, origin
-        )
-
-    async def clear_variable_monitors(
-        self, station_id: str, ids: Sequence[int], wait: float | None = None, origin: str = "api"
-    ) -> CallView:
-        if not ids:
-            raise Invalid("name at least one monitor id", field="ids")
-        if len(ids) > limits.MONITOR_IDS:
-            raise Invalid(f"name at most {limits.MONITOR_IDS} monitor ids", field="ids")
-        request = {"id": [check_int(i, limits.REQUEST_ID, f"ids/{n}") for n, i in enumerate(ids)]}
-        return await self._command_201(
-            station_id, "variable monitoring", "ClearVariableMonitoring", request, wait, origin
-        )
-
-    async def set_monitoring_base(
-        self, station_id: str, base: str, wait: float | None = None, origin: str = "api"
-    ) -> CallView:
-        if base not in ("All", "FactoryDefault", "HardWiredOnly"):
-            raise Invalid("must be All, FactoryDefault or HardWiredOnly", field="base")
-        request = {"monitoringBase": base}
-        return await self._command_201(
-            station_id, "variable monitoring", "SetMonitoringBase", request, wait, origin
-        )
-
-    async def set_monitoring_level(
-        self, station_id: str, severity: int, wait: float | None = None, origin: str = "api"
-    ) -> CallView:
-        """Only events of ``severity`` or more urgent (lower) are reported."""
-        severity = check_int(severity, limits.SEVERITY, "severity")
-        request = {"severity": severity}
-        return await self._command_201(
-            station_id, "variable monitoring", "SetMonitoringLevel", request, wait, origin
-        )
-
-    async def get_monitoring_report(
-        self, station_id: str, wait: float | None = None, origin: str = "api"
-    ) -> CallView:
-        """GetMonitoringReport; the monitors arrive as NotifyMonitoringReport events."""
-        request = {"requestId": new_request_id()}
-        return await self._command_201(
-            station_id, "variable monitoring", "GetMonitoringReport", request, wait, origin
-        )
-
-    async def get_local_list_version(
-        self, station_id: str, wait: float | None = None, origin: str = "api"
-    ) -> CallView:
-        return await self._command(station_id, lambda v: ("GetLocalListVersion", {}), wait, origin)
-
-    async def send_local_list(
-        self,
-        station_id: str,
-        update_type: str = "Full",
-        uids: Sequence[str] | None = None,
-        remove: Sequence[str] = (),
-        version: int | None = None,
-        wait: float | None = None,
-        origin: str = "api",
-    ) -> CallView:
-        """SendLocalList built from our tokens (status, expiry, group as authorisation gives
-        them). Full: ``uids`` or, when None, every token that may be cached (not whitelist
-        NEVER); an empty list empties the station's list. Differential: ``uids`` updated,
-        ``remove`` deleted. Without ``version``, the station's version + 1
-        (GetLocalListVersion first)."""
-        if update_type not in ("Full", "Differential"):
-            raise Invalid("must be Full or Differential", field="updateType")
-        if update_type == "Full" and remove:
-            raise Invalid("a Full list replaces everything: nothing to remove", field="remove")
-        version = check_opt_int(version, limits.LIST_VERSION, "version")
-        for name, given in (("tokens", uids or ()), ("remove", remove)):
-            if len(given) > limits.LOCAL_LIST_TOKENS:
-                raise Invalid(f"name at most {limits.LOCAL_LIST_TOKENS} tokens", field=name)
-        station_version = await self._connected_version(station_id)
-        if update_type == "Differential" and not uids and not remove:
-            raise Invalid("name the tokens to update or remove", field="tokens")
-        tokens = await self._local_list_tokens(uids if update_type == "Full" else uids or [])
-        if version is None:
-            version = await self._next_list_version(station_id, origin)
-        now = self._clock.now()
-        v16 = station_version is OcppVersion.V16
-        entries: list[JsonObject] = []
-        for token in tokens:
-            if v16 and len(token.uid) > 20 and uids is None:
-                continue  # a 1.6 idTag holds at most 20 characters: such a token cannot be listed
-            if v16:
-                entries.append({"idTag": token.uid, "idTagInfo": id_tag_info(token, now)})
-            else:
-                entries.append(
-                    {
-                        "idToken": {"idToken": token.uid, "type": ocpp201_token_type(token.type)},
-                        "idTokenInfo": id_token_info(token, now),
-                    }
-                )
-        for uid in remove:
-            entries.append(
-                {"idTag": uid} if v16 else {"idToken": {"idToken": uid, "type": "ISO14443"}}
-            )
-        request: JsonObject = (
-            {"listVersion": version, "updateType": update_type}
-            if v16
-            else {"versionNumber": version, "updateType": update_type}
-        )
-        if entries:
-            request["localAuthorizationList"] = entries
-        return await self._command(station_id, lambda v: ("SendLocalList", request), wait, origin)
-
-    async def _local_list_tokens(self, uids: Sequence[str] | None) -> list[Token]:
-        """The named tokens, or (None) every token that may be cached."""
-        if uids is None:
-            found: list[Token] = []
-            offset = 0
-            while offset < 100_000:
-                page = await self._store.list_tokens(offset, 100)
-                found += [t for t in page if t.cache_mode is not CacheMode.NEVER]
-                if len(page) < 100:
-                    break
-                offset += len(page)
-            return found
-        tokens: list[Token] = []
-        for i, uid in enumerate(uids):
-            token = await self._store.lookup_token(uid)
-            if token is None:
-                raise Invalid(f"unknown token {uid}", field=f"tokens/{i}")
-            tokens.append(token)
-        return tokens
-
-    async def _next_list_version(self, station_id: str, origin: str) -> int:
-        """The station's list version + 1; 1 when it has none, does not say, cannot, or is at
-        the end of the 32-bit range."""
-        record = await self.get_local_list_version(station_id, wait=10, origin=origin)
-        response = record.response or {}
-        current = response.get("listVersion", response.get("versionNumber"))
-        if isinstance(current, int) and 0 <= current < limits.LIST_VERSION.hi:
-            return current + 1
-        return 1
-
-    async def clear_cache(
-        self, station_id: str, wait: float | None = None, origin: str = "api"
-    ) -> CallView:
-        return await self._command(station_id, lambda v: ("ClearCache", {}), wait, origin)
-
-    async def trigger_message(
-        self,
-        station_id: str,
-        message: str,
-        evse_id: int | None = None,
-        connector_id: int | None = None,
-        wait: float | None = None,
-        origin: str = "api",
-    ) -> CallView:
-        """An immediate TriggerMessage (the seed's stored trigger is :meth:`set_trigger`)."""
-        evse_id = check_opt_int(evse_id, limits.EVSE_ID, "evseId")
-        connector_id = check_opt_int(connector_id, limits.EVSE_ID, "connectorId")
-
-        def build(v: OcppVersion) -> tuple[str, JsonObject]:
-            allowed = TRIGGER_MESSAGES_16 if v is OcppVersion.V16 else TRIGGER_MESSAGES_201
-            if message not in allowed:
-                raise Invalid(
-                    f"OCPP {v.short} can trigger {', '.join(sorted(allowed))}",
-                    field="requestedMessage",
-                )
-            req: JsonObject = {"requestedMessage": message}
-            if v is OcppVersion.V16:
-                if evse_id:
-                    req["connectorId"] = evse_id
-            elif evse_id:
-                evse: JsonObject = {"id": evse_id}
-                if connector_id:
-                    evse["connectorId"] = connector_id
-                req["evse"] = evse
-            return "TriggerMessage", req
-
-        return await self._command(station_id, build, wait, origin)
-
-    async def data_transfer(
-        self,
-        station_id: str,
-        vendor_id: str,
-        message_id: str | None = None,
-        data: Any = None,
-        wait: float | None = None,
-        origin: str = "api",
-    ) -> CallView:
-        check_length(vendor_id, limits.VENDOR_ID, "vendorId")
-        if message_id is not None:
-            check_length(message_id, limits.MESSAGE_ID, "messageId")
-        check_encodable(data, "data")
-
-        def build(v: OcppVersion) -> tuple[str, JsonObject]:
-            req: JsonObject = {"vendorId": vendor_id}
-            if message_id:
-                req["messageId"] = message_id
-            if data is not None:
-                # 1.6 ``data`` is a string; 2.0.1 takes any JSON.
-                if v is OcppVersion.V16 and not isinstance(data, str):
-                    raise Invalid("OCPP 1.6 DataTransfer data is a string", field="data")
-                req["data"] = data
-            return "DataTransfer", req
-
-        return await self._command(station_id, build, wait, origin)
-
-    async def get_report(
-        self,
-        station_id: str,
-        report_base: str = "FullInventory",
-        request_id: int | None = None,
-        wait: float | None = None,
-        origin: str = "api",
-    ) -> CallView:
-        """2.0.1 GetBaseReport (the station answers with NotifyReport, stored as its device
-        model); 1.6 has no reports, so the full GetConfiguration stands in."""
-        if report_base not in REPORT_BASES:
-            raise Invalid(f"must be one of {', '.join(REPORT_BASES)}", field="reportBase")
-        request_id = check_opt_int(request_id, limits.REQUEST_ID, "requestId")
-
-        def build(v: OcppVersion) -> tuple[str, JsonObject]:
-            if v is OcppVersion.V16:
-                return "GetConfiguration", {}
-            rid = request_id if request_id is not None else new_request_id()
-            return "GetBaseReport", {"requestId": rid, "reportBase": report_base}
-
-        return await self._command(station_id, build, wait, origin)
 
     # -- call records -------------------------------------------------------------------
 

@@ -6,12 +6,19 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
-from datetime import datetime
+from collections.abc import Callable
 from typing import Any, Protocol, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
+from core.commands.availability import UnlockConnector as OcppUnlockConnector
+from core.commands.base import Command as StationCommand
+from core.commands.base import R
+from core.commands.transactions import CancelReservation as OcppCancelReservation
+from core.commands.transactions import RemoteStart, RemoteStop
+from core.commands.transactions import ReserveNow as OcppReserveNow
 from core.config import OcpiConfig
 from core.ocpi.client import PeerClient, Route
 from core.ocpi.envelope import NotFound, OcpiError, PeerError, Status
@@ -39,52 +46,15 @@ log = logging.getLogger(__name__)
 
 
 class StationCommands(Protocol):
-    """What commands need of :class:`core.service.CsmsService`."""
+    """What commands need of the application service."""
 
-    async def remote_start(
+    async def execute(
         self,
         station_id: str,
-        id_token: str,
-        evse_id: int | None = None,
-        token_type: str = "Central",
-        remote_start_id: int | None = None,
+        command: StationCommand[R],
         wait: float | None = None,
         origin: str = "api",
-    ) -> CallView: ...
-
-    async def remote_stop(
-        self,
-        station_id: str,
-        transaction_id: str,
-        wait: float | None = None,
-        origin: str = "api",
-    ) -> CallView: ...
-
-    async def unlock_connector(
-        self,
-        station_id: str,
-        evse_id: int,
-        connector_id: int = 1,
-        wait: float | None = None,
-        origin: str = "api",
-    ) -> CallView: ...
-
-    async def reserve_now(
-        self,
-        station_id: str,
-        id_token: str,
-        expires_at: datetime,
-        evse_id: int = 0,
-        token_type: str = "ISO14443",
-        group_id: str | None = None,
-        wait: float | None = None,
-        origin: str = "api",
-        external_id: str | None = None,
-    ) -> ReservationCommand: ...
-
-    async def cancel_reservation(
-        self, station_id: str, reservation_id: int, wait: float | None = None, origin: str = "api"
-    ) -> CallView: ...
+    ) -> R: ...
 
     async def wait_call(self, call_id: str, timeout: float) -> CallView: ...
 
@@ -155,12 +125,16 @@ class Commands:
         return await self._relay(
             command.response_url,
             sender,
-            self._service.remote_start(
+            self._execute(
                 ref.station_id,
-                command.token.uid,
-                evse_id=ref.evse_number or _number(connector),
-                token_type=ocpp201_token_type(command.token.type.value),  # 1.6 carries only the uid
-                origin="ocpi",
+                lambda: RemoteStart.parse(
+                    {
+                        "id_token": command.token.uid,
+                        "evse_id": ref.evse_number or _number(connector),
+                        # 1.6 carries only the uid
+                        "token_type": ocpp201_token_type(command.token.type.value),
+                    }
+                ),
             ),
         )
 
@@ -173,7 +147,10 @@ class Commands:
                     return await self._relay(
                         command.response_url,
                         sender,
-                        self._service.remote_stop(tx.station_id, tx.transaction_id, origin="ocpi"),
+                        self._execute(
+                            tx.station_id,
+                            functools.partial(RemoteStop, transaction_id=tx.transaction_id),
+                        ),
                     )
             if len(active) < page:
                 return _response("UNKNOWN_SESSION", f"no active session {command.session_id}")
@@ -199,8 +176,11 @@ class Commands:
         return await self._relay(
             command.response_url,
             sender,
-            self._service.unlock_connector(
-                ref.station_id, evse_number, connector_id=connector, origin="ocpi"
+            self._execute(
+                ref.station_id,
+                lambda: OcppUnlockConnector.parse(
+                    {"evse_id": evse_number, "connector_id": connector}
+                ),
             ),
         )
 
@@ -227,21 +207,26 @@ class Commands:
         previous = await self._store.lookup_external_reservation(external)
         if previous is not None and previous.status.value in ("Requested", "Accepted"):
             with contextlib.suppress(ServiceError):
-                await self._service.cancel_reservation(
-                    previous.station_id, previous.reservation_id, origin="ocpi"
+                await self._execute(
+                    previous.station_id,
+                    lambda: OcppCancelReservation(reservation_id=previous.reservation_id),
                 )
         await self._store.set_token(token_to_store(command.token))
 
         async def reserve() -> CallView:
-            result = await self._service.reserve_now(
+            result: ReservationCommand = await self._execute(
                 station_id,
-                command.token.uid,
-                command.expiry_date,
-                evse_id=evse_number,
-                token_type=ocpp201_token_type(command.token.type.value),  # 1.6 carries only the uid
-                group_id=command.token.group_id,
-                origin="ocpi",
-                external_id=external,
+                lambda: OcppReserveNow.parse(
+                    {
+                        "id_token": command.token.uid,
+                        "expires_at": command.expiry_date,
+                        "evse_id": evse_number,
+                        # 1.6 carries only the uid
+                        "token_type": ocpp201_token_type(command.token.type.value),
+                        "group_id": command.token.group_id,
+                        "external_id": external,
+                    }
+                ),
             )
             return result.call
 
@@ -260,12 +245,18 @@ class Commands:
         return await self._relay(
             command.response_url,
             sender,
-            self._service.cancel_reservation(
-                reservation.station_id, reservation.reservation_id, origin="ocpi"
+            self._execute(
+                reservation.station_id,
+                lambda: OcppCancelReservation(reservation_id=reservation.reservation_id),
             ),
         )
 
     # -- shared ----------------------------------------------------------------------------------
+
+    async def _execute(self, station_id: str, make: Callable[[], StationCommand[R]]) -> R:
+        """Build the station command (a bound it breaks is a ServiceError like any refusal,
+        which the relay answers) and run it."""
+        return await self._service.execute(station_id, make(), origin="ocpi")
 
     async def _location(self, location_id: str) -> Location:
         stored = await self._store.lookup_location(location_id)

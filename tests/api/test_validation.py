@@ -135,9 +135,9 @@ def test_operator_bodies_bound_every_number() -> None:
     assert [p for n, s in bodies.items() for p in _unbounded_numbers(s, n)] == []
     remote_start = bodies["RemoteStartCommand"]["properties"]
     assert remote_start["evseId"]["maximum"] == limits.CONNECTOR_ID.hi == 2**31 - 1
-    composite = bodies["CompositeScheduleCommand"]["properties"]["duration"]
+    composite = bodies["GetCompositeScheduleCommand"]["properties"]["duration"]
     assert (composite["minimum"], composite["maximum"]) == (1, limits.DURATION_SECONDS.hi)
-    minutes = bodies["DisplayMessageCommand"]["properties"]["minutes"]
+    minutes = bodies["SetDisplayMessageCommand"]["properties"]["minutes"]
     assert minutes["maximum"] == limits.MINUTES.hi
 
 

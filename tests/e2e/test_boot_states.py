@@ -20,6 +20,8 @@ from ocpp.v201 import ChargePoint as Cp201
 from ocpp.v201 import call as call201
 from ocpp.v201 import call_result as result201
 
+from core.commands.authorization import ClearCache
+from core.commands.configuration import TriggerMessage
 from core.runtime import Csms
 from tests.e2e.conftest import basic_header, register
 
@@ -106,8 +108,10 @@ async def test_tc_b_31_what_the_csms_triggers_passes_while_pending(csms: Csms) -
     await csms.service.set_pending_boot("B31", True)
     async with station(csms, "B31", Station201, "ocpp2.0.1") as cp:
         assert (await cp.call(_boot201())).status == "Pending"
-        view = await csms.service.trigger_message(
-            "B31", "StatusNotification", evse_id=1, connector_id=1, wait=5
+        view = await csms.service.execute(
+            "B31",
+            TriggerMessage(requested_message="StatusNotification", evse_id=1, connector_id=1),
+            wait=5,
         )
         assert view.state == "answered" and cp.triggered == ["StatusNotification"]
         await cp.call(
@@ -148,6 +152,6 @@ async def test_a_station_never_answered_is_served(csms: Csms) -> None:
 async def test_tc_074_calls_reach_a_connected_station_that_has_not_booted(csms: Csms) -> None:
     await register(csms, "C074")
     async with station(csms, "C074", Station16, "ocpp1.6") as cp:
-        view = await csms.service.clear_cache("C074", wait=5)
+        view = await csms.service.execute("C074", ClearCache(), wait=5)
         assert view.state == "answered" and view.ocpp_version == "1.6"
         assert cp.cleared == 1

@@ -23,6 +23,7 @@ from ocpp.v201 import call as call201
 from ocpp.v201 import call_result as result201
 
 from core.clock import iso
+from core.commands.smart_charging import SetChargingLimit, SetChargingProfile
 from core.runtime import Csms
 from core.store.models import CallState
 from tests.e2e.conftest import add_token, basic_header, eventually, register
@@ -254,7 +255,7 @@ async def test_renegotiation_initiated_by_the_csms(csms: Csms, station: Station)
             }
         ],
     }
-    await csms.service.set_charging_profile(STATION, 1, lower, origin="api")
+    await csms.service.execute(STATION, SetChargingProfile(evse_id=1, profile=lower))
     assert (await next_profile(station))["id"] == 4242
     await accepted_by_station(csms, 4242)
     assert await ev_schedule(station, [8 * 3 * PHASE_V]) == "Accepted"
@@ -279,7 +280,9 @@ async def test_needs_without_a_transaction_or_parameters(csms: Csms, station: St
 
 async def test_dc_needs_within_the_station_maximum(csms: Csms, station: Station) -> None:
     """DC needs get a profile in W, bounded by the station-wide maximum the operator set."""
-    station_max = await csms.service.set_charging_limit(STATION, 0, 7_000, unit="W", wait=5)
+    station_max = await csms.service.execute(
+        STATION, SetChargingLimit(evse_id=0, limit=7_000, unit="W"), wait=5
+    )
     assert station_max.state == "answered"
     assert (await next_profile(station))["charging_profile_purpose"] == "ChargingStationMaxProfile"
     await start_transaction(station)

@@ -117,9 +117,13 @@ async def choose(pilot: Any, app: CsmsConsole, title: str) -> None:
 async def fill(pilot: Any, app: CsmsConsole, **values: str) -> None:
     """Type into the form's inputs, then submit with enter, as a user would."""
     for name, value in values.items():
-        field = app.screen.query_one(f"#f-{name}", Input)
-        field.value = value
-        field.focus()
+        widget = app.screen.query_one(f"#f-{name}")
+        if isinstance(widget, Select):
+            widget.value = value
+        else:
+            assert isinstance(widget, Input)
+            widget.value = value
+            widget.focus()
     await pilot.press("enter")
     await pilot.pause()
 
@@ -148,15 +152,15 @@ async def test_station_actions_reach_the_station_and_answers_are_shown(tmp_path:
             assert isinstance(app.screen, ActionMenuScreen)
             await choose(pilot, app, "Change availability")
             assert isinstance(app.screen, ActionFormScreen)
-            await fill(pilot, app, evse="x")
+            await fill(pilot, app, evse_id="x")
             assert "whole number" in str(app.screen.query_one("#error").render())
-            await fill(pilot, app, evse="2")
+            await fill(pilot, app, evse_id="2")
             await wait_until(pilot, lambda: "answered ChangeAvailability: Accepted" in notes(app))
             assert cp.seen[-1] == ("ChangeAvailability", {"connector_id": 2, "type": "Operative"})
 
             await pilot.press("c")
             await choose(pilot, app, "Unlock connector")
-            await fill(pilot, app, evse="1")
+            await fill(pilot, app, evse_id="1")
             assert "Unlock connector on CSA" in str(app.screen.query_one("#question").render())
             await pilot.click("#yes")  # destructive: confirmed first
             await wait_until(pilot, lambda: "answered UnlockConnector: Unlocked" in notes(app))
@@ -168,7 +172,7 @@ async def test_station_actions_reach_the_station_and_answers_are_shown(tmp_path:
 
             await pilot.press("c")
             await choose(pilot, app, "Data transfer")
-            await fill(pilot, app, vendor="com.acme", message="ping", data="hello")
+            await fill(pilot, app, vendor_id="com.acme", message_id="ping", data="hello")
             await wait_until(pilot, lambda: "answered DataTransfer: Accepted" in notes(app))
             assert cp.seen[-1][1] == {
                 "vendor_id": "com.acme",
@@ -178,7 +182,7 @@ async def test_station_actions_reach_the_station_and_answers_are_shown(tmp_path:
 
             await pilot.press("c")
             await choose(pilot, app, "Reserve now")
-            await fill(pilot, app, token="RES1", evse="1", minutes="15")
+            await fill(pilot, app, id_token="RES1", evse_id="1", expires_at="+15m")
             await wait_until(
                 pilot, lambda: "answered ReserveNow: Accepted (reservation" in notes(app)
             )
@@ -192,7 +196,7 @@ async def test_station_actions_reach_the_station_and_answers_are_shown(tmp_path:
             await pilot.press("escape")
             await pilot.press("c")
             await choose(pilot, app, "Cancel reservation")
-            await fill(pilot, app, reservation=str(reserved.reservation_id))
+            await fill(pilot, app, reservation_id=str(reserved.reservation_id))
             await pilot.click("#yes")
             await wait_until(pilot, lambda: "answered CancelReservation: Accepted" in notes(app))
             assert await csms.service.list_reservations("CSA", active=True) == []
@@ -200,8 +204,10 @@ async def test_station_actions_reach_the_station_and_answers_are_shown(tmp_path:
             await pilot.press("c")
             await choose(pilot, app, "Update firmware")
             await fill(pilot, app, location="not a url")
-            await pilot.click("#yes")
-            await wait_until(pilot, lambda: "must be an http(s) or ftp(s) URL" in notes(app))
+            # Refused in the form, beside the field, before anything is asked or sent.
+            error = str(app.screen.query_one("#error").render())
+            assert "Firmware URL: must be an http(s) or ftp(s) URL" in error
+            await pilot.press("escape")
             await pilot.press("c")
             await choose(pilot, app, "Update firmware")
             await fill(pilot, app, location="https://fw.example/v2.bin")
@@ -225,7 +231,7 @@ async def test_station_actions_reach_the_station_and_answers_are_shown(tmp_path:
 
             await pilot.press("c")
             await choose(pilot, app, "Limit charging")
-            await fill(pilot, app, evse="1", limit="7400", minutes="30")
+            await fill(pilot, app, evse_id="1", limit="7400", duration="1800")
             await wait_until(pilot, lambda: "answered SetChargingProfile: Accepted" in notes(app))
             schedule = cp.seen[-1][1]["cs_charging_profiles"]["charging_schedule"]
             assert schedule["duration"] == 1800
@@ -258,7 +264,7 @@ async def test_station_actions_reach_the_station_and_answers_are_shown(tmp_path:
             await pilot.pause(0.3)
             await pilot.press("enter")
             await wait_until(pilot, lambda: isinstance(app.screen, ActionFormScreen))
-            await fill(pilot, app, key="HeartbeatInterval", value="120")
+            await fill(pilot, app, values="HeartbeatInterval=120")
             await wait_until(pilot, lambda: "answered ChangeConfiguration: Accepted" in notes(app))
             assert cp.seen[-1][1] == {"key": "HeartbeatInterval", "value": "120"}
             task.cancel()
@@ -470,8 +476,8 @@ async def test_out_of_range_numbers_stay_in_the_form_with_the_reason(tmp_path: P
             await pilot.press("s")  # remote start
             form = app.screen
             assert isinstance(form, ActionFormScreen) and form.action.id == "remote_start"
-            await type_into(pilot, app, "token", "TAG1")
-            box = await type_into(pilot, app, "evse", TWENTY_NINES)
+            await type_into(pilot, app, "id_token", "TAG1")
+            box = await type_into(pilot, app, "evse_id", TWENTY_NINES)
             assert box.value == "9" * 11  # cut at the edge: one digit past 2147483647
             await pilot.press("enter")
             await pilot.pause()
@@ -480,7 +486,7 @@ async def test_out_of_range_numbers_stay_in_the_form_with_the_reason(tmp_path: P
                 "Connector / EVSE must be between 0 and 2147483647 (OCPP integers are 32-bit)"
             )
             assert box.value == "9" * 11, "the input is kept"
-            await type_into(pilot, app, "evse", "²")  # isdigit() says yes; int() would crash
+            await type_into(pilot, app, "evse_id", "²")  # isdigit() says yes; int() would crash
             await pilot.press("enter")
             await pilot.pause()
             assert (
@@ -490,23 +496,23 @@ async def test_out_of_range_numbers_stay_in_the_form_with_the_reason(tmp_path: P
 
             await pilot.press("c")
             await choose(pilot, app, "Reserve now")
-            await type_into(pilot, app, "token", "TAG1")
-            await type_into(pilot, app, "minutes", "99999999999")
+            await type_into(pilot, app, "id_token", "TAG1")
+            await type_into(pilot, app, "expires_at", "+99999999999m")
             await pilot.press("enter")
             await pilot.pause()
             assert isinstance(app.screen, ActionFormScreen)
-            assert form_error(app) == "Minutes to hold it must be between 1 and 525600 (a year)"
+            assert form_error(app) == "Until must be between 1 and 525600 (a year)"
             await pilot.press("escape")
 
             await pilot.press("c")
             await choose(pilot, app, "Get composite schedule")
-            await type_into(pilot, app, "seconds", TWENTY_NINES)
+            await type_into(pilot, app, "duration", TWENTY_NINES)
             await pilot.press("enter")
             await pilot.pause()
             assert isinstance(app.screen, ActionFormScreen)
             assert form_error(app).startswith("Duration (s) must be between 1 and 2147483647")
             # In range, the form goes and the service answers (here: the station is offline).
-            await type_into(pilot, app, "seconds", "86400")
+            await type_into(pilot, app, "duration", "86400")
             await pilot.press("enter")
             await wait_until(pilot, lambda: "Get composite schedule on CSB failed" in notes(app))
             assert not isinstance(app.screen, ActionFormScreen)
@@ -540,7 +546,7 @@ async def test_inputs_stop_at_their_length(tmp_path: Path) -> None:
             # A 70 KB paste is cut at the edge: the field holds what fits, nothing more.
             await pilot.press("c")
             await choose(pilot, app, "Data transfer")
-            vendor = app.screen.query_one("#f-vendor", Input)
+            vendor = app.screen.query_one("#f-vendor_id", Input)
             vendor.focus()
             vendor.post_message(events.Paste("v" * 70_000))
             await pilot.pause()
@@ -568,9 +574,9 @@ def test_fields_take_their_bounds_from_core_limits() -> None:
     evse = BY_ID["remote_start"].fields[1]
     assert evse.bound is limits.EVSE_ID and evse.max_length == 11
     assert evse.parse(" 7 ") == 7
-    assert BY_ID["reserve"].fields[2].bound is limits.MINUTES
-    assert BY_ID["composite_schedule"].fields[1].bound is limits.DURATION_SECONDS
-    limit = BY_ID["charging_limit"].fields[1]
+    assert BY_ID["set_display_message"].fields[2].bound is limits.MINUTES
+    assert BY_ID["get_composite_schedule"].fields[1].bound is limits.DURATION_SECONDS
+    limit = BY_ID["set_charging_limit"].fields[1]
     assert limit.parse("16.5") == 16.5
     for text in ("²", "١", "1_0", "0x1", "+1"):
         with pytest.raises(ValueError, match="whole number"):

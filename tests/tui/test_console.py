@@ -152,7 +152,7 @@ async def test_console_shows_a_live_session_and_starts_remotely(tmp_path: Path) 
                 assert isinstance(app.screen, ActionFormScreen)
                 await pilot.click("#send")  # empty token: refused inline
                 assert "Id token is required" in str(app.screen.query_one("#error").render())
-                await pilot.click("#f-token")
+                await pilot.click("#f-id_token")
                 await pilot.press(*"TAG9", "enter")
                 await wait_until(pilot, lambda: cp.starts == [("TAG9", 1)])
                 task.cancel()
@@ -270,7 +270,7 @@ async def test_remote_console_follows_a_daemon(tmp_path: Path) -> None:
                 messages = app.query_one("#messages-table", MessageLog)
                 await wait_until(pilot, lambda: messages.row_count >= 2)
                 await pilot.press("s")
-                await pilot.click("#f-token")
+                await pilot.click("#f-id_token")
                 await pilot.press(*"REMOTE1", "enter")
                 await wait_until(
                     pilot, lambda: cp.starts == [("REMOTE1", 1)]

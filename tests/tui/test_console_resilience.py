@@ -144,9 +144,9 @@ async def test_an_unhandled_console_error_is_logged_shown_and_survived(
 @pytest.mark.parametrize(
     ("action", "key", "field", "value"),
     [
-        ("remote_start", "s", "evse", "99999999999999999999"),
-        ("reserve", "", "minutes", "99999999999"),
-        ("composite_schedule", "", "seconds", "99999999999999999999"),
+        ("remote_start", "s", "evse_id", "99999999999999999999"),
+        ("set_charging_limit", "", "duration", "99999999999"),
+        ("get_composite_schedule", "", "duration", "99999999999999999999"),
     ],
 )
 async def test_out_of_range_form_values_stay_in_the_form(

@@ -10,6 +10,19 @@ from typing import Any
 
 import pytest
 
+from core.commands.authorization import ClearCache
+from core.commands.availability import Reset
+from core.commands.configuration import (
+    DataTransfer,
+    GetConfiguration,
+    RawCall,
+    SetConfiguration,
+    TriggerMessage,
+)
+from core.commands.display import SetDisplayMessage
+from core.commands.registry import BY_NAME
+from core.commands.smart_charging import GetCompositeSchedule
+from core.commands.transactions import RemoteStart, RemoteStop, ReserveNow
 from core.service import (
     CertificateInput,
     Conflict,
@@ -162,7 +175,7 @@ async def test_station_detail_shows_everything(env: Env) -> None:
     await env.store.log_messages(
         [LoggedMessage("CS1", env.clock.now(), "in", 2, "m1", "Heartbeat", {})]
     )
-    call = await env.service.clear_cache("CS1")
+    call = await env.service.execute("CS1", ClearCache())
     detail = await env.service.station_detail("CS1")
     assert [(s.name, s.value, s.status) for s in detail.settings] == [
         ("HeartbeatInterval", "60", "Pending")
@@ -220,10 +233,10 @@ async def test_client_certificate_store(env: Env) -> None:
 @pytest.mark.parametrize(
     ("version", "command", "action", "request_payload"),
     [
-        ("1.6", ("reset", {"kind": "Immediate"}), "Reset", {"type": "Hard"}),
+        ("1.6", ("reset", {"type": "Immediate"}), "Reset", {"type": "Hard"}),
         (
             "2.0.1",
-            ("reset", {"kind": "Soft", "evse_id": 1}),
+            ("reset", {"type": "Soft", "evse_id": 1}),
             "Reset",
             {"type": "OnIdle", "evseId": 1},
         ),
@@ -319,13 +332,16 @@ async def test_client_certificate_store(env: Env) -> None:
         ("1.6", ("clear_cache", {}), "ClearCache", {}),
         (
             "1.6",
-            ("trigger_message", {"message": "StatusNotification", "evse_id": 1}),
+            ("trigger_message", {"requested_message": "StatusNotification", "evse_id": 1}),
             "TriggerMessage",
             {"requestedMessage": "StatusNotification", "connectorId": 1},
         ),
         (
             "2.0.1",
-            ("trigger_message", {"message": "StatusNotification", "evse_id": 1, "connector_id": 1}),
+            (
+                "trigger_message",
+                {"requested_message": "StatusNotification", "evse_id": 1, "connector_id": 1},
+            ),
             "TriggerMessage",
             {"requestedMessage": "StatusNotification", "evse": {"id": 1, "connectorId": 1}},
         ),
@@ -359,7 +375,7 @@ async def test_commands_map_to_the_station_s_version(
 ) -> None:
     await env.boot("CS1", version)
     name, kwargs = command
-    view = await getattr(env.service, name)("CS1", **kwargs)
+    view = await env.service.execute("CS1", BY_NAME[name].parse(kwargs))
     sent_version, station_id, message = await env.wire.next()
     assert (sent_version.short, station_id, message.action) == (version, "CS1", action)
     assert message.request == request_payload
@@ -377,35 +393,35 @@ async def test_command_version_specific_refusals(env: Env) -> None:
     await env.boot("V16", "1.6")
     await env.boot("V201", "2.0.1")
     with pytest.raises(Invalid) as info:
-        await env.service.remote_stop("V16", "not-a-number")
+        await env.service.execute("V16", RemoteStop(transaction_id="not-a-number"))
     assert info.value.field == "transactionId"
     with pytest.raises(Invalid) as info:
-        await env.service.set_configuration("V16", {"A": "1", "B": "2"})
+        await env.service.execute("V16", SetConfiguration(values={"A": "1", "B": "2"}))
     assert info.value.field == "values"
     with pytest.raises(Invalid) as info:
-        await env.service.get_configuration("V201")
+        await env.service.execute("V201", GetConfiguration())
     assert info.value.field == "keys"
     with pytest.raises(Invalid) as info:
-        await env.service.trigger_message("V16", "TransactionEvent")
+        await env.service.execute("V16", TriggerMessage(requested_message="TransactionEvent"))
     assert info.value.field == "requestedMessage"
     with pytest.raises(Invalid) as info:
-        await env.service.data_transfer("V16", "acme", data={"not": "a string"})
+        await env.service.execute("V16", DataTransfer(vendor_id="acme", data={"not": "a string"}))
     assert info.value.field == "data"
     with pytest.raises(Invalid):
-        await env.service.reset("V16", "Sideways")  # type: ignore[arg-type]
+        await env.service.execute("V16", Reset.parse({"type": "Sideways"}))
     assert env.wire.sent.empty()
 
 
 async def test_commands_need_a_known_connected_booted_station(env: Env) -> None:
     with pytest.raises(NotFound):
-        await env.service.clear_cache("ghost")
+        await env.service.execute("ghost", ClearCache())
     await env.boot("CS1", "1.6", connected=False)
     with pytest.raises(StationOffline):
-        await env.service.clear_cache("CS1")
+        await env.service.execute("CS1", ClearCache())
     await env.service.register_station("CS2", 0)
     env.registry.ids.add("CS2")
     with pytest.raises(Conflict):  # connected, but it has not booted: version unknown
-        await env.service.clear_cache("CS2")
+        await env.service.execute("CS2", ClearCache())
     assert env.wire.sent.empty()
 
 
@@ -429,33 +445,33 @@ LATER = datetime(2026, 1, 2, tzinfo=UTC)
         ("unlock_connector", {"evse_id": BIG}, "evseId"),
         ("unlock_connector", {"evse_id": 1, "connector_id": 0}, "connectorId"),
         ("reset", {"evse_id": BIG}, "evseId"),
-        ("trigger_message", {"message": "StatusNotification", "evse_id": BIG}, "evseId"),
+        ("trigger_message", {"requested_message": "StatusNotification", "evse_id": BIG}, "evseId"),
         ("set_charging_limit", {"evse_id": 1, "limit": 7400, "duration": BIG}, "duration"),
         ("set_charging_limit", {"evse_id": BIG, "limit": 7400}, "evseId"),
         ("set_charging_limit", {"evse_id": 1, "limit": float("inf")}, "limit"),
         ("set_charging_limit", {"evse_id": 1, "limit": 1, "stack_level": 1001}, "stackLevel"),
         ("set_charging_profile", {"evse_id": BIG, "profile": {}}, "evseId"),
         ("set_charging_profile", {"evse_id": 1, "profile": {"id": BIG}}, "profile/id"),
-        ("clear_charging_profile", {"profile_id": BIG}, "id"),
+        ("clear_charging_profile", {"id": BIG}, "id"),
         ("clear_charging_profile", {"evse_id": -1}, "evseId"),
         ("get_composite_schedule", {"evse_id": 1, "duration": 99999999999}, "duration"),
         ("get_composite_schedule", {"evse_id": BIG, "duration": 60}, "evseId"),
         ("set_display_message", {"text": "hi", "minutes": 99999999999}, "minutes"),
-        ("set_display_message", {"text": "hi", "message_id": BIG}, "id"),
-        ("clear_display_message", {"message_id": BIG}, "id"),
+        ("set_display_message", {"text": "hi", "id": BIG}, "id"),
+        ("clear_display_message", {"id": BIG}, "id"),
         (
             "set_variable_monitor",
-            {"component": "EVSE", "variable": "Power", "kind": "Delta", "value": 1, "severity": 10},
+            {"component": "EVSE", "variable": "Power", "type": "Delta", "value": 1, "severity": 10},
             "severity",
         ),
         (
             "set_variable_monitor",
-            {"component": "EVSE", "variable": "Power", "kind": "Delta", "value": float("nan")},
+            {"component": "EVSE", "variable": "Power", "type": "Delta", "value": float("nan")},
             "value",
         ),
         (
             "set_variable_monitor",
-            {"component": "EVSE", "variable": "Power", "kind": "Delta", "value": 1, "evse_id": BIG},
+            {"component": "EVSE", "variable": "Power", "type": "Delta", "value": 1, "evse_id": BIG},
             "evseId",
         ),
         ("clear_variable_monitors", {"ids": [1, BIG]}, "ids/1"),
@@ -478,7 +494,7 @@ async def test_out_of_range_values_are_refused_naming_the_field(
     """Checked first: the station "CS1" does not even exist, and the answer is still Invalid
     (not NotFound / StationOffline), with the field and the allowed range."""
     with pytest.raises(Invalid) as info:
-        await getattr(env.service, command)("CS1", **kwargs)
+        await env.service.execute("CS1", BY_NAME[command].parse(kwargs))
     assert info.value.field == field
     assert "must" in info.value.message
     assert env.wire.sent.empty()
@@ -488,32 +504,43 @@ async def test_big_numbers_stop_at_the_service_for_a_connected_station(env: Env)
     await env.boot("V16", "1.6")
     await env.boot("V201", "2.0.1")
     with pytest.raises(Invalid) as info:
-        await env.service.remote_start("V16", "TAG", evse_id=BIG)
+        await env.service.execute("V16", RemoteStart.parse({"idToken": "TAG", "evseId": BIG}))
     assert (info.value.field, info.value.message) == (
         "evseId",
         "must be between 0 and 2147483647 (OCPP integers are 32-bit)",
     )
     with pytest.raises(Invalid) as info:
-        await env.service.reserve_now("V16", "TAG", env.clock.now() + timedelta(hours=1), BIG)
+        await env.service.execute(
+            "V16",
+            ReserveNow.parse(
+                {
+                    "id_token": "TAG",
+                    "expires_at": env.clock.now() + timedelta(hours=1),
+                    "evse_id": BIG,
+                }
+            ),
+        )
     assert info.value.field == "evseId"
     assert await env.service.list_reservations("V16") == []  # nothing stored either
     with pytest.raises(Invalid) as info:
-        await env.service.get_composite_schedule("V16", 1, 99999999999)
+        await env.service.execute(
+            "V16", GetCompositeSchedule.parse({"evseId": 1, "duration": 99999999999})
+        )
     assert info.value.field == "duration" and "2147483647" in info.value.message
     # A 1.6 transaction id is an int32; a 2.0.1 one is a string of up to 36 characters.
     for bad in (str(BIG), "²", "12_3"):
         with pytest.raises(Invalid) as info:
-            await env.service.remote_stop("V16", bad)
+            await env.service.execute("V16", RemoteStop(transaction_id=bad))
         assert info.value.field == "transactionId"
     assert env.wire.sent.empty()
-    await env.service.remote_stop("V201", str(BIG))
+    await env.service.execute("V201", RemoteStop(transaction_id=str(BIG)))
     _, _, message = await env.wire.next()
     assert message.request == {"transactionId": str(BIG)}
 
 
 async def test_the_longest_bounds_still_go_out(env: Env) -> None:
     await env.boot("CS1", "2.0.1")
-    await env.service.set_display_message("CS1", "hi", minutes=525_600, message_id=2**31 - 1)
+    await env.service.execute("CS1", SetDisplayMessage(text="hi", minutes=525_600, id=2**31 - 1))
     _, _, message = await env.wire.next()
     assert message.request is not None
     sent = message.request["message"]
@@ -521,7 +548,7 @@ async def test_the_longest_bounds_still_go_out(env: Env) -> None:
     assert sent["endDateTime"] == (env.clock.now() + timedelta(days=365)).isoformat().replace(
         "+00:00", "Z"
     )
-    await env.service.get_composite_schedule("CS1", 2**31 - 1, 2**31 - 1)
+    await env.service.execute("CS1", GetCompositeSchedule(evse_id=2**31 - 1, duration=2**31 - 1))
     _, _, message = await env.wire.next()
     assert message.request == {"evseId": 2**31 - 1, "duration": 2**31 - 1}
 
@@ -550,7 +577,7 @@ async def test_wait_returns_the_station_s_answer(env: Env) -> None:
         await env.answer("CS1", message, {"status": "Accepted"})
 
     answering = asyncio.create_task(station())
-    view = await env.service.reset("CS1", "Immediate", wait=5)
+    view = await env.service.execute("CS1", Reset(type="Immediate"), wait=5)
     await answering
     assert view.state == "answered" and view.response == {"status": "Accepted"}
     assert view.latency_ms == 250.0
@@ -558,7 +585,7 @@ async def test_wait_returns_the_station_s_answer(env: Env) -> None:
 
 async def test_wait_gives_up_with_the_pending_record(env: Env) -> None:
     await env.boot("CS1", "2.0.1")
-    view = await env.service.clear_cache("CS1", wait=0.05)
+    view = await env.service.execute("CS1", ClearCache(), wait=0.05)
     assert view.state == "pending"
     waited = await env.service.wait_call(view.call_id, 0.05)
     assert waited.state == "pending"
@@ -570,17 +597,21 @@ async def test_wait_gives_up_with_the_pending_record(env: Env) -> None:
 
 async def test_raw_call_is_schema_checked_and_version_bound(env: Env) -> None:
     await env.boot("CS1", "2.0.1")
-    view = await env.service.raw_call("CS1", "GetTransactionStatus", {})
+    view = await env.service.execute("CS1", RawCall(action="GetTransactionStatus"))
     assert view.action == "GetTransactionStatus"
     assert (await env.wire.next())[2].id == view.call_id
     with pytest.raises(Invalid) as info:
-        await env.service.raw_call("CS1", "Reset", {"type": "Sideways"})
+        await env.service.execute("CS1", RawCall(action="Reset", payload={"type": "Sideways"}))
     assert info.value.field == "payload" and "type" in info.value.message
     with pytest.raises(Invalid) as info:
-        await env.service.raw_call("CS1", "BootNotification", {})  # station-initiated
+        await env.service.execute(
+            "CS1", RawCall.parse({"action": "BootNotification"})
+        )  # station-initiated
     assert info.value.field == "action"
     with pytest.raises(Invalid):
-        await env.service.raw_call("CS1", "RemoteStartTransaction", {"idTag": "x"})  # 1.6 only
+        await env.service.execute(
+            "CS1", RawCall(action="RemoteStartTransaction", payload={"idTag": "x"})
+        )  # 1.6 only
     assert env.wire.sent.empty()
 
 

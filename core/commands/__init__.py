@@ -1,0 +1,2 @@
+"""Station commands, declared once (see :mod:`core.commands.base` and
+:mod:`core.commands.registry`)."""

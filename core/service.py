@@ -11,8 +11,6 @@ from core.application.errors import (
 from core.application.ports import ConnectionRegistry, ConnectionUrls, ServiceStore
 from core.application.rules import (
     CSMS_ACTIONS,
-    MONITOR_KINDS,
-    REPORT_BASES,
     SYNC_TRIGGERS,
     parse_variable_key,
     validate_station_id,
@@ -47,8 +45,6 @@ from core.credentials import hash_password
 
 __all__ = [
     "CSMS_ACTIONS",
-    "MONITOR_KINDS",
-    "REPORT_BASES",
     "SYNC_TRIGGERS",
     "CallView",
     "CertificateInput",

@@ -8,7 +8,7 @@ import secrets
 import string
 from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import Any, Literal, TypeVar
+from typing import Any, TypeVar
 
 from cryptography import x509
 
@@ -103,16 +103,6 @@ CSMS_ACTIONS: dict[OcppVersion, frozenset[str]] = {
 }
 
 
-ResetKind = Literal["Soft", "Hard", "OnIdle", "Immediate"]
-
-
-# 1.6 Soft/Hard and 2.0.1 OnIdle/Immediate are the same two intents.
-RESET_16 = {"Soft": "Soft", "OnIdle": "Soft", "Hard": "Hard", "Immediate": "Hard"}
-
-
-RESET_201 = {"Soft": "OnIdle", "OnIdle": "OnIdle", "Hard": "Immediate", "Immediate": "Immediate"}
-
-
 # What the seed's ``POST /cs/{csId}/trigger`` accepts (stored for the sync loop).
 SYNC_TRIGGERS = (
     "BootNotification",
@@ -121,12 +111,6 @@ SYNC_TRIGGERS = (
     "SignChargingStationCertificate",
     "SignCombinedCertificate",
 )
-
-
-REPORT_BASES = ("FullInventory", "ConfigurationInventory", "SummaryInventory")
-
-
-MONITOR_KINDS = ("UpperThreshold", "LowerThreshold", "Delta", "Periodic", "PeriodicClockAligned")
 
 
 _PASSWORD_ALPHABET = string.ascii_letters + string.digits

@@ -26,7 +26,6 @@ from core.commands.fields import (
 from core.ocpp.triggers import TRIGGER_MESSAGES_16, TRIGGER_MESSAGES_201
 from core.ocpp.types import JsonObject, OcppVersion
 
-REPORT_BASES = ("FullInventory", "ConfigurationInventory", "SummaryInventory")
 _TRIGGERS = tuple(sorted(TRIGGER_MESSAGES_16 | TRIGGER_MESSAGES_201))
 TriggerMessageName = Annotated[
     str,

@@ -13,7 +13,6 @@ from core.commands.base import V201_ONLY, Command
 from core.commands.fields import ComponentName, EvseId, MonitorValue, RequestId, Severity
 from core.ocpp.types import JsonObject, OcppVersion
 
-MONITOR_KINDS = ("UpperThreshold", "LowerThreshold", "Delta", "Periodic", "PeriodicClockAligned")
 MonitorKind = Literal[
     "UpperThreshold", "LowerThreshold", "Delta", "Periodic", "PeriodicClockAligned"
 ]

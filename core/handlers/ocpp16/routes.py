@@ -9,7 +9,6 @@ from core.handlers.ocpp16.authorize import Authorize
 from core.handlers.ocpp16.boot_notification import BootNotification
 from core.handlers.ocpp16.data_transfer import DataTransfer
 from core.handlers.ocpp16.meter_values import MeterValues
-from core.handlers.ocpp16.notifications import RecordStationEvent
 from core.handlers.ocpp16.results import (
     ChangeConfigurationError,
     ChangeConfigurationResult,
@@ -21,6 +20,7 @@ from core.handlers.ocpp16.start_transaction import StartTransaction
 from core.handlers.ocpp16.status_notification import StatusNotification
 from core.handlers.ocpp16.stop_transaction import StopTransaction
 from core.handlers.reservations import CancelReservationResult, ReserveNowError, ReserveNowResult
+from core.handlers.station_events import RecordStationEvent
 from core.handlers.types import CallHandler, ResultHandler, Routes
 from core.schemas import SchemaSet
 from core.services.boot import BootRecorder, BootRule, Heartbeat

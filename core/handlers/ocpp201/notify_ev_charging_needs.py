@@ -17,8 +17,8 @@ from typing import Any
 from core.clock import Clock
 from core.events import EventBus
 from core.handlers.call_maker import CallRejectedError
-from core.handlers.ocpp16.notifications import RecordStationEvent
 from core.handlers.ocpp201.ev_charging import ProfileOffer, UnusableNeeds
+from core.handlers.station_events import RecordStationEvent
 from core.store.models import EvCharging
 from core.store.protocols import EvChargingStore, StationEventStore, TransactionStore
 

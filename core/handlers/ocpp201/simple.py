@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from core.handlers.ocpp16.notifications import RecordStationEvent
+from core.handlers.station_events import RecordStationEvent
 
 
 class RecordAndReply(RecordStationEvent):

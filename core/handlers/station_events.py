@@ -1,5 +1,9 @@
-"""1.6 notifications that carry station information to record: firmware, diagnostics and log
-status, security events. Each becomes a station event (stored, then published)."""
+"""Notifications that carry station information to record: 1.6 firmware, diagnostics and log
+status, security events, and the 2.0.1 messages recorded before they are answered. Each becomes a
+station event (stored, then published).
+
+Shared by both versions' routing tables, so it lives beside them rather than in one of them: a
+version's handlers never import the other version's (an import-linter contract holds that)."""
 
 from __future__ import annotations
 

@@ -9,12 +9,11 @@ from __future__ import annotations
 
 import asyncio
 import base64
-import contextlib
 import hashlib
 import secrets
 import string
 import sys
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any, NoReturn, TypeVar
@@ -24,6 +23,7 @@ import typer
 
 from core.clock import SystemClock
 from core.config import Config, ConfigError, load_config
+from core.offline import StoreUnavailable, offline_service, offline_store
 from core.service import ServiceError
 from csms_tui.pki_cli import pki_app
 
@@ -64,23 +64,17 @@ def _run(coro: Awaitable[T]) -> T:
         return asyncio.run(main())
     except (typer.Exit, typer.Abort, typer.TyperException, ServiceError):
         raise  # an intended exit or a service refusal: its caller reports it
+    except StoreUnavailable as exc:  # already one line: which store, and why
+        _fail(str(exc), EXIT_RUNTIME)
+    except ConfigError as exc:  # a file the configuration names (the local CA) is unreadable
+        _fail("; ".join(str(exc).splitlines()), EXIT_USAGE)
     except Exception as exc:  # one clear line, not a traceback, for the operator
         _fail(f"{type(exc).__name__}: {exc}", EXIT_RUNTIME)
 
 
-@contextlib.asynccontextmanager
-async def _store(config: Config) -> AsyncIterator[Any]:
-    """The configured store, opened (and migrated) and closed after use."""
-    from core.store.factory import open_store
-
-    try:
-        store = await open_store(config.storage)
-    except Exception as exc:
-        _fail(f"cannot open the {config.storage.type} store: {exc}")
-    try:
-        yield store
-    finally:
-        await store.close()
+# The configured store, for the commands that work on it directly (API tokens, migrations);
+# opening it applies pending migrations. Failing to open it is reported by _run.
+_store = offline_store
 
 
 def _print_json(data: Any) -> None:
@@ -274,48 +268,10 @@ def transaction_get(
         raise typer.Exit(EXIT_RUNTIME)
 
 
-@contextlib.asynccontextmanager
-async def _service(config: Config, with_ca: bool = False) -> AsyncIterator[Any]:
-    """A service over the store alone (no gateway: no station is connected from here);
-    ``with_ca``: with the local CA that issues station certificates, when one is configured."""
-    from core.events import EventBus
-    from core.handlers.call_maker import CallMaker
-    from core.ocpp.types import Message, OcppVersion
-    from core.service import ConnectionUrls, CsmsService
-
-    class _NoStations:
-        def is_connected(self, station_id: str) -> bool:
-            return False
-
-        def connected(self) -> set[str]:
-            return set()
-
-    class _NoEmitter:
-        async def emit(self, version: OcppVersion, station_id: str, message: Message) -> None:
-            raise RuntimeError("the command line cannot reach stations")
-
-    station_ca = None
-    if with_ca:
-        from core.station_certificates import local_ca
-
-        try:
-            station_ca = local_ca(config)
-        except ValueError as exc:
-            _fail(str(exc), EXIT_USAGE)
-    clock = SystemClock()
-    events = EventBus()
-    async with _store(config) as store:
-        calls = CallMaker(_NoEmitter(), store, store, events, clock)
-        yield CsmsService(
-            store,
-            calls,
-            events,
-            clock,
-            _NoStations(),
-            urls=ConnectionUrls(config.api.host, config.api.ws_port, config.api.wss_port),
-            station_ca=station_ca,
-            org_name=config.api.org_name,
-        )
+# The application service over the configured store, with no station connected (none can be
+# reached from the command line); with_ca=True loads the local CA that issues station
+# certificates. Failing to open the store or read the CA is reported by _run.
+_service = offline_service
 
 
 # -------------------------------------------------------------------------------------------

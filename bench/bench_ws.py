@@ -1,0 +1,602 @@
+"""OCPP round trips over real websockets with the load generator in processes of its own.
+
+Measured in ONE run, under the same conditions (each server in a process of its own on uvloop,
+the load generator in ``--clients`` other processes with an event loop each, all on the same
+cores):
+
+* ``echo``  – a raw aiohttp websocket server that sends every frame back: the ceiling;
+* ``csms``  – csms-tui embedded, as ``csms-tui --daemon`` runs it (the real ``Csms`` from
+  core.runtime, SQLite store, API and sync loops on, the collector's ``gc.freeze()``), its
+  stations registered with basic auth (security profile 0) and booted before the measurement;
+* ``ocpp``  – a plain CSMS on the ``ocpp`` package (its ``ChargePoint`` class, one per
+  connection, on the ``websockets`` library), written as its documentation shows: the peer.
+  It stores nothing, so the comparison flatters the peer, not us.
+
+Every station keeps exactly one CALL outstanding (the OCPP-J rule), so throughput = stations /
+round-trip time. A call counts when it was sent after the warm-up and answered before the end
+of the window. The ``tx`` scenario (csms only) runs OCPP 2.0.1 TransactionEvents — Started,
+Updated with 10 sampled values, Ended — and answers the CostUpdated calls the CSMS sends while
+charging; afterwards the store is read to check that every answered event was stored.
+
+Run: ``python bench/bench_ws.py`` (figures in README.md) or ``--quick`` (well under a minute).
+Prints figures; not a test. ``--profile DIR`` records the csms server with py-spy into DIR.
+"""
+
+from __future__ import annotations
+
+import argparse
+import array
+import asyncio
+import base64
+import contextlib
+import gc
+import hashlib
+import logging
+import multiprocessing as mp
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Coroutine
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from multiprocessing.queues import Queue
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+PASSWORD = "bench-password-1234"
+TOKEN = "BENCHTOKEN01"
+# Ten sampled values: what a three-phase AC station typically reports per interval.
+_SAMPLED = [
+    {"value": 0.0, "measurand": "Energy.Active.Import.Register", "unitOfMeasure": {"unit": "Wh"}},
+    {"value": 11000.0, "measurand": "Power.Active.Import", "unitOfMeasure": {"unit": "W"}},
+    {"value": 11000.0, "measurand": "Power.Offered", "unitOfMeasure": {"unit": "W"}},
+    {"value": 16.0, "measurand": "Current.Import", "phase": "L1", "unitOfMeasure": {"unit": "A"}},
+    {"value": 16.0, "measurand": "Current.Import", "phase": "L2", "unitOfMeasure": {"unit": "A"}},
+    {"value": 16.0, "measurand": "Current.Import", "phase": "L3", "unitOfMeasure": {"unit": "A"}},
+    {"value": 230.0, "measurand": "Voltage", "phase": "L1-N", "unitOfMeasure": {"unit": "V"}},
+    {"value": 230.0, "measurand": "Voltage", "phase": "L2-N", "unitOfMeasure": {"unit": "V"}},
+    {"value": 230.0, "measurand": "Voltage", "phase": "L3-N", "unitOfMeasure": {"unit": "V"}},
+    {"value": 50.0, "measurand": "SoC", "location": "EV", "unitOfMeasure": {"unit": "Percent"}},
+]
+UPDATES_PER_TX = 8  # Started, 8 × Updated, Ended: ten events per transaction
+
+
+def _uvloop_run(main: Coroutine[Any, Any, Any]) -> Any:
+    try:
+        import uvloop
+    except ImportError:
+        return asyncio.run(main)
+    return uvloop.run(main)
+
+
+def basic_auth(station_id: str) -> str:
+    return "Basic " + base64.b64encode(f"{station_id}:{PASSWORD}".encode()).decode()
+
+
+# --- servers (each runs in a process of its own) -------------------------------------------------
+
+
+async def _echo_server(ready: Queue[Any], stop: Any) -> None:
+    from aiohttp import WSMsgType, web
+
+    async def handler(request: web.Request) -> web.WebSocketResponse:
+        ws = web.WebSocketResponse(protocols=("ocpp1.6", "ocpp2.0.1"))
+        await ws.prepare(request)
+        async for msg in ws:
+            if msg.type is WSMsgType.TEXT:
+                await ws.send_str(msg.data)
+        return ws
+
+    app = web.Application()
+    app.router.add_get("/ws/{id}", handler)
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0, backlog=4096)
+    await site.start()
+    ready.put({"port": runner.addresses[0][1]})
+    await asyncio.get_running_loop().run_in_executor(None, stop.wait)
+    await runner.cleanup()
+
+
+async def _ocpp_server(ready: Queue[Any], stop: Any) -> None:
+    from ocpp.routing import on
+    from ocpp.v16 import ChargePoint as Cp16
+    from ocpp.v16 import call_result
+    from ocpp.v16.enums import Action, RegistrationStatus
+    from websockets.asyncio.server import ServerConnection, serve
+
+    class ChargePoint(Cp16):  # type: ignore[misc]
+        @on(Action.boot_notification)  # type: ignore[untyped-decorator]
+        def on_boot(self, **kwargs: Any) -> call_result.BootNotification:
+            return call_result.BootNotification(
+                current_time=datetime.now(UTC).isoformat(),
+                interval=300,
+                status=RegistrationStatus.accepted,
+            )
+
+        @on(Action.heartbeat)  # type: ignore[untyped-decorator]
+        def on_heartbeat(self) -> call_result.Heartbeat:
+            return call_result.Heartbeat(current_time=datetime.now(UTC).isoformat())
+
+    async def on_connect(websocket: ServerConnection) -> None:
+        assert websocket.request is not None
+        cp = ChargePoint(websocket.request.path.rsplit("/", 1)[-1], websocket)
+        with contextlib.suppress(Exception):  # the station went away
+            await cp.start()
+
+    from websockets.typing import Subprotocol
+
+    offered = [Subprotocol("ocpp1.6")]
+    async with serve(on_connect, "127.0.0.1", 0, subprotocols=offered, backlog=4096) as server:
+        port = next(iter(server.sockets)).getsockname()[1]
+        ready.put({"port": port})
+        await asyncio.get_running_loop().run_in_executor(None, stop.wait)
+
+
+async def _csms_server(ready: Queue[Any], stop: Any, stations: list[str], tmp: str) -> None:
+    from core.config import config_from_dict
+    from core.runtime import Csms
+    from core.store.models import CacheMode, SecurityProfile, StationAuth, Token
+
+    # As the daemon logs (INFO), to a file rather than a terminal.
+    logging.basicConfig(
+        filename=str(Path(tmp) / "csms.log"),
+        level=logging.INFO,
+        format="%(asctime)s %(levelname)s %(name)s %(message)s",
+    )
+    config = config_from_dict(
+        {
+            "storage": {"sqlite": {"path": str(Path(tmp) / "bench.db")}},
+            "gateway": {"ws_addr": "127.0.0.1:0", "status_addr": "127.0.0.1:0"},
+            "api": {"addr": "127.0.0.1:0"},
+            "observability": {"log_file": ""},
+        }
+    )
+    async with Csms(config) as running:
+        store: Any = running.store
+        digest = base64.b64encode(hashlib.sha256(PASSWORD.encode()).digest()).decode()
+        now = datetime.now(UTC)
+        auth = StationAuth(SecurityProfile.BASIC, digest)
+        await asyncio.gather(*(store.register_station(s, auth, now) for s in stations))
+        await store.set_token(
+            Token("DE", "BEN", "RFID", TOKEN, TOKEN, "bench", True, CacheMode.ALWAYS)
+        )
+        gc.freeze()  # as the daemon does once started (csms_tui/cli.py)
+        ready.put({"port": running.ports["ws"]})
+        await asyncio.get_running_loop().run_in_executor(None, stop.wait)
+        stats = {
+            "batches": getattr(store, "batches", 0),
+            "jobs": getattr(store, "jobs", 0),
+        }
+    ready.put(stats)
+
+
+def _serve(kind: str, ready: Queue[Any], stop: Any, stations: list[str], tmp: str) -> None:
+    if kind == "echo":
+        _uvloop_run(_echo_server(ready, stop))
+    elif kind == "ocpp":
+        _uvloop_run(_ocpp_server(ready, stop))
+    else:
+        _uvloop_run(_csms_server(ready, stop, stations, tmp))
+
+
+# --- load generator (each in a process of its own) -----------------------------------------------
+
+
+@dataclass
+class Plan:
+    url: str
+    stations: list[str]
+    version: str  # websocket subprotocol
+    scenario: str  # "heartbeat" | "tx"
+    auth: bool
+    boot: bool
+
+
+@dataclass
+class ClientResult:
+    calls: int = 0
+    rtts: bytes = b""
+    errors: list[str] = field(default_factory=list)
+    connect_failures: int = 0
+    server_calls: int = 0
+    answered_tx_events: int = 0
+
+
+def _boot_payload(version: str) -> str:
+    if version == "ocpp2.0.1":
+        payload: dict[str, Any] = {
+            "reason": "PowerUp",
+            "chargingStation": {"model": "bench", "vendorName": "csms-tui"},
+        }
+    else:
+        payload = {"chargePointVendor": "csms-tui", "chargePointModel": "bench"}
+    return orjson.dumps(payload).decode()
+
+
+def _tx_frames(station: str, n: int) -> list[str]:
+    """One transaction's ten TransactionEvent CALLs (ids filled in when sent)."""
+    tx_id = f"{station}-tx{n}"
+    stamp = datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    frames: list[dict[str, Any]] = []
+    for seq in range(UPDATES_PER_TX + 2):
+        event = "Started" if seq == 0 else "Ended" if seq == UPDATES_PER_TX + 1 else "Updated"
+        sampled = [dict(sv) for sv in _SAMPLED]
+        sampled[0]["value"] = float(seq * 1000)
+        request: dict[str, Any] = {
+            "eventType": event,
+            "timestamp": stamp,
+            "triggerReason": "Authorized"
+            if event == "Started"
+            else "StopAuthorized"
+            if event == "Ended"
+            else "MeterValuePeriodic",
+            "seqNo": seq,
+            "transactionInfo": {"transactionId": tx_id},
+            "meterValue": [{"timestamp": stamp, "sampledValue": sampled}],
+        }
+        if event == "Started":
+            request["idToken"] = {"idToken": TOKEN, "type": "ISO14443"}
+            request["evse"] = {"id": 1, "connectorId": 1}
+            request["transactionInfo"]["chargingState"] = "Charging"
+        if event == "Ended":
+            request["transactionInfo"]["stoppedReason"] = "Local"
+        frames.append(request)
+    return [orjson.dumps(f).decode() for f in frames]
+
+
+class _Station:
+    def __init__(self, ws: Any, name: str, result: ClientResult) -> None:
+        self.ws, self.name, self.result = ws, name, result
+        self.n = 0
+
+    async def call(self, action: str, payload_json: str) -> list[Any]:
+        """Send one CALL and wait for its answer, answering the CSMS's own calls meanwhile."""
+        from aiohttp import WSMsgType
+
+        self.n += 1
+        msg_id = f"{self.n}"
+        await self.ws.send_str(f'[2,"{msg_id}","{action}",{payload_json}]')
+        while True:
+            msg = await self.ws.receive()
+            if msg.type is not WSMsgType.TEXT:
+                raise ConnectionError(f"{self.name}: {msg.type.name} {msg.data!r}")
+            frame = orjson.loads(msg.data)
+            if frame[1] == msg_id and frame[0] in (3, 2):  # 2: the echo server's copy
+                return list(frame)
+            if frame[1] == msg_id and frame[0] == 4:
+                raise RuntimeError(f"{self.name} {action}: CALLERROR {frame[2]} {frame[3]}")
+            if frame[0] == 2:  # a CSMS call (CostUpdated): answer it, keep waiting
+                self.result.server_calls += 1
+                await self.ws.send_str(f'[3,"{frame[1]}",{{}}]')
+
+
+async def _client(plan: Plan, go: Queue[Any], results: Queue[Any]) -> None:
+    import aiohttp
+
+    result = ClientResult()
+    rtts = array.array("d")
+    async with aiohttp.ClientSession(
+        connector=aiohttp.TCPConnector(limit=0, force_close=True)
+    ) as http:
+        gate = asyncio.Semaphore(100)
+
+        async def connect(name: str) -> _Station | None:
+            headers = {"Authorization": basic_auth(name)} if plan.auth else {}
+            async with gate:
+                for _attempt in range(5):
+                    try:
+                        ws = await http.ws_connect(
+                            f"{plan.url}/{name}",
+                            protocols=(plan.version,),
+                            headers=headers,
+                            autoping=True,
+                        )
+                    except (aiohttp.ClientError, OSError) as exc:
+                        result.connect_failures += 1
+                        last = exc
+                        await asyncio.sleep(0.1)
+                        continue
+                    station = _Station(ws, name, result)
+                    if plan.boot:
+                        await station.call("BootNotification", _boot_payload(plan.version))
+                    return station
+            result.errors.append(f"{name}: could not connect: {last}")
+            return None
+
+        connected = [s for s in await asyncio.gather(*map(connect, plan.stations)) if s]
+        results.put(("ready", len(connected)))
+        start, end = await asyncio.get_running_loop().run_in_executor(None, go.get)
+        now = time.monotonic
+        hb = "{}"
+
+        async def heartbeat(st: _Station) -> None:
+            while (t0 := now()) < end:
+                await st.call("Heartbeat", hb)
+                t1 = now()
+                if t0 >= start and t1 <= end:
+                    result.calls += 1
+                    rtts.append(t1 - t0)
+
+        async def transactions(st: _Station) -> None:
+            n = 0
+            while now() < end:
+                for payload in _tx_frames(st.name, n):
+                    t0 = now()
+                    await st.call("TransactionEvent", payload)
+                    result.answered_tx_events += 1
+                    t1 = now()
+                    if t0 >= start and t1 <= end:
+                        result.calls += 1
+                        rtts.append(t1 - t0)
+                n += 1
+
+        # Everyone starts together; stations spread their first call over 10 ms, as real ones
+        # would not be lined up on one instant.
+        await asyncio.sleep(max(0.0, start - 0.3 - now()))
+        run = heartbeat if plan.scenario == "heartbeat" else transactions
+
+        async def station_task(st: _Station, delay: float) -> None:
+            await asyncio.sleep(delay)
+            try:
+                await run(st)
+            except Exception as exc:
+                result.errors.append(f"{type(exc).__name__}: {exc}")
+
+        await asyncio.gather(
+            *(station_task(st, i * 0.01 / max(1, len(connected))) for i, st in enumerate(connected))
+        )
+        for st in connected:
+            with contextlib.suppress(Exception):
+                await st.ws.close()
+    result.rtts = rtts.tobytes()
+    results.put(("done", result))
+
+
+def _client_main(plan: Plan, go: Queue[Any], results: Queue[Any]) -> None:
+    _uvloop_run(_client(plan, go, results))
+
+
+# --- the run -------------------------------------------------------------------------------------
+
+
+def _cpu_seconds(pid: int) -> tuple[float, dict[int, float]]:
+    """The process's CPU time, and each of its threads' (from /proc: Linux only)."""
+    tick = os.sysconf("SC_CLK_TCK")
+    threads: dict[int, float] = {}
+    total = 0.0
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        with contextlib.suppress(OSError):
+            fields_ = (task / "stat").read_text().rsplit(")", 1)[1].split()
+            cpu = (int(fields_[11]) + int(fields_[12])) / tick
+            threads[int(task.name)] = cpu
+            total += cpu
+    return total, threads
+
+
+@dataclass
+class Figure:
+    scenario: str
+    server: str
+    stations: int
+    rate: float
+    p50_ms: float
+    p99_ms: float
+    cpu_us_per_call: float
+    loop_share: float  # the server's main thread's share of its CPU
+    errors: list[str]
+    extra: dict[str, Any]
+
+
+def measure(
+    server: str,
+    scenario: str,
+    stations: int,
+    seconds: float,
+    warmup: float,
+    clients: int,
+    profile_dir: str | None = None,
+) -> Figure:
+    ctx = mp.get_context("spawn")
+    ready: Queue[Any] = ctx.Queue()
+    stop = ctx.Event()
+    version = "ocpp2.0.1" if scenario == "tx" else "ocpp1.6"
+    prefix = {"echo": "E", "ocpp": "P", "csms": "B"}[server]
+    names = [f"{prefix}{i:05d}" for i in range(stations)]
+    tmp = tempfile.mkdtemp(prefix="bench-ws-")
+    proc = ctx.Process(target=_serve, args=(server, ready, stop, names, tmp), daemon=True)
+    proc.start()
+    try:
+        port = ready.get(timeout=120)["port"]
+        results: Queue[Any] = ctx.Queue()
+        gos: list[Queue[Any]] = []
+        workers = []
+        share = [names[i::clients] for i in range(clients)]
+        for part in share:
+            go: Queue[Any] = ctx.Queue()
+            plan = Plan(
+                url=f"http://127.0.0.1:{port}/ws",
+                stations=part,
+                version=version,
+                scenario=scenario,
+                auth=server == "csms",
+                boot=server != "echo",
+            )
+            w = ctx.Process(target=_client_main, args=(plan, go, results), daemon=True)
+            w.start()
+            workers.append(w)
+            gos.append(go)
+        connected = 0
+        for _ in workers:
+            tag, n = results.get(timeout=300)
+            assert tag == "ready"
+            connected += n
+        start = time.monotonic() + 0.5 + warmup
+        end = start + seconds
+        for go in gos:
+            go.put((start, end))
+        spy = None
+        assert proc.pid is not None
+        if profile_dir and server == "csms":
+            spy = _py_spy(proc.pid, profile_dir, f"{scenario}-{stations}", seconds, start)
+        time.sleep(max(0.0, start - time.monotonic()))
+        cpu0, threads0 = _cpu_seconds(proc.pid)
+        time.sleep(max(0.0, end - time.monotonic()))
+        cpu1, threads1 = _cpu_seconds(proc.pid)
+        if spy is not None:
+            spy.wait(timeout=seconds + 30)
+        done = [results.get(timeout=120) for _ in workers]
+        for w in workers:
+            w.join(timeout=30)
+        stop.set()
+        extra: dict[str, Any] = {"connected": connected}
+        if server == "csms":
+            extra.update(ready.get(timeout=60))
+        proc.join(timeout=60)
+    finally:
+        stop.set()
+        if proc.is_alive():
+            proc.kill()
+        extra_db = Path(tmp) / "bench.db"
+        if scenario == "tx" and extra_db.exists():
+            extra["stored_events"] = _count(extra_db, "transaction_events")
+        shutil.rmtree(tmp, ignore_errors=True)
+    rtts = array.array("d")
+    calls = 0
+    errors: list[str] = []
+    for _tag, r in done:
+        calls += r.calls
+        rtts.frombytes(r.rtts)
+        errors.extend(r.errors[:3])
+        extra["server_calls"] = extra.get("server_calls", 0) + r.server_calls
+        extra["answered_tx_events"] = extra.get("answered_tx_events", 0) + r.answered_tx_events
+        extra["connect_failures"] = extra.get("connect_failures", 0) + r.connect_failures
+    ordered = sorted(rtts)
+    p50 = ordered[len(ordered) // 2] * 1000 if ordered else float("nan")
+    p99 = ordered[int(len(ordered) * 0.99)] * 1000 if ordered else float("nan")
+    main_tid = proc.pid
+    used = cpu1 - cpu0
+    loop_used = threads1.get(main_tid, 0.0) - threads0.get(main_tid, 0.0)
+    return Figure(
+        scenario,
+        server,
+        stations,
+        calls / seconds,
+        p50,
+        p99,
+        used / calls * 1e6 if calls else float("nan"),
+        loop_used / used if used else float("nan"),
+        errors,
+        extra,
+    )
+
+
+def _count(db: Path, table: str) -> int:
+    import sqlite3
+
+    with contextlib.closing(sqlite3.connect(db)) as conn:
+        return int(conn.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0])
+
+
+def _py_spy(pid: int, out: str, tag: str, seconds: float, start: float) -> subprocess.Popen[bytes]:
+    exe = shutil.which("py-spy") or str(Path(sys.executable).with_name("py-spy"))
+    Path(out).mkdir(parents=True, exist_ok=True)
+    time.sleep(max(0.0, start - time.monotonic()))
+    return subprocess.Popen(
+        [
+            exe,
+            "record",
+            "--pid",
+            str(pid),
+            "--duration",
+            str(max(1, int(seconds))),
+            "--rate",
+            "250",
+            "--threads",
+            "--format",
+            "raw",
+            "--output",
+            str(Path(out) / f"{tag}.txt"),
+            "--nonblocking",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+
+
+def _row(f: Figure, ceiling: Figure | None, peer: Figure | None) -> str:
+    vs_ceiling = f"{f.rate / ceiling.rate:5.2f}×" if ceiling and ceiling.rate else "     "
+    vs_peer = f"{f.rate / peer.rate:5.2f}×" if peer and peer.rate else "     "
+    return (
+        f"{f.scenario:<9} {f.server:<5} {f.stations:>5} {f.rate:>9,.0f}/s"
+        f" {f.p50_ms:>7.2f} {f.p99_ms:>8.2f} {f.cpu_us_per_call:>8.0f} µs"
+        f" {f.loop_share:>6.0%}   {vs_ceiling}   {vs_peer}"
+    )
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--quick", action="store_true", help="short windows (well under a minute)")
+    parser.add_argument("--stations", default="50,500", help="comma-separated station counts")
+    parser.add_argument("--seconds", type=float, default=None, help="measured window per run")
+    parser.add_argument("--clients", type=int, default=2, help="load-generator processes")
+    parser.add_argument("--servers", default="echo,csms,ocpp")
+    parser.add_argument(
+        "--rounds", type=int, default=1, help="interleaved rounds; the best of each is shown"
+    )
+    parser.add_argument("--tx", action=argparse.BooleanOptionalAction, default=True)
+    parser.add_argument("--profile", metavar="DIR", help="py-spy raw profiles of the csms server")
+    args = parser.parse_args(argv)
+    seconds = args.seconds or (2.0 if args.quick else 8.0)
+    warmup = 0.5 if args.quick else 2.0
+    sizes = [int(s) for s in args.stations.split(",")]
+    servers = args.servers.split(",")
+    print(
+        f"{os.cpu_count()} cores; {args.clients} load-generator processes; {seconds:g} s window"
+        f" after {warmup:g} s warm-up; best of {args.rounds} interleaved round(s);"
+        " servers and clients on uvloop"
+    )
+    print(
+        f"{'scenario':<9} {'srv':<5} {'sta':>5} {'calls':>11} {'p50 ms':>7} {'p99 ms':>8}"
+        f" {'CPU/call':>11} {'loop':>6}   {'/echo':>6}   {'/ocpp':>6}"
+    )
+    for n in sizes:
+        got: dict[str, Figure] = {}
+        for _round in range(args.rounds):  # interleaved, so a busy moment hits every server
+            for server in servers:
+                f = measure(server, "heartbeat", n, seconds, warmup, args.clients, args.profile)
+                if server not in got or f.rate > got[server].rate:
+                    got[server] = f
+        for server in servers:
+            f = got[server]
+            print(_row(f, got.get("echo"), got.get("ocpp")))
+            for e in f.errors:
+                print(f"    error: {e}")
+        if args.tx and "csms" in servers:
+            f = max(
+                (
+                    measure("csms", "tx", n, seconds, warmup, args.clients, args.profile)
+                    for _round in range(args.rounds)
+                ),
+                key=lambda f: f.rate,
+            )
+            hb = got["csms"]
+            print(_row(f, got.get("echo"), None) + f"   {f.rate / hb.rate:.2f}× heartbeat")
+            stored, answered = f.extra.get("stored_events", 0), f.extra["answered_tx_events"]
+            print(
+                f"    {answered:,} TransactionEvents answered, {stored:,} stored"
+                f" ({'all' if stored >= answered else 'MISSING ' + str(answered - stored)});"
+                f" {f.extra['server_calls']:,} CostUpdated calls answered"
+            )
+            for e in f.errors:
+                print(f"    error: {e}")
+        sys.stdout.flush()
+
+
+if __name__ == "__main__":
+    main()

@@ -7,74 +7,49 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import gc
-import json
 import logging
 import signal
 import sys
 import time
-from collections import OrderedDict, deque
 from collections.abc import Callable
-from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any, ClassVar, TypeVar
 
-from rich.text import Text
 from textual import on, work
 from textual.app import App, ComposeResult
 from textual.binding import Binding, BindingType
-from textual.containers import Horizontal
 from textual.css.query import NoMatches
 from textual.screen import Screen
-from textual.timer import Timer
 from textual.widgets import (
     Header,
     Static,
     TabbedContent,
-    TabPane,
 )
 
 from core.config import Config
 from core.events import (
     Event,
-    MessageLogged,
     Resync,
 )
 from core.service import (
     CsmsService,
 )
-from csms_tui.inert import inert
 from csms_tui.key_footer import KeyFooter
-from csms_tui.message_log import MessageLog
 from csms_tui.modals import ConfirmScreen, FilterScreen
 from csms_tui.palette import StationCommands
 from csms_tui.panes.base import ConsolePane
 from csms_tui.panes.certificates import CertificatesPane
 from csms_tui.panes.log import LogPane
+from csms_tui.panes.messages import MessagesPane
 from csms_tui.panes.stations import StationsPane
 from csms_tui.panes.tokens import TokensPane
 from csms_tui.panes.transactions import TransactionsPane
 from csms_tui.resilience import KeepsRunning
 from csms_tui.screens import (
-    MessageHistoryScreen,
     StationDetailScreen,
 )
-from csms_tui.timefmt import clock_ms
 
 log = logging.getLogger(__name__)
 P = TypeVar("P", bound=ConsolePane)
-
-_DIRECTION = {"in": "→", "out": "←"}
-_TYPE = {2: "CALL", 3: "RESULT", 4: "ERROR"}
-MESSAGE_COLUMNS = (
-    ("Time UTC", 12),
-    ("Station", 16),
-    ("Dir", 3),
-    ("Type", 6),
-    ("Action", 28),
-    ("Message id", 24),
-    ("Latency", 8),
-    ("Detail", 0),
-)
 
 
 class CsmsConsole(KeepsRunning, App[int]):
@@ -143,28 +118,30 @@ class CsmsConsole(KeepsRunning, App[int]):
         self.service: CsmsService | None = service
         self._follow = True
         self.window = message_window or self.MESSAGE_WINDOW
-        self._recent: deque[tuple[MessageLogged, float | None]] = deque(maxlen=self.window)
-        self._open_calls: OrderedDict[tuple[str, str], datetime] = OrderedDict()
-        self.message_filter = ""
-        self._detail: MessageLogged | None = None
-        self._detail_timer: Timer | None = None
         self._keymap = keymap or {}
 
     @property
     def follow(self) -> bool:
         """Whether the message log keeps the newest message selected."""
+        with contextlib.suppress(NoMatches):
+            return self._pane(MessagesPane).follow
         return self._follow
 
     @follow.setter
     def follow(self, value: bool) -> None:
-        self._follow = value
-        if not self.is_running:  # not composed yet: the log starts with this setting
-            return
-        with contextlib.suppress(NoMatches):
-            log = self._main("#messages-table", MessageLog)
-            log.follow = value
-            if value:
-                log.move_cursor(row=log.row_count - 1)
+        self._follow = value  # not composed yet: the log starts with this setting
+        if self.is_running:
+            with contextlib.suppress(NoMatches):
+                self._pane(MessagesPane).follow = value
+
+    @property
+    def message_filter(self) -> str:
+        """The message log's filter (its syntax: `FilterScreen`)."""
+        return self._pane(MessagesPane).filter_text
+
+    @message_filter.setter
+    def message_filter(self, text: str) -> None:
+        self._pane(MessagesPane).filter_text = text
 
     def _main(self, selector: Any, expect_type: Any = None) -> Any:
         """Query the console's own screen: ``App.query_one`` searches the active screen, which
@@ -186,13 +163,7 @@ class CsmsConsole(KeepsRunning, App[int]):
         yield Static("starting…", id="summary")
         with TabbedContent(initial="stations"):
             yield StationsPane("1 Stations", id="stations")
-            with TabPane("2 Messages", id="messages"):
-                yield MessageLog(
-                    MESSAGE_COLUMNS, self.window, follow=self._follow, id="messages-table"
-                )
-                with Horizontal(id="message-detail"):
-                    yield Static("", id="message-call", classes="json")
-                    yield Static("", id="message-result", classes="json")
+            yield MessagesPane("2 Messages", id="messages", window=self.window, follow=self._follow)
             yield TransactionsPane("3 Transactions", id="transactions")
             yield TokensPane("4 Tokens", id="tokens")
             yield CertificatesPane(
@@ -293,8 +264,6 @@ class CsmsConsole(KeepsRunning, App[int]):
             self.refresh_bindings()
         if isinstance(event.pane, ConsolePane):
             event.pane.activated()
-        if event.pane.id == "messages":
-            self._show_detail()
 
     # --- the core and its events ---------------------------------------------------------------
 
@@ -346,156 +315,40 @@ class CsmsConsole(KeepsRunning, App[int]):
         self._pane(LogPane).write(f"loaded {count} stations")
 
     async def apply(self, batch: list[Event]) -> None:
-        """Messages show at once; station and transaction rows are marked for the next refresh."""
+        """A burst of the core's events, to every pane in one screen update (messages show at
+        once; station and transaction rows are marked for their next refresh)."""
         assert self.service is not None
         if any(isinstance(e, Resync) for e in batch):
             await self.reload()
         with self.batch_update():
-            shown: list[tuple[MessageLogged, float | None]] = []
-            for event in batch:
-                if isinstance(event, MessageLogged) and self.add_message(event):
-                    shown.append(self._recent[-1])
-            self._show_messages(shown)
             for pane in self._main(TabbedContent).query(ConsolePane):
                 pane.apply(batch)
 
     # --- messages --------------------------------------------------------------------------------
 
-    def add_message(self, e: MessageLogged) -> bool:
-        """Keep `e` in the bounded window (older pages live in the store); True if the filter shows it."""
-        key = (e.station_id, e.message_id)
-        latency: float | None = None
-        if e.message_type == 2:
-            self._open_calls[key] = e.at
-            while len(self._open_calls) > self.window:
-                self._open_calls.popitem(last=False)
-        elif (started := self._open_calls.pop(key, None)) is not None:
-            latency = (e.at - started).total_seconds() * 1000
-        self._recent.append((e, latency))
-        return self._matches(e)
+    def action_toggle_follow(self) -> None:
+        self._pane(MessagesPane).toggle_follow()
 
-    def _matches(self, e: MessageLogged) -> bool:
-        if not self.message_filter:
-            return True
-        for term in self.message_filter.lower().split():
-            name, sep, value = term.partition(":")
-            if not sep:
-                if term == "errors":
-                    if e.message_type != 4:
-                        return False
-                elif not (
-                    term in e.station_id.lower()
-                    or term in e.action.lower()
-                    or term in e.error_code.lower()
-                ):
-                    return False
-            elif (
-                (name == "station" and value not in e.station_id.lower())
-                or (name == "action" and value not in e.action.lower())
-                or (name == "dir" and value != e.direction)
-            ):
-                return False
-        return True
+    def action_export(self) -> None:
+        self._pane(MessagesPane).export()
 
-    def _show_messages(self, items: list[tuple[MessageLogged, float | None]]) -> None:
-        """Append a burst of rows at once: one follow, one highlight, one repaint."""
-        if items:
-            self._main("#messages-table", MessageLog).add(_message_row(e, lat) for e, lat in items)
-
-    def _rebuild_messages(self) -> None:
-        """Show the window's messages that pass the filter, keeping the selected message."""
-        log = self._main("#messages-table", MessageLog)
-        selected = log.selected
-        log.clear()
-        log.add(_message_row(e, lat) for e, lat in self._recent if self._matches(e))
-        if not self.follow and selected is not None:
-            for index, e in enumerate(log.rows()):
-                if e is selected:
-                    log.move_cursor(row=index)
-                    break
-
-    @on(MessageLog.Highlighted, "#messages-table")
-    def _message_highlighted(self, event: MessageLog.Highlighted) -> None:
-        # Re-laying out the detail pane costs a whole-screen layout: while the log follows a
-        # busy site it is refreshed four times a second, not on every burst.
-        self._detail = event.data
-        if not self.follow:
-            self._show_detail()
-        elif self._detail_timer is None:
-            self._detail_timer = self.set_timer(0.25, self._show_detail)
-
-    def _show_detail(self) -> None:
-        self._detail_timer = None
-        e = self._detail
-        if e is None or not self.screen_stack:  # a timer that fires while the app closes
-            return
-        if self._main(TabbedContent).active != "messages":
-            return
-        call = e if e.message_type == 2 else self._find(e, want_call=True)
-        answer = self._find(e, want_call=False) if e.message_type == 2 else e
-        self._main("#message-call", Static).update(_pretty("call", call))
-        self._main("#message-result", Static).update(_pretty("answer", answer))
-
-    @on(MessageLog.FollowChanged)
-    def _message_log_follow(self, event: MessageLog.FollowChanged) -> None:
-        self._follow = event.following
-        if event.following:
-            self.notify("following new messages")
-        else:
-            self.notify("paused: new messages no longer move the cursor (p or end follows again)")
-
-    def _find(self, e: MessageLogged, want_call: bool) -> MessageLogged | None:
-        for other, _ in reversed(self._recent):
-            if (
-                other.station_id == e.station_id
-                and other.message_id == e.message_id
-                and (other.message_type == 2) == want_call
-            ):
-                return other
-        return None
+    def action_history(self) -> None:
+        self._pane(MessagesPane).history()
 
     def action_filter(self) -> None:
         """`/` on any list: words every shown row contains (the message log has its syntax)."""
-        tab = self._main(TabbedContent).active
-        pane = self._main(f"#{tab}", ConsolePane) if tab != "messages" else None
-        current = self.message_filter if pane is None else pane.filter_text
+        pane = self._main(TabbedContent).active_pane
+        if not isinstance(pane, ConsolePane):
+            return
 
         def chosen(text: str | None) -> None:
-            if text is None:
-                return
-            text = text.strip()
-            if tab == "messages":
-                self.message_filter = text
-                self._rebuild_messages()
-            elif pane is not None:
+            if text is not None:
+                text = text.strip()
                 pane.set_filter(text)
-            self.notify(f"filter: {text or 'none'}")
+                self.notify(f"filter: {text or 'none'}")
 
-        self.push_screen(FilterScreen(current, messages=tab == "messages"), chosen)
-
-    def action_export(self) -> None:
-        """The filtered in-memory window as JSON lines, one message per line."""
-        path = Path.cwd() / f"messages-{datetime.now(UTC):%Y%m%d-%H%M%S}.jsonl"
-        rows = [_message_json(e) for e, _ in self._recent if self._matches(e)]
-        self.export_messages(path, rows)
-
-    @work(group="export")
-    async def export_messages(self, path: Path, rows: list[dict[str, Any]]) -> None:
-        def write() -> None:
-            with path.open("w", encoding="utf-8") as f:
-                for row in rows:
-                    f.write(json.dumps(row, default=str) + "\n")
-
-        try:
-            await asyncio.to_thread(write)
-        except OSError as exc:
-            self.notify(f"export failed: {exc.strerror}", severity="error")
-            return
-        self.notify(f"exported {len(rows)} messages to {path}")
-
-    def action_history(self) -> None:
-        if self.service is not None:
-            self.push_screen(MessageHistoryScreen(self.service, self.message_filter))
+        messages = isinstance(pane, MessagesPane)
+        self.push_screen(FilterScreen(pane.filter_text, messages=messages), chosen)
 
     # --- certificates ----------------------------------------------------------------------------
 
@@ -524,10 +377,6 @@ class CsmsConsole(KeepsRunning, App[int]):
     def action_delete_token(self) -> None:
         self._pane(TokensPane).delete_token()
 
-    def action_toggle_follow(self) -> None:
-        self.follow = not self.follow
-        self.notify("following new messages" if self.follow else "paused")
-
     def _selected_station(self, quiet: bool = False) -> str | None:
         return self._pane(StationsPane).selected(quiet)
 
@@ -553,48 +402,6 @@ class CsmsConsole(KeepsRunning, App[int]):
 
     def action_register(self, station_id: str | None = None) -> None:
         self._pane(StationsPane).register(station_id or self._selected_station(quiet=True) or "")
-
-
-def _message_json(e: MessageLogged) -> dict[str, Any]:
-    return {
-        "at": e.at.isoformat(),
-        "station": e.station_id,
-        "direction": e.direction,
-        "type": e.message_type,
-        "id": e.message_id,
-        "action": e.action,
-        "payload": e.payload,
-        "errorCode": e.error_code or None,
-        "errorDescription": e.error_description or None,
-    }
-
-
-def _message_row(e: MessageLogged, latency: float | None) -> tuple[list[str], bool, MessageLogged]:
-    detail = ": ".join(part for part in (e.error_code, e.error_description) if part)
-    cells = [
-        clock_ms(e.at),
-        e.station_id,
-        _DIRECTION.get(e.direction, e.direction),
-        _TYPE.get(e.message_type, "?"),
-        e.action,
-        e.message_id,
-        f"{latency:.0f} ms" if latency is not None else "",
-        detail,
-    ]
-    return cells, e.message_type == 4, e
-
-
-def _pretty(title: str, e: MessageLogged | None) -> Text:
-    """A message for the detail pane: plain text (never markup), everything the station sent
-    inert. JSON escapes C0 controls in strings, not DEL, C1 or the bidi overrides."""
-    if e is None:
-        return Text.assemble((title, "bold"), "\n(not in the window)")
-    heading = f" {_TYPE.get(e.message_type, '?')} {e.action} {clock_ms(e.at)} UTC"
-    lines = json.dumps(e.payload, indent=2, ensure_ascii=False, default=str).split("\n")
-    if e.error_code:
-        lines.insert(0, f"{e.error_code}: {e.error_description}")
-    body = "\n".join(inert(line) for line in lines)
-    return Text.assemble((title, "bold"), inert(heading), "\n", body)
 
 
 def run_console(

@@ -1,0 +1,247 @@
+"""The Messages tab: the live OCPP message log (a bounded window; older pages are in the
+store), the highlighted message's call and answer side by side, export and history."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+from collections import OrderedDict, deque
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.containers import Horizontal
+from textual.css.query import NoMatches
+from textual.timer import Timer
+from textual.widgets import Static
+
+from core.events import Event, MessageLogged
+from csms_tui.inert import inert
+from csms_tui.message_log import MessageLog
+from csms_tui.panes.base import ConsolePane
+from csms_tui.screens import MessageHistoryScreen
+from csms_tui.timefmt import clock_ms
+
+_DIRECTION = {"in": "→", "out": "←"}
+_TYPE = {2: "CALL", 3: "RESULT", 4: "ERROR"}
+COLUMNS = (
+    ("Time UTC", 12),
+    ("Station", 16),
+    ("Dir", 3),
+    ("Type", 6),
+    ("Action", 28),
+    ("Message id", 24),
+    ("Latency", 8),
+    ("Detail", 0),
+)
+DETAIL_DELAY = 0.25  # seconds: how often the detail follows a busy log
+
+
+class MessagesPane(ConsolePane):
+    def __init__(self, title: str, *, id: str, window: int, follow: bool) -> None:
+        """`window`: how many messages are kept; `follow`: whether the newest is selected."""
+        super().__init__(title, id=id)
+        self.window = window
+        self._follow = follow
+        self._recent: deque[tuple[MessageLogged, float | None]] = deque(maxlen=window)
+        self._open_calls: OrderedDict[tuple[str, str], datetime] = OrderedDict()
+        self._detail: MessageLogged | None = None
+        self._detail_timer: Timer | None = None
+
+    def compose(self) -> ComposeResult:
+        yield MessageLog(COLUMNS, self.window, follow=self._follow, id="messages-table")
+        with Horizontal(id="message-detail"):
+            yield Static("", id="message-call", classes="json")
+            yield Static("", id="message-result", classes="json")
+
+    @property
+    def follow(self) -> bool:
+        """Whether the message log keeps the newest message selected."""
+        return self._follow
+
+    @follow.setter
+    def follow(self, value: bool) -> None:
+        self._follow = value
+        with contextlib.suppress(NoMatches):  # not composed yet: the log starts with this
+            log = self.query_one("#messages-table", MessageLog)
+            log.follow = value
+            if value:
+                log.move_cursor(row=log.row_count - 1)
+
+    def toggle_follow(self) -> None:
+        self.follow = not self.follow
+        self.notify("following new messages" if self.follow else "paused")
+
+    def apply(self, batch: Sequence[Event]) -> None:
+        """Messages show at once, a burst in one go: one follow, one highlight, one repaint."""
+        shown: list[tuple[MessageLogged, float | None]] = []
+        for event in batch:
+            if isinstance(event, MessageLogged) and self.add_message(event):
+                shown.append(self._recent[-1])
+        if shown:
+            self.query_one("#messages-table", MessageLog).add(
+                _message_row(e, lat) for e, lat in shown
+            )
+
+    def activated(self) -> None:
+        self._show_detail()
+
+    def add_message(self, e: MessageLogged) -> bool:
+        """Keep `e` in the bounded window (older pages live in the store); True if the filter shows it."""
+        key = (e.station_id, e.message_id)
+        latency: float | None = None
+        if e.message_type == 2:
+            self._open_calls[key] = e.at
+            while len(self._open_calls) > self.window:
+                self._open_calls.popitem(last=False)
+        elif (started := self._open_calls.pop(key, None)) is not None:
+            latency = (e.at - started).total_seconds() * 1000
+        self._recent.append((e, latency))
+        return self._matches(e)
+
+    def _matches(self, e: MessageLogged) -> bool:
+        if not self.filter_text:
+            return True
+        for term in self.filter_text.lower().split():
+            name, sep, value = term.partition(":")
+            if not sep:
+                if term == "errors":
+                    if e.message_type != 4:
+                        return False
+                elif not (
+                    term in e.station_id.lower()
+                    or term in e.action.lower()
+                    or term in e.error_code.lower()
+                ):
+                    return False
+            elif (
+                (name == "station" and value not in e.station_id.lower())
+                or (name == "action" and value not in e.action.lower())
+                or (name == "dir" and value != e.direction)
+            ):
+                return False
+        return True
+
+    def set_filter(self, text: str) -> None:
+        """Show the window's messages that pass the filter, keeping the selected message."""
+        super().set_filter(text)
+        log = self.query_one("#messages-table", MessageLog)
+        selected = log.selected
+        log.clear()
+        log.add(_message_row(e, lat) for e, lat in self._recent if self._matches(e))
+        if not self.follow and selected is not None:
+            for index, e in enumerate(log.rows()):
+                if e is selected:
+                    log.move_cursor(row=index)
+                    break
+
+    @on(MessageLog.Highlighted, "#messages-table")
+    def _message_highlighted(self, event: MessageLog.Highlighted) -> None:
+        # Re-laying out the detail pane costs a whole-screen layout: while the log follows a
+        # busy site it is refreshed four times a second, not on every burst.
+        self._detail = event.data
+        if not self.follow:
+            self._show_detail()
+        elif self._detail_timer is None:
+            self._detail_timer = self.set_timer(DETAIL_DELAY, self._show_detail)
+
+    def _show_detail(self) -> None:
+        self._detail_timer = None
+        e = self._detail
+        if e is None or not self.app.screen_stack:  # a timer that fires while the app closes
+            return
+        if not self.active:
+            return
+        call = e if e.message_type == 2 else self._find(e, want_call=True)
+        answer = self._find(e, want_call=False) if e.message_type == 2 else e
+        self.query_one("#message-call", Static).update(_pretty("call", call))
+        self.query_one("#message-result", Static).update(_pretty("answer", answer))
+
+    @on(MessageLog.FollowChanged)
+    def _message_log_follow(self, event: MessageLog.FollowChanged) -> None:
+        self._follow = event.following
+        if event.following:
+            self.notify("following new messages")
+        else:
+            self.notify("paused: new messages no longer move the cursor (p or end follows again)")
+
+    def _find(self, e: MessageLogged, want_call: bool) -> MessageLogged | None:
+        for other, _ in reversed(self._recent):
+            if (
+                other.station_id == e.station_id
+                and other.message_id == e.message_id
+                and (other.message_type == 2) == want_call
+            ):
+                return other
+        return None
+
+    def export(self) -> None:
+        """The filtered in-memory window as JSON lines, one message per line."""
+        path = Path.cwd() / f"messages-{datetime.now(UTC):%Y%m%d-%H%M%S}.jsonl"
+        rows = [_message_json(e) for e, _ in self._recent if self._matches(e)]
+        self.export_messages(path, rows)
+
+    @work(group="export")
+    async def export_messages(self, path: Path, rows: list[dict[str, Any]]) -> None:
+        def write() -> None:
+            with path.open("w", encoding="utf-8") as f:
+                for row in rows:
+                    f.write(json.dumps(row, default=str) + "\n")
+
+        try:
+            await asyncio.to_thread(write)
+        except OSError as exc:
+            self.notify(f"export failed: {exc.strerror}", severity="error")
+            return
+        self.notify(f"exported {len(rows)} messages to {path}")
+
+    def history(self) -> None:
+        if self.service is not None:
+            self.app.push_screen(MessageHistoryScreen(self.service, self.filter_text))
+
+
+def _message_json(e: MessageLogged) -> dict[str, Any]:
+    return {
+        "at": e.at.isoformat(),
+        "station": e.station_id,
+        "direction": e.direction,
+        "type": e.message_type,
+        "id": e.message_id,
+        "action": e.action,
+        "payload": e.payload,
+        "errorCode": e.error_code or None,
+        "errorDescription": e.error_description or None,
+    }
+
+
+def _message_row(e: MessageLogged, latency: float | None) -> tuple[list[str], bool, MessageLogged]:
+    detail = ": ".join(part for part in (e.error_code, e.error_description) if part)
+    cells = [
+        clock_ms(e.at),
+        e.station_id,
+        _DIRECTION.get(e.direction, e.direction),
+        _TYPE.get(e.message_type, "?"),
+        e.action,
+        e.message_id,
+        f"{latency:.0f} ms" if latency is not None else "",
+        detail,
+    ]
+    return cells, e.message_type == 4, e
+
+
+def _pretty(title: str, e: MessageLogged | None) -> Text:
+    """A message for the detail pane: plain text (never markup), everything the station sent
+    inert. JSON escapes C0 controls in strings, not DEL, C1 or the bidi overrides."""
+    if e is None:
+        return Text.assemble((title, "bold"), "\n(not in the window)")
+    heading = f" {_TYPE.get(e.message_type, '?')} {e.action} {clock_ms(e.at)} UTC"
+    lines = json.dumps(e.payload, indent=2, ensure_ascii=False, default=str).split("\n")
+    if e.error_code:
+        lines.insert(0, f"{e.error_code}: {e.error_description}")
+    body = "\n".join(inert(line) for line in lines)
+    return Text.assemble((title, "bold"), inert(heading), "\n", body)

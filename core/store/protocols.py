@@ -2,7 +2,8 @@
 
 Every write method returns only after its data is durably committed (the SQLite store batches
 concurrent writes into one transaction — group commit — and resolves each caller after that
-commit), so a handler that awaits a write can answer the station safely.
+commit), so a handler that awaits a write can answer the station safely. The one exception is
+``RuntimeStore.note_seen``, which is not awaited: a Heartbeat's last-seen time, written in bulk.
 
 Paged lists take ``after`` (exclusive key of the previous page's last item) and ``limit``.
 """
@@ -83,6 +84,14 @@ class RuntimeStore(Protocol):
 
     async def touch_station(self, station_id: str, at: datetime) -> None:
         """Record the last time the station was heard from."""
+        ...
+
+    def note_seen(self, station_id: str, at: datetime) -> None:
+        """Record the last time the station was heard from *without* waiting for a commit —
+        the one write exempt from the rule above, for what answers no one depends on (a
+        Heartbeat's). Written in bulk within seconds (the SQLite store: ``LAST_SEEN_DELAY``);
+        a crash may lose that much of it, a clean close nothing. Lookups in the same process see
+        it at once; it never moves a stored time back."""
         ...
 
     async def set_connector_status(self, station_id: str, status: ConnectorStatus) -> None: ...

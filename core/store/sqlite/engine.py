@@ -52,6 +52,10 @@ class SqliteEngine:
         self._thread: threading.Thread | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._logged_since_trim = 0
+        # Last-seen times not yet handed to the writer (see runtime.py: note_seen), station id
+        # -> stored text; held here for the same reason as the retention above.
+        self._seen: dict[str, str] = {}
+        self._seen_flush: asyncio.TimerHandle | None = None
         self.batches = 0  # observability: commits made
         self.jobs = 0
 
@@ -67,6 +71,7 @@ class SqliteEngine:
     async def close(self) -> None:
         if self._thread is None:
             return
+        await self._flush_deferred()
         self._queue.put(None)
         await asyncio.to_thread(self._thread.join)
         self._thread = None
@@ -157,12 +162,20 @@ class SqliteEngine:
 
     async def run(self, job: Callable[[sqlite3.Connection], T]) -> T:
         """Run ``job`` on the store thread; returns after its transaction committed."""
+        return await self.submit(job)
+
+    def submit(self, job: Callable[[sqlite3.Connection], T]) -> asyncio.Future[T]:
+        """Queue ``job`` for the store thread; the future resolves after its commit. Jobs run
+        in the order they were submitted, so a read submitted later sees this write."""
         loop = self._loop
         if loop is None or self._thread is None:
             raise RuntimeError("store is not open")
         future: asyncio.Future[T] = loop.create_future()
         self._queue.put(_Pending(job, future))
-        return await future
+        return future
+
+    async def _flush_deferred(self) -> None:
+        """Hand the writer what the roles hold back to write in bulk (closing: nothing lost)."""
 
 
 def _settle(future: asyncio.Future[None], error: BaseException | None) -> None:

@@ -1,13 +1,41 @@
-"""What a station reported about itself: boot details, last contact, connector statuses."""
+"""What a station reported about itself: boot details, last contact, connector statuses.
+
+Last contact comes in two kinds. ``touch_station`` returns after its commit, as every write does.
+``note_seen`` (what a Heartbeat records) returns at once: the time is kept in memory and written
+for all stations in one statement at most ``LAST_SEEN_DELAY`` seconds later, so a Heartbeat costs
+no commit and its answer never waits for the writer thread. Its answer confirms nothing stored,
+so nothing is promised that a crash could break: a crash loses at most the last
+``LAST_SEEN_DELAY`` seconds of last-seen times (the station's next Heartbeat restores it), a clean
+shutdown none. Lookups in this process see a noted time at once."""
 
 from __future__ import annotations
 
+import asyncio
+import logging
 import sqlite3
 from datetime import datetime
 
 from core.store.models import ConnectorStatus, RuntimeDetails
 from core.store.sqlite.codecs import from_ts, ts
 from core.store.sqlite.engine import SqliteEngine
+
+log = logging.getLogger(__name__)
+
+# How stale a stored last-seen time may be: far below any Heartbeat interval (300 s by default)
+# and the console's refresh, and one statement per interval however many stations there are.
+LAST_SEEN_DELAY = 1.0
+# More stations than this waiting: written at once rather than held in memory.
+_SEEN_HELD = 10_000
+
+# Never moves a stored time back: a noted time written after a later boot or touch stays behind
+# it. Text comparison is time order (codecs.ts is fixed width); CASE rather than MAX(a, b) or
+# GREATEST(a, b), which only one of SQLite and PostgreSQL has each.
+_NOTE_SEEN = (
+    "INSERT INTO runtime (station_id, ocpp_version, last_seen_at) VALUES (?, '', ?)"
+    " ON CONFLICT (station_id) DO UPDATE SET last_seen_at=CASE WHEN runtime.last_seen_at IS NULL"
+    " OR runtime.last_seen_at < excluded.last_seen_at THEN excluded.last_seen_at"
+    " ELSE runtime.last_seen_at END"
+)
 
 
 class SqliteRuntimeStore(SqliteEngine):
@@ -48,6 +76,10 @@ class SqliteRuntimeStore(SqliteEngine):
         )
 
     async def lookup_runtime_details(self, station_id: str) -> RuntimeDetails | None:
+        # Read before the job is queued: a time noted later is not this lookup's to show, and
+        # one handed to the writer meanwhile is committed before the job runs (jobs keep order).
+        noted = from_ts(self._seen.get(station_id))
+
         def job(c: sqlite3.Connection) -> RuntimeDetails | None:
             row = c.execute(
                 "SELECT ocpp_version, vendor, model, serial_number, firmware_version, boot_reason,"
@@ -55,7 +87,10 @@ class SqliteRuntimeStore(SqliteEngine):
                 (station_id,),
             ).fetchone()
             if row is None:
-                return None
+                return None if noted is None else RuntimeDetails("", last_seen_at=noted)
+            seen = from_ts(row[8])
+            if noted is not None and (seen is None or noted > seen):
+                seen = noted
             return RuntimeDetails(
                 ocpp_version=row[0],
                 vendor=row[1],
@@ -65,7 +100,7 @@ class SqliteRuntimeStore(SqliteEngine):
                 boot_reason=row[5],
                 boot_status=row[6],
                 last_boot_at=from_ts(row[7]),
-                last_seen_at=from_ts(row[8]),
+                last_seen_at=seen,
             )
 
         return await self.run(job)
@@ -79,6 +114,39 @@ class SqliteRuntimeStore(SqliteEngine):
             )
 
         await self.run(job)
+
+    def note_seen(self, station_id: str, at: datetime) -> None:
+        text = ts(at)
+        assert text is not None
+        held = self._seen.get(station_id)
+        if held is None or held < text:
+            self._seen[station_id] = text
+        if len(self._seen) >= _SEEN_HELD:
+            self._write_seen()
+        elif self._seen_flush is None:
+            loop = asyncio.get_running_loop()
+            self._seen_flush = loop.call_later(LAST_SEEN_DELAY, self._write_seen)
+
+    def _write_seen(self) -> asyncio.Future[None] | None:
+        if self._seen_flush is not None:
+            self._seen_flush.cancel()
+            self._seen_flush = None
+        if not self._seen or self._thread is None:
+            return None
+        rows, self._seen = list(self._seen.items()), {}
+
+        def job(c: sqlite3.Connection) -> None:
+            c.executemany(_NOTE_SEEN, rows)
+
+        written = self.submit(job)
+        written.add_done_callback(_report_lost)
+        return written
+
+    async def _flush_deferred(self) -> None:
+        written = self._write_seen()
+        if written is not None:
+            await asyncio.wait([written])  # its failure is logged by _report_lost
+        await super()._flush_deferred()
 
     async def set_connector_status(self, station_id: str, status: ConnectorStatus) -> None:
         def job(c: sqlite3.Connection) -> None:
@@ -111,3 +179,8 @@ class SqliteRuntimeStore(SqliteEngine):
             return [ConnectorStatus(r[0], r[1], r[2], r[3], r[4], from_ts(r[5])) for r in rows]
 
         return await self.run(job)
+
+
+def _report_lost(written: asyncio.Future[None]) -> None:
+    if not written.cancelled() and written.exception() is not None:
+        log.error("last-seen times not stored: %s", written.exception())

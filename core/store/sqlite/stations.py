@@ -155,6 +155,8 @@ class SqliteStationStore(SqliteEngine):
         return await self.run(job)
 
     async def delete_station(self, station_id: str) -> bool:
+        self._seen.pop(station_id, None)  # a last-seen time written later would bring it back
+
         # One job, so one transaction: a delete that fails part-way leaves the station whole.
         def job(c: sqlite3.Connection) -> bool:
             existed = c.execute("DELETE FROM stations WHERE station_id=?", (station_id,)).rowcount

@@ -8,6 +8,8 @@ from datetime import timedelta
 from core.clock import FixedClock
 from core.store.models import ConnectorStatus, RuntimeDetails
 from core.store.protocols import Store
+from core.store.sqlite import SqliteStore
+from tests.store.contract.samples import AUTH
 
 
 async def test_runtime_details_round_trip_and_replace(store: Store, clock: FixedClock) -> None:
@@ -56,6 +58,47 @@ async def test_touch_station_records_only_the_last_contact(store: Store, clock: 
         "2.0.1", vendor="V", last_seen_at=later
     )
     assert await store.list_stations() == []  # touching does not register a station
+
+
+async def test_note_seen_is_seen_at_once_and_stored_by_close(
+    store: SqliteStore, clock: FixedClock
+) -> None:
+    t0 = clock.now()
+    store.note_seen("cs1", t0)  # not awaited: nothing waits for a commit
+    assert await store.lookup_runtime_details("cs1") == RuntimeDetails("", last_seen_at=t0)
+    await store.set_runtime_details("cs2", RuntimeDetails("2.0.1", vendor="V"))
+    store.note_seen("cs2", t0)
+    later = t0 + timedelta(seconds=30)
+    store.note_seen("cs2", later)
+    store.note_seen("cs2", t0)  # an older time noted after a newer one changes nothing
+    expected = RuntimeDetails("2.0.1", vendor="V", last_seen_at=later)
+    assert await store.lookup_runtime_details("cs2") == expected
+    await store.close()  # a clean close writes what was noted
+    await store.open()
+    assert await store.lookup_runtime_details("cs1") == RuntimeDetails("", last_seen_at=t0)
+    assert await store.lookup_runtime_details("cs2") == expected
+    assert await store.list_stations() == []  # noting does not register a station
+
+
+async def test_note_seen_never_moves_a_stored_time_back(
+    store: SqliteStore, clock: FixedClock
+) -> None:
+    later = clock.now() + timedelta(minutes=1)
+    booted = RuntimeDetails("1.6", boot_status="Accepted", last_boot_at=later, last_seen_at=later)
+    store.note_seen("cs1", clock.now())
+    await store.set_runtime_details("cs1", booted)  # the boot is stored first…
+    await store.close()  # …and the older noted time written after it
+    await store.open()
+    assert await store.lookup_runtime_details("cs1") == booted
+
+
+async def test_a_deleted_station_keeps_no_noted_time(store: SqliteStore, clock: FixedClock) -> None:
+    await store.register_station("cs1", AUTH, clock.now())
+    store.note_seen("cs1", clock.now())
+    assert await store.delete_station("cs1")
+    await store.close()
+    await store.open()
+    assert await store.lookup_runtime_details("cs1") is None
 
 
 async def test_connector_statuses_are_kept_per_connector_in_order(

@@ -19,7 +19,7 @@ Updated with 10 sampled values, Ended — and answers the CostUpdated calls the 
 charging; afterwards the store is read to check that every answered event was stored.
 
 Run: ``python bench/bench_ws.py`` (figures in README.md) or ``--quick`` (well under a minute).
-Prints figures; not a test. ``--profile DIR`` records the csms server with py-spy into DIR.
+Prints figures; not a test. ``--profile DIR`` records each server with py-spy into DIR.
 """
 
 from __future__ import annotations
@@ -442,8 +442,8 @@ def measure(
             go.put((start, end))
         spy = None
         assert proc.pid is not None
-        if profile_dir and server == "csms":
-            spy = _py_spy(proc.pid, profile_dir, f"{scenario}-{stations}", seconds, start)
+        if profile_dir:
+            spy = _py_spy(proc.pid, profile_dir, f"{server}-{scenario}-{stations}", seconds, start)
         time.sleep(max(0.0, start - time.monotonic()))
         cpu0, threads0 = _cpu_seconds(proc.pid)
         time.sleep(max(0.0, end - time.monotonic()))
@@ -523,6 +523,7 @@ def _py_spy(pid: int, out: str, tag: str, seconds: float, start: float) -> subpr
             "--output",
             str(Path(out) / f"{tag}.txt"),
             "--nonblocking",
+            *os.environ.get("BENCH_PY_SPY_ARGS", "").split(),
         ],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
@@ -550,7 +551,7 @@ def main(argv: list[str] | None = None) -> None:
         "--rounds", type=int, default=1, help="interleaved rounds; the best of each is shown"
     )
     parser.add_argument("--tx", action=argparse.BooleanOptionalAction, default=True)
-    parser.add_argument("--profile", metavar="DIR", help="py-spy raw profiles of the csms server")
+    parser.add_argument("--profile", metavar="DIR", help="py-spy raw profiles of the servers")
     args = parser.parse_args(argv)
     seconds = args.seconds or (2.0 if args.quick else 8.0)
     warmup = 0.5 if args.quick else 2.0

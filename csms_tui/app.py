@@ -1,6 +1,10 @@
 """The operations console: live stations, messages and transactions over the core's service
 layer and event stream. The console never reaches into the store: it reads snapshots from
-:class:`core.service.CsmsService` and applies the core's events on top of them."""
+:class:`core.service.CsmsService` and applies the core's events on top of them.
+
+Each tab is a pane (:mod:`csms_tui.panes`) that owns its widgets, timers and queries; the app
+composes them, holds the keys (so they work wherever the focus is, and the footer shows those of
+the tab on show), runs the core or connects to it, and hands the core's events to the panes."""
 
 from __future__ import annotations
 
@@ -19,20 +23,11 @@ from textual.app import App, ComposeResult
 from textual.binding import Binding, BindingType
 from textual.css.query import NoMatches
 from textual.screen import Screen
-from textual.widgets import (
-    Header,
-    Static,
-    TabbedContent,
-)
+from textual.widgets import Header, Static, TabbedContent
 
 from core.config import Config
-from core.events import (
-    Event,
-    Resync,
-)
-from core.service import (
-    CsmsService,
-)
+from core.events import Event, Resync
+from core.service import CsmsService
 from csms_tui.key_footer import KeyFooter
 from csms_tui.modals import ConfirmScreen, FilterScreen
 from csms_tui.palette import StationCommands
@@ -44,9 +39,7 @@ from csms_tui.panes.stations import StationsPane
 from csms_tui.panes.tokens import TokensPane
 from csms_tui.panes.transactions import TransactionsPane
 from csms_tui.resilience import KeepsRunning
-from csms_tui.screens import (
-    StationDetailScreen,
-)
+from csms_tui.screens import StationDetailScreen
 
 log = logging.getLogger(__name__)
 P = TypeVar("P", bound=ConsolePane)
@@ -324,16 +317,15 @@ class CsmsConsole(KeepsRunning, App[int]):
             for pane in self._main(TabbedContent).query(ConsolePane):
                 pane.apply(batch)
 
-    # --- messages --------------------------------------------------------------------------------
+    # --- keys: the global ones, then those of one tab (check_action), handled by its pane -----
 
-    def action_toggle_follow(self) -> None:
-        self._pane(MessagesPane).toggle_follow()
+    def action_show(self, tab: str) -> None:
+        self._main(TabbedContent).active = "log-pane" if tab == "log" else tab
 
-    def action_export(self) -> None:
-        self._pane(MessagesPane).export()
-
-    def action_history(self) -> None:
-        self._pane(MessagesPane).history()
+    def action_detail(self) -> None:
+        pane = self._main(TabbedContent).active_pane
+        if self.service is not None and isinstance(pane, ConsolePane):
+            pane.open_detail()
 
     def action_filter(self) -> None:
         """`/` on any list: words every shown row contains (the message log has its syntax)."""
@@ -350,33 +342,6 @@ class CsmsConsole(KeepsRunning, App[int]):
         messages = isinstance(pane, MessagesPane)
         self.push_screen(FilterScreen(pane.filter_text, messages=messages), chosen)
 
-    # --- certificates ----------------------------------------------------------------------------
-
-    def action_install_root(self) -> None:
-        self._pane(CertificatesPane).install_root()
-
-    def action_renew(self) -> None:
-        self._pane(CertificatesPane).renew()
-
-    # --- actions -------------------------------------------------------------------------------
-
-    def action_show(self, tab: str) -> None:
-        self._main(TabbedContent).active = "log-pane" if tab == "log" else tab
-
-    def action_detail(self) -> None:
-        pane = self._main(TabbedContent).active_pane
-        if self.service is not None and isinstance(pane, ConsolePane):
-            pane.open_detail()
-
-    def action_add_token(self) -> None:
-        self._pane(TokensPane).add_token()
-
-    def action_toggle_block(self) -> None:
-        self._pane(TokensPane).toggle_block()
-
-    def action_delete_token(self) -> None:
-        self._pane(TokensPane).delete_token()
-
     def _selected_station(self, quiet: bool = False) -> str | None:
         return self._pane(StationsPane).selected(quiet)
 
@@ -385,6 +350,11 @@ class CsmsConsole(KeepsRunning, App[int]):
         if isinstance(screen, StationDetailScreen):
             return screen.station_id
         return self._selected_station(quiet=True)
+
+    def start_action(self, station_id: str, action_id: str, **defaults: str) -> None:
+        """Form (when the action has fields) → confirmation (when destructive) → send; for the
+        station's detail screen and the palette too."""
+        self._pane(StationsPane).start_action(station_id, action_id, **defaults)
 
     def action_actions(self) -> None:
         self._pane(StationsPane).choose_action()
@@ -395,13 +365,32 @@ class CsmsConsole(KeepsRunning, App[int]):
     def action_reset(self) -> None:
         self._pane(StationsPane).start_selected("reset")
 
-    def start_action(self, station_id: str, action_id: str, **defaults: str) -> None:
-        """Form (when the action has fields) → confirmation (when destructive) → send; for the
-        station's detail screen and the palette too."""
-        self._pane(StationsPane).start_action(station_id, action_id, **defaults)
-
     def action_register(self, station_id: str | None = None) -> None:
         self._pane(StationsPane).register(station_id or self._selected_station(quiet=True) or "")
+
+    def action_toggle_follow(self) -> None:
+        self._pane(MessagesPane).toggle_follow()
+
+    def action_export(self) -> None:
+        self._pane(MessagesPane).export()
+
+    def action_history(self) -> None:
+        self._pane(MessagesPane).history()
+
+    def action_add_token(self) -> None:
+        self._pane(TokensPane).add_token()
+
+    def action_toggle_block(self) -> None:
+        self._pane(TokensPane).toggle_block()
+
+    def action_delete_token(self) -> None:
+        self._pane(TokensPane).delete_token()
+
+    def action_install_root(self) -> None:
+        self._pane(CertificatesPane).install_root()
+
+    def action_renew(self) -> None:
+        self._pane(CertificatesPane).renew()
 
 
 def run_console(

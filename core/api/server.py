@@ -152,7 +152,11 @@ class _Handlers:
         return _json({"status": "OK"})
 
     async def get_metrics(self, request: web.Request, p: dict[str, Any], body: Any) -> web.Response:
-        return web.Response(text=self.metrics.render(), content_type="text/plain", charset="utf-8")
+        # prometheus_client's Content-Type names the exposition format's version, which scrapers
+        # read to pick a parser; it goes in as a header because aiohttp's content_type= refuses
+        # one with a charset.
+        payload, content_type = self.metrics.exposition()
+        return web.Response(body=payload, headers={"Content-Type": content_type})
 
     async def register_charge_station(
         self, request: web.Request, p: dict[str, Any], body: Any

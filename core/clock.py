@@ -41,7 +41,10 @@ def uuid4_str() -> str:
 
 def iso(dt: datetime) -> str:
     """RFC 3339 UTC with millisecond precision and a ``Z`` suffix (what stations parse best)."""
-    return dt.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    # Every Heartbeat and boot answer carries one: no conversion when the time is UTC already
+    # (the clock's always is), and the fixed-width suffix cut rather than searched for.
+    utc = dt if dt.tzinfo is UTC else dt.astimezone(UTC)
+    return utc.isoformat(timespec="milliseconds")[:-6] + "Z"
 
 
 def parse_iso(text: str) -> datetime:

@@ -10,7 +10,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import itertools
-from collections.abc import AsyncIterator, Iterator
+from collections import deque
+from collections.abc import AsyncIterator, Iterable, Iterator
 from dataclasses import asdict, dataclass, field, fields
 from datetime import datetime
 from typing import Any, ClassVar
@@ -186,31 +187,58 @@ def event_from_json(data: dict[str, Any]) -> Event:
 
 
 class Subscription:
-    """One subscriber's bounded queue; iterate it with ``async for``."""
+    """One subscriber's bounded queue; iterate it with ``async for``.
 
-    def __init__(self, bus: EventBus, maxsize: int) -> None:
+    A deque and the waiting getters' futures rather than an ``asyncio.Queue``: every frame in
+    and out of every station is offered to every subscriber, and the queue's task accounting
+    and full/empty bookkeeping cost more than the rest of the offer. Subscribing to some
+    ``kinds`` only keeps the other events out of the queue altogether, so a subscriber that
+    waits for a connect is not woken for each of the frames in between."""
+
+    def __init__(self, bus: EventBus, maxsize: int, kinds: frozenset[str] | None = None) -> None:
         self._bus = bus
-        self._queue: asyncio.Queue[Event] = asyncio.Queue(maxsize)
+        self._maxsize = maxsize
+        self.kinds = kinds  # None: every kind
+        self._items: deque[Event] = deque()
+        self._getters: deque[asyncio.Future[None]] = deque()
         self._dropped = 0
 
     def _offer(self, event: Event) -> None:
-        if self._queue.full():
-            with contextlib.suppress(asyncio.QueueEmpty):
-                self._queue.get_nowait()
+        items = self._items
+        if len(items) >= self._maxsize:
+            items.popleft()
             self._dropped += 1
-            with contextlib.suppress(asyncio.QueueEmpty):
-                self._queue.get_nowait()
-            self._queue.put_nowait(Resync(at=event.at, seq=event.seq, dropped=self._dropped))
-        self._queue.put_nowait(event)
+            if items:  # room for the marker too
+                items.popleft()
+            items.append(Resync(at=event.at, seq=event.seq, dropped=self._dropped))
+        items.append(event)
+        if self._getters:
+            self._wake_next()
 
     async def get(self) -> Event:
-        return await self._queue.get()
+        while not self._items:
+            getter = asyncio.get_running_loop().create_future()
+            self._getters.append(getter)
+            try:
+                await getter
+            except BaseException:
+                getter.cancel()
+                with contextlib.suppress(ValueError):
+                    self._getters.remove(getter)
+                if self._items and not getter.cancelled():  # pass the wake-up on
+                    self._wake_next()
+                raise
+        return self._items.popleft()
+
+    def _wake_next(self) -> None:
+        while self._getters:
+            getter = self._getters.popleft()
+            if not getter.done():
+                getter.set_result(None)
+                return
 
     def get_nowait(self) -> Event | None:
-        try:
-            return self._queue.get_nowait()
-        except asyncio.QueueEmpty:
-            return None
+        return self._items.popleft() if self._items else None
 
     def close(self) -> None:
         self._bus._unsubscribe(self)
@@ -220,7 +248,7 @@ class Subscription:
 
     async def _iterate(self) -> AsyncIterator[Event]:
         while True:
-            yield await self._queue.get()
+            yield await self.get()
 
 
 class EventBus:
@@ -231,8 +259,12 @@ class EventBus:
         self._queue_size = queue_size
         self._seq: Iterator[int] = itertools.count(1)
 
-    def subscribe(self, maxsize: int | None = None) -> Subscription:
-        sub = Subscription(self, maxsize or self._queue_size)
+    def subscribe(
+        self, maxsize: int | None = None, kinds: Iterable[type[Event]] | None = None
+    ) -> Subscription:
+        """A queue of the events published from now on (of ``kinds`` only, if given)."""
+        wanted = None if kinds is None else frozenset(k.kind for k in kinds)
+        sub = Subscription(self, maxsize or self._queue_size, wanted)
         self._subs.append(sub)
         return sub
 
@@ -246,8 +278,10 @@ class EventBus:
     def publish(self, event: Event) -> Event:
         if event.seq == 0:
             object.__setattr__(event, "seq", self.next_seq())
+        kind = event.kind
         for sub in self._subs:
-            sub._offer(event)
+            if sub.kinds is None or kind in sub.kinds:
+                sub._offer(event)
         return event
 
     @property

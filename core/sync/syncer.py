@@ -92,7 +92,8 @@ class Syncer:
 
     async def run(self) -> None:
         """Tick every ``interval``, and right away when a station connects or boots."""
-        sub = self.events.subscribe(maxsize=10_000)
+        # Only what wakes it: not woken for every frame of every station in between.
+        sub = self.events.subscribe(maxsize=10_000, kinds=(StationBooted, StationConnected))
         watcher = asyncio.create_task(self._watch(sub), name="sync-watch")
         try:
             while True:

@@ -1,7 +1,8 @@
 """In-process transport: the message objects are handed over as they are — no serialising.
 
 Each delivery runs as its own task so one slow station never blocks the others (the gateway
-pipe already guarantees one outstanding call per direction per station)."""
+pipe already guarantees one outstanding call per direction per station); an answer to a station's
+CALL is written by the task already handling that CALL."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ import asyncio
 import logging
 
 from core.events import EventBus
-from core.ocpp.types import Message, OcppVersion
+from core.ocpp.types import Message, MessageType, OcppVersion
 from core.transport.base import MessageHandler
 
 log = logging.getLogger(__name__)
@@ -43,7 +44,14 @@ class LocalTransport:
         task.add_done_callback(self._tasks.discard)
 
     async def emit(self, version: OcppVersion, station_id: str, message: Message) -> None:
-        self._spawn(self._gateway, version, station_id, message)
+        if message.type is MessageType.CALL or self._gateway is None:
+            self._spawn(self._gateway, version, station_id, message)
+            return
+        # The answer to a station's CALL is written by the router's task for that CALL, which
+        # has nothing else to do, rather than by one more task: this is every station CALL's
+        # path. Only this station waits if its socket is backed up. (A CSMS CALL gets a task:
+        # whoever sends one — a sync loop going through many stations — must not wait.)
+        await self._gateway(version, station_id, message)
 
     async def publish_in(self, version: OcppVersion, station_id: str, message: Message) -> None:
         self._spawn(self._manager, version, station_id, message)

@@ -182,6 +182,8 @@ def _serve(kind: str, ready: Queue[Any], stop: Any, stations: list[str], tmp: st
     elif kind == "ocpp":
         _uvloop_run(_ocpp_server(ready, stop))
     else:
+        if kind.startswith("base="):  # csms-tui from another source tree: before/after
+            sys.path.insert(0, kind.removeprefix("base="))
         _uvloop_run(_csms_server(ready, stop, stations, tmp))
 
 
@@ -406,7 +408,7 @@ def measure(
     ready: Queue[Any] = ctx.Queue()
     stop = ctx.Event()
     version = "ocpp2.0.1" if scenario == "tx" else "ocpp1.6"
-    prefix = {"echo": "E", "ocpp": "P", "csms": "B"}[server]
+    prefix = {"echo": "E", "ocpp": "P"}.get(server, "B")
     names = [f"{prefix}{i:05d}" for i in range(stations)]
     tmp = tempfile.mkdtemp(prefix="bench-ws-")
     proc = ctx.Process(target=_serve, args=(server, ready, stop, names, tmp), daemon=True)
@@ -424,7 +426,7 @@ def measure(
                 stations=part,
                 version=version,
                 scenario=scenario,
-                auth=server == "csms",
+                auth=server not in ("echo", "ocpp"),
                 boot=server != "echo",
             )
             w = ctx.Process(target=_client_main, args=(plan, go, results), daemon=True)
@@ -455,7 +457,7 @@ def measure(
             w.join(timeout=30)
         stop.set()
         extra: dict[str, Any] = {"connected": connected}
-        if server == "csms":
+        if server not in ("echo", "ocpp"):
             extra.update(ready.get(timeout=60))
         proc.join(timeout=60)
     finally:
@@ -534,7 +536,7 @@ def _row(f: Figure, ceiling: Figure | None, peer: Figure | None) -> str:
     vs_ceiling = f"{f.rate / ceiling.rate:5.2f}×" if ceiling and ceiling.rate else "     "
     vs_peer = f"{f.rate / peer.rate:5.2f}×" if peer and peer.rate else "     "
     return (
-        f"{f.scenario:<9} {f.server:<5} {f.stations:>5} {f.rate:>9,.0f}/s"
+        f"{f.scenario:<9} {f.server.split('=')[0]:<5} {f.stations:>5} {f.rate:>9,.0f}/s"
         f" {f.p50_ms:>7.2f} {f.p99_ms:>8.2f} {f.cpu_us_per_call:>8.0f} µs"
         f" {f.loop_share:>6.0%}   {vs_ceiling}   {vs_peer}"
     )
@@ -552,11 +554,19 @@ def main(argv: list[str] | None = None) -> None:
     )
     parser.add_argument("--tx", action=argparse.BooleanOptionalAction, default=True)
     parser.add_argument("--profile", metavar="DIR", help="py-spy raw profiles of the servers")
+    parser.add_argument(
+        "--base",
+        metavar="DIR",
+        help="also run csms-tui from the source tree DIR (e.g. `git archive` of an older commit)"
+        " as server 'base', for before/after figures in one run",
+    )
     args = parser.parse_args(argv)
     seconds = args.seconds or (2.0 if args.quick else 8.0)
     warmup = 0.5 if args.quick else 2.0
     sizes = [int(s) for s in args.stations.split(",")]
     servers = args.servers.split(",")
+    if args.base:
+        servers.insert(servers.index("csms") if "csms" in servers else 0, f"base={args.base}")
     print(
         f"{os.cpu_count()} cores; {args.clients} load-generator processes; {seconds:g} s window"
         f" after {warmup:g} s warm-up; best of {args.rounds} interleaved round(s);"
@@ -578,15 +588,18 @@ def main(argv: list[str] | None = None) -> None:
             print(_row(f, got.get("echo"), got.get("ocpp")))
             for e in f.errors:
                 print(f"    error: {e}")
-        if args.tx and "csms" in servers:
-            f = max(
-                (
-                    measure("csms", "tx", n, seconds, warmup, args.clients, args.profile)
-                    for _round in range(args.rounds)
-                ),
-                key=lambda f: f.rate,
-            )
-            hb = got["csms"]
+        if not args.tx:
+            continue
+        best: dict[str, Figure] = {}
+        for _round in range(args.rounds):
+            for server in servers:
+                if server in ("echo", "ocpp"):
+                    continue  # TransactionEvents need a CSMS
+                f = measure(server, "tx", n, seconds, warmup, args.clients, args.profile)
+                if server not in best or f.rate > best[server].rate:
+                    best[server] = f
+        for server, f in best.items():
+            hb = got[server]
             print(_row(f, got.get("echo"), None) + f"   {f.rate / hb.rate:.2f}× heartbeat")
             stored, answered = f.extra.get("stored_events", 0), f.extra["answered_tx_events"]
             print(

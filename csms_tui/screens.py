@@ -1,24 +1,24 @@
-"""Secondary screens of the console: station detail and the token form."""
+"""The console's full screens over the tabs: a station's detail, a transaction's detail and the
+stored message history (the dialogs are in :mod:`csms_tui.modals`)."""
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, ClassVar
 
 from rich.text import Text
-from textual import on, work
+from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.containers import Horizontal, Vertical, VerticalScroll
-from textual.screen import ModalScreen, Screen
-from textual.widgets import Button, DataTable, Footer, Header, Input, Label, Sparkline, Static
+from textual.containers import VerticalScroll
+from textual.screen import Screen
+from textual.widgets import DataTable, Footer, Header, Label, Sparkline, Static
 
-from core import limits
 from core.service import CsmsService, ServiceError, StationDetail, TransactionDetail
-from csms_tui.actions import BoundedInput
 from csms_tui.inert import inert, markup_safe, plain
+from csms_tui.modals import InstallCertificateScreen
 from csms_tui.timefmt import clock, day_minute, moment
 
 
@@ -227,115 +227,6 @@ def fill(table: DataTable[Any], rows: list[tuple[Any, ...]]) -> None:
         table.add_row(*(plain("-" if v is None else v) for v in row))
 
 
-CERTIFICATE_TYPES = ("CSMS", "V2G", "MO", "MF")
-
-
-class InstallCertificateScreen(ModalScreen[tuple[str, str] | None]):
-    """Install a root certificate from a PEM file: path and type (CSMS, V2G, MO, MF)."""
-
-    BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("escape", "cancel", "Cancel", id="install_cert.cancel")
-    ]
-
-    def __init__(self, station_id: str = "") -> None:
-        super().__init__()
-        self.station_id = station_id
-
-    def compose(self) -> ComposeResult:
-        with Vertical(id="dialog"):
-            target = f" on {markup_safe(self.station_id)}" if self.station_id else ""
-            yield Label(f"Install a root certificate{target} (pushed by sync)")
-            yield BoundedInput(placeholder="PEM file path", id="path", max_length=limits.PATH.hi)
-            yield BoundedInput(
-                value="CSMS",
-                placeholder="type: " + ", ".join(CERTIFICATE_TYPES),
-                id="kind",
-                max_length=max(map(len, CERTIFICATE_TYPES)),
-            )
-            yield Label("", id="error", classes="error")
-
-    @on(Input.Submitted)
-    def submit(self) -> None:
-        path = self.query_one("#path", Input).value.strip()
-        kind = self.query_one("#kind", Input).value.strip().upper()
-        error = self.query_one("#error", Label)
-        if not path:
-            error.update("the path of a PEM file is required")
-            return
-        if kind not in CERTIFICATE_TYPES:
-            error.update("the type must be " + ", ".join(CERTIFICATE_TYPES))
-            return
-        self.dismiss((path, kind))
-
-    def action_cancel(self) -> None:
-        self.dismiss(None)
-
-
-class TokenFormScreen(ModalScreen[dict[str, Any] | None]):
-    """Add or edit a token: uid, contract id (eMAID, checked by the service), group."""
-
-    BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("escape", "cancel", "Cancel", id="token_form.cancel")
-    ]
-
-    def __init__(self, token: Any = None) -> None:
-        super().__init__()
-        self.token = token
-
-    def compose(self) -> ComposeResult:
-        t = self.token
-        with Vertical(id="dialog"):
-            yield Label(f"Edit token {t.uid}" if t else "Add a token")
-            yield BoundedInput(
-                value=t.uid if t else "",
-                placeholder=f"uid (RFID, up to {limits.ID_TOKEN.hi} characters)",
-                id="uid",
-                disabled=t is not None,  # the uid is the token's identity
-                max_length=limits.ID_TOKEN.hi,
-            )
-            yield BoundedInput(
-                value=t.contract_id if t else "",
-                placeholder="contract id / eMAID, e.g. GBTWK012345678",
-                id="contract",
-                max_length=limits.ID_TOKEN.hi,
-            )
-            yield BoundedInput(
-                value=(t.group_id or "") if t else "",
-                placeholder="group id (optional)",
-                id="group",
-                max_length=limits.ID_TOKEN.hi,
-            )
-            yield Label("", id="error", classes="error")
-            with Horizontal():
-                yield Button("Add", variant="primary", id="add")
-                yield Button("Cancel", id="cancel")
-
-    @on(Button.Pressed, "#cancel")
-    def action_cancel(self) -> None:
-        self.dismiss(None)
-
-    @on(Button.Pressed, "#add")
-    @on(Input.Submitted)
-    def submit(self) -> None:
-        uid = self.query_one("#uid", Input).value.strip()
-        contract = self.query_one("#contract", Input).value.strip()
-        group = self.query_one("#group", Input).value.strip()
-        error = self.query_one("#error", Label)
-        if not uid or len(uid) > limits.ID_TOKEN.hi:
-            error.update(f"the uid must be 1 to {limits.ID_TOKEN.hi} characters")
-            return
-        if not contract:
-            error.update("a contract id is required")
-            return
-        if len(contract) > limits.ID_TOKEN.hi or len(group) > limits.ID_TOKEN.hi:
-            error.update(f"contract and group ids have at most {limits.ID_TOKEN.hi} characters")
-            return
-        self.dismiss({"uid": uid, "contract_id": contract, "group_id": group or None})
-
-    def on_mount(self) -> None:
-        self.query_one("#contract" if self.token else "#uid", Input).focus()
-
-
 ENERGY = "Energy.Active.Import.Register"
 POWER = "Power.Active.Import"
 
@@ -424,143 +315,6 @@ class TransactionDetailScreen(Screen[None]):
             for sv in mv.sampled_values
         ]
         fill(self.query_one("#tx-values", DataTable), rows)
-
-
-class RegisterStationScreen(ModalScreen[Any]):
-    """Register a new station. The form sends the registration itself and stays open when the
-    core refuses it (an id already registered, …): the input is kept and the reason shown
-    beside it. Dismissed with the registration once it succeeded."""
-
-    BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("escape", "cancel", "Cancel", id="register.cancel")
-    ]
-    PROFILES: ClassVar[list[tuple[str, int]]] = [
-        ("0 · no TLS, basic auth (OCPP profile 1)", 0),
-        ("1 · TLS + basic auth (OCPP profile 2)", 1),
-        ("2 · TLS + client certificate (OCPP profile 3)", 2),
-    ]
-
-    def __init__(
-        self, register: Callable[[str, int], Awaitable[Any]], station_id: str = ""
-    ) -> None:
-        super().__init__()
-        self.station_id = station_id
-        self._register = register
-        self._sending = False
-
-    def compose(self) -> ComposeResult:
-        from textual.widgets import Select
-
-        with Vertical(id="dialog"):
-            yield Label("Register a new station")
-            yield BoundedInput(
-                value=inert(self.station_id),  # a refused id may hold anything; valid ones stay
-                placeholder="station id",
-                id="station-id",
-                max_length=limits.STATION_ID.hi,
-            )
-            yield Select(self.PROFILES, value=1, allow_blank=False, id="profile")
-            # Static, not Label: a refusal with its how-to wraps instead of being cut.
-            yield Static("", id="error", classes="error")
-            with Horizontal():
-                yield Button("Register", variant="primary", id="register")
-                yield Button("Cancel", id="cancel")
-
-    @on(Button.Pressed, "#cancel")
-    def action_cancel(self) -> None:
-        self.dismiss(None)
-
-    @on(Button.Pressed, "#register")
-    @on(Input.Submitted)
-    def submit(self) -> None:
-        from textual.widgets import Select
-
-        from core.service import Invalid, validate_station_id
-
-        if self._sending:
-            # A second press while the first is on its way is ignored, not sent again: the
-            # first registration's answer — the password, shown once — must not be lost to a
-            # second one that can only be refused (the id then exists).
-            return
-        station_id = self.query_one("#station-id", Input).value.strip()
-        try:
-            validate_station_id(station_id)
-        except Invalid as exc:
-            self.query_one("#error", Static).update(plain(f"station id: {exc.message}"))
-            return
-        profile = self.query_one("#profile", Select).value
-        self.query_one("#error", Static).update("")
-        self._sending = True
-        self._send(station_id, int(profile) if isinstance(profile, int) else 1)
-
-    @work(group="register-form")
-    async def _send(self, station_id: str, profile: int) -> None:
-        try:
-            registration = await self._register(station_id, profile)
-        except ServiceError as exc:
-            self.query_one("#error", Static).update(plain(exc.message))
-            return
-        finally:
-            self._sending = False
-        self.dismiss(registration)
-
-
-class RegistrationResultScreen(ModalScreen[None]):
-    """The connection URL and the generated password — shown once, like the seed's connect
-    page; the CSMS keeps only the password's hash."""
-
-    BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("escape", "dismiss_screen", "Close", id="registration.close")
-    ]
-
-    def __init__(self, registration: Any) -> None:
-        super().__init__()
-        self.registration = registration
-
-    def compose(self) -> ComposeResult:
-        r = self.registration
-        with Vertical(id="dialog"):
-            yield Label(
-                f"[b]{markup_safe(r.station_id)}[/b] registered "
-                f"(security profile {r.security_profile})"
-            )
-            yield Label("Connection URL")
-            yield BoundedInput(value=r.url, id="url", max_length=max(limits.URL.hi, len(r.url)))
-            if r.password:
-                yield Label("Password — shown only now: copy it to the station")
-                yield BoundedInput(value=r.password, id="password", max_length=limits.PASSWORD.hi)
-                yield Label(plain(f"username: {r.station_id}"))
-            with Horizontal():
-                yield Button("Close", variant="primary", id="close")
-
-    @on(Button.Pressed, "#close")
-    def action_dismiss_screen(self) -> None:
-        self.dismiss(None)
-
-
-class NewPasswordScreen(ModalScreen[None]):
-    """A station's new password after a rotation it accepted — shown once, like at
-    registration."""
-
-    BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("escape", "dismiss_screen", "Close", id="new_password.close")
-    ]
-
-    def __init__(self, station_id: str, password: str) -> None:
-        super().__init__()
-        self.station_id, self.password = station_id, password
-
-    def compose(self) -> ComposeResult:
-        with Vertical(id="dialog"):
-            yield Label(f"[b]{markup_safe(self.station_id)}[/b] accepted its new password")
-            yield Label("Password — shown only now; the old one no longer works")
-            yield BoundedInput(value=self.password, id="password", max_length=limits.PASSWORD.hi)
-            with Horizontal():
-                yield Button("Close", variant="primary", id="close")
-
-    @on(Button.Pressed, "#close")
-    def action_dismiss_screen(self) -> None:
-        self.dismiss(None)
 
 
 class MessageHistoryScreen(Screen[None]):

@@ -12,8 +12,9 @@ from textual.widgets import DataTable, Label
 from core.service import ServiceError
 from csms_tui.inert import plain
 from csms_tui.line_table import matches
+from csms_tui.modals import InstallCertificateScreen
 from csms_tui.panes.base import ConsolePane
-from csms_tui.screens import InstallCertificateScreen, send_certificate_command
+from csms_tui.screens import send_certificate_command
 
 STATION_COLUMNS = (
     ("station", "Station"),

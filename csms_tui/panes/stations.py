@@ -23,15 +23,15 @@ from core.service import NotFound, PasswordRotation, ServiceError, StationSummar
 from csms_tui.actions import BY_ID, ActionFormScreen, ActionMenuScreen, describe_answer
 from csms_tui.inert import markup_safe
 from csms_tui.line_table import ERROR, MUTED, KeyedTable
-from csms_tui.modals import ConfirmScreen
-from csms_tui.panes.base import LivePane
-from csms_tui.panes.transactions import TX_EVENTS
-from csms_tui.screens import (
+from csms_tui.modals import (
+    ConfirmScreen,
     NewPasswordScreen,
     RegisterStationScreen,
     RegistrationResultScreen,
-    StationDetailScreen,
 )
+from csms_tui.panes.base import LivePane
+from csms_tui.panes.transactions import TX_EVENTS
+from csms_tui.screens import StationDetailScreen
 from csms_tui.timefmt import clock
 
 # (key, title, maximum width): the widths grow with the content up to the maximum.

@@ -12,9 +12,8 @@ from textual.widgets import DataTable
 from core.service import ServiceError, TokenInput, TokenView
 from csms_tui.inert import plain
 from csms_tui.line_table import matches
-from csms_tui.modals import ConfirmScreen
+from csms_tui.modals import ConfirmScreen, TokenFormScreen
 from csms_tui.panes.base import ConsolePane
-from csms_tui.screens import TokenFormScreen
 
 COLUMNS = (
     ("uid", "Uid"),

@@ -25,7 +25,7 @@ from csms_tui.actions import ACTIONS, BY_ID, ActionFormScreen, ActionMenuScreen,
 from csms_tui.app import CsmsConsole
 from csms_tui.line_table import KeyedTable
 from csms_tui.message_log import MessageLog
-from csms_tui.screens import (
+from csms_tui.modals import (
     InstallCertificateScreen,
     RegisterStationScreen,
     RegistrationResultScreen,
@@ -379,7 +379,7 @@ async def test_keys_can_be_remapped(tmp_path: Path) -> None:
 async def test_token_edit_and_the_log_tab(tmp_path: Path) -> None:
     import logging
 
-    from csms_tui.screens import TokenFormScreen
+    from csms_tui.modals import TokenFormScreen
 
     async with Csms(core_config(tmp_path)) as csms:
         from tests.e2e.conftest import add_token

@@ -16,7 +16,7 @@ from core.runtime import Csms
 from csms_tui.actions import ActionMenuScreen
 from csms_tui.app import CsmsConsole
 from csms_tui.line_table import KeyedTable
-from csms_tui.screens import NewPasswordScreen, RegisterStationScreen, RegistrationResultScreen
+from csms_tui.modals import NewPasswordScreen, RegisterStationScreen, RegistrationResultScreen
 from tests.e2e.conftest import register
 from tests.tui.test_actions import Station, choose, confirm, notes
 from tests.tui.test_console import core_config, shown, station_socket, wait_until

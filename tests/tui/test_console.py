@@ -161,7 +161,8 @@ async def test_console_shows_a_live_session_and_starts_remotely(tmp_path: Path) 
 
 
 async def test_station_detail_and_tokens(tmp_path: Path) -> None:
-    from csms_tui.screens import StationDetailScreen, TokenFormScreen
+    from csms_tui.modals import TokenFormScreen
+    from csms_tui.screens import StationDetailScreen
 
     config = core_config(tmp_path)
     async with Csms(config) as csms:

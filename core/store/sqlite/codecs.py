@@ -5,6 +5,7 @@ JSON via orjson, the compact meter-value encoding, and the upsert statement both
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
 from datetime import UTC, datetime
 from typing import Any
@@ -81,6 +82,7 @@ def decode_sampled_values(text: str) -> list[SampledValue]:
     ]
 
 
+@functools.cache  # a handful of statements, built once each rather than on every write
 def upsert(table: str, columns: str, key: str) -> str:
     """INSERT … ON CONFLICT (key) DO UPDATE: the same text works on SQLite and PostgreSQL."""
     names = [c.strip() for c in columns.split(",")]

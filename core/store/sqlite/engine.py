@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from typing import Any, Self, TypeVar
 
 from core.store.migrations import MIGRATIONS
+from core.store.sqlite.readings import ReadingCache
 
 log = logging.getLogger(__name__)
 
@@ -56,6 +57,7 @@ class SqliteEngine:
         # -> stored text; held here for the same reason as the retention above.
         self._seen: dict[str, str] = {}
         self._seen_flush: asyncio.TimerHandle | None = None
+        self._readings = ReadingCache()  # writer thread only (see readings.py)
         self.batches = 0  # observability: commits made
         self.jobs = 0
 

@@ -1,4 +1,4 @@
-"""Meter values, with or without a transaction."""
+"""Meter values, with or without a transaction (a transaction's readings, decoded: readings.py)."""
 
 from __future__ import annotations
 
@@ -61,15 +61,3 @@ def insert_meter_values(
                 for mv in values
             ],
         )
-
-
-def load_meter_values(
-    c: sqlite3.Connection, station_id: str, transaction_id: str
-) -> list[MeterValue]:
-    """A transaction's readings, oldest first."""
-    rows = c.execute(
-        "SELECT timestamp, sampled_values FROM meter_values WHERE station_id=? AND"
-        " transaction_id=? ORDER BY timestamp, id",
-        (station_id, transaction_id),
-    ).fetchall()
-    return [MeterValue(req_ts(r[0]), decode_sampled_values(r[1])) for r in rows]

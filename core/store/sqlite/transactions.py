@@ -13,7 +13,7 @@ from core.store.energy import register_bounds
 from core.store.models import MeterValue, SampledValue, Transaction, UnitOfMeasure
 from core.store.sqlite.codecs import dumps, from_ts, ts, upsert
 from core.store.sqlite.engine import SqliteEngine
-from core.store.sqlite.meter_values import insert_meter_values, load_meter_values
+from core.store.sqlite.meter_values import insert_meter_values
 
 
 class SqliteTransactionStore(SqliteEngine):
@@ -170,7 +170,7 @@ class SqliteTransactionStore(SqliteEngine):
             if tx is None:
                 return None
             if tx.ended_at is not None:  # a retried StopTransaction: already done
-                tx.meter_values = load_meter_values(c, station_id, transaction_id)
+                tx.meter_values = self._readings.load(c, station_id, transaction_id)
                 return tx
             end = MeterValue(
                 timestamp,
@@ -193,7 +193,8 @@ class SqliteTransactionStore(SqliteEngine):
             tx.ended_seq_no = (tx.last_seq_no or 0) + 1
             tx.last_seq_no = tx.ended_seq_no
             self._save_tx(c, tx)
-            tx.meter_values = load_meter_values(c, station_id, transaction_id)
+            tx.meter_values = self._readings.load(c, station_id, transaction_id)
+            self._readings.forget(station_id, transaction_id)
             return tx
 
         return await self.run(job)
@@ -225,12 +226,14 @@ class SqliteTransactionStore(SqliteEngine):
             insert_meter_values(c, station_id, evse, tx_id, meter_values)
             # Meter start/stop from every reading stored so far, not from this event's: events
             # replayed out of order (or a late Updated after Ended) then give the same figures.
-            tx.meter_values = load_meter_values(c, station_id, tx_id)
+            tx.meter_values = self._readings.load(c, station_id, tx_id)
             bounds = register_bounds(tx.meter_values)
             if bounds is not None:
                 tx.meter_start_wh = bounds[0]
                 tx.meter_stop_wh = None if tx.active else bounds[1]
             self._save_tx(c, tx)
+            if not tx.active:
+                self._readings.forget(station_id, tx_id)
             return tx, True
 
         return await self.run(job)
@@ -249,7 +252,7 @@ class SqliteTransactionStore(SqliteEngine):
         def job(c: sqlite3.Connection) -> Transaction | None:
             tx = self._find_tx(c, station_id, transaction_id)
             if tx is not None:
-                tx.meter_values = load_meter_values(c, station_id, transaction_id)
+                tx.meter_values = self._readings.load(c, station_id, transaction_id)
             return tx
 
         return await self.run(job)

@@ -29,8 +29,8 @@ class ConsoleHost(Protocol):
 
 class ConsolePane(KeepsRunning, TabPane):
     """One tab. A ``TabPane`` itself, so the DOM (and the CSS written for it) is what it was
-    with plain panes; ``KeepsRunning`` because an error in a pane's handler or timer must cost
-    that event, not the pane's message loop."""
+    with plain panes; ``KeepsRunning`` because an error in one of its message handlers must
+    cost that message, not the pane's message loop (a timer's error goes to the app anyway)."""
 
     def __init__(self, title: str, *, id: str) -> None:
         super().__init__(title, id=id)
@@ -66,7 +66,10 @@ class LivePane(ConsolePane, Generic[K, R]):
 
     Each changed row is read back from the service (a store query, or an HTTP request in
     --connect mode); a site of 1,000 stations changes something every few milliseconds, so
-    a station that changed ten times in half a second is read once."""
+    a station that changed ten times in half a second is read once.
+
+    Subclasses provide :meth:`read` and :meth:`show` (not ``abc`` abstract methods: Textual's
+    metaclass and ``ABCMeta`` do not combine)."""
 
     def __init__(self, title: str, *, id: str) -> None:
         super().__init__(title, id=id)

@@ -317,14 +317,18 @@ class ActionMenuScreen(ModalScreen[str | None]):
         Binding("escape", "cancel", "Cancel", id="action_menu.cancel")
     ]
 
-    def __init__(self, station_id: str) -> None:
+    def __init__(self, station_id: str, version: str | None = None) -> None:
         super().__init__()
         self.station_id = station_id
+        self.version = version
 
     def compose(self) -> ComposeResult:
+        # Only what the station's OCPP version has (all, while its version is unknown).
+        offered = [a for a in ACTIONS if self.version is None or self.version in a.versions]
         with Vertical(id="dialog"):
-            yield Label(f"Actions for {markup_safe(self.station_id)}")
-            yield OptionList(*(Option(a.title, id=a.id) for a in ACTIONS), id="actions")
+            label = f"Actions for {markup_safe(self.station_id)}"
+            yield Label(f"{label} (OCPP {self.version})" if self.version else label)
+            yield OptionList(*(Option(a.title, id=a.id) for a in offered), id="actions")
 
     @on(OptionList.OptionSelected)
     def chosen(self, event: OptionList.OptionSelected) -> None:

@@ -38,6 +38,7 @@ class StationDetailScreen(Screen[None]):
     def __init__(self, service: CsmsService, station_id: str) -> None:
         super().__init__()
         self.service, self.station_id = service, station_id
+        self.version: str | None = None  # known once the detail is loaded
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -88,7 +89,7 @@ class StationDetailScreen(Screen[None]):
             if action_id is not None:
                 self.app.start_action(self.station_id, action_id)  # type: ignore[attr-defined]
 
-        self.app.push_screen(ActionMenuScreen(self.station_id), chosen)
+        self.app.push_screen(ActionMenuScreen(self.station_id, self.version), chosen)
 
     def action_edit_config(self) -> None:
         """Set the highlighted 1.6 key or 2.0.1 variable (pre-filled) on the station."""
@@ -122,6 +123,7 @@ class StationDetailScreen(Screen[None]):
             self.action_reload()
 
     def show(self, d: StationDetail) -> None:
+        self.version = d.ocpp_version
         state = "online" if d.connected else "offline"
         # Vendor, model, serial, firmware and boot reason are what the station said.
         self.query_one("#identity", Static).update(

@@ -62,6 +62,7 @@ class StationsPane(LivePane[str, Summaries]):
     def __init__(self, title: str, *, id: str) -> None:
         super().__init__(title, id=id)
         self.refused: dict[str, str] = {}  # station → why its last connection was refused
+        self.versions: dict[str, str] = {}  # station → its OCPP version, for the action menu
 
     def compose(self) -> ComposeResult:
         yield KeyedTable(COLUMNS, id="stations-table")
@@ -101,6 +102,8 @@ class StationsPane(LivePane[str, Summaries]):
 
     def upsert(self, s: StationSummary) -> None:
         table = self.query_one("#stations-table", KeyedTable)
+        if s.ocpp_version:
+            self.versions[s.station_id] = s.ocpp_version
         connectors = " ".join(f"{c.connector_id}:{c.status}" for c in s.connectors) or "-"
         refused = self.refused.get(s.station_id) if not s.connected else None
         state = "● online" if s.connected else "○ offline"
@@ -160,7 +163,7 @@ class StationsPane(LivePane[str, Summaries]):
             if action_id is not None:
                 self.start_action(station_id, action_id)
 
-        self.app.push_screen(ActionMenuScreen(station_id), chosen)
+        self.app.push_screen(ActionMenuScreen(station_id, self.versions.get(station_id)), chosen)
 
     def start_selected(self, action_id: str) -> None:
         if (station_id := self.selected()) is not None:
@@ -182,7 +185,11 @@ class StationsPane(LivePane[str, Summaries]):
             if values is None:
                 return
             if action.confirm:
-                details = ", ".join(f"{k} {v}" for k, v in values.items() if v is not None)
+                # Said with the form's labels ("Kind Soft"), not the API's field names.
+                labels = {f.name: f.label for f in action.fields}
+                details = ", ".join(
+                    f"{labels.get(k, k)} {v}" for k, v in values.items() if v is not None
+                )
                 question = (
                     f"{action.title} on {station_id}{' (' + details + ')' if details else ''}?"
                     + (f" {action.warning}" if action.warning else "")

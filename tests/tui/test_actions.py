@@ -253,10 +253,12 @@ async def test_station_actions_reach_the_station_and_answers_are_shown(tmp_path:
             assert cp.seen[-1] == ("ClearCache", {})  # the schema-breaking one never reached it
             await wait_until(pilot, lambda: "answered ClearCache: Rejected" in notes(app))
 
+            # A 1.6 station is not offered what only 2.0.1 has.
             await pilot.press("c")
-            await choose(pilot, app, "Monitor a variable (2.0.1)")
-            await fill(pilot, app, component="EVSE", variable="Power", value="22000")
-            await wait_until(pilot, lambda: "OCPP 1.6 has no variable monitoring" in notes(app))
+            menu = app.screen.query_one(OptionList)
+            titles = [str(menu.get_option_at_index(i).prompt) for i in range(menu.option_count)]
+            assert "Monitor a variable (2.0.1)" not in titles and "Reset" in titles
+            await pilot.press("escape")
 
             # ctrl+p offers the highlighted station's actions.
             await pilot.press("ctrl+p")
@@ -631,3 +633,20 @@ async def test_question_mark_and_escape_close_the_key_help(tmp_path: Path) -> No
             await pilot.press("escape")
             await wait_until(pilot, lambda: not help_shown())
             assert app.is_running
+
+
+@pytest.mark.parametrize(("version", "offered"), [("1.6", False), ("2.0.1", True), (None, True)])
+async def test_the_menu_offers_what_the_station_s_version_has(
+    version: str | None, offered: bool
+) -> None:
+    from textual.app import App
+
+    app: App[None] = App()
+    async with app.run_test() as pilot:
+        app.push_screen(ActionMenuScreen("CS", version))
+        await pilot.pause()
+        menu = app.screen.query_one(OptionList)
+        titles = [str(menu.get_option_at_index(i).prompt) for i in range(menu.option_count)]
+        assert ("Show a message (2.0.1)" in titles) is offered
+        assert ("Monitoring report (2.0.1)" in titles) is offered
+        assert "Reset" in titles and "Remote start" in titles

@@ -13,7 +13,7 @@ from textual.widgets import Input, Select, Static
 
 from core.credentials import hash_password
 from core.runtime import Csms
-from csms_tui.actions import ActionMenuScreen
+from csms_tui.actions import ActionFormScreen, ActionMenuScreen
 from csms_tui.app import CsmsConsole
 from csms_tui.line_table import KeyedTable
 from csms_tui.modals import NewPasswordScreen, RegisterStationScreen, RegistrationResultScreen
@@ -110,6 +110,10 @@ async def test_rotate_password_says_what_it_does_and_shows_the_new_one(tmp_path:
             await pilot.press("c")
             assert isinstance(app.screen, ActionMenuScreen)
             await choose(pilot, app, "Rotate password")
+            # An optional password of the operator's; left empty, one is generated.
+            assert isinstance(app.screen, ActionFormScreen)
+            await pilot.press("enter")
+            await wait_until(pilot, lambda: bool(app.screen.query("#question")))
             question = str(app.screen.query_one("#question").render())
             assert question.startswith("Rotate password on CSR?")
             assert "old password stops working" in question

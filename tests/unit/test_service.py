@@ -409,6 +409,10 @@ async def test_command_version_specific_refusals(env: Env) -> None:
     assert info.value.field == "data"
     with pytest.raises(Invalid):
         await env.service.execute("V16", Reset.parse({"type": "Sideways"}))
+    with pytest.raises(Conflict, match="OCPP 1.6 has no variable monitoring"):
+        await env.service.execute("V16", BY_NAME["get_monitoring_report"]())
+    with pytest.raises(Conflict, match="OCPP 1.6 has no display messages"):
+        await env.service.execute("V16", BY_NAME["set_display_message"](text="hi"))
     assert env.wire.sent.empty()
 
 

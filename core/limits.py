@@ -1,6 +1,6 @@
 """The bounds of the numbers and texts operators and clients give for station commands.
 
-One rule, one place: :class:`core.service.CsmsService` checks them for every client (console,
+One rule, one place: :class:`core.application.service.CsmsService` checks them for every client (console,
 REST, OCPI, CLI), the REST API's OpenAPI document states the same numbers, and the console's
 forms cut their input at them. Each bound says why it is what it is — mostly the OCPP JSON
 schemas, whose ``integer`` is a 32-bit signed integer (OCPP 2.0.1 Part 2 §2.1 "integer: 32 bit";

@@ -1,6 +1,6 @@
 """The operations console: live stations, messages and transactions over the core's service
 layer and event stream. The console never reaches into the store: it reads snapshots from
-:class:`core.service.CsmsService` and applies the core's events on top of them.
+:class:`core.application.service.CsmsService` and applies the core's events on top of them.
 
 Each tab is a pane (:mod:`csms_tui.panes`) that owns its widgets, timers and queries; the app
 composes them, holds the keys (so they work wherever the focus is, and the footer shows those of
@@ -25,9 +25,9 @@ from textual.css.query import NoMatches
 from textual.screen import Screen
 from textual.widgets import Header, Static, TabbedContent
 
+from core.application.service import CsmsService
 from core.config import Config
 from core.events import Event, Resync
-from core.service import CsmsService
 from csms_tui.key_footer import KeyFooter
 from csms_tui.modals import ConfirmScreen, FilterScreen
 from csms_tui.palette import StationCommands

@@ -14,7 +14,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Static
 
 from core import limits
-from core.service import ServiceError
+from core.application.errors import ServiceError
 from csms_tui.actions import BoundedInput
 from csms_tui.inert import inert, markup_safe, plain
 from csms_tui.resilience import KeepsRunning
@@ -244,7 +244,8 @@ class RegisterStationScreen(ModalScreen[Any]):
     def submit(self) -> None:
         from textual.widgets import Select
 
-        from core.service import Invalid, validate_station_id
+        from core.application.errors import Invalid
+        from core.application.rules import validate_station_id
 
         if self._sending:
             # A second press while the first is on its way is ignored, not sent again: the

@@ -1,5 +1,5 @@
 """The console against a daemon elsewhere: the same calls the console makes on
-:class:`core.service.CsmsService`, over the admin REST API, and the core's events over its
+:class:`core.application.service.CsmsService`, over the admin REST API, and the core's events over its
 server-sent event stream (``GET /api/v0/events``)."""
 
 from __future__ import annotations
@@ -17,15 +17,10 @@ from urllib.parse import urlsplit
 import aiohttp
 import orjson
 
-from core.commands.base import Command, R
-from core.events import Event, Resync, event_from_json
-from core.service import (
+from core.application.errors import Conflict, Invalid, NotFound, ServiceError
+from core.application.views import (
     CertificateOverview,
-    Conflict,
-    Invalid,
     MessageView,
-    NotFound,
-    ServiceError,
     StationDetail,
     StationPage,
     StationRegistration,
@@ -35,6 +30,8 @@ from core.service import (
     TransactionDetail,
     TransactionSummary,
 )
+from core.commands.base import Command, R
+from core.events import Event, Resync, event_from_json
 
 log = logging.getLogger(__name__)
 V0 = "/api/v0"

@@ -16,7 +16,9 @@ from textual.containers import VerticalScroll
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Label, Sparkline, Static
 
-from core.service import CsmsService, ServiceError, StationDetail, TransactionDetail
+from core.application.errors import ServiceError
+from core.application.service import CsmsService
+from core.application.views import StationDetail, TransactionDetail
 from csms_tui.inert import inert, markup_safe, plain
 from csms_tui.modals import InstallCertificateScreen
 from csms_tui.timefmt import clock, day_minute, moment

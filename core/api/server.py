@@ -3,7 +3,7 @@
 Routes are registered from ``core.api.openapi`` (one handler per operationId), so the document
 and the server cannot drift apart: a path without a handler fails at start, and the validation
 middleware checks every parameter and body against the document before a handler runs.
-Handlers are thin: they call :class:`core.service.CsmsService` and turn its views into JSON.
+Handlers are thin: they call :class:`core.application.service.CsmsService` and turn its views into JSON.
 """
 
 from __future__ import annotations
@@ -24,23 +24,21 @@ from core.api.metrics import Metrics, cancel_and_wait
 from core.api.ocpi_admin import OcpiAdmin, OcpiAdminError
 from core.api.openapi import BASE_PATH, openapi_document
 from core.api.validation import Operation, RequestInvalid, compile_operations
+from core.application.errors import (
+    Conflict,
+    Invalid,
+    NotFound,
+    ServiceError,
+    StationOffline,
+    Unavailable,
+)
+from core.application.service import CsmsService
+from core.application.views import CertificateInput, StationFilter, TokenInput
 from core.clock import Clock, parse_iso
 from core.commands.base import Command
 from core.commands.registry import COMMANDS
 from core.config import ApiConfig, ConfigError, is_loopback, split_addr
 from core.events import Resync
-from core.service import (
-    CertificateInput,
-    Conflict,
-    CsmsService,
-    Invalid,
-    NotFound,
-    ServiceError,
-    StationFilter,
-    StationOffline,
-    TokenInput,
-    Unavailable,
-)
 from core.store.protocols import ApiTokenStore
 
 log = logging.getLogger(__name__)

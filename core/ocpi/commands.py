@@ -13,6 +13,8 @@ from typing import Any, Protocol, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
+from core.application.errors import ServiceError
+from core.application.views import CallView, ReservationCommand
 from core.commands.availability import UnlockConnector as OcppUnlockConnector
 from core.commands.base import Command as StationCommand
 from core.commands.base import R
@@ -38,7 +40,6 @@ from core.ocpi.models import (
 )
 from core.ocpi.pusher import OcpiDataStore, Pusher
 from core.ocpi.registration import Registrar
-from core.service import CallView, ReservationCommand, ServiceError
 from core.services.token_auth import ocpp201_token_type
 from core.store.models import OcpiParty
 

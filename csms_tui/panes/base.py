@@ -9,8 +9,9 @@ from typing import Generic, Protocol, TypeVar, cast
 from textual.css.query import NoMatches
 from textual.widgets import TabbedContent, TabPane
 
+from core.application.errors import ServiceError
+from core.application.service import CsmsService
 from core.events import Event
-from core.service import CsmsService, ServiceError
 from csms_tui.resilience import KeepsRunning
 
 log = logging.getLogger(__name__)

@@ -9,7 +9,7 @@ from textual import work
 from textual.app import ComposeResult
 from textual.widgets import DataTable, Label
 
-from core.service import ServiceError
+from core.application.errors import ServiceError
 from csms_tui.inert import plain
 from csms_tui.line_table import matches
 from csms_tui.modals import InstallCertificateScreen

@@ -11,6 +11,8 @@ from typing import Any
 from textual import work
 from textual.app import ComposeResult
 
+from core.application.errors import NotFound, ServiceError
+from core.application.views import PasswordRotation, StationSummary
 from core.events import (
     ConnectionRefused,
     Event,
@@ -19,7 +21,6 @@ from core.events import (
     StationDisconnected,
     StatusChanged,
 )
-from core.service import NotFound, PasswordRotation, ServiceError, StationSummary
 from csms_tui.actions import BY_ID, ActionFormScreen, ActionMenuScreen, describe_answer
 from csms_tui.inert import markup_safe
 from csms_tui.line_table import ERROR, MUTED, KeyedTable

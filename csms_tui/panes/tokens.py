@@ -9,7 +9,8 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.widgets import DataTable
 
-from core.service import ServiceError, TokenInput, TokenView
+from core.application.errors import ServiceError
+from core.application.views import TokenInput, TokenView
 from csms_tui.inert import plain
 from csms_tui.line_table import matches
 from csms_tui.modals import ConfirmScreen, TokenFormScreen

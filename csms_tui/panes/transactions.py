@@ -6,8 +6,8 @@ from collections.abc import Sequence
 
 from textual.app import ComposeResult
 
+from core.application.views import TransactionSummary
 from core.events import Event, TransactionEnded, TransactionStarted, TransactionUpdated
-from core.service import TransactionSummary
 from csms_tui.line_table import ERROR, MUTED, KeyedTable
 from csms_tui.panes.base import LivePane
 from csms_tui.screens import TransactionDetailScreen

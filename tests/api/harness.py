@@ -22,6 +22,8 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.serialization import Encoding
 from cryptography.x509.oid import NameOID
 
+from core.application.ports import ConnectionUrls
+from core.application.service import CsmsService
 from core.clock import FixedClock
 from core.events import EventBus
 from core.handlers.call_maker import CallMaker
@@ -29,7 +31,6 @@ from core.handlers.router import Router
 from core.handlers.types import Routes
 from core.ocpp.types import Message, MessageType, OcppVersion
 from core.schemas import SchemaSet
-from core.service import ConnectionUrls, CsmsService
 from core.store.models import RuntimeDetails
 from core.store.sqlite import SqliteStore
 

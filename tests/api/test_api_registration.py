@@ -14,10 +14,10 @@ from cryptography.hazmat.primitives.serialization import Encoding
 from cryptography.x509.oid import NameOID
 
 from core.api.server import ApiServer
+from core.application.service import CsmsService
 from core.credentials import hash_password
 from core.gateway.auth import check_client_certificate
 from core.handlers.call_maker import CallMaker
-from core.service import CsmsService
 from core.services.certificates import LocalCa, create_ca
 from tests.api.harness import service_env
 from tests.api.test_api import LOCAL, V0, Api, running_api

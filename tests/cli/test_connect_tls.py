@@ -15,8 +15,8 @@ from typer.testing import CliRunner
 
 from core.api.auth import create_api_token
 from core.api.server import ApiServer
+from core.application.errors import ServiceError
 from core.config import ApiConfig
-from core.service import ServiceError
 from core.services.certificates import create_ca, issue_certificate
 from csms_tui.cli import app as cli_app
 from csms_tui.remote import connect, connect_problems

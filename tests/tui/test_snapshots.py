@@ -13,8 +13,7 @@ from typing import Any
 import pytest
 from textual.pilot import Pilot
 
-from core.events import Event, MessageLogged
-from core.service import (
+from core.application.views import (
     CertificateOverview,
     ConnectorView,
     DeviceVariableView,
@@ -32,6 +31,7 @@ from core.service import (
     TransactionDetail,
     TransactionSummary,
 )
+from core.events import Event, MessageLogged
 from csms_tui.app import CsmsConsole
 
 pytestmark = pytest.mark.snapshot

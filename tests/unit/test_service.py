@@ -10,6 +10,9 @@ from typing import Any
 
 import pytest
 
+from core.application.errors import Conflict, Invalid, NotFound, StationOffline
+from core.application.rules import parse_variable_key
+from core.application.views import CertificateInput, StationFilter, TokenInput
 from core.commands.authorization import ClearCache
 from core.commands.availability import Reset
 from core.commands.configuration import (
@@ -23,17 +26,7 @@ from core.commands.display import SetDisplayMessage
 from core.commands.registry import BY_NAME
 from core.commands.smart_charging import GetCompositeSchedule
 from core.commands.transactions import RemoteStart, RemoteStop, ReserveNow
-from core.service import (
-    CertificateInput,
-    Conflict,
-    Invalid,
-    NotFound,
-    StationFilter,
-    StationOffline,
-    TokenInput,
-    hash_password,
-    parse_variable_key,
-)
+from core.credentials import hash_password
 from core.store.models import (
     ConnectorStatus,
     LoggedMessage,
@@ -409,9 +402,9 @@ async def test_command_version_specific_refusals(env: Env) -> None:
     assert info.value.field == "data"
     with pytest.raises(Invalid):
         await env.service.execute("V16", Reset.parse({"type": "Sideways"}))
-    with pytest.raises(Conflict, match="OCPP 1.6 has no variable monitoring"):
+    with pytest.raises(Conflict, match=r"OCPP 1\.6 has no variable monitoring"):
         await env.service.execute("V16", BY_NAME["get_monitoring_report"]())
-    with pytest.raises(Conflict, match="OCPP 1.6 has no display messages"):
+    with pytest.raises(Conflict, match=r"OCPP 1\.6 has no display messages"):
         await env.service.execute("V16", BY_NAME["set_display_message"](text="hi"))
     assert env.wire.sent.empty()
 

@@ -12,9 +12,9 @@ import pytest
 
 from core import limits
 from core.api import openapi
+from core.application.errors import Invalid
 from core.gateway import auth
 from core.inert import InertFormatter, inert
-from core.service import Invalid
 from core.station_id import PATTERN, STATION_ID, station_id_problem, valid_station_id
 from tests.api.harness import service_env
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from core import limits
 from core.api.openapi.schema import BOOL, STR, TEXT, TIME, Schema, obj, sized, text
-from core.service import SYNC_TRIGGERS
+from core.application.rules import SYNC_TRIGGERS
 
 SCHEMAS: dict[str, Schema] = {
     "Error": obj(

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
+import threading
+from collections.abc import Callable
 
 import pytest
 
@@ -62,6 +64,43 @@ async def test_a_failing_job_leaves_none_of_its_writes(
     with pytest.raises(RuntimeError, match="and then it failed"):
         await store.run(half_done)
     assert await store.lookup_trigger("cs1") is None
+
+
+async def test_a_failing_job_in_a_batch_fails_alone_and_the_others_see_each_other(
+    store: SqliteStore, clock: FixedClock
+) -> None:
+    started, release = threading.Event(), threading.Event()
+
+    def hold(c: sqlite3.Connection) -> None:  # keeps the writer busy while the batch queues
+        started.set()
+        release.wait(10)
+
+    def add(n: int) -> Callable[[sqlite3.Connection], int]:
+        def job(c: sqlite3.Connection) -> int:
+            c.execute(
+                "INSERT INTO triggers (station_id, message, status) VALUES (?,?,?)",
+                (f"cs{n}", "Heartbeat", "Pending"),
+            )
+            return int(c.execute("SELECT COUNT(*) FROM triggers").fetchone()[0])
+
+        return job
+
+    def half_done(c: sqlite3.Connection) -> None:
+        add(99)(c)
+        raise RuntimeError("and then it failed")
+
+    held = store.submit(hold)
+    await asyncio.to_thread(started.wait, 10)
+    batch = [store.submit(add(1)), store.submit(half_done), store.submit(add(2))]
+    before = store.batches
+    release.set()
+    await held
+    results = await asyncio.gather(*batch, return_exceptions=True)
+    assert results[0] == 1 and isinstance(results[1], RuntimeError) and results[2] == 2
+    assert store.batches - before == 2  # the held job's commit, then the three's: one
+    assert await store.lookup_trigger("cs1") is not None
+    assert await store.lookup_trigger("cs2") is not None
+    assert await store.lookup_trigger("cs99") is None
 
 
 async def test_many_concurrent_writes_share_commits(store: SqliteStore, clock: FixedClock) -> None:

@@ -111,7 +111,9 @@ class Router:
             if handler is not None:
                 await handler(station_id, request, response, message.state)
             elif action:
-                log.info("%s result from %s has no result handler", action, station_id)
+                # Debug, not info: results with nothing to act on (CostUpdated's, after every
+                # meter reading of every charging station) would be a log line each.
+                log.debug("%s result from %s has no result handler", action, station_id)
         except RpcError as exc:
             log.warning("invalid %s result from %s: %s", action, station_id, exc.description)
             state, error_desc = CallState.ERROR, exc.description

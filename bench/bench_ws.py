@@ -542,6 +542,16 @@ def _row(f: Figure, ceiling: Figure | None, peer: Figure | None) -> str:
     )
 
 
+def _notes(f: Figure) -> None:
+    if f.extra.get("batches"):
+        jobs, batches = f.extra["jobs"], f.extra["batches"]
+        print(f"    store: {jobs:,} jobs in {batches:,} commits ({jobs / batches:.1f} a commit)")
+    if f.extra.get("connect_failures"):
+        print(f"    {f.extra['connect_failures']} connection attempts failed")
+    for e in f.errors:
+        print(f"    error: {e}")
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="short windows (well under a minute)")
@@ -586,8 +596,7 @@ def main(argv: list[str] | None = None) -> None:
         for server in servers:
             f = got[server]
             print(_row(f, got.get("echo"), got.get("ocpp")))
-            for e in f.errors:
-                print(f"    error: {e}")
+            _notes(f)
         if not args.tx:
             continue
         best: dict[str, Figure] = {}
@@ -607,8 +616,7 @@ def main(argv: list[str] | None = None) -> None:
                 f" ({'all' if stored >= answered else 'MISSING ' + str(answered - stored)});"
                 f" {f.extra['server_calls']:,} CostUpdated calls answered"
             )
-            for e in f.errors:
-                print(f"    error: {e}")
+            _notes(f)
         sys.stdout.flush()
 
 

@@ -18,6 +18,7 @@ import time
 from collections.abc import Callable
 from typing import Any, ClassVar, TypeVar
 
+from rich.text import Text
 from textual import on, work
 from textual.app import App, ComposeResult
 from textual.binding import Binding, BindingType
@@ -25,9 +26,11 @@ from textual.css.query import NoMatches
 from textual.screen import Screen
 from textual.widgets import Header, Static, TabbedContent
 
+from core.application.errors import ServiceError
 from core.application.service import CsmsService
 from core.config import Config
 from core.events import Event, Resync
+from csms_tui.inert import markup_safe
 from csms_tui.key_footer import KeyFooter
 from csms_tui.modals import ConfirmScreen, FilterScreen
 from csms_tui.palette import StationCommands
@@ -38,8 +41,10 @@ from csms_tui.panes.messages import MessagesPane
 from csms_tui.panes.stations import StationsPane
 from csms_tui.panes.tokens import TokensPane
 from csms_tui.panes.transactions import TransactionsPane
+from csms_tui.remote import DaemonLink
 from csms_tui.resilience import KeepsRunning
 from csms_tui.screens import StationDetailScreen
+from csms_tui.timefmt import moment
 
 log = logging.getLogger(__name__)
 P = TypeVar("P", bound=ConsolePane)
@@ -108,6 +113,7 @@ class CsmsConsole(KeepsRunning, App[int]):
         self.errors: list[BaseException] = []  # the errors survived, newest last
         self._last_error_notice = (0.0, "")
         self._service_factory = service_factory
+        self._summary = ""  # the header line: where the core runs (restored when a link is back)
         self.service: CsmsService | None = service
         self._follow = True
         self.window = message_window or self.MESSAGE_WINDOW
@@ -272,10 +278,11 @@ class CsmsConsole(KeepsRunning, App[int]):
                 self.embedded = bool(getattr(csms, "embedded", False)) or (
                     getattr(csms, "gateway", None) is not None
                 )
-                self._main("#summary", Static).update(
-                    getattr(csms, "description", "")
-                    or f"gateway ws://127.0.0.1:{csms.ports.get('ws')}  ·  API http://127.0.0.1:{csms.ports.get('api')}"
+                self._summary = getattr(csms, "description", "") or (
+                    f"gateway ws://127.0.0.1:{csms.ports.get('ws')}  ·  "
+                    f"API http://127.0.0.1:{csms.ports.get('api')}"
                 )
+                self._main("#summary", Static).update(self._summary)
                 await self.consume(csms.service)
         except Exception as exc:  # the core could not start: say why, don't vanish
             log.exception("the CSMS core failed")
@@ -311,11 +318,38 @@ class CsmsConsole(KeepsRunning, App[int]):
         """A burst of the core's events, to every pane in one screen update (messages show at
         once; station and transaction rows are marked for their next refresh)."""
         assert self.service is not None
+        for event in batch:
+            if isinstance(event, DaemonLink):
+                self._link_changed(event)
         if any(isinstance(e, Resync) for e in batch):
-            await self.reload()
+            try:
+                await self.reload()
+            except ServiceError as exc:  # the daemon went again: its DaemonLink follows
+                self.notify(markup_safe(f"reload failed: {exc.detail}"), severity="error")
         with self.batch_update():
             for pane in self._main(TabbedContent).query(ConsolePane):
                 pane.apply(batch)
+
+    def _link_changed(self, link: DaemonLink) -> None:
+        """A remote daemon lost or back: the header says so, so nothing on screen passes for
+        live while it is a snapshot of the moment the link went."""
+        summary = self._main("#summary", Static)
+        if link.up:
+            summary.update(self._summary)
+            self.notify("the daemon is back: everything reloaded", timeout=5)
+            return
+        summary.update(
+            Text(
+                f"⚠ daemon unreachable since {moment(link.at)}: what you see is as of then; "
+                "retrying",
+                style="bold red",
+            )
+        )
+        self.notify(
+            markup_safe(f"lost the daemon ({link.detail}); retrying every second"),
+            severity="error",
+            timeout=10,
+        )
 
     # --- keys: the global ones, then those of one tab (check_action), handled by its pane -----
 

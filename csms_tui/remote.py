@@ -10,8 +10,9 @@ import logging
 import ssl
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, ClassVar
 from urllib.parse import urlsplit
 
 import aiohttp
@@ -35,6 +36,20 @@ from core.events import Event, Resync, event_from_json
 
 log = logging.getLogger(__name__)
 V0 = "/api/v0"
+
+
+# Longest silence on the event stream before the link counts as lost (4 daemon heartbeats).
+STREAM_SILENCE = 60.0
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class DaemonLink(Event):
+    """The console's own event: the link to the daemon went down (``detail`` says how) or
+    came back. Never sent by a daemon; the remote client makes it from its stream."""
+
+    kind: ClassVar[str] = "daemon_link"
+    up: bool
+    detail: str = ""
 
 
 class RemoteSubscription:
@@ -89,19 +104,23 @@ class RemoteService:
 
     async def _call(self, method: str, path: str, body: Any = None, **params: Any) -> Any:
         query = {k: str(v) for k, v in params.items() if v is not None}
-        async with self.http.request(
-            method, f"{self.base}{V0}{path}", json=body, params=query
-        ) as resp:
-            raw = await resp.read()
-            data = orjson.loads(raw) if raw else None
-            if resp.status >= 400:
-                message = (
-                    data.get("error") or data.get("status")
-                    if isinstance(data, dict)
-                    else resp.reason
-                )
-                raise _service_error(resp.status, str(message))
-            return data
+        try:
+            async with self.http.request(
+                method, f"{self.base}{V0}{path}", json=body, params=query
+            ) as resp:
+                raw = await resp.read()
+                status, reason = resp.status, resp.reason
+        except aiohttp.ClientConnectorCertificateError:
+            raise  # connect() says what to do about the certificate
+        except (aiohttp.ClientConnectionError, TimeoutError) as exc:
+            # The daemon is down or unreachable: a refusal like any other for the console,
+            # which keeps running and says so, rather than an error that ends its worker.
+            raise ServiceError(f"the daemon at {self.base} cannot be reached ({exc})") from exc
+        data = orjson.loads(raw) if raw else None
+        if status >= 400:
+            message = data.get("error") or data.get("status") if isinstance(data, dict) else reason
+            raise _service_error(status, str(message))
+        return data
 
     # --- what the console reads ----------------------------------------------------------------
 
@@ -205,11 +224,28 @@ class RemoteService:
         return sub
 
     async def _read_events(self, sub: RemoteSubscription) -> None:
+        """The daemon's events, for as long as the console runs. When the stream is lost the
+        console is told (DaemonLink down: what it shows is as of then) and the reader keeps
+        trying; once it is back, DaemonLink up and a Resync make the console reload, since what
+        happened meanwhile is unknown."""
+        up = True  # connect() has just reached the API
         while True:
+            reason = "the daemon closed the event stream"
             try:
                 async with self.http.get(
-                    f"{self.base}{V0}/events", timeout=aiohttp.ClientTimeout(total=None)
+                    f"{self.base}{V0}/events",
+                    # The daemon writes a heartbeat at least every 15 s: a longer silence is a
+                    # lost link (a cable pulled, a host gone), not a quiet site.
+                    timeout=aiohttp.ClientTimeout(total=None, sock_read=STREAM_SILENCE),
                 ) as resp:
+                    if resp.status != 200:
+                        raise aiohttp.ClientResponseError(
+                            resp.request_info, (), status=resp.status, message=resp.reason or ""
+                        )
+                    if not up:
+                        up = True
+                        sub.put(DaemonLink(at=_now(), up=True))
+                        sub.put(Resync(at=_now(), dropped=0))
                     data_lines: list[str] = []
                     async for raw in resp.content:
                         line = raw.decode().rstrip("\n")
@@ -219,10 +255,12 @@ class RemoteService:
                             with contextlib.suppress(KeyError, TypeError, ValueError):
                                 sub.put(event_from_json(orjson.loads("".join(data_lines))))
                             data_lines = []
-            except aiohttp.ClientError as exc:
-                log.warning("event stream lost (%s); reconnecting", exc)
-            # Whatever happened while disconnected is unknown: reload the snapshot.
-            sub.put(Resync(at=_now(), dropped=0))
+            except (aiohttp.ClientError, TimeoutError) as exc:
+                reason = str(exc) or type(exc).__name__
+            if up:
+                up = False
+                log.warning("event stream lost (%s); reconnecting", reason)
+                sub.put(DaemonLink(at=_now(), up=False, detail=reason))
             await asyncio.sleep(1.0)
 
     async def close(self) -> None:

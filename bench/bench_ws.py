@@ -110,8 +110,8 @@ async def _ocpp_server(ready: Queue[Any], stop: Any) -> None:
     from ocpp.v16.enums import Action, RegistrationStatus
     from websockets.asyncio.server import ServerConnection, serve
 
-    class ChargePoint(Cp16):  # type: ignore[misc]
-        @on(Action.boot_notification)  # type: ignore[untyped-decorator]
+    class ChargePoint(Cp16):  # type: ignore[misc,unused-ignore]
+        @on(Action.boot_notification)  # type: ignore[untyped-decorator,unused-ignore]
         def on_boot(self, **kwargs: Any) -> call_result.BootNotification:
             return call_result.BootNotification(
                 current_time=datetime.now(UTC).isoformat(),
@@ -119,7 +119,7 @@ async def _ocpp_server(ready: Queue[Any], stop: Any) -> None:
                 status=RegistrationStatus.accepted,
             )
 
-        @on(Action.heartbeat)  # type: ignore[untyped-decorator]
+        @on(Action.heartbeat)  # type: ignore[untyped-decorator,unused-ignore]
         def on_heartbeat(self) -> call_result.Heartbeat:
             return call_result.Heartbeat(current_time=datetime.now(UTC).isoformat())
 

@@ -381,10 +381,11 @@ class ActionFormScreen(ModalScreen[dict[str, Any] | None]):
                 yield Button("Cancel", id="cancel")
 
     def on_mount(self) -> None:
-        # Typing starts in the first text field; a form of choices only starts on Send, so
-        # enter sends the defaults.
-        inputs = self.query(Input)
-        (inputs.first() if inputs else self.query_one("#send", Button)).focus()
+        # Typing starts in the first text field; in a form of choices only, enter opens the
+        # first list (sending what was never looked at would be a guess); no fields: Send.
+        inputs, selects = self.query(Input), self.query(Select)
+        first = inputs.first() if inputs else selects.first() if selects else None
+        (first or self.query_one("#send", Button)).focus()
 
     def values(self) -> dict[str, Any]:
         out: dict[str, Any] = {}

@@ -23,7 +23,7 @@ from textual import on, work
 from textual.app import App, ComposeResult
 from textual.binding import Binding, BindingType
 from textual.css.query import NoMatches
-from textual.screen import Screen
+from textual.screen import ModalScreen, Screen
 from textual.widgets import Header, Static, TabbedContent
 
 from core.application.errors import ServiceError
@@ -248,7 +248,11 @@ class CsmsConsole(KeepsRunning, App[int]):
         """Tab-specific keys act (and show in the footer) only on their tab."""
         if action == "hide_help_panel":
             return self._help_shown()  # otherwise Esc goes on to whatever else it does
-        if action in self.CONTEXT_ACTIONS and self.screen is self.screen_stack[0]:
+        if action in self.CONTEXT_ACTIONS:
+            # On a detail or history screen the tabs' own keys are not offered (`a` there must
+            # not open Add token); that screen's bindings come first anyway.
+            if self.screen is not self.screen_stack[0]:
+                return False
             return action in self.TAB_ACTIONS.get(self._main(TabbedContent).active, set())
         return True
 
@@ -354,6 +358,15 @@ class CsmsConsole(KeepsRunning, App[int]):
     # --- keys: the global ones, then those of one tab (check_action), handled by its pane -----
 
     def action_show(self, tab: str) -> None:
+        """`1`…`6` from anywhere: a detail or history screen on top closes, and that tab shows.
+        An open dialog answers first (its keys are its own)."""
+        while len(self.screen_stack) > 1 and not isinstance(self.screen, ModalScreen):
+            self.pop_screen()
+        if isinstance(self.screen, ModalScreen):
+            return
+        # Focus left in the old tab would pull it back: Textual shows the pane holding the
+        # focus, and the Certificates tab keeps a second table focusable (6 did nothing there).
+        self.screen.set_focus(None)
         self._main(TabbedContent).active = "log-pane" if tab == "log" else tab
 
     def action_detail(self) -> None:

@@ -3,8 +3,9 @@ meter values and cost) and the message log."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
-from typing import Literal
+from typing import Any, Literal
 
 from core import limits
 from core.application.base import ServiceBase
@@ -23,6 +24,8 @@ from core.application.views import (
     reservation_view,
     tx_summary,
 )
+from core.store.energy import delivered_wh, register_bounds
+from core.store.models import MeterValue, Transaction
 
 
 class ActivityQueries(ServiceBase):
@@ -71,7 +74,37 @@ class ActivityQueries(ServiceBase):
         check_int(offset, limits.ROW, "offset")
         check_aware(since, "since")
         txs = await self._store.list_transactions(station_id, active, since, limit, offset)
-        return [tx_summary(t) for t in txs]
+        out: list[TransactionSummary] = []
+        for tx in txs:
+            if tx.active:
+                # Its energy and cost so far are in its readings, not yet in the row: read them
+                # (a running transaction's are held decoded by the store).
+                found = await self._store.find_transaction(tx.station_id, tx.transaction_id)
+                out.append(self._figures(found or tx, (found or tx).meter_values))
+            else:
+                out.append(tx_summary(tx))
+        return out
+
+    def _figures(self, tx: Transaction, meter_values: Sequence[MeterValue]) -> TransactionSummary:
+        """The transaction with what its readings say where the row does not say it yet: a
+        running one's energy and cost so far, a meter start recorded before it was derived for
+        2.0.1. One rule for all of them (:func:`core.store.energy.register_bounds`, which the
+        tariff prices by too), so an energy is never missing beside a cost."""
+        summary = tx_summary(tx)
+        update: dict[str, Any] = {}
+        bounds = register_bounds(meter_values)
+        if bounds is not None:
+            if summary.meter_start_wh is None:
+                update["meter_start_wh"] = bounds[0]
+            if summary.meter_stop_wh is None and not tx.active:
+                update["meter_stop_wh"] = bounds[1]
+            if summary.energy_wh is None:
+                update["energy_wh"] = delivered_wh(meter_values)
+        if summary.cost is None and self._tariff is not None and meter_values:
+            estimate = self._tariff.cost(meter_values)
+            if estimate is not None:
+                update.update(cost=estimate.amount, currency=estimate.currency)
+        return summary.model_copy(update=update) if update else summary
 
     async def transaction_detail(
         self, transaction_id: str, station_id: str | None = None
@@ -98,15 +131,8 @@ class ActivityQueries(ServiceBase):
         if not meter_values:
             stored = await self._store.list_meter_values(station_id, transaction_id)
             meter_values = [s.meter_value for s in stored]
-        cost, currency = tx.cost, tx.currency
-        if cost is None and self._tariff is not None and meter_values:
-            estimate = self._tariff.cost(meter_values)
-            if estimate is not None:
-                cost, currency = estimate.amount, estimate.currency
-        summary = tx_summary(tx).model_dump()
-        summary.update(cost=cost, currency=currency)
         return TransactionDetail(
-            **summary,
+            **self._figures(tx, meter_values).model_dump(),
             trigger_reason=tx.trigger_reason,
             offline=tx.offline,
             remote_start_id=tx.remote_start_id,

@@ -8,8 +8,12 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict
 
 from core.services.protocols import Cost
-from core.store.energy import register_readings
+from core.store.energy import delivered_wh
 from core.store.models import MeterValue
+
+# delivered_wh is the store's rule (core.store.energy), the one meter start/stop are recorded by;
+# named here too for the OCPI mapping, which prices with it.
+__all__ = ["KwhTariff", "TariffConfig", "delivered_wh"]
 
 
 class TariffConfig(BaseModel):
@@ -17,21 +21,6 @@ class TariffConfig(BaseModel):
     type: Literal["kwh"] = "kwh"
     price_per_kwh: float = 0.55
     currency: str = "EUR"
-
-
-def delivered_wh(meter_values: Sequence[MeterValue]) -> float | None:
-    """Energy delivered: the last register reading minus the first (both chronological).
-
-    A single reading is taken as the total (a station that reports energy since the start),
-    except a Transaction.Begin reading alone: that is where the register stood when charging
-    began, so nothing has been delivered yet (the running cost right after Started is 0)."""
-    readings = register_readings(meter_values)
-    if not readings:
-        return None
-    if len(readings) == 1:
-        _, order, wh = readings[0]
-        return 0.0 if order == 0 else wh
-    return max(0.0, readings[-1][2] - readings[0][2])
 
 
 class KwhTariff:

@@ -46,8 +46,29 @@ def register_readings(meter_values: Iterable[MeterValue]) -> list[tuple[float, i
 
 
 def register_bounds(meter_values: Sequence[MeterValue]) -> tuple[float, float] | None:
-    """The earliest and the latest register reading in Wh, or None when there is none."""
+    """Where the register stood when the transaction began and where it stands last, in Wh, or
+    None when there is no reading. The start is the Transaction.Begin reading and the stop the
+    Transaction.End reading where the station sent them (what they are, whatever a station's
+    clock said); otherwise the earliest and the latest reading.
+
+    A lone reading is read as the tariff prices it. A Transaction.Begin reading is where the
+    register stood when charging began, so nothing is delivered yet; any other lone reading is
+    taken as energy since the start (a station whose register counts each transaction from 0;
+    OCPI prices it so), so the start is 0. The stored meter start/stop, the energy shown and the
+    cost are then one reading of the same values: never 0 kWh beside a price."""
     readings = register_readings(meter_values)
     if not readings:
         return None
-    return readings[0][2], readings[-1][2]
+    if len(readings) == 1:
+        _, order, wh = readings[0]
+        return (wh, wh) if order == 0 else (0.0, wh)
+    begins = [wh for _, order, wh in readings if order == 0]
+    ends = [wh for _, order, wh in readings if order == 2]
+    return (begins[0] if begins else readings[0][2]), (ends[-1] if ends else readings[-1][2])
+
+
+def delivered_wh(meter_values: Sequence[MeterValue]) -> float | None:
+    """Energy delivered in Wh (the latest register reading minus where it began; a register only
+    counts up, so never below 0), or None when there is no reading."""
+    bounds = register_bounds(meter_values)
+    return None if bounds is None else max(0.0, bounds[1] - bounds[0])

@@ -60,15 +60,15 @@ def token_add(
         token = TokenInput(
             country_code=country_code,
             party_id=party_id,
-            type=token_type,  # type: ignore[arg-type]
+            type=token_type,
             uid=uid,
             contract_id=contract,
             issuer=issuer,
             valid=not invalid,
-            cache_mode=cache_mode,  # type: ignore[arg-type]
+            cache_mode=cache_mode,
             group_id=group_id,
-            status=status,  # type: ignore[arg-type]
-            expiry_date=expiry,  # type: ignore[arg-type]
+            status=status,
+            expiry_date=expiry,
         )
     except ValidationError as exc:
         err = exc.errors()[0]

@@ -48,7 +48,7 @@ def openapi_schema(schema: Schema) -> Schema:
                 schema = merged
         return {k: openapi_schema(v) for k, v in schema.items()}
     if isinstance(schema, list):
-        return [openapi_schema(s) for s in schema]  # type: ignore[return-value]
+        return [openapi_schema(s) for s in schema]
     return schema
 
 

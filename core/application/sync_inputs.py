@@ -66,7 +66,7 @@ class SyncInputs(ServiceBase):
             raise Invalid("must be one of V2G, MO, MF, CSMS", field="type")
         return await self.install_certificates(
             station_id,
-            [CertificateInput(type=certificate_type, certificate=pem)],  # type: ignore[arg-type]
+            [CertificateInput(type=certificate_type, certificate=pem)],
         )
 
     async def set_trigger(self, station_id: str, message: str) -> None:

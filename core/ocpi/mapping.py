@@ -191,7 +191,7 @@ def token_from_store(token: Token, now: datetime) -> OcpiToken:
         country_code=token.country_code,
         party_id=token.party_id,
         uid=token.uid,
-        type=token.type,  # type: ignore[arg-type]  # validated by pydantic
+        type=token.type,
         contract_id=token.contract_id,
         visual_number=token.visual_number,
         issuer=token.issuer,

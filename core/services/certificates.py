@@ -133,7 +133,7 @@ class LocalCa:
             x509.CertificateBuilder()
             .subject_name(csr.subject)
             .issuer_name(self.ca_cert.subject)
-            .public_key(csr.public_key())  # type: ignore[arg-type]
+            .public_key(csr.public_key())
             .serial_number(secrets.randbits(159))
             .not_valid_before(now - timedelta(minutes=5))
             .not_valid_after(now + timedelta(days=days))

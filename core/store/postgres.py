@@ -35,11 +35,11 @@ class _PgConnection:
         )
 
     def execute(self, sql: str, params: Sequence[Any] = ()) -> psycopg.Cursor[Any]:
-        return self._conn.execute(self._sql(sql), tuple(params))  # type: ignore[arg-type]
+        return self._conn.execute(self._sql(sql), tuple(params))
 
     def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> psycopg.Cursor[Any]:
         cur = self._conn.cursor()
-        cur.executemany(self._sql(sql), list(rows))  # type: ignore[arg-type]
+        cur.executemany(self._sql(sql), list(rows))
         return cur
 
     @property

@@ -1,5 +1,3 @@
-# The ocpp package is untyped: subclassing its ChargePoint and its @on decorator are opaque to mypy.
-# mypy: disable-error-code="misc,untyped-decorator"
 """The admin API on the real runtime (``core.runtime.Csms``) with real stations: the `ocpp`
 package's ChargePoints for 1.6 and 2.0.1 connect over websockets, and every station command goes
 through the REST API, the call maker, the transport and the gateway to them and back."""

@@ -19,11 +19,13 @@ from ocpp.v16 import call_result as result16
 from ocpp.v201 import ChargePoint as Cp201
 from ocpp.v201 import call as call201
 from ocpp.v201 import call_result as result201
+from websockets.typing import Subprotocol
 
 from core.commands.authorization import ClearCache
 from core.commands.configuration import TriggerMessage
 from core.runtime import Csms
 from tests.e2e.conftest import basic_header, register
+from tests.fixtures.running import service_of
 
 pytestmark = pytest.mark.e2e
 
@@ -54,7 +56,7 @@ class Station16(Cp16):
 async def station(csms: Csms, station_id: str, cls: type[Any], proto: str) -> AsyncIterator[Any]:
     async with websockets.connect(
         f"ws://127.0.0.1:{csms.ports['ws']}/ws/{station_id}",
-        subprotocols=[proto],  # type: ignore[list-item]
+        subprotocols=[Subprotocol(proto)],
         additional_headers={"Authorization": basic_header(station_id)},
     ) as ws:
         cp = cls(station_id, ws)
@@ -87,7 +89,7 @@ async def test_tc_b_30_pending_station_gets_security_error_and_nothing_is_stored
     csms: Csms,
 ) -> None:
     await register(csms, "B30")
-    await csms.service.set_pending_boot("B30", True)
+    await service_of(csms).set_pending_boot("B30", True)
     async with station(csms, "B30", Station201, "ocpp2.0.1") as cp:
         assert (await cp.call(_boot201())).status == "Pending"
         with pytest.raises(SecurityError):
@@ -96,7 +98,7 @@ async def test_tc_b_30_pending_station_gets_security_error_and_nothing_is_stored
             await cp.call(_started("tx-while-pending"), suppress=False)
         assert await csms.store.find_transaction("B30", "tx-while-pending") is None
         # Accepted once the operator lets it: then everything is served again.
-        await csms.service.set_pending_boot("B30", False)
+        await service_of(csms).set_pending_boot("B30", False)
         assert (await cp.call(_boot201())).status == "Accepted"
         await cp.call(call201.Heartbeat(), suppress=False)
         await cp.call(_started("tx-accepted"), suppress=False)
@@ -105,10 +107,10 @@ async def test_tc_b_30_pending_station_gets_security_error_and_nothing_is_stored
 
 async def test_tc_b_31_what_the_csms_triggers_passes_while_pending(csms: Csms) -> None:
     await register(csms, "B31")
-    await csms.service.set_pending_boot("B31", True)
+    await service_of(csms).set_pending_boot("B31", True)
     async with station(csms, "B31", Station201, "ocpp2.0.1") as cp:
         assert (await cp.call(_boot201())).status == "Pending"
-        view = await csms.service.execute(
+        view = await service_of(csms).execute(
             "B31",
             TriggerMessage(requested_message="StatusNotification", evse_id=1, connector_id=1),
             wait=5,
@@ -126,7 +128,7 @@ async def test_tc_b_31_what_the_csms_triggers_passes_while_pending(csms: Csms) -
 
 async def test_ocpp16_pending_station_gets_security_error(csms: Csms) -> None:
     await register(csms, "P16")
-    await csms.service.set_pending_boot("P16", True)
+    await service_of(csms).set_pending_boot("P16", True)
     async with station(csms, "P16", Station16, "ocpp1.6") as cp:
         boot = await cp.call(
             call16.BootNotification(charge_point_vendor="V", charge_point_model="M")
@@ -152,6 +154,6 @@ async def test_a_station_never_answered_is_served(csms: Csms) -> None:
 async def test_tc_074_calls_reach_a_connected_station_that_has_not_booted(csms: Csms) -> None:
     await register(csms, "C074")
     async with station(csms, "C074", Station16, "ocpp1.6") as cp:
-        view = await csms.service.execute("C074", ClearCache(), wait=5)
+        view = await service_of(csms).execute("C074", ClearCache(), wait=5)
         assert view.state == "answered" and view.ocpp_version == "1.6"
         assert cp.cleared == 1

@@ -17,6 +17,7 @@ import pytest
 import websockets
 from ocpp.v201 import ChargePoint as Cp201
 from ocpp.v201 import call as call201
+from websockets.typing import Subprotocol
 
 from core.clock import iso
 from core.runtime import Csms
@@ -37,7 +38,7 @@ async def station(csms: Csms) -> AsyncIterator[Cp201]:
     await register(csms, "CT1")
     async with websockets.connect(
         f"ws://127.0.0.1:{csms.ports['ws']}/ws/CT1",
-        subprotocols=["ocpp2.0.1"],  # type: ignore[list-item]
+        subprotocols=[Subprotocol("ocpp2.0.1")],
         additional_headers={"Authorization": basic_header("CT1")},
     ) as ws:
         cp = Cp201("CT1", ws)

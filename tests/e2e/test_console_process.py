@@ -25,6 +25,7 @@ import pytest
 import websockets
 from ocpp.v16 import ChargePoint as Cp16
 from ocpp.v16 import call as call16
+from websockets.typing import Subprotocol
 
 from tests.e2e.conftest import basic_header
 from tests.fixtures.services import free_port
@@ -196,7 +197,7 @@ async def test_the_console_cannot_take_the_station_down(setup: tuple[Path, int, 
         await drawn(term, "Vendor / model", 0, 60)
         async with websockets.connect(
             f"ws://127.0.0.1:{ws_port}/ws/CSP1",
-            subprotocols=["ocpp1.6"],  # type: ignore[list-item]
+            subprotocols=[Subprotocol("ocpp1.6")],
             additional_headers={"Authorization": basic_header("CSP1", password)},
         ) as ws:
             cp = Cp16("CSP1", ws)

@@ -21,11 +21,13 @@ from ocpp.v16 import call_result as result16
 from ocpp.v201 import ChargePoint as Cp201
 from ocpp.v201 import call as call201
 from ocpp.v201 import call_result as result201
+from websockets.typing import Subprotocol
 
 from core.config import config_from_dict
 from core.runtime import Csms
 from core.store.models import CallState
 from tests.e2e.conftest import add_token, basic_header, eventually, register
+from tests.fixtures.running import gateway_of
 
 pytestmark = pytest.mark.e2e
 
@@ -73,7 +75,7 @@ async def connect(
     url = f"ws://127.0.0.1:{csms.ports['ws']}/ws/{station_id}"
     async with websockets.connect(
         url,
-        subprotocols=[subprotocol],
+        subprotocols=[Subprotocol(subprotocol)],
         additional_headers={"Authorization": basic_header(station_id)},
     ) as ws:
         cp = cls(station_id, ws)
@@ -280,7 +282,7 @@ async def test_call_to_offline_station_fails_fast(csms: Csms) -> None:
 
 
 async def _disconnected(csms: Csms, station_id: str) -> bool:
-    return not csms.gateway.is_connected(station_id)
+    return not gateway_of(csms).is_connected(station_id)
 
 
 async def test_unanswered_call_times_out_and_queued_calls_follow(tmp_path: Path) -> None:
@@ -296,7 +298,7 @@ async def test_unanswered_call_times_out_and_queued_calls_follow(tmp_path: Path)
         await register(csms, "SILENT")
         async with websockets.connect(
             f"ws://127.0.0.1:{csms.ports['ws']}/ws/SILENT",
-            subprotocols=["ocpp1.6"],  # type: ignore[list-item]
+            subprotocols=[Subprotocol("ocpp1.6")],
             additional_headers={"Authorization": basic_header("SILENT")},
         ) as ws:
             await ws.send(

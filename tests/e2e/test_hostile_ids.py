@@ -9,11 +9,13 @@ from pathlib import Path
 import aiohttp
 import pytest
 import websockets
+from websockets.typing import Subprotocol
 
 from core.events import ConnectionRefused
 from core.inert import InertFormatter
 from core.runtime import Csms
 from tests.e2e.conftest import basic_header
+from tests.fixtures.running import service_of
 
 pytestmark = pytest.mark.e2e
 
@@ -26,7 +28,7 @@ async def _status(csms: Csms, path: str) -> int:
     with pytest.raises(websockets.InvalidStatus) as info:
         await websockets.connect(
             f"ws://127.0.0.1:{csms.ports['ws']}/ws/{path}",
-            subprotocols=["ocpp1.6"],  # type: ignore[list-item]
+            subprotocols=[Subprotocol("ocpp1.6")],
             additional_headers={"Authorization": basic_header("CS1")},
         )
     return int(info.value.response.status_code)
@@ -41,7 +43,7 @@ async def test_control_characters_in_the_id_are_refused_and_logged_escaped(
     handler.setFormatter(InertFormatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     root = logging.getLogger()
     root.addHandler(handler)
-    sub = csms.service.subscribe()
+    sub = service_of(csms).subscribe()
     try:
         with caplog.at_level(logging.INFO, logger="core.gateway"):
             assert await _status(csms, path) == 400

@@ -9,6 +9,7 @@ import asyncio
 import orjson
 import pytest
 import websockets
+from websockets.typing import Subprotocol
 
 from core.runtime import Csms
 from tests.e2e.conftest import basic_header, register
@@ -21,7 +22,7 @@ async def _answers(csms: Csms, proto: str, frames: list[str]) -> list[list[objec
     await register(csms, station)
     async with websockets.connect(
         f"ws://127.0.0.1:{csms.ports['ws']}/ws/{station}",
-        subprotocols=[proto],  # type: ignore[list-item]
+        subprotocols=[Subprotocol(proto)],
         additional_headers={"Authorization": basic_header(station)},
     ) as ws:
         replies = []

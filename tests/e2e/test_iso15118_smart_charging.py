@@ -21,12 +21,14 @@ from ocpp.routing import on
 from ocpp.v201 import ChargePoint as Cp201
 from ocpp.v201 import call as call201
 from ocpp.v201 import call_result as result201
+from websockets.typing import Subprotocol
 
 from core.clock import iso
 from core.commands.smart_charging import SetChargingLimit, SetChargingProfile
 from core.runtime import Csms
 from core.store.models import CallState
 from tests.e2e.conftest import add_token, basic_header, eventually, register
+from tests.fixtures.running import service_of
 
 pytestmark = pytest.mark.e2e
 
@@ -56,7 +58,7 @@ async def station(csms: Csms) -> AsyncIterator[Station]:
     await add_token(csms, "EV-DRIVER")
     async with websockets.connect(
         f"ws://127.0.0.1:{csms.ports['ws']}/ws/{STATION}",
-        subprotocols=["ocpp2.0.1"],  # type: ignore[list-item]
+        subprotocols=[Subprotocol("ocpp2.0.1")],
         additional_headers={"Authorization": basic_header(STATION)},
     ) as ws:
         cp = Station(STATION, ws)
@@ -255,7 +257,7 @@ async def test_renegotiation_initiated_by_the_csms(csms: Csms, station: Station)
             }
         ],
     }
-    await csms.service.execute(STATION, SetChargingProfile(evse_id=1, profile=lower))
+    await service_of(csms).execute(STATION, SetChargingProfile(evse_id=1, profile=lower))
     assert (await next_profile(station))["id"] == 4242
     await accepted_by_station(csms, 4242)
     assert await ev_schedule(station, [8 * 3 * PHASE_V]) == "Accepted"
@@ -280,7 +282,7 @@ async def test_needs_without_a_transaction_or_parameters(csms: Csms, station: St
 
 async def test_dc_needs_within_the_station_maximum(csms: Csms, station: Station) -> None:
     """DC needs get a profile in W, bounded by the station-wide maximum the operator set."""
-    station_max = await csms.service.execute(
+    station_max = await service_of(csms).execute(
         STATION, SetChargingLimit(evse_id=0, limit=7_000, unit="W"), wait=5
     )
     assert station_max.state == "answered"

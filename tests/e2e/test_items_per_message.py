@@ -17,10 +17,12 @@ from ocpp.routing import on
 from ocpp.v201 import ChargePoint as Cp201
 from ocpp.v201 import call as call201
 from ocpp.v201 import call_result as result201
+from websockets.typing import Subprotocol
 
 from core.commands.configuration import GetConfiguration, SetConfiguration
 from core.runtime import Csms
 from tests.e2e.conftest import basic_header, eventually, register
+from tests.fixtures.running import service_of
 
 pytestmark = pytest.mark.e2e
 
@@ -63,7 +65,7 @@ class Station(Cp201):
 async def station(csms: Csms, station_id: str) -> AsyncIterator[Station]:
     async with websockets.connect(
         f"ws://127.0.0.1:{csms.ports['ws']}/ws/{station_id}",
-        subprotocols=["ocpp2.0.1"],  # type: ignore[list-item]
+        subprotocols=[Subprotocol("ocpp2.0.1")],
         additional_headers={"Authorization": basic_header(station_id)},
     ) as ws:
         cp = Station(station_id, ws)
@@ -105,7 +107,7 @@ async def test_tc_b_08_get_variables_in_parts(csms: Csms) -> None:
     async with station(csms, "B08") as cp:
         await _boot_and_report(cp, _limit("ItemsPerMessage", "GetVariables", 2))
         keys = [f"Ctrlr.Var{n}" for n in range(5)]
-        view = await csms.service.execute("B08", GetConfiguration(keys=keys), wait=5)
+        view = await service_of(csms).execute("B08", GetConfiguration(keys=keys), wait=5)
         assert cp.gets == [2, 2, 1]
         assert len(view.call_ids) == 3 and view.state == "answered"
         assert view.response is not None
@@ -122,12 +124,14 @@ async def test_set_variables_by_bytes_from_the_api_and_the_sync_loop(csms: Csms)
             _limit("BytesPerMessage", "SetVariables", 400),
         )
         values = {f"Ctrlr.Variable{n}": "x" * 60 for n in range(6)}
-        view = await csms.service.execute("B08S", SetConfiguration(values=values), wait=5)
+        view = await service_of(csms).execute("B08S", SetConfiguration(values=values), wait=5)
         assert view.state == "answered" and len(view.call_ids) >= 2
         assert sum(items for items, _ in cp.sets) == 6
         assert all(size + 100 <= 400 for _, size in cp.sets)  # the frame fits as well
         cp.sets.clear()
-        await csms.service.reconfigure("B08S", {f"Sync/Variable{n}": "y" * 60 for n in range(6)})
+        await service_of(csms).reconfigure(
+            "B08S", {f"Sync/Variable{n}": "y" * 60 for n in range(6)}
+        )
         assert csms.syncer is not None
         await csms.syncer.tick()
 

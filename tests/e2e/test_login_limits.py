@@ -16,6 +16,7 @@ import orjson
 import pytest
 import websockets
 from aiohttp import web
+from websockets.typing import Subprotocol
 
 from core.config import config_from_dict
 from core.events import StationConnected
@@ -62,7 +63,7 @@ async def _open(
         all_headers["Authorization"] = basic_header(station_id, password)
     return await websockets.connect(
         f"ws://127.0.0.1:{csms.ports['ws']}/ws/{station_id}",
-        subprotocols=["ocpp1.6"],  # type: ignore[list-item]
+        subprotocols=[Subprotocol("ocpp1.6")],
         additional_headers=all_headers,
         local_addr=(source, 0),
     )
@@ -287,7 +288,7 @@ async def test_a_stalled_tls_handshake_is_cut_off_and_keys_can_be_logged(tmp_pat
         ws = await websockets.connect(
             f"wss://localhost:{csms.ports['wss']}/ws/CS11",
             ssl=ctx,
-            subprotocols=["ocpp1.6"],  # type: ignore[list-item]
+            subprotocols=[Subprotocol("ocpp1.6")],
             additional_headers={"Authorization": basic_header("CS11")},
         )
         assert await _serves(ws)
@@ -343,7 +344,7 @@ async def test_through_a_real_reverse_proxy(tmp_path: Path) -> None:
                 try:
                     ws = await websockets.connect(
                         f"ws://127.0.0.1:{proxy_port}/ws/CS13",
-                        subprotocols=["ocpp1.6"],  # type: ignore[list-item]
+                        subprotocols=[Subprotocol("ocpp1.6")],
                         additional_headers={
                             "Authorization": basic_header("CS13", password),
                             **headers,

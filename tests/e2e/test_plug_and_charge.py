@@ -27,6 +27,7 @@ from ocpp.routing import on
 from ocpp.v201 import ChargePoint as Cp201
 from ocpp.v201 import call as call201
 from ocpp.v201 import call_result as result201
+from websockets.typing import Subprotocol
 
 from core.config import config_from_dict
 from core.runtime import Csms
@@ -145,7 +146,7 @@ async def _connect(csms: Csms, station_id: str) -> AsyncIterator[Station]:
     await register(csms, station_id)
     async with websockets.connect(
         f"ws://127.0.0.1:{csms.ports['ws']}/ws/{station_id}",
-        subprotocols=["ocpp2.0.1"],
+        subprotocols=[Subprotocol("ocpp2.0.1")],
         additional_headers={"Authorization": basic_header(station_id)},
     ) as ws:
         cp = Station(station_id, ws)

@@ -17,6 +17,7 @@ import pytest
 import websockets
 from ocpp.v16 import ChargePoint as Cp16
 from ocpp.v16 import call as call16
+from websockets.typing import Subprotocol
 
 from core.store.models import CacheMode, SecurityProfile, StationAuth, Token
 from core.store.postgres import PostgresStore
@@ -169,7 +170,7 @@ async def test_two_managers_answer_each_call_once_and_lose_nothing(
     frames: list[str] = []
     async with websockets.connect(
         f"ws://127.0.0.1:{ws_port}/ws/CSX",
-        subprotocols=["ocpp1.6"],
+        subprotocols=[Subprotocol("ocpp1.6")],
         additional_headers={"Authorization": basic_header("CSX")},
     ) as ws:
 

@@ -1,5 +1,3 @@
-# The ocpp package is untyped: subclassing its ChargePoint and its @on decorator are opaque to mypy.
-# mypy: disable-error-code="misc,untyped-decorator"
 """Scale-out end to end: two gateway processes, a manager, an API process (``manager --api``)
 around a real mosquitto and PostgreSQL, with the `ocpp` package's stations on both gateways.
 

@@ -13,12 +13,14 @@ import aiohttp
 import orjson
 import pytest
 import websockets
+from websockets.typing import Subprotocol
 
 from core.config import config_from_dict
 from core.runtime import Csms
 from core.services.certificates import create_ca, issue_certificate
 from core.store.models import SecurityProfile, StationAuth
 from tests.e2e.conftest import basic_header, eventually, password_hash, register
+from tests.fixtures.running import gateway_of
 
 pytestmark = pytest.mark.e2e
 
@@ -29,8 +31,8 @@ async def _connect(
     headers = {"Authorization": header} if header else {}
     return await websockets.connect(
         f"ws://127.0.0.1:{csms.ports['ws']}/ws/{station_id}",
-        subprotocols=[proto],
-        additional_headers=headers,  # type: ignore[list-item]
+        subprotocols=[Subprotocol(proto)],
+        additional_headers=headers,
     )
 
 
@@ -127,7 +129,7 @@ async def test_abrupt_disconnect_is_noticed(csms: Csms) -> None:
 
 
 async def _is(csms: Csms, station_id: str, connected: bool) -> bool:
-    return csms.gateway.is_connected(station_id) is connected
+    return gateway_of(csms).is_connected(station_id) is connected
 
 
 def _client_cert(ca_cert: str, ca_key: str, cn: str, org: str, path: Path) -> tuple[Path, Path]:
@@ -179,7 +181,7 @@ async def _wss(
     return await websockets.connect(
         f"wss://localhost:{csms.ports['wss']}/ws/{station_id}",
         ssl=ctx,
-        subprotocols=["ocpp1.6"],  # type: ignore[list-item]
+        subprotocols=[Subprotocol("ocpp1.6")],
         additional_headers={"Authorization": header} if header else {},
     )
 
@@ -240,7 +242,7 @@ async def test_permessage_deflate_and_subprotocol_negotiation(csms: Csms) -> Non
     await register(csms, "CS7")
     ws = await websockets.connect(
         f"ws://127.0.0.1:{csms.ports['ws']}/ws/CS7",
-        subprotocols=["foo", "ocpp1.6", "ocpp2.0.1"],  # type: ignore[list-item]
+        subprotocols=[Subprotocol("foo"), Subprotocol("ocpp1.6"), Subprotocol("ocpp2.0.1")],
         additional_headers={"Authorization": basic_header("CS7")},
     )
     try:
@@ -254,7 +256,7 @@ async def test_permessage_deflate_and_subprotocol_negotiation(csms: Csms) -> Non
     with pytest.raises(websockets.InvalidStatus) as info:
         await websockets.connect(
             f"ws://127.0.0.1:{csms.ports['ws']}/ws/CS7",
-            subprotocols=["ocpp1.5"],  # type: ignore[list-item]
+            subprotocols=[Subprotocol("ocpp1.5")],
             additional_headers={"Authorization": basic_header("CS7")},
         )
     assert info.value.response.status_code == 400

@@ -16,6 +16,7 @@ import websockets
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
+from websockets.typing import Subprotocol
 
 from core.config import config_from_dict
 from core.runtime import Csms
@@ -108,7 +109,7 @@ async def _served_key(
     async with websockets.connect(
         f"wss://localhost:{csms.ports['wss']}/ws/{station}",
         ssl=ctx,
-        subprotocols=["ocpp2.0.1"],  # type: ignore[list-item]
+        subprotocols=[Subprotocol("ocpp2.0.1")],
         additional_headers=headers,
     ) as ws:
         await ws.send('[2,"h","Heartbeat",{}]')

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from core.ocpi.registration import token_from_header
+from tests.fixtures.running import ocpi_of
 from tests.ocpi.conftest import Env
 from tests.ocpi.emsp import COUNTRY, PARTY, CpoClient
 
@@ -115,7 +116,7 @@ async def test_credentials_update_and_delete(env: Env) -> None:
     assert status == 200
     status, _, _ = await renewed.request("GET", f"{env.ocpi}/versions")
     assert status == 401
-    assert await env.csms.ocpi.registrar.parties("EMSP") == []
+    assert await ocpi_of(env.csms).registrar.parties("EMSP") == []
 
 
 def test_token_header_forms() -> None:

@@ -1,5 +1,3 @@
-# The ocpp package is untyped: subclassing its ChargePoint and its @on decorator are opaque to mypy.
-# mypy: disable-error-code="misc,untyped-decorator"
 """OCPI with a real OCPP 1.6 station (the `ocpp` package's ChargePoint over a websocket):
 START_SESSION reaches it and the result is POSTed to response_url; its transaction becomes a
 session and a CDR at the eMSP; its status becomes the EVSE's status; real-time authorisation."""
@@ -24,6 +22,7 @@ from websockets.typing import Subprotocol
 
 from core.config import config_from_dict
 from core.runtime import Csms
+from tests.fixtures.running import service_of
 from tests.ocpi.conftest import Env, ocpi_config
 from tests.ocpi.emsp import COUNTRY, PARTY, CpoClient, Emsp, emsp_token, free_port
 from tests.ocpi.test_modules import admin_location
@@ -217,7 +216,7 @@ async def test_other_commands(env: Env) -> None:
         action, request = cp.received[-1]
         assert action == "ReserveNow" and request["connector_id"] == 1
         assert request["id_tag"] == "RESV0001"
-        (ours,) = await env.csms.service.list_reservations("CS1", active=True)
+        (ours,) = await service_of(env.csms).list_reservations("CS1", active=True)
         assert ours.reservation_id == request["reservation_id"]
         cancel = command_body(env, "CANCEL_RESERVATION", reservation_id="R-17")
         status, _, body = await client.request(
@@ -227,7 +226,7 @@ async def test_other_commands(env: Env) -> None:
         result = await env.emsp.wait_for(lambda r: r.path.endswith("/CANCEL_RESERVATION/1"))
         assert result.body == {"result": "ACCEPTED"}
         assert cp.received[-1] == ("CancelReservation", {"reservation_id": ours.reservation_id})
-        assert await env.csms.service.list_reservations("CS1", active=True) == []
+        assert await service_of(env.csms).list_reservations("CS1", active=True) == []
         unknown = command_body(env, "CANCEL_RESERVATION", reservation_id="R-404")
         status, _, body = await client.request(
             "POST", f"{env.cpo}/commands/CANCEL_RESERVATION", unknown

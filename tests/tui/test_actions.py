@@ -16,7 +16,8 @@ from ocpp.v16 import ChargePoint as Cp16
 from ocpp.v16 import call as call16
 from ocpp.v16 import call_result as result16
 from textual import events
-from textual.widgets import Button, DataTable, Input, Label, OptionList, Select
+from textual.widgets import Button, DataTable, Input, Label, OptionList, RichLog, Select
+from websockets.typing import Subprotocol
 
 from core import limits
 from core.runtime import Csms
@@ -32,6 +33,7 @@ from csms_tui.modals import (
     TokenFormScreen,
 )
 from tests.e2e.conftest import basic_header, register
+from tests.fixtures.running import gateway_of, service_of
 from tests.tui.test_console import core_config, shown, station_socket, wait_until
 
 pytestmark = pytest.mark.tui
@@ -186,7 +188,7 @@ async def test_station_actions_reach_the_station_and_answers_are_shown(tmp_path:
             await wait_until(
                 pilot, lambda: "answered ReserveNow: Accepted (reservation" in notes(app)
             )
-            (reserved,) = await csms.service.list_reservations("CSA", active=True)
+            (reserved,) = await service_of(csms).list_reservations("CSA", active=True)
             assert (reserved.id_token, reserved.evse_id) == ("RES1", 1)
             assert cp.seen[-1][1]["reservation_id"] == reserved.reservation_id
             await pilot.press("enter")  # the station detail lists it
@@ -199,7 +201,7 @@ async def test_station_actions_reach_the_station_and_answers_are_shown(tmp_path:
             await fill(pilot, app, reservation_id=str(reserved.reservation_id))
             await pilot.click("#yes")
             await wait_until(pilot, lambda: "answered CancelReservation: Accepted" in notes(app))
-            assert await csms.service.list_reservations("CSA", active=True) == []
+            assert await service_of(csms).list_reservations("CSA", active=True) == []
 
             await pilot.press("c")
             await choose(pilot, app, "Update firmware")
@@ -233,7 +235,9 @@ async def test_station_actions_reach_the_station_and_answers_are_shown(tmp_path:
             await choose(pilot, app, "Limit charging")
             await fill(pilot, app, evse_id="1", limit="7400", duration="1800")
             await wait_until(pilot, lambda: "answered SetChargingProfile: Accepted" in notes(app))
-            schedule = cp.seen[-1][1]["cs_charging_profiles"]["charging_schedule"]
+            # Annotated: the comparisons with cp.seen[-1] above narrowed it to their literals.
+            request: dict[str, Any] = cp.seen[-1][1]
+            schedule = request["cs_charging_profiles"]["charging_schedule"]
             assert schedule["duration"] == 1800
             assert schedule["charging_schedule_period"] == [{"start_period": 0, "limit": 7400}]
 
@@ -272,7 +276,7 @@ async def test_station_actions_reach_the_station_and_answers_are_shown(tmp_path:
             task.cancel()
 
         # An offline station: the console says why nothing was sent.
-        await wait_until(pilot, lambda: not csms.gateway.is_connected("CSA"))
+        await wait_until(pilot, lambda: not gateway_of(csms).is_connected("CSA"))
 
 
 async def test_offline_station_and_refused_station_registration(tmp_path: Path) -> None:
@@ -306,7 +310,7 @@ async def test_offline_station_and_refused_station_registration(tmp_path: Path) 
             await pilot.click("#close")
             async with websockets.connect(
                 f"ws://127.0.0.1:{csms.ports['ws']}/ws/CSNEW",
-                subprotocols=["ocpp1.6"],  # type: ignore[list-item]
+                subprotocols=[Subprotocol("ocpp1.6")],
                 additional_headers={"Authorization": basic_header("CSNEW", password)},
             ) as ws:
                 cp = Station("CSNEW", ws)
@@ -331,7 +335,7 @@ async def test_certificates_screen_and_message_export(
     monkeypatch.chdir(tmp_path)
     async with Csms(config) as csms:
         await register(csms, "CSC")
-        await csms.service.install_root_certificate("CSC", ca_pem, "V2G")
+        await service_of(csms).install_root_certificate("CSC", ca_pem, "V2G")
         app = CsmsConsole(service=csms.service)
         async with app.run_test(size=(140, 40)) as pilot:
             await pilot.press("5")
@@ -400,12 +404,12 @@ async def test_token_edit_and_the_log_tab(tmp_path: Path) -> None:
             app.screen.query_one("#contract", Input).focus()
             await pilot.press("enter")
             await wait_until(pilot, lambda: "token CARD7 saved" in notes(app))
-            stored = await csms.service.get_token("CARD7")
+            stored = await service_of(csms).get_token("CARD7")
             assert (stored.contract_id, stored.group_id) == ("NLTSTC12345678S", "night-shift")
 
             logging.getLogger("core.test").warning("the broker went away")
             await pilot.press("6")
-            log_view = app.query_one("#log")
+            log_view = app.query_one("#log", RichLog)
             await wait_until(
                 pilot,
                 lambda: any("the broker went away" in line.text for line in log_view.lines),
@@ -538,7 +542,7 @@ async def test_inputs_stop_at_their_length(tmp_path: Path) -> None:
                 app.pop_screen()
             for screen in (
                 TokenFormScreen(),
-                RegisterStationScreen("CSL"),
+                RegisterStationScreen(service_of(csms).register_station, "CSL"),
                 InstallCertificateScreen("CSL"),
             ):
                 await app.push_screen(screen)

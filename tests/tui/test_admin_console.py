@@ -11,6 +11,8 @@ import pytest
 from ocpp.v16 import call as call16
 from textual.widgets import Input, Select, Static
 
+from core.application.service import CsmsService
+from core.application.views import StationRegistration
 from core.credentials import hash_password
 from core.runtime import Csms
 from csms_tui.actions import ActionFormScreen, ActionMenuScreen
@@ -18,6 +20,7 @@ from csms_tui.app import CsmsConsole
 from csms_tui.line_table import KeyedTable
 from csms_tui.modals import NewPasswordScreen, RegisterStationScreen, RegistrationResultScreen
 from tests.e2e.conftest import register
+from tests.fixtures.running import service_of
 from tests.tui.test_actions import Station, choose, confirm, notes
 from tests.tui.test_console import core_config, shown, station_socket, wait_until
 
@@ -58,25 +61,25 @@ async def test_register_form_keeps_the_input_and_shows_why_an_id_is_refused(
             assert await csms.store.lookup_station("CSNEW") is not None
 
 
-class _SlowToAnswer:
-    """The service, but a registration's answer takes a while to come back (a busy daemon
-    behind --connect): long enough for a second press."""
+def slow_to_answer(service: CsmsService, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A registration's answer takes a while to come back (a busy daemon behind --connect):
+    long enough for a second press."""
+    answer = service.register_station
 
-    def __init__(self, inner: Any) -> None:
-        self._inner = inner
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._inner, name)
-
-    async def register_station(self, *args: Any, **kwargs: Any) -> Any:
-        registration = await self._inner.register_station(*args, **kwargs)
+    async def register_station(*args: Any, **kwargs: Any) -> StationRegistration:
+        registration = await answer(*args, **kwargs)
         await asyncio.sleep(0.5)
         return registration
 
+    monkeypatch.setattr(service, "register_station", register_station)
 
-async def test_a_double_press_registers_once_and_shows_that_password(tmp_path: Path) -> None:
+
+async def test_a_double_press_registers_once_and_shows_that_password(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     async with Csms(core_config(tmp_path)) as csms:
-        app = CsmsConsole(service=_SlowToAnswer(csms.service))
+        slow_to_answer(service_of(csms), monkeypatch)
+        app = CsmsConsole(service=csms.service)
         async with app.run_test(size=(140, 40)) as pilot:
             await pilot.press("g")
             form = app.screen

@@ -4,6 +4,7 @@ a transaction; the console shows it; a remote start from the console reaches the
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -14,7 +15,11 @@ from ocpp.routing import on
 from ocpp.v16 import ChargePoint as Cp16
 from ocpp.v16 import call as call16
 from ocpp.v16 import call_result as result16
+from textual.app import App
+from textual.pilot import Pilot
+from textual.screen import Screen
 from textual.widgets import DataTable
+from websockets.typing import Subprotocol
 
 from core.config import config_from_dict
 from core.runtime import Csms
@@ -24,6 +29,7 @@ from csms_tui.app import CsmsConsole
 from csms_tui.line_table import KeyedTable
 from csms_tui.message_log import MessageLog
 from tests.e2e.conftest import add_token, basic_header, register
+from tests.fixtures.running import gateway_of, service_of
 
 pytestmark = pytest.mark.tui
 
@@ -59,18 +65,18 @@ def station_socket(csms: Csms, station_id: str) -> Any:
     """A basic-auth OCPP 1.6 websocket to the core's gateway."""
     return websockets.connect(
         f"ws://127.0.0.1:{csms.ports['ws']}/ws/{station_id}",
-        subprotocols=["ocpp1.6"],  # type: ignore[list-item]
+        subprotocols=[Subprotocol("ocpp1.6")],
         additional_headers={"Authorization": basic_header(station_id)},
     )
 
 
-def shown(app: Any, screen: type, selector: str) -> bool:
+def shown(app: App[Any], screen: type[Screen[Any]], selector: str) -> bool:
     """The screen is on top and composed (its widgets exist): a query right after the push
     can run before its compose did."""
     return isinstance(app.screen, screen) and bool(app.screen.query(selector))
 
 
-async def wait_until(pilot: Any, check: Any, timeout: float = 10.0) -> None:
+async def wait_until(pilot: Pilot[Any], check: Callable[[], object], timeout: float = 10.0) -> None:
     async with asyncio.timeout(timeout):
         while not check():
             await pilot.pause(0.05)
@@ -156,7 +162,7 @@ async def test_console_shows_a_live_session_and_starts_remotely(tmp_path: Path) 
                 await pilot.press(*"TAG9", "enter")
                 await wait_until(pilot, lambda: cp.starts == [("TAG9", 1)])
                 task.cancel()
-            await wait_until(pilot, lambda: not csms.gateway.is_connected("CSTUI"))
+            await wait_until(pilot, lambda: not gateway_of(csms).is_connected("CSTUI"))
             await wait_until(pilot, lambda: "offline" in str(stations.get_cell("CSTUI", "state")))
 
 
@@ -292,7 +298,7 @@ async def test_remote_console_follows_a_daemon(tmp_path: Path) -> None:
                 )
                 await pilot.press("5")
                 certificates = app.query_one("#certificates-table", DataTable)
-                await csms.service.install_root_certificate("CSR", _ROOT_PEM, "CSMS")
+                await service_of(csms).install_root_certificate("CSR", _ROOT_PEM, "CSMS")
                 await pilot.press("5")
                 await pilot.press("1")
                 await pilot.press("5")

@@ -18,6 +18,7 @@ import websockets
 from ocpp.v16 import ChargePoint as Cp16
 from ocpp.v16 import call as call16
 from textual.widgets import Label, OptionList, Static, TabbedContent
+from websockets.typing import Subprotocol
 
 from core.runtime import Csms
 from csms_tui.actions import ActionFormScreen, ActionMenuScreen
@@ -26,6 +27,7 @@ from csms_tui.embedded import CoreThread
 from csms_tui.line_table import KeyedTable
 from csms_tui.modals import ConfirmScreen
 from tests.e2e.conftest import basic_header, register
+from tests.fixtures.running import service_of
 from tests.tui.test_console import core_config, wait_until
 
 pytestmark = pytest.mark.tui
@@ -76,7 +78,7 @@ async def station(core: CoreThread[Csms]) -> AsyncIterator[Station]:
     await core.call(register(csms, "CSR1"))
     async with websockets.connect(
         f"ws://127.0.0.1:{csms.ports['ws']}/ws/CSR1",
-        subprotocols=["ocpp1.6"],  # type: ignore[list-item]
+        subprotocols=[Subprotocol("ocpp1.6")],
         additional_headers={"Authorization": basic_header("CSR1")},
     ) as ws:
         cp = Cp16("CSR1", ws)
@@ -92,7 +94,9 @@ async def station(core: CoreThread[Csms]) -> AsyncIterator[Station]:
 def connected(core: CoreThread[Csms]) -> set[str]:
     csms = core.core
     assert csms is not None
-    return core.call_blocking(lambda: set(csms.service.connected_stations()))
+    # call_blocking types its result with CoreThread's parameter (the core), not with what the
+    # function returns (csms_tui/embedded.py): this ignore goes once that is fixed there.
+    return core.call_blocking(lambda: set(service_of(csms).connected_stations()))  # type: ignore[arg-type, return-value]
 
 
 async def console_with(core: CoreThread[Csms], pilot: Any, app: CsmsConsole) -> KeyedTable:

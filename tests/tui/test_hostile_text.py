@@ -16,6 +16,7 @@ from ocpp.v16 import ChargePoint as Cp16
 from ocpp.v16 import call as call16
 from textual.content import Content
 from textual.widgets import RichLog, Static
+from websockets.typing import Subprotocol
 
 from core.runtime import Csms
 from csms_tui.actions import describe_answer
@@ -23,6 +24,7 @@ from csms_tui.app import CsmsConsole
 from csms_tui.line_table import KeyedTable
 from csms_tui.screens import StationDetailScreen
 from tests.e2e.conftest import basic_header, register
+from tests.fixtures.running import service_of
 from tests.tui.test_console import core_config, station_socket, wait_until
 
 pytestmark = pytest.mark.tui
@@ -43,7 +45,7 @@ async def knock(csms: Csms, path: str) -> int:
     with pytest.raises(websockets.InvalidStatus) as info:
         await websockets.connect(
             f"ws://127.0.0.1:{csms.ports['ws']}/ws/{path}",
-            subprotocols=["ocpp1.6"],  # type: ignore[list-item]
+            subprotocols=[Subprotocol("ocpp1.6")],
             additional_headers={"Authorization": basic_header("CS1")},
         )
     return int(info.value.response.status_code)
@@ -104,7 +106,7 @@ async def test_station_texts_are_inert_on_the_detail_screen(tmp_path: Path) -> N
                 await wait_until(pilot, lambda: "online" in stations.get_cell("CSH", "state"))
                 lines = [stations.render_line(y).text for y in range(stations.row_count + 1)]
                 assert any("\\x1b]2;V\\x07 [$acce…" in line for line in lines)  # cut to width
-                detail = StationDetailScreen(csms.service, "CSH")
+                detail = StationDetailScreen(service_of(csms), "CSH")
                 app.push_screen(detail)
 
                 def identity() -> str:

@@ -15,6 +15,7 @@ from csms_tui.app import CsmsConsole
 from csms_tui.line_table import KeyedTable
 from csms_tui.screens import TransactionDetailScreen
 from tests.e2e.conftest import register
+from tests.fixtures.running import service_of
 from tests.tui.test_console import core_config, station_socket, wait_until
 
 
@@ -42,7 +43,7 @@ async def test_a_refused_start_that_ran_is_marked(tmp_path: Path) -> None:
                 )
             )
             task.cancel()
-            (view,) = await csms.service.list_transactions(station_id="CSREF")
+            (view,) = await service_of(csms).list_transactions(station_id="CSREF")
             assert view.authorized is False and view.auth_status == "Invalid"
             assert view.to_json()["authorized"] is False and view.energy_wh == 1000
 

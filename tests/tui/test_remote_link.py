@@ -16,8 +16,9 @@ from core.runtime import Csms
 from csms_tui.app import CsmsConsole
 from csms_tui.line_table import KeyedTable
 from csms_tui.remote import connect as remote
+from tests.e2e.conftest import register
 from tests.tui.test_actions import Station
-from tests.tui.test_console import register, station_socket, wait_until
+from tests.tui.test_console import station_socket, wait_until
 
 
 def _free_port() -> int:

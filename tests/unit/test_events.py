@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 import pytest
 
 from core.events import (
+    Event,
     EventBus,
     MessageLogged,
     Resync,
@@ -61,7 +62,11 @@ async def test_kinds_keep_other_events_out() -> None:
 async def test_a_waiting_subscriber_wakes_for_the_next_event() -> None:
     bus = EventBus()
     sub = bus.subscribe()
-    waiting = asyncio.create_task(anext(aiter(sub)))
+
+    async def next_event() -> Event:  # through the iterator, as `async for` takes them
+        return await anext(aiter(sub))
+
+    waiting = asyncio.create_task(next_event())
     await asyncio.sleep(0)
     assert not waiting.done()
     event = bus.publish(_frame(1))

@@ -103,7 +103,7 @@ async def hubject() -> AsyncIterator[Hubject]:
             x509.CertificateBuilder()
             .subject_name(csr.subject)
             .issuer_name(SUB.subject)
-            .public_key(csr.public_key())  # type: ignore[arg-type]
+            .public_key(csr.public_key())
             .serial_number(x509.random_serial_number())
             .not_valid_before(now)
             .not_valid_after(now + timedelta(days=1))

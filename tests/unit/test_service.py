@@ -405,7 +405,7 @@ async def test_command_version_specific_refusals(env: Env) -> None:
     with pytest.raises(Conflict, match=r"OCPP 1\.6 has no variable monitoring"):
         await env.service.execute("V16", BY_NAME["get_monitoring_report"]())
     with pytest.raises(Conflict, match=r"OCPP 1\.6 has no display messages"):
-        await env.service.execute("V16", BY_NAME["set_display_message"](text="hi"))
+        await env.service.execute("V16", SetDisplayMessage(text="hi"))
     assert env.wire.sent.empty()
 
 

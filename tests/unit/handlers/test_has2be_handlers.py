@@ -12,7 +12,7 @@ from cryptography.x509.oid import NameOID
 
 from core.handlers.has2be.routes import routes as has2be_routes
 from core.handlers.has2be.sign_certificate import as_pem_csr
-from core.ocpp.types import OcppVersion
+from core.ocpp.types import JsonObject, OcppVersion
 from core.schemas import Direction, SchemaSet, has_schema
 from tests.unit.handlers.conftest import Env
 
@@ -31,19 +31,14 @@ async def tunnel(env: Env, message_id: str, inner: dict[str, object]) -> dict[st
     return data
 
 
+async def _never_called(station_id: str, payload: JsonObject) -> JsonObject:
+    raise AssertionError("the routing table is read here for its names only")
+
+
 def test_every_has2be_message_has_both_schemas() -> None:
+    v201 = ("Authorize", "GetCertificateStatus", "SignCertificate", "Get15118EVCertificate")
     actions = [
-        *has2be_routes(
-            {
-                a: None
-                for a in (
-                    "Authorize",
-                    "GetCertificateStatus",
-                    "SignCertificate",
-                    "Get15118EVCertificate",
-                )
-            }
-        ),  # type: ignore[misc]
+        *has2be_routes(dict.fromkeys(v201, _never_called)),
         "CertificateSigned",
         "InstallCertificate",
         "DeleteCertificate",

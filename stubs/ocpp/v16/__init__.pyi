@@ -1,0 +1,5 @@
+from ocpp.charge_point import ChargePoint as cp
+from ocpp.v16 import call as call
+from ocpp.v16 import call_result as call_result
+
+class ChargePoint(cp): ...

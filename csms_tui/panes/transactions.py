@@ -7,10 +7,10 @@ from collections.abc import Sequence
 from textual.app import ComposeResult
 
 from core.application.views import TransactionSummary
-from core.events import Event, TransactionEnded, TransactionStarted, TransactionUpdated
+from core.events import Event
 from csms_tui.line_table import ERROR, MUTED, KeyedTable
 from csms_tui.panes.base import LivePane
-from csms_tui.screens import TransactionDetailScreen
+from csms_tui.screens import TX_EVENTS, TransactionDetailScreen
 
 # (key, title, maximum width): the widths grow with the content up to the maximum.
 COLUMNS = (
@@ -23,7 +23,6 @@ COLUMNS = (
     ("cost", "Cost", 12),
     ("reason", "Stop reason", 20),
 )
-TX_EVENTS = (TransactionStarted, TransactionUpdated, TransactionEnded)
 
 
 class TransactionsPane(LivePane[tuple[str, str], list[TransactionSummary]]):
@@ -42,13 +41,21 @@ class TransactionsPane(LivePane[tuple[str, str], list[TransactionSummary]]):
         for e in batch:
             if isinstance(e, TX_EVENTS):
                 self.mark((e.station_id, e.transaction_id))
+        # An open transaction detail follows its transaction on the same events.
+        for screen in self.app.screen_stack:
+            if isinstance(screen, TransactionDetailScreen):
+                screen.apply(batch)
 
     async def read(self, keys: set[tuple[str, str]]) -> list[TransactionSummary]:
         assert self.service is not None
-        txs: list[TransactionSummary] = []
+        # One read per station, however many of its transactions changed.
+        wanted: dict[str, set[str]] = {}
         for station_id, tx_id in keys:
+            wanted.setdefault(station_id, set()).add(tx_id)
+        txs: list[TransactionSummary] = []
+        for station_id, ids in wanted.items():
             for tx in await self.service.list_transactions(station_id=station_id, limit=20):
-                if tx.transaction_id == tx_id:
+                if tx.transaction_id in ids:
                     txs.append(tx)
         return txs
 

@@ -93,7 +93,8 @@ V0 = "/api/v0"
 
 
 async def test_health_and_openapi(api: Api) -> None:
-    assert api.server.port and api.server.port != 0
+    assert api.server.port
+    assert api.server.port != 0
     status, body, headers = await api.call("GET", "/health")
     assert (status, body) == (200, {"status": "OK"})
     assert headers["X-Frame-Options"] == "DENY"
@@ -102,21 +103,24 @@ async def test_health_and_openapi(api: Api) -> None:
     assert "Access-Control-Allow-Origin" not in headers  # CORS off by default
     for path in (f"{V0}/openapi.json", "/api/openapi.json"):
         status, doc, _ = await api.call("GET", path)
-        assert status == 200 and doc == openapi_document()
+        assert status == 200
+        assert doc == openapi_document()
 
 
 async def test_unknown_paths_and_methods_answer_json(api: Api) -> None:
     status, body, _ = await api.call("GET", f"{V0}/nope")
     assert (status, body) == (404, {"status": "Not Found"})
     status, body, headers = await api.call("PATCH", f"{V0}/token")
-    assert status == 405 and body["status"] == "Method Not Allowed"
+    assert status == 405
+    assert body["status"] == "Method Not Allowed"
     assert "GET" in headers["Allow"]
 
 
 async def test_body_size_is_limited() -> None:
     async with running_api(ApiConfig(addr="127.0.0.1:0", max_body_size=1024)) as api:
         status, body, _ = await api.call("POST", f"{V0}/cs/CS1/reconfigure", {"k": "v" * 2000})
-        assert status == 413 and body["status"] == "Request Entity Too Large"
+        assert status == 413
+        assert body["status"] == "Request Entity Too Large"
 
 
 # -- MaEVe's endpoints -----------------------------------------------------------------------
@@ -136,7 +140,8 @@ async def test_register_and_lookup_station_auth(api: Api) -> None:
         "invalidUsernameAllowed": False,
     }
     status, body, _ = await api.call("GET", f"{V0}/cs/UNKNOWN/auth")
-    assert status == 404 and body["status"] == "Not Found"
+    assert status == 404
+    assert body["status"] == "Not Found"
 
 
 @pytest.mark.parametrize(
@@ -185,7 +190,8 @@ async def test_reconfigure_certificates_and_trigger(api: Api) -> None:
         f"{V0}/cs/CS1/certificates",
         {"certificates": [{"type": "CSMS", "certificate": "junk"}]},
     )
-    assert status == 400 and body["error"].startswith("certificates/0/certificate: ")
+    assert status == 400
+    assert body["error"].startswith("certificates/0/certificate: ")
     status, _, _ = await api.call("POST", f"{V0}/cs/CS1/trigger", {"trigger": "BootNotification"})
     assert status == 200  # MaEVe's spec (its server said 201)
     settings = await api.env.store.lookup_settings("CS1")
@@ -197,7 +203,8 @@ async def test_reconfigure_certificates_and_trigger(api: Api) -> None:
         "Pending"
     ]
     trigger = await api.env.store.lookup_trigger("CS1")
-    assert trigger is not None and trigger.message == "BootNotification"
+    assert trigger is not None
+    assert trigger.message == "BootNotification"
     status, _, _ = await api.call("POST", f"{V0}/cs/NOPE/trigger", {"trigger": "BootNotification"})
     assert status == 404
 
@@ -222,17 +229,23 @@ async def test_tokens(api: Api) -> None:
     status, body, _ = await api.call("GET", f"{V0}/token/DEADBEEF")
     assert status == 200
     assert body["contractId"] == "GBTWKC12345678I"
-    assert body["groupId"] == "staff" and body["status"] == "Blocked"
-    assert "lastUpdated" in body and "visualNumber" not in body
+    assert body["groupId"] == "staff"
+    assert body["status"] == "Blocked"
+    assert "lastUpdated" in body
+    assert "visualNumber" not in body
     await api.call("POST", f"{V0}/token", {**TOKEN, "uid": "B"})
     status, everything, _ = await api.call("GET", f"{V0}/token")
-    assert status == 200 and {t["uid"] for t in everything} == {"DEADBEEF", "B"}
+    assert status == 200
+    assert {t["uid"] for t in everything} == {"DEADBEEF", "B"}
     status, body, _ = await api.call("GET", f"{V0}/token?offset=1&limit=500")
-    assert status == 200 and body == everything[1:]
+    assert status == 200
+    assert body == everything[1:]
     status, body, _ = await api.call("GET", f"{V0}/token?limit=x")
-    assert status == 400 and body["error"] == "limit: 'x' is not an integer"
+    assert status == 400
+    assert body["error"] == "limit: 'x' is not an integer"
     status, body, _ = await api.call("POST", f"{V0}/token", {**TOKEN, "contractId": "GBTWK-1"})
-    assert status == 400 and body["error"].startswith("contractId: ")
+    assert status == 400
+    assert body["error"].startswith("contractId: ")
     status, _, _ = await api.call("DELETE", f"{V0}/token/B")
     assert status == 204
     status, _, _ = await api.call("GET", f"{V0}/token/B")
@@ -254,7 +267,8 @@ async def test_client_certificates_by_hash(api: Api) -> None:
     assert status == 404
     key = "-----BEGIN PRIVATE KEY-----\nMC4CAQAwBQYDK2VwBCIEIA==\n-----END PRIVATE KEY-----\n"
     status, body, _ = await api.call("POST", f"{V0}/certificate", {"certificate": key})
-    assert status == 400 and body["error"].startswith("certificate: ")  # MaEVe answered 500
+    assert status == 400  # MaEVe answered 500
+    assert body["error"].startswith("certificate: ")
 
 
 async def test_ocpi_endpoints_are_404_when_ocpi_is_off(api: Api) -> None:
@@ -298,14 +312,17 @@ async def test_ocpi_endpoints_delegate() -> None:
         assert status == 201
         assert ocpi.registered == [("abc", "http://emsp/versions", None)]
         status, _, _ = await api.call("POST", f"{V0}/location/LOC1", LOCATION)  # no name: fine
-        assert status == 201 and ocpi.locations["LOC1"]["city"] == "London"
+        assert status == 201
+        assert ocpi.locations["LOC1"]["city"] == "London"
         status, body, _ = await api.call(
             "POST", f"{V0}/location/LOC1", {**LOCATION, "coordinates": {"latitude": "x"}}
         )
-        assert status == 400 and body["error"].startswith("coordinates/")
+        assert status == 400
+        assert body["error"].startswith("coordinates/")
         ocpi.fail = True
         status, body, _ = await api.call("POST", f"{V0}/location/LOC2", LOCATION)
-        assert status == 500 and "503" in body["error"]
+        assert status == 500
+        assert "503" in body["error"]
 
 
 # -- operator endpoints ----------------------------------------------------------------------
@@ -314,22 +331,27 @@ async def test_ocpi_endpoints_delegate() -> None:
 async def test_station_registration_list_detail_delete(api: Api) -> None:
     status, body, _ = await api.call("POST", f"{V0}/cs/CS9/registration", {"securityProfile": 0})
     assert status == 201
-    assert body["url"] == "ws://csms.example/ws/CS9" and len(body["password"]) == 16
+    assert body["url"] == "ws://csms.example/ws/CS9"
+    assert len(body["password"]) == 16
     auth = await api.env.service.station_auth("CS9")
     assert auth.base64_sha256_password == hash_password(body["password"])
     await api.env.boot("CS1", "1.6")
     await api.env.boot("CS2", "2.0.1", connected=False)
     status, body, _ = await api.call("GET", f"{V0}/cs?limit=2")
-    assert status == 200 and [s["stationId"] for s in body["stations"]] == ["CS1", "CS2"]
+    assert status == 200
+    assert [s["stationId"] for s in body["stations"]] == ["CS1", "CS2"]
     assert body["nextAfter"] == "CS2"
     status, body, _ = await api.call("GET", f"{V0}/cs?after=CS2")
-    assert [s["stationId"] for s in body["stations"]] == ["CS9"] and body["nextAfter"] is None
+    assert [s["stationId"] for s in body["stations"]] == ["CS9"]
+    assert body["nextAfter"] is None
     status, body, _ = await api.call("GET", f"{V0}/cs?connected=true")
     assert [(s["stationId"], s["connected"], s["ocppVersion"]) for s in body["stations"]] == [
         ("CS1", True, "1.6")
     ]
     status, body, _ = await api.call("GET", f"{V0}/cs/CS1")
-    assert status == 200 and body["vendor"] == "Acme" and body["hasPassword"] is True
+    assert status == 200
+    assert body["vendor"] == "Acme"
+    assert body["hasPassword"] is True
     status, _, _ = await api.call("DELETE", f"{V0}/cs/CS1")
     assert status == 204
     status, _, _ = await api.call("GET", f"{V0}/cs/CS1")
@@ -349,21 +371,26 @@ async def test_pending_boot_and_security_profile(api: Api) -> None:
     status, body, _ = await api.call(
         "PUT", f"{V0}/cs/MTLS/security-profile", {"securityProfile": 0}
     )
-    assert status == 400 and body["error"].startswith("securityProfile: ")
+    assert status == 400
+    assert body["error"].startswith("securityProfile: ")
 
 
 async def test_command_answers_202_with_the_call_record(api: Api) -> None:
     await api.env.boot("CS1", "2.0.1")
     status, body, _ = await api.call("POST", f"{V0}/cs/CS1/reset", {"type": "Hard"})
-    assert status == 202 and body["state"] == "pending"
-    assert body["action"] == "Reset" and body["request"] == {"type": "Immediate"}
+    assert status == 202
+    assert body["state"] == "pending"
+    assert body["action"] == "Reset"
+    assert body["request"] == {"type": "Immediate"}
     _, _, sent = await api.env.wire.next()
     assert sent.id == body["callId"]
     status, call, _ = await api.call("GET", f"{V0}/calls/{body['callId']}")
-    assert status == 200 and call["state"] == "pending"
+    assert status == 200
+    assert call["state"] == "pending"
     await api.env.answer("CS1", sent, {"status": "Accepted"})
     status, call, _ = await api.call("GET", f"{V0}/calls/{body['callId']}")
-    assert call["state"] == "answered" and call["response"] == {"status": "Accepted"}
+    assert call["state"] == "answered"
+    assert call["response"] == {"status": "Accepted"}
     status, calls, _ = await api.call("GET", f"{V0}/calls?station=CS1")
     assert [c["callId"] for c in calls] == [body["callId"]]
 
@@ -374,24 +401,28 @@ async def test_command_with_wait_returns_the_answer(api: Api) -> None:
     status, body, _ = await api.call("POST", f"{V0}/cs/CS1/unlock?wait=5", {"evseId": 1})
     await station
     assert status == 200
-    assert body["state"] == "answered" and body["response"] == {"status": "Unlocked"}
+    assert body["state"] == "answered"
+    assert body["response"] == {"status": "Unlocked"}
     assert body["request"] == {"connectorId": 1}
 
 
 async def test_command_wait_that_runs_out_is_still_202(api: Api) -> None:
     await api.env.boot("CS1", "1.6")
     status, body, _ = await api.call("POST", f"{V0}/cs/CS1/clear-cache?wait=0.05")
-    assert status == 202 and body["state"] == "pending"
+    assert status == 202
+    assert body["state"] == "pending"
 
 
 async def test_commands_refused_for_offline_or_unknown_stations(api: Api) -> None:
     await api.env.boot("OFF", "1.6", connected=False)
     status, body, _ = await api.call("POST", f"{V0}/cs/OFF/clear-cache")
-    assert status == 409 and body["error"].startswith("csId: ")
+    assert status == 409
+    assert body["error"].startswith("csId: ")
     status, _, _ = await api.call("POST", f"{V0}/cs/GHOST/clear-cache")
     assert status == 404
     status, body, _ = await api.call("POST", f"{V0}/cs/OFF/remote-start", {})
-    assert status == 400 and body["error"] == "idToken: is required"
+    assert status == 400
+    assert body["error"] == "idToken: is required"
 
 
 TWENTY_DIGITS = b"99999999999999999999"
@@ -428,7 +459,8 @@ async def test_out_of_range_numbers_are_400(api: Api, path: str, body: bytes, er
     assert payload["error"].startswith(error), payload
     # One past the edge is refused as well, not only the absurd.
     status, payload, _ = await api.call("POST", f"{V0}/cs/CS1/{path}", body % b"2147483648")
-    assert status == 400 and payload["error"].startswith(error), payload
+    assert status == 400, payload
+    assert payload["error"].startswith(error), payload
     assert api.env.wire.sent.empty()
 
 
@@ -458,15 +490,19 @@ async def test_raw_call(api: Api) -> None:
             ]
         },
     )
-    assert status == 202 and body["action"] == "GetVariables"
+    assert status == 202
+    assert body["action"] == "GetVariables"
     status, body, _ = await api.call("POST", f"{V0}/cs/CS1/call/Reset", {"type": "Sideways"})
-    assert status == 400 and body["error"].startswith("payload: ")
+    assert status == 400
+    assert body["error"].startswith("payload: ")
     status, body, _ = await api.call("POST", f"{V0}/cs/CS1/call/BootNotification", {})
-    assert status == 400 and body["error"].startswith("action: ")
+    assert status == 400
+    assert body["error"].startswith("action: ")
     status, body, _ = await api.call(
         "POST", f"{V0}/cs/CS1/call/RemoteStartTransaction", {"idTag": "x"}
     )
-    assert status == 400 and body["error"].startswith("action: ")  # a 1.6 action
+    assert status == 400
+    assert body["error"].startswith("action: ")  # a 1.6 action
 
 
 async def test_password_rotation(api: Api) -> None:
@@ -474,8 +510,10 @@ async def test_password_rotation(api: Api) -> None:
     station = asyncio.create_task(api.env.answer_next({"status": "Accepted"}))
     status, body, _ = await api.call("POST", f"{V0}/cs/CS1/password?wait=5")
     sent = await station
-    assert status == 200 and body["accepted"] is True
-    assert sent.request is not None and sent.request["value"] == body["password"]
+    assert status == 200
+    assert body["accepted"] is True
+    assert sent.request is not None
+    assert sent.request["value"] == body["password"]
     auth = await api.env.service.station_auth("CS1")
     assert auth.base64_sha256_password == hash_password(body["password"])
 
@@ -491,19 +529,24 @@ async def test_transactions_and_messages(api: Api) -> None:
         ]
     )
     status, body, _ = await api.call("GET", f"{V0}/transactions?station=CS1&active=true")
-    assert status == 200 and [t["transactionId"] for t in body] == ["5"]
+    assert status == 200
+    assert [t["transactionId"] for t in body] == ["5"]
     status, body, _ = await api.call("GET", f"{V0}/transactions/5")
-    assert status == 200 and body["active"] is True
+    assert status == 200
+    assert body["active"] is True
     # The start reading is stored as a Transaction.Begin meter value.
     assert [mv["sampledValues"][0]["value"] for mv in body["meterValues"]] == [100.0]
     status, body, _ = await api.call("GET", f"{V0}/transactions?since=2030-01-01T00:00:00Z")
     assert (status, body) == (200, [])
     status, body, _ = await api.call("GET", f"{V0}/transactions?since=tomorrow")
-    assert status == 400 and body["error"].startswith("since: ")
+    assert status == 400
+    assert body["error"].startswith("since: ")
     status, body, _ = await api.call("GET", f"{V0}/messages?station=CS1&direction=in")
-    assert status == 200 and [(m["action"], m["direction"]) for m in body] == [("Heartbeat", "in")]
+    assert status == 200
+    assert [(m["action"], m["direction"]) for m in body] == [("Heartbeat", "in")]
     status, body, _ = await api.call("GET", f"{V0}/messages?direction=sideways")
-    assert status == 400 and body["error"].startswith("direction: ")
+    assert status == 400
+    assert body["error"].startswith("direction: ")
 
 
 async def test_events_stream(api: Api) -> None:
@@ -531,7 +574,8 @@ async def test_events_stream(api: Api) -> None:
         assert lines[0].startswith(b"id: ")
         assert lines[1] == b"event: station_connected\n"
         data = orjson.loads(lines[2].removeprefix(b"data: "))
-        assert data["station_id"] == "CS1" and data["kind"] == "station_connected"
+        assert data["station_id"] == "CS1"
+        assert data["kind"] == "station_connected"
 
 
 async def test_event_stream_ends_when_the_server_stops() -> None:
@@ -554,7 +598,8 @@ async def test_metrics_count_bus_events(api: Api) -> None:
         while api.server.metrics.connects == 0:
             await asyncio.sleep(0.01)
     status, body, headers = await api.call("GET", "/metrics")
-    assert status == 200 and headers["Content-Type"].startswith("text/plain")
+    assert status == 200
+    assert headers["Content-Type"].startswith("text/plain")
     text = body.decode()
     assert sample(text, "csms_connected_stations") == 1
     assert sample(text, "csms_station_connects_total") == 1
@@ -568,9 +613,11 @@ async def test_bearer_auth_and_rate_limit() -> None:
     async with running_api(config) as api:
         token = await create_api_token(api.env.store, "ci", api.env.clock.now())
         stored = await api.env.store.list_api_tokens()
-        assert [t.name for t in stored] == ["ci"] and token not in stored[0].token_hash
+        assert [t.name for t in stored] == ["ci"]
+        assert token not in stored[0].token_hash
         status, _, headers = await api.call("GET", f"{V0}/cs")
-        assert status == 401 and headers["WWW-Authenticate"].startswith("Bearer")
+        assert status == 401
+        assert headers["WWW-Authenticate"].startswith("Bearer")
         assert (await api.call("GET", "/health"))[0] == 200  # public
         assert (await api.call("GET", f"{V0}/openapi.json"))[0] == 200  # public
         ok = {"Authorization": f"Bearer {token}"}
@@ -579,7 +626,8 @@ async def test_bearer_auth_and_rate_limit() -> None:
         for _ in range(3):
             assert (await api.call("GET", f"{V0}/cs", headers=bad))[0] == 401
         status, _, headers = await api.call("GET", f"{V0}/cs", headers=ok)
-        assert status == 429 and int(headers["Retry-After"]) > 0
+        assert status == 429
+        assert int(headers["Retry-After"]) > 0
         api.env.clock.advance(61)
         assert (await api.call("GET", f"{V0}/cs", headers=ok))[0] == 200
 
@@ -610,7 +658,8 @@ async def test_cors_when_configured() -> None:
     async with running_api(config) as api:
         origin = {"Origin": "https://ops.example"}
         status, _, headers = await api.call("OPTIONS", f"{V0}/cs", headers=origin)
-        assert status == 204 and headers["Access-Control-Allow-Origin"] == "https://ops.example"
+        assert status == 204
+        assert headers["Access-Control-Allow-Origin"] == "https://ops.example"
         _, _, headers = await api.call("GET", f"{V0}/cs", headers=origin)
         assert headers["Access-Control-Allow-Origin"] == "https://ops.example"
         _, _, headers = await api.call("GET", f"{V0}/cs", headers={"Origin": "https://evil"})

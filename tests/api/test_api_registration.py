@@ -31,7 +31,8 @@ async def test_maeve_register_refuses_other_credentials_for_an_existing_id() -> 
         assert (await api.call("POST", f"{V0}/cs/CS001", first))[0] == 201
         other = {**first, "base64SHA256Password": hash_password("other-password!!")}
         status, body, _ = await api.call("POST", f"{V0}/cs/CS001", other)
-        assert status == 409 and body["status"] == "Conflict"
+        assert status == 409
+        assert body["status"] == "Conflict"
         assert body["error"].startswith("csId: station CS001 is already registered")
         assert "POST /api/v0/cs/CS001/password" in body["error"]
         _, auth, _ = await api.call("GET", f"{V0}/cs/CS001/auth")
@@ -43,7 +44,8 @@ async def test_registration_refuses_an_existing_id_and_keeps_its_password() -> N
         status, first, _ = await api.call(
             "POST", f"{V0}/cs/CS1/registration", {"securityProfile": 0}
         )
-        assert status == 201 and first["password"]
+        assert status == 201
+        assert first["password"]
         status, body, _ = await api.call(
             "POST", f"{V0}/cs/CS1/registration", {"securityProfile": 0}
         )
@@ -91,7 +93,8 @@ async def test_profile_2_with_a_generated_key() -> None:
             {"securityProfile": 2, "issueCertificate": True},
         )
         assert status == 201, body
-        assert body["password"] is None and body["url"].startswith("wss://")
+        assert body["password"] is None
+        assert body["url"].startswith("wss://")
         leaf = _leaf(body["certificate"], ca_pem)
         key = serialization.load_pem_private_key(body["privateKey"].encode(), None)
         assert key.public_key() == leaf.public_key()
@@ -100,7 +103,8 @@ async def test_profile_2_with_a_generated_key() -> None:
         assert check_client_certificate(der, "CS2", ["Acme CPO"]).ok
         # Kept by hash for TLS-terminating proxies; the key is not kept anywhere.
         overview = await api.env.store.lookup_certificate(_hash(leaf))
-        assert overview is not None and "PRIVATE KEY" not in overview
+        assert overview is not None
+        assert "PRIVATE KEY" not in overview
 
 
 def _hash(cert: x509.Certificate) -> str:
@@ -129,7 +133,8 @@ async def test_profile_2_from_the_operators_csr() -> None:
         status, body, _ = await api.call(
             "POST", f"{V0}/cs/CS3/registration", {"securityProfile": 2, "csr": wrong_cn}
         )
-        assert status == 400 and body["error"].startswith("csr: the CSR's common name (CN)")
+        assert status == 400
+        assert body["error"].startswith("csr: the CSR's common name (CN)")
         assert await api.env.store.lookup_station("CS3") is None
         key, csr = _csr("CS3", "Acme CPO")
         status, body, _ = await api.call(
@@ -160,4 +165,5 @@ async def test_certificate_without_a_local_ca_is_409_saying_what_to_configure() 
             f"{V0}/cs/CS4/registration",
             {"securityProfile": 1, "issueCertificate": True},
         )
-        assert status == 400 and "security profile 2" in body["error"]
+        assert status == 400
+        assert "security profile 2" in body["error"]

@@ -171,7 +171,8 @@ async def register(http: aiohttp.ClientSession, station_id: str) -> str:
     status, body = await call(
         http, "POST", f"{V0}/cs/{station_id}/registration", {"securityProfile": 0}
     )
-    assert status == 201 and body["url"].endswith(f"/ws/{station_id}")
+    assert status == 201
+    assert body["url"].endswith(f"/ws/{station_id}")
     return str(body["password"])
 
 
@@ -202,11 +203,13 @@ async def test_ocpp16_station_commands_through_the_api(
         status, body = await call(
             http, "POST", f"{V0}/cs/CS16/remote-start?wait=5", {"idToken": "TAG1", "evseId": 1}
         )
-        assert status == 200 and body["response"] == {"status": "Accepted"}
+        assert status == 200
+        assert body["response"] == {"status": "Accepted"}
         status, body = await call(
             http, "POST", f"{V0}/cs/CS16/availability?wait=5", {"operative": False, "evseId": 1}
         )
-        assert status == 200 and body["response"] == {"status": "Scheduled"}
+        assert status == 200
+        assert body["response"] == {"status": "Scheduled"}
         status, body = await call(
             http, "POST", f"{V0}/cs/CS16/get-configuration?wait=5", {"keys": ["HeartbeatInterval"]}
         )
@@ -217,7 +220,8 @@ async def test_ocpp16_station_commands_through_the_api(
             f"{V0}/cs/CS16/trigger-message?wait=5",
             {"requestedMessage": "StatusNotification", "evseId": 1},
         )
-        assert status == 200 and body["state"] == "answered"
+        assert status == 200
+        assert body["state"] == "answered"
         assert [action for action, _ in cp.received] == [
             "Reset",
             "RemoteStartTransaction",
@@ -237,7 +241,9 @@ async def test_ocpp16_station_commands_through_the_api(
         # Password rotation: a refusal keeps the old hash, acceptance switches it.
         cp.accept_key = False
         status, body = await call(http, "POST", f"{V0}/cs/CS16/password?wait=5")
-        assert status == 200 and body["accepted"] is False and body["password"] is None
+        assert status == 200
+        assert body["accepted"] is False
+        assert body["password"] is None
         _, auth = await call(http, "GET", f"{V0}/cs/CS16/auth")
         assert auth["base64SHA256Password"] == hash_password(password)
         cp.accept_key = True
@@ -274,11 +280,13 @@ async def test_ocpp201_station_commands_through_the_api(
         )
         await until_connected(http, "CS201")
         status, body = await call(http, "POST", f"{V0}/cs/CS201/reset?wait=5", {"type": "Hard"})
-        assert status == 200 and body["request"] == {"type": "Immediate"}
+        assert status == 200
+        assert body["request"] == {"type": "Immediate"}
         status, body = await call(
             http, "POST", f"{V0}/cs/CS201/remote-start?wait=5", {"idToken": "TOK", "evseId": 1}
         )
-        assert status == 200 and body["response"] == {"status": "Accepted"}
+        assert status == 200
+        assert body["response"] == {"status": "Accepted"}
         status, body = await call(
             http,
             "POST",
@@ -287,14 +295,16 @@ async def test_ocpp201_station_commands_through_the_api(
         )
         assert body["response"]["setVariableResult"][0]["attributeStatus"] == "Accepted"
         status, body = await call(http, "POST", f"{V0}/cs/CS201/get-report?wait=5", {})
-        assert status == 200 and body["action"] == "GetBaseReport"
+        assert status == 200
+        assert body["action"] == "GetBaseReport"
         status, body = await call(
             http,
             "POST",
             f"{V0}/cs/CS201/call/DataTransfer?wait=5",
             {"vendorId": "acme", "data": [1]},
         )
-        assert status == 200 and body["response"] == {"status": "Accepted", "data": {"echo": [1]}}
+        assert status == 200
+        assert body["response"] == {"status": "Accepted", "data": {"echo": [1]}}
         status, body = await call(http, "POST", f"{V0}/cs/CS201/password?wait=5")
         assert body["accepted"] is True
         (item,) = cp.received[-1][1]["set_variable_data"]
@@ -330,13 +340,15 @@ async def test_events_stream_shows_a_station_connecting(
                     if line.startswith(b"data: "):
                         break
             event = orjson.loads(line.removeprefix(b"data: "))
-            assert event["kind"] == "station_connected" and event["station_id"] == "CSE"
+            assert event["kind"] == "station_connected"
+            assert event["station_id"] == "CSE"
 
 
 async def test_offline_station_is_409(csms: Csms, http: aiohttp.ClientSession) -> None:
     await register(http, "GONE")
     status, body = await call(http, "POST", f"{V0}/cs/GONE/clear-cache")
-    assert status == 409 and body["error"].startswith("csId: ")
+    assert status == 409
+    assert body["error"].startswith("csId: ")
 
 
 class Station201Network(Station201):
@@ -370,13 +382,18 @@ async def test_security_profile_upgrade_1_6(csms: Csms, http: aiohttp.ClientSess
         await until_connected(http, "CSU16")
         path = f"{V0}/cs/CSU16/security-profile/upgrade?wait=5"
         status, body = await call(http, "POST", path, {"securityProfile": 0})
-        assert status == 400 and "higher than the current profile (0)" in str(body)
+        assert status == 400
+        assert "higher than the current profile (0)" in str(body)
         cp.accept_key = False  # the station refuses: nothing changes
         status, body = await call(http, "POST", path, {"securityProfile": 1})
-        assert status == 200 and body["accepted"] is False and body["securityProfile"] == 0
+        assert status == 200
+        assert body["accepted"] is False
+        assert body["securityProfile"] == 0
         cp.accept_key = True
         status, body = await call(http, "POST", path, {"securityProfile": 1})
-        assert status == 200 and body["accepted"] is True and body["securityProfile"] == 1
+        assert status == 200
+        assert body["accepted"] is True
+        assert body["securityProfile"] == 1
         # OCPP numbers the profiles from 1: our 1 (TLS + basic auth) is its 2.
         assert cp.received[-1] == ("ChangeConfiguration", {"key": "SecurityProfile", "value": "2"})
         assert [c["action"] for c in body["calls"]] == ["ChangeConfiguration"]
@@ -403,7 +420,9 @@ async def test_security_profile_upgrade_2_0_1(csms: Csms, http: aiohttp.ClientSe
             f"{V0}/cs/CSU201/security-profile/upgrade?wait=5",
             {"securityProfile": 1, "configurationSlot": 1},
         )
-        assert status == 200 and body["accepted"] is True and body["securityProfile"] == 1
+        assert status == 200
+        assert body["accepted"] is True
+        assert body["securityProfile"] == 1
         actions = [action for action, _ in cp.received]
         assert actions == ["SetNetworkProfile", "GetVariables", "SetVariables", "Reset"]
         network = cp.received[0][1]
@@ -452,13 +471,15 @@ async def test_reservations_1_6(csms: Csms, http: aiohttp.ClientSession) -> None
         path = f"{V0}/cs/CSR16/reserve?wait=5"
         status, body = await call(http, "POST", path, {"idToken": "RESV1",
                                   "expiresAt": "2020-01-01T00:00:00Z"})  # fmt: skip
-        assert status == 400 and "expiresAt" in str(body)  # in the past
+        assert status == 400
+        assert "expiresAt" in str(body)  # in the past
         future = "2099-01-01T00:00:00Z"
         body_ = {"idToken": "RESV1", "expiresAt": future, "evseId": 1, "groupId": "FLEET"}
         status, body = await call(http, "POST", path, body_)
         assert status == 200, body
         first = body["reservation"]
-        assert first["status"] == "Accepted" and first["active"] is True
+        assert first["status"] == "Accepted"
+        assert first["active"] is True
         assert cp.received[-1] == (
             "ReserveNow",
             {
@@ -474,7 +495,8 @@ async def test_reservations_1_6(csms: Csms, http: aiohttp.ClientSession) -> None
                       timestamp="2025-01-01T10:00:00Z",
                       reservation_id=first["reservationId"]))  # fmt: skip
         (used,) = await reservations(http, "station=CSR16")
-        assert used["status"] == "Used" and used["active"] is False
+        assert used["status"] == "Used"
+        assert used["active"] is False
 
         # A second one, cancelled.
         status, body = await call(http, "POST", path, {"idToken": "RESV1", "expiresAt": future})
@@ -483,7 +505,8 @@ async def test_reservations_1_6(csms: Csms, http: aiohttp.ClientSession) -> None
         status, body = await call(
             http, "POST", f"{V0}/cs/CSR16/cancel-reservation?wait=5", {"reservationId": second}
         )
-        assert status == 200 and body["response"] == {"status": "Accepted"}
+        assert status == 200
+        assert body["response"] == {"status": "Accepted"}
         assert [r["status"] for r in await reservations(http, "station=CSR16")] == [
             "Cancelled",
             "Used",
@@ -497,9 +520,8 @@ async def test_reservations_1_6(csms: Csms, http: aiohttp.ClientSession) -> None
         # The station refuses: the reservation ends there.
         cp.reserve_answer = "Occupied"
         status, body = await call(http, "POST", path, {"idToken": "RESV1", "expiresAt": future})
-        assert (
-            body["reservation"]["status"] == "Occupied" and body["reservation"]["active"] is False
-        )
+        assert body["reservation"]["status"] == "Occupied"
+        assert body["reservation"]["active"] is False
 
 
 async def test_reservations_2_0_1(csms: Csms, http: aiohttp.ClientSession) -> None:
@@ -518,7 +540,8 @@ async def test_reservations_2_0_1(csms: Csms, http: aiohttp.ClientSession) -> No
             f"{V0}/cs/CSR201/reserve?wait=5",
             {"idToken": "T201", "expiresAt": "2099-01-01T00:00:00Z", "tokenType": "eMAID"},
         )
-        assert status == 200 and body["reservation"]["status"] == "Accepted"
+        assert status == 200
+        assert body["reservation"]["status"] == "Accepted"
         rid = body["reservation"]["reservationId"]
         assert cp.received[-1] == (
             "ReserveNow",
@@ -541,7 +564,8 @@ async def test_reservations_2_0_1(csms: Csms, http: aiohttp.ClientSession) -> No
             call201.ReservationStatusUpdate(reservation_id=rid, reservation_update_status="Expired")
         )
         (ended,) = await reservations(http, "station=CSR201")
-        assert ended["status"] == "Expired" and ended["active"] is False
+        assert ended["status"] == "Expired"
+        assert ended["active"] is False
 
 
 class Station16Maintenance(Station16):
@@ -586,14 +610,16 @@ async def test_firmware_and_logs_1_6(csms: Csms, http: aiohttp.ClientSession) ->
         base = f"{V0}/cs/CSM16"
         status, body = await call(http, "POST", f"{base}/update-firmware?wait=5",
                                   {"location": "file:///etc/passwd"})  # fmt: skip
-        assert status == 400 and "location" in str(body)
+        assert status == 400
+        assert "location" in str(body)
         status, body = await call(
             http,
             "POST",
             f"{base}/update-firmware?wait=5",
             {"location": "https://fw.example/v2.bin", "retrieveAt": "2030-01-01T02:00:00Z"},
         )
-        assert status == 200 and body["state"] == "answered"
+        assert status == 200
+        assert body["state"] == "answered"
         assert cp.received[-1] == (
             "UpdateFirmware",
             {"location": "https://fw.example/v2.bin", "retrieve_date": "2030-01-01T02:00:00Z"},
@@ -619,7 +645,8 @@ async def test_firmware_and_logs_1_6(csms: Csms, http: aiohttp.ClientSession) ->
             f"{base}/get-log?wait=5",
             {"location": "https://logs.example/up", "logType": "SecurityLog"},
         )
-        assert body["action"] == "GetLog" and body["response"]["filename"] == "security.log"
+        assert body["action"] == "GetLog"
+        assert body["response"]["filename"] == "security.log"
         # The station reports progress: kept as station events.
         await cp.call(call16.FirmwareStatusNotification(status="Downloading"))
         _, detail = await call(http, "GET", f"{base}")
@@ -643,7 +670,8 @@ async def test_firmware_and_logs_2_0_1(csms: Csms, http: aiohttp.ClientSession) 
             {"location": "https://fw.example/v2.bin", "retrieveAt": "2030-01-01T02:00:00Z",
              "signingCertificate": "CERT", "signature": "SIG", "retries": 2},
         )  # fmt: skip
-        assert status == 200 and body["response"] == {"status": "Accepted"}
+        assert status == 200
+        assert body["response"] == {"status": "Accepted"}
         request = cp.received[-1][1]
         assert request["firmware"] == {
             "location": "https://fw.example/v2.bin",
@@ -651,7 +679,8 @@ async def test_firmware_and_logs_2_0_1(csms: Csms, http: aiohttp.ClientSession) 
             "signing_certificate": "CERT",
             "signature": "SIG",
         }
-        assert request["retries"] == 2 and request["request_id"] > 0
+        assert request["retries"] == 2
+        assert request["request_id"] > 0
         status, body = await call(
             http,
             "POST",
@@ -710,10 +739,12 @@ async def test_local_list_1_6(csms: Csms, http: aiohttp.ClientSession) -> None:
         await until_connected(http, "CSL16")
         path = f"{V0}/cs/CSL16/local-list?wait=5"
         status, body = await call(http, "POST", path, {})  # Full: every cacheable token
-        assert status == 200 and body["response"] == {"status": "Accepted"}
+        assert status == 200
+        assert body["response"] == {"status": "Accepted"}
         assert [a for a, _ in cp.received] == ["GetLocalListVersion", "SendLocalList"]
         sent = cp.received[-1][1]
-        assert sent["list_version"] == 1 and sent["update_type"] == "Full"
+        assert sent["list_version"] == 1
+        assert sent["update_type"] == "Full"
         entries = {e["id_tag"]: e["id_tag_info"] for e in sent["local_authorization_list"]}
         assert entries["LL-OK"] == {
             "status": "Accepted",
@@ -731,11 +762,13 @@ async def test_local_list_1_6(csms: Csms, http: aiohttp.ClientSession) -> None:
         assert sent["local_authorization_list"] == [{"id_tag": "LL-BLOCKED"}]
         # Full with an empty list clears the station's list.
         status, body = await call(http, "POST", path, {"updateType": "Differential"})
-        assert status == 400 and "name the tokens" in str(body)
+        assert status == 400
+        assert "name the tokens" in str(body)
         status, body = await call(http, "POST", path, {"tokens": [], "version": 10})
         assert cp.received[-1][1] == {"list_version": 10, "update_type": "Full"}
         status, body = await call(http, "POST", path, {"tokens": ["NOPE"]})
-        assert status == 400 and "unknown token NOPE" in str(body)
+        assert status == 400
+        assert "unknown token NOPE" in str(body)
         status, body = await call(http, "POST", f"{V0}/cs/CSL16/get-local-list-version?wait=5", {})
         assert body["response"] == {"listVersion": 10}
 
@@ -756,9 +789,11 @@ async def test_local_list_2_0_1(csms: Csms, http: aiohttp.ClientSession) -> None
             f"{V0}/cs/CSL201/local-list?wait=5",
             {"updateType": "Differential", "tokens": ["LL201"]},
         )
-        assert status == 200 and body["response"] == {"status": "Accepted"}
+        assert status == 200
+        assert body["response"] == {"status": "Accepted"}
         sent = cp.received[-1][1]
-        assert sent["version_number"] == 8 and sent["update_type"] == "Differential"
+        assert sent["version_number"] == 8
+        assert sent["update_type"] == "Differential"
         assert sent["local_authorization_list"] == [
             {
                 "id_token": {"id_token": "LL201", "type": "ISO14443"},
@@ -811,14 +846,16 @@ async def test_smart_charging_1_6(csms: Csms, http: aiohttp.ClientSession) -> No
             f"{base}/charging-limit?wait=5",
             {"evseId": 1, "limit": 7400, "duration": 3600},
         )
-        assert status == 200 and body["response"] == {"status": "Accepted"}
+        assert status == 200
+        assert body["response"] == {"status": "Accepted"}
         sent = cp.received[-1][1]
         assert sent["connector_id"] == 1
         profile = sent["cs_charging_profiles"]
         assert profile["charging_profile_purpose"] == "TxDefaultProfile"
         assert profile["charging_profile_kind"] == "Absolute"
         schedule = profile["charging_schedule"]
-        assert schedule["charging_rate_unit"] == "W" and schedule["duration"] == 3600
+        assert schedule["charging_rate_unit"] == "W"
+        assert schedule["duration"] == 3600
         assert schedule["charging_schedule_period"] == [{"start_period": 0, "limit": 7400}]
         status, body = await call(
             http, "POST", f"{base}/charging-limit?wait=5", {"evseId": 0, "limit": 32, "unit": "A"}
@@ -857,7 +894,8 @@ async def test_smart_charging_2_0_1(csms: Csms, http: aiohttp.ClientSession) -> 
         status, body = await call(
             http, "POST", f"{base}/charging-limit?wait=5", {"evseId": 2, "limit": 11000}
         )
-        assert status == 200 and body["response"] == {"status": "Accepted"}
+        assert status == 200
+        assert body["response"] == {"status": "Accepted"}
         sent = cp.received[-1][1]
         assert sent["evse_id"] == 2
         (schedule,) = sent["charging_profile"]["charging_schedule"]
@@ -905,7 +943,8 @@ async def test_display_messages(csms: Csms, http: aiohttp.ClientSession) -> None
             f"{base}/display-message?wait=5",
             {"text": "Out of order until 14:00", "priority": "InFront", "minutes": 90, "id": 5},
         )
-        assert status == 200 and body["response"] == {"status": "Accepted"}
+        assert status == 200
+        assert body["response"] == {"status": "Accepted"}
         message = cp.received[-1][1]["message"]
         assert (message["id"], message["priority"]) == (5, "InFront")
         assert message["message"] == {"format": "UTF8", "content": "Out of order until 14:00"}
@@ -923,7 +962,8 @@ async def test_display_messages(csms: Csms, http: aiohttp.ClientSession) -> None
         status, body = await call(
             http, "POST", f"{V0}/cs/CSD16/display-message?wait=5", {"text": "hello"}
         )
-        assert status == 409 and "1.6 has no display messages" in str(body)
+        assert status == 409
+        assert "1.6 has no display messages" in str(body)
         assert cp16.received == []
 
 

@@ -107,7 +107,8 @@ def test_every_command_has_a_sample_and_a_unique_name_and_path() -> None:
     assert set(SAMPLES) == set(BY_NAME) == set(ACTION_201)
     assert len({c.path for c in COMMANDS}) == len(COMMANDS)
     for command in COMMANDS:
-        assert command.title and command.summary, command.name
+        assert command.title, command.name
+        assert command.summary, command.name
 
 
 def test_the_api_document_and_the_console_menu_offer_every_command() -> None:
@@ -117,7 +118,8 @@ def test_the_api_document_and_the_console_menu_offer_every_command() -> None:
         assert operation["operationId"] == to_camel(command.name)
     assert [a.id for a in ACTIONS] == [c.name for c in COMMANDS]
     for action, command in zip(ACTIONS, COMMANDS, strict=True):
-        assert action.title == command.title and action.confirm == command.confirm
+        assert action.title == command.title
+        assert action.confirm == command.confirm
         assert [f.name for f in action.fields] == [
             n for n, f in command.model_fields.items() if not f.exclude
         ]
@@ -146,4 +148,5 @@ async def test_the_remote_client_reaches_every_command_through_the_api(name: str
             call = view.call if isinstance(view, ReservationCommand) else view
             assert isinstance(call, CallView)
             sent = [(await env.wire.next())[2] for _ in call.call_ids or [call.call_id]]
-            assert sent[-1].action == action and sent[-1].id == call.call_id
+            assert sent[-1].action == action
+            assert sent[-1].id == call.call_id

@@ -136,7 +136,8 @@ def test_each_metrics_has_its_own_registry() -> None:
     assert sample(two.render(), "csms_connected_stations") == 2
     body, content_type = one.exposition()
     assert body.decode() == one.render()
-    assert content_type.startswith("text/plain; version=") and "charset=utf-8" in content_type
+    assert content_type.startswith("text/plain; version=")
+    assert "charset=utf-8" in content_type
 
 
 async def test_runs_from_the_bus() -> None:

@@ -46,7 +46,8 @@ def test_query_integers_are_coerced_and_checked() -> None:
 def test_booleans_numbers_and_enums() -> None:
     stations = op("GET", "/cs")
     params = stations.parse_params({}, MultiDict(connected="true", version="2.0.1"))
-    assert params["connected"] is True and params["version"] == "2.0.1"
+    assert params["connected"] is True
+    assert params["version"] == "2.0.1"
     assert reason(stations.parse_params, {}, MultiDict(connected="yes")).startswith("connected:")
     assert reason(stations.parse_params, {}, MultiDict(version="3")).startswith("version:")
     reset = op("POST", "/cs/{csId}/reset")

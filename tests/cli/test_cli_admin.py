@@ -49,7 +49,8 @@ def test_api_token_list_and_revoke(config: Path) -> None:
     from core.api.auth import hash_api_token
 
     code, out, _ = run("api-token", "list", "--config", str(config))
-    assert code == 0 and out.startswith("no API tokens")
+    assert code == 0
+    assert out.startswith("no API tokens")
     _, ci, _ = run("api-token", "create", "ci", "--config", str(config))
     run("api-token", "create", "ops", "--config", str(config))
     used = datetime(2026, 3, 4, 5, 6, 7, tzinfo=UTC)
@@ -59,15 +60,20 @@ def test_api_token_list_and_revoke(config: Path) -> None:
     assert code == 0, err
     header, *rows = out.splitlines()
     assert header.split() == ["NAME", "CREATED", "LAST", "USED"]
-    assert rows[0].startswith("ci ") and rows[0].endswith("2026-03-04 05:06:07 UTC")
-    assert rows[1].startswith("ops ") and rows[1].endswith("never")
-    assert ci.strip() not in out and hash_api_token(ci.strip()) not in out
+    assert rows[0].startswith("ci ")
+    assert rows[0].endswith("2026-03-04 05:06:07 UTC")
+    assert rows[1].startswith("ops ")
+    assert rows[1].endswith("never")
+    assert ci.strip() not in out
+    assert hash_api_token(ci.strip()) not in out
 
     code, out, _ = run("api-token", "revoke", "ci", "--config", str(config))
-    assert code == 0 and out == "revoked ci\n"
+    assert code == 0
+    assert out == "revoked ci\n"
     assert in_store(config, lambda s: s.lookup_api_token(hash_api_token(ci.strip()))) is None
     code, out, err = run("api-token", "revoke", "ci", "--config", str(config))
-    assert code == 1 and out == ""
+    assert code == 1
+    assert out == ""
     assert err == "error: no API token named 'ci' (see: csms-tui api-token list)\n"
 
 
@@ -76,17 +82,21 @@ def test_a_token_name_in_use_is_replaced_only_when_asked(config: Path) -> None:
 
     _, first, _ = run("api-token", "create", "ci", "--config", str(config))
     code, out, err = run("api-token", "create", "ci", "--config", str(config))
-    assert code == 1 and out == ""
-    assert "a token named 'ci' exists" in err and "--replace" in err
+    assert code == 1
+    assert out == ""
+    assert "a token named 'ci' exists" in err
+    assert "--replace" in err
     assert in_store(config, lambda s: s.lookup_api_token(hash_api_token(first.strip())))
     code, second, _ = run("api-token", "create", "ci", "--replace", "--config", str(config))
-    assert code == 0 and second.strip() != first.strip()
+    assert code == 0
+    assert second.strip() != first.strip()
     assert in_store(config, lambda s: s.lookup_api_token(hash_api_token(first.strip()))) is None
 
 
 def test_api_token_name_is_checked(config: Path) -> None:
     code, _, err = run("api-token", "create", "two words", "--config", str(config))
-    assert code == 2 and err.startswith("error: name: 1-64 characters")
+    assert code == 2
+    assert err.startswith("error: name: 1-64 characters")
 
 
 @pytest.mark.parametrize("group", ["api-token", "station"])
@@ -96,7 +106,8 @@ def test_every_command_has_help(group: str) -> None:
     commands = [c for c in ("list", "revoke", "create", "register", "rotate-password") if c in out]
     for command in commands:
         code, text, _ = run(group, command, "--help")
-        assert code == 0 and "Example: csms-tui" in text
+        assert code == 0
+        assert "Example: csms-tui" in text
 
 
 # -- station register / rotate-password -------------------------------------------------------
@@ -121,8 +132,10 @@ def test_register_refuses_an_existing_id_and_keeps_its_password(config: Path) ->
     assert code == 0, err
     password = fields(out)["password"]
     code, out, err = run("station", "register", "CS001", "-p", "0", "--config", str(config))
-    assert code == 1 and out == ""
-    assert err.count("\n") == 1 and err.startswith("error: station CS001 is already registered")
+    assert code == 1
+    assert out == ""
+    assert err.count("\n") == 1
+    assert err.startswith("error: station CS001 is already registered")
     assert "csms-tui station rotate-password CS001" in err
     assert stored_hash(config, "CS001") == hash_password(password)
 
@@ -135,7 +148,8 @@ def test_rotate_password_asks_first_and_replaces_the_hash(config: Path) -> None:
     code, out, err = run(
         "station", "rotate-password", "CS001", "--config", str(config), stdin="n\n"
     )
-    assert code == 1 and "old password stops working at once" in err
+    assert code == 1
+    assert "old password stops working at once" in err
     assert stored_hash(config, "CS001") == hash_password(old)
 
     code, out, err = run(
@@ -143,15 +157,18 @@ def test_rotate_password_asks_first_and_replaces_the_hash(config: Path) -> None:
     )
     assert code == 0, err
     new = fields(out)["password"]
-    assert new != old and len(new) == 16
+    assert new != old
+    assert len(new) == 16
     assert stored_hash(config, "CS001") == hash_password(new)
 
     code, out, err = run("station", "rotate-password", "CS001", "--yes", "--config", str(config))
-    assert code == 0 and fields(out)["password"] not in (old, new)
+    assert code == 0
+    assert fields(out)["password"] not in (old, new)
     assert fields(out)["url"] == "ws://csms.example:9310/ws/CS001"
 
     code, _, err = run("station", "rotate-password", "NOPE", "--yes", "--config", str(config))
-    assert code == 1 and err == "error: station NOPE is not registered\n"
+    assert code == 1
+    assert err == "error: station NOPE is not registered\n"
 
 
 # -- profile 2: certificates from the local CA ------------------------------------------------
@@ -234,12 +251,14 @@ def test_register_signs_an_operators_csr(ca_config: Path, tmp_path: Path) -> Non
         "station", "register", "CS003", "--csr", str(csr("CS999", "Acme CPO")),
         "--config", str(ca_config),
     )  # fmt: skip
-    assert code == 2 and "common name (CN) must be the station id 'CS003'" in err
+    assert code == 2
+    assert "common name (CN) must be the station id 'CS003'" in err
     code, _, err = run(
         "station", "register", "CS003", "--csr", str(csr("CS003", "Other")),
         "--config", str(ca_config),
     )  # fmt: skip
-    assert code == 2 and "organisation (O) must be 'Acme CPO'" in err
+    assert code == 2
+    assert "organisation (O) must be 'Acme CPO'" in err
     registered = in_store(ca_config, lambda s: s.lookup_station("CS003"))
     assert registered is None  # refused: nothing registered
     code, out, err = run(
@@ -257,10 +276,13 @@ def test_certificate_without_a_local_ca_says_what_to_configure(config: Path) -> 
     code, out, err = run(
         "station", "register", "CS004", "--issue-certificate", "--config", str(config)
     )
-    assert code == 1 and out == ""
+    assert code == 1
+    assert out == ""
     assert err.startswith("error: no local CA is configured to issue station certificates")
-    assert '[charge_station_cert_provider] type = "local"' in err and err.count("\n") == 1
+    assert '[charge_station_cert_provider] type = "local"' in err
+    assert err.count("\n") == 1
     code, _, err = run(
         "station", "register", "CS004", "-p", "0", "--issue-certificate", "--config", str(config)
     )
-    assert code == 2 and "security profile 2" in err
+    assert code == 2
+    assert "security profile 2" in err

@@ -35,7 +35,8 @@ def run(*args: str) -> tuple[int, str, str]:
 
 def test_db_migrate(config: Path) -> None:
     code, out, _ = run("db", "migrate", "--config", str(config))
-    assert code == 0 and out.strip() == "sqlite store is up to date"
+    assert code == 0
+    assert out.strip() == "sqlite store is up to date"
 
 
 def test_station_register_prints_url_and_password(config: Path) -> None:
@@ -55,14 +56,16 @@ def test_station_register_prints_url_and_password(config: Path) -> None:
     code, out, _ = run("station", "remove", "CS001", "--config", str(config))
     assert code == 0
     code, _, err = run("station", "remove", "CS001", "--config", str(config))
-    assert code == 1 and err.startswith("error: station CS001 is not registered")
+    assert code == 1
+    assert err.startswith("error: station CS001 is not registered")
 
 
 @pytest.mark.parametrize("station_id", ["bad id", "CS:1", "CS\x1b[2J"])
 def test_station_register_bad_id_is_a_usage_error(config: Path, station_id: str) -> None:
     code, _, err = run("station", "register", station_id, "--config", str(config))
     assert code == 2
-    assert err.startswith("error: csId: must not contain ") and err.count("\n") == 1
+    assert err.startswith("error: csId: must not contain ")
+    assert err.count("\n") == 1
     assert "\x1b" not in err
 
 
@@ -83,16 +86,20 @@ def test_tokens(config: Path) -> None:
     code, out, _ = run("token", "list", "--config", str(config))
     (line,) = out.splitlines()
     token = orjson.loads(line)
-    assert token["uid"] == "04A2B3C4D5" and token["groupId"] == "staff"
-    assert token["type"] == "RFID" and token["valid"] is True
+    assert token["uid"] == "04A2B3C4D5"
+    assert token["groupId"] == "staff"
+    assert token["type"] == "RFID"
+    assert token["valid"] is True
     code, _, err = run("token", "add", "X", "--type", "CARD", "--config", str(config))
-    assert code == 2 and err.startswith("error: type: ")
+    assert code == 2
+    assert err.startswith("error: type: ")
     code, _, _ = run("token", "remove", "04A2B3C4D5", "--config", str(config))
     assert code == 0
     code, out, _ = run("token", "list", "--config", str(config))
     assert out == ""
     code, _, err = run("token", "remove", "04A2B3C4D5", "--config", str(config))
-    assert code == 1 and err.count("\n") == 1
+    assert code == 1
+    assert err.count("\n") == 1
 
 
 def test_api_token_create_stores_only_the_hash(config: Path) -> None:
@@ -100,7 +107,9 @@ def test_api_token_create_stores_only_the_hash(config: Path) -> None:
 
     code, out, _ = run("api-token", "create", "ci", "--config", str(config))
     token = out.strip()
-    assert code == 0 and token.startswith("csms_") and len(token) > 40
+    assert code == 0
+    assert token.startswith("csms_")
+    assert len(token) > 40
 
     async def tokens() -> list[tuple[str, str]]:
         async with _store(load_config(config)) as store:
@@ -122,9 +131,13 @@ def test_transaction_get(config: Path) -> None:
     code, out, err = run("transaction", "get", "CS1", "42", "--config", str(config))
     assert code == 0, err
     data = orjson.loads(out)
-    assert data["transactionId"] == "42" and data["stationId"] == "CS1"
-    assert data["meterStartWh"] == 10.0 and data["active"] is True
+    assert data["transactionId"] == "42"
+    assert data["stationId"] == "CS1"
+    assert data["meterStartWh"] == 10.0
+    assert data["active"] is True
     code, _, err = run("transaction", "get", "CS1", "43", "--config", str(config))
-    assert code == 1 and "no transaction 43" in err
+    assert code == 1
+    assert "no transaction 43" in err
     code, _, err = run("transaction", "get", "CS1", "--config", str(config))
-    assert code == 2 and err == "error: give STATION_ID TRANSACTION_ID pairs\n"
+    assert code == 2
+    assert err == "error: give STATION_ID TRANSACTION_ID pairs\n"

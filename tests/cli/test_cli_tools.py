@@ -51,7 +51,9 @@ def test_encode_password_prints_base64_sha256() -> None:
 def test_generate_credential_is_64_random_characters() -> None:
     first = runner.invoke(APP, ["auth", "generate-credential"]).stdout.strip()
     second = runner.invoke(APP, ["auth", "generate-credential"]).stdout.strip()
-    assert len(first) == 64 and first.isalnum() and first != second
+    assert len(first) == 64
+    assert first.isalnum()
+    assert first != second
 
 
 def test_hash_certificate(tmp_path: Path) -> None:
@@ -73,7 +75,8 @@ def test_hash_certificate_refuses_non_certificates(tmp_path: Path) -> None:
     assert result.exit_code == 2
     assert result.stderr == f"error: {junk}: not a PEM certificate\n"
     missing = runner.invoke(APP, ["auth", "hash-certificate", str(tmp_path / "nope.pem")])
-    assert missing.exit_code == 2 and missing.stderr.count("\n") == 1
+    assert missing.exit_code == 2
+    assert missing.stderr.count("\n") == 1
 
 
 def test_emaid_normalize() -> None:
@@ -82,14 +85,16 @@ def test_emaid_normalize() -> None:
     assert result.exit_code == 0
     assert result.stdout == f"gb-twk-c12345678: {expected}\n"
     result = runner.invoke(APP, ["emaid", "normalize", "nonsense"])
-    assert result.exit_code == 2 and result.stderr.startswith("error: nonsense: ")
+    assert result.exit_code == 2
+    assert result.stderr.startswith("error: nonsense: ")
 
 
 def test_config_check_ok_and_errors(tmp_path: Path) -> None:
     good = tmp_path / "good.toml"
     good.write_text('[api]\naddr = "127.0.0.1:9999"\n')
     result = runner.invoke(APP, ["config", "check", str(good)])
-    assert result.exit_code == 0 and result.stdout.strip() == f"{good}: ok"
+    assert result.exit_code == 0
+    assert result.stdout.strip() == f"{good}: ok"
     bad = tmp_path / "bad.toml"
     bad.write_text('[api]\naddr = "127.0.0.1:9999"\nport = 1\n[storage]\ntype = "firestore"\n')
     result = runner.invoke(APP, ["config", "check", str(bad)])
@@ -138,7 +143,8 @@ def test_config_check_names_each_bad_console_or_gateway_value(
     bad = tmp_path / "bad.toml"
     bad.write_text(toml)
     result = runner.invoke(APP, ["config", "check", str(bad)])
-    assert result.exit_code == 2 and result.stdout == ""
+    assert result.exit_code == 2
+    assert result.stdout == ""
     (printed,) = result.stderr.splitlines()
     assert printed.startswith(f"{bad}: {line}")
 
@@ -152,7 +158,8 @@ def test_config_check_accepts_good_console_and_gateway_values(tmp_path: Path) ->
         'mode.messages = "m"\n'
     )
     result = runner.invoke(APP, ["config", "check", str(good)])
-    assert result.exit_code == 0 and result.stdout == f"{good}: ok\n", result.stderr
+    assert result.exit_code == 0, result.stderr
+    assert result.stdout == f"{good}: ok\n", result.stderr
 
 
 def test_config_check_as_a_process(tmp_path: Path) -> None:
@@ -166,7 +173,8 @@ def test_config_check_as_a_process(tmp_path: Path) -> None:
         timeout=60,
         check=False,
     )
-    assert result.returncode == 2 and result.stdout == ""
+    assert result.returncode == 2
+    assert result.stdout == ""
     assert [line.split(": ")[:2] for line in result.stderr.splitlines()] == [
         [str(bad), "tui.theme"],
         [str(bad), 'tui.keymap."station.actions"'],
@@ -226,4 +234,5 @@ def test_contract_validate_refuses_an_unreadable_trust_root(tmp_path: Path) -> N
     pem.write_text("x")
     result = runner.invoke(APP, ["contract", "validate", "-r", str(pem), f"GBTWKC12345678:{pem}"])
     assert result.exit_code == 2
-    assert result.stderr.count("\n") == 1 and result.stderr.startswith("error: trust root 1")
+    assert result.stderr.count("\n") == 1
+    assert result.stderr.startswith("error: trust root 1")

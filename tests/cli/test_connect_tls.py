@@ -92,7 +92,8 @@ def test_plain_http_beyond_loopback_is_warned(url: str, warned: bool) -> None:
     assert error is None
     assert bool(warnings) is warned
     if warned:
-        assert "unencrypted" in warnings[0] and "https://" in warnings[0]
+        assert "unencrypted" in warnings[0]
+        assert "https://" in warnings[0]
 
 
 def test_unusable_urls_and_ca_files_are_errors(tmp_path: Path) -> None:
@@ -102,7 +103,8 @@ def test_unusable_urls_and_ca_files_are_errors(tmp_path: Path) -> None:
         "--ca-file is for an https:// URL"
     )
     _, error = connect_problems("https://x:1", str(tmp_path / "missing.pem"))
-    assert error is not None and "No such file" in error
+    assert error is not None
+    assert "No such file" in error
     _, error = connect_problems("https://x:1", str(tmp_path / "junk.pem"))
     assert error == f"--ca-file {tmp_path / 'junk.pem'}: not a PEM CA certificate"
 
@@ -116,5 +118,6 @@ def test_the_command_warns_on_stderr_before_the_console_starts(tmp_path: Path) -
     assert result.exit_code == 2
     first, *rest = result.stderr.splitlines()
     assert first.startswith("warning: --connect http://192.0.2.10:9410: plain HTTP")
-    assert rest and rest[0].startswith("error: ")
+    assert rest
+    assert rest[0].startswith("error: ")
     assert result.stdout == ""

@@ -28,12 +28,14 @@ def test_pki_create_writes_a_pki_the_printed_config_loads(tmp_path: Path) -> Non
         _app(), ["pki", "create", str(target), "--ocsp-url", "http://127.0.0.1:9380/ocsp"]
     )
     assert result.exit_code == 0, result.output
-    assert (target / "v2g_root.pem").exists() and (target / "mo_sub_ca2.key").exists()
+    assert (target / "v2g_root.pem").exists()
+    assert (target / "mo_sub_ca2.key").exists()
     config = config_from_dict(tomllib.loads(result.stdout))
     services = build_services(config, store=None, clock=SystemClock())  # type: ignore[arg-type]
     assert isinstance(services.station_cert_provider, LocalPkiStationProvider)
     assert services.station_cert_provider.v2g.ocsp_url == "http://127.0.0.1:9380/ocsp"
 
     again = runner.invoke(_app(), ["pki", "create", str(target)])
-    assert again.exit_code == 2 and "not empty" in again.output
+    assert again.exit_code == 2
+    assert "not empty" in again.output
     assert runner.invoke(_app(), ["pki", "create", str(target), "--force"]).exit_code == 0

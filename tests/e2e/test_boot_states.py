@@ -115,7 +115,8 @@ async def test_tc_b_31_what_the_csms_triggers_passes_while_pending(csms: Csms) -
             TriggerMessage(requested_message="StatusNotification", evse_id=1, connector_id=1),
             wait=5,
         )
-        assert view.state == "answered" and cp.triggered == ["StatusNotification"]
+        assert view.state == "answered"
+        assert cp.triggered == ["StatusNotification"]
         await cp.call(
             call201.StatusNotification(
                 timestamp=_now(), connector_status="Available", evse_id=1, connector_id=1
@@ -155,5 +156,6 @@ async def test_tc_074_calls_reach_a_connected_station_that_has_not_booted(csms: 
     await register(csms, "C074")
     async with station(csms, "C074", Station16, "ocpp1.6") as cp:
         view = await service_of(csms).execute("C074", ClearCache(), wait=5)
-        assert view.state == "answered" and view.ocpp_version == "1.6"
+        assert view.state == "answered"
+        assert view.ocpp_version == "1.6"
         assert cp.cleared == 1

@@ -166,7 +166,8 @@ async def test_stop_with_a_master_pass(csms: Csms, station: Cp201) -> None:
         )
         assert (info["status"], info["group_id_token"]["id_token"]) == ("Accepted", MASTER_GROUP)
     stored = await csms.store.find_transaction("CT1", "TX-2")
-    assert stored is not None and stored.stopped_reason == "MasterPass"
+    assert stored is not None
+    assert stored.stopped_reason == "MasterPass"
 
 
 async def test_unknown_central_token_is_a_remote_start(csms: Csms, station: Cp201) -> None:

@@ -18,7 +18,6 @@ import sys
 import termios
 import threading
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -133,7 +132,7 @@ async def drawn(term: Terminal, words: str, since: int, timeout: float) -> None:
 
 
 @pytest.fixture
-def setup(tmp_path: Path) -> Iterator[tuple[Path, int, str]]:
+def setup(tmp_path: Path) -> tuple[Path, int, str]:
     ws_port, api_port = free_port(), free_port()
     config = tmp_path / "csms.toml"
     config.write_text(
@@ -162,7 +161,7 @@ log_file = "{tmp_path / "csms.log"}"
     ).stdout
     password = re.search(r"password:\s*(\S+)", out)
     assert password, out
-    yield config, ws_port, password.group(1)
+    return config, ws_port, password.group(1)
 
 
 class Probe:

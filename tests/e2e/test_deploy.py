@@ -173,7 +173,8 @@ def test_config_files_pass_config_check() -> None:
     assert checks
     for check in checks:
         out, _ = check.communicate(timeout=60)
-        assert check.returncode == 0 and out.decode().rstrip().endswith(": ok"), out.decode()
+        assert check.returncode == 0, out.decode()
+        assert out.decode().rstrip().endswith(": ok"), out.decode()
 
 
 def test_addresses_and_ports_agree() -> None:
@@ -193,7 +194,8 @@ def test_addresses_and_ports_agree() -> None:
             assert (parts.hostname, parts.port) == ("mosquitto", broker_port), url
         dsn = urlsplit(config["storage"]["postgres"]["dsn"])
         assert (dsn.hostname, dsn.port) == ("postgres", 5432)
-        assert dsn.username == db_env["POSTGRES_USER"] and dsn.path == "/" + db_env["POSTGRES_DB"]
+        assert dsn.username == db_env["POSTGRES_USER"]
+        assert dsn.path == "/" + db_env["POSTGRES_DB"]
         assert dsn.password is None  # PGPASSWORD, from the environment
         assert "PGPASSWORD" in service["environment"]
         if p.role == "gateway":
@@ -224,7 +226,8 @@ def test_addresses_and_ports_agree() -> None:
 def test_images_and_units() -> None:
     dockerfile = (DEPLOY / "Dockerfile").read_text()
     installs = re.findall(r"pip install (.*)", dockerfile)
-    assert installs and not any("[" in i for i in installs)  # no extras (tests, tools)
+    assert installs
+    assert not any("[" in i for i in installs)  # no extras (tests, tools)
     assert "COPY schemas" not in dockerfile  # the OCPP schemas are package data, in the wheel
     for p in compose_processes():
         service = compose()["services"][p.name]
@@ -235,8 +238,10 @@ def test_images_and_units() -> None:
     for unit_file in (DEPLOY / "systemd").glob("*.service"):
         parsed = _unit(unit_file)
         unit = parsed["Service"]
-        assert unit["User"] == "csms-tui" and unit["Restart"] == "on-failure", unit_file
-        assert unit["NoNewPrivileges"] == "yes" and unit["ProtectSystem"] == "strict"
+        assert unit["User"] == "csms-tui", unit_file
+        assert unit["Restart"] == "on-failure", unit_file
+        assert unit["NoNewPrivileges"] == "yes"
+        assert unit["ProtectSystem"] == "strict"
         assert unit["EnvironmentFile"].lstrip("-") == f"{ETC}/csms-tui.env"
         assert parsed["Install"]["WantedBy"] == "csms-tui.target"
     assert "PGPASSWORD=" in env

@@ -94,7 +94,8 @@ async def test_ocpp16_station_full_session(csms: Csms) -> None:
         boot = await cp.call(
             call16.BootNotification(charge_point_vendor="Acme", charge_point_model="X1")
         )
-        assert boot.status == "Accepted" and boot.interval == 300
+        assert boot.status == "Accepted"
+        assert boot.interval == 300
         await cp.call(
             call16.StatusNotification(connector_id=1, error_code="NoError", status="Available")
         )
@@ -146,8 +147,10 @@ async def test_ocpp16_station_full_session(csms: Csms) -> None:
         assert stop.id_tag_info["status"] == "Accepted"
 
         tx = await csms.store.find_transaction("CS16", str(tx_id))
-        assert tx is not None and not tx.active
-        assert tx.meter_start_wh == 1000 and tx.meter_stop_wh == 4000
+        assert tx is not None
+        assert not tx.active
+        assert tx.meter_start_wh == 1000
+        assert tx.meter_stop_wh == 4000
         assert tx.cost == pytest.approx(3.0 * 0.55)  # 3 kWh at the default tariff
         assert any(
             sv.unit_of_measure and sv.unit_of_measure.unit == "kWh"
@@ -155,7 +158,8 @@ async def test_ocpp16_station_full_session(csms: Csms) -> None:
             for sv in mv.sampled_values
         )
         runtime = await csms.store.lookup_runtime_details("CS16")
-        assert runtime is not None and (runtime.ocpp_version, runtime.vendor, runtime.model) == (
+        assert runtime is not None
+        assert (runtime.ocpp_version, runtime.vendor, runtime.model) == (
             "1.6",
             "Acme",
             "X1",
@@ -164,12 +168,14 @@ async def test_ocpp16_station_full_session(csms: Csms) -> None:
         assert [(s.connector_id, s.status) for s in statuses] == [(1, "Available")]
 
         record = await csms.call_maker.call("CS16", "Reset", {"type": "Soft"}, timeout=5)
-        assert record.state is CallState.ANSWERED and record.response == {"status": "Accepted"}
+        assert record.state is CallState.ANSWERED
+        assert record.response == {"status": "Accepted"}
         assert cp.resets == ["Soft"]
         record = await csms.call_maker.call(
             "CS16", "RemoteStartTransaction", {"idTag": "TAG1", "connectorId": 1}, timeout=5
         )
-        assert record.state is CallState.ANSWERED and cp.remote_starts == ["TAG1"]
+        assert record.state is CallState.ANSWERED
+        assert cp.remote_starts == ["TAG1"]
 
     async def logged() -> bool:
         messages = await csms.store.list_messages(station_id="CS16", limit=100)
@@ -252,7 +258,8 @@ async def test_ocpp201_station_full_session(csms: Csms) -> None:
         )
         assert ended.total_cost == pytest.approx(2.0 * 0.55)
         tx = await csms.store.find_transaction("CS201", "tx-1")
-        assert tx is not None and not tx.active
+        assert tx is not None
+        assert not tx.active
         assert (tx.evse_id, tx.stopped_reason, tx.start_seq_no, tx.ended_seq_no) == (
             1,
             "EVDisconnected",
@@ -262,14 +269,16 @@ async def test_ocpp201_station_full_session(csms: Csms) -> None:
         assert len(tx.meter_values) == 3
 
         record = await csms.call_maker.call("CS201", "Reset", {"type": "Immediate"}, timeout=5)
-        assert record.state is CallState.ANSWERED and cp.resets == ["Immediate"]
+        assert record.state is CallState.ANSWERED
+        assert cp.resets == ["Immediate"]
         record = await csms.call_maker.call(
             "CS201",
             "RequestStartTransaction",
             {"idToken": {"idToken": "TOK2", "type": "ISO14443"}, "remoteStartId": 7},
             timeout=5,
         )
-        assert record.state is CallState.ANSWERED and cp.starts == ["TOK2"]
+        assert record.state is CallState.ANSWERED
+        assert cp.starts == ["TOK2"]
 
 
 async def test_call_to_offline_station_fails_fast(csms: Csms) -> None:
@@ -278,7 +287,8 @@ async def test_call_to_offline_station_fails_fast(csms: Csms) -> None:
         await cp.call(call16.BootNotification(charge_point_vendor="Acme", charge_point_model="X1"))
     await eventually(lambda: _disconnected(csms, "CSOFF"))
     record = await csms.call_maker.call("CSOFF", "Reset", {"type": "Hard"}, timeout=5)
-    assert record.state is CallState.ERROR and "not connected" in record.error_description
+    assert record.state is CallState.ERROR
+    assert "not connected" in record.error_description
 
 
 async def _disconnected(csms: Csms, station_id: str) -> bool:
@@ -315,9 +325,8 @@ async def test_unanswered_call_times_out_and_queued_calls_follow(tmp_path: Path)
             assert frame[:3] == [2, second.call_id, "ClearCache"]
             await ws.send(json.dumps([3, second.call_id, {"status": "Accepted"}]))
             answered = await csms.call_maker.wait(second.call_id, timeout=5)
-            assert answered.state is CallState.ANSWERED and answered.response == {
-                "status": "Accepted"
-            }
+            assert answered.state is CallState.ANSWERED
+            assert answered.response == {"status": "Accepted"}
             await ws.send(
                 json.dumps([3, first.call_id, {"status": "Accepted"}])
             )  # a late answer is handled, not fatal

@@ -51,10 +51,12 @@ async def test_control_characters_in_the_id_are_refused_and_logged_escaped(
         root.removeHandler(handler)
         handler.close()
     refused = await sub.get()
-    assert isinstance(refused, ConnectionRefused) and refused.http_status == 400
+    assert isinstance(refused, ConnectionRefused)
+    assert refused.http_status == 400
     assert refused.reason.startswith("invalid station id: must not contain")
     # Published for the operator as it came (the console makes it inert), the reason is ASCII.
-    assert refused.reason.isascii() and "\x1b" not in refused.reason
+    assert refused.reason.isascii()
+    assert "\x1b" not in refused.reason
     messages = [r.getMessage() for r in caplog.records if r.getMessage().startswith("refused ")]
     assert len(messages) == 1
     assert not any(c in messages[0] for c in "\x1b\x07\n\u202e")

@@ -97,6 +97,8 @@ async def test_ocpp16_bounds(csms: Csms) -> None:
         ]
     ).decode()
     replies = await _answers(csms, "ocpp1.6", [start(2**63), start(3_000_000_000), status])
-    assert replies[0][0] == 4 and replies[0][2] == "PropertyConstraintViolation"
+    assert replies[0][0] == 4
+    assert replies[0][2] == "PropertyConstraintViolation"
     assert replies[1][0] == 3  # a lifetime register beyond 2**31 Wh is a real meter
-    assert replies[2][0] == 4 and replies[2][2] == "PropertyConstraintViolation"
+    assert replies[2][0] == 4
+    assert replies[2][2] == "PropertyConstraintViolation"

@@ -109,7 +109,8 @@ async def test_tc_b_08_get_variables_in_parts(csms: Csms) -> None:
         keys = [f"Ctrlr.Var{n}" for n in range(5)]
         view = await service_of(csms).execute("B08", GetConfiguration(keys=keys), wait=5)
         assert cp.gets == [2, 2, 1]
-        assert len(view.call_ids) == 3 and view.state == "answered"
+        assert len(view.call_ids) == 3
+        assert view.state == "answered"
         assert view.response is not None
         values = [r["attributeValue"] for r in view.response["getVariableResult"]]
         assert values == [f"v-Var{n}" for n in range(5)]  # every part, in order
@@ -125,7 +126,8 @@ async def test_set_variables_by_bytes_from_the_api_and_the_sync_loop(csms: Csms)
         )
         values = {f"Ctrlr.Variable{n}": "x" * 60 for n in range(6)}
         view = await service_of(csms).execute("B08S", SetConfiguration(values=values), wait=5)
-        assert view.state == "answered" and len(view.call_ids) >= 2
+        assert view.state == "answered"
+        assert len(view.call_ids) >= 2
         assert sum(items for items, _ in cp.sets) == 6
         assert all(size + 100 <= 400 for _, size in cp.sets)  # the frame fits as well
         cp.sets.clear()

@@ -213,6 +213,8 @@ async def test_two_managers_answer_each_call_once_and_lose_nothing(
     try:
         for tx_id in tx_ids:
             tx = await store.find_transaction("CSX", str(tx_id))
-            assert tx is not None and not tx.active and tx.meter_stop_wh == 100
+            assert tx is not None
+            assert not tx.active
+            assert tx.meter_stop_wh == 100
     finally:
         await store.close()

@@ -464,8 +464,10 @@ async def test_load_with_a_manager_killed_and_the_broker_restarted(
     for s in stations:
         await s.close()
 
-    assert c.procs["g1"].poll() is None and c.procs["g2"].poll() is None, "a gateway died"
-    assert c.procs["m2"].poll() is None and c.procs["api"].poll() is None
+    assert c.procs["g1"].poll() is None, "a gateway died"
+    assert c.procs["g2"].poll() is None, "a gateway died"
+    assert c.procs["m2"].poll() is None
+    assert c.procs["api"].poll() is None
 
     # Stations kept their websockets, and every one got answers after the outage.
     assert sum(s.reconnects for s in stations) == 0
@@ -491,10 +493,12 @@ async def test_load_with_a_manager_killed_and_the_broker_restarted(
     assert sum(len(s.transactions) for s in stations) == len(sent)  # no id handed out twice
     lost = sorted(set(sent) - set(stored))
     duplicated = sorted(set(stored) - set(sent))
-    assert lost == [] and duplicated == [], (len(lost), lost[:5], len(duplicated), duplicated[:5])
+    assert lost == [], (len(lost), lost[:5])
+    assert duplicated == [], (len(duplicated), duplicated[:5])
     for key, (station, tx) in sent.items():
         meter_start, meter_stop, ended_at, updated = stored[key]
-        assert meter_start == tx.meter_start and meter_stop == tx.meter_stop, key
+        assert meter_start == tx.meter_start, key
+        assert meter_stop == tx.meter_stop, key
         assert ended_at is not None, key
         if station.version == "2.0.1":
             assert updated == 2, (key, updated)  # each Updated event once, resends ignored

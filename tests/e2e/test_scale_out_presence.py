@@ -194,7 +194,8 @@ async def _commands(http: aiohttp.ClientSession, cp: Any, start_action: str) -> 
     ):
         status, view = await _call(http, "POST", f"{V0}/cs/{sid}/{path}?wait=10", body)
         assert status == 200, (path, view)
-        assert view["state"] == "answered" and view["response"]["status"] == "Accepted", view
+        assert view["state"] == "answered", view
+        assert view["response"]["status"] == "Accepted", view
     assert cp.received == ["Reset", "TriggerMessage", start_action]
 
 
@@ -300,7 +301,8 @@ async def test_presence_and_commands_across_gateways(cluster: Cluster) -> None:
             async with aiohttp.ClientSession(f"http://127.0.0.1:{api2}") as late:
                 await _until(late, {"CSA": True, "CSB": True}, timeout=1.0)
                 status, detail = await _call(late, "GET", f"{V0}/cs/CSA")
-                assert status == 200 and detail["connected"] is True
+                assert status == 200
+                assert detail["connected"] is True
 
             # The gateway holding CSA dies without a word: its stations go offline within
             # the lease (the broker publishes its Will as soon as the connection drops).
@@ -310,7 +312,8 @@ async def test_presence_and_commands_across_gateways(cluster: Cluster) -> None:
             assert took < LEASE + 1
             started = time.monotonic()
             status, body = await _call(http, "POST", f"{V0}/cs/CSA/reset?wait=10", {})
-            assert status == 409 and "not connected" in str(body), body
+            assert status == 409, body
+            assert "not connected" in str(body), body
             assert time.monotonic() - started < 1.0  # fails fast, no waiting for a timeout
 
         # CSA comes back through the other gateway and is commanded there.

@@ -167,7 +167,8 @@ async def test_tc_i_01_running_cost_is_sent_in_cost_updated(csms: Csms) -> None:
     calls = await eventually(answered)
     assert {c.origin for c in calls} == {"tariff"}
     tx = await csms.store.find_transaction("CSI01", "I01")
-    assert tx is not None and not tx.active
+    assert tx is not None
+    assert not tx.active
     assert (tx.meter_start_wh, tx.meter_stop_wh, tx.currency) == (1000, 4000, "EUR")
     assert tx.cost == pytest.approx(3.0 * PRICE)
 

@@ -150,7 +150,8 @@ async def test_wire_compatible_with_the_seed_gateway(mosquitto: int) -> None:
             "response": {"currentTime": "2026-01-01T00:00:00Z"},
         }
         _, station, message = await received.get()
-        assert station == "cs001" and message.action == "Heartbeat"
+        assert station == "cs001"
+        assert message.action == "Heartbeat"
     finally:
         await manager.close()
 
@@ -290,7 +291,8 @@ async def test_the_next_broker_url_is_tried_and_websockets_urls_work(tmp_path: P
         try:
             await manager.serve(inbox)
             await gateway.attach_gateway(Inbox())
-            assert manager.broker.transport == "websockets" and manager.broker.port == ws_port
+            assert manager.broker.transport == "websockets"
+            assert manager.broker.port == ws_port
             await gateway.publish_in(
                 OcppVersion.V16,
                 "CS1",
@@ -321,7 +323,9 @@ async def test_domain_events_reach_the_managers_side_once(
     gateway_bus.publish(event)
     async with asyncio.timeout(5):
         got = await sub.get()
-    assert isinstance(got, StationConnected) and (got.station_id, got.at) == ("CS1", event.at)
+    assert isinstance(got, StationConnected)
+    assert (got.station_id, got.at) == ("CS1", event.at)
     if same_process:
-        assert got is event and sub.get_nowait() is None
+        assert got is event
+        assert sub.get_nowait() is None
     sub.close()

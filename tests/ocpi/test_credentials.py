@@ -15,7 +15,8 @@ async def test_emsp_registers_with_us_token_a_b_c(env: Env) -> None:
     assert seen.method == "GET"
     # Token C works for everything; token A is spent.
     status, _, body = await client.request("GET", f"{env.ocpi}/2.2.1/credentials")
-    assert status == 200 and body["status_code"] == 1000
+    assert status == 200
+    assert body["status_code"] == 1000
     assert body["data"]["token"] == client.token
     assert body["data"]["url"].endswith("/ocpi/versions")
     assert body["data"]["roles"][0] | {"business_details": None} == {
@@ -25,15 +26,18 @@ async def test_emsp_registers_with_us_token_a_b_c(env: Env) -> None:
         "business_details": None,
     }
     status, _, body = await CpoClient(env.http, "TOKEN-A-1").request("GET", f"{env.ocpi}/versions")
-    assert status == 401 and body["status_code"] == 2000
+    assert status == 401
+    assert body["status_code"] == 2000
     party = await env.csms.store.lookup_party("EMSP", COUNTRY, PARTY)
-    assert party is not None and party.token == "EMSP-TOKEN-B"
+    assert party is not None
+    assert party.token == "EMSP-TOKEN-B"
     assert party.url == env.emsp.versions_url
     # A second POST is refused (405), PUT is the way to update.
     status, _, body = await client.request(
         "POST", f"{env.ocpi}/2.2.1/credentials", {"token": "x", "url": "y", "roles": []}
     )
-    assert status == 405 and body["status_code"] == 2001
+    assert status == 405
+    assert body["status_code"] == 2001
 
 
 async def test_token_a_may_only_read_versions_and_register(env: Env) -> None:
@@ -43,9 +47,11 @@ async def test_token_a_may_only_read_versions_and_register(env: Env) -> None:
     status, headers, body = await client.request("GET", f"{env.ocpi}/versions")
     assert status == 200
     assert [v["version"] for v in body["data"]] == ["2.2.1", "2.2"]
-    assert headers["X-Request-ID"] and headers["X-Correlation-ID"]
+    assert headers["X-Request-ID"]
+    assert headers["X-Correlation-ID"]
     status, _, body = await client.request("GET", f"{env.cpo}/locations")
-    assert status == 403 and "register" in body["status_message"]
+    assert status == 403
+    assert "register" in body["status_message"]
 
 
 async def test_the_seeds_raw_token_form_is_accepted(env: Env) -> None:
@@ -84,14 +90,16 @@ async def test_we_register_with_an_emsp(env: Env) -> None:
     status, _, _ = await client.request("GET", f"{env.cpo}/locations")
     assert status == 200
     party = await env.csms.store.lookup_party("EMSP", COUNTRY, PARTY)
-    assert party is not None and party.token.startswith("EMSP-TOKEN-C-")
+    assert party is not None
+    assert party.token.startswith("EMSP-TOKEN-C-")
 
 
 async def test_register_with_an_unreachable_party_is_a_clear_500(env: Env) -> None:
     status, body = await env.admin(
         "POST", "/register", {"token": "T", "url": "http://127.0.0.1:9/ocpi/versions"}
     )
-    assert status == 500 and "ocpi/versions" in body["error"]
+    assert status == 500
+    assert "ocpi/versions" in body["error"]
 
 
 async def test_credentials_update_and_delete(env: Env) -> None:
@@ -106,12 +114,14 @@ async def test_credentials_update_and_delete(env: Env) -> None:
             "roles": [{"role": "EMSP", "country_code": COUNTRY, "party_id": PARTY}],
         },
     )
-    assert status == 200 and body["data"]["token"] != client.token
+    assert status == 200
+    assert body["data"]["token"] != client.token
     old_status, _, _ = await client.request("GET", f"{env.ocpi}/versions")
     assert old_status == 401
     renewed = CpoClient(env.http, body["data"]["token"])
     party = await env.csms.store.lookup_party("EMSP", COUNTRY, PARTY)
-    assert party is not None and party.token == "EMSP-TOKEN-B2"
+    assert party is not None
+    assert party.token == "EMSP-TOKEN-B2"
     status, _, _ = await renewed.request("DELETE", f"{env.ocpi}/2.2.1/credentials")
     assert status == 200
     status, _, _ = await renewed.request("GET", f"{env.ocpi}/versions")

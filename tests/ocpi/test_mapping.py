@@ -41,4 +41,5 @@ def test_evse_status_from_connector_statuses() -> None:
 def test_session_id_fits_ocpi() -> None:
     assert session_id(Transaction("CS1", "42")) == "CS1-42"
     long = session_id(Transaction("S" * 20, "f" * 36))
-    assert len(long) == 36 and long == session_id(Transaction("S" * 20, "f" * 36))
+    assert len(long) == 36
+    assert long == session_id(Transaction("S" * 20, "f" * 36))

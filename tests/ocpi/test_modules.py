@@ -45,18 +45,21 @@ async def test_location_is_stored_and_pushed_to_the_emsp(env: Env) -> None:
     put = await env.emsp.wait_for(lambda r: r.method == "PUT" and "/locations/" in r.path)
     assert put.path == "/ocpi/emsp/2.2.1/locations/GB/TWK/LOC1"
     assert put.token == "EMSP-TOKEN-B"
-    assert put.body["publish"] is True and put.body["id"] == "LOC1"
+    assert put.body["publish"] is True
+    assert put.body["id"] == "LOC1"
     assert put.body["evses"][0]["status"] == "UNKNOWN"
     assert put.body["last_updated"].endswith("Z")
     assert put.headers["OCPI-from-country-code"] == "GB"
     assert put.headers["OCPI-to-party-id"] == PARTY
-    assert put.headers["X-Request-ID"] and put.headers["X-Correlation-ID"]
+    assert put.headers["X-Request-ID"]
+    assert put.headers["X-Correlation-ID"]
 
 
 async def test_admin_location_must_be_ours(env: Env) -> None:
     body = admin_location() | {"country_code": "DE"}
     status, answer = await env.admin("POST", "/location/LOC1", body)
-    assert status == 400 and "country_code" in answer["error"]
+    assert status == 400
+    assert "country_code" in answer["error"]
 
 
 async def test_locations_paging_and_objects(env: Env) -> None:
@@ -65,15 +68,20 @@ async def test_locations_paging_and_objects(env: Env) -> None:
         status, _ = await env.admin("POST", f"/location/L{i}", admin_location(f"CS{i}"))
         assert status == 201
     status, headers, body = await client.request("GET", f"{env.cpo}/locations?limit=2")
-    assert status == 200 and len(body["data"]) == 2
-    assert headers["X-Total-Count"] == "3" and headers["X-Limit"] == "2"
+    assert status == 200
+    assert len(body["data"]) == 2
+    assert headers["X-Total-Count"] == "3"
+    assert headers["X-Limit"] == "2"
     link = headers["Link"]
-    assert "offset=2" in link and link.endswith('rel="next"')
+    assert "offset=2" in link
+    assert link.endswith('rel="next"')
     next_url = link[1 : link.index(">")]
     status, headers, body = await client.request("GET", next_url)
-    assert len(body["data"]) == 1 and "Link" not in headers
+    assert len(body["data"]) == 1
+    assert "Link" not in headers
     status, _, body = await client.request("GET", f"{env.cpo}/locations/L1/CS1/1")
-    assert status == 200 and body["data"]["standard"] == "IEC_62196_T2"
+    assert status == 200
+    assert body["data"]["standard"] == "IEC_62196_T2"
     status, _, body = await client.request("GET", f"{env.cpo}/locations/L1/CS1")
     assert body["data"]["uid"] == "CS1"
     status, _, body = await client.request("GET", f"{env.cpo}/locations/NOPE")
@@ -88,7 +96,8 @@ async def test_tokens_receiver_put_get_patch(env: Env) -> None:
     status, _, body = await client.request("PUT", url, emsp_token("0102030405"))
     assert (status, body["status_code"]) == (200, 1000)
     status, _, body = await client.request("GET", url)
-    assert body["data"]["valid"] is True and body["data"]["whitelist"] == "ALLOWED"
+    assert body["data"]["valid"] is True
+    assert body["data"]["whitelist"] == "ALLOWED"
     status, _, body = await client.request(
         "PATCH", url, {"valid": False, "last_updated": "2025-01-02T00:00:00Z"}
     )
@@ -96,7 +105,9 @@ async def test_tokens_receiver_put_get_patch(env: Env) -> None:
     _, _, body = await client.request("GET", url)
     assert body["data"]["valid"] is False
     stored = await env.csms.store.lookup_token("0102030405")
-    assert stored is not None and stored.valid is False and stored.party_id == PARTY
+    assert stored is not None
+    assert stored.valid is False
+    assert stored.party_id == PARTY
 
     status, _, body = await client.request("PATCH", url, {"valid": True})
     assert (status, body["status_code"]) == (400, 2001)
@@ -117,7 +128,8 @@ async def test_tokens_receiver_put_get_patch(env: Env) -> None:
 async def test_tariff_comes_from_the_tariff_service(env: Env) -> None:
     client = await env.emsp_registers()
     status, headers, body = await client.request("GET", f"{env.cpo}/tariffs")
-    assert status == 200 and headers["X-Total-Count"] == "1"
+    assert status == 200
+    assert headers["X-Total-Count"] == "1"
     (tariff,) = body["data"]
     assert (tariff["country_code"], tariff["party_id"], tariff["currency"]) == ("GB", "TWK", "EUR")
     component = tariff["elements"][0]["price_components"][0]

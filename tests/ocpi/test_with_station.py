@@ -113,7 +113,8 @@ async def test_start_session_reaches_the_station_and_the_result_the_emsp(env: En
                 connector_id="1",
             ),
         )
-        assert status == 200 and body["data"]["result"] == "ACCEPTED", body
+        assert status == 200, body
+        assert body["data"]["result"] == "ACCEPTED", body
         result = await env.emsp.wait_for(lambda r: r.path.endswith("/commands/START_SESSION/1"))
         assert result.body == {"result": "ACCEPTED"}
         assert result.token == "EMSP-TOKEN-B"
@@ -133,7 +134,8 @@ async def test_start_session_reaches_the_station_and_the_result_the_emsp(env: En
         put = await env.emsp.wait_for(
             lambda r: r.method == "PUT" and r.path.endswith(f"/sessions/GB/TWK/{session_id}")
         )
-        assert put.body["status"] == "ACTIVE" and put.body["auth_method"] == "COMMAND"
+        assert put.body["status"] == "ACTIVE"
+        assert put.body["auth_method"] == "COMMAND"
         assert put.body["cdr_token"]["uid"] == "AABBCCDD"
         assert (put.body["location_id"], put.body["evse_uid"], put.body["connector_id"]) == (
             "LOC1",
@@ -163,14 +165,17 @@ async def test_start_session_reaches_the_station_and_the_result_the_emsp(env: En
         assert completed.body["kwh"] == 5.0
         assert completed.body["total_cost"] == {"excl_vat": 2.75}
         cdr = await env.emsp.wait_for(lambda r: r.path.endswith("/cdrs"))
-        assert cdr.body["id"] == session_id and cdr.body["total_energy"] == 5.0
-        assert cdr.body["total_time"] == 1.0 and cdr.body["currency"] == "EUR"
+        assert cdr.body["id"] == session_id
+        assert cdr.body["total_energy"] == 5.0
+        assert cdr.body["total_time"] == 1.0
+        assert cdr.body["currency"] == "EUR"
         assert cdr.body["cdr_location"]["connector_standard"] == "IEC_62196_T2"
         assert cdr.body["cdr_token"]["party_id"] == PARTY
 
     # The same session and CDR can be pulled.
     status, headers, body = await client.request("GET", f"{env.cpo}/sessions")
-    assert headers["X-Total-Count"] == "1" and body["data"][0]["status"] == "COMPLETED"
+    assert headers["X-Total-Count"] == "1"
+    assert body["data"][0]["status"] == "COMPLETED"
     status, headers, body = await client.request("GET", f"{env.cpo}/cdrs?date_from={START}")
     assert body["data"][0]["total_cost"] == {"excl_vat": 2.75}
 
@@ -214,7 +219,8 @@ async def test_other_commands(env: Env) -> None:
         result = await env.emsp.wait_for(lambda r: r.path.endswith("/RESERVE_NOW/1"))
         assert result.body == {"result": "ACCEPTED"}
         action, request = cp.received[-1]
-        assert action == "ReserveNow" and request["connector_id"] == 1
+        assert action == "ReserveNow"
+        assert request["connector_id"] == 1
         assert request["id_tag"] == "RESV0001"
         (ours,) = await service_of(env.csms).list_reservations("CS1", active=True)
         assert ours.reservation_id == request["reservation_id"]
@@ -301,10 +307,12 @@ async def test_realtime_authorisation_asks_the_emsp(realtime_env: Env) -> None:
     authoriser = env.csms.ocpi.authoriser(env.csms.services.token_auth)
     assert await authoriser.authorize_16("GOODCARD") == {"status": "Accepted"}
     asked = await env.emsp.wait_for(lambda r: "/GOODCARD/authorize" in r.path)
-    assert asked.path.endswith("?type=RFID") and asked.headers["OCPI-to-party-id"] == PARTY
+    assert asked.path.endswith("?type=RFID")
+    assert asked.headers["OCPI-to-party-id"] == PARTY
     # The eMSP's token is kept, so the session can be pushed to its owner later.
     stored = await env.csms.store.lookup_token("GOODCARD")
-    assert stored is not None and (stored.country_code, stored.party_id) == (COUNTRY, PARTY)
+    assert stored is not None
+    assert (stored.country_code, stored.party_id) == (COUNTRY, PARTY)
     assert await authoriser.authorize_201({"idToken": "BLOCKED1", "type": "ISO14443"}) == {
         "status": "Blocked"
     }

@@ -63,7 +63,8 @@ async def test_migration_adds_last_use_to_existing_tokens(
         assert await store.list_api_tokens() == [ApiToken("ci", "a" * 64, clock.now(), None)]
         await store.touch_api_token("a" * 64, clock.now())
         found = await store.lookup_api_token("a" * 64)
-        assert found is not None and found.last_used_at == clock.now()
+        assert found is not None
+        assert found.last_used_at == clock.now()
         versions = await store.run(
             lambda c: [r[0] for r in c.execute("SELECT version FROM schema_version").fetchall()]
         )

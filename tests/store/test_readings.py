@@ -40,7 +40,9 @@ def test_readings_are_decoded_once_and_new_ones_added(db: sqlite3.Connection) ->
     insert_meter_values(db, "cs1", 1, "tx1", [_reading(0.5, 0)])  # earlier, arrived late
     again = cache.load(db, "cs1", "tx1")
     assert again == [_reading(0.5, 0), _reading(1.0, 1), _reading(2.0, 2)]  # time order
-    assert again[1] is first[0] and again[2] is first[1]  # not decoded again
+    # Not decoded again:
+    assert again[1] is first[0]
+    assert again[2] is first[1]
 
 
 def test_a_row_id_given_again_is_decoded_again(db: sqlite3.Connection) -> None:

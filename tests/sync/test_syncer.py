@@ -98,7 +98,8 @@ async def test_never_booted_station_is_skipped_then_served_after_boot(
     rec = Recorder()
     sync = syncer(sqlite_store, clock, rec)
     await sqlite_store.update_settings("NEW", [Setting("HeartbeatInterval", "60")])
-    assert await sync.tick() == 0 and rec.sent == []
+    assert await sync.tick() == 0
+    assert rec.sent == []
     await boot(sqlite_store, "NEW", "1.6")
     clock.advance(121)  # the lease taken by the first tick expires
     assert await sync.tick() == 1
@@ -130,11 +131,10 @@ async def test_certificates_are_tunnelled_for_16_and_given_up_eventually(
     sync = syncer(sqlite_store, clock, rec, max_attempts=2)
     assert await sync.tick() == 1
     [(_, message)] = rec.sent
-    assert message.action == "DataTransfer" and message.request is not None
-    assert (
-        message.request["vendorId"] == "org.openchargealliance.iso15118pnc"
-        and message.request["messageId"] == "InstallCertificate"
-    )
+    assert message.action == "DataTransfer"
+    assert message.request is not None
+    assert message.request["vendorId"] == "org.openchargealliance.iso15118pnc"
+    assert message.request["messageId"] == "InstallCertificate"
     assert orjson.loads(message.request["data"]) == {
         "certificateType": "V2GRootCertificate",
         "certificate": "-----PEM-----",
@@ -164,11 +164,9 @@ async def test_triggers_pick_the_right_message(
         "TriggerMessage",
         {"requestedMessage": "StatusNotification"},
     )
-    assert (
-        sent["B"].action == "DataTransfer"
-        and sent["B"].request is not None
-        and sent["B"].request["messageId"] == "TriggerMessage"
-    )
+    assert sent["B"].action == "DataTransfer"
+    assert sent["B"].request is not None
+    assert sent["B"].request["messageId"] == "TriggerMessage"
     assert (sent["C"].action, sent["C"].request) == (
         "TriggerMessage",
         {"requestedMessage": "SignChargingStationCertificate"},
@@ -212,6 +210,7 @@ async def test_full_flow_through_the_router(env: Env) -> None:
         "Foo/Bar": SettingStatus.REJECTED
     }
     record = await env.store.lookup_call(call.id)
-    assert record is not None and record.state.value == "answered"
+    assert record is not None
+    assert record.state.value == "answered"
     env.clock.advance(timedelta(minutes=5).total_seconds())
     assert await sync.tick() == 0  # nothing is retried: the rejected one is final

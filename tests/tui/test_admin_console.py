@@ -37,7 +37,7 @@ async def test_register_form_keeps_the_input_and_shows_why_an_id_is_refused(
         async with app.run_test(size=(140, 40)) as pilot:
             stations = app.query_one("#stations-table", KeyedTable)
             await wait_until(pilot, lambda: "CSOLD" in stations.rows)
-            await pilot.press("g")
+            await pilot.press("G")  # a new station (g on CSOLD offers its rotation)
             form = app.screen
             assert isinstance(form, RegisterStationScreen)
             form.query_one("#station-id", Input).value = "CSOLD"
@@ -94,7 +94,8 @@ async def test_a_double_press_registers_once_and_shows_that_password(
             await wait_until(pilot, lambda: shown(app, RegistrationResultScreen, "#password"))
             password = app.screen.query_one("#password", Input).value
             stored = await csms.store.lookup_station_auth("CSTWICE")
-            assert stored is not None and stored.password_hash == hash_password(password)
+            assert stored is not None
+            assert stored.password_hash == hash_password(password)
 
 
 async def test_rotate_password_says_what_it_does_and_shows_the_new_one(tmp_path: Path) -> None:
@@ -130,7 +131,8 @@ async def test_rotate_password_says_what_it_does_and_shows_the_new_one(tmp_path:
             )
             assert "answered ChangeConfiguration: Accepted" in notes(app)
             stored = await csms.store.lookup_station_auth("CSR")
-            assert stored is not None and old is not None
+            assert stored is not None
+            assert old is not None
             assert stored.password_hash == hash_password(password) != old.password_hash
             task.cancel()
 

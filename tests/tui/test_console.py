@@ -157,7 +157,7 @@ async def test_console_shows_a_live_session_and_starts_remotely(tmp_path: Path) 
                 await pilot.press("s")
                 assert isinstance(app.screen, ActionFormScreen)
                 await pilot.click("#send")  # empty token: refused inline
-                assert "Id token is required" in str(app.screen.query_one("#error").render())
+                assert app.screen.errors == {"id_token": "Id token is required"}
                 await pilot.click("#f-id_token")
                 await pilot.press(*"TAG9", "enter")
                 await wait_until(pilot, lambda: cp.starts == [("TAG9", 1)])
@@ -207,9 +207,8 @@ async def test_station_detail_and_tokens(tmp_path: Path) -> None:
                 certs = app.screen.query_one("#certificates", DataTable)
                 await wait_until(pilot, lambda: certs.row_count == 1)
                 [pending] = await csms.store.lookup_install_certificates("CSD")
-                assert (
-                    pending.certificate_type.value == "CSMS" and pending.status.value == "Pending"
-                )
+                assert pending.certificate_type.value == "CSMS"
+                assert pending.status.value == "Pending"
                 await pilot.press("n")
 
                 async def renewal() -> bool:

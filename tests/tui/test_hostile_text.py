@@ -64,8 +64,10 @@ async def test_refused_hostile_ids_are_inert_in_the_table_and_the_log(
             await wait_until(pilot, lambda: all(raw in stations.rows for raw in IDS.values()))
             lines = [stations.render_line(y).text for y in range(stations.row_count + 1)]
             shown = "\n".join(lines)
-            assert no_raw_controls(shown) and "\n" not in "".join(lines)
-            assert "\\x1b]2;PWNED\\x07" in shown and "\\x1b[2J\\x1b[5;5HINJECTED" in shown
+            assert no_raw_controls(shown)
+            assert "\n" not in "".join(lines)
+            assert "\\x1b]2;PWNED\\x07" in shown
+            assert "\\x1b[2J\\x1b[5;5HINJECTED" in shown
             assert "CS1\\x0a2026" in shown  # the rest is cut to the column's width
             assert no_raw_controls(app.export_screenshot())
 
@@ -115,7 +117,8 @@ async def test_station_texts_are_inert_on_the_detail_screen(tmp_path: Path) -> N
 
                 await wait_until(pilot, lambda: "serial" in identity())
                 assert "\\x1b]2;V\\x07 [$accent]M[/]" in identity()
-                assert "serial \\x1b[2J" in identity() and "[@click=app.quit]fw" in identity()
+                assert "serial \\x1b[2J" in identity()
+                assert "[@click=app.quit]fw" in identity()
                 await pilot.pause()
                 assert no_raw_controls(app.export_screenshot())
             task.cancel()

@@ -42,7 +42,8 @@ async def test_message_log_keeps_a_bounded_window_and_follows_the_newest() -> No
         log.add(rows("d", "e", "f", "g"))
         await pilot.pause()
         assert log.rows() == ["c", "d", "e", "f", "g"]  # the two oldest fell off
-        assert log.selected == "g" and log.cursor_row == 4
+        assert log.selected == "g"
+        assert log.cursor_row == 4
         assert app.highlighted[-1] == "g"
         assert app.highlighted.count("g") == 1  # one announcement per burst, not per row
 
@@ -53,15 +54,19 @@ async def test_moving_up_pauses_and_the_selection_stays_on_its_message() -> None
     async with app.run_test(size=(40, 10)) as pilot:
         log.add(rows("a", "b", "c", "d", "e"))
         await pilot.press("up", "up")
-        assert not log.follow and app.following == [False]
+        assert not log.follow
+        assert app.following == [False]
         assert log.selected == "c"
         log.add(rows("f", "g"))  # a and b fall off; c is now the first row
         await pilot.pause()
-        assert log.selected == "c" and log.cursor_row == 0
+        assert log.selected == "c"
+        assert log.cursor_row == 0
         log.add(rows("h"))  # c falls off: the cursor goes to the oldest row left
         assert log.selected == "d"
         await pilot.press("end")
-        assert log.selected == "h" and log.follow and app.following == [False, True]
+        assert log.selected == "h"
+        assert log.follow
+        assert app.following == [False, True]
         log.add(rows("i"))
         assert log.selected == "i"
 
@@ -89,9 +94,11 @@ async def test_keyed_table_updates_in_place_and_keeps_the_selected_key() -> None
         table.upsert("S2", {"id": "S2", "state": "offline", "seen": "10:00"}, ERROR)
         table.upsert("S0", {"id": "S0", "state": "online", "seen": "-"})
         assert table.get_cell("S2", "state") == "offline"
-        assert table.cursor_key == "S2" and table.get_row_index("S0") == 3
+        assert table.cursor_key == "S2"
+        assert table.get_row_index("S0") == 3
         table.remove_row("S1")
-        assert table.cursor_key == "S2" and table.cursor_row == 0
+        assert table.cursor_key == "S2"
+        assert table.cursor_row == 0
         assert list(table.rows) == ["S2", "S3", "S0"]
         table.remove_row("S2")  # the selected row goes: the cursor takes its neighbour
         assert table.cursor_key == "S3"

@@ -36,7 +36,8 @@ async def test_a_refused_start_that_ran_is_marked(tmp_path: Path) -> None:
                     connector_id=1, id_tag="UNKNOWN", meter_start=100, timestamp=_now()
                 )
             )
-            assert start.id_tag_info["status"] == "Invalid" and start.transaction_id > 0
+            assert start.id_tag_info["status"] == "Invalid"
+            assert start.transaction_id > 0
             await cp.call(
                 call16.StopTransaction(
                     meter_stop=1100, timestamp=_now(), transaction_id=start.transaction_id
@@ -44,8 +45,10 @@ async def test_a_refused_start_that_ran_is_marked(tmp_path: Path) -> None:
             )
             task.cancel()
             (view,) = await service_of(csms).list_transactions(station_id="CSREF")
-            assert view.authorized is False and view.auth_status == "Invalid"
-            assert view.to_json()["authorized"] is False and view.energy_wh == 1000
+            assert view.authorized is False
+            assert view.auth_status == "Invalid"
+            assert view.to_json()["authorized"] is False
+            assert view.energy_wh == 1000
 
             await pilot.press("3")
             txs = app.query_one("#transactions-table", KeyedTable)

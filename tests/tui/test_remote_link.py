@@ -63,7 +63,8 @@ async def test_the_remote_console_notices_a_daemon_restart_and_recovers(tmp_path
                 await wait_until(pilot, lambda: "daemon unreachable" in str(summary.render()))
                 assert "lost the daemon" in _notes(app)
                 task.cancel()
-            assert app.is_running and not app.errors
+            assert app.is_running
+            assert not app.errors
 
             daemon = Csms(config)  # … and comes back on the same address
             await daemon.__aenter__()

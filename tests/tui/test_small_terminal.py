@@ -19,7 +19,8 @@ async def test_the_key_bar_keeps_help_and_quit_in_view(width: int) -> None:
             await pilot.pause()
         bar = str(console.screen.query_one(KeyFooter).render())
         assert len(bar.rstrip()) <= width
-        assert "? Help" in bar and "q Quit" in bar
+        assert "? Help" in bar
+        assert "q Quit" in bar
         assert "1-6 tabs" in bar
 
 
@@ -29,7 +30,9 @@ async def test_a_wide_terminal_shows_every_tab_key() -> None:
         for _ in range(5):
             await pilot.pause()
         bar = str(console.screen.query_one(KeyFooter).render())
-        assert "1 Stations" in bar and "6 Log" in bar and "q Quit" in bar
+        assert "1 Stations" in bar
+        assert "6 Log" in bar
+        assert "q Quit" in bar
 
 
 SMALL = [

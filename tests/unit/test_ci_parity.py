@@ -19,7 +19,8 @@ CI_RUN = (ROOT / ".ci" / "run").read_text(encoding="utf-8")
 @functools.cache  # once: nox refuses a session registered twice
 def load_noxfile() -> ModuleType:
     spec = importlib.util.spec_from_file_location("noxfile", ROOT / "noxfile.py")
-    assert spec is not None and spec.loader is not None
+    assert spec is not None
+    assert spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)  # registers its sessions with nox
     return module

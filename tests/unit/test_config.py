@@ -107,9 +107,11 @@ party_id = "TWK"
     assert providers.providers[1].opcp is not None
     assert providers.providers[1].opcp.ttl == 86400.0
     delegating = config.charge_station_cert_provider.delegating
-    assert delegating is not None and delegating.cso.local is not None
+    assert delegating is not None
+    assert delegating.cso.local is not None
     assert delegating.cso.local.key.file == "ca.key"
-    assert config.ocpi is not None and config.ocpi.party_id == "TWK"
+    assert config.ocpi is not None
+    assert config.ocpi.party_id == "TWK"
 
 
 def test_unknown_key_is_named(tmp_path: Path) -> None:
@@ -126,51 +128,60 @@ def test_wrong_type_names_key_and_value(tmp_path: Path) -> None:
     problems = _problems(tmp_path, '[api]\nws_port = "80"\n')
     ((_, key, reason),) = problems
     assert key == "api.ws_port"
-    assert "integer" in reason and "'80'" in reason
+    assert "integer" in reason
+    assert "'80'" in reason
 
 
 def test_string_is_not_a_boolean(tmp_path: Path) -> None:
     ((_, key, reason),) = _problems(tmp_path, '[ocpp]\nocpp16_enabled = "yes"\n')
-    assert key == "ocpp.ocpp16_enabled" and "boolean" in reason
+    assert key == "ocpp.ocpp16_enabled"
+    assert "boolean" in reason
 
 
 def test_bad_enum_value(tmp_path: Path) -> None:
     ((_, key, reason),) = _problems(tmp_path, '[storage]\ntype = "firestore"\n')
     assert key == "storage.type"
-    assert "'sqlite'" in reason and "'firestore'" in reason
+    assert "'sqlite'" in reason
+    assert "'firestore'" in reason
 
 
 def test_bad_duration(tmp_path: Path) -> None:
     ((_, key, reason),) = _problems(tmp_path, '[ocpp]\nheartbeat_interval = "5 minutes"\n')
-    assert key == "ocpp.heartbeat_interval" and "duration" in reason
+    assert key == "ocpp.heartbeat_interval"
+    assert "duration" in reason
 
 
 def test_non_positive_duration(tmp_path: Path) -> None:
     ((_, key, reason),) = _problems(tmp_path, '[gateway]\ncall_timeout = "0s"\n')
-    assert key == "gateway.call_timeout" and "greater than zero" in reason
+    assert key == "gateway.call_timeout"
+    assert "greater than zero" in reason
 
 
 def test_bad_address(tmp_path: Path) -> None:
     ((_, key, reason),) = _problems(tmp_path, '[api]\naddr = "localhost"\n')
-    assert key == "api.addr" and "HOST:PORT" in reason
+    assert key == "api.addr"
+    assert "HOST:PORT" in reason
 
 
 def test_cross_field_rule(tmp_path: Path) -> None:
     ((_, key, reason),) = _problems(
         tmp_path, "[ocpp]\nocpp16_enabled = false\nocpp201_enabled = false\n"
     )
-    assert key == "ocpp" and "at least one" in reason
+    assert key == "ocpp"
+    assert "at least one" in reason
 
 
 def test_api_beyond_loopback_needs_auth(tmp_path: Path) -> None:
     ((_, key, reason),) = _problems(tmp_path, '[api]\naddr = "0.0.0.0:9410"\n')
-    assert key == "api" and "auth_required = true" in reason
+    assert key == "api"
+    assert "auth_required = true" in reason
     assert load_config(None).api.auth_required is False  # loopback default: optional
 
 
 def test_chosen_provider_needs_its_table(tmp_path: Path) -> None:
     ((_, key, reason),) = _problems(tmp_path, '[contract_cert_provider]\ntype = "opcp"\n')
-    assert key == "contract_cert_provider" and "[opcp]" in reason
+    assert key == "contract_cert_provider"
+    assert "[opcp]" in reason
 
 
 def test_ocpi_requires_the_seed_keys(tmp_path: Path) -> None:
@@ -193,13 +204,15 @@ def test_every_problem_is_reported_at_once(tmp_path: Path) -> None:
 
 def test_not_toml(tmp_path: Path) -> None:
     ((_, key, reason),) = _problems(tmp_path, "[api\n")
-    assert key == "" and reason.startswith("not valid TOML")
+    assert key == ""
+    assert reason.startswith("not valid TOML")
 
 
 def test_missing_file(tmp_path: Path) -> None:
     with pytest.raises(ConfigError) as info:
         load_config(tmp_path / "nope.toml")
-    assert "nope.toml" in str(info.value) and "cannot read" in str(info.value)
+    assert "nope.toml" in str(info.value)
+    assert "cannot read" in str(info.value)
 
 
 def test_config_from_dict_names_the_source() -> None:
@@ -245,7 +258,8 @@ def test_keymap_ids_may_be_quoted_or_dotted(tmp_path: Path) -> None:
 
 def test_keymap_values_must_be_strings(tmp_path: Path) -> None:
     ((_, key, reason),) = _problems(tmp_path, "[tui.keymap]\nstation.actions = 5\n")
-    assert key == "tui.keymap.station.actions" and "string" in reason
+    assert key == "tui.keymap.station.actions"
+    assert "string" in reason
 
 
 def test_the_allowed_subprotocols_are_those_the_gateway_serves() -> None:
@@ -271,14 +285,16 @@ def test_retired_keys_say_what_to_do_instead(
     tmp_path: Path, text: str, key: str, advice: str
 ) -> None:
     [(_, named, reason)] = _problems(tmp_path, text)
-    assert named == key and advice in reason
+    assert named == key
+    assert advice in reason
 
 
 def test_trusted_proxies_are_addresses_or_networks(tmp_path: Path) -> None:
     ok = config_from_dict({"gateway": {"trusted_proxies": ["10.0.0.5", "10.1.0.0/16", "::1"]}})
     assert ok.gateway.trusted_proxies == ["10.0.0.5", "10.1.0.0/16", "::1"]
     [(_, key, reason)] = _problems(tmp_path, '[gateway]\ntrusted_proxies = ["proxy.lan"]\n')
-    assert key == "gateway.trusted_proxies" and "'proxy.lan' is not an IP address" in reason
+    assert key == "gateway.trusted_proxies"
+    assert "'proxy.lan' is not an IP address" in reason
 
 
 def _keys(table: dict[str, Any], prefix: str = "") -> Iterator[str]:

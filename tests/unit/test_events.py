@@ -32,7 +32,8 @@ async def test_each_subscriber_gets_every_event_in_order() -> None:
     late = bus.subscribe()
     second = bus.publish(_frame(2))
     assert [await early.get(), await early.get()] == [first, second]
-    assert await late.get() == second and late.get_nowait() is None
+    assert await late.get() == second
+    assert late.get_nowait() is None
     assert (first.seq, second.seq) == (1, 2)
 
 
@@ -46,7 +47,8 @@ async def test_a_subscriber_behind_loses_the_oldest_and_gets_a_resync() -> None:
     kept = [e for e in got if not isinstance(e, Resync)]
     assert kept == [e for e in events if e in kept]  # in order, the oldest gone
     resyncs = [e for e in got if isinstance(e, Resync)]
-    assert resyncs and resyncs[-1].dropped == 2  # one for each time it overflowed
+    assert resyncs
+    assert resyncs[-1].dropped == 2  # one for each time it overflowed
 
 
 async def test_kinds_keep_other_events_out() -> None:
@@ -91,4 +93,5 @@ async def test_a_closed_subscription_gets_nothing_more() -> None:
     sub = bus.subscribe()
     sub.close()
     bus.publish(_frame(1))
-    assert sub.get_nowait() is None and bus.subscriber_count == 0
+    assert sub.get_nowait() is None
+    assert bus.subscriber_count == 0

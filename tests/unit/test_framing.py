@@ -67,9 +67,8 @@ def test_well_formed_frames_round_trip() -> None:
     call = parse_frame('[2,"1","Heartbeat",{}]', V16)
     assert call == Message(type=MessageType.CALL, id="1", action="Heartbeat", request={})
     result = parse_frame('[3,"1",{"currentTime":"2026-01-01T00:00:00Z"}]', V16)
-    assert isinstance(result, Message) and result.response == {
-        "currentTime": "2026-01-01T00:00:00Z"
-    }
+    assert isinstance(result, Message)
+    assert result.response == {"currentTime": "2026-01-01T00:00:00Z"}
     error = parse_frame('[4,"1","NotImplemented","nope",{"a":1}]', V201)
     assert isinstance(error, Message)
     assert (error.error_code, error.error_description, error.error_details) == (

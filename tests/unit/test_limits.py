@@ -119,14 +119,16 @@ def test_wire_and_datetime_promises() -> None:
         "DURATION_SECONDS",
     ):
         bound = getattr(limits, name)
-        assert bound.hi == int32 and bound.lo >= 0, name
+        assert bound.hi == int32, name
+        assert bound.lo >= 0, name
     assert (limits.TRANSACTION_ID_16.lo, limits.TRANSACTION_ID_16.hi) == (-(2**31), int32)
     # Minutes times 60 stay int32 seconds, and a datetime holds now + the longest of each.
     assert limits.MINUTES.hi * 60 <= int32
     now = datetime.now(UTC)
     assert now + timedelta(minutes=limits.MINUTES.hi) < datetime.max.replace(tzinfo=UTC)
     assert now + timedelta(seconds=limits.DURATION_SECONDS.hi) < datetime.max.replace(tzinfo=UTC)
-    assert limits.STATION_ID.hi == 48 and limits.ID_TOKEN.hi == 36
+    assert limits.STATION_ID.hi == 48
+    assert limits.ID_TOKEN.hi == 36
 
 
 def test_width_is_the_longest_written_value() -> None:

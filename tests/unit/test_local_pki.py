@@ -79,7 +79,8 @@ def test_the_lab_pki_has_the_iso15118_shape(lab: LabPki) -> None:
     for part in lab.parts().values():
         assert isinstance(part.key.curve, ec.SECP256R1)
     sub2 = lab.cpo_sub_ca2.cert.extensions.get_extension_for_class(x509.BasicConstraints).value
-    assert sub2.ca and sub2.path_length == 0
+    assert sub2.ca
+    assert sub2.path_length == 0
 
 
 def test_write_lab_pki_keeps_keys_private(lab: LabPki, tmp_path: Path) -> None:
@@ -126,7 +127,9 @@ async def test_v2g_csr_is_signed_with_the_secc_profile(lab: LabPki) -> None:
     assert leaf.subject.get_attributes_for_oid(NameOID.COMMON_NAME)[0].value == "SECC-CS1"
     assert leaf.subject.get_attributes_for_oid(NameOID.DOMAIN_COMPONENT)[0].value == "CPO"
     usage = leaf.extensions.get_extension_for_class(x509.KeyUsage)
-    assert usage.critical and usage.value.digital_signature and usage.value.key_agreement
+    assert usage.critical
+    assert usage.value.digital_signature
+    assert usage.value.key_agreement
     assert not leaf.extensions.get_extension_for_class(x509.BasicConstraints).value.ca
     assert leaf.not_valid_after_utc <= lab.cpo_sub_ca2.cert.not_valid_after_utc
     # The CSO side still goes to the CSO CA (CN must be the station id there).
@@ -186,7 +189,8 @@ def test_the_ocsp_responder_answers_good_revoked_and_unknown_issuers(lab: LabPki
     responder.revoked.add(leaf.serial_number)
     assert ask(leaf, lab.mo_sub_ca2.cert).certificate_status is ocsp.OCSPCertStatus.REVOKED
     sub2 = ask(lab.mo_sub_ca2.cert, lab.mo_sub_ca1.cert)
-    assert sub2.certificate_status is ocsp.OCSPCertStatus.GOOD and sub2.certificates == []
+    assert sub2.certificate_status is ocsp.OCSPCertStatus.GOOD
+    assert sub2.certificates == []
     stranger = create_lab_pki("Other").mo_sub_ca2
     unknown = ask(stranger.cert, stranger.cert)
     assert unknown.response_status is ocsp.OCSPResponseStatus.UNAUTHORIZED
@@ -204,7 +208,9 @@ def test_private_key_encryption_round_trips_per_v2g2_818() -> None:
     ev_key = ec.generate_private_key(ec.SECP256R1())
     contract_key = ec.generate_private_key(ec.SECP256R1())
     encrypted, dh_public = encrypt_private_key(contract_key, ev_key.public_key())
-    assert len(encrypted) == 48 and len(dh_public) == 65 and dh_public[0] == 0x04
+    assert len(encrypted) == 48
+    assert len(dh_public) == 65
+    assert dh_public[0] == 0x04
     decrypted = decrypt_private_key(encrypted, dh_public, ev_key)
     assert decrypted.private_numbers() == contract_key.private_numbers()
     other = ec.generate_private_key(ec.SECP256R1())
@@ -217,7 +223,8 @@ def test_private_key_encryption_round_trips_per_v2g2_818() -> None:
 def test_lab_emaids_are_stable_and_valid() -> None:
     emaid = lab_emaid("gbtwk", "WMIV1234567890ABCD")
     assert emaid == lab_emaid("GBTWK", "WMIV1234567890ABCD")
-    assert len(emaid) == 15 and emaid.startswith("GBTWK")
+    assert len(emaid) == 15
+    assert emaid.startswith("GBTWK")
     assert normalise_emaid(emaid) == emaid  # the check character is right
     assert lab_emaid("GBTWK", "another car") != emaid
 
@@ -356,7 +363,8 @@ async def test_contract_update_keeps_the_emaid_and_encrypts_for_the_old_contract
     request = EvCertificateRequest("00", old, (RootCertificateId(lab.v2g_root.cert.issuer,
                                    lab.v2g_root.cert.serial_number),), emaid="GBTWK012345678V")  # fmt: skip
     response = provider.answer(request, update=True)
-    assert response.response_code == "OK" and response.emaid == "GBTWK012345678V"
+    assert response.response_code == "OK"
+    assert response.emaid == "GBTWK012345678V"
     key = decrypt_private_key(response.encrypted_private_key, response.dh_public_key, old_key)
     leaf = x509.load_der_x509_certificate(response.contract_chain[0])
     assert key.public_key() == leaf.public_key()

@@ -50,7 +50,8 @@ def records(path: Path) -> list[dict[str, Any]]:
     data = path.read_bytes()
     text = data.decode("utf-8")  # strict: no lone surrogate or invalid byte reached the file
     lines = text.splitlines()  # splits at U+0085, U+2028, \x1c... too: none may be in a line
-    assert lines == text.split("\n")[:-1] and text.endswith("\n")
+    assert lines == text.split("\n")[:-1]
+    assert text.endswith("\n")
     out = []
     for line in lines:
         assert not any(unicodedata.category(ch) == "Cc" for ch in line), line
@@ -70,9 +71,11 @@ def test_hostile_text_stays_inside_one_json_object_per_line(json_log: Path) -> N
     lines = records(json_log)
     assert len(lines) == 3
     assert lines[0]["msg"] == f"station {HOSTILE} said {HOSTILE!r}"
-    assert lines[0]["level"] == "INFO" and lines[0]["logger"] == "csms.test"
+    assert lines[0]["level"] == "INFO"
+    assert lines[0]["logger"] == "csms.test"
     assert lines[0]["t"].endswith("+00:00")
-    assert lines[1]["msg"] == HOSTILE and lines[1]["level"] == "WARNING"
+    assert lines[1]["msg"] == HOSTILE
+    assert lines[1]["level"] == "WARNING"
     # A lone surrogate cannot be written as UTF-8 at all: it shows as its escape.
     assert lines[2]["msg"] == "id caf\\udce9 \\udcff\\ud800 end"
 
@@ -101,18 +104,22 @@ def test_traceback_stack_and_extra_fields(json_log: Path) -> None:
     exc = lines[0]["exc"]
     assert exc.startswith("Traceback (most recent call last):")
     assert exc.endswith(f"ValueError: {HOSTILE}")
-    assert lines[0]["msg"] == "handling CS1 failed" and lines[0]["level"] == "ERROR"
+    assert lines[0]["msg"] == "handling CS1 failed"
+    assert lines[0]["level"] == "ERROR"
     assert "test_traceback_stack_and_extra_fields" in lines[1]["stack"]
     extras = lines[2]
-    assert extras["msg"] == "extras" and extras["level"] == "INFO"
+    assert extras["msg"] == "extras"
+    assert extras["level"] == "INFO"
     assert extras["station_id"] == HOSTILE
-    assert extras["count"] == 3 and extras["ratio"] == 0.5
+    assert extras["count"] == 3
+    assert extras["ratio"] == 0.5
     assert extras["nested"] == {"k": [1, "two", None], "5": "int key"}
     assert extras["thing"] == "/some/where"
     # Fields of every LogRecord are not repeated beside the chosen ones.
     assert not {"args", "levelno", "pathname", "exc_info", "created"} & set(extras)
     odd = lines[3]
-    assert odd["huge"] == 2**70 and odd["nan"] == "nan"
+    assert odd["huge"] == 2**70
+    assert odd["nan"] == "nan"
     assert odd["who"] == "caf\\udce9 \\udcff\\ud800 end"
 
 

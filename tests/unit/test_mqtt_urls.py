@@ -10,7 +10,9 @@ def test_schemes_ports_tls_and_credentials() -> None:
     assert (plain.transport, plain.tls, plain.port, plain.path) == ("tcp", False, 1883, None)
     tls = Broker.parse("mqtts://user:p%40ss@broker.lan")
     assert (tls.tls, tls.port, tls.username, tls.password) == (True, 8883, "user", "p@ss")
-    assert "p@ss" not in tls.url and "user" not in tls.url  # logged: no credentials
+    # Logged: no credentials.
+    assert "p@ss" not in tls.url
+    assert "user" not in tls.url
     ws = Broker.parse("wss://broker.lan/custom")
     assert (ws.transport, ws.tls, ws.port, ws.path) == ("websockets", True, 443, "/custom")
     assert Broker.parse("ws://broker.lan:9001").path == "/mqtt"

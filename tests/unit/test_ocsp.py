@@ -75,12 +75,11 @@ async def responder() -> AsyncIterator[str]:
 
 async def test_good_certificate_is_accepted_with_the_response(responder: str) -> None:
     status, result = await OcspClient().certificate_status(hash_data(GOOD, responder))
-    assert status == "Accepted" and result is not None
+    assert status == "Accepted"
+    assert result is not None
     parsed = ocsp.load_der_ocsp_response(base64.b64decode(result))
-    assert (
-        parsed.certificate_status is ocsp.OCSPCertStatus.GOOD
-        and parsed.serial_number == GOOD.serial_number
-    )
+    assert parsed.certificate_status is ocsp.OCSPCertStatus.GOOD
+    assert parsed.serial_number == GOOD.serial_number
 
 
 async def test_revoked_certificate_fails_at_once(responder: str) -> None:

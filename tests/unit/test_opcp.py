@@ -63,7 +63,8 @@ async def hubject() -> AsyncIterator[Hubject]:
 
     async def oauth(request: web.Request) -> web.Response:
         body = await request.json()
-        assert body["grant_type"] == "client_credentials" and body["client_secret"] == "s3"
+        assert body["grant_type"] == "client_credentials"
+        assert body["client_secret"] == "s3"
         h.tokens_issued += 1
         return web.json_response({"access_token": f"tok{h.tokens_issued}", "expires_in": 3600})
 
@@ -156,7 +157,8 @@ async def test_contract_certificate_retries_with_a_fresh_token(hubject: Hubject)
     assert (status, exi) == ("Accepted", "RES:EXIREQ")
     assert hubject.tokens_issued == 2  # the refusal made it fetch a new token
     _path, headers, body = hubject.seen[-1]
-    assert headers["x-api-key"] == "tok2" and b"urn:iso:15118:2:2013:MsgDef" in body
+    assert headers["x-api-key"] == "tok2"
+    assert b"urn:iso:15118:2:2013:MsgDef" in body
 
 
 async def test_contract_certificate_failure_is_failed(hubject: Hubject) -> None:

@@ -199,10 +199,13 @@ async def test_call_result_reaches_result_handler_with_the_original_request(
     assert seen == [("cs1", {"type": "Immediate"}, {"status": "Accepted"})]
     assert emitter.sent == []  # a result is never answered
     record = await sqlite_store.lookup_call("c1")
-    assert record is not None and record.state is CallState.ANSWERED
+    assert record is not None
+    assert record.state is CallState.ANSWERED
     assert record.response == {"status": "Accepted"}
     event = sub.get_nowait()
-    assert isinstance(event, CallCompleted) and event.call_id == "c1" and event.state == "answered"
+    assert isinstance(event, CallCompleted)
+    assert event.call_id == "c1"
+    assert event.state == "answered"
 
 
 async def test_station_call_errors_are_recorded_and_reach_the_caller(
@@ -230,10 +233,12 @@ async def test_station_call_errors_are_recorded_and_reach_the_caller(
     )
     assert errors == [("NotSupported", "no")]
     record = await sqlite_store.lookup_call("c2")
-    assert record is not None and record.state is CallState.ERROR
+    assert record is not None
+    assert record.state is CallState.ERROR
     assert (record.error_code, record.error_description) == ("NotSupported", "no")
     event = sub.get_nowait()
-    assert isinstance(event, CallCompleted) and event.state == "error"
+    assert isinstance(event, CallCompleted)
+    assert event.state == "error"
 
 
 async def test_gateway_timeout_marks_the_call_timed_out(
@@ -252,7 +257,8 @@ async def test_gateway_timeout_marks_the_call_timed_out(
         ),
     )
     record = await sqlite_store.lookup_call("c3")
-    assert record is not None and record.state is CallState.TIMED_OUT
+    assert record is not None
+    assert record.state is CallState.TIMED_OUT
 
 
 async def test_invalid_result_from_station_is_recorded_as_error(
@@ -280,4 +286,5 @@ async def test_invalid_result_from_station_is_recorded_as_error(
     )
     assert called == []
     record = await sqlite_store.lookup_call("c4")
-    assert record is not None and record.state is CallState.ERROR
+    assert record is not None
+    assert record.state is CallState.ERROR

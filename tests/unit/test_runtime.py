@@ -36,9 +36,14 @@ async def test_starting_adds_no_attribute(tmp_path: Path) -> None:
     declared = set(vars(csms))
     async with csms:
         assert set(vars(csms)) == declared
-        assert csms.gateway is not None and csms.service is not None and csms.api is not None
-        assert csms.manager is not None and csms.syncer is not None
-        assert csms.presence is None and csms.ocpi is None  # in process, no OCPI configured
+        assert csms.gateway is not None
+        assert csms.service is not None
+        assert csms.api is not None
+        assert csms.manager is not None
+        assert csms.syncer is not None
+        # In process, no OCPI configured:
+        assert csms.presence is None
+        assert csms.ocpi is None
         assert set(csms.ports) >= {"ws", "status", "api"}
     assert set(vars(csms)) == declared
 
@@ -54,14 +59,20 @@ async def test_a_failing_background_loop_stops_the_core(tmp_path: Path) -> None:
         raise RuntimeError("the loop broke")
 
     reached_the_end = False
-    with pytest.raises(ExceptionGroup) as caught:
+
+    async def serve() -> None:
+        nonlocal reached_the_end
         async with asyncio.timeout(10), Csms(embedded(tmp_path, sync=False)) as csms:
             csms._spawn(boom(), "boom")
             await asyncio.Event().wait()  # what a daemon does: serve until told to stop
             reached_the_end = True
+
+    with pytest.raises(ExceptionGroup) as caught:
+        await serve()
     assert not reached_the_end
     (error,) = caught.value.exceptions
-    assert isinstance(error, RuntimeError) and str(error) == "the loop broke"
+    assert isinstance(error, RuntimeError)
+    assert str(error) == "the loop broke"
     assert own_tasks() == set()
 
 

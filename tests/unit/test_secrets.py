@@ -57,7 +57,8 @@ async def test_wire_carries_the_password_records_and_log_do_not(
     )
     assert sent[0].request == SET_PASSWORD  # the station gets it
     stored = await sqlite_store.lookup_call(record.call_id)
-    assert stored is not None and "s3cret" not in str(stored.request)
+    assert stored is not None
+    assert "s3cret" not in str(stored.request)
     frames = FrameLog(sqlite_store, bus, clock)
     frames.record("CS1", "out", sent[0])
     await frames.flush()

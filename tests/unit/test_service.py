@@ -51,7 +51,9 @@ async def env() -> AsyncIterator[Env]:
 async def test_register_station_generates_a_password_and_stores_only_its_hash(env: Env) -> None:
     reg = await env.service.register_station("CS-1", 0)
     assert reg.url == "ws://csms.example/ws/CS-1"  # port 80 is the ws default: not shown
-    assert reg.password is not None and len(reg.password) == 16 and reg.password.isalnum()
+    assert reg.password is not None
+    assert len(reg.password) == 16
+    assert reg.password.isalnum()
     auth = await env.service.station_auth("CS-1")
     assert auth.base64_sha256_password == hash_password(reg.password)
     assert auth.to_json() == {
@@ -83,7 +85,8 @@ async def test_register_station_refuses_bad_input(env: Env) -> None:
 async def test_seed_upsert_checks_the_hash(env: Env) -> None:
     await env.service.set_station_auth("CS1", 1, hash_password("p" * 16), True)
     auth = await env.service.station_auth("CS1")
-    assert auth.security_profile == 1 and auth.invalid_username_allowed
+    assert auth.security_profile == 1
+    assert auth.invalid_username_allowed
     with pytest.raises(Invalid) as info:
         await env.service.set_station_auth("CS1", 1, "not-base64!")
     assert info.value.field == "base64SHA256Password"
@@ -112,7 +115,8 @@ async def test_security_profile_change_needs_a_password_for_basic_auth(env: Env)
     await env.service.register_station("CS2", 0)
     await env.service.set_security_profile("CS2", 1)
     auth = await env.service.station_auth("CS2")
-    assert auth.security_profile == 1 and auth.base64_sha256_password is not None
+    assert auth.security_profile == 1
+    assert auth.base64_sha256_password is not None
 
 
 # -- listing and detail ----------------------------------------------------------------------
@@ -148,11 +152,13 @@ async def test_filtered_page_is_full_unless_exhausted(env: Env) -> None:
     for i in range(150):
         await env.boot(f"S{i:03d}", "2.0.1", connected=i % 3 == 0)
     page = await env.service.list_stations(StationFilter(connected=True), limit=40)
-    assert len(page.stations) == 40 and page.next_after == "S117"
+    assert len(page.stations) == 40
+    assert page.next_after == "S117"
     rest = await env.service.list_stations(
         StationFilter(connected=True), after=page.next_after, limit=40
     )
-    assert len(rest.stations) == 10 and rest.next_after is None
+    assert len(rest.stations) == 10
+    assert rest.next_after is None
 
 
 async def test_station_detail_shows_everything(env: Env) -> None:
@@ -175,13 +181,16 @@ async def test_station_detail_shows_everything(env: Env) -> None:
     ]
     assert [c.certificate_id for c in detail.certificates] == ids
     assert detail.certificates[0].subject == "CN=root"
-    assert detail.trigger is not None and detail.trigger.message == "StatusNotification"
+    assert detail.trigger is not None
+    assert detail.trigger.message == "StatusNotification"
     assert detail.recent_events[0].event_type == "SecurityEvent"
     assert detail.recent_messages[0].action == "Heartbeat"
     assert detail.recent_calls[0].call_id == call.call_id
-    assert detail.has_password and detail.connected
+    assert detail.has_password
+    assert detail.connected
     data = detail.to_json()
-    assert data["stationId"] == "CS1" and data["recentCalls"][0]["action"] == "ClearCache"
+    assert data["stationId"] == "CS1"
+    assert data["recentCalls"][0]["action"] == "ClearCache"
 
 
 async def test_reconfigure_limits_values_per_version(env: Env) -> None:
@@ -379,7 +388,8 @@ async def test_commands_map_to_the_station_s_version(
         request_payload,
     )
     stored = await env.service.get_call(view.call_id)
-    assert stored.state == "pending" and stored.origin == "api"
+    assert stored.state == "pending"
+    assert stored.origin == "api"
 
 
 async def test_command_version_specific_refusals(env: Env) -> None:
@@ -523,7 +533,8 @@ async def test_big_numbers_stop_at_the_service_for_a_connected_station(env: Env)
         await env.service.execute(
             "V16", GetCompositeSchedule.parse({"evseId": 1, "duration": 99999999999})
         )
-    assert info.value.field == "duration" and "2147483647" in info.value.message
+    assert info.value.field == "duration"
+    assert "2147483647" in info.value.message
     # A 1.6 transaction id is an int32; a 2.0.1 one is a string of up to 36 characters.
     for bad in (str(BIG), "²", "12_3"):
         with pytest.raises(Invalid) as info:
@@ -576,7 +587,8 @@ async def test_wait_returns_the_station_s_answer(env: Env) -> None:
     answering = asyncio.create_task(station())
     view = await env.service.execute("CS1", Reset(type="Immediate"), wait=5)
     await answering
-    assert view.state == "answered" and view.response == {"status": "Accepted"}
+    assert view.state == "answered"
+    assert view.response == {"status": "Accepted"}
     assert view.latency_ms == 250.0
 
 
@@ -599,7 +611,8 @@ async def test_raw_call_is_schema_checked_and_version_bound(env: Env) -> None:
     assert (await env.wire.next())[2].id == view.call_id
     with pytest.raises(Invalid) as info:
         await env.service.execute("CS1", RawCall(action="Reset", payload={"type": "Sideways"}))
-    assert info.value.field == "payload" and "type" in info.value.message
+    assert info.value.field == "payload"
+    assert "type" in info.value.message
     with pytest.raises(Invalid) as info:
         await env.service.execute(
             "CS1", RawCall.parse({"action": "BootNotification"})
@@ -675,16 +688,19 @@ async def test_rotate_password_switches_the_hash_only_when_accepted(
         assert result.password == sent_password
         assert stored == hash_password(sent_password)
     else:
-        assert result.password is None and stored == old
+        assert result.password is None
+        assert stored == old
     if version == "1.6":
-        assert len(sent_password) == 40 and all(c in "0123456789abcdef" for c in sent_password)
+        assert len(sent_password) == 40
+        assert all(c in "0123456789abcdef" for c in sent_password)
 
 
 async def test_rotate_password_without_answer_keeps_the_old_hash(env: Env) -> None:
     await env.boot("CS1", "2.0.1")
     old = (await env.service.station_auth("CS1")).base64_sha256_password
     result = await env.service.rotate_password("CS1", password="p" * 20, timeout=0.05)
-    assert not result.accepted and result.call.state == "pending"
+    assert not result.accepted
+    assert result.call.state == "pending"
     assert (await env.service.station_auth("CS1")).base64_sha256_password == old
 
 
@@ -715,7 +731,8 @@ async def test_transactions_with_meter_values_and_cost(env: Env) -> None:
     active = await env.service.list_transactions(active=True)
     assert {(t.station_id, t.transaction_id) for t in active} == {("CS2", "7"), ("CS2", "8")}
     cs1 = await env.service.list_transactions(station_id="CS1")
-    assert cs1[0].energy_wh == 4000.0 and cs1[0].active is False
+    assert cs1[0].energy_wh == 4000.0
+    assert cs1[0].active is False
     with pytest.raises(Conflict) as info:
         await env.service.transaction_detail("7")
     assert info.value.field == "station"
@@ -725,9 +742,11 @@ async def test_transactions_with_meter_values_and_cost(env: Env) -> None:
     readings = [
         (mv.sampled_values[0].value, mv.sampled_values[0].unit) for mv in detail.meter_values
     ]
-    assert readings[-1] == (5000.0, "Wh") and (1000.0, "Wh") in readings
+    assert readings[-1] == (5000.0, "Wh")
+    assert (1000.0, "Wh") in readings
     only = await env.service.transaction_detail("8")
-    assert only.station_id == "CS2" and only.active
+    assert only.station_id == "CS2"
+    assert only.active
     with pytest.raises(NotFound):
         await env.service.transaction_detail("99")
     summaries = await env.service.station_summary("CS2")
@@ -780,10 +799,12 @@ async def test_tokens_crud_with_normalised_contract_id(env: Env) -> None:
         token(groupId="staff", status="Blocked", expiryDate="2027-01-01T00:00:00Z")
     )
     assert stored.contract_id == "GBTWKC12345678I"
-    assert stored.group_id == "staff" and stored.status == "Blocked"
+    assert stored.group_id == "staff"
+    assert stored.status == "Blocked"
     assert stored.expiry_date == datetime(2027, 1, 1, tzinfo=UTC)
     data = stored.to_json()
-    assert data["contractId"] == "GBTWKC12345678I" and "visualNumber" not in data
+    assert data["contractId"] == "GBTWKC12345678I"
+    assert "visualNumber" not in data
     assert data["lastUpdated"].endswith("Z") or data["lastUpdated"].endswith("+00:00")
     await env.service.set_token(token("B"))
     everything = await env.service.list_tokens(0, 500)

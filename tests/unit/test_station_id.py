@@ -51,8 +51,10 @@ def test_accepts_identifier_string_without_colon() -> None:
 def test_refuses_with_a_reason(station_id: str, reason: str) -> None:
     assert not valid_station_id(station_id)
     problem = station_id_problem(station_id)
-    assert problem is not None and problem.startswith(reason)
-    assert inert(problem) == problem and problem.isascii()
+    assert problem is not None
+    assert problem.startswith(reason)
+    assert inert(problem) == problem
+    assert problem.isascii()
 
 
 def test_one_rule_everywhere() -> None:
@@ -69,7 +71,8 @@ async def test_service_refuses_an_id_that_could_never_log_in() -> None:
     async with service_env() as env:
         with pytest.raises(Invalid) as info:
             await env.service.register_station("CS:1", 0)
-        assert info.value.field == "csId" and "':'" in info.value.message
+        assert info.value.field == "csId"
+        assert "':'" in info.value.message
         with pytest.raises(Invalid):
             await env.service.set_station_auth("CS:1", 0)
         assert (await env.service.register_station("CS|1", 0)).station_id == "CS|1"

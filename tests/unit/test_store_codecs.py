@@ -24,19 +24,25 @@ def test_the_format_is_fixed_width_utc_with_microseconds() -> None:
     assert ts(datetime(999, 2, 3, 4, 5, 6, 7, tzinfo=UTC)) == "0999-02-03T04:05:06.000007Z"
     plus_two = timezone(timedelta(hours=2))
     assert ts(datetime(2026, 1, 1, 1, 30, tzinfo=plus_two)) == "2025-12-31T23:30:00.000000Z"
-    assert ts(None) is None and from_ts(None) is None
+    assert ts(None) is None
+    assert from_ts(None) is None
 
 
 @given(_INSTANTS)
 def test_round_trip_is_the_same_instant_in_utc(at: datetime) -> None:
     text = ts(at)
-    assert text is not None and len(text) == 27
+    assert text is not None
+    assert len(text) == 27
     back = from_ts(text)
-    assert back == at and back is not None and back.tzinfo is UTC
+    assert back == at
+    assert back is not None
+    assert back.tzinfo is UTC
 
 
 @given(_INSTANTS, _INSTANTS)
 def test_text_order_is_time_order(a: datetime, b: datetime) -> None:
     ta, tb = ts(a), ts(b)
-    assert ta is not None and tb is not None
-    assert (ta < tb) == (a < b) and (ta == tb) == (a == b)
+    assert ta is not None
+    assert tb is not None
+    assert (ta < tb) == (a < b)
+    assert (ta == tb) == (a == b)

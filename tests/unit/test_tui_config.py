@@ -38,7 +38,8 @@ def test_defaults_have_no_problems() -> None:
 
 
 def test_every_listed_theme_is_one_the_console_accepts() -> None:
-    assert "textual-dark" in theme_names() and "nord" in theme_names()
+    assert "textual-dark" in theme_names()
+    assert "nord" in theme_names()
     for name in theme_names():
         CsmsConsole().theme = name  # what the console's start does with tui.theme
 
@@ -59,7 +60,8 @@ def test_an_unknown_theme_is_one_the_console_refuses() -> None:
 )
 def test_binding_ids_include_every_id_the_console_s_classes_declare(cls: type[DOMNode]) -> None:
     declared = {b.id for b in cls.BINDINGS if isinstance(b, Binding) and b.id}
-    assert declared and declared <= binding_ids()
+    assert declared
+    assert declared <= binding_ids()
 
 
 def test_binding_ids_match_every_binding_id_in_the_console_s_source() -> None:
@@ -68,7 +70,8 @@ def test_binding_ids_match_every_binding_id_in_the_console_s_source() -> None:
         path.read_text(encoding="utf-8") for path in (ROOT / "csms_tui").glob("*.py")
     )
     in_source = set(re.findall(r'Binding\((?:(?!Binding\().)*?\bid="([^"]+)"', source, re.DOTALL))
-    assert in_source and in_source == binding_ids()
+    assert in_source
+    assert in_source == binding_ids()
 
 
 def test_binding_ids_are_only_declared_ids() -> None:
@@ -80,7 +83,8 @@ def test_binding_ids_are_only_declared_ids() -> None:
 def test_an_unknown_binding_id_is_named_with_the_known_ones() -> None:
     ((line),) = _errors({"keymap": {"station.nope": "k"}})
     assert line.startswith('c.toml: tui.keymap."station.nope": unknown binding id (one of: ')
-    assert "app.quit, " in line and "station.actions, " in line
+    assert "app.quit, " in line
+    assert "station.actions, " in line
 
 
 def test_a_known_binding_id_with_a_good_key_passes() -> None:
@@ -139,7 +143,8 @@ def test_keys_textual_binds_are_accepted(keys: str) -> None:
 )
 def test_keys_textual_cannot_bind_are_refused(keys: str, reason: str) -> None:
     problem = key_problem(keys)
-    assert problem is not None and problem.startswith(reason)
+    assert problem is not None
+    assert problem.startswith(reason)
 
 
 def test_every_named_key_of_textual_is_accepted() -> None:
@@ -213,12 +218,15 @@ def test_shipped_config_s_keymap_example_names_real_ids_and_keys() -> None:
     comment = _comment_before("keymap")
     (example,) = re.findall(r"^#\s+(keymap = \{.*\})$", comment, re.MULTILINE)
     keymap = tomlkit.parse(example).unwrap()["keymap"]
-    assert keymap and set(keymap) <= binding_ids()
+    assert keymap
+    assert set(keymap) <= binding_ids()
     assert tui_config_errors(config_from_dict({"tui": {"keymap": keymap}}), "example") == []
     named = set(re.findall(r'"([a-z_]+\.[a-z_]+)"', comment))
-    assert named and named <= binding_ids()
+    assert named
+    assert named <= binding_ids()
 
 
 def test_shipped_config_s_theme_comment_names_real_themes() -> None:
     named = set(re.findall(r'"([^"]+)"', _comment_before("theme")))
-    assert named and named <= set(theme_names())
+    assert named
+    assert named <= set(theme_names())

@@ -25,17 +25,20 @@ async def test_last_use_is_recorded_listed_and_reset_by_a_new_token(
 ) -> None:
     await store.add_api_token(ApiToken("ci", "a" * 64, clock.now()))
     found = await store.lookup_api_token("a" * 64)
-    assert found is not None and found.last_used_at is None
+    assert found is not None
+    assert found.last_used_at is None
     used = clock.now() + timedelta(minutes=5)
     await store.touch_api_token("a" * 64, used)
     found = await store.lookup_api_token("a" * 64)
-    assert found is not None and found.last_used_at == used
+    assert found is not None
+    assert found.last_used_at == used
     assert [(t.name, t.last_used_at) for t in await store.list_api_tokens()] == [("ci", used)]
     # The same name again is a new secret: the old one no longer matches, its use is gone.
     await store.add_api_token(ApiToken("ci", "b" * 64, clock.now()))
     assert await store.lookup_api_token("a" * 64) is None
     renewed = await store.lookup_api_token("b" * 64)
-    assert renewed is not None and renewed.last_used_at is None
+    assert renewed is not None
+    assert renewed.last_used_at is None
     # A late touch with the old hash does not land on the new token.
     await store.touch_api_token("a" * 64, used)
     assert (await store.list_api_tokens())[0].last_used_at is None

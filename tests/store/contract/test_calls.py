@@ -82,7 +82,8 @@ async def test_expire_calls_times_out_old_pending_calls(store: Store, clock: Fix
     assert await store.lookup_call("old") == expired[0]
     assert await store.expire_calls(clock.now() + timedelta(minutes=5), at, "again") == []
     new = await store.lookup_call("new")
-    assert new is not None and new.state is CallState.PENDING
+    assert new is not None
+    assert new.state is CallState.PENDING
 
 
 async def test_list_calls_newest_first(store: Store, clock: FixedClock) -> None:

@@ -70,7 +70,8 @@ async def test_install_certificate_claims_are_leases_that_count_attempts(
     again = await store.claim_due_install_certificates(expired, expired)
     assert [(c.certificate_id, c.attempts) for c in again["cs1"]] == [("a", 2)]
     stored = {c.certificate_id: c for c in await store.lookup_install_certificates("cs1")}
-    assert stored["a"].attempts == 2 and stored["done"].attempts == 0
+    assert stored["a"].attempts == 2
+    assert stored["done"].attempts == 0
 
 
 async def test_concurrent_install_certificate_claims_never_share_an_item(
@@ -94,7 +95,9 @@ async def test_concurrent_install_certificate_claims_never_share_an_item(
 async def test_client_certificates_by_hash(store: Store, clock: FixedClock) -> None:
     pem = self_signed_pem("cs1", clock.now())
     key = await store.set_certificate(pem)
-    assert "=" not in key and len(key) == 43  # unpadded base64url of a SHA-256
+    # Unpadded base64url of a SHA-256:
+    assert "=" not in key
+    assert len(key) == 43
     assert await store.set_certificate(pem) == key  # the same certificate: the same key
     other = await store.set_certificate(self_signed_pem("cs2", clock.now()))
     assert other != key
@@ -103,5 +106,5 @@ async def test_client_certificates_by_hash(store: Store, clock: FixedClock) -> N
     await store.delete_certificate(key)  # deleting twice is harmless
     assert await store.lookup_certificate(key) is None
     assert await store.lookup_certificate(other) is not None
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="no PEM certificate found"):
         await store.set_certificate("not a certificate")

@@ -23,7 +23,8 @@ async def test_a_location_without_a_time_is_stamped_now(store: Store) -> None:
     before = datetime.now(UTC)
     await store.set_location(Location("L1", {}))
     stored = await store.lookup_location("L1")
-    assert stored is not None and stored.last_updated is not None
+    assert stored is not None
+    assert stored.last_updated is not None
     assert before - timedelta(seconds=1) <= stored.last_updated <= datetime.now(UTC)
 
 

@@ -85,5 +85,6 @@ async def test_one_unencodable_payload_does_not_lose_the_batch(
     ]
     await store.log_messages(batch)
     logged = {m.message_id: m.payload for m in await store.list_messages(station_id="cs1")}
-    assert logged["a"] == {} and logged["c"] == {}
+    assert logged["a"] == {}
+    assert logged["c"] == {}
     assert "cannot be stored as JSON" in logged["b"]["notLogged"]

@@ -54,7 +54,8 @@ async def test_meter_values_list_per_station_and_transaction(
     assert values(await store.list_meter_values("cs1")) == [3.0, 2.0, 1.0]
     assert values(await store.list_meter_values("cs1", limit=2)) == [3.0, 2.0]
     tx = await store.list_meter_values("cs1", "T1")
-    assert values(tx) == [1.0, 2.0] and {(r.station_id, r.evse_id) for r in tx} == {("cs1", 1)}
+    assert values(tx) == [1.0, 2.0]
+    assert {(r.station_id, r.evse_id) for r in tx} == {("cs1", 1)}
     assert values(await store.list_meter_values("cs1", "T1", limit=1)) == [1.0]
     assert (await store.list_meter_values("cs1"))[0].transaction_id is None
     assert values(await store.list_meter_values("cs2", "T1")) == [4.0]
@@ -67,4 +68,5 @@ async def test_meter_values_of_a_transaction_show_in_it(store: Store, clock: Fix
     later = clock.now() + timedelta(minutes=1)
     await store.add_meter_values([StoredMeterValues("cs1", 1, "1", reading(later, 7.0))])
     tx = await store.find_transaction("cs1", "1")
-    assert tx is not None and [mv.timestamp for mv in tx.meter_values] == [clock.now(), later]
+    assert tx is not None
+    assert [mv.timestamp for mv in tx.meter_values] == [clock.now(), later]

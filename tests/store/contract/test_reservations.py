@@ -45,7 +45,8 @@ async def test_lookup_external_reservation_finds_the_newest(
     newest = await store.add_reservation(reservation("CS2", clock.now(), external_id="NL*ABC*1"))
     await store.add_reservation(reservation("CS1", clock.now(), external_id="NL*ABC*2"))
     found = await store.lookup_external_reservation("NL*ABC*1")
-    assert found is not None and found.reservation_id == newest
+    assert found is not None
+    assert found.reservation_id == newest
 
 
 async def test_list_reservations_filters_newest_first(store: Store, clock: FixedClock) -> None:

@@ -21,7 +21,10 @@ async def test_station_events_get_ids_and_list_newest_first(
     for event in events:
         await store.add_station_event(event)
     ids = [e.id for e in events]
-    assert ids == sorted(ids) and len(set(ids)) == 3 and ids[0] > 0  # set on the event
+    # Set on the event:
+    assert ids == sorted(ids)
+    assert len(set(ids)) == 3
+    assert ids[0] > 0
     assert await store.list_station_events() == list(reversed(events))
     assert await store.list_station_events("cs1") == [events[2], events[0]]
     assert await store.list_station_events("cs1", limit=1) == [events[2]]

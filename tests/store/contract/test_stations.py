@@ -51,7 +51,8 @@ async def test_add_station_refuses_an_existing_id(store: Store, clock: FixedCloc
     other = StationAuth(SecurityProfile.TLS_BASIC, "b" * 43 + "=", True)
     assert await store.add_station("cs1", other, clock.now()) is False
     station = await store.lookup_station("cs1")
-    assert station is not None and station.auth == AUTH
+    assert station is not None
+    assert station.auth == AUTH
 
 
 async def test_concurrent_adds_of_one_id_register_it_once(store: Store, clock: FixedClock) -> None:
@@ -59,7 +60,8 @@ async def test_concurrent_adds_of_one_id_register_it_once(store: Store, clock: F
     results = await asyncio.gather(*(store.add_station("cs1", a, clock.now()) for a in auths))
     assert results.count(True) == 1
     station = await store.lookup_station("cs1")
-    assert station is not None and station.auth == auths[results.index(True)]
+    assert station is not None
+    assert station.auth == auths[results.index(True)]
 
 
 async def test_lookups_of_an_unknown_station_find_nothing(store: Store) -> None:
@@ -86,17 +88,20 @@ async def test_list_stations_pages_by_id(store: Store, clock: FixedClock) -> Non
     assert [s.station_id for s in rest] == ids[4:]
     assert await store.list_stations(after=ids[-1]) == []
     everything = await store.list_stations()
-    assert [s.station_id for s in everything] == ids and everything[0].auth == AUTH
+    assert [s.station_id for s in everything] == ids
+    assert everything[0].auth == AUTH
 
 
 async def test_pending_boot_is_set_and_cleared(store: Store, clock: FixedClock) -> None:
     await store.register_station("cs1", AUTH, clock.now())
     await store.set_pending_boot("cs1", True)
     station = await store.lookup_station("cs1")
-    assert station is not None and station.pending_boot is True
+    assert station is not None
+    assert station.pending_boot is True
     await store.set_pending_boot("cs1", False)
     station = await store.lookup_station("cs1")
-    assert station is not None and station.pending_boot is False
+    assert station is not None
+    assert station.pending_boot is False
     await store.set_pending_boot("nobody", True)  # an unknown id: nothing is created
     assert await store.lookup_station("nobody") is None
 
@@ -112,7 +117,8 @@ async def test_login_addresses_keep_the_newest_few(store: Store, clock: FixedClo
     again = t0 + timedelta(hours=1)
     await store.remember_login_address("cs1", "10.0.0.2", again)
     listed = await store.login_addresses("cs1", since=t0)
-    assert listed[0] == "10.0.0.2" and len(listed) == len(set(listed)) == LOGIN_ADDRESSES_KEPT
+    assert listed[0] == "10.0.0.2"
+    assert len(listed) == len(set(listed)) == LOGIN_ADDRESSES_KEPT
     # ``since`` is inclusive and cuts older logins off.
     assert await store.login_addresses("cs1", since=again) == ["10.0.0.2"]
     assert await store.login_addresses("cs2", since=t0) == ["192.0.2.1"]

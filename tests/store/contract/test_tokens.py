@@ -32,7 +32,8 @@ async def test_tokens_round_trip_with_the_store_setting_last_updated(
     before = datetime.now(UTC)
     await store.set_token(full)
     stored = await store.lookup_token("U1")
-    assert stored is not None and stored.last_updated is not None
+    assert stored is not None
+    assert stored.last_updated is not None
     assert before - timedelta(seconds=1) <= stored.last_updated <= datetime.now(UTC)
     assert stored == replace(full, last_updated=stored.last_updated)
 

@@ -27,7 +27,8 @@ async def test_start_transaction_16_is_idempotent_per_station(
 async def test_start_transaction_16_stores_the_start(store: Store, clock: FixedClock) -> None:
     await store.start_transaction_16("cs1", 2, "TAG", 100.0, clock.now(), 42)
     tx = await store.find_transaction("cs1", "42")
-    assert tx is not None and tx.active
+    assert tx is not None
+    assert tx.active
     assert (tx.id_token, tx.token_type, tx.evse_id, tx.connector_id) == ("TAG", "ISO14443", 2, 2)
     assert (tx.started_at, tx.meter_start_wh, tx.auth_status) == (clock.now(), 100.0, "Accepted")
     # The start's register reading is its first meter value.
@@ -54,7 +55,8 @@ async def test_start_transaction_16_never_reuses_a_stations_transaction_id(
     await store.start_transaction_16("cs1", 1, "TAG", 0.0, clock.now(), 42)
     later = clock.now() + timedelta(hours=1)
     tx_id, created = await store.start_transaction_16("cs1", 1, "TAG", 0.0, later, 42)
-    assert created and tx_id != 42
+    assert created
+    assert tx_id != 42
     assert {t.transaction_id for t in await store.list_transactions("cs1")} == {"42", str(tx_id)}
 
 
@@ -67,7 +69,8 @@ async def test_a_refused_16_start_is_stored_with_its_status(
     accepted, _ = await store.start_transaction_16("cs1", 2, "GOOD", 10.0, clock.now(), 8)
     bad = await store.find_transaction("cs1", str(refused))
     good = await store.find_transaction("cs1", str(accepted))
-    assert bad is not None and good is not None
+    assert bad is not None
+    assert good is not None
     assert (bad.auth_status, bad.authorized) == ("Blocked", False)
     assert (good.auth_status, good.authorized) == ("Accepted", True)
     listed = {t.transaction_id: t.auth_status for t in await store.list_transactions("cs1")}
@@ -81,7 +84,8 @@ async def test_stop_transaction_16_ends_it_once(store: Store, clock: FixedClock)
     stopped = await store.stop_transaction_16(
         "cs1", "42", 900.0, t2, "EVDisconnected", "TAG2", [reading(t1, 500.0)]
     )
-    assert stopped is not None and not stopped.active
+    assert stopped is not None
+    assert not stopped.active
     assert (stopped.ended_at, stopped.meter_stop_wh) == (t2, 900.0)
     assert (stopped.stopped_reason, stopped.stop_id_token, stopped.charging_state) == (
         "EVDisconnected",
@@ -96,7 +100,8 @@ async def test_stop_transaction_16_ends_it_once(store: Store, clock: FixedClock)
     # Without a reason the station stopped it locally.
     await store.start_transaction_16("cs1", 1, "TAG", 0.0, t2, 43)
     local = await store.stop_transaction_16("cs1", "43", 1.0, t2, "", "", [])
-    assert local is not None and local.stopped_reason == "Local"
+    assert local is not None
+    assert local.stopped_reason == "Local"
 
 
 async def test_stop_transaction_never_touches_another_stations_transaction(
@@ -106,7 +111,8 @@ async def test_stop_transaction_never_touches_another_stations_transaction(
     assert await store.stop_transaction_16("cs2", "42", 200.0, clock.now(), "Local", "", []) is None
     assert await store.stop_transaction_16("cs1", "404", 1.0, clock.now(), "Local", "", []) is None
     tx = await store.find_transaction("cs1", "42")
-    assert tx is not None and tx.active
+    assert tx is not None
+    assert tx.active
 
 
 async def test_transaction_events_deduplicate_and_record_gaps(
@@ -135,25 +141,35 @@ async def test_transaction_events_deduplicate_and_record_gaps(
         ],
     )
     tx, new = await store.apply_transaction_event("cs1", fields, "Started", 0, clock.now(), [mv])
-    assert new and tx.start_seq_no == 0 and tx.started_at == clock.now()
+    assert new
+    assert tx.start_seq_no == 0
+    assert tx.started_at == clock.now()
     assert (tx.id_token, tx.evse_id, tx.connector_id, tx.remote_start_id) == ("TOK", 1, 2, 7)
     _, dup = await store.apply_transaction_event("cs1", fields, "Started", 0, clock.now(), [mv])
     assert dup is False
     offline = Transaction(station_id="cs1", transaction_id="T1", offline=True)
     tx, new = await store.apply_transaction_event("cs1", offline, "Updated", 3, clock.now(), [])
-    assert new and tx.seq_no_gaps == [1, 2] and tx.new_gaps == [1, 2]
-    assert tx.updated_seq_no_count == 1 and tx.offline and tx.id_token == "TOK"
+    assert new
+    assert tx.seq_no_gaps == [1, 2]
+    assert tx.new_gaps == [1, 2]
+    assert tx.updated_seq_no_count == 1
+    assert tx.offline
+    assert tx.id_token == "TOK"
     late = Transaction(station_id="cs1", transaction_id="T1")
     tx, _ = await store.apply_transaction_event("cs1", late, "Updated", 1, clock.now(), [])
-    assert tx.seq_no_gaps == [2] and tx.new_gaps == [] and tx.last_seq_no == 3
+    assert tx.seq_no_gaps == [2]
+    assert tx.new_gaps == []
+    assert tx.last_seq_no == 3
     ended = Transaction(
         station_id="cs1", transaction_id="T1", stopped_reason="EVDisconnected", stop_id_token="T"
     )
     tx, _ = await store.apply_transaction_event("cs1", ended, "Ended", 4, clock.now(), [])
-    assert tx.ended_seq_no == 4 and not tx.active
+    assert tx.ended_seq_no == 4
+    assert not tx.active
     assert (tx.stopped_reason, tx.stop_id_token) == ("EVDisconnected", "T")
     stored = await store.find_transaction("cs1", "T1")
-    assert stored is not None and len(stored.meter_values) == 1  # the duplicate added nothing
+    assert stored is not None
+    assert len(stored.meter_values) == 1  # the duplicate added nothing
     unit = stored.meter_values[0].sampled_values[0].unit_of_measure
     assert unit == UnitOfMeasure("kWh", 0)
     assert (stored.seq_no_gaps, stored.offline, stored.remote_start_id) == ([2], True, 7)
@@ -178,7 +194,8 @@ async def test_meter_start_stop_and_state_are_the_same_in_any_arrival_order(
             tx, new = await store.apply_transaction_event(
                 "cs1", fields, kind, seq, at, [MeterValue(at, [SampledValue(wh, context)])]
             )
-            assert new and len(tx.meter_values) == len(results) + 1
+            assert new
+            assert len(tx.meter_values) == len(results) + 1
             results.append(tx)
         final = results[-1]
         assert (final.meter_start_wh, final.meter_stop_wh) == (1000.0, 3000.0), order
@@ -201,8 +218,10 @@ async def test_transaction_cost_is_set_on_that_transaction_only(
     await store.set_transaction_cost("cs1", "404", 1.0, "EUR")  # unknown: nothing happens
     cs1 = await store.find_transaction("cs1", "1")
     cs2 = await store.find_transaction("cs2", "1")
-    assert cs1 is not None and (cs1.cost, cs1.currency) == (12.34, "EUR")
-    assert cs2 is not None and (cs2.cost, cs2.currency) == (None, "")
+    assert cs1 is not None
+    assert (cs1.cost, cs1.currency) == (12.34, "EUR")
+    assert cs2 is not None
+    assert (cs2.cost, cs2.currency) == (None, "")
     assert await store.find_transaction("cs1", "404") is None
 
 
@@ -250,6 +269,7 @@ async def test_a_transaction_without_a_start_time_lists_last(
     ended = Transaction(station_id="cs1", transaction_id="E")
     later = clock.now() + timedelta(hours=1)
     tx, _ = await store.apply_transaction_event("cs1", ended, "Ended", 5, later, [])
-    assert tx.started_at is None and tx.ended_at == later
+    assert tx.started_at is None
+    assert tx.ended_at == later
     assert [t.transaction_id for t in await store.list_transactions()] == ["1", "E"]
     assert [t.transaction_id for t in await store.list_transactions(limit=1, offset=1)] == ["E"]

@@ -294,9 +294,11 @@ async def test_contract_validate_command(pki: Pki, tmp_path: Path) -> None:
         return runner.invoke(cli_app, ["contract", "validate", "-r", str(root), f"{EMAID}:{pem}"])
 
     ok = await asyncio.to_thread(run, good)
-    assert ok.exit_code == 0 and f"{EMAID}: VALID" in ok.output
+    assert ok.exit_code == 0
+    assert f"{EMAID}: VALID" in ok.output
     refused = await asyncio.to_thread(run, bad)
-    assert refused.exit_code == 1 and "CN is not the eMAID" in refused.output
+    assert refused.exit_code == 1
+    assert "CN is not the eMAID" in refused.output
 
 
 async def test_iso15118_lab_pki_with_two_sub_cas_and_a_delegated_responder() -> None:

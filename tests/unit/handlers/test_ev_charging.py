@@ -99,7 +99,8 @@ async def _reply(router: Router, env: Env, action: str, payload: dict[str, Any])
         "CS1", Message(type=MessageType.CALL, id=message_id, action=action, request=payload)
     )
     reply = next(m for _, _, m in env.sent if m.id == message_id)
-    assert reply.type is MessageType.CALL_RESULT and reply.response is not None
+    assert reply.type is MessageType.CALL_RESULT
+    assert reply.response is not None
     return reply.response
 
 
@@ -122,7 +123,8 @@ async def test_renegotiations_are_bounded(env: Env) -> None:
     )
     assert (await _reply(router, env, "NotifyEVChargingNeeds", DC))["status"] == "Accepted"
     [(_, _, call)] = [s for s in env.sent if s[2].type is MessageType.CALL]
-    assert call.action == "SetChargingProfile" and call.request is not None
+    assert call.action == "SetChargingProfile"
+    assert call.request is not None
     await router.route(
         "CS1",
         Message(

@@ -66,7 +66,8 @@ async def test_heartbeat_records_last_seen(env: Env) -> None:
     env.clock.advance(42)
     assert await env.ok(V16, "Heartbeat", {}) == {"currentTime": env.now()}
     runtime = await env.store.lookup_runtime_details("CS1")
-    assert runtime is not None and runtime.last_seen_at == env.clock.now()
+    assert runtime is not None
+    assert runtime.last_seen_at == env.clock.now()
 
 
 async def test_status_notification_per_connector(env: Env) -> None:
@@ -142,7 +143,8 @@ async def test_start_is_idempotent_and_stop_computes_cost(env: Env) -> None:
     }
     assert (await env.ok(V16, "StopTransaction", stop))["idTagInfo"]["status"] == "Accepted"
     tx = await env.store.find_transaction("CS1", str(tx_id))
-    assert tx is not None and not tx.active
+    assert tx is not None
+    assert not tx.active
     assert (tx.stopped_reason, tx.meter_stop_wh, tx.currency) == ("EVDisconnected", 11000, "EUR")
     assert tx.cost == pytest.approx(5.5)
     [ended] = env.events(TransactionEnded)
@@ -165,7 +167,8 @@ async def test_stop_naming_another_stations_transaction_touches_nothing(env: Env
     )
     assert reply == {}
     victim = await env.store.find_transaction("VICTIM", str(start["transactionId"]))
-    assert victim is not None and victim.active
+    assert victim is not None
+    assert victim.active
     assert [e.event_type for e in await env.store.list_station_events("ATTACKER")] == [
         "UnknownTransaction"
     ]
@@ -260,7 +263,8 @@ async def test_trigger_message_result_clears_or_keeps_the_trigger(env: Env) -> N
         V16, "TriggerMessage", {"requestedMessage": "Heartbeat"}, {"status": "Rejected"}
     )
     stored = await env.store.lookup_trigger("CS1")
-    assert stored is not None and stored.status is TriggerStatus.REJECTED
+    assert stored is not None
+    assert stored.status is TriggerStatus.REJECTED
 
 
 async def test_the_reply_is_sent_only_after_its_commit(env: Env) -> None:

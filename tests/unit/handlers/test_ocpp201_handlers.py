@@ -104,10 +104,8 @@ async def test_authorize_with_an_unreadable_certificate_is_blocked(env: Env) -> 
             "certificate": "-----BEGIN CERTIFICATE-----",
         },
     )
-    assert (
-        reply["idTokenInfo"]["status"] == "Blocked"
-        and reply["certificateStatus"] == "SignatureError"
-    )
+    assert reply["idTokenInfo"]["status"] == "Blocked"
+    assert reply["certificateStatus"] == "SignatureError"
 
 
 def _event(
@@ -186,7 +184,8 @@ async def test_transaction_event_never_touches_another_stations_transaction(env:
         station="ATTACKER",
     )
     victim = await env.store.find_transaction("VICTIM", "TX1")
-    assert victim is not None and victim.active
+    assert victim is not None
+    assert victim.active
 
 
 async def test_notify_report_stores_the_device_model(env: Env) -> None:
@@ -290,10 +289,8 @@ async def test_sign_certificate_with_local_ca_then_certificate_signed_result(
     assert await handler("CS1", {"csr": csr("SOMEONE-ELSE")}) == {"status": "Rejected"}
     assert await handler("CS1", {"csr": csr("CS1")}) == {"status": "Accepted"}
     [pending] = await env.store.lookup_install_certificates("CS1")
-    assert (
-        pending.certificate_type is CertificateType.CHARGE_STATION
-        and pending.status is CertificateStatus.PENDING
-    )
+    assert pending.certificate_type is CertificateType.CHARGE_STATION
+    assert pending.status is CertificateStatus.PENDING
     await env.result(
         V201,
         "CertificateSigned",

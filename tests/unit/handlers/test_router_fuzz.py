@@ -158,7 +158,8 @@ async def _route(version: OcppVersion, raw: str) -> None:
             return
         await router.route("CS1", parsed)
         if parsed.type is MessageType.CALL:
-            assert len(sent) == 1 and sent[0].id == parsed.id
+            assert len(sent) == 1
+            assert sent[0].id == parsed.id
             assert sent[0].type in (MessageType.CALL_RESULT, MessageType.CALL_ERROR)
             if sent[0].type is MessageType.CALL_ERROR:
                 assert sent[0].error_code != "InternalError", sent[

@@ -100,7 +100,8 @@ async def test_a_late_event_after_ended_reprices_and_a_retried_ended_answers_the
 async def test_refused_16_start_keeps_its_meter_values_and_stop(env: Env) -> None:
     start = {"connectorId": 2, "idTag": "NOBODY", "meterStart": 100, "timestamp": iso(T0)}
     reply = await env.ok(V16, "StartTransaction", start)
-    assert reply["idTagInfo"] == {"status": "Invalid"} and reply["transactionId"] > 0
+    assert reply["idTagInfo"] == {"status": "Invalid"}
+    assert reply["transactionId"] > 0
     tx_id = reply["transactionId"]
     reading = {"value": "600", "measurand": "Energy.Active.Import.Register"}
     await env.ok(
@@ -117,7 +118,9 @@ async def test_refused_16_start_keeps_its_meter_values_and_stop(env: Env) -> Non
     stop = {"transactionId": tx_id, "meterStop": 1100, "timestamp": iso(T0 + timedelta(hours=1))}
     assert await env.ok(V16, "StopTransaction", stop) == {}
     tx = await env.store.find_transaction("CS1", str(tx_id))
-    assert tx is not None and not tx.active and not tx.authorized
+    assert tx is not None
+    assert not tx.active
+    assert not tx.authorized
     assert (tx.auth_status, len(tx.meter_values)) == ("Invalid", 3)
     assert tx.cost == pytest.approx(0.55)
     assert await env.store.list_station_events("CS1") == []  # no UnknownTransaction
@@ -129,7 +132,9 @@ def test_a_lone_begin_reading_is_no_energy_yet() -> None:
 
     tariff = KwhTariff()
     begin = tariff.cost([reading(5000, "Transaction.Begin")])
-    assert begin is not None and (begin.amount, begin.energy_wh) == (0.0, 0.0)
+    assert begin is not None
+    assert (begin.amount, begin.energy_wh) == (0.0, 0.0)
     # a lone other reading is still taken as energy since the start (OCPI prices 1 kWh so)
     since_start = tariff.cost([reading(1000, None)])
-    assert since_start is not None and since_start.amount == pytest.approx(0.55)
+    assert since_start is not None
+    assert since_start.amount == pytest.approx(0.55)

@@ -43,13 +43,14 @@ class InertFormatter(logging.Formatter):
         finally:
             record.exc_text = cached
 
-    def formatMessage(self, record: logging.LogRecord) -> str:
+    # These override logging.Formatter's hooks, so they keep its camelCase names.
+    def formatMessage(self, record: logging.LogRecord) -> str:  # noqa: N802
         return inert(super().formatMessage(record))
 
-    def formatException(self, ei: logging._SysExcInfoType) -> str:
+    def formatException(self, ei: logging._SysExcInfoType) -> str:  # noqa: N802
         return _indented(super().formatException(ei))
 
-    def formatStack(self, stack_info: str) -> str:
+    def formatStack(self, stack_info: str) -> str:  # noqa: N802
         return _indented(super().formatStack(stack_info))
 
 

@@ -1,5 +1,5 @@
-from ocpp.charge_point import ChargePoint as cp
+from ocpp.charge_point import ChargePoint as _ChargePoint
 from ocpp.v16 import call as call
 from ocpp.v16 import call_result as call_result
 
-class ChargePoint(cp): ...
+class ChargePoint(_ChargePoint): ...

@@ -31,6 +31,7 @@ from core.clock import Clock
 from core.config import GatewayConfig
 from core.events import ConnectionRefused, EventBus, StationConnected, StationDisconnected
 from core.gateway.auth import AuthOutcome, authenticate
+from core.gateway.deflate import use_small_compressors
 from core.gateway.guard import REMEMBER_DAYS, LoginGuard
 from core.gateway.message_log import FrameLog
 from core.gateway.pipe import Pipe
@@ -174,6 +175,7 @@ class Gateway:
     # --- lifecycle -------------------------------------------------------------------------------
 
     async def start(self) -> None:
+        use_small_compressors()  # permessage-deflate without 128 KiB per connection
         await self.transport.attach_gateway(self.deliver)
         self.frames.start()
         app = web.Application(middlewares=[self.deadline.middleware])

@@ -7,6 +7,7 @@ import asyncio
 import sqlite3
 import threading
 from collections.abc import Callable
+from typing import Any
 
 import pytest
 
@@ -26,7 +27,8 @@ async def test_data_outlives_closing_and_opening_again(
         await store.lookup_station("cs1")
     await store.open()  # migrating again changes nothing
     station = await store.lookup_station("cs1")
-    assert station is not None and station.auth == AUTH
+    assert station is not None
+    assert station.auth == AUTH
 
 
 async def test_a_store_is_an_async_context(store: SqliteStore, clock: FixedClock) -> None:
@@ -45,10 +47,13 @@ async def test_failing_job_fails_alone_in_its_batch(store: SqliteStore, clock: F
         store.touch_station("cs1", clock.now()),
         return_exceptions=True,
     )
-    assert results[0] is None and isinstance(results[1], Exception) and results[2] is None
+    assert results[0] is None
+    assert isinstance(results[1], Exception)
+    assert results[2] is None
     assert (await store.lookup_call("c1")) is not None
     runtime = await store.lookup_runtime_details("cs1")
-    assert runtime is not None and runtime.last_seen_at == clock.now()
+    assert runtime is not None
+    assert runtime.last_seen_at == clock.now()
 
 
 async def test_a_failing_job_leaves_none_of_its_writes(
@@ -91,12 +96,18 @@ async def test_a_failing_job_in_a_batch_fails_alone_and_the_others_see_each_othe
 
     held = store.submit(hold)
     await asyncio.to_thread(started.wait, 10)
-    batch = [store.submit(add(1)), store.submit(half_done), store.submit(add(2))]
+    batch: list[asyncio.Future[Any]] = [
+        store.submit(add(1)),
+        store.submit(half_done),
+        store.submit(add(2)),
+    ]
     before = store.batches
     release.set()
     await held
     results = await asyncio.gather(*batch, return_exceptions=True)
-    assert results[0] == 1 and isinstance(results[1], RuntimeError) and results[2] == 2
+    assert results[0] == 1
+    assert isinstance(results[1], RuntimeError)
+    assert results[2] == 2
     assert store.batches - before == 2  # the held job's commit, then the three's: one
     assert await store.lookup_trigger("cs1") is not None
     assert await store.lookup_trigger("cs2") is not None

@@ -46,7 +46,7 @@ from pathlib import Path
 from typing import Any
 
 import orjson
-from bench_ws import PASSWORD, _cpu_seconds, _uvloop_run, basic_auth
+from bench_ws import PASSWORD, _cpu_seconds, _py_spy, _uvloop_run, basic_auth
 
 BOOT = orjson.dumps(
     {"reason": "PowerUp", "chargingStation": {"model": "bench", "vendorName": "csms-tui"}}
@@ -295,7 +295,9 @@ class Storm:
     errors: list[str]
 
 
-def storm(server: str, n: int, clients: int, tls: bool, deflate: bool) -> Storm:
+def storm(
+    server: str, n: int, clients: int, tls: bool, deflate: bool, profile: str | None = None
+) -> Storm:
     ctx = mp.get_context("spawn")
     ready: Queue[Any] = ctx.Queue()
     stop = ctx.Event()
@@ -326,6 +328,9 @@ def storm(server: str, n: int, clients: int, tls: bool, deflate: bool) -> Storm:
         start = time.monotonic() + 0.5
         for go in gos:
             go.put(start)
+        if profile:
+            tag = f"{server}-{'wss' if tls else 'ws'}{'-deflate' if deflate else ''}-{n}"
+            _py_spy(proc.pid, profile, tag, 10.0, start)
         done: list[Result] = []
         for _ in workers:
             tag, r = results.get(timeout=600)
@@ -382,6 +387,7 @@ def main(argv: list[str] | None = None) -> None:
         default="raw-ws,csms-ws,csms-ws-deflate,raw-wss,csms-wss",
         help="comma-separated SERVER-ws|wss[-deflate] runs",
     )
+    parser.add_argument("--profile", metavar="DIR", help="py-spy raw profiles of the servers")
     args = parser.parse_args(argv)
     n = args.stations or (2_000 if args.quick else 10_000)
     print(
@@ -395,7 +401,7 @@ def main(argv: list[str] | None = None) -> None:
     got: dict[str, Storm] = {}
     for run in args.runs.split(","):
         server, scheme, *rest = run.split("-")
-        s = storm(server, n, args.clients, scheme == "wss", rest == ["deflate"])
+        s = storm(server, n, args.clients, scheme == "wss", rest == ["deflate"], args.profile)
         got[run] = s
         peer = got.get(f"raw-{scheme}{'-deflate' if rest else ''}")
         vs = f"  {s.seconds / peer.seconds:.2f}× raw's time" if peer and peer is not s else ""

@@ -57,7 +57,9 @@ def run(coro: Awaitable[T]) -> T:
         fail(str(exc), EXIT_RUNTIME)
     except ConfigError as exc:  # a file the configuration names (the local CA) is unreadable
         fail("; ".join(str(exc).splitlines()), EXIT_USAGE)
-    except Exception as exc:  # one clear line, not a traceback, for the operator
+    # The command line's last resort: whatever went wrong, the operator gets one clear line
+    # and exit code 1, not a traceback.
+    except Exception as exc:  # noqa: BLE001
         fail(f"{type(exc).__name__}: {exc}", EXIT_RUNTIME)
 
 

@@ -115,6 +115,7 @@ def contract_validate(
     Example: csms-tui contract validate -r root.pem GBTWKC123456789:contract.pem
     """
     from core.services.ocsp import validator_for_roots
+    from core.services.protocols import CertificateValidationError
 
     pairs: list[tuple[str, str]] = []
     for item in contracts:
@@ -143,7 +144,7 @@ def contract_validate(
             try:
                 await validator.validate_pem_chain(pem, emaid)
                 typer.echo(f"{emaid}: VALID")
-            except Exception as exc:
+            except CertificateValidationError as exc:  # expired, revoked, chain or other
                 typer.echo(f"{emaid}: {exc}")
                 ok = False
         return ok

@@ -22,7 +22,9 @@ class ConsoleLogHandler(logging.Handler):
     def emit(self, record: logging.LogRecord) -> None:
         try:
             self._lines.append(self.format(record))
-        except Exception:  # a broken record must not take the console down
+        # logging.Handler.emit's own convention: a record that cannot be formatted goes to
+        # handleError, and must not take the console down.
+        except Exception:  # noqa: BLE001
             self.handleError(record)
 
     def drain(self) -> list[str]:

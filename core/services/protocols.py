@@ -66,5 +66,6 @@ class ContractCertificateProvider(Protocol):
 class ChargeStationCertificateProvider(Protocol):
     async def sign(self, csr_pem: str, certificate_type: str, station_id: str) -> str:
         """Sign a CSR; returns the PEM chain (leaf first). ``certificate_type`` is
-        ChargingStationCertificate or V2GCertificate. Raises on refusal."""
+        ChargingStationCertificate or V2GCertificate. Raises :class:`CertificateValidationError`
+        on refusal, and when the signer cannot be reached."""
         ...

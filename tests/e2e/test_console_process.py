@@ -180,7 +180,9 @@ class Probe:
                 async with asyncio.timeout(10):
                     await self.cp.call(call16.Heartbeat())
                 self.rtts.append((time.perf_counter() - started) * 1000)
-            except Exception as exc:
+            # Any failure (a timeout, a closed socket, a CallError) is kept for the test to
+            # report; one escaping would end the probe's task unseen.
+            except Exception as exc:  # noqa: BLE001
                 self.failures.append(f"{type(exc).__name__}: {exc}")
                 return
             await asyncio.sleep(0.1)

@@ -7,7 +7,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from core.services.protocols import ChargeStationCertificateProvider
+from core.services.protocols import CertificateValidationError, ChargeStationCertificateProvider
 from core.services.x509_checks import chain_certificate_id
 from core.store.models import CertificateType, InstallCertificate
 from core.store.protocols import CertificateStore
@@ -29,7 +29,10 @@ class SignCertificate:
             cert = InstallCertificate(
                 chain_certificate_id(chain), CertificateType.CHARGE_STATION, chain
             )
-        except Exception as exc:  # the provider refused or failed: the request is rejected
+        # The provider refused (or could not reach its CA), or what it returned holds no
+        # certificate: the request is rejected. Anything else is a fault of ours, answered
+        # InternalError by the router.
+        except (CertificateValidationError, ValueError) as exc:
             log.info("SignCertificate from %s rejected: %s", station_id, exc)
             return {"status": "Rejected"}
         # Our own store failing is not a refusal of the station's CSR: the router answers

@@ -7,6 +7,7 @@ import logging
 from typing import Any
 
 from core.services.protocols import (
+    CertificateValidationError,
     ChargeStationCertificateProvider,
     ContractCertificateProvider,
     OcspStatusService,
@@ -39,7 +40,10 @@ class SignCertificate:
         try:
             chain = await self.provider.sign(request["csr"], cert_type, station_id)
             cert = InstallCertificate(chain_certificate_id(chain), stored_type, chain)
-        except Exception as exc:  # the provider refused or failed: the request is rejected
+        # The provider refused (or could not reach its CA), or what it returned holds no
+        # certificate: the request is rejected. Anything else is a fault of ours, answered
+        # InternalError by the router.
+        except (CertificateValidationError, ValueError) as exc:
             log.info("SignCertificate from %s rejected: %s", station_id, exc)
             return {"status": "Rejected"}
         # Our own store failing is not a refusal of the station's CSR: the router answers
@@ -69,7 +73,10 @@ class Get15118EVCertificate:
             status, exi = await self.provider.provide(
                 request["exiRequest"], request["iso15118SchemaVersion"], request["action"]
             )
-        except Exception as exc:
-            log.warning("contract certificate provider failed for %s: %s", station_id, exc)
+        # Providers answer Failed themselves for what they expect (an unreachable OPCP, an
+        # unreadable EXI request); this is the last resort, so that whatever else goes wrong the
+        # EV still gets Failed through the station, and the traceback is logged.
+        except Exception:
+            log.exception("contract certificate provider failed for %s", station_id)
             status, exi = "Failed", ""
         return {"status": status, "exiResponse": exi}

@@ -312,3 +312,59 @@ async def test_sign_certificate_with_local_ca_then_certificate_signed_result(
     with pytest.raises(RuntimeError, match="store is not open"):
         await outage("CS1", {"csr": csr("CS1")})
     assert await outage("CS1", {"csr": csr("SOMEONE-ELSE")}) == {"status": "Rejected"}
+
+
+class _Signer:
+    """A station certificate provider that fails as told."""
+
+    def __init__(self, error: Exception | None = None, chain: str = "") -> None:
+        self.error, self.chain = error, chain
+
+    async def sign(self, csr_pem: str, certificate_type: str, station_id: str) -> str:
+        if self.error is not None:
+            raise self.error
+        return self.chain
+
+
+@pytest.mark.parametrize("version", ["1.6", "2.0.1"])
+async def test_sign_certificate_rejects_refusals_and_lets_faults_reach_the_router(
+    env: Env, version: str
+) -> None:
+    from core.handlers.ocpp16.sign_certificate import SignCertificate as SignCertificate16
+    from core.handlers.ocpp201.certificates import SignCertificate as SignCertificate201
+    from core.services.protocols import CertificateValidationError
+
+    handler = SignCertificate16 if version == "1.6" else SignCertificate201
+    refused = _Signer(CertificateValidationError("chain", "CSR organisation is not allowed"))
+    assert await handler(refused, env.store)("CS1", {"csr": "x"}) == {"status": "Rejected"}
+    # What a provider returned holds no certificate: refused as well.
+    garbled = _Signer(chain="not a PEM chain")
+    assert await handler(garbled, env.store)("CS1", {"csr": "x"}) == {"status": "Rejected"}
+    # A fault of ours is not the station's CSR being refused: the router answers InternalError.
+    broken = _Signer(AttributeError("'NoneType' object has no attribute 'sign'"))
+    with pytest.raises(AttributeError):
+        await handler(broken, env.store)("CS1", {"csr": "x"})
+    assert await env.store.lookup_install_certificates("CS1") == []
+
+
+async def test_get_15118_ev_certificate_answers_failed_whatever_the_provider_raises(
+    env: Env, caplog: pytest.LogCaptureFixture
+) -> None:
+    from core.handlers.ocpp201.certificates import Get15118EVCertificate
+
+    class Broken:
+        async def provide(
+            self, exi_request: str, schema_version: str, action: str
+        ) -> tuple[str, str]:
+            raise KeyError("emaidContent")
+
+    request = {
+        "exiRequest": "AA",
+        "iso15118SchemaVersion": "urn:iso:15118:2:2013",
+        "action": "Install",
+    }
+    with caplog.at_level("ERROR", logger="core.handlers.ocpp201.certificates"):
+        answer = await Get15118EVCertificate(Broken())("CS1", request)
+    assert answer == {"status": "Failed", "exiResponse": ""}
+    (record,) = caplog.records
+    assert record.exc_info is not None  # the traceback is kept for whoever reads the log

@@ -13,18 +13,19 @@ from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.containers import VerticalScroll
+from textual.containers import Horizontal, VerticalScroll
 from textual.screen import Screen
 from textual.timer import Timer
 from textual.widgets import DataTable, Footer, Header, Label, Sparkline, Static
 
 from core.application.errors import ServiceError
 from core.application.service import CsmsService
-from core.application.views import StationDetail, TransactionDetail
+from core.application.views import MessageView, StationDetail, TransactionDetail
 from core.events import Event, Resync, TransactionEnded, TransactionStarted, TransactionUpdated
 from csms_tui.inert import inert, markup_safe, plain
 from csms_tui.modals import InstallCertificateScreen
-from csms_tui.timefmt import clock, day_minute, moment
+from csms_tui.payload import DIRECTIONS, MESSAGE_TYPES, message_text
+from csms_tui.timefmt import clock, day_minute, day_ms, moment
 
 
 class StationDetailScreen(Screen[None]):
@@ -435,8 +436,25 @@ class TransactionDetailScreen(Screen[None]):
 
 class MessageHistoryScreen(Screen[None]):
     """Older messages, read from the store a page at a time (the live view keeps only a
-    bounded window in memory)."""
+    bounded window in memory); the highlighted message's call and answer below, as JSON."""
 
+    DEFAULT_CSS = """
+    MessageHistoryScreen #history {
+        height: 2fr;
+    }
+    MessageHistoryScreen #history-summary {
+        padding: 0 1;
+        background: $panel;
+    }
+    MessageHistoryScreen #history-detail {
+        height: 1fr;
+        border-top: solid $primary;
+    }
+    MessageHistoryScreen #history-detail VerticalScroll {
+        width: 1fr;
+        padding: 0 1;
+    }
+    """
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "app.pop_screen", "Back", id="history.back"),
         Binding("o", "older", "Older page", id="history.older"),
@@ -444,57 +462,107 @@ class MessageHistoryScreen(Screen[None]):
     PAGE = 200
 
     def __init__(self, service: Any, station_filter: str = "") -> None:
+        """`station_filter`: the message log's filter; its ``station:ID`` and ``errors`` apply
+        here (the store matches a station id exactly)."""
         super().__init__()
         self.service = service
         self.station_filter = station_filter
+        self.station: str | None = None
+        self.errors_only = False
+        for term in station_filter.split():
+            if term.startswith("station:"):
+                self.station = term.partition(":")[2] or None
+            elif term.lower() == "errors":
+                self.errors_only = True
         self.before: int | None = None
         self.done = False
+        self.messages: dict[str, MessageView] = {}  # by row key (the stored id)
+        # (station, message id) → {is a call: the message}: a call's answer and an answer's call
+        self._pairs: dict[tuple[str, str], dict[bool, MessageView]] = {}
 
     def compose(self) -> ComposeResult:
         yield Header()
         yield Static("loading…", id="history-summary")
         yield DataTable(id="history", cursor_type="row")
+        with Horizontal(id="history-detail"):
+            with VerticalScroll():
+                yield Static("", id="history-call")
+            with VerticalScroll():
+                yield Static("", id="history-answer")
         yield Footer()
 
     def on_mount(self) -> None:
         self.query_one("#history", DataTable).add_columns(
-            "Id", "Time", "Station", "Dir", "Type", "Action", "Message id", "Detail"
+            "Id", "Time UTC", "Station", "Dir", "Type", "Action", "Message id", "Detail"
         )
         self.action_older()
+
+    def _scope(self) -> str:
+        parts = [f"station {self.station}"] if self.station else []
+        if self.errors_only:
+            parts.append("errors only")
+        return "".join(f" · {inert(part)}" for part in parts)
 
     @work(exclusive=True)
     async def action_older(self) -> None:
         if self.done:
             self.notify("no older messages")
             return
-        station = None
-        for term in self.station_filter.split():
-            if term.startswith("station:"):
-                station = term.partition(":")[2]
         try:
-            page = await self.service.list_messages(
-                station_id=station, before_id=self.before, limit=self.PAGE
+            page: list[MessageView] = await self.service.list_messages(
+                station_id=self.station,
+                before_id=self.before,
+                errors_only=self.errors_only,
+                limit=self.PAGE,
             )
         except ServiceError as exc:
             self.notify(markup_safe(exc.message), severity="error")
             return
         table = self.query_one("#history", DataTable)
         for m in page:
+            key = str(m.id)
+            self.messages[key] = m
+            self._pairs.setdefault((m.station_id, m.message_id), {})[m.message_type == 2] = m
             detail = f"{m.error_code}: {m.error_description}" if m.error_code else ""
             table.add_row(
                 str(m.id),
-                moment(m.at),
+                day_ms(m.at),
                 plain(m.station_id),
-                m.direction,
-                {2: "CALL", 3: "RESULT", 4: "ERROR"}.get(m.message_type, "?"),
+                DIRECTIONS.get(m.direction, m.direction),
+                MESSAGE_TYPES.get(m.message_type, "?"),
                 plain(m.action),
                 plain(m.message_id),
                 plain(detail),
+                key=key,
             )
         if page:
             self.before = page[-1].id
         self.done = len(page) < self.PAGE
+        summary = self.query_one("#history-summary", Static)
+        if not table.row_count:
+            summary.update(
+                plain(
+                    f"No stored messages{self._scope()}: the CSMS stores every frame as it "
+                    "passes, so they appear once stations talk to it. esc goes back."
+                )
+            )
+            self.query_one("#history-call", Static).update("")
+            return
         more = "" if self.done else " · o: older page"
-        self.query_one("#history-summary", Static).update(
-            f"{table.row_count} stored messages, newest first{more}"
+        summary.update(
+            plain(f"{table.row_count} stored messages, newest first{self._scope()}{more}")
+        )
+
+    def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        m = self.messages.get(str(event.row_key.value))
+        if m is None:
+            return
+        pair = self._pairs.get((m.station_id, m.message_id), {})
+        self.query_one("#history-call", Static).update(
+            message_text("call", pair.get(True), "not on the pages read: o reads older ones")
+        )
+        self.query_one("#history-answer", Static).update(
+            message_text(
+                "answer", pair.get(False), "none stored: no answer came, or not before this page"
+            )
         )

@@ -26,3 +26,13 @@ def moment(at: datetime | None) -> str:
 def day_minute(at: datetime) -> str:
     """``2026-03-14 09:35`` (in a column whose title says UTC)."""
     return f"{at.astimezone(UTC):%Y-%m-%d %H:%M}"
+
+
+def day_ms(at: datetime) -> str:
+    """``2026-03-14 09:35:00.123`` for stored messages (in a column whose title says UTC)."""
+    return f"{at.astimezone(UTC):%Y-%m-%d %H:%M:%S.%f}"[:-3]
+
+
+def moment_ms(at: datetime) -> str:
+    """``2026-03-14 09:35:00.123 UTC``: a message's time where no column title says the zone."""
+    return f"{day_ms(at)} {ZONE}"

@@ -15,20 +15,18 @@ from typing import Any
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
-from textual.containers import Horizontal
+from textual.containers import Horizontal, VerticalScroll
 from textual.css.query import NoMatches
 from textual.timer import Timer
 from textual.widgets import Static
 
 from core.events import Event, MessageLogged
-from csms_tui.inert import inert
 from csms_tui.message_log import MessageLog
 from csms_tui.panes.base import ConsolePane
+from csms_tui.payload import DIRECTIONS, MESSAGE_TYPES, message_text
 from csms_tui.screens import MessageHistoryScreen
 from csms_tui.timefmt import clock_ms
 
-_DIRECTION = {"in": "→", "out": "←"}
-_TYPE = {2: "CALL", 3: "RESULT", 4: "ERROR"}
 COLUMNS = (
     ("Time UTC", 12),
     ("Station", 16),
@@ -40,6 +38,11 @@ COLUMNS = (
     ("Detail", 0),
 )
 DETAIL_DELAY = 0.25  # seconds: how often the detail follows a busy log
+EMPTY = (
+    "No messages yet: every frame between the CSMS and its stations shows here as it passes. "
+    "Connect a station, or press o for the stored log."
+)
+NO_MATCH = "No message in the window matches the filter: / changes it, o searches the stored log."
 
 
 class MessagesPane(ConsolePane):
@@ -55,9 +58,12 @@ class MessagesPane(ConsolePane):
 
     def compose(self) -> ComposeResult:
         yield MessageLog(COLUMNS, self.window, follow=self._follow, id="messages-table")
+        # Each side scrolls on its own: a long payload (a report, a certificate) is read there.
         with Horizontal(id="message-detail"):
-            yield Static("", id="message-call", classes="json")
-            yield Static("", id="message-result", classes="json")
+            with VerticalScroll(classes="json"):
+                yield Static(EMPTY, id="message-call")
+            with VerticalScroll(classes="json"):
+                yield Static("", id="message-result")
 
     @property
     def follow(self) -> bool:
@@ -134,6 +140,9 @@ class MessagesPane(ConsolePane):
         selected = log.selected
         log.clear()
         log.add(_message_row(e, lat) for e, lat in self._recent if self._matches(e))
+        if not log.row_count:
+            self._detail = None
+            self._show_detail()
         if not self.follow and selected is not None:
             for index, e in enumerate(log.rows()):
                 if e is selected:
@@ -153,9 +162,13 @@ class MessagesPane(ConsolePane):
     def _show_detail(self) -> None:
         self._detail_timer = None
         e = self._detail
-        if e is None or not self.app.screen_stack:  # a timer that fires while the app closes
+        if not self.app.screen_stack or not self.active:  # a timer that fires while closing
             return
-        if not self.active:
+        if e is None or not self.query_one("#messages-table", MessageLog).row_count:
+            self.query_one("#message-call", Static).update(
+                NO_MATCH if self.filter_text and self._recent else EMPTY
+            )
+            self.query_one("#message-result", Static).update("")
             return
         call = e if e.message_type == 2 else self._find(e, want_call=True)
         answer = self._find(e, want_call=False) if e.message_type == 2 else e
@@ -224,8 +237,8 @@ def _message_row(e: MessageLogged, latency: float | None) -> tuple[list[str], bo
     cells = [
         clock_ms(e.at),
         e.station_id,
-        _DIRECTION.get(e.direction, e.direction),
-        _TYPE.get(e.message_type, "?"),
+        DIRECTIONS.get(e.direction, e.direction),
+        MESSAGE_TYPES.get(e.message_type, "?"),
         e.action,
         e.message_id,
         f"{latency:.0f} ms" if latency is not None else "",
@@ -235,13 +248,4 @@ def _message_row(e: MessageLogged, latency: float | None) -> tuple[list[str], bo
 
 
 def _pretty(title: str, e: MessageLogged | None) -> Text:
-    """A message for the detail pane: plain text (never markup), everything the station sent
-    inert. JSON escapes C0 controls in strings, not DEL, C1 or the bidi overrides."""
-    if e is None:
-        return Text.assemble((title, "bold"), "\n(not in the window)")
-    heading = f" {_TYPE.get(e.message_type, '?')} {e.action} {clock_ms(e.at)} UTC"
-    lines = json.dumps(e.payload, indent=2, ensure_ascii=False, default=str).split("\n")
-    if e.error_code:
-        lines.insert(0, f"{e.error_code}: {e.error_description}")
-    body = "\n".join(inert(line) for line in lines)
-    return Text.assemble((title, "bold"), inert(heading), "\n", body)
+    return message_text(title, e, "not in the window: o pages through the stored log")

@@ -1,5 +1,5 @@
-"""Snapshots of the activity screens — a running transaction's detail, the Operations tab and a
-call's detail, the message detail and history — with the fixed data of ``test_snapshots`` and a
+"""Snapshots of the activity screens — a running transaction's detail, the message detail and
+history, empty and not — with the fixed data of ``test_snapshots`` and a
 fixed clock, at 130×30 and at 80×24 (a laptop at a site). Update after an intended change with
 `pytest tests/tui/test_activity_snapshots.py --snapshot-update`, then read the new SVG's text."""
 
@@ -11,13 +11,14 @@ from typing import Any
 import pytest
 
 from core.application.views import (
+    MessageView,
     MeterValueView,
     SampledValueView,
     TransactionDetail,
 )
 from csms_tui import screens
 from csms_tui.app import CsmsConsole
-from tests.tui.test_snapshots import T0, FixedService, _tx, settle
+from tests.tui.test_snapshots import T0, FixedService, FixedSubscription, _tx, settle
 
 pytestmark = pytest.mark.snapshot
 
@@ -66,24 +67,45 @@ def fixed_now(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(screens, "utc_now", lambda: T0 + timedelta(minutes=27, seconds=5))
 
 
-def app() -> CsmsConsole:
-    console = CsmsConsole(service=ActivityService())  # type: ignore[arg-type]
+class QuietService(ActivityService):
+    """A site where nothing has happened yet: no messages, live or stored."""
+
+    def subscribe(self, maxsize: int | None = None) -> FixedSubscription:
+        return FixedSubscription([])
+
+    async def list_messages(self, **_: Any) -> list[MessageView]:
+        return []
+
+
+def app(service: FixedService | None = None) -> CsmsConsole:
+    console = CsmsConsole(service=service or ActivityService())  # type: ignore[arg-type]
     console.follow = False
     return console
 
 
-# (name, keys, terminal size): the ended detail at 130×30 is test_snapshots' transaction-detail.
-CASES = [
-    ("transaction-live", ("3", "enter"), (130, 30)),
-    ("transaction-live", ("3", "enter"), (80, 24)),
-    ("transaction-ended", ("3", "down", "enter"), (80, 24)),
+# (name, keys, terminal size, service): the ended detail at 130×30 is test_snapshots'
+# transaction-detail, the message log and history at 130×30 are there too.
+CASES: list[tuple[str, tuple[str, ...], tuple[int, int], type[FixedService]]] = [
+    ("transaction-live", ("3", "enter"), (130, 30), ActivityService),
+    ("transaction-live", ("3", "enter"), (80, 24), ActivityService),
+    ("transaction-ended", ("3", "down", "enter"), (80, 24), ActivityService),
+    ("messages", ("2",), (80, 24), ActivityService),
+    ("messages-empty", ("2",), (80, 24), QuietService),
+    ("message-history", ("2", "o"), (80, 24), ActivityService),
+    ("message-history-empty", ("2", "o"), (130, 30), QuietService),
 ]
 
 
 @pytest.mark.parametrize(
-    ("name", "keys", "size"), CASES, ids=[f"{n}-{w}x{h}" for n, _, (w, h) in CASES]
+    ("name", "keys", "size", "service"),
+    CASES,
+    ids=[f"{n}-{w}x{h}" for n, _, (w, h), _ in CASES],
 )
 def test_activity_snapshot(
-    snap_compare: Any, name: str, keys: tuple[str, ...], size: tuple[int, int]
+    snap_compare: Any,
+    name: str,
+    keys: tuple[str, ...],
+    size: tuple[int, int],
+    service: type[FixedService],
 ) -> None:
-    assert snap_compare(app(), terminal_size=size, run_before=settle(*keys))
+    assert snap_compare(app(service()), terminal_size=size, run_before=settle(*keys))

@@ -22,6 +22,7 @@ from core.handlers.call_maker import CallMaker
 from core.handlers.deps import HandlerDeps, HandlerSettings
 from core.manager import Manager
 from core.services.factory import Services, build_services
+from core.services.protocols import TokenAuthoriser
 from core.store.factory import open_store
 from core.store.protocols import Store
 from core.transport.base import Transport
@@ -172,16 +173,7 @@ class Csms:
     async def _start(self) -> None:
         config = self.config
         if self._store is None:
-            where = (
-                repr(config.storage.sqlite.path)
-                if config.storage.type == "sqlite"
-                else "at storage.postgres.dsn"
-            )
-            try:
-                self._store = await open_store(config.storage)
-            except Exception as exc:  # whatever the driver raises, the store is the part
-                raise StartupError(f"{config.storage.type} store ({where})", exc) from exc
-            self._on_close(self._store.close)
+            self._store = await self._open_store()
         store = self._store
         if self._transport is None:
             self._transport = await build_transport(config)
@@ -192,61 +184,104 @@ class Csms:
         await self._stack.enter_async_context(self._task_group)
         self._stack.callback(self._cancel_tasks)
 
-        announcer: PresenceAnnouncer | None = None
-        if config.transport.type == "mqtt":
-            from core.transport.mqtt import MqttTransport
-            from core.transport.presence import PresenceAnnouncer, PresenceRegistry
-
-            if isinstance(transport, MqttTransport):
-                lease = config.transport.mqtt.presence_lease
-                if "gateway" in self.roles and config.gateway.enabled:
-                    # The Will must be set before the first connection to the broker.
-                    announcer = PresenceAnnouncer(transport, {}, self.events, lease)
-                    transport.will = announcer.will()
-                self.presence = PresenceRegistry(transport, self.clock)
-                self.presence.own = announcer
-        call_maker = self._call_maker = CallMaker(transport, store, store, self.events, self.clock)
+        announcer = self._build_presence(transport)
+        self._call_maker = CallMaker(transport, store, store, self.events, self.clock)
         services = self._services = build_services(config, store, self.clock)
-        # OCPI is built before the handlers: with realtime_authorization on, tokens unknown here
-        # are asked of the eMSPs from the OCPP handlers (any process holding the manager role);
-        # its server and pushes start with the API role (see _start_ocpi).
-        token_auth = services.token_auth
-        if config.ocpi is not None:
-            from core.ocpi import Ocpi
-
-            self.ocpi = Ocpi(config.ocpi, store, self.events, services.tariff, self.clock)
-            self._on_close(self.ocpi.client.close)
-            token_auth = self.ocpi.authoriser(token_auth)
-
+        token_auth = self._build_ocpi(services.token_auth)
         if "manager" in self.roles:
-            deps = HandlerDeps(
-                store=store,
-                clock=self.clock,
-                events=self.events,
-                call_maker=call_maker,
-                token_auth=token_auth,
-                tariff=services.tariff,
-                contract_validator=services.contract_validator,
-                ocsp=services.ocsp,
-                contract_provider=services.contract_provider,
-                station_cert_provider=services.station_cert_provider,
-                settings=HandlerSettings(heartbeat_interval_s=int(config.ocpp.heartbeat_interval)),
-            )
-            self.manager = Manager(deps, transport, store, self.events, self.clock, config.ocpp)
-            await transport.serve(self.manager.handle)
-            if not transport.single_gateway:
-                self._start_call_expiry(config.gateway.call_timeout)
-            if config.sync.enabled:
-                self._start_sync()
+            await self._start_manager(token_auth)
+        connections = await self._start_gateway(announcer)
 
+        # Scale-out: every process sees every manager's domain events (in process: a no-op).
+        await transport.bridge_events(self.events)
+
+        if "api" in self.roles and config.api.enabled:
+            self._part = f"REST API (api.addr {config.api.addr})"
+            await self._start_api(connections)
+
+        self._part = "OCPI server (ocpi.addr)"
+        await self._start_ocpi()
+
+    async def _open_store(self) -> Store:
+        storage = self.config.storage
+        where = repr(storage.sqlite.path) if storage.type == "sqlite" else "at storage.postgres.dsn"
+        try:
+            store = await open_store(storage)
+        except Exception as exc:  # whatever the driver raises, the store is the part
+            raise StartupError(f"{storage.type} store ({where})", exc) from exc
+        self._on_close(store.close)
+        return store
+
+    def _build_presence(self, transport: Transport) -> PresenceAnnouncer | None:
+        """Scale-out over MQTT: which process holds which station's websocket. Returns this
+        process's announcer when it runs a gateway (started with the gateway, see
+        _start_gateway)."""
+        if self.config.transport.type != "mqtt":
+            return None
+        from core.transport.mqtt import MqttTransport
+        from core.transport.presence import PresenceAnnouncer, PresenceRegistry
+
+        if not isinstance(transport, MqttTransport):
+            return None
+        announcer: PresenceAnnouncer | None = None
+        if "gateway" in self.roles and self.config.gateway.enabled:
+            # The Will must be set before the first connection to the broker.
+            lease = self.config.transport.mqtt.presence_lease
+            announcer = PresenceAnnouncer(transport, {}, self.events, lease)
+            transport.will = announcer.will()
+        self.presence = PresenceRegistry(transport, self.clock)
+        self.presence.own = announcer
+        return announcer
+
+    def _build_ocpi(self, token_auth: TokenAuthoriser) -> TokenAuthoriser:
+        """OCPI is built before the handlers: with realtime_authorization on, tokens unknown
+        here are asked of the eMSPs from the OCPP handlers (any process holding the manager
+        role); its server and pushes start with the API role (see _start_ocpi). Returns the
+        token authoriser the handlers get."""
+        if self.config.ocpi is None:
+            return token_auth
+        from core.ocpi import Ocpi
+
+        self.ocpi = Ocpi(
+            self.config.ocpi, self.store, self.events, self.services.tariff, self.clock
+        )
+        self._on_close(self.ocpi.client.close)
+        return self.ocpi.authoriser(token_auth)
+
+    async def _start_manager(self, token_auth: TokenAuthoriser) -> None:
+        config, services, transport = self.config, self.services, self.transport
+        deps = HandlerDeps(
+            store=self.store,
+            clock=self.clock,
+            events=self.events,
+            call_maker=self.call_maker,
+            token_auth=token_auth,
+            tariff=services.tariff,
+            contract_validator=services.contract_validator,
+            ocsp=services.ocsp,
+            contract_provider=services.contract_provider,
+            station_cert_provider=services.station_cert_provider,
+            settings=HandlerSettings(heartbeat_interval_s=int(config.ocpp.heartbeat_interval)),
+        )
+        self.manager = Manager(deps, transport, self.store, self.events, self.clock, config.ocpp)
+        await transport.serve(self.manager.handle)
+        if not transport.single_gateway:
+            self._start_call_expiry(config.gateway.call_timeout)
+        if config.sync.enabled:
+            self._start_sync()
+
+    async def _start_gateway(self, announcer: PresenceAnnouncer | None) -> ConnectionRegistry:
+        """The gateway, when this process runs one; returns what tells the application which
+        stations are connected (here, or anywhere in a scale-out)."""
+        config = self.config
         connections: ConnectionRegistry = _NoConnections()
         if "gateway" in self.roles and config.gateway.enabled:
             from core.gateway.server import Gateway
 
             gateway = self.gateway = Gateway(
                 config.gateway,
-                store,
-                transport,
+                self.store,
+                self.transport,
                 self.events,
                 self.clock,
                 tls_keylog_file=config.observability.tls_keylog_file,
@@ -267,16 +302,7 @@ class Csms:
             await self.presence.start()
             self._on_close(self.presence.close)
             connections = Connections(self.presence, self.gateway)
-
-        # Scale-out: every process sees every manager's domain events (in process: a no-op).
-        await transport.bridge_events(self.events)
-
-        if "api" in self.roles and config.api.enabled:
-            self._part = f"REST API (api.addr {config.api.addr})"
-            await self._start_api(connections)
-
-        self._part = "OCPI server (ocpi.addr)"
-        await self._start_ocpi()
+        return connections
 
     def _start_call_expiry(self, call_timeout: float) -> None:
         """Scale-out: a call's answer or its timeout report can be lost between processes (a

@@ -242,23 +242,29 @@ class PresenceRegistry:
             log.info("gateway %s present", gateway)
         view.seen, view.lease = time.monotonic(), lease
         if kind == "":
-            if view.stale or seq >= view.seq:
-                self._replace(
-                    gateway, view, {str(k): float(v) for k, v in data["stations"].items()}
-                )
-                view.seq, view.stale = seq, False
+            self._snapshot(gateway, view, seq, data)
         elif kind == "delta":
-            if seq <= view.seq and not view.stale:
-                return  # already applied
-            if seq > view.seq + 1:
-                view.stale = True  # a delta we never saw: the next snapshot repairs
-            view.seq = max(view.seq, seq)
-            for station_id, at in data.get("up", {}).items():
-                self._set(gateway, view, str(station_id), float(at))
-            for station_id in data.get("down", []):
-                self._unset(gateway, view, str(station_id))
+            self._delta(gateway, view, seq, data)
         elif kind == "lease" and seq > view.seq:
             view.stale = True
+
+    def _snapshot(self, gateway: str, view: _GatewayView, seq: int, data: dict[str, Any]) -> None:
+        """A gateway's whole list: it replaces ours unless ours is newer and whole."""
+        if view.stale or seq >= view.seq:
+            self._replace(gateway, view, {str(k): float(v) for k, v in data["stations"].items()})
+            view.seq, view.stale = seq, False
+
+    def _delta(self, gateway: str, view: _GatewayView, seq: int, data: dict[str, Any]) -> None:
+        """Stations up and down since the gateway's previous message."""
+        if seq <= view.seq and not view.stale:
+            return  # already applied
+        if seq > view.seq + 1:
+            view.stale = True  # a delta we never saw: the next snapshot repairs
+        view.seq = max(view.seq, seq)
+        for station_id, at in data.get("up", {}).items():
+            self._set(gateway, view, str(station_id), float(at))
+        for station_id in data.get("down", []):
+            self._unset(gateway, view, str(station_id))
 
     def _set(self, gateway: str, view: _GatewayView, station_id: str, at: float) -> None:
         view.stations[station_id] = at

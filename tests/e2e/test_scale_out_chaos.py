@@ -382,6 +382,58 @@ def _held_and_dropped(log: str) -> tuple[int, int]:
     return held, max(dropped, default=0)
 
 
+async def _held_and_dropped_in_all(c: Cluster, status_ports: list[int]) -> tuple[int, int]:
+    """Messages the processes held and dropped while the broker was away, from their logs; the
+    gateways' metrics count no more drops than their logs said."""
+    held = dropped = 0
+    for name in c.procs:
+        h, d = _held_and_dropped(c.log(name))
+        held, dropped = held + h, dropped + d
+    async with aiohttp.ClientSession() as http:
+        for port in status_ports:
+            async with http.get(f"http://127.0.0.1:{port}/metrics") as resp:
+                text = await resp.text()
+            found = re.search(r"^csms_mqtt_dropped_total (\d+)", text, re.M)
+            assert found is not None
+            assert int(found.group(1)) <= dropped
+    return held, dropped
+
+
+def _check_transactions(
+    stations: list[Station], stored: dict[tuple[str, str], tuple[Any, ...]]
+) -> dict[tuple[str, str], tuple[Station, Tx]]:
+    """Transactions: exactly what the stations had answered, each once, started and stopped.
+    Returns what the stations sent, by (station, transaction id)."""
+    sent = {(s.id, tx.transaction_id): (s, tx) for s in stations for tx in s.transactions}
+    assert sum(len(s.transactions) for s in stations) == len(sent)  # no id handed out twice
+    lost = sorted(set(sent) - set(stored))
+    duplicated = sorted(set(stored) - set(sent))
+    assert lost == [], (len(lost), lost[:5])
+    assert duplicated == [], (len(duplicated), duplicated[:5])
+    for key, (station, tx) in sent.items():
+        meter_start, meter_stop, ended_at, updated = stored[key]
+        assert meter_start == tx.meter_start, key
+        assert meter_stop == tx.meter_stop, key
+        assert ended_at is not None, key
+        if station.version == "2.0.1":
+            assert updated == 2, (key, updated)  # each Updated event once, resends ignored
+    return sent
+
+
+def _check_calls(calls: list[tuple[Any, ...]], commands: Commands) -> dict[str, int]:
+    """CSMS calls: none pending, every failure with its reason. Returns the count by state."""
+    by_id = {row[0]: row for row in calls}
+    assert commands.call_ids <= set(by_id), "an API call has no record"
+    pending = [row for row in calls if row[2] == "pending"]
+    assert pending == [], (len(pending), pending[:5])
+    unexplained = [row for row in calls if row[2] != "answered" and not row[4]]
+    assert unexplained == [], unexplained[:5]
+    states: dict[str, int] = {}
+    for row in calls:
+        states[row[2]] = states.get(row[2], 0) + 1
+    return states
+
+
 def _percentile(values: list[float], p: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(len(ordered) * p))]
@@ -488,48 +540,15 @@ async def test_load_with_a_manager_killed_and_the_broker_restarted(
             db.execute("SELECT call_id, action, state, origin, error_description FROM calls")
         )
 
-    # Transactions: exactly what the stations had answered, each once, started and stopped.
-    sent = {(s.id, tx.transaction_id): (s, tx) for s in stations for tx in s.transactions}
-    assert sum(len(s.transactions) for s in stations) == len(sent)  # no id handed out twice
-    lost = sorted(set(sent) - set(stored))
-    duplicated = sorted(set(stored) - set(sent))
-    assert lost == [], (len(lost), lost[:5])
-    assert duplicated == [], (len(duplicated), duplicated[:5])
-    for key, (station, tx) in sent.items():
-        meter_start, meter_stop, ended_at, updated = stored[key]
-        assert meter_start == tx.meter_start, key
-        assert meter_stop == tx.meter_stop, key
-        assert ended_at is not None, key
-        if station.version == "2.0.1":
-            assert updated == 2, (key, updated)  # each Updated event once, resends ignored
-
-    # CSMS calls: none pending, every failure with its reason.
-    by_id = {row[0]: row for row in calls}
-    assert commands.call_ids <= set(by_id), "an API call has no record"
-    pending = [row for row in calls if row[2] == "pending"]
-    assert pending == [], (len(pending), pending[:5])
-    unexplained = [row for row in calls if row[2] != "answered" and not row[4]]
-    assert unexplained == [], unexplained[:5]
-    states: dict[str, int] = {}
-    for row in calls:
-        states[row[2]] = states.get(row[2], 0) + 1
+    sent = _check_transactions(stations, stored)
+    states = _check_calls(calls, commands)
 
     # Figures.
     duration = finished - started
     round_trips = [t for s in stations for t in s.round_trips]
     answers = sorted(t for s in stations for t in s.answered_at)
     stall = max(b - a for a, b in itertools.pairwise([started, *answers]))
-    held = dropped = 0
-    for name in c.procs:
-        h, d = _held_and_dropped(c.log(name))
-        held, dropped = held + h, dropped + d
-    async with aiohttp.ClientSession() as http:
-        for port in status_ports:
-            async with http.get(f"http://127.0.0.1:{port}/metrics") as resp:
-                text = await resp.text()
-            found = re.search(r"^csms_mqtt_dropped_total (\d+)", text, re.M)
-            assert found is not None
-            assert int(found.group(1)) <= dropped
+    held, dropped = await _held_and_dropped_in_all(c, status_ports)
     frames = sum(s.frames for s in stations)
     sys.stdout.write(
         f"\n{STATIONS} stations (1.6 and 2.0.1 on 2 gateways), 2 managers (one killed at "

@@ -29,7 +29,7 @@ HOSTILE = {
 
 
 def raw_controls(text: str) -> set[str]:
-    return {c for c in text if c < " " and c != "\n" or "\x7f" <= c <= "\x9f" or c == "\u202e"}
+    return {c for c in text if (c < " " and c != "\n") or "\x7f" <= c <= "\x9f" or c == "\u202e"}
 
 
 def test_a_payload_is_indented_highlighted_and_inert() -> None:

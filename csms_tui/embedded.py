@@ -26,6 +26,7 @@ from core.events import Event, EventBus, Subscription
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
+R = TypeVar("R")  # what a function run on the core's loop returns
 
 # How many events a forwarding hop carries at once: a burst becomes one wake-up of the console.
 _BATCH = 500
@@ -115,12 +116,12 @@ class CoreThread(Generic[T]):
         assert self.loop is not None
         return await asyncio.wrap_future(asyncio.run_coroutine_threadsafe(coro, self.loop))
 
-    def call_blocking(self, fn: Callable[[], T], timeout: float = 5.0) -> T:
+    def call_blocking(self, fn: Callable[[], R], timeout: float = 5.0) -> R:
         """Run a plain function on the core's loop and wait for it (for reads that must see a
         consistent state, such as which stations are connected)."""
         assert self.loop is not None
 
-        async def run() -> T:
+        async def run() -> R:
             return fn()
 
         return asyncio.run_coroutine_threadsafe(run(), self.loop).result(timeout)

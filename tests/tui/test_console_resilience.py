@@ -94,9 +94,7 @@ async def station(core: CoreThread[Csms]) -> AsyncIterator[Station]:
 def connected(core: CoreThread[Csms]) -> set[str]:
     csms = core.core
     assert csms is not None
-    # call_blocking types its result with CoreThread's parameter (the core), not with what the
-    # function returns (csms_tui/embedded.py): this ignore goes once that is fixed there.
-    return core.call_blocking(lambda: set(service_of(csms).connected_stations()))  # type: ignore[arg-type, return-value]
+    return core.call_blocking(lambda: set(service_of(csms).connected_stations()))
 
 
 async def console_with(core: CoreThread[Csms], pilot: Any, app: CsmsConsole) -> KeyedTable:

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections import OrderedDict, deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
@@ -51,12 +50,15 @@ class Pipe:
         self._send, self._publish, self._record = send, publish, record
         self.call_timeout = call_timeout
         self._guard = guard  # may refuse a station CALL (e.g. SP3 serial != certificate CN)
+        # Plain dicts and a list rather than OrderedDicts and a deque: a pipe per connected
+        # station, and an empty deque alone is 600 bytes. (Dicts keep insertion order; the
+        # queue of CSMS calls behind a station is a few calls at most.)
         # ids of the station CALLs being handled (normally at most one), each with the timer
         # that forgets it: an answer lost between processes must not hold CSMS calls back
-        self._in_flight: OrderedDict[str, asyncio.TimerHandle] = OrderedDict()
+        self._in_flight: dict[str, asyncio.TimerHandle] = {}
         self._csms_call: _Outstanding | None = None
-        self._queue: deque[Message] = deque()
-        self._recent: OrderedDict[str, Message] = OrderedDict()  # late results
+        self._queue: list[Message] = []
+        self._recent: dict[str, Message] = {}  # late results
         self.bad_frames = 0
         self.closed = False
 
@@ -104,7 +106,7 @@ class Pipe:
             self.call_timeout, self._station_call_expired, message.id
         )
         while len(self._in_flight) > _IN_FLIGHT_STATION_CALLS:
-            self._in_flight.popitem(last=False)[1].cancel()
+            self._in_flight.pop(next(iter(self._in_flight))).cancel()  # the oldest
         await self._publish(message)
 
     async def _station_answers(self, message: Message) -> None:
@@ -149,12 +151,12 @@ class Pipe:
             return
         if not self._queue:
             return
-        message = self._queue.popleft()
+        message = self._queue.pop(0)
         outstanding = _Outstanding(message)
         self._csms_call = outstanding
         self._recent[message.id] = message
         while len(self._recent) > _REMEMBERED_CSMS_CALLS:
-            self._recent.popitem(last=False)
+            del self._recent[next(iter(self._recent))]  # the oldest
         loop = asyncio.get_running_loop()
         outstanding.timer = loop.call_later(self.call_timeout, self._timed_out, message.id)
         await self._write(message)

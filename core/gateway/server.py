@@ -17,8 +17,8 @@ import contextlib
 import logging
 import ssl
 from collections import OrderedDict
-from collections.abc import Awaitable, Callable, Iterator
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any, Protocol
 
@@ -55,30 +55,31 @@ _KNOWN_CACHED = 100_000
 # A login from a known address refreshes its stored time at most this often.
 _REMEMBER_EVERY = timedelta(hours=1)
 
-Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
-
 
 class _HandshakeDeadline:
     """Closes connections that have not delivered a whole request ``timeout`` seconds after
     the TCP accept: trickled headers (slowloris) or a stalled TLS handshake would otherwise
-    hold a socket for as long as the client likes — aiohttp has no header timeout."""
+    hold a socket for as long as the client likes — aiohttp has no header timeout.
+
+    A connection's timer is cancelled when its request arrives, rather than left to find out
+    when it fires: after a reconnect storm, thousands of them would otherwise stay in memory
+    for ``timeout`` seconds beside the connections they no longer concern."""
 
     def __init__(self, timeout: float) -> None:
         self.timeout = timeout
-        self._started: set[int] = set()  # id() of protocols whose request arrived in time
+        self._timers: dict[int, asyncio.TimerHandle] = {}  # id() of protocol → its deadline
 
     def factory(self, make: Callable[[], Any]) -> Callable[[], Any]:
         def protocol() -> Any:
             handler = make()
-            asyncio.get_running_loop().call_later(self.timeout, self._expire, handler)
+            loop = asyncio.get_running_loop()
+            self._timers[id(handler)] = loop.call_later(self.timeout, self._expire, handler)
             return handler
 
         return protocol
 
     def _expire(self, handler: Any) -> None:
-        if id(handler) in self._started:
-            self._started.discard(id(handler))
-            return
+        self._timers.pop(id(handler), None)
         transport = handler.transport
         if transport is not None and not transport.is_closing():
             log.info(
@@ -89,10 +90,13 @@ class _HandshakeDeadline:
             transport.close()
         # No transport yet: a TLS handshake in progress, which ssl_handshake_timeout ends.
 
-    @web.middleware
-    async def middleware(self, request: web.Request, handler: Handler) -> web.StreamResponse:
-        self._started.add(id(request.protocol))
-        return await handler(request)
+    def arrived(self, request: web.Request) -> None:
+        """``request`` came in time: called first by each handler. (Not a middleware: that
+        would add two coroutines to every websocket's stack for as long as it is open.) A
+        request no route takes is left to the timer, which closes its idle connection."""
+        timer = self._timers.pop(id(request.protocol), None)
+        if timer is not None:
+            timer.cancel()
 
 
 class _GatewayMetrics:
@@ -129,7 +133,6 @@ class Connection:
     pipe: Pipe
     remote: str
     certificate_cn: str | None = None
-    tasks: set[asyncio.Task[None]] = field(default_factory=set)
 
 
 class Gateway:
@@ -178,13 +181,13 @@ class Gateway:
         use_small_compressors()  # permessage-deflate without 128 KiB per connection
         await self.transport.attach_gateway(self.deliver)
         self.frames.start()
-        app = web.Application(middlewares=[self.deadline.middleware])
+        app = web.Application()
         app.router.add_get("/ws/{station_id}", self.handle_ws)
         if self.config.ws_addr:  # "" = TLS only
             await self._serve("ws", app, self.config.ws_addr, None)
         if self.config.wss_addr:
             await self._serve("wss", app, self.config.wss_addr, self._tls_context())
-        status = web.Application(middlewares=[self.deadline.middleware])
+        status = web.Application()
         status.router.add_get("/health", self._health)
         status.router.add_get("/metrics", self._metrics)
         if self.config.status_addr:
@@ -249,9 +252,11 @@ class Gateway:
         await self.frames.close()
 
     async def _health(self, request: web.Request) -> web.Response:
+        self.deadline.arrived(request)
         return web.json_response({"status": "OK"})
 
     async def _metrics(self, request: web.Request) -> web.Response:
+        self.deadline.arrived(request)
         return web.Response(
             body=generate_latest(self.metrics), headers={"Content-Type": CONTENT_TYPE_LATEST}
         )
@@ -339,6 +344,7 @@ class Gateway:
             log.exception("could not record the login address of %s", inert(station_id))
 
     async def handle_ws(self, request: web.Request) -> web.StreamResponse:
+        self.deadline.arrived(request)
         station_id = request.match_info["station_id"]
         peer = self._peer(request)
         remote = peer.address
@@ -442,10 +448,15 @@ class Gateway:
         def record(direction: str, message: Message) -> None:
             self.frames.record(station_id, direction, message)
 
-        def guard(message: Message) -> bool:
-            return self._serial_matches(station_id, outcome.certificate_cn, message)
-
-        pipe = Pipe(station_id, version, send, publish, record, self.config.call_timeout, guard)
+        pipe = Pipe(
+            station_id,
+            version,
+            send,
+            publish,
+            record,
+            self.config.call_timeout,
+            self._serial_guard(station_id, outcome.certificate_cn),
+        )
         conn = Connection(station_id, version, ws, pipe, remote, outcome.certificate_cn)
         previous = self.connections.get(station_id)
         self.connections[station_id] = conn  # authenticated: the newest connection wins
@@ -489,6 +500,12 @@ class Gateway:
                 self.events.publish(
                     StationDisconnected(station_id=station_id, at=self.clock.now(), reason=reason)
                 )
+
+    def _serial_guard(self, station_id: str, cn: str | None) -> Callable[[Message], bool] | None:
+        """The pipe's check of a station CALL: only a client certificate binds the serial."""
+        if cn is None:
+            return None
+        return lambda message: self._serial_matches(station_id, cn, message)
 
     @staticmethod
     def _serial_matches(station_id: str, cn: str | None, message: Message) -> bool:

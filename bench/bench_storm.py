@@ -230,7 +230,7 @@ async def _storm(
                             result.errors.append(f"{type(exc).__name__}: {exc}")
                     await asyncio.sleep(1.0)  # a station's back-off
                     continue
-                except Exception as exc:
+                except (aiohttp.ClientError, OSError, RuntimeError, ValueError, TypeError) as exc:
                     result.failed += 1
                     if len(result.errors) < 3:
                         result.errors.append(f"{type(exc).__name__}: {exc}")
@@ -249,7 +249,7 @@ async def _storm(
         # Stay connected and idle until the server's memory has been read.
         await asyncio.get_running_loop().run_in_executor(None, go.get)
         for ws in sockets:
-            with contextlib.suppress(Exception):
+            with contextlib.suppress(aiohttp.ClientError, OSError, RuntimeError):
                 await ws.close()
     results.put(("closed", None))
 
@@ -330,7 +330,9 @@ def storm(
             go.put(start)
         if profile:
             tag = f"{server}-{'wss' if tls else 'ws'}{'-deflate' if deflate else ''}-{n}"
-            _py_spy(proc.pid, profile, tag, 10.0, start)
+            _py_spy(
+                proc.pid, profile, tag, float(os.environ.get("BENCH_PROFILE_SECONDS", "10")), start
+            )
         done: list[Result] = []
         for _ in workers:
             tag, r = results.get(timeout=600)

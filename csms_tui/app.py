@@ -36,8 +36,10 @@ from csms_tui.modals import ConfirmScreen, FilterScreen
 from csms_tui.palette import StationCommands
 from csms_tui.panes.base import ConsolePane
 from csms_tui.panes.certificates import CertificatesPane
+from csms_tui.panes.filters import HintedFilterScreen
 from csms_tui.panes.log import LogPane
 from csms_tui.panes.messages import MessagesPane
+from csms_tui.panes.operations import OperationsPane
 from csms_tui.panes.stations import StationsPane
 from csms_tui.panes.tokens import TokensPane
 from csms_tui.panes.transactions import TransactionsPane
@@ -51,7 +53,8 @@ P = TypeVar("P", bound=ConsolePane)
 
 
 class CsmsConsole(KeepsRunning, App[int]):
-    """Stations (1), Messages (2), Transactions (3), Tokens (4), Certificates (5), Log (6)."""
+    """Stations (1), Messages (2), Transactions (3), Tokens (4), Certificates (5), Log (6),
+    Operations (7)."""
 
     TITLE = "csms-tui"
     CSS_PATH = "app.tcss"
@@ -63,6 +66,7 @@ class CsmsConsole(KeepsRunning, App[int]):
         Binding("4", "show('tokens')", "Tokens", id="mode.tokens"),
         Binding("5", "show('certificates')", "Certificates", id="mode.certificates"),
         Binding("6", "show('log')", "Log", id="mode.log"),
+        Binding("7", "show('operations')", "Operations", id="mode.operations"),
         Binding("enter", "detail", "Detail", id="station.detail", show=False),
         Binding("c", "actions", "Actions", id="station.actions"),
         Binding("s", "remote_start", "Remote start", id="station.remote_start"),
@@ -90,6 +94,7 @@ class CsmsConsole(KeepsRunning, App[int]):
         "tokens": {"add_token", "toggle_block", "delete_token", "detail", "filter"},
         "certificates": {"install_root", "renew", "filter"},
         "log-pane": set(),
+        "operations": {"detail", "filter"},
     }
     CONTEXT_ACTIONS = frozenset().union(*TAB_ACTIONS.values())
     MESSAGE_WINDOW = 2000
@@ -169,6 +174,7 @@ class CsmsConsole(KeepsRunning, App[int]):
                 "5 Certificates", id="certificates", fallback_station=self._selected_station
             )
             yield LogPane("6 Log", id="log-pane")
+            yield OperationsPane("7 Operations", id="operations")
         yield KeyFooter()
 
     def on_mount(self) -> None:
@@ -386,6 +392,9 @@ class CsmsConsole(KeepsRunning, App[int]):
                 pane.set_filter(text)
                 self.notify(f"filter: {text or 'none'}")
 
+        if pane.filter_hint:  # a tab whose filter knows fields says which
+            self.push_screen(HintedFilterScreen(pane.filter_text, pane.filter_hint), chosen)
+            return
         messages = isinstance(pane, MessagesPane)
         self.push_screen(FilterScreen(pane.filter_text, messages=messages), chosen)
 

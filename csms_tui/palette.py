@@ -23,6 +23,7 @@ TABS = (
     ("tokens", "Tokens"),
     ("certificates", "Certificates"),
     ("log", "Log"),
+    ("operations", "Operations"),
 )
 
 

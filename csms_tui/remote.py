@@ -20,6 +20,7 @@ import orjson
 
 from core.application.errors import Conflict, Invalid, NotFound, ServiceError
 from core.application.views import (
+    CallView,
     CertificateOverview,
     MessageView,
     StationDetail,
@@ -146,6 +147,13 @@ class RemoteService:
         return TransactionDetail.model_validate(
             await self._call("GET", f"/transactions/{transaction_id}", station=station_id)
         )
+
+    async def list_calls(self, station_id: str | None = None, limit: int = 100) -> list[CallView]:
+        data = await self._call("GET", "/calls", station=station_id, limit=limit)
+        return [CallView.model_validate(c) for c in data]
+
+    async def get_call(self, call_id: str) -> CallView:
+        return CallView.model_validate(await self._call("GET", f"/calls/{call_id}"))
 
     async def list_tokens(self, offset: int = 0, limit: int = 20) -> list[TokenView]:
         data = await self._call("GET", "/token", offset=offset, limit=limit)

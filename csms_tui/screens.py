@@ -20,12 +20,21 @@ from textual.widgets import DataTable, Footer, Header, Label, Sparkline, Static
 
 from core.application.errors import ServiceError
 from core.application.service import CsmsService
-from core.application.views import MessageView, StationDetail, TransactionDetail
-from core.events import Event, Resync, TransactionEnded, TransactionStarted, TransactionUpdated
+from core.application.views import CallView, MessageView, StationDetail, TransactionDetail
+from core.events import (
+    CallCompleted,
+    Event,
+    MessageLogged,
+    Resync,
+    TransactionEnded,
+    TransactionStarted,
+    TransactionUpdated,
+)
+from csms_tui.answers import answer_table
 from csms_tui.inert import inert, markup_safe, plain
 from csms_tui.modals import InstallCertificateScreen
-from csms_tui.payload import DIRECTIONS, MESSAGE_TYPES, message_text
-from csms_tui.timefmt import clock, day_minute, day_ms, moment
+from csms_tui.payload import DIRECTIONS, MESSAGE_TYPES, json_text, message_text
+from csms_tui.timefmt import clock, day_minute, day_ms, moment, moment_ms
 
 
 class StationDetailScreen(Screen[None]):
@@ -566,3 +575,167 @@ class MessageHistoryScreen(Screen[None]):
                 "answer", pair.get(False), "none stored: no answer came, or not before this page"
             )
         )
+
+
+class OperationDetailScreen(Screen[None]):
+    """One call the CSMS made: what was asked, what became of it, and the station's answer in
+    full — a table where the answer is a list of things (:mod:`csms_tui.answers`: a schedule's
+    periods, configuration keys, variables read), highlighted JSON otherwise. A pending call's
+    detail follows it: the Operations tab hands on the core's events."""
+
+    DEFAULT_CSS = """
+    OperationDetailScreen #op-state {
+        height: auto;
+        padding: 0 1;
+        text-style: bold;
+        background: $panel;
+    }
+    OperationDetailScreen #op-state.answered {
+        background: $success 30%;
+    }
+    OperationDetailScreen #op-state.failed {
+        background: $error 30%;
+    }
+    OperationDetailScreen #op-state.pending {
+        background: $warning 30%;
+    }
+    OperationDetailScreen VerticalScroll > Static {
+        padding: 0 1;
+    }
+    OperationDetailScreen .section {
+        margin-top: 1;
+        color: $primary;
+        text-style: bold;
+    }
+    OperationDetailScreen #op-answer-table {
+        height: auto;
+        max-height: 24;
+    }
+    """
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "app.pop_screen", "Back", id="op_detail.back")
+    ]
+
+    def __init__(
+        self, service: Any, call: CallView, late: MessageLogged | MessageView | None = None
+    ) -> None:
+        """`late`: the station's answer that came after the call timed out (the message log's)."""
+        super().__init__()
+        self.service, self.call, self.late = service, call, late
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        yield Static("", id="op-state")
+        with VerticalScroll():
+            yield Static("", id="op-summary")
+            yield Static("Request", id="op-request-title", classes="section")
+            yield Static("", id="op-request")
+            yield Static("Answer", id="op-answer-title", classes="section")
+            yield DataTable(id="op-answer-table", cursor_type="row", zebra_stripes=True)
+            yield Static("", id="op-answer")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.show()
+
+    def apply(self, batch: Sequence[Event]) -> None:
+        """The core's events: this call's end is read back; a late answer is shown."""
+        for e in batch:
+            if isinstance(e, CallCompleted) and e.call_id == self.call.call_id:
+                self.reload()
+            elif (
+                isinstance(e, MessageLogged)
+                and e.direction == "in"
+                and e.message_type in (3, 4)
+                and e.message_id == self.call.call_id
+                and self.call.state == "timed-out"
+            ):
+                self.late = e
+                self.show()
+
+    @work(exclusive=True)
+    async def reload(self) -> None:
+        try:
+            self.call = await self.service.get_call(self.call.call_id)
+        except ServiceError as exc:
+            self.notify(markup_safe(exc.message), severity="error")
+            return
+        self.show()
+
+    def show(self) -> None:
+        c = self.call
+        state = self.query_one("#op-state", Static)
+        kind, banner = _call_banner(c, self.late)
+        for name in ("answered", "failed", "pending"):
+            state.set_class(name == kind, name)
+        state.update(plain(banner))
+        self.query_one("#op-summary", Static).update(
+            Text.assemble(
+                (inert(f"{c.action} on {c.station_id}"), "bold"),
+                inert(
+                    f"  ·  OCPP {c.ocpp_version}  ·  from {c.origin or 'an unnamed caller'}"
+                    f"  ·  call id {c.call_id}"
+                ),
+                "\n",
+                f"sent {moment_ms(c.created_at)}",
+                f"  ·  ended {moment_ms(c.completed_at)}" if c.completed_at else "",
+            )
+        )
+        self.query_one("#op-request", Static).update(json_text(c.request))
+        answer: Any = c.response
+        if c.state == "timed-out" and self.late is not None:
+            answer = self.late.payload if self.late.message_type == 3 else None
+        self._show_answer(c, answer)
+
+    def _show_answer(self, c: CallView, response: Any) -> None:
+        title = self.query_one("#op-answer-title", Static)
+        table = self.query_one("#op-answer-table", DataTable)
+        text = self.query_one("#op-answer", Static)
+        readable = answer_table(c.action, response) if response is not None else None
+        table.display = readable is not None
+        if readable is not None:
+            title.update(plain(f"Answer: {readable.title}"))
+            table.clear(columns=True)
+            table.add_columns(*readable.columns)
+            for row in readable.rows:
+                table.add_row(*(plain(cell) for cell in row))
+            text.update("")
+            return
+        title.update("Answer")
+        late = self.late
+        if response is not None:
+            text.update(json_text(response))
+        elif c.state == "pending":
+            text.update(plain("none yet: it shows here when the station answers"))
+        elif late is not None and late.message_type == 4:
+            text.update(plain(f"{late.error_code}: {late.error_description}"))
+        elif c.error_code or c.error_description:
+            text.update(plain(f"{c.error_code or 'no answer'}: {c.error_description}"))
+        else:
+            text.update(plain("none"))
+
+
+def latency(ms: float | None) -> str:
+    """``230 ms``, ``30.0 s``; ``-`` when there is none."""
+    if ms is None:
+        return "-"
+    return f"{ms:.0f} ms" if ms < 10_000 else f"{ms / 1000:.1f} s"
+
+
+def _call_banner(c: CallView, late: MessageLogged | MessageView | None) -> tuple[str, str]:
+    """(class, text) of the line that says what became of the call."""
+    took = f" in {latency(c.latency_ms)}" if c.latency_ms is not None else ""
+    if c.state == "pending":
+        return "pending", "● PENDING: sent, waiting for the station's answer"
+    if c.state == "answered":
+        status = (c.response or {}).get("status")
+        said = f": {status}" if isinstance(status, str) else ""
+        return "answered", f"✓ ANSWERED{took}{said}"
+    if c.state == "timed-out":
+        if late is not None:
+            return "failed", (
+                f"⏱ LATE: no answer{took.replace(' in ', ' within ')}; it came at "
+                f"{moment_ms(late.at)}, after the timeout the CSMS kept (it is below)"
+            )
+        return "failed", f"⏱ TIMED OUT{took}: {c.error_description or 'no answer in time'}"
+    return "failed", f"✗ FAILED{took}: {c.error_code or 'error'} {c.error_description}".rstrip()

@@ -33,6 +33,9 @@ class ConsolePane(KeepsRunning, TabPane):
     with plain panes; ``KeepsRunning`` because an error in one of its message handlers must
     cost that message, not the pane's message loop (a timer's error goes to the app anyway)."""
 
+    # What `/` takes on this tab, for the filter dialog; empty: words every shown row contains.
+    filter_hint = ""
+
     def __init__(self, title: str, *, id: str) -> None:
         super().__init__(title, id=id)
         self.filter_text = ""  # what `/` last set on this tab

@@ -12,6 +12,10 @@ from csms_tui.line_table import ERROR, MUTED, KeyedTable
 from csms_tui.panes.base import LivePane
 from csms_tui.screens import TX_EVENTS, TransactionDetailScreen
 
+# TX_EVENTS lives with the transaction detail (which follows them too); the Stations tab reads
+# it from here.
+__all__ = ["TX_EVENTS", "TransactionsPane"]
+
 # (key, title, maximum width): the widths grow with the content up to the maximum.
 COLUMNS = (
     ("station", "Station", 24),

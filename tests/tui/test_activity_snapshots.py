@@ -1,5 +1,5 @@
 """Snapshots of the activity screens — a running transaction's detail, the message detail and
-history, empty and not — with the fixed data of ``test_snapshots`` and a
+history, the Operations tab and a call's detail, empty and not — with the fixed data of ``test_snapshots`` and a
 fixed clock, at 130×30 and at 80×24 (a laptop at a site). Update after an intended change with
 `pytest tests/tui/test_activity_snapshots.py --snapshot-update`, then read the new SVG's text."""
 
@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 
 from core.application.views import (
+    CallView,
     MessageView,
     MeterValueView,
     SampledValueView,
@@ -52,7 +53,139 @@ LIVE_DETAIL = TransactionDetail(
 )
 
 
+def _call(minute: int, action: str, state: str, **extra: Any) -> CallView:
+    created = T0 + timedelta(minutes=minute)
+    latency = extra.pop("latency_ms", None)
+    done = None if latency is None else created + timedelta(milliseconds=latency)
+    return CallView(
+        call_id=f"c-{minute:03}",
+        station_id=extra.pop("station_id", "CS-ALPHA"),
+        action=action,
+        ocpp_version=extra.pop("ocpp_version", "2.0.1"),
+        state=state,
+        created_at=created,
+        completed_at=done,
+        latency_ms=latency,
+        **extra,
+    )
+
+
+SCHEDULE = {
+    "status": "Accepted",
+    "schedule": {
+        "evseId": 1,
+        "duration": 3600,
+        "scheduleStart": "2026-03-14T10:00:00Z",
+        "chargingRateUnit": "A",
+        "chargingSchedulePeriod": [
+            {"startPeriod": 0, "limit": 32.0, "numberPhases": 3},
+            {"startPeriod": 900, "limit": 16.0, "numberPhases": 3},
+            {"startPeriod": 2700, "limit": 6.0, "numberPhases": 1},
+        ],
+    },
+}
+# Newest first, as the service lists them.
+CALLS = [
+    _call(
+        9,
+        "TriggerMessage",
+        "pending",
+        origin="console",
+        request={"requestedMessage": "StatusNotification"},
+    ),
+    _call(
+        8,
+        "DataTransfer",
+        "timed-out",
+        station_id="CS-CHARLIE",
+        ocpp_version="1.6",
+        origin="sync",
+        request={"vendorId": "com.acme", "data": "diag"},
+        latency_ms=30_000.0,
+        error_description="no answer from the station within 30 s",
+    ),
+    _call(
+        7,
+        "Reset",
+        "error",
+        station_id="CS-CHARLIE",
+        ocpp_version="1.6",
+        origin="console",
+        request={"type": "Hard"},
+        latency_ms=84.0,
+        error_code="NotSupported",
+        error_description="Reset is not supported",
+    ),
+    _call(
+        6,
+        "CostUpdated",
+        "answered",
+        origin="tariff",
+        request={"totalCost": 6.88, "transactionId": "tx-0042"},
+        response={},
+        latency_ms=41.0,
+    ),
+    _call(
+        5,
+        "GetVariables",
+        "answered",
+        origin="api",
+        request={
+            "getVariableData": [
+                {"component": {"name": "OCPPCommCtrlr"}, "variable": {"name": "HeartbeatInterval"}}
+            ]
+        },
+        response={
+            "getVariableResult": [
+                {
+                    "attributeStatus": "Accepted",
+                    "attributeValue": "300",
+                    "component": {"name": "OCPPCommCtrlr"},
+                    "variable": {"name": "HeartbeatInterval"},
+                },
+                {
+                    "attributeStatus": "UnknownVariable",
+                    "component": {"name": "EVSE", "evse": {"id": 1}},
+                    "variable": {"name": "Nope"},
+                },
+            ]
+        },
+        latency_ms=122.0,
+    ),
+    _call(
+        4,
+        "GetCompositeSchedule",
+        "answered",
+        origin="console",
+        request={"evseId": 1, "duration": 3600},
+        response=SCHEDULE,
+        latency_ms=230.0,
+    ),
+]
+LATE_ANSWER = MessageView(
+    id=900,
+    station_id="CS-CHARLIE",
+    at=T0 + timedelta(minutes=8, seconds=42),
+    direction="in",
+    message_type=3,
+    message_id="c-008",
+    action="DataTransfer",
+    payload={"status": "Accepted", "data": "fw 2.4.1 ok"},
+)
+
+
 class ActivityService(FixedService):
+    async def list_calls(self, station_id: str | None = None, limit: int = 100) -> list[CallView]:
+        return [c for c in CALLS if station_id in (None, c.station_id)][:limit]
+
+    async def get_call(self, call_id: str) -> CallView:
+        return next(c for c in CALLS if c.call_id == call_id)
+
+    async def list_messages(self, **kw: Any) -> list[MessageView]:
+        if kw.get("action") == "DataTransfer":
+            return [LATE_ANSWER]
+        return await super().list_messages(**kw)
+
     async def transaction_detail(
         self, transaction_id: str, station_id: str | None = None
     ) -> TransactionDetail:
@@ -68,7 +201,10 @@ def fixed_now(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 class QuietService(ActivityService):
-    """A site where nothing has happened yet: no messages, live or stored."""
+    """A site where nothing has happened yet: no messages, live or stored, no calls."""
+
+    async def list_calls(self, station_id: str | None = None, limit: int = 100) -> list[CallView]:
+        return []
 
     def subscribe(self, maxsize: int | None = None) -> FixedSubscription:
         return FixedSubscription([])
@@ -93,6 +229,14 @@ CASES: list[tuple[str, tuple[str, ...], tuple[int, int], type[FixedService]]] = 
     ("messages-empty", ("2",), (80, 24), QuietService),
     ("message-history", ("2", "o"), (80, 24), ActivityService),
     ("message-history-empty", ("2", "o"), (130, 30), QuietService),
+    ("operations", ("7",), (130, 30), ActivityService),
+    ("operations", ("7",), (80, 24), ActivityService),
+    ("operations-empty", ("7",), (80, 24), QuietService),
+    ("operation-schedule", ("7", "home", "enter"), (130, 30), ActivityService),
+    ("operation-schedule", ("7", "home", "enter"), (80, 24), ActivityService),
+    ("operation-variables", ("7", "home", "down", "enter"), (130, 30), ActivityService),
+    ("operation-late", ("7", "end", "up", "enter"), (130, 30), ActivityService),
+    ("operation-late", ("7", "end", "up", "enter"), (80, 24), ActivityService),
 ]
 
 

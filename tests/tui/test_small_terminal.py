@@ -1,5 +1,5 @@
 """The console on a laptop at a site (80×24): the key bar keeps help and quit in view (the
-tab keys fold into one ``1-6 tabs``), and the screens are pinned by snapshots at that size."""
+tab keys fold into one ``1-7 tabs``), and the screens are pinned by snapshots at that size."""
 
 from __future__ import annotations
 
@@ -21,7 +21,7 @@ async def test_the_key_bar_keeps_help_and_quit_in_view(width: int) -> None:
         assert len(bar.rstrip()) <= width
         assert "? Help" in bar
         assert "q Quit" in bar
-        assert "1-6 tabs" in bar
+        assert "1-7 tabs" in bar
 
 
 async def test_a_wide_terminal_shows_every_tab_key() -> None:

@@ -18,6 +18,7 @@ import typer
 
 from core.config import Config, ConfigError, load_config
 from csms_tui import cli_tools
+from csms_tui.simulate import cli as simulate_cli
 
 EXIT_USAGE = 2
 
@@ -28,6 +29,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 cli_tools.register(app)
+simulate_cli.register(app)
 
 ConfigOption = Annotated[
     Path | None,

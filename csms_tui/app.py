@@ -90,7 +90,7 @@ class CsmsConsole(KeepsRunning, App[int]):
     TAB_ACTIONS: ClassVar[dict[str, set[str]]] = {
         "stations": {"actions", "remote_start", "reset", "register", "detail", "filter"},
         "messages": {"toggle_follow", "export", "history", "filter"},
-        "transactions": {"detail", "filter"},
+        "transactions": {"detail", "filter", "export"},
         "tokens": {"add_token", "toggle_block", "delete_token", "detail", "filter"},
         "certificates": {"install_root", "renew", "filter"},
         "log-pane": set(),
@@ -427,8 +427,13 @@ class CsmsConsole(KeepsRunning, App[int]):
     def action_toggle_follow(self) -> None:
         self._pane(MessagesPane).toggle_follow()
 
-    def action_export(self) -> None:
-        self._pane(MessagesPane).export()
+    def action_export(self, tab: str = "") -> None:
+        """`e`: the tab's rows as a file — the message log's as JSON lines, the transactions' as
+        CSV; `tab` names the one (the palette), else the tab on show."""
+        if (tab or self._main(TabbedContent).active) == "transactions":
+            self._pane(TransactionsPane).export()
+        else:
+            self._pane(MessagesPane).export()
 
     def action_history(self) -> None:
         self._pane(MessagesPane).history()

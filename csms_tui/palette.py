@@ -37,7 +37,7 @@ class PaletteHost(Protocol):
 
     def action_show(self, tab: str) -> None: ...
 
-    def action_export(self) -> None: ...
+    def action_export(self, tab: str = "") -> None: ...
 
     def action_history(self) -> None: ...
 
@@ -63,7 +63,20 @@ class StationCommands(Provider):
                 )
         for tab, title in TABS:
             out.append((f"Show {title}", partial(app.action_show, tab), f"switch to {title}"))
-        out.append(("Export the message log", app.action_export, "filtered, as JSON lines"))
+        out.append(
+            (
+                "Export the message log",
+                partial(app.action_export, "messages"),
+                "filtered, as JSON lines",
+            )
+        )
+        out.append(
+            (
+                "Export transactions",
+                partial(app.action_export, "transactions"),
+                "the Transactions tab's rows (its filter's), as CSV",
+            )
+        )
         out.append(("Older messages", app.action_history, "page through the stored log"))
         return out
 

@@ -136,9 +136,20 @@ class RemoteService:
         return StationDetail.model_validate(await self._call("GET", f"/cs/{station_id}"))
 
     async def list_transactions(
-        self, station_id: str | None = None, limit: int = 50
+        self,
+        station_id: str | None = None,
+        active: bool | None = None,
+        since: datetime | None = None,
+        limit: int = 50,
     ) -> list[TransactionSummary]:
-        data = await self._call("GET", "/transactions", station=station_id, limit=limit)
+        data = await self._call(
+            "GET",
+            "/transactions",
+            station=station_id,
+            active=None if active is None else str(active).lower(),
+            since=None if since is None else since.isoformat(),
+            limit=limit,
+        )
         return [TransactionSummary.model_validate(t) for t in data]
 
     async def transaction_detail(

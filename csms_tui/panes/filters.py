@@ -55,4 +55,6 @@ class HintedFilterScreen(FilterScreen):
         self.hint = hint
 
     def on_mount(self) -> None:
-        self.query_one("#dialog Label", Label).update(self.hint)
+        label = self.query_one("#dialog Label", Label)
+        label.update(self.hint)
+        label.styles.width = "100%"  # the hint wraps in the dialog instead of being cut

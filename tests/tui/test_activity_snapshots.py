@@ -1,6 +1,7 @@
 """Snapshots of the activity screens — a running transaction's detail, the message detail and
-history, the Operations tab and a call's detail, empty and not — with the fixed data of ``test_snapshots`` and a
-fixed clock, at 130×30 and at 80×24 (a laptop at a site). Update after an intended change with
+history, the Transactions tab's filter, the Operations tab and a call's detail, empty and not —
+with the fixed data of ``test_snapshots`` and a fixed clock, at 130×30 and at 80×24 (a laptop at
+a site). Update after an intended change with
 `pytest tests/tui/test_activity_snapshots.py --snapshot-update`, then read the new SVG's text."""
 
 from __future__ import annotations
@@ -229,6 +230,9 @@ CASES: list[tuple[str, tuple[str, ...], tuple[int, int], type[FixedService]]] = 
     ("messages-empty", ("2",), (80, 24), QuietService),
     ("message-history", ("2", "o"), (80, 24), ActivityService),
     ("message-history-empty", ("2", "o"), (130, 30), QuietService),
+    ("transactions-filter", ("3", "slash"), (80, 24), ActivityService),
+    ("transactions-ended", ("3", "slash", *"state:ended", "enter"), (80, 24), ActivityService),
+    ("transactions-none", ("3", "slash", *"token:nobody", "enter"), (130, 30), ActivityService),
     ("operations", ("7",), (130, 30), ActivityService),
     ("operations", ("7",), (80, 24), ActivityService),
     ("operations-empty", ("7",), (80, 24), QuietService),

@@ -17,17 +17,18 @@ from pydantic.fields import FieldInfo
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.containers import Horizontal, Vertical
+from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
-from textual.widgets import Button, Input, Label, OptionList, Select
+from textual.widgets import Button, Input, Label, OptionList, Select, Static
 from textual.widgets.option_list import Option
 
 from core import limits
 from core.application.errors import ServiceError
-from core.application.views import ReservationCommand, SecurityProfileUpgrade
+from core.application.views import PasswordRotation, ReservationCommand, SecurityProfileUpgrade
 from core.commands.base import Command
 from core.commands.fields import Form
 from core.commands.registry import COMMANDS
+from csms_tui.answer_watch import SHORT_DATA
 from csms_tui.inert import markup_safe
 
 WAIT_SECONDS = 30.0
@@ -110,47 +111,52 @@ class Field:
         if isinstance(self.bound, limits.Bound | limits.NumberBound):
             return self.bound.parse(self.label, text)
         self._length.check(self.label, text)
-        if self.kind == "object":
-            try:
-                value = json.loads(text)
-            except ValueError as exc:
-                raise ValueError(f"{self.label} is not JSON: {exc}") from exc
-            if not isinstance(value, dict):
-                raise ValueError(f"{self.label} must be a JSON object {{…}}")
-            limits.check_json(self.label, value)
-            return value
-        if self.kind == "json":
-            try:
-                value = json.loads(text)
-            except ValueError:
-                return text  # a plain string is valid DataTransfer data
-            limits.check_json(self.label, value)
-            return value
+        if self.kind in ("object", "json"):
+            return self._json(text)
         if self.kind == "choice" and text not in self.choices:
             raise ValueError(f"{self.label} must be one of {', '.join(self.choices)}")
         if self.kind == "list":
             return [item.strip() for item in text.split(",") if item.strip()]
         if self.kind == "pairs":
-            pairs: dict[str, str] = {}
-            for item in text.split(";"):
-                key, sep, value = item.partition("=")
-                if not sep or not key.strip():
-                    raise ValueError(f"{self.label}: write key=value, separated by ;")
-                pairs[key.strip()] = value.strip()
-            return pairs
+            return self._pairs(text)
         if self.kind == "time":
             return _time(self.label, text)
         return text
 
+    def _json(self, text: str) -> Any:
+        """An ``object`` field's JSON object, or a ``json`` field's value (plain text too)."""
+        try:
+            value = json.loads(text)
+        except ValueError as exc:
+            if self.kind == "json":
+                return text  # a plain string is valid DataTransfer data
+            raise ValueError(f"{self.label} is not JSON: {exc}") from exc
+        if self.kind == "object" and not isinstance(value, dict):
+            raise ValueError(f"{self.label} must be a JSON object {{…}}")
+        limits.check_json(self.label, value)
+        return value
 
-Runner = Callable[[Any, str, dict[str, Any]], Awaitable[Any]]
+    def _pairs(self, text: str) -> dict[str, str]:
+        pairs: dict[str, str] = {}
+        for item in text.split(";"):
+            key, sep, value = item.partition("=")
+            if not sep or not key.strip():
+                raise ValueError(f"{self.label}: write key=value, separated by ;")
+            pairs[key.strip()] = value.strip()
+        return pairs
+
+
+# Sends the command and returns once it went out: the pending call (a reservation's call), or —
+# for the commands that decide on the answer (a password rotation, a profile upgrade) — their
+# result once the answer is in. Raises ServiceError when the core refuses to send it.
+Sender = Callable[[Any, str, dict[str, Any]], Awaitable[Any]]
 
 
 @dataclass(frozen=True)
 class StationAction:
     id: str
     title: str
-    run: Runner
+    send: Sender
     fields: tuple[Field, ...] = ()
     confirm: bool = False
     help: str = ""
@@ -162,6 +168,40 @@ class StationAction:
     # Checks the form's values as the command will (rules across fields too), so a refusal
     # stays in the form beside its field instead of coming back from the server.
     check: Callable[[dict[str, Any]], object] | None = None
+    # Whether ``send`` returns only with the answer (up to WAIT_SECONDS): the form says so.
+    waits: bool = False
+
+    def question(self, station_id: str, values: dict[str, Any]) -> str:
+        """The confirmation of a destructive action, in the form's labels ("Kind Soft"), not
+        the API's field names."""
+        labels = {f.name: f.label for f in self.fields}
+        details = ", ".join(f"{labels.get(k, k)} {v}" for k, v in values.items() if v is not None)
+        return f"{self.title} on {station_id}{' (' + details + ')' if details else ''}?" + (
+            f" {self.warning}" if self.warning else ""
+        )
+
+    def refusal(self, exc: ServiceError) -> tuple[str | None, str]:
+        """(the form field it is about, the reason) for a refusal of the core. The field is
+        found from the API's name (``evseId``, ``values/Key``, ``keys/0``); a refusal about the
+        station itself (``csId``) or about no field of the form has none, and its reason is
+        said without the internal name."""
+        names = {to_camel(f.name): f.name for f in self.fields}
+        names.update({f.name: f.name for f in self.fields})
+        head, _, rest = (exc.field or "").partition("/")
+        name = names.get(head)
+        if name is None:
+            return None, exc.message
+        if rest:
+            first = rest.split("/")[0]
+            where = f"item {int(first) + 1}" if first.isdigit() else rest
+            return name, f"{where}: {exc.message}"
+        return name, exc.message
+
+    def refusal_text(self, exc: ServiceError) -> str:
+        """The refusal in one line, the field named by its label."""
+        name, reason = self.refusal(exc)
+        labels = {f.name: f.label for f in self.fields}
+        return f"{labels[name]}: {reason}" if name is not None else reason
 
 
 def _time(label: str, text: str) -> datetime:
@@ -238,31 +278,37 @@ def _command_values(command: type[Command[Any]], values: dict[str, Any]) -> dict
     return out
 
 
-def _runner(command: type[Command[Any]]) -> Runner:
-    async def run(service: Any, station_id: str, values: dict[str, Any]) -> Any:
-        parsed = command.parse(_command_values(command, values))
-        result = await service.execute(station_id, parsed, wait=WAIT_SECONDS, origin="console")
-        # The notification shows a call's answer: a reservation's call, an upgrade's last.
-        if isinstance(result, ReservationCommand):
-            return result.call
-        if isinstance(result, SecurityProfileUpgrade):
-            return result.calls[-1] if result.calls else result
-        return result
+def _waits(command: type[Command[Any]]) -> bool:
+    """A rotation or an upgrade stores its change only once the station accepted it, inside the
+    core's command: it cannot return before the answer is in."""
+    return command.result in (PasswordRotation, SecurityProfileUpgrade)
 
-    return run
+
+def _sender(command: type[Command[Any]]) -> Sender:
+    wait = WAIT_SECONDS if _waits(command) else None
+
+    async def send(service: Any, station_id: str, values: dict[str, Any]) -> Any:
+        parsed = command.parse(_command_values(command, values))
+        # Without a wait, execute returns as soon as the call is sent (its record, pending):
+        # the answer comes as the core's CallCompleted event (csms_tui.answers).
+        result = await service.execute(station_id, parsed, wait=wait, origin="console")
+        return result.call if isinstance(result, ReservationCommand) else result
+
+    return send
 
 
 def _action(command: type[Command[Any]]) -> StationAction:
     return StationAction(
         command.name,
         command.title,
-        _runner(command),
+        _sender(command),
         tuple(_form_field(command, n, f) for n, f in command.model_fields.items() if not f.exclude),
         confirm=command.confirm,
         help=command.summary,
         warning=command.warning,
         versions=frozenset(v.short for v in command.versions),
         check=lambda values: command.parse(_command_values(command, values)),
+        waits=_waits(command),
     )
 
 
@@ -270,39 +316,64 @@ ACTIONS: tuple[StationAction, ...] = tuple(_action(c) for c in COMMANDS)
 BY_ID = {a.id: a for a in ACTIONS}
 
 
-def describe_answer(station_id: str, call: Any) -> tuple[str, str]:
+def describe_answer(station_id: str, call: Any, late: bool = False) -> tuple[str, str]:
     """(message, severity) for a notification: the station's status, or why there is none.
-    The message is console markup with everything the station sent made inert."""
+    ``late``: the answer came after the console stopped waiting for it. The message is console
+    markup with everything the station sent made inert."""
 
-    message, severity = _describe_answer(station_id, call)
+    message, severity = _describe_answer(station_id, call, late)
     return markup_safe(message), severity
 
 
-def _describe_answer(station_id: str, call: Any) -> tuple[str, str]:
+def _status(response: dict[str, Any]) -> str | None:
+    status = response.get("status")
+    if status is None and "setVariableResult" in response:
+        status = ", ".join(r.get("attributeStatus", "?") for r in response["setVariableResult"])
+    if status is None and "listVersion" in response:
+        status = f"version {response['listVersion']}"
+    if status is None and "versionNumber" in response:
+        status = f"version {response['versionNumber']}"
+    if status is None and "configurationKey" in response:
+        status = f"{len(response['configurationKey'])} keys"
+        if response.get("unknownKey"):
+            status += f", {len(response['unknownKey'])} unknown"
+    if status is None and "getVariableResult" in response:
+        status = ", ".join(
+            f"{r['variable']['name']}={r.get('attributeValue', r.get('attributeStatus'))}"
+            for r in response["getVariableResult"]
+        )
+    return None if status is None else str(status)
+
+
+def _describe_answer(station_id: str, call: Any, late: bool) -> tuple[str, str]:
     if call.state == "answered":
         response = call.response or {}
-        status = response.get("status")
-        if status is None and "setVariableResult" in response:
-            status = ", ".join(r.get("attributeStatus", "?") for r in response["setVariableResult"])
-        if status is None and "listVersion" in response:
-            status = f"version {response['listVersion']}"
-        if status is None and "versionNumber" in response:
-            status = f"version {response['versionNumber']}"
-        if status is None and "configurationKey" in response:
-            status = f"{len(response['configurationKey'])} keys"
-        if status is None and "getVariableResult" in response:
-            status = ", ".join(
-                f"{r['variable']['name']}={r.get('attributeValue', r.get('attributeStatus'))}"
-                for r in response["getVariableResult"]
-            )
+        status = _status(response)
         text = status if status is not None else json.dumps(response)[:120]
         if call.action == "ReserveNow":
             rid = call.request.get("reservationId", call.request.get("id"))
             text = f"{text} (reservation {rid})"
+        if call.action == "DataTransfer" and response.get("data") is not None:
+            data = response["data"]
+            # Short text data said here; longer data, or JSON, is in the answer's dialog.
+            if isinstance(data, str) and len(data) <= SHORT_DATA:
+                text += f" · data: {data}"
+            else:
+                size = len(data if isinstance(data, str) else json.dumps(data))
+                text += f" · data: {size} characters, shown in full in a dialog"
+        schedule = response.get("chargingSchedule") or response.get("schedule")
+        if call.action == "GetCompositeSchedule" and isinstance(schedule, dict):
+            periods = schedule.get("chargingSchedulePeriod") or []
+            text += f" · {len(periods)} period{'' if len(periods) == 1 else 's'}"
         ok = status not in ("Rejected", "NotSupported", "Failed", "UnknownMessageId")
-        return f"{station_id} answered {call.action}: {text}", "information" if ok else "warning"
+        answered = "answered late" if late else "answered"
+        return f"{station_id} {answered} {call.action}: {text}", "information" if ok else "warning"
     if call.state == "pending":
-        return f"{call.action} sent to {station_id}; no answer yet", "warning"
+        return (
+            f"{call.action} sent to {station_id}: no answer in {WAIT_SECONDS:.0f} s, still "
+            "pending — its answer will show here when it comes",
+            "warning",
+        )
     why = {"timed-out": "no answer in time", "error": "refused with an error"}.get(
         call.state, call.state
     )
@@ -338,44 +409,70 @@ class ActionMenuScreen(ModalScreen[str | None]):
         self.dismiss(None)
 
 
+# Starts sending a filled form's values (csms_tui.panes.stations): the form stays open until
+# the sender calls its ``sent()``, or ``refused()`` with the core's refusal.
+Starter = Callable[["ActionFormScreen", dict[str, Any]], None]
+
+
 class ActionFormScreen(ModalScreen[dict[str, Any] | None]):
-    """The form of one action, validated inline; enter or the button submits."""
+    """The form of one action, validated inline; enter or the button submits.
+
+    With a ``send`` starter the form sends the command itself (after the confirmation of a
+    destructive one) and stays open meanwhile: Send disabled, "sending…" said. A refusal of
+    the core is shown beside the field it names, the input kept; the form closes once the
+    command went out. Without one it is dismissed with the values."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "cancel", "Cancel", id="action_form.cancel")
     ]
 
-    def __init__(self, action: StationAction, station_id: str, **defaults: str) -> None:
+    def __init__(
+        self,
+        action: StationAction,
+        station_id: str,
+        send: Starter | None = None,
+        **defaults: str,
+    ) -> None:
         super().__init__()
         self.action, self.station_id, self.defaults = action, station_id, defaults
+        self._send = send
+        self.sending = False
+        self._close_on_resume = False
 
     def compose(self) -> ComposeResult:
         with Vertical(id="dialog"):
             yield Label(f"[b]{self.action.title}[/b] on {markup_safe(self.station_id)}")
             if self.action.help:
-                yield Label(self.action.help, classes="help")
-            for f in self.action.fields:
-                yield Label(f.label)
-                value = self.defaults.get(f.name, f.default)
-                if f.kind == "choice":
-                    # An optional choice without a default can be left out.
-                    blank = not f.required and not f.default
-                    yield Select(
-                        [(c, c) for c in f.choices],
-                        value=value
-                        if value in f.choices
-                        else (Select.NULL if blank else f.choices[0]),
-                        allow_blank=blank,
-                        id=f"f-{f.name}",
-                    )
-                else:
-                    yield BoundedInput(
-                        value=value,
-                        placeholder=f.placeholder,
-                        id=f"f-{f.name}",
-                        max_length=f.max_length,
-                    )
-            yield Label("", id="error", classes="error")
+                # Static, not Label: the help wraps instead of being cut at the dialog's edge.
+                yield Static(self.action.help, classes="help")
+            # Scrolls when the fields are more than the terminal's height (7 fields at 80×24):
+            # Send and the errors below stay in view.
+            with VerticalScroll(id="fields"):
+                for f in self.action.fields:
+                    yield Label(f.label)
+                    value = self.defaults.get(f.name, f.default)
+                    if f.kind == "choice":
+                        # An optional choice without a default can be left out.
+                        blank = not f.required and not f.default
+                        yield Select(
+                            [(c, c) for c in f.choices],
+                            value=value
+                            if value in f.choices
+                            else (Select.NULL if blank else f.choices[0]),
+                            allow_blank=blank,
+                            id=f"f-{f.name}",
+                        )
+                    else:
+                        yield BoundedInput(
+                            value=value,
+                            placeholder=f.placeholder,
+                            id=f"f-{f.name}",
+                            max_length=f.max_length,
+                        )
+                    yield Static("", id=f"e-{f.name}", classes="error field-error")
+            # The form's own reason and "sending…" take a line only while there is one.
+            yield Static("", id="error", classes="error").set_styles("display: none;")
+            yield Static("", id="status", classes="help").set_styles("display: none;")
             with Horizontal():
                 yield Button("Send", variant="primary", id="send")
                 yield Button("Cancel", id="cancel")
@@ -388,38 +485,140 @@ class ActionFormScreen(ModalScreen[dict[str, Any] | None]):
         (first or self.query_one("#send", Button)).focus()
 
     def values(self) -> dict[str, Any]:
+        """Every field's typed value, or ValueError with the reasons by field name."""
         out: dict[str, Any] = {}
+        errors: dict[str, str] = {}
         for f in self.action.fields:
             widget = self.query_one(f"#f-{f.name}")
             if isinstance(widget, Select):
                 raw = "" if widget.is_blank() else str(widget.value)
             else:
                 raw = str(widget.value) if isinstance(widget, Input) else ""
-            out[f.name] = f.parse(raw)
+            try:
+                out[f.name] = f.parse(raw)
+            except ValueError as exc:
+                errors[f.name] = str(exc)
+        if errors:
+            raise FormErrors(errors)
         return out
+
+    @property
+    def errors(self) -> dict[str, str]:
+        """The reasons shown: by field name, the form's own under ``""``."""
+        shown = {"": str(self.query_one("#error", Static).render())}
+        for f in self.action.fields:
+            shown[f.name] = str(self.query_one(f"#e-{f.name}", Static).render())
+        return {k: v for k, v in shown.items() if v}
+
+    def error_text(self) -> str:
+        """Every reason shown, one a line (what the operator reads)."""
+        return "\n".join(self.errors.values())
+
+    def show_errors(self, errors: dict[str, str]) -> None:
+        """Each reason beside its field (``""``: the form's own line); the first field with
+        one gets the focus, so the correction starts there."""
+        general = self.query_one("#error", Static)
+        general.update(markup_safe(errors.get("", "")))
+        general.display = bool(errors.get(""))
+        first: str | None = None
+        for f in self.action.fields:
+            text = errors.get(f.name, "")
+            box = self.query_one(f"#e-{f.name}", Static)
+            box.update(markup_safe(text))
+            box.set_class(bool(text), "-shown")
+            if text and first is None:
+                first = f.name
+        if first is not None:
+            self.query_one(f"#f-{first}").focus()
 
     @on(Button.Pressed, "#cancel")
     def action_cancel(self) -> None:
+        if self.sending:
+            # The command is on its way and cannot be called back: its outcome is reported
+            # as a notification instead of here.
+            self.notify(
+                f"{markup_safe(self.action.title)} is on its way to "
+                f"{markup_safe(self.station_id)}: its outcome will show here",
+                timeout=4,
+            )
         self.dismiss(None)
 
     @on(Button.Pressed, "#send")
     @on(Input.Submitted)
     def submit(self) -> None:
+        if self.sending:
+            return  # one command per press: a second Enter must not send it twice
         try:
             values = self.values()
             if self.action.check is not None:
                 self.action.check(values)
-        except ValueError as exc:
-            self.query_one("#error", Label).update(markup_safe(str(exc)))
+        except FormErrors as exc:
+            self.show_errors(exc.by_field)
             return
         except ServiceError as exc:
-            self.query_one("#error", Label).update(markup_safe(self._label_of(exc)))
+            name, reason = self.action.refusal(exc)
+            self.show_errors({name or "": reason})
             return
-        self.dismiss(values)
+        if self._send is None:
+            self.dismiss(values)
+            return
+        if not self.action.confirm:
+            self._start(values)
+            return
 
-    def _label_of(self, exc: ServiceError) -> str:
-        """The refusal with the form's label for the field it names, not the API's name."""
-        names = {to_camel(f.name): f.label for f in self.action.fields}
-        names.update({f.name: f.label for f in self.action.fields})
-        head = (exc.field or "").split("/")[0]
-        return f"{names[head]}: {exc.message}" if head in names else exc.detail
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self._start(values)
+
+        # Asked over the form: a "no" leaves the form as it was, to correct or cancel. (Imported
+        # here: the dialogs' module uses this one's BoundedInput.)
+        from csms_tui.modals import ConfirmScreen
+
+        self.app.push_screen(ConfirmScreen(self.action.question(self.station_id, values)), answered)
+
+    def _start(self, values: dict[str, Any]) -> None:
+        assert self._send is not None
+        self.show_errors({})
+        self.sending = True
+        self.query_one("#send", Button).disabled = True
+        wait = (
+            f" and waits for the answer (up to {WAIT_SECONDS:.0f} s)" if self.action.waits else ""
+        )
+        status = self.query_one("#status", Static)
+        status.update(f"sending{wait}…")
+        status.display = True
+        self._send(self, values)
+
+    def refused(self, exc: ServiceError) -> None:
+        """The core refused to send it: the reason beside its field, the input kept."""
+        self._sending_done()
+        name, reason = self.action.refusal(exc)
+        self.show_errors({name or "": reason})
+
+    def sent(self) -> None:
+        """The command went out: the form closes (its answer is reported by the sender)."""
+        self._sending_done()
+        if self.app.screen is self:
+            self.dismiss(None)
+        else:
+            # Something opened over the form meanwhile (the palette): dismiss() pops the top
+            # screen, so the form closes when it is on top again.
+            self._close_on_resume = True
+
+    def on_screen_resume(self) -> None:
+        if self._close_on_resume:
+            self._close_on_resume = False
+            self.dismiss(None)
+
+    def _sending_done(self) -> None:
+        self.sending = False
+        self.query_one("#send", Button).disabled = False
+        self.query_one("#status", Static).display = False
+
+
+class FormErrors(ValueError):
+    """The form's values that did not parse, each with its reason."""
+
+    def __init__(self, by_field: dict[str, str]) -> None:
+        super().__init__("; ".join(by_field.values()))
+        self.by_field = by_field

@@ -71,7 +71,11 @@ class CsmsConsole(KeepsRunning, App[int]):
         Binding("c", "actions", "Actions", id="station.actions"),
         Binding("s", "remote_start", "Remote start", id="station.remote_start"),
         Binding("x", "reset", "Reset", id="station.reset"),
-        Binding("g", "register", "Register", id="station.register"),
+        # A refused station is registered; a registered one is offered a password rotation:
+        # either way, the station's password (a short label: it stays in view at 80 columns).
+        Binding("g", "register", "Password", id="station.register"),
+        Binding("G", "register_new", "New station", id="station.register_new"),
+        Binding("v", "last_answer", "Answer", id="station.last_answer"),
         Binding("a", "add_token", "Add token", id="tokens.add"),
         Binding("b", "toggle_block", "Block/unblock", id="tokens.block"),
         Binding("d", "delete_token", "Delete token", id="tokens.delete"),
@@ -88,7 +92,16 @@ class CsmsConsole(KeepsRunning, App[int]):
     ]
     # Which bindings make sense on which tab: the footer shows only those.
     TAB_ACTIONS: ClassVar[dict[str, set[str]]] = {
-        "stations": {"actions", "remote_start", "reset", "register", "detail", "filter"},
+        "stations": {
+            "actions",
+            "remote_start",
+            "reset",
+            "register",
+            "register_new",
+            "last_answer",
+            "detail",
+            "filter",
+        },
         "messages": {"toggle_follow", "export", "history", "filter"},
         "transactions": {"detail", "filter", "export"},
         "tokens": {"add_token", "toggle_block", "delete_token", "detail", "filter"},
@@ -123,6 +136,8 @@ class CsmsConsole(KeepsRunning, App[int]):
         self._follow = True
         self.window = message_window or self.MESSAGE_WINDOW
         self._keymap = keymap or {}
+        # Whether the CSMS listens on wss (what registration offers first); None: unknown.
+        self.wss_listener: bool | None = None
 
     @property
     def follow(self) -> bool:
@@ -285,6 +300,9 @@ class CsmsConsole(KeepsRunning, App[int]):
         try:
             async with self._service_factory() as csms:
                 self.service = csms.service
+                ports = dict(getattr(csms, "ports", {}) or {})
+                if "ws" in ports or "wss" in ports:  # the gateway's listeners are known
+                    self.wss_listener = "wss" in ports
                 self.embedded = bool(getattr(csms, "embedded", False)) or (
                     getattr(csms, "gateway", None) is not None
                 )
@@ -422,7 +440,14 @@ class CsmsConsole(KeepsRunning, App[int]):
         self._pane(StationsPane).start_selected("reset")
 
     def action_register(self, station_id: str | None = None) -> None:
-        self._pane(StationsPane).register(station_id or self._selected_station(quiet=True) or "")
+        self._pane(StationsPane).credentials(station_id or self._selected_station(quiet=True))
+
+    def action_register_new(self) -> None:
+        pane = self._pane(StationsPane)
+        pane.register(self._selected_station(quiet=True) or "")
+
+    def action_last_answer(self) -> None:
+        self._pane(StationsPane).show_last_answer()
 
     def action_toggle_follow(self) -> None:
         self._pane(MessagesPane).toggle_follow()

@@ -9,13 +9,14 @@ from typing import Any, ClassVar
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.containers import Horizontal, Vertical
+from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
-from textual.widgets import Button, Input, Label, Static
+from textual.widgets import Button, DataTable, Input, Label, Static
 
 from core import limits
 from core.application.errors import ServiceError
 from csms_tui.actions import BoundedInput
+from csms_tui.answer_watch import AnswerContent
 from csms_tui.inert import inert, markup_safe, plain
 from csms_tui.resilience import KeepsRunning
 
@@ -198,7 +199,11 @@ class TokenFormScreen(ModalScreen[dict[str, Any] | None]):
 class RegisterStationScreen(ModalScreen[Any]):
     """Register a new station. The form sends the registration itself and stays open when the
     core refuses it (an id already registered, …): the input is kept and the reason shown
-    beside it. Dismissed with the registration once it succeeded."""
+    beside it. Dismissed with the registration once it succeeded.
+
+    ``wss`` is whether the daemon has a TLS listener (None: the console cannot know, e.g. over
+    --connect). The profile offered first is one a station can actually reach: 1 (TLS + basic
+    auth) only with a wss listener, otherwise 0 (plain ws + basic auth)."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "cancel", "Cancel", id="register.cancel")
@@ -210,12 +215,33 @@ class RegisterStationScreen(ModalScreen[Any]):
     ]
 
     def __init__(
-        self, register: Callable[[str, int], Awaitable[Any]], station_id: str = ""
+        self,
+        register: Callable[[str, int], Awaitable[Any]],
+        station_id: str = "",
+        wss: bool | None = None,
     ) -> None:
         super().__init__()
         self.station_id = station_id
+        self.wss = wss
         self._register = register
         self._sending = False
+
+    @property
+    def default_profile(self) -> int:
+        return 1 if self.wss else 0
+
+    def profile_note(self) -> str:
+        if self.wss:
+            return "This CSMS listens on wss: profile 1 (TLS) is offered first."
+        if self.wss is False:
+            return (
+                "This CSMS has no wss listener (gateway.wss_addr): stations can only use "
+                "profile 0 until one is configured; profiles 1 and 2 need it."
+            )
+        return (
+            "Profiles 1 and 2 need a wss listener on the CSMS (gateway.wss_addr); "
+            "profile 0 works over plain ws."
+        )
 
     def compose(self) -> ComposeResult:
         from textual.widgets import Select
@@ -228,7 +254,8 @@ class RegisterStationScreen(ModalScreen[Any]):
                 id="station-id",
                 max_length=limits.STATION_ID.hi,
             )
-            yield Select(self.PROFILES, value=1, allow_blank=False, id="profile")
+            yield Select(self.PROFILES, value=self.default_profile, allow_blank=False, id="profile")
+            yield Static(self.profile_note(), id="profile-note", classes="help")
             # Static, not Label: a refusal with its how-to wraps instead of being cut.
             yield Static("", id="error", classes="error")
             with Horizontal():
@@ -261,7 +288,7 @@ class RegisterStationScreen(ModalScreen[Any]):
         profile = self.query_one("#profile", Select).value
         self.query_one("#error", Static).update("")
         self._sending = True
-        self._send(station_id, int(profile) if isinstance(profile, int) else 1)
+        self._send(station_id, int(profile) if isinstance(profile, int) else self.default_profile)
 
     @work(group="register-form")
     async def _send(self, station_id: str, profile: int) -> None:
@@ -330,4 +357,46 @@ class NewPasswordScreen(ModalScreen[None]):
 
     @on(Button.Pressed, "#close")
     def action_dismiss_screen(self) -> None:
+        self.dismiss(None)
+
+
+class AnswerScreen(KeepsRunning, ModalScreen[None]):
+    """What a station answered, in full: a composite schedule's periods, configuration keys
+    (and those it does not know), DataTransfer data. It only closes (escape or its button): a
+    keystroke meant for the screen behind does nothing here."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "close", "Close", id="answer.close"),
+    ]
+
+    def __init__(self, content: AnswerContent) -> None:
+        super().__init__()
+        self.content = content
+
+    def compose(self) -> ComposeResult:
+        c = self.content
+        with Vertical(id="dialog"):
+            yield Static(plain(c.title, "bold"), id="answer-title")
+            if c.columns:
+                yield DataTable(id="answer-table", cursor_type="row", zebra_stripes=True)
+                if not c.rows:
+                    yield Static("nothing in the answer", classes="help")
+            if c.text:
+                with VerticalScroll(id="answer-text"):
+                    yield Static(plain(c.text))
+            with Horizontal():
+                yield Button("Close", variant="primary", id="close")
+
+    def on_mount(self) -> None:
+        if self.content.columns:
+            table = self.query_one("#answer-table", DataTable)
+            table.add_columns(*self.content.columns)
+            for row in self.content.rows:
+                table.add_row(*(plain(cell) for cell in row))
+            table.focus()
+        else:
+            self.query_one("#close", Button).focus()
+
+    @on(Button.Pressed, "#close")
+    def action_close(self) -> None:
         self.dismiss(None)

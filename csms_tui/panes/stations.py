@@ -3,35 +3,56 @@ commands sent to a station (from here, its detail screen or the palette)."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from functools import partial
-from typing import Any
+from typing import Any, Protocol, cast
 
 from textual import work
 from textual.app import ComposeResult
+from textual.screen import ModalScreen
 
 from core.application.errors import NotFound, ServiceError
-from core.application.views import PasswordRotation, StationSummary
+from core.application.rules import ACCEPTING
+from core.application.views import (
+    CallView,
+    PasswordRotation,
+    SecurityProfileUpgrade,
+    StationSummary,
+)
 from core.events import (
+    CallCompleted,
     ConnectionRefused,
     Event,
+    Resync,
     StationBooted,
     StationConnected,
     StationDisconnected,
     StatusChanged,
+    TransactionEnded,
+    TransactionStarted,
+    TransactionUpdated,
 )
-from csms_tui.actions import BY_ID, ActionFormScreen, ActionMenuScreen, describe_answer
+from csms_tui.actions import (
+    BY_ID,
+    WAIT_SECONDS,
+    ActionFormScreen,
+    ActionMenuScreen,
+    StationAction,
+    describe_answer,
+)
+from csms_tui.answer_watch import AnswerContent, AnswerWatch, answer_content, completed_event
 from csms_tui.inert import markup_safe
 from csms_tui.line_table import ERROR, MUTED, KeyedTable
 from csms_tui.modals import (
+    AnswerScreen,
     ConfirmScreen,
     NewPasswordScreen,
     RegisterStationScreen,
     RegistrationResultScreen,
 )
 from csms_tui.panes.base import LivePane
-from csms_tui.panes.transactions import TX_EVENTS
 from csms_tui.screens import StationDetailScreen
 from csms_tui.timefmt import clock
 
@@ -53,10 +74,27 @@ STATION_EVENTS = (
     StationBooted,
     StatusChanged,
     ConnectionRefused,
-    *TX_EVENTS,
+    TransactionStarted,
+    TransactionUpdated,
+    TransactionEnded,
 )
 # What a station's row is read back as: its summary, or None when it is not registered.
 Summaries = dict[str, StationSummary | None]
+
+
+class ConsoleListeners(Protocol):
+    """What the console knows of the CSMS's listeners: whether stations can reach it over
+    wss (None: it cannot know, e.g. a remote daemon)."""
+
+    wss_listener: bool | None
+
+
+def accepted(call: CallView) -> bool:
+    response = call.response or {}
+    results = response.get("setVariableResult")
+    if isinstance(results, list) and results:
+        return all(r.get("attributeStatus") in ACCEPTING for r in results)
+    return response.get("status") in ACCEPTING
 
 
 class StationsPane(LivePane[str, Summaries]):
@@ -64,6 +102,9 @@ class StationsPane(LivePane[str, Summaries]):
         super().__init__(title, id=id)
         self.refused: dict[str, str] = {}  # station → why its last connection was refused
         self.versions: dict[str, str] = {}  # station → its OCPP version, for the action menu
+        self.registered: set[str] = set()  # stations the CSMS knows (not refused ones)
+        self.answers = AnswerWatch()
+        self.last_answer: AnswerContent | None = None
 
     def compose(self) -> ComposeResult:
         yield KeyedTable(COLUMNS, id="stations-table")
@@ -83,6 +124,10 @@ class StationsPane(LivePane[str, Summaries]):
                 self.mark(e.station_id)
             if isinstance(e, ConnectionRefused):
                 self.refused[e.station_id] = e.reason
+            elif isinstance(e, CallCompleted):
+                self.answers.offer(e)
+            elif isinstance(e, Resync) and self.answers.late_ids():
+                self.run_worker(self.recheck_late(), group="answers")
 
     async def read(self, keys: set[str]) -> Summaries:
         assert self.service is not None
@@ -97,12 +142,14 @@ class StationsPane(LivePane[str, Summaries]):
     def show(self, rows: Summaries) -> None:
         for station_id, summary in rows.items():
             if summary is None:
+                self.registered.discard(station_id)
                 self.show_refused(station_id)
             else:
                 self.upsert(summary)
 
     def upsert(self, s: StationSummary) -> None:
         table = self.query_one("#stations-table", KeyedTable)
+        self.registered.add(s.station_id)
         if s.ocpp_version:
             self.versions[s.station_id] = s.ocpp_version
         connectors = " ".join(f"{c.connector_id}:{c.status}" for c in s.connectors) or "-"
@@ -171,66 +218,165 @@ class StationsPane(LivePane[str, Summaries]):
             self.start_action(station_id, action_id)
 
     def start_action(self, station_id: str, action_id: str, **defaults: str) -> None:
-        """Form (when the action has fields) → confirmation (when destructive) → send."""
+        """Form (when the action has fields, sending it while open) → confirmation (when
+        destructive) → send; the answer is reported when it comes."""
         action = BY_ID[action_id]
         if action_id == "remote_stop" and "transaction_id" not in defaults:
             tx = self._active_transaction(station_id)
             if tx:
                 defaults["transaction_id"] = tx
-
-        def confirmed(values: dict[str, Any], yes: bool | None) -> None:
-            if yes:
-                self.send_action(station_id, action_id, values)
-
-        def filled(values: dict[str, Any] | None) -> None:
-            if values is None:
-                return
-            if action.confirm:
-                # Said with the form's labels ("Kind Soft"), not the API's field names.
-                labels = {f.name: f.label for f in action.fields}
-                details = ", ".join(
-                    f"{labels.get(k, k)} {v}" for k, v in values.items() if v is not None
-                )
-                question = (
-                    f"{action.title} on {station_id}{' (' + details + ')' if details else ''}?"
-                    + (f" {action.warning}" if action.warning else "")
-                )
-                self.app.push_screen(ConfirmScreen(question), partial(confirmed, values))
-            else:
-                self.send_action(station_id, action_id, values)
-
         if action.fields:
-            self.app.push_screen(ActionFormScreen(action, station_id, **defaults), filled)
-        else:
-            filled({})
+            send = partial(self.send_from_form, station_id, action)
+            self.app.push_screen(ActionFormScreen(action, station_id, send, **defaults))
+            return
+        if not action.confirm:
+            self.send_command(None, station_id, action, {})
+            return
+
+        def confirmed(yes: bool | None) -> None:
+            if yes:
+                self.send_command(None, station_id, action, {})
+
+        self.app.push_screen(ConfirmScreen(action.question(station_id, {})), confirmed)
+
+    def send_from_form(
+        self, station_id: str, action: StationAction, form: ActionFormScreen, values: dict[str, Any]
+    ) -> None:
+        self.send_command(form, station_id, action, values)
 
     @work(group="commands")
-    async def send_action(self, station_id: str, action_id: str, values: dict[str, Any]) -> None:
-        if self.service is None:
-            self.notify("the core is not running", severity="error")
+    async def send_command(
+        self,
+        form: ActionFormScreen | None,
+        station_id: str,
+        action: StationAction,
+        values: dict[str, Any],
+    ) -> None:
+        """Send, then follow the answer. A worker of the pane, not of the form: closing the
+        form while the command is on its way does not cancel it, and its outcome is still
+        reported."""
+        shown = markup_safe(station_id)
+        try:
+            if self.service is None:
+                raise ServiceError("the core is not running")
+            sent = await action.send(self.service, station_id, values)
+        except ServiceError as exc:
+            if form is not None and form in self.app.screen_stack:
+                form.refused(exc)  # the reason beside its field, the input kept
+            else:
+                self.notify(
+                    f"{markup_safe(action.title)} on {shown} failed: "
+                    f"{markup_safe(action.refusal_text(exc))}",
+                    severity="error",
+                )
             return
-        action = BY_ID[action_id]
+        if form is not None and form in self.app.screen_stack:
+            form.sent()
+        await self.follow_answer(station_id, action, sent)
+
+    async def follow_answer(self, station_id: str, action: StationAction, sent: Any) -> None:
+        """Report the answer to a sent command: at once when it is in; otherwise say it was
+        sent and wait for it, and past the wait say it is still pending and report it when it
+        comes (the core's CallCompleted events, see csms_tui.answers)."""
+        if isinstance(sent, PasswordRotation):
+            if sent.call.state == "pending":
+                self.notify(
+                    f"{markup_safe(action.title)} on {markup_safe(station_id)}: no answer in "
+                    f"{WAIT_SECONDS:.0f} s, so the stored password is unchanged",
+                    severity="warning",
+                )
+                self.answers.watch(sent.call).then(partial(self.late_rotation, station_id))
+            else:
+                self.report(station_id, sent.call, rotation=sent)
+            return
+        if isinstance(sent, SecurityProfileUpgrade):
+            if not sent.calls:
+                self.notify(f"{action.title}: nothing was sent to {markup_safe(station_id)}")
+                return
+            sent = sent.calls[-1]
+        call: CallView = sent
+        if call.state != "pending":
+            self.report(station_id, call)
+            return
         self.notify(
-            f"{action.title}: sent to {markup_safe(station_id)}, waiting for its answer…",
+            f"{markup_safe(action.title)}: sent to {markup_safe(station_id)}, "
+            "waiting for its answer…",
             timeout=3,
         )
+        pending = self.answers.watch(call)
         try:
-            result = await action.run(self.service, station_id, values)
-        except ServiceError as exc:
-            self.notify(
-                markup_safe(f"{action.title} on {station_id} failed: {exc.detail}"),
-                severity="error",
-            )
+            async with asyncio.timeout(WAIT_SECONDS):
+                await pending.complete.wait()
+        except TimeoutError:
+            if pending.complete.is_set():  # came in just as the wait ended
+                self.report(station_id, pending.answer())
+                return
+            self.report(station_id, call)  # "still pending", said as such
+            pending.then(partial(self.report, station_id, late=True))
             return
-        call, password = (
-            (result.call, result.password)
-            if isinstance(result, PasswordRotation)
-            else (result, None)
-        )
-        message, severity = describe_answer(station_id, call)
+        except asyncio.CancelledError:
+            self.answers.forget(pending)
+            raise
+        self.report(station_id, pending.answer())
+
+    def report(
+        self,
+        station_id: str,
+        call: CallView,
+        late: bool = False,
+        rotation: PasswordRotation | None = None,
+    ) -> None:
+        """A notification with the answer, and a dialog with what it holds beyond a status
+        (a schedule, configuration keys, data)."""
+        message, severity = describe_answer(station_id, call, late=late)
         self.notify(message, severity=severity)  # type: ignore[arg-type]
-        if password:
-            self.app.push_screen(NewPasswordScreen(station_id, password))
+        if rotation is not None and rotation.password:
+            self.app.push_screen(NewPasswordScreen(station_id, rotation.password))
+            return
+        content = answer_content(station_id, call)
+        if content is None:
+            return
+        self.last_answer = content
+        if isinstance(self.app.screen, ModalScreen):
+            # A dialog is open (another form, a question): the answer does not take its keys.
+            self.notify("the answer's content: press v on the stations list or detail to see it")
+            return
+        self.app.push_screen(AnswerScreen(content))
+
+    def late_rotation(self, station_id: str, call: CallView) -> None:
+        """A rotation's answer after the wait: the core stored nothing (it stores the new
+        password only on an answer in time), so an acceptance now leaves the station with a
+        password the CSMS does not know — said plainly, with what to do."""
+        self.report(station_id, call, late=True)
+        if call.state == "answered" and accepted(call):
+            self.notify(
+                f"{markup_safe(station_id)} accepted its new password after the wait, but the "
+                "CSMS kept the old one: its next login will be refused. Rotate again (g) while "
+                "it is still connected.",
+                severity="error",
+                timeout=30,
+            )
+
+    def show_last_answer(self) -> None:
+        if self.last_answer is None:
+            self.notify("no answer with content yet (a schedule, configuration keys, data)")
+            return
+        self.app.push_screen(AnswerScreen(self.last_answer))
+
+    async def recheck_late(self) -> None:
+        """After a resync (events were lost), look up the calls whose late answers are awaited:
+        an answer among the lost events is still reported. Only a service that can say (an
+        embedded core); the remote daemon's stream carries the call's final event anyway."""
+        get_call = getattr(self.service, "get_call", None)
+        if get_call is None:
+            return
+        for call_id in self.answers.late_ids():
+            try:
+                view = await get_call(call_id)
+            except ServiceError:
+                continue
+            if view.state != "pending":
+                self.answers.offer(completed_event(view, datetime.now(UTC)))
 
     def _active_transaction(self, station_id: str) -> str | None:
         table = self.query_one("#stations-table", KeyedTable)
@@ -239,7 +385,19 @@ class StationsPane(LivePane[str, Summaries]):
         first = str(table.get_cell(station_id, "tx")).split(",")[0].strip()
         return None if first in ("", "-") else first
 
-    def register(self, station_id: str) -> None:
+    # --- registration and credentials ------------------------------------------------------------
+
+    def credentials(self, station_id: str | None) -> None:
+        """``g``: a station that tried to connect but is not registered is registered; a
+        registered one is offered the rotation of its password (which says what it does and
+        asks) — never a registration again, which would replace its credentials."""
+        if station_id and station_id in self.registered:
+            self.start_action(station_id, "rotate_password")
+        else:
+            self.register(station_id or "")
+
+    def register(self, station_id: str = "") -> None:
+        """The registration form of a new station (``station_id``: a refused one's id)."""
         if self.service is None:
             self.notify("the core is not running", severity="error")
             return
@@ -252,7 +410,9 @@ class StationsPane(LivePane[str, Summaries]):
             if registration is not None:
                 self.show_registration(registration)
 
-        self.app.push_screen(RegisterStationScreen(send, station_id), registered)
+        wss = cast(ConsoleListeners, self.app).wss_listener
+        prefill = "" if station_id in self.registered else station_id
+        self.app.push_screen(RegisterStationScreen(send, prefill, wss), registered)
 
     @work(group="register")
     async def show_registration(self, registration: Any) -> None:

@@ -533,11 +533,11 @@ async def test_out_of_range_numbers_stay_in_the_form_with_the_reason(tmp_path: P
             assert form_error(app).startswith("Duration (s) must be between 1 and 2147483647")
             # In range, the form sends it and the core refuses it (the station is offline):
             # the form stays open with the reason and what was typed.
-            form = app.screen
+            schedule_form = app.screen
             box = await type_into(pilot, app, "duration", "86400")
             await pilot.press("enter")
             await wait_until(pilot, lambda: "not connected" in form_error(app))
-            assert app.screen is form
+            assert app.screen is schedule_form
             assert box.value == "86400"
             assert app.is_running
 

@@ -326,7 +326,8 @@ SCREENS = [
     ("station-actions", ("c",)),
     ("action-form", ("c", "down", "down", "down", "enter")),
     ("confirm-reset", ("x", "enter")),
-    ("register", ("g",)),
+    ("register", ("G",)),  # a new station: the form is empty
+    ("rotate-password", ("g",)),  # g on a registered station offers its rotation
     ("transaction-detail", ("3", "down", "enter")),
     ("token-form", ("4", "a")),
     ("message-history", ("2", "o")),

@@ -41,6 +41,8 @@ T = TypeVar("T")
 def register(app: typer.Typer) -> None:
     """Add the commands to ``app`` (the ``csms-tui`` command)."""
     app.command("simulate")(simulate_command)
+    app.command("replay")(replay_command)
+    app.command("record")(record_command)
 
 
 # --- where the CSMS is ------------------------------------------------------------------------
@@ -334,12 +336,13 @@ def simulate_command(  # noqa: C901 - a flat run of option checks, each one bran
             answers.update(load_answers(answers_file))
     except ConfigError as exc:
         fail("; ".join(str(exc).splitlines()), EXIT_USAGE)
+    overrides: dict[str, Answer] = {}
     for text in answer or []:
         try:
             action, policy = answer_option(text)
         except ValueError as exc:
             raise typer.BadParameter(str(exc), param_hint="--answer") from exc
-        answers[action] = policy
+        overrides[action] = policy
 
     profiles = sim.profile
     if scenario is not None and stations is not None:
@@ -371,6 +374,7 @@ def simulate_command(  # noqa: C901 - a flat run of option checks, each one bran
         profiles=profiles,
         scenarios=dict(sim.scenario),
         answers=answers,
+        answer_overrides=overrides,
         run=run,
         api=api if do_register else None,
         api_token=token,
@@ -435,3 +439,255 @@ def _sim_from_options(
         fail(f"{where}: {error['msg'].removeprefix('Value error, ')}", EXIT_USAGE)
     scenario = default_scenario(session_duration, start_within=min(5.0, count / 100))
     return SimulationFile(profile=profiles, scenario={"default": scenario}, run=Run())
+
+
+# --- replay -----------------------------------------------------------------------------------
+
+
+def replay_command(
+    recording: Annotated[
+        Path,
+        typer.Argument(
+            help="A recorded session: the console's Messages export or `csms-tui record` "
+            "(JSON lines).",
+            dir_okay=False,
+        ),
+    ],
+    against: Annotated[
+        str | None,
+        typer.Option(
+            help="The CSMS's websocket base URL, e.g. ws://csms.example:9310/ws/ (the station "
+            "id is appended, or replaces {id}). Default: this configuration's gateway.",
+        ),
+    ] = None,
+    speed: Annotated[
+        float,
+        typer.Option(
+            min=0,
+            help="1 replays at the recorded pace, 10 ten times faster, 0 without waiting "
+            "(each call as soon as the previous one is answered).",
+        ),
+    ] = 1.0,
+    station: Annotated[
+        list[str] | None,
+        typer.Option(help="Replay only this station of the recording; repeatable."),
+    ] = None,
+    ocpp: Annotated[
+        str | None,
+        typer.Option(help="1.6 or 2.0.1, when the recording does not tell (it usually does)."),
+    ] = None,
+    password: Annotated[
+        str, typer.Option(help="Basic-auth password of the replayed stations.")
+    ] = DEFAULT_PASSWORD,
+    no_auth: Annotated[
+        bool, typer.Option("--no-auth", help="Connect without credentials (profile -1).")
+    ] = False,
+    ca_file: Annotated[
+        Path | None,
+        typer.Option(help="CA (PEM) for the CSMS's TLS certificate (wss).", dir_okay=False),
+    ] = None,
+    client_cert: Annotated[
+        Path | None,
+        typer.Option(help="Client certificate (PEM) for security profile 2.", dir_okay=False),
+    ] = None,
+    client_key: Annotated[
+        Path | None, typer.Option(help="Its private key (PEM).", dir_okay=False)
+    ] = None,
+    api: Annotated[
+        str | None,
+        typer.Option(
+            help="Admin API that registers the replayed stations first (with --password), e.g. "
+            "http://127.0.0.1:9410. Default: this configuration's API when --against is not "
+            "given. Tokens are not created: how the CSMS judges them is part of what is "
+            "compared.",
+        ),
+    ] = None,
+    register_stations: Annotated[
+        bool | None,
+        typer.Option(
+            "--register/--no-register",
+            help="Register the stations through the API first. Default: on when there is one.",
+        ),
+    ] = None,
+    token: Annotated[str | None, typer.Option(help="Bearer token for --api.")] = None,
+    keep_transaction_ids: Annotated[
+        bool,
+        typer.Option(
+            "--keep-transaction-ids",
+            help="2.0.1: send the recorded transaction ids instead of fresh ones (fresh ones let "
+            "a replay against the CSMS it was recorded from start new transactions).",
+        ),
+    ] = False,
+    call_timeout: Annotated[
+        float, typer.Option(min=0.1, help="Seconds to wait for each answer.")
+    ] = 30.0,
+    json_out: Annotated[
+        bool, typer.Option("--json", help="Print the report as one JSON object.")
+    ] = False,
+    config: ConfigOption = None,
+) -> None:
+    """Replay the station side of a recorded session against a CSMS and report how its answers
+    differ from the recorded ones (exit code 1 when they do). The CSMS's clock, timestamps,
+    token cache expiries and the transaction ids it numbers are not compared.
+
+    Example: csms-tui replay messages-20260314-093000.jsonl --speed 10
+    Example: csms-tui replay cs001.jsonl --against ws://staging:9310/ws/ --no-register --json
+    """
+    from core.ocpp.types import OcppVersion
+    from csms_tui.simulate.link import Credentials, station_url
+    from csms_tui.simulate.replay import RecordingError, load_recording, replay, scripts
+    from csms_tui.simulate.runner import RegistrationFailed, register
+
+    cfg = config_from(config)
+    versions = {"1.6": OcppVersion.V16, "2.0.1": OcppVersion.V201}
+    if ocpp is not None and ocpp not in versions:
+        raise typer.BadParameter("1.6 or 2.0.1", param_hint="--ocpp")
+    try:
+        plays = scripts(
+            load_recording(recording),
+            set(station) if station else None,
+            versions[ocpp] if ocpp else None,
+        )
+    except RecordingError as exc:
+        fail(str(exc), EXIT_USAGE)
+    if not plays:
+        fail(f"{recording}: no station calls to replay", EXIT_USAGE)
+    tls = client_cert is not None or (against or "").startswith("wss://")
+    if against is None:
+        against = default_ws_url(cfg, tls)
+        api = api or default_api_url(cfg)
+    if not against.startswith(("ws://", "wss://")):
+        fail(f"--against {against!r}: give a ws:// or wss:// URL", EXIT_USAGE)
+    credentials = Credentials(
+        password=None if no_auth or client_cert else password,
+        ca_file=str(ca_file) if ca_file else None,
+        client_cert=str(client_cert) if client_cert else None,
+        client_key=str(client_key) if client_key else None,
+    )
+    profile = -1 if no_auth else 2 if client_cert else 1 if tls else 0
+    do_register = register_stations if register_stations is not None else api is not None
+    if do_register and api is None:
+        fail("--register needs --api (the admin API of the CSMS at --against)", EXIT_USAGE)
+
+    async def main() -> Any:
+        if do_register and api is not None:
+            await register(api, token, None, [(s.station_id, profile, password) for s in plays])
+        return await replay(
+            plays,
+            lambda station_id: station_url(against, station_id),
+            lambda _: credentials,
+            speed=speed,
+            new_transaction_ids=not keep_transaction_ids,
+            call_timeout=call_timeout,
+        )
+
+    try:
+        report = _run(main())
+    except RegistrationFailed as exc:
+        fail(f"registration: {exc}", EXIT_RUNTIME)
+    if json_out:
+        sys.stdout.write(orjson.dumps(report.to_json()).decode() + "\n")
+    else:
+        sys.stdout.write(report.text() + "\n")
+    if report.differences or report.problems:
+        raise typer.Exit(EXIT_RUNTIME)
+
+
+# --- record -----------------------------------------------------------------------------------
+
+
+def record_command(
+    station: Annotated[str, typer.Argument(help="The station whose messages are recorded.")],
+    out: Annotated[
+        Path,
+        typer.Option(
+            "--out", "-o", help="Where to write the JSON lines ('-' for stdout).", dir_okay=False
+        ),
+    ],
+    api: Annotated[
+        str | None,
+        typer.Option(
+            help="The daemon's admin API, e.g. http://127.0.0.1:9410. Default: this "
+            "configuration's."
+        ),
+    ] = None,
+    token: Annotated[str | None, typer.Option(help="Bearer token for --api.")] = None,
+    ca_file: Annotated[
+        Path | None,
+        typer.Option(help="With an https --api: trust this CA (PEM).", dir_okay=False),
+    ] = None,
+    since: Annotated[
+        str | None,
+        typer.Option(
+            help="Only messages from this moment on (RFC 3339, e.g. 2026-03-14T09:00:00Z)."
+        ),
+    ] = None,
+    limit: Annotated[
+        int, typer.Option(min=1, help="At most this many messages (the newest).")
+    ] = 10_000,
+    config: ConfigOption = None,
+) -> None:
+    """Record a station's messages from the daemon's stored message log (GET
+    /api/v0/messages) as JSON lines in the console's Messages export format, oldest first, for
+    `csms-tui replay`. Secrets the log never keeps (passwords set on the station) stay hidden.
+
+    Example: csms-tui record CS001 --out cs001.jsonl
+    Example: csms-tui record CS001 --api http://csms.example:9410 --token T --since 2026-03-14T09:00:00Z -o -
+    """
+    from core.application.errors import ServiceError
+    from core.clock import parse_iso
+    from csms_tui.remote import connect
+    from csms_tui.simulate.replay import Frame
+
+    cfg = config_from(config)
+    api = api or default_api_url(cfg)
+    if api is None:
+        fail("the configuration's API is off: give the daemon's with --api", EXIT_USAGE)
+    try:
+        after = parse_iso(since) if since else None
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc), param_hint="--since") from exc
+
+    async def fetch() -> list[Frame]:
+        frames: list[Frame] = []
+        async with connect(api, token, str(ca_file) if ca_file else None) as remote:
+            before: int | None = None
+            while len(frames) < limit:
+                want = min(1000, limit - len(frames))
+                page = await remote.service.list_messages(
+                    station_id=station, before_id=before, limit=want
+                )
+                for m in page:  # newest first
+                    if after is not None and m.at < after:
+                        return frames
+                    frames.append(
+                        Frame(
+                            m.at,
+                            m.station_id,
+                            m.direction,
+                            m.message_type,
+                            m.message_id,
+                            m.action,
+                            m.payload,
+                            m.error_code,
+                            m.error_description,
+                        )
+                    )
+                if len(page) < want:
+                    break
+                before = page[-1].id
+        return frames
+
+    try:
+        frames = _run(fetch())
+    except ServiceError as exc:
+        fail(exc.message, EXIT_RUNTIME)
+    lines = "".join(orjson.dumps(f.to_json()).decode() + "\n" for f in reversed(frames))
+    if str(out) == "-":
+        sys.stdout.write(lines)
+    else:
+        try:
+            out.write_text(lines, encoding="utf-8")
+        except OSError as exc:
+            fail(f"{out}: {exc.strerror or exc}", EXIT_RUNTIME)
+        typer.echo(f"recorded {len(frames)} messages of {station} to {out}", err=True)

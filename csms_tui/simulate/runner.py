@@ -7,7 +7,7 @@ import asyncio
 import hashlib
 import logging
 import random
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote
@@ -36,6 +36,8 @@ class Plan:
     profiles: list[Profile]
     scenarios: dict[str, Scenario] = field(default_factory=dict)
     answers: dict[str, Answer] = field(default_factory=dict)
+    # The command line's --answer: over the profiles' own answers too.
+    answer_overrides: dict[str, Answer] = field(default_factory=dict)
     run: Run = field(default_factory=Run)
     # Register the stations (and their tokens) through this admin API first (None: don't).
     api: str | None = None
@@ -79,7 +81,7 @@ async def simulate(
                 station_id,
                 profile,
                 plan.scenario_of(profile),
-                {**plan.answers, **profile.answers},
+                {**plan.answers, **profile.answers, **plan.answer_overrides},
                 http,
                 station_url(plan.url, station_id),
                 plan.run,
@@ -149,15 +151,33 @@ def token_contract_id(token: str) -> str:
     return f"GBSIM{digest % 10**9:09d}"
 
 
-async def register_fleet(plan: Plan, parallel: int = 16) -> None:
-    """Register every station (MaEVe's ``POST /api/v0/cs/{id}``: the same credentials again
-    are accepted, so a second run is fine) and create each token the profiles present that
-    the CSMS does not know yet (an existing token is left as it is)."""
+async def register_fleet(plan: Plan) -> None:
+    """The plan's stations and the tokens their profiles present, through ``plan.api``."""
     assert plan.api is not None
-    base = plan.api.rstrip("/") + "/api/v0"
-    headers = {"Authorization": f"Bearer {plan.api_token}"} if plan.api_token else {}
+    stations = [
+        (station_id, profile.security_profile, profile.password)
+        for profile in plan.profiles
+        for station_id in profile.station_ids()
+    ]
+    uids = sorted({uid for p in plan.profiles for uid in p.tokens})
+    await register(plan.api, plan.api_token, plan.api_ssl, stations, uids)
+
+
+async def register(
+    api: str,
+    api_token: str | None,
+    api_ssl: Any,
+    stations: Sequence[tuple[str, int, str]],
+    tokens: Sequence[str] = (),
+    parallel: int = 16,
+) -> None:
+    """Register each (station id, security profile, password) — MaEVe's
+    ``POST /api/v0/cs/{id}``, where the same credentials again are accepted, so a second run is
+    fine — and create each token the CSMS does not know yet (an existing one is left as it is)."""
+    base = api.rstrip("/") + "/api/v0"
+    headers = {"Authorization": f"Bearer {api_token}"} if api_token else {}
     gate = asyncio.Semaphore(parallel)
-    connector = aiohttp.TCPConnector(ssl=plan.api_ssl) if plan.api_ssl else aiohttp.TCPConnector()
+    connector = aiohttp.TCPConnector(ssl=api_ssl) if api_ssl else aiohttp.TCPConnector()
     async with aiohttp.ClientSession(headers=headers, connector=connector) as http:
 
         async def post(path: str, body: dict[str, Any], what: str) -> None:
@@ -165,10 +185,10 @@ async def register_fleet(plan: Plan, parallel: int = 16) -> None:
                 if resp.status >= 400:
                     raise RegistrationFailed(f"{what}: HTTP {resp.status}: {await resp.text()}")
 
-        async def station(station_id: str, profile: Profile) -> None:
-            body: dict[str, Any] = {"securityProfile": profile.security_profile}
-            if profile.security_profile in (0, 1):
-                body["base64SHA256Password"] = hash_password(profile.password)
+        async def station(station_id: str, profile: int, password: str) -> None:
+            body: dict[str, Any] = {"securityProfile": profile}
+            if profile in (0, 1):
+                body["base64SHA256Password"] = hash_password(password)
             await post(f"/cs/{quote(station_id, safe='')}", body, f"station {station_id}")
 
         async def token(uid: str) -> None:
@@ -188,10 +208,7 @@ async def register_fleet(plan: Plan, parallel: int = 16) -> None:
             await post("/token", body, f"token {uid}")
 
         try:
-            uids = {uid for p in plan.profiles for uid in p.tokens}
-            await asyncio.gather(*(token(uid) for uid in sorted(uids)))
-            await asyncio.gather(
-                *(station(sid, p) for p in plan.profiles for sid in p.station_ids())
-            )
+            await asyncio.gather(*(token(uid) for uid in tokens))
+            await asyncio.gather(*(station(*s) for s in stations))
         except aiohttp.ClientError as exc:
-            raise RegistrationFailed(f"the API at {plan.api} cannot be reached ({exc})") from exc
+            raise RegistrationFailed(f"the API at {api} cannot be reached ({exc})") from exc

@@ -10,11 +10,14 @@ cores):
   stations registered with basic auth (security profile 0) and booted before the measurement;
 * ``ocpp``  – a plain CSMS on the ``ocpp`` package (its ``ChargePoint`` class, one per
   connection, on the ``websockets`` library), written as its documentation shows: the peer.
-  It stores nothing, so the comparison flatters the peer, not us.
+  It stores nothing, so the comparison flatters the peer, not us;
+* ``scaleout`` (only when named in ``--servers``) – the scale-out shape: one gateway and two
+  manager processes (``csms-tui gateway`` / ``manager``) around mosquitto and PostgreSQL, all
+  on the same cores; its CPU per call counts every one of those processes.
 
 Every station keeps exactly one CALL outstanding (the OCPP-J rule), so throughput = stations /
 round-trip time. A call counts when it was sent after the warm-up and answered before the end
-of the window. The ``tx`` scenario (csms only) runs OCPP 2.0.1 TransactionEvents — Started,
+of the window. The ``tx`` scenario (the CSMSs only) runs OCPP 2.0.1 TransactionEvents — Started,
 Updated with 10 sampled values, Ended — and answers the CostUpdated calls the CSMS sends while
 charging; afterwards the store is read to check that every answered event was stored.
 
@@ -44,6 +47,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from multiprocessing.queues import Queue
 from pathlib import Path
+from queue import Empty
 from typing import Any
 
 import orjson
@@ -173,7 +177,86 @@ async def _csms_server(ready: Queue[Any], stop: Any, stations: list[str], tmp: s
     ready.put(stats)
 
 
+async def _register(dsn: str, stations: list[str]) -> None:
+    from core.store.models import CacheMode, SecurityProfile, StationAuth, Token
+    from core.store.postgres import PostgresStore
+
+    store = PostgresStore(dsn)
+    await store.open()
+    try:
+        digest = base64.b64encode(hashlib.sha256(PASSWORD.encode()).digest()).decode()
+        auth, now = StationAuth(SecurityProfile.BASIC, digest), datetime.now(UTC)
+        await asyncio.gather(*(store.register_station(s, auth, now) for s in stations))
+        await store.set_token(
+            Token("DE", "BEN", "RFID", TOKEN, TOKEN, "bench", True, CacheMode.ALWAYS)
+        )
+    finally:
+        await store.close()
+
+
+def _scale_out_server(ready: Queue[Any], stop: Any, stations: list[str], tmp: str) -> None:
+    """One gateway and two managers (``csms-tui gateway`` / ``manager`` processes) around
+    mosquitto and PostgreSQL, as tests/e2e/test_scale_out.py starts them."""
+    import uuid
+
+    import psycopg
+
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # the repository's tests/
+    from tests.fixtures.services import free_port, run_mosquitto, run_postgres, wait_for_port
+
+    base = Path(tmp)
+    with run_postgres(base) as cluster, run_mosquitto(base) as mqtt_port:
+        name = f"bench_{uuid.uuid4().hex[:8]}"
+        with psycopg.connect(cluster, autocommit=True) as admin:
+            admin.execute(f"CREATE DATABASE {name}")
+        dsn = cluster.rsplit("/", 1)[0] + f"/{name}"
+        _uvloop_run(_register(dsn, stations))
+        ws_port = free_port()
+        config = base / "scale-out.toml"
+        config.write_text(
+            f'[transport]\ntype = "mqtt"\n[transport.mqtt]\n'
+            f'urls = ["mqtt://127.0.0.1:{mqtt_port}"]\n'
+            f'[storage]\ntype = "postgres"\n[storage.postgres]\ndsn = "{dsn}"\n'
+            f'[gateway]\nws_addr = "127.0.0.1:{ws_port}"\nstatus_addr = ""\n'
+            f'[api]\naddr = "127.0.0.1:{free_port()}"\n[observability]\nlog_file = ""\n'
+        )
+        procs = [
+            subprocess.Popen(
+                [sys.executable, "-m", "csms_tui", role, "--config", str(config)],
+                stdout=subprocess.DEVNULL,
+                stderr=(base / f"{role}{n}.log").open("wb"),
+            )
+            for n, role in enumerate(("gateway", "manager", "manager"))
+        ]
+        try:
+            wait_for_port(ws_port, timeout=30)
+            for n in (1, 2):  # a manager answers once it holds the shared subscription
+                log = base / f"manager{n}.log"
+                deadline = time.monotonic() + 30
+                while "csms-tui running" not in log.read_text(errors="replace"):
+                    if time.monotonic() > deadline:
+                        raise TimeoutError(log.read_text())
+                    time.sleep(0.05)
+            ready.put({"port": ws_port})
+            stop.wait()
+            with psycopg.connect(dsn) as conn:
+                row = conn.execute("SELECT COUNT(*) FROM transaction_events").fetchone()
+            stored = int(row[0]) if row else 0
+        finally:
+            for p in procs:
+                p.terminate()
+            for p in procs:
+                try:
+                    p.wait(timeout=15)
+                except subprocess.TimeoutExpired:
+                    p.kill()
+    ready.put({"stored_events": stored})
+
+
 def _serve(kind: str, ready: Queue[Any], stop: Any, stations: list[str], tmp: str) -> None:
+    if kind == "scaleout":
+        _scale_out_server(ready, stop, stations, tmp)
+        return
     if kind == "echo":
         _uvloop_run(_echo_server(ready, stop))
     elif kind == "ocpp":
@@ -379,6 +462,28 @@ def _client_main(plan: Plan, go: Queue[Any], results: Queue[Any]) -> None:
 # --- the run -------------------------------------------------------------------------------------
 
 
+def _tree_cpu_seconds(pid: int) -> float:
+    """CPU time of ``pid`` and every process below it (the scale-out shape's gateway, managers,
+    broker and database)."""
+    parents: dict[int, int] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            with contextlib.suppress(OSError):
+                parents[int(entry.name)] = int(
+                    (entry / "stat").read_text().rsplit(")", 1)[1].split()[1]
+                )
+    tree, grown = {pid}, True
+    while grown:
+        below = {child for child, parent in parents.items() if parent in tree} - tree
+        tree |= below
+        grown = bool(below)
+    total = 0.0
+    for member in tree:
+        with contextlib.suppress(OSError):
+            total += _cpu_seconds(member)[0]
+    return total
+
+
 def _cpu_seconds(pid: int) -> tuple[float, dict[int, float]]:
     """The process's CPU time, and each of its threads' (from /proc: Linux only)."""
     tick = os.sysconf("SC_CLK_TCK")
@@ -426,7 +531,7 @@ def measure(
     proc = ctx.Process(target=_serve, args=(server, ready, stop, names, tmp), daemon=True)
     proc.start()
     try:
-        port = ready.get(timeout=120)["port"]
+        port = _first(ready, proc, 180)["port"]
         results: Queue[Any] = ctx.Queue()
         gos: list[Queue[Any]] = []
         workers = []
@@ -460,8 +565,11 @@ def measure(
             spy = _py_spy(proc.pid, profile_dir, f"{server}-{scenario}-{stations}", seconds, start)
         time.sleep(max(0.0, start - time.monotonic()))
         cpu0, threads0 = _cpu_seconds(proc.pid)
+        tree0 = _tree_cpu_seconds(proc.pid) if server == "scaleout" else 0.0
         time.sleep(max(0.0, end - time.monotonic()))
         cpu1, threads1 = _cpu_seconds(proc.pid)
+        if server == "scaleout":  # every process of it; no one event loop to speak of
+            cpu0, cpu1, threads0, threads1 = tree0, _tree_cpu_seconds(proc.pid), {}, {}
         if spy is not None:
             spy.wait(timeout=seconds + 30)
         done = [results.get(timeout=120) for _ in workers]
@@ -504,10 +612,25 @@ def measure(
         p50,
         p99,
         used / calls * 1e6 if calls else float("nan"),
-        loop_used / used if used else float("nan"),
+        loop_used / used if used and threads1 else float("nan"),
         errors,
         extra,
     )
+
+
+def _first(queue: Queue[Any], proc: Any, timeout: float) -> Any:
+    """The next item ``proc`` puts on ``queue``; an error at once if ``proc`` has died."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            return queue.get(timeout=0.5)
+        except Empty:
+            if not proc.is_alive():
+                raise RuntimeError(
+                    f"the server exited ({proc.exitcode}) before it was ready"
+                ) from None
+            if time.monotonic() > deadline:
+                raise
 
 
 def _count(db: Path, table: str) -> int:
@@ -550,7 +673,7 @@ def _row(f: Figure, ceiling: Figure | None, peer: Figure | None) -> str:
     return (
         f"{f.scenario:<9} {f.server.split('=')[0]:<5} {f.stations:>5} {f.rate:>9,.0f}/s"
         f" {f.p50_ms:>7.2f} {f.p99_ms:>8.2f} {f.cpu_us_per_call:>8.0f} µs"
-        f" {f.loop_share:>6.0%}   {vs_ceiling}   {vs_peer}"
+        f" {f.loop_share:>6.0%}   {vs_ceiling}   {vs_peer}".replace("nan%", "   -")
     )
 
 
@@ -570,7 +693,12 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--stations", default="50,500", help="comma-separated station counts")
     parser.add_argument("--seconds", type=float, default=None, help="measured window per run")
     parser.add_argument("--clients", type=int, default=2, help="load-generator processes")
-    parser.add_argument("--servers", default="echo,csms,ocpp")
+    parser.add_argument(
+        "--servers",
+        default="echo,csms,ocpp",
+        help="echo, csms, ocpp and scaleout (a gateway and two managers over mosquitto and"
+        " PostgreSQL: needs both installed)",
+    )
     parser.add_argument(
         "--rounds", type=int, default=1, help="interleaved rounds; the best of each is shown"
     )

@@ -132,9 +132,10 @@ def scale_counts(profiles: list[Profile], total: int) -> list[Profile]:
 def _human(summary: dict[str, Any], out: TextIO) -> None:
     s, calls, csms = summary["sessions"], summary["calls"], summary["csms_calls"]
     lines = [
-        f"stations: {summary['booted']}/{summary['stations']} booted, {summary['up']} up at the "
-        f"end, {summary['gave_up']} gave up; connect p50 {summary['connect_ms']['p50']} ms, "
-        f"p99 {summary['connect_ms']['p99']} ms",
+        f"stations: {summary['booted']}/{summary['stations']} booted (all within "
+        f"{summary['all_booted_s']} s), {summary['up']} up at the end, {summary['gave_up']} "
+        f"gave up; connect p50 {summary['connect_ms']['p50']} ms, "
+        f"p99 {summary['connect_ms']['p99']} ms; run {summary['elapsed_s']} s",
         f"sessions: {s['started']} started, {s['completed']} completed, {s['refused']} refused, "
         f"{s['deauthorized']} deauthorised; {summary['energy_wh'] / 1000:.3f} kWh",
         f"calls: {calls['sent']} sent, {calls['results']} answered, {calls['errors']} CALLERROR, "

@@ -69,9 +69,11 @@ async def simulate(
     stop = stop or asyncio.Event()
     rng = random.Random(seed)  # spreading load, not secrecy
     loop = asyncio.get_running_loop()
-    began = loop.time()
     if plan.api is not None:
+        began = loop.time()
         await register_fleet(plan)
+        stats.register_s = loop.time() - began
+    began = stats.started_at = loop.time()
     # One session (one connection pool without a limit) for every station: a thousand
     # websockets are a thousand connections the pool must not queue.
     connector = aiohttp.TCPConnector(limit=0, force_close=False)

@@ -235,6 +235,7 @@ class SimStation:
                 if not self.ever_booted:
                     self.ever_booted = True
                     self.stats.booted += 1
+                    self.stats.last_first_boot = asyncio.get_running_loop().time()
                 return
             # Pending or Rejected: ask again after the interval the CSMS gave (meanwhile a
             # Pending station answers the CSMS's calls, which the link keeps doing).
@@ -438,11 +439,13 @@ class SimStation:
                 self.stats.sessions_deauthorized += 1
                 s.request_stop("DeAuthorized")
 
+        # The session lasts its duration from the start reading, however long the CSMS takes
+        # to answer the start.
+        loop = asyncio.get_running_loop()
+        end = loop.time() + s.duration
         offline = not self.up
         await self._tx(lambda: dialect.start(s, first, offline), started)
         await self._status(c, CHARGING)
-        loop = asyncio.get_running_loop()
-        end = loop.time() + s.duration
         while (remaining := end - loop.time()) > 0.001:
             with contextlib.suppress(TimeoutError):
                 async with asyncio.timeout(min(self.st.meter_interval, remaining)):

@@ -36,6 +36,11 @@ class Stats:
     csms_calls: Counter[str] = field(default_factory=Counter)  # by action
     answers: Counter[str] = field(default_factory=Counter)  # by policy
     connect_ms: list[float] = field(default_factory=list)
+    # The event loop's time when the run started (after registration) and when the last
+    # station to boot did: how long a fleet took to come up.
+    started_at: float = 0.0
+    last_first_boot: float = 0.0
+    register_s: float = 0.0
     problems: list[str] = field(default_factory=list)
     _problem_set: set[str] = field(default_factory=set, repr=False)
 
@@ -73,6 +78,10 @@ class Stats:
             "booted": self.booted,
             "gave_up": self.gave_up,
             "elapsed_s": round(elapsed, 2),
+            "register_s": round(self.register_s, 2),
+            "all_booted_s": round(self.last_first_boot - self.started_at, 2)
+            if self.booted
+            else None,
             "connect_ms": {"p50": pct(0.5), "p99": pct(0.99), "max": pct(1.0)},
             "sessions": {
                 "started": self.sessions_started,

@@ -18,7 +18,17 @@ import pytest
 from core.config import config_from_dict
 from core.runtime import Csms
 from core.store.models import CallState
-from csms_tui.simulate.model import Answer, Profile, Run, Scenario, SessionStep, WaitStep
+from csms_tui.simulate.model import (
+    Answer,
+    FaultStep,
+    OfflineStep,
+    Profile,
+    RebootStep,
+    Run,
+    Scenario,
+    SessionStep,
+    WaitStep,
+)
 from csms_tui.simulate.runner import Plan, simulate
 from tests.e2e.conftest import add_token, eventually
 from tests.fixtures.running import gateway_of, service_of
@@ -264,3 +274,59 @@ async def test_a_recorded_session_replays_to_the_same_answers_and_shows_a_change
     }
     assert ("REC16-001", "Authorize", "idTagInfo.status", "Accepted", "Invalid") in found
     assert ("REC201-001", "Authorize", "idTokenInfo.status", "Accepted", "Unknown") in found
+
+
+async def test_a_transaction_started_offline_is_sent_in_order_once_back_then_fault_and_reboot(
+    tmp_path: Path,
+) -> None:
+    # The session starts while the station is offline (after its plug delay) and ends before
+    # it is back: start, meter values and stop all wait in the queue.
+    scenario = Scenario(
+        steps=[
+            SessionStep(do="session", duration=0.8, plug_delay=0.3, background=True),
+            OfflineStep(do="offline", duration=1.5),
+            FaultStep(do="fault", duration=0.3),
+            RebootStep(do="reboot", downtime=0.2),
+        ]
+    )
+    common: dict[str, Any] = {"meter_rate": 36_000, "meter_interval": 0.25, "scenario": "s"}
+    profiles = [
+        Profile(ocpp="1.6", id_prefix="OFF16-", **common),
+        Profile(ocpp="2.0.1", id_prefix="OFF201-", **common),
+    ]
+    async with core(tmp_path) as csms:
+        api = f"http://127.0.0.1:{csms.ports['api']}"
+        plan = Plan(url=ws_url(csms), profiles=profiles, scenarios={"s": scenario}, api=api)
+        summary = await simulate(plan)
+        assert summary["events"]["offline_periods"] == 2
+        assert summary["events"]["faults"] == 2
+        assert summary["events"]["reboots"] == 2
+        assert summary["events"]["queued_sent"] >= 2 * 3  # start, meter values, stop
+        assert (summary["errors"], summary["problems"]) == (0, [])
+        transactions = await service_of(csms).list_transactions(limit=10)
+        assert sorted(t.station_id for t in transactions) == ["OFF16-001", "OFF201-001"]
+        for t in transactions:
+            assert not t.active
+            assert t.energy_wh == pytest.approx(8.0, abs=1.5)  # 0.8 s at 36 kW
+
+        async def logged() -> list[Any]:
+            return await csms.store.list_messages(station_id="OFF201-001", direction="in")
+
+        messages = await eventually(logged)
+        events = [m.payload for m in messages if m.action == "TransactionEvent"]
+        assert events
+        assert all(e.get("offline") is True for e in events)
+        assert sorted(e["seqNo"] for e in events) == list(range(len(events)))
+
+        async def both_rebooted() -> bool:
+            boots = await csms.store.list_messages(action="BootNotification", direction="in")
+            return len(boots) == 4
+
+        await eventually(both_rebooted)
+        faulted = await csms.store.list_messages(
+            station_id="OFF16-001", action="StatusNotification", direction="in"
+        )
+        assert any(
+            m.payload["status"] == "Faulted" and m.payload["errorCode"] == "GroundFailure"
+            for m in faulted
+        )

@@ -140,9 +140,8 @@ def _human(summary: dict[str, Any], out: TextIO) -> None:
         f"{s['deauthorized']} deauthorised; {summary['energy_wh'] / 1000:.3f} kWh",
         f"calls: {calls['sent']} sent, {calls['results']} answered, {calls['errors']} CALLERROR, "
         f"{calls['timeouts']} unanswered",
-        f"CSMS calls: {csms['received']} received ("
-        + ", ".join(f"{k} {v}" for k, v in csms["by_policy"].items())
-        + ")",
+        f"CSMS calls: {csms['received']} received"
+        + "".join(f", {v} {k}" for k, v in csms["by_policy"].items()),
     ]
     lines += [f"problem: {p}" for p in summary["problems"]]
     out.write("\n".join(lines) + "\n")

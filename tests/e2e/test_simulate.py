@@ -17,6 +17,7 @@ import pytest
 
 from core.config import config_from_dict
 from core.runtime import Csms
+from core.services.certificates import create_ca, issue_certificate
 from core.store.models import CallState
 from csms_tui.simulate.model import (
     Answer,
@@ -330,3 +331,61 @@ async def test_a_transaction_started_offline_is_sent_in_order_once_back_then_fau
             m.payload["status"] == "Faulted" and m.payload["errorCode"] == "GroundFailure"
             for m in faulted
         )
+
+
+async def test_tls_stations_with_basic_auth_and_with_client_certificates(tmp_path: Path) -> None:
+    ca_cert, ca_key = create_ca("Test CA", "Thoughtworks")
+    server = issue_certificate(
+        ca_cert, ca_key, "localhost", "Thoughtworks", server_names=["localhost"]
+    )
+    client = issue_certificate(ca_cert, ca_key, "TLS201-001", "Thoughtworks")
+    files = {"ca.pem": ca_cert, "server.pem": server[0], "server.key": server[1]}
+    files |= {"client.pem": client[0], "client.key": client[1]}
+    for name, text in files.items():
+        (tmp_path / name).write_text(text)
+    config = config_from_dict(
+        {
+            "storage": {"sqlite": {"path": str(tmp_path / "csms.db")}},
+            "gateway": {
+                "ws_addr": "",
+                "wss_addr": "127.0.0.1:0",
+                "status_addr": "",
+                "tls_server_cert": str(tmp_path / "server.pem"),
+                "tls_server_key": str(tmp_path / "server.key"),
+                "tls_trust_certs": [str(tmp_path / "ca.pem")],
+            },
+            "api": {"addr": "127.0.0.1:0"},
+            "observability": {"log_file": ""},
+        }
+    )
+    session = Scenario(steps=[SessionStep(do="session", duration=0.5, plug_delay=0)])
+    ca = str(tmp_path / "ca.pem")
+    profiles = [
+        Profile(ocpp="1.6", id_prefix="TLS16-", security_profile=1, ca_file=ca, scenario="s"),
+        Profile(
+            ocpp="2.0.1",
+            id_prefix="TLS201-",
+            security_profile=2,
+            ca_file=ca,
+            client_cert=str(tmp_path / "client.pem"),
+            client_key=str(tmp_path / "client.key"),
+            scenario="s",
+        ),
+        # Without the private CA the CSMS's certificate cannot be verified: refused, said why.
+        Profile(ocpp="1.6", id_prefix="NOCA-", security_profile=1, scenario="s"),
+    ]
+    async with Csms(config) as csms:
+        plan = Plan(
+            url=f"wss://localhost:{csms.ports['wss']}/ws/",
+            profiles=profiles,
+            scenarios={"s": session},
+            run=Run(connect_attempts=1),
+            api=f"http://127.0.0.1:{csms.ports['api']}",
+        )
+        summary = await simulate(plan)
+        transactions = await service_of(csms).list_transactions(limit=10)
+
+    assert (summary["booted"], summary["gave_up"]) == (2, 1)
+    assert summary["sessions"]["completed"] == 2
+    assert sorted(t.station_id for t in transactions) == ["TLS16-001", "TLS201-001"]
+    assert any("NOCA-001: connect refused: TLS" in p for p in summary["problems"])

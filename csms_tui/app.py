@@ -29,7 +29,7 @@ from textual.widgets import Header, Static, TabbedContent
 from core.application.errors import ServiceError
 from core.application.service import CsmsService
 from core.config import Config
-from core.events import Event, Resync
+from core.events import Event, Resync, Subscription
 from csms_tui.inert import markup_safe
 from csms_tui.key_footer import KeyFooter
 from csms_tui.modals import ConfirmScreen, FilterScreen
@@ -318,6 +318,14 @@ class CsmsConsole(KeepsRunning, App[int]):
 
     async def consume(self, service: CsmsService) -> None:
         sub = service.subscribe(maxsize=20_000)
+        try:
+            await self._consume(sub)
+        finally:
+            # Closed with the console: an embedded core's forwarding task (on the core's loop)
+            # ends with it instead of being left to die with that loop.
+            sub.close()
+
+    async def _consume(self, sub: Subscription) -> None:
         await self.reload()
         # What exists now (modules, schemas, widgets, the stations loaded) lives as long as the
         # program: moved out of the collector's way, a full collection no longer stalls the

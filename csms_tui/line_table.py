@@ -27,6 +27,7 @@ from textual.strip import Strip
 from core.inert import inert
 
 ERROR = "error"
+WARNING = "warning"
 MUTED = "muted"
 
 
@@ -42,6 +43,7 @@ class LineTable(ScrollView, can_focus=True):
         "line-table--header",
         "line-table--cursor",
         "line-table--error",
+        "line-table--warning",
         "line-table--muted",
     }
     DEFAULT_CSS = """
@@ -63,6 +65,9 @@ class LineTable(ScrollView, can_focus=True):
     }
     LineTable > .line-table--error {
         color: $error;
+    }
+    LineTable > .line-table--warning {
+        color: $warning;
     }
     LineTable > .line-table--muted {
         color: $text-muted;
@@ -123,6 +128,11 @@ class LineTable(ScrollView, can_focus=True):
     def _header_note(self) -> str:
         """Hook: text after the column titles (e.g. the filter in force)."""
         return ""
+
+    def _cell_tones(self, index: int) -> dict[int, str]:
+        """Hook: cells of the row at `index` with a tone of their own (column → tone), e.g. a
+        faulted connector's cell in the error colour on a row that is otherwise plain."""
+        return {}
 
     # --- shared behaviour --------------------------------------------------------------------------
 
@@ -199,9 +209,25 @@ class LineTable(ScrollView, can_focus=True):
         style = base
         if tone:
             style += self.get_component_rich_style(f"line-table--{tone}")
-        if index == self.cursor_row:
-            style += self.get_component_rich_style("line-table--cursor")
-        return Strip([Segment(self._line(cells), style)]).crop_extend(0, width, style)
+        cursor = self.get_component_rich_style("line-table--cursor")
+        line_style = style + cursor if index == self.cursor_row else style
+        tones = self._cell_tones(index)
+        if not tones:
+            return Strip([Segment(self._line(cells), line_style)]).crop_extend(0, width, line_style)
+        # Cells with their own tone: one segment per cell (only these rows pay for it). The
+        # gap goes with the cell before it: a segment of spaces alone is left out of an SVG
+        # screenshot's text, which would then run the cells together.
+        segments: list[Segment] = []
+        pairs = list(zip(cells, self.widths, strict=False))
+        for column, (cell, cell_width) in enumerate(pairs):
+            # The tone last: its colour says something, on the cursor's row too.
+            cell_style = line_style
+            if column in tones:
+                cell_style += self.get_component_rich_style(f"line-table--{tones[column]}")
+            text = fit(inert(cell), cell_width) if cell_width else inert(cell)
+            gap = "  " if column < len(pairs) - 1 else ""
+            segments.append(Segment(text + gap, cell_style))
+        return Strip(segments).crop_extend(0, width, line_style)
 
 
 def matches(terms: Sequence[str], cells: Sequence[str]) -> bool:
@@ -233,6 +259,7 @@ class KeyedTable(LineTable):
         self._index: dict[str, int] = {}
         self._cells: dict[str, list[str]] = {}
         self._tones: dict[str, str] = {}
+        self._cell_tone: dict[str, dict[int, str]] = {}  # only rows with toned cells
         self._cursor_key: str | None = None
         self._terms: list[str] = []
         self._view: list[str] | None = None  # the keys shown while a filter is on
@@ -300,6 +327,9 @@ class KeyedTable(LineTable):
         key = self._order[index]
         return self._cells[key], self._tones.get(key, ""), key
 
+    def _cell_tones(self, index: int) -> dict[int, str]:
+        return self._cell_tone.get(self._order[index], {})
+
     def get_cell(self, key: str, column: str) -> str:
         return self._cells[key][self._column_index[column]]
 
@@ -315,17 +345,33 @@ class KeyedTable(LineTable):
             if len(cell) > self.widths[i] and self.widths[i] < self._max[i]:
                 self.widths[i] = min(len(cell), self._max[i])
 
-    def upsert(self, key: str, row: dict[str, str], tone: str = "") -> None:
-        """Add the row, or change the cells that differ; repaints only if something changed."""
+    def upsert(
+        self,
+        key: str,
+        row: dict[str, str],
+        tone: str = "",
+        cell_tones: dict[str, str] | None = None,
+    ) -> None:
+        """Add the row, or change the cells that differ; repaints only if something changed.
+        `cell_tones` gives cells a tone of their own (column key → tone)."""
         cells = [row.get(column, "") for column in self.column_keys]
+        by_index = {self._column_index[c]: t for c, t in (cell_tones or {}).items() if t}
         current = self._cells.get(key)
         if current is None:
             self._index[key] = len(self._keys)
             self._keys.append(key)
-        elif current == cells and self._tones.get(key, "") == tone:
+        elif (
+            current == cells
+            and self._tones.get(key, "") == tone
+            and self._cell_tone.get(key, {}) == by_index
+        ):
             return
         self._cells[key] = cells
         self._tones[key] = tone
+        if by_index:
+            self._cell_tone[key] = by_index
+        else:
+            self._cell_tone.pop(key, None)
         self._grow(cells)
         if self._view is None:
             self._set_height(len(self._keys))
@@ -335,12 +381,26 @@ class KeyedTable(LineTable):
             self._select(0)
         self.refresh()
 
+    def set_cell(self, key: str, column: str, value: str) -> None:
+        """Change one cell of an existing row (a station's last contact on each frame): no
+        new row, no filter change unless the row starts or stops matching."""
+        cells = self._cells.get(key)
+        index = self._column_index[column]
+        if cells is None or cells[index] == value:
+            return
+        cells[index] = value
+        self._grow(cells)
+        if self._view is not None and matches(self._terms, cells) != (key in self._view_index):
+            self._refilter()
+        self.refresh()
+
     def remove_row(self, key: str) -> None:
         position = self._position(key)
         index = self._index.pop(key)
         del self._keys[index]
         del self._cells[key]
         self._tones.pop(key, None)
+        self._cell_tone.pop(key, None)
         for k in self._keys[index:]:
             self._index[k] -= 1
         if self._view is not None:
@@ -357,6 +417,7 @@ class KeyedTable(LineTable):
         self._index.clear()
         self._cells.clear()
         self._tones.clear()
+        self._cell_tone.clear()
         self._cursor_key = None
         self._posted = None
         self._refilter()

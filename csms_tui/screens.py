@@ -4,6 +4,7 @@ stored message history (the dialogs are in :mod:`csms_tui.modals`)."""
 from __future__ import annotations
 
 import asyncio
+import json
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
@@ -32,6 +33,7 @@ from core.events import (
 )
 from csms_tui.answers import answer_table
 from csms_tui.inert import inert, markup_safe, plain
+from csms_tui.key_footer import KeyFooter
 from csms_tui.modals import InstallCertificateScreen
 from csms_tui.payload import DIRECTIONS, MESSAGE_TYPES, json_text, message_text
 from csms_tui.timefmt import clock, day_minute, day_ms, moment, moment_ms
@@ -39,7 +41,11 @@ from csms_tui.timefmt import clock, day_minute, day_ms, moment, moment_ms
 
 class StationDetailScreen(Screen[None]):
     """Everything known about one station: identity, connectors, configuration / device model,
-    certificates, recent events and messages."""
+    certificates, recent events and messages.
+
+    It follows the station: the console hands it the core's events (``apply``) and any event
+    of this station — a frame, a status, a call's answer — reloads it within a second, the
+    tables keeping their cursor. Empty sections say so and what fills them."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "app.pop_screen", "Back", id="detail.back"),
@@ -48,34 +54,58 @@ class StationDetailScreen(Screen[None]):
         Binding("e", "edit_config", "Edit setting", id="detail.edit_config"),
         Binding("i", "install_root", "Install root certificate", id="detail.install_root"),
         Binding("n", "renew", "Renew station certificate", id="detail.renew"),
+        Binding("v", "last_answer", "Answer", id="detail.last_answer"),
     ]
+    RELOAD = 1.0  # seconds: at most one reload a second however busy the station is
+    # (section id, heading, what fills it when it is empty)
+    SECTIONS: ClassVar[tuple[tuple[str, str, str], ...]] = (
+        (
+            "connectors",
+            "Connectors / EVSEs",
+            "nothing yet: a station reports its connectors (StatusNotification) after it boots",
+        ),
+        (
+            "config",
+            "Configuration (1.6 keys, pending pushes) and device model (2.0.1)",
+            "nothing yet: c → Get configuration (1.6) or Get report (2.0.1) reads it",
+        ),
+        ("certificates", "Certificates", "none yet: i installs a root certificate"),
+        ("reservations", "Reservations", "none: c → Reserve now holds a connector"),
+        (
+            "events",
+            "Recent events",
+            "nothing yet: security events, firmware and log status reports appear here",
+        ),
+        (
+            "messages",
+            "Recent messages",
+            "nothing yet: the station's frames appear here once it connects",
+        ),
+    )
 
     def __init__(self, service: CsmsService, station_id: str) -> None:
         super().__init__()
         self.service, self.station_id = service, station_id
         self.version: str | None = None  # known once the detail is loaded
+        self.sub_title = f"station {inert(station_id)}"
+        self._dirty = False
+        self._seen: datetime | None = None  # the station's last frame in, from the events
+        self._rows: dict[str, list[tuple[Any, ...]]] = {}  # what each table shows
 
     def compose(self) -> ComposeResult:
         yield Header()
-        with VerticalScroll():
+        with VerticalScroll(id="station-detail"):
             yield Static("loading…", id="identity")
-            yield Label("Connectors / EVSEs")
-            yield DataTable(id="connectors", cursor_type="row")
-            yield Label("Configuration (1.6 keys, pending pushes) and device model (2.0.1)")
-            yield DataTable(id="config", cursor_type="row")
-            yield Label("Certificates")
-            yield DataTable(id="certificates", cursor_type="row")
-            yield Label("Reservations")
-            yield DataTable(id="reservations", cursor_type="row")
-            yield Label("Recent events")
-            yield DataTable(id="events", cursor_type="row")
-            yield Label("Recent messages")
-            yield DataTable(id="messages", cursor_type="row")
-        yield Footer()
+            for section, heading, empty in self.SECTIONS:
+                yield Label(heading, id=f"{section}-heading", classes="section")
+                yield DataTable(id=section, cursor_type="row")
+                yield Static(empty, id=f"{section}-empty", classes="empty")
+        # The console's key bar: at 80 columns it keeps help and quit in view (Footer cuts).
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         self.query_one("#connectors", DataTable).add_columns(
-            "EVSE", "Connector", "Status", "Error", "Updated"
+            "EVSE", "Connector", "Status", "Error", "Info", "Updated UTC"
         )
         self.query_one("#config", DataTable).add_columns("Key / variable", "Value", "Status")
         self.query_one("#certificates", DataTable).add_columns("Id", "Type", "Status")
@@ -86,7 +116,24 @@ class StationDetailScreen(Screen[None]):
         self.query_one("#messages", DataTable).add_columns(
             "Time UTC", "Dir", "Type", "Action", "Id"
         )
+        for section, _, _ in self.SECTIONS:
+            self.query_one(f"#{section}", DataTable).display = False
+        self.set_interval(self.RELOAD, self._reload_if_changed)
         self.action_reload()
+
+    def apply(self, batch: Sequence[Event]) -> None:
+        """The core's events (from the console): this station's mark the detail for reload."""
+        for e in batch:
+            if e.station_id != self.station_id:
+                continue
+            self._dirty = True
+            if isinstance(e, MessageLogged) and e.direction == "in":
+                self._seen = e.at if self._seen is None else max(self._seen, e.at)
+
+    def _reload_if_changed(self) -> None:
+        if self._dirty:
+            self._dirty = False
+            self.action_reload()
 
     @work(exclusive=True)
     async def action_reload(self) -> None:
@@ -105,6 +152,10 @@ class StationDetailScreen(Screen[None]):
                 self.app.start_action(self.station_id, action_id)  # type: ignore[attr-defined]
 
         self.app.push_screen(ActionMenuScreen(self.station_id, self.version), chosen)
+
+    def action_last_answer(self) -> None:
+        """The last answer with content (a schedule, keys, data), as on the stations list."""
+        self.app.action_last_answer()  # type: ignore[attr-defined]
 
     def action_edit_config(self) -> None:
         """Set the highlighted 1.6 key or 2.0.1 variable (pre-filled) on the station."""
@@ -137,29 +188,74 @@ class StationDetailScreen(Screen[None]):
         if sent:
             self.action_reload()
 
+    def _status(self, status: str) -> Text:
+        """A connector status in the colour that says what it means: error for Faulted,
+        warning for Unavailable (the theme's colours, so every theme keeps the meaning)."""
+        theme = self.app.current_theme
+        colour = {"Faulted": theme.error or "red", "Unavailable": theme.warning or "yellow"}
+        style = colour.get(status)
+        return plain(status, f"bold {style}" if style else "")
+
+    def _identity(self, d: StationDetail) -> Text:
+        seen = d.last_seen_at
+        if self._seen is not None and (seen is None or self._seen > seen):
+            seen = self._seen
+        state = ("● online", "bold") if d.connected else ("○ offline", "dim")
+        # Separated with " · " (never run together, whatever the width), each line short
+        # enough to stay whole on an 80-column terminal. Vendor, model, serial, firmware and
+        # boot reason are what the station said: inert.
+        lines = Text.assemble(
+            (inert(d.station_id), "bold"),
+            "  ·  ",
+            state,
+            inert(f"  ·  OCPP {d.ocpp_version or '?'}  ·  {d.vendor} {d.model}"),
+            "\n",
+            inert(
+                f"serial {d.serial_number or '-'}  ·  firmware {d.firmware_version or '-'}"
+                f"  ·  security profile {d.security_profile}"
+            ),
+            "\n",
+            inert(
+                f"boot {d.boot_status or '-'} ({d.boot_reason or '-'})"
+                f"  ·  pending boot {'yes' if d.pending_boot else 'no'}"
+            ),
+            "\n",
+            inert(f"last seen {moment(seen)}"),
+        )
+        theme = self.app.current_theme
+        for c in d.connectors:
+            trouble = [x for x in (c.error_code, c.info) if x and x != "NoError"]
+            if c.status in ("Faulted", "Unavailable") or trouble:
+                where = (
+                    f"{c.evse_id}/{c.connector_id}"
+                    if d.ocpp_version == "2.0.1"
+                    else str(c.connector_id)
+                )
+                colour = theme.error if c.status == "Faulted" else theme.warning
+                lines.append("\n")
+                lines.append(
+                    inert(
+                        f"⚠ connector {where} {c.status}"
+                        + (f": {' — '.join(trouble)}" if trouble else "")
+                    ),
+                    f"bold {colour or 'red'}",
+                )
+        return lines
+
     def show(self, d: StationDetail) -> None:
         self.version = d.ocpp_version
-        state = "online" if d.connected else "offline"
-        # Vendor, model, serial, firmware and boot reason are what the station said.
-        self.query_one("#identity", Static).update(
-            Text.assemble(
-                (inert(d.station_id), "bold"),
-                inert(
-                    f"  {state}  OCPP {d.ocpp_version or '?'}  ·  {d.vendor} {d.model}"
-                    f"  ·  serial {d.serial_number or '-'}  ·  firmware {d.firmware_version or '-'}"
-                ),
-                "\n",
-                inert(
-                    f"security profile {d.security_profile}  ·  boot {d.boot_status or '-'}"
-                    f" ({d.boot_reason or '-'})  ·  last seen {moment(d.last_seen_at)}"
-                    f"  ·  pending boot {'yes' if d.pending_boot else 'no'}"
-                ),
-            )
-        )
-        fill(
-            self.query_one("#connectors", DataTable),
+        self.query_one("#identity", Static).update(self._identity(d))
+        self._fill(
+            "connectors",
             [
-                (c.evse_id, c.connector_id, c.status, c.error_code, moment(c.updated_at))
+                (
+                    c.evse_id,
+                    c.connector_id,
+                    self._status(c.status),
+                    "-" if c.error_code in ("", "NoError") else c.error_code,
+                    c.info or "-",
+                    day_minute(c.updated_at) if c.updated_at else "-",
+                )
                 for c in d.connectors
             ],
         )
@@ -172,30 +268,24 @@ class StationDetailScreen(Screen[None]):
             )
             for v in d.device_model
         ]
-        fill(self.query_one("#config", DataTable), config)
-        fill(
-            self.query_one("#certificates", DataTable),
+        self._fill("config", config)
+        self._fill(
+            "certificates",
             [(c.certificate_id[:16], c.certificate_type, c.status) for c in d.certificates],
         )
-        fill(
-            self.query_one("#reservations", DataTable),
+        self._fill(
+            "reservations",
             [
-                (
-                    r.reservation_id,
-                    r.id_token,
-                    r.evse_id,
-                    r.status,
-                    day_minute(r.expires_at),
-                )
+                (r.reservation_id, r.id_token, r.evse_id, r.status, day_minute(r.expires_at))
                 for r in d.reservations
             ],
         )
-        fill(
-            self.query_one("#events", DataTable),
-            [(clock(e.at), e.event_type, str(e.detail)[:80]) for e in d.recent_events],
+        self._fill(
+            "events",
+            [(clock(e.at), e.event_type, as_json(e.detail)) for e in d.recent_events],
         )
-        fill(
-            self.query_one("#messages", DataTable),
+        self._fill(
+            "messages",
             [
                 (
                     clock(m.at),
@@ -207,6 +297,36 @@ class StationDetailScreen(Screen[None]):
                 for m in d.recent_messages
             ],
         )
+
+    def _fill(self, section: str, rows: list[tuple[Any, ...]]) -> None:
+        """One section's table, shown when it has rows (its hint otherwise), refilled only
+        when its rows changed and with the cursor where it was: the detail reloads while the
+        operator reads it."""
+        table = self.query_one(f"#{section}", DataTable)
+        table.display = bool(rows)
+        self.query_one(f"#{section}-empty", Static).display = not rows
+        heading = next(h for s, h, _ in self.SECTIONS if s == section)
+        self.query_one(f"#{section}-heading", Label).update(
+            f"{heading} · {len(rows)}" if rows else heading
+        )
+        if self._rows.get(section) == rows:
+            return
+        self._rows[section] = rows
+        cursor = table.cursor_row
+        table.clear()
+        for row in rows:
+            table.add_row(
+                *(v if isinstance(v, Text) else plain("-" if v is None else v) for v in row)
+            )
+        if rows and cursor > 0:
+            table.move_cursor(row=min(cursor, len(rows) - 1), animate=False)
+
+
+def as_json(detail: Any) -> str:
+    """A station event's detail as JSON (what the station sent, not a Python repr), cut to
+    what a row shows."""
+    text = json.dumps(detail, ensure_ascii=False, default=str, separators=(", ", ": "))
+    return text if len(text) <= 100 else text[:99] + "…"
 
 
 def read_pem(path: str) -> str:

@@ -17,6 +17,7 @@ from core.application.errors import NotFound, ServiceError
 from core.application.rules import ACCEPTING
 from core.application.views import (
     CallView,
+    ConnectorView,
     PasswordRotation,
     SecurityProfileUpgrade,
     StationSummary,
@@ -25,6 +26,7 @@ from core.events import (
     CallCompleted,
     ConnectionRefused,
     Event,
+    MessageLogged,
     Resync,
     StationBooted,
     StationConnected,
@@ -44,7 +46,7 @@ from csms_tui.actions import (
 )
 from csms_tui.answer_watch import AnswerContent, AnswerWatch, answer_content, completed_event
 from csms_tui.inert import markup_safe
-from csms_tui.line_table import ERROR, MUTED, KeyedTable
+from csms_tui.line_table import ERROR, MUTED, WARNING, KeyedTable
 from csms_tui.modals import (
     AnswerScreen,
     ConfirmScreen,
@@ -56,15 +58,17 @@ from csms_tui.panes.base import LivePane
 from csms_tui.screens import StationDetailScreen
 from csms_tui.timefmt import clock
 
-# (key, title, maximum width): the widths grow with the content up to the maximum.
+# (key, title, maximum width): the widths grow with the content up to the maximum. What a
+# field engineer looks for first comes first — state, connectors, last contact — so that an
+# 80-column terminal shows it.
 COLUMNS = (
     ("id", "Station", 24),
     ("state", "State", 36),
+    ("connectors", "Connectors", 40),
+    ("seen", "Last seen UTC", 13),
+    ("tx", "Active tx", 16),
     ("version", "OCPP", 6),
     ("model", "Vendor / model", 28),
-    ("connectors", "Connectors", 40),
-    ("tx", "Active tx", 16),
-    ("seen", "Last seen UTC", 13),
     ("profile", "Profile", 7),
 )
 # A transaction changes its station's row too (the active transactions column).
@@ -80,6 +84,9 @@ STATION_EVENTS = (
 )
 # What a station's row is read back as: its summary, or None when it is not registered.
 Summaries = dict[str, StationSummary | None]
+# Connector statuses that need someone: the colour says which (error: broken, warning: out of
+# service on purpose or reserved-off).
+TONES = {"Faulted": ERROR, "Unavailable": WARNING}
 
 
 class ConsoleListeners(Protocol):
@@ -87,6 +94,20 @@ class ConsoleListeners(Protocol):
     wss (None: it cannot know, e.g. a remote daemon)."""
 
     wss_listener: bool | None
+
+
+def connectors_text(version: str | None, connectors: Sequence[ConnectorView]) -> str:
+    """``1:Charging`` for 1.6; ``EVSE/connector:Status`` for 2.0.1, where one EVSE's
+    connector 1 and another's are both connector 1 (``1/1:Occupied 2/1:Available``)."""
+    if version == "2.0.1":
+        return " ".join(f"{c.evse_id}/{c.connector_id}:{c.status}" for c in connectors) or "-"
+    return " ".join(f"{c.connector_id}:{c.status}" for c in connectors) or "-"
+
+
+def connectors_tone(connectors: Sequence[ConnectorView]) -> str:
+    """The most urgent colour among the connectors ("" when none needs one)."""
+    tones = {TONES.get(c.status, "") for c in connectors}
+    return ERROR if ERROR in tones else WARNING if WARNING in tones else ""
 
 
 def accepted(call: CallView) -> bool:
@@ -103,6 +124,9 @@ class StationsPane(LivePane[str, Summaries]):
         self.refused: dict[str, str] = {}  # station → why its last connection was refused
         self.versions: dict[str, str] = {}  # station → its OCPP version, for the action menu
         self.registered: set[str] = set()  # stations the CSMS knows (not refused ones)
+        # station → its last frame in: "Last seen" moves with every Heartbeat without a store
+        # read (the core's MessageLogged events carry every frame).
+        self.seen: dict[str, datetime] = {}
         self.answers = AnswerWatch()
         self.last_answer: AnswerContent | None = None
 
@@ -119,7 +143,12 @@ class StationsPane(LivePane[str, Summaries]):
         return len(page.stations)
 
     def apply(self, batch: Sequence[Event]) -> None:
+        frames: dict[str, datetime] = {}
         for e in batch:
+            if isinstance(e, MessageLogged):
+                if e.direction == "in":
+                    frames[e.station_id] = e.at
+                continue
             if isinstance(e, STATION_EVENTS):
                 self.mark(e.station_id)
             if isinstance(e, ConnectionRefused):
@@ -128,6 +157,23 @@ class StationsPane(LivePane[str, Summaries]):
                 self.answers.offer(e)
             elif isinstance(e, Resync) and self.answers.late_ids():
                 self.run_worker(self.recheck_late(), group="answers")
+        if frames:
+            self.show_seen(frames)
+        # An open station detail follows its station too.
+        for screen in self.app.screen_stack:
+            if isinstance(screen, StationDetailScreen):
+                screen.apply(batch)
+
+    def show_seen(self, frames: dict[str, datetime]) -> None:
+        """The stations' last contact from their frames: one cell each, no store read."""
+        table = self.query_one("#stations-table", KeyedTable)
+        for station_id, at in frames.items():
+            if station_id not in self.registered:
+                continue  # a row not loaded yet shows its time when it is
+            before = self.seen.get(station_id)
+            if before is None or at > before:
+                self.seen[station_id] = at
+                table.set_cell(station_id, "seen", clock(at))
 
     async def read(self, keys: set[str]) -> Summaries:
         assert self.service is not None
@@ -152,22 +198,29 @@ class StationsPane(LivePane[str, Summaries]):
         self.registered.add(s.station_id)
         if s.ocpp_version:
             self.versions[s.station_id] = s.ocpp_version
-        connectors = " ".join(f"{c.connector_id}:{c.status}" for c in s.connectors) or "-"
         refused = self.refused.get(s.station_id) if not s.connected else None
         state = "● online" if s.connected else "○ offline"
+        # The store's time, or a later frame's (the store writes Heartbeat times in bulk).
+        seen = s.last_seen_at
+        if s.station_id in self.seen and (seen is None or self.seen[s.station_id] > seen):
+            seen = self.seen[s.station_id]
+        elif seen is not None:
+            self.seen[s.station_id] = seen
         row = {
             "id": s.station_id,
             "state": f"✗ {refused}" if refused else state,
             "version": s.ocpp_version or "-",
             "model": f"{s.vendor} {s.model}".strip() or "-",
-            "connectors": connectors,
+            "connectors": connectors_text(s.ocpp_version, s.connectors),
             "tx": ", ".join(t.transaction_id for t in s.active_transactions) or "-",
-            "seen": clock(s.last_seen_at),
+            "seen": clock(seen),
             "profile": str(s.security_profile),
         }
         if s.connected:
             self.refused.pop(s.station_id, None)
-        table.upsert(s.station_id, row, ERROR if refused else "" if s.connected else MUTED)
+        tone = ERROR if refused else "" if s.connected else MUTED
+        cell_tones = {"connectors": t} if (t := connectors_tone(s.connectors)) else None
+        table.upsert(s.station_id, row, tone, cell_tones)
 
     def show_refused(self, station_id: str) -> None:
         """A station that tried to connect but is not registered: shown, one key to register."""

@@ -1,8 +1,8 @@
 """A field engineer's day at the console, on the real core with real `ocpp` package stations:
 credentials (`g` registers a refused station, offers a registered one the rotation of its
 password, never a registration again), forms that keep their input when the core refuses them,
-and answers that are said when they come — late ones too — and in full. At 200×50, and at
-80×24 where the layout matters."""
+answers that are said when they come — late ones too — and in full, and station screens that
+move while the stations talk. At 200×50, and at 80×24 where the layout matters."""
 
 from __future__ import annotations
 
@@ -20,6 +20,8 @@ from ocpp.routing import on
 from ocpp.v16 import ChargePoint as Cp16
 from ocpp.v16 import call as call16
 from ocpp.v16 import call_result as result16
+from ocpp.v201 import ChargePoint as Cp201
+from ocpp.v201 import call as call201
 from textual.widgets import Button, DataTable, Input, Select, Static
 from websockets.typing import Subprotocol
 
@@ -38,6 +40,7 @@ from csms_tui.embedded import CoreThread
 from csms_tui.line_table import KeyedTable
 from csms_tui.modals import AnswerScreen, ConfirmScreen, RegisterStationScreen
 from csms_tui.panes import stations as stations_pane
+from csms_tui.screens import StationDetailScreen
 from tests.e2e.conftest import basic_header, register
 from tests.fixtures.running import service_of
 from tests.tui.test_actions import choose, notes
@@ -231,9 +234,10 @@ def tls_config(tmp_path: Path) -> Any:
     )
 
 
-@contextlib.contextmanager
-def embedded(config: Any) -> Iterator[CoreThread[Csms]]:
-    """The core as `csms-tui` runs it: on its own thread, the console attached to it."""
+@pytest.fixture(params=[True, False], ids=["wss", "ws-only"])
+def embedded(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[CoreThread[Csms]]:
+    """The core as `csms-tui` runs it, on its own thread: with a wss listener, or ws only."""
+    config = tls_config(tmp_path) if request.param else core_config(tmp_path)
     thread: CoreThread[Csms] = CoreThread(lambda: Csms(config))
     thread.start()
     try:
@@ -242,25 +246,24 @@ def embedded(config: Any) -> Iterator[CoreThread[Csms]]:
         thread.stop()
 
 
-@pytest.mark.parametrize("wss", [True, False])
 async def test_registration_offers_the_profile_the_listeners_allow(
-    tmp_path: Path, wss: bool
+    embedded: CoreThread[Csms],
 ) -> None:
-    config = tls_config(tmp_path) if wss else core_config(tmp_path)
-    with embedded(config) as core:
-        app = CsmsConsole(core.attach)
-        async with app.run_test(size=WIDE) as pilot:
-            await wait_until(pilot, lambda: app.service is not None)
-            await pilot.press("G")
-            await wait_until(pilot, lambda: shown(app, RegisterStationScreen, "#profile"))
-            profile = app.screen.query_one("#profile", Select).value
-            note = str(app.screen.query_one("#profile-note", Static).render())
-            if wss:
-                assert profile == 1
-                assert "listens on wss" in note
-            else:
-                assert profile == 0
-                assert "no wss listener" in note
+    assert embedded.core is not None
+    wss = "wss" in embedded.core.ports
+    app = CsmsConsole(embedded.attach)
+    async with app.run_test(size=WIDE) as pilot:
+        await wait_until(pilot, lambda: app.service is not None)
+        await pilot.press("G")
+        await wait_until(pilot, lambda: shown(app, RegisterStationScreen, "#profile"))
+        profile = app.screen.query_one("#profile", Select).value
+        note = str(app.screen.query_one("#profile-note", Static).render())
+        if wss:
+            assert profile == 1
+            assert "listens on wss" in note
+        else:
+            assert profile == 0
+            assert "no wss listener" in note
 
 
 # --- 2. forms keep their input when the core refuses; close once the command is sent --------
@@ -499,6 +502,159 @@ def test_an_answer_that_overtakes_the_send_s_return_is_not_lost() -> None:
     assert pending.complete.is_set()
     assert pending.answer().state == "answered"
     assert pending.answer().response == {"status": "Accepted"}
+
+
+# --- 4. and 5. station screens that move, say what they mean and read well -----------------
+
+
+@pytest.mark.parametrize("size", [WIDE, SMALL])
+async def test_last_seen_moves_while_a_station_heartbeats(
+    tmp_path: Path, size: tuple[int, int]
+) -> None:
+    async with Csms(core_config(tmp_path)) as csms:
+        await register(csms, "CSHB")
+        app = CsmsConsole(service=service_of(csms))
+        async with app.run_test(size=size) as pilot, booted(csms, "CSHB") as cp:
+            await online(pilot, app, "CSHB")
+            stations = table(app)
+            await wait_until(pilot, lambda: stations.get_cell("CSHB", "seen") != "-")
+            first = stations.get_cell("CSHB", "seen")
+
+            async def beat_until_moved() -> None:
+                while stations.get_cell("CSHB", "seen") == first:
+                    await cp.call(call16.Heartbeat())
+                    await pilot.pause(0.2)
+
+            async with asyncio.timeout(5):
+                await beat_until_moved()
+            assert stations.get_cell("CSHB", "seen") > first
+            # The column is on screen even at 80 columns.
+            header = stations.render_line(0).text
+            assert "Last seen UTC" in header
+            row = stations.render_line(1 + stations.get_row_index("CSHB")).text
+            assert stations.get_cell("CSHB", "seen") in row
+
+
+async def test_201_evses_are_told_apart_and_faults_coloured(tmp_path: Path) -> None:
+    async with Csms(core_config(tmp_path)) as csms:
+        await register(csms, "CS201")
+        app = CsmsConsole(service=service_of(csms))
+        async with (
+            app.run_test(size=SMALL) as pilot,
+            websockets.connect(
+                f"ws://127.0.0.1:{csms.ports['ws']}/ws/CS201",
+                subprotocols=[Subprotocol("ocpp2.0.1")],
+                additional_headers={"Authorization": basic_header("CS201")},
+            ) as ws,
+        ):
+            cp = Cp201("CS201", ws)
+            task = asyncio.create_task(cp.start())
+            await cp.call(
+                call201.BootNotification(
+                    charging_station={"model": "Duo", "vendor_name": "Acme"}, reason="PowerUp"
+                )
+            )
+            for evse, status in ((1, "Occupied"), (2, "Available")):
+                await cp.call(
+                    call201.StatusNotification(
+                        timestamp=now(), connector_status=status, evse_id=evse, connector_id=1
+                    )
+                )
+            stations = table(app)
+            await wait_until(
+                pilot,
+                lambda: (
+                    "CS201" in stations.rows
+                    and stations.get_cell("CS201", "connectors") == "1/1:Occupied 2/1:Available"
+                ),
+            )
+
+            def connector_colour() -> Any:
+                line = stations.render_line(1 + stations.get_row_index("CS201"))
+                cell = next(s for s in line if "1/1:" in s.text)
+                return cell.style.color if cell.style else None
+
+            assert connector_colour() == stations.rich_style.color  # nothing to say
+            await cp.call(
+                call201.StatusNotification(
+                    timestamp=now(), connector_status="Unavailable", evse_id=2, connector_id=1
+                )
+            )
+            warning = stations.get_component_rich_style("line-table--warning").color
+            await wait_until(pilot, lambda: connector_colour() == warning)
+            await cp.call(
+                call201.StatusNotification(
+                    timestamp=now(), connector_status="Faulted", evse_id=1, connector_id=1
+                )
+            )
+            error = stations.get_component_rich_style("line-table--error").color
+            await wait_until(pilot, lambda: connector_colour() == error)
+            assert stations.get_cell("CS201", "connectors") == "1/1:Faulted 2/1:Unavailable"
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError, websockets.ConnectionClosed):
+                await task
+
+
+def identity(app: CsmsConsole) -> str:
+    found = app.screen.query("#identity")
+    return str(found.first(Static).render()) if found else ""
+
+
+@pytest.mark.parametrize("size", [WIDE, SMALL])
+async def test_the_station_detail_follows_the_station_and_reads_well(
+    tmp_path: Path, size: tuple[int, int]
+) -> None:
+    async with Csms(core_config(tmp_path)) as csms:
+        await register(csms, "CSD")
+        app = CsmsConsole(service=service_of(csms))
+        async with app.run_test(size=size) as pilot:
+            await wait_until(pilot, lambda: "CSD" in table(app).rows)
+            await pilot.press("enter")
+            await wait_until(pilot, lambda: "CSD" in identity(app))
+            detail = app.screen
+            assert isinstance(detail, StationDetailScreen)
+            # Words never run together; the state is its own word.
+            assert identity(app).startswith("CSD  ·  ○ offline  ·  OCPP ?")
+            # Empty sections say so, and what fills them.
+            for section in ("connectors", "events", "messages"):
+                assert not detail.query_one(f"#{section}", DataTable).display
+                hint = detail.query_one(f"#{section}-empty", Static)
+                assert hint.display
+                assert str(hint.render()).startswith("nothing yet:")
+            assert "Get configuration" in str(detail.query_one("#config-empty", Static).render())
+
+            # The station connects and talks: the open detail follows without a key pressed.
+            async with booted(csms, "CSD") as cp:
+                await wait_until(pilot, lambda: "● online" in identity(app))
+                await cp.call(
+                    call16.StatusNotification(
+                        connector_id=1,
+                        error_code="GroundFailure",
+                        status="Faulted",
+                        info="RCD tripped",
+                    )
+                )
+                connectors = detail.query_one("#connectors", DataTable)
+                await wait_until(pilot, lambda: connectors.row_count == 1)
+                row = [str(c) for c in connectors.get_row_at(0)]
+                assert row[:5] == ["1", "1", "Faulted", "GroundFailure", "RCD tripped"]
+                await wait_until(
+                    pilot,
+                    lambda: "⚠ connector 1 Faulted: GroundFailure — RCD tripped" in identity(app),
+                )
+                status = connectors.get_row_at(0)[2]
+                error = app.current_theme.error
+                assert error is not None
+                assert error.lower() in str(status.style).lower()
+
+                # A station event: shown as JSON, not as a Python repr.
+                await cp.call(call16.FirmwareStatusNotification(status="Downloaded"))
+                events = detail.query_one("#events", DataTable)
+                await wait_until(pilot, lambda: events.row_count == 1)
+                assert str(events.get_row_at(0)[2]) == '{"status": "Downloaded"}'
+                # The identity block stays whole at 80 columns: each line fits.
+                text = identity(app)
+                assert all(len(line) <= size[0] for line in text.splitlines())
 
 
 def test_long_or_structured_data_gets_a_dialog_short_data_a_notification() -> None:

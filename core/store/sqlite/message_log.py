@@ -10,7 +10,7 @@ from typing import Any
 import orjson
 
 from core.store.models import LoggedMessage
-from core.store.sqlite.codecs import insert_rows, log_payload, req_ts, ts
+from core.store.sqlite.codecs import log_payload, req_ts, ts
 from core.store.sqlite.engine import SqliteEngine
 
 
@@ -37,10 +37,9 @@ class SqliteMessageLogStore(SqliteEngine):
         keep = self.message_log_retention
 
         def job(c: sqlite3.Connection) -> None:
-            insert_rows(
-                c,
+            c.executemany(
                 "INSERT INTO message_log (station_id, at, direction, message_type, message_id,"
-                " action, payload, error_code, error_description)",
+                " action, payload, error_code, error_description) VALUES (?,?,?,?,?,?,?,?,?)",
                 rows,
             )
             if trim:

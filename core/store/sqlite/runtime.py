@@ -16,7 +16,7 @@ import sqlite3
 from datetime import datetime
 
 from core.store.models import ConnectorStatus, RuntimeDetails
-from core.store.sqlite.codecs import from_ts, insert_rows, ts
+from core.store.sqlite.codecs import from_ts, ts
 from core.store.sqlite.engine import SqliteEngine
 
 log = logging.getLogger(__name__)
@@ -31,10 +31,10 @@ _SEEN_HELD = 10_000
 # it. Text comparison is time order (codecs.ts is fixed width); CASE rather than MAX(a, b) or
 # GREATEST(a, b), which only one of SQLite and PostgreSQL has each.
 _NOTE_SEEN = (
-    "INSERT INTO runtime (station_id, ocpp_version, last_seen_at)",
+    "INSERT INTO runtime (station_id, ocpp_version, last_seen_at) VALUES (?, '', ?)"
     " ON CONFLICT (station_id) DO UPDATE SET last_seen_at=CASE WHEN runtime.last_seen_at IS NULL"
     " OR runtime.last_seen_at < excluded.last_seen_at THEN excluded.last_seen_at"
-    " ELSE runtime.last_seen_at END",
+    " ELSE runtime.last_seen_at END"
 )
 
 
@@ -133,11 +133,10 @@ class SqliteRuntimeStore(SqliteEngine):
             self._seen_flush = None
         if not self._seen or self._thread is None:
             return None
-        rows = [(station_id, "", at) for station_id, at in self._seen.items()]
-        self._seen = {}
+        rows, self._seen = list(self._seen.items()), {}
 
         def job(c: sqlite3.Connection) -> None:
-            insert_rows(c, _NOTE_SEEN[0], rows, _NOTE_SEEN[1])
+            c.executemany(_NOTE_SEEN, rows)
 
         written = self.submit(job)
         written.add_done_callback(_report_lost)

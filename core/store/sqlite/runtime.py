@@ -2,11 +2,11 @@
 
 Last contact comes in two kinds. ``touch_station`` returns after its commit, as every write does.
 ``note_seen`` (what a Heartbeat records) returns at once: the time is kept in memory and written
-for all stations in one statement at most ``LAST_SEEN_DELAY`` seconds later, so a Heartbeat costs
-no commit and its answer never waits for the writer thread. Its answer confirms nothing stored,
-so nothing is promised that a crash could break: a crash loses at most the last
-``LAST_SEEN_DELAY`` seconds of last-seen times (the station's next Heartbeat restores it), a clean
-shutdown none. Lookups in this process see a noted time at once."""
+for all stations in one job (a few multi-row statements) at most ``LAST_SEEN_DELAY`` seconds
+later, so a Heartbeat costs no commit and its answer never waits for the writer thread. Its
+answer confirms nothing stored, so nothing is promised that a crash could break: a crash loses
+at most the last ``LAST_SEEN_DELAY`` seconds of last-seen times (the station's next Heartbeat
+restores it), a clean shutdown none. Lookups in this process see a noted time at once."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ import sqlite3
 from datetime import datetime
 
 from core.store.models import ConnectorStatus, RuntimeDetails
-from core.store.sqlite.codecs import from_ts, ts
+from core.store.sqlite.codecs import from_ts, insert_rows, ts
 from core.store.sqlite.engine import SqliteEngine
 
 log = logging.getLogger(__name__)
@@ -29,12 +29,13 @@ _SEEN_HELD = 10_000
 
 # Never moves a stored time back: a noted time written after a later boot or touch stays behind
 # it. Text comparison is time order (codecs.ts is fixed width); CASE rather than MAX(a, b) or
-# GREATEST(a, b), which only one of SQLite and PostgreSQL has each.
+# GREATEST(a, b), which only one of SQLite and PostgreSQL has each. (What goes before and after
+# the rows' VALUES: see codecs.insert_rows.)
 _NOTE_SEEN = (
-    "INSERT INTO runtime (station_id, ocpp_version, last_seen_at) VALUES (?, '', ?)"
+    "INSERT INTO runtime (station_id, ocpp_version, last_seen_at)",
     " ON CONFLICT (station_id) DO UPDATE SET last_seen_at=CASE WHEN runtime.last_seen_at IS NULL"
     " OR runtime.last_seen_at < excluded.last_seen_at THEN excluded.last_seen_at"
-    " ELSE runtime.last_seen_at END"
+    " ELSE runtime.last_seen_at END",
 )
 
 
@@ -133,10 +134,11 @@ class SqliteRuntimeStore(SqliteEngine):
             self._seen_flush = None
         if not self._seen or self._thread is None:
             return None
-        rows, self._seen = list(self._seen.items()), {}
+        rows = [(station_id, "", at) for station_id, at in self._seen.items()]
+        self._seen = {}
 
         def job(c: sqlite3.Connection) -> None:
-            c.executemany(_NOTE_SEEN, rows)
+            insert_rows(c, _NOTE_SEEN[0], rows, _NOTE_SEEN[1])
 
         written = self.submit(job)
         written.add_done_callback(_report_lost)

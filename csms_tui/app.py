@@ -361,7 +361,8 @@ class CsmsConsole(KeepsRunning, App[int]):
             try:
                 await self.reload()
             except ServiceError as exc:  # the daemon went again: its DaemonLink follows
-                self.notify(markup_safe(f"reload failed: {exc.detail}"), severity="error")
+                # The reason alone: its API field name (``csId: …``) means nothing here.
+                self.notify(markup_safe(f"reload failed: {exc.message}"), severity="error")
         with self.batch_update():
             for pane in self._main(TabbedContent).query(ConsolePane):
                 pane.apply(batch)

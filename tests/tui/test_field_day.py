@@ -28,7 +28,7 @@ from websockets.typing import Subprotocol
 from core.application.errors import Conflict, Invalid, StationOffline
 from core.application.views import CallView
 from core.config import config_from_dict
-from core.events import CallCompleted
+from core.events import CallCompleted, Resync
 from core.runtime import Csms
 from core.services.certificates import create_ca, issue_certificate
 from core.store.models import SecurityProfile
@@ -475,6 +475,39 @@ async def test_a_late_answer_is_said_still_pending_then_shown_when_it_comes(
             cp.hold.set()  # the answer comes after all
             await wait_until(
                 pilot, lambda: "CSLATE answered late DataTransfer: Accepted" in notes(app)
+            )
+
+
+async def test_a_late_answer_among_lost_events_is_found_after_a_resync(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A console that falls behind loses events (a Resync says so): a late answer it was
+    waiting for is looked up then, not lost with them."""
+    monkeypatch.setattr(stations_pane, "WAIT_SECONDS", 0.5)
+    monkeypatch.setattr(actions, "WAIT_SECONDS", 0.5)
+    async with Csms(core_config(tmp_path)) as csms:
+        await register(csms, "CSLOST")
+        app = CsmsConsole(service=service_of(csms))
+        async with app.run_test(size=WIDE) as pilot, booted(csms, "CSLOST") as cp:
+            cp.hold = asyncio.Event()
+            await online(pilot, app, "CSLOST")
+            await pilot.press("c")
+            await choose(pilot, app, "Data transfer")
+            vendor = form(app).query_one("#f-vendor_id", Input)
+            vendor.value = "com.acme"
+            vendor.focus()
+            await pilot.press("enter")
+            await wait_until(pilot, lambda: "still pending" in notes(app))
+            pane = app.query_one(stations_pane.StationsPane)
+            lost: list[CallCompleted] = []
+            monkeypatch.setattr(pane.answers, "offer", lost.append)  # the event goes missing
+            cp.hold.set()
+            await wait_until(pilot, lambda: bool(lost))
+            del pane.answers.offer  # the console keeps up again …
+            assert "answered late" not in notes(app)
+            await app.apply([Resync(at=datetime.now(UTC), dropped=1)])  # … and is told
+            await wait_until(
+                pilot, lambda: "CSLOST answered late DataTransfer: Accepted" in notes(app)
             )
 
 

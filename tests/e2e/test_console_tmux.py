@@ -1,0 +1,217 @@
+"""The console as a field engineer runs it: the real `csms-tui` in tmux (200×50) with real
+stations on its gateway — a 1.6 station heartbeating every second and a 2.0.1 station with two
+EVSEs. What is on the screen is what tmux shows: last-seen moves while the station heartbeats,
+the two EVSEs read apart, `g` on the live registered station offers a password rotation whose
+default answer (No) leaves its password working, and a refusal from the core keeps the form open
+with the typed input and the reason. (The console's reconnection to a restarted daemon is pinned
+in tests/tui/test_remote_link.py.)"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import re
+import shutil
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+import websockets
+from ocpp.v16 import ChargePoint as Cp16
+from ocpp.v16 import call as call16
+from ocpp.v201 import ChargePoint as Cp201
+from ocpp.v201 import call as call201
+from websockets.typing import Subprotocol
+
+from tests.e2e.conftest import basic_header
+from tests.fixtures.services import free_port
+
+pytestmark = pytest.mark.e2e
+
+CSMS_TUI = Path(sys.executable).with_name("csms-tui")
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat().replace("+00:00", "Z")
+
+
+class Tmux:
+    """One detached tmux session of its own (a private socket), running one command."""
+
+    def __init__(self, argv: list[str], cwd: Path, size: tuple[int, int] = (200, 50)) -> None:
+        self.socket = f"csms-test-{uuid.uuid4().hex[:8]}"
+        self.session = "console"
+        width, height = size
+        self._tmux(
+            "new-session", "-d", "-s", self.session, "-x", str(width), "-y", str(height),
+            "-c", str(cwd), *argv,
+        )  # fmt: skip
+
+    def _tmux(self, *args: str) -> str:
+        done = subprocess.run(
+            ["tmux", "-L", self.socket, *args], capture_output=True, text=True, timeout=10
+        )
+        return done.stdout
+
+    def keys(self, *keys: str) -> None:
+        self._tmux("send-keys", "-t", self.session, *keys)
+
+    def type(self, text: str) -> None:
+        self._tmux("send-keys", "-t", self.session, "-l", text)
+
+    def screen(self) -> str:
+        return self._tmux("capture-pane", "-p", "-t", self.session)
+
+    async def shows(self, pattern: str, timeout: float = 15.0) -> re.Match[str]:
+        deadline = time.monotonic() + timeout
+        while True:
+            found = re.search(pattern, self.screen())
+            if found is not None:
+                return found
+            if time.monotonic() > deadline:
+                raise AssertionError(f"{pattern!r} never shown; the screen:\n{self.screen()}")
+            await asyncio.sleep(0.2)
+
+    def close(self) -> None:
+        self._tmux("kill-server")
+
+
+@pytest.fixture
+def setup(tmp_path: Path) -> tuple[Path, int, dict[str, str]]:
+    if shutil.which("tmux") is None:
+        pytest.fail("tmux is needed (.ci/run installs it)")
+    ws_port, api_port = free_port(), free_port()
+    config = tmp_path / "csms.toml"
+    config.write_text(
+        f"""
+[gateway]
+ws_addr = "127.0.0.1:{ws_port}"
+status_addr = ""
+
+[api]
+addr = "127.0.0.1:{api_port}"
+
+[storage.sqlite]
+path = "{tmp_path / "csms.db"}"
+
+[observability]
+log_file = "{tmp_path / "csms.log"}"
+""",
+        encoding="utf-8",
+    )
+    passwords: dict[str, str] = {}
+    for station in ("TMX16", "TMX201"):
+        out = subprocess.run(
+            [str(CSMS_TUI), "station", "register", station, "--config", str(config)],
+            capture_output=True,
+            text=True,
+            check=True,
+            timeout=60,
+        ).stdout
+        found = re.search(r"password:\s*(\S+)", out)
+        assert found is not None, out
+        passwords[station] = found.group(1)
+    return config, ws_port, passwords
+
+
+@contextlib.asynccontextmanager
+async def socket(
+    ws_port: int, station: str, password: str, protocol: str
+) -> AsyncIterator[websockets.ClientConnection]:
+    async with websockets.connect(
+        f"ws://127.0.0.1:{ws_port}/ws/{station}",
+        subprotocols=[Subprotocol(protocol)],
+        additional_headers={"Authorization": basic_header(station, password)},
+    ) as ws:
+        yield ws
+
+
+async def test_a_field_engineer_s_console_in_tmux(
+    setup: tuple[Path, int, dict[str, str]],
+) -> None:
+    config, ws_port, passwords = setup
+    term = Tmux([str(CSMS_TUI), "--config", str(config)], cwd=config.parent)
+    try:
+        await term.shows(r"TMX16", timeout=30)
+        async with (
+            socket(ws_port, "TMX16", passwords["TMX16"], "ocpp1.6") as ws16,
+            socket(ws_port, "TMX201", passwords["TMX201"], "ocpp2.0.1") as ws201,
+        ):
+            cp16, cp201 = Cp16("TMX16", ws16), Cp201("TMX201", ws201)
+            tasks = [asyncio.create_task(cp16.start()), asyncio.create_task(cp201.start())]
+            await cp16.call(
+                call16.BootNotification(charge_point_vendor="Acme", charge_point_model="A")
+            )
+            await cp201.call(
+                call201.BootNotification(
+                    charging_station={"vendor_name": "Volt", "model": "Two"}, reason="PowerUp"
+                )
+            )
+            for evse, status in ((1, "Occupied"), (2, "Available")):
+                await cp201.call(
+                    call201.StatusNotification(
+                        timestamp=_now(), connector_status=status, evse_id=evse, connector_id=1
+                    )
+                )
+
+            async def heartbeat() -> None:
+                while True:
+                    await cp16.call(call16.Heartbeat())
+                    await asyncio.sleep(1.0)
+
+            tasks.append(asyncio.create_task(heartbeat()))
+
+            # Two EVSEs of one 2.0.1 station read apart (EVSE/connector:status).
+            await term.shows(r"TMX201.*1/1:Occupied\s+2/1:Available")
+            # Last seen moves while the 1.6 station heartbeats.
+            first = (await term.shows(r"TMX16 .*?(\d\d:\d\d:\d\d)")).group(1)
+            await asyncio.sleep(3.0)
+            later = (await term.shows(r"TMX16 .*?(\d\d:\d\d:\d\d)")).group(1)
+            assert later != first, term.screen()
+
+            # `g` on the live registered station: the rotation is offered and asked about;
+            # Enter takes the default (No) and nothing changes.
+            term.keys("Home")  # the first row: TMX16 (ids sort)
+            term.keys("g")
+            await term.shows(r"Rotate password on TMX16")  # its form: a password, or generated
+            term.keys("Enter")
+            # … then the question, saying what it changes.
+            await term.shows(r"Rotate password on TMX16\?[\s\S]*old\s[\s█]*password")
+            term.keys("Enter")  # the default answer: No — back to the form, nothing sent
+            await asyncio.sleep(0.5)
+            assert "Rotate password on TMX16?" not in term.screen()
+            term.keys("Escape")
+            await asyncio.sleep(1.0)
+            assert "Rotate password on TMX16" not in term.screen()
+            # A refusal from the core keeps the form, the input and the reason beside it: a
+            # 1.6 transaction id is a number, which only the station's version tells.
+            term.keys("c")
+            await term.shows(r"Actions for TMX16")
+            term.keys("Down", "Enter")  # Remote stop, after Remote start
+            await term.shows(r"Remote stop on TMX16")
+            term.type("abc")
+            term.keys("Enter")
+            await term.shows(r"Remote stop on TMX16 \(Transaction id abc\)\?")
+            term.keys("y")
+            refused = await term.shows(r"whole number")
+            assert "abc" in refused.string
+            assert "Remote stop on TMX16" in refused.string
+            term.keys("Escape")
+            for task in tasks:
+                task.cancel()
+        # The station comes back with the password it had: still accepted.
+        async with socket(ws_port, "TMX16", passwords["TMX16"], "ocpp1.6") as again:
+            probe = Cp16("TMX16", again)
+            task = asyncio.create_task(probe.start())
+            boot = await probe.call(
+                call16.BootNotification(charge_point_vendor="Acme", charge_point_model="A")
+            )
+            assert boot.status == "Accepted"
+            task.cancel()
+    finally:
+        term.close()

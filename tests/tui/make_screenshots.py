@@ -5,15 +5,26 @@ Every screen of the snapshot tests (same fixed data and clock), saved as SVG in 
 from __future__ import annotations
 
 import asyncio
+from datetime import timedelta
 from pathlib import Path
 
-from tests.tui.test_snapshots import SCREENS, app
+from csms_tui import screens
+from csms_tui.app import CsmsConsole
+from tests.tui import test_activity_snapshots as activity
+from tests.tui.test_snapshots import SCREENS, T0, app
+
+# The activity screens of tests/tui/test_activity_snapshots.py: live data, a fixed now.
+ACTIVITY = [
+    ("operations", ("7",)),
+    ("operation-schedule", ("7", "home", "enter")),
+    ("transaction-live", ("3", "enter")),
+]
 
 OUT = Path(__file__).resolve().parents[2] / "screenshots"
 
 
-async def shoot(name: str, keys: tuple[str, ...]) -> Path:
-    console = app()
+async def shoot(name: str, keys: tuple[str, ...], console: CsmsConsole | None = None) -> Path:
+    console = console or app()
     async with console.run_test(size=(130, 30)) as pilot:
         for _ in range(5):
             await pilot.pause()
@@ -27,6 +38,11 @@ async def main() -> None:
     OUT.mkdir(exist_ok=True)
     for name, keys in SCREENS:
         path = await shoot(name, keys)
+        print(path.relative_to(OUT.parent))
+    # A running transaction's duration counts from now: the snapshots' fixed now.
+    screens.utc_now = lambda: T0 + timedelta(minutes=27, seconds=5)
+    for name, keys in ACTIVITY:
+        path = await shoot(name, keys, activity.app())
         print(path.relative_to(OUT.parent))
 
 

@@ -21,10 +21,10 @@ from textual.timer import Timer
 from textual.widgets import Static
 
 from core.events import Event, MessageLogged
+from csms_tui.history_screens import MessageHistoryScreen
 from csms_tui.message_log import MessageLog
 from csms_tui.panes.base import ConsolePane
 from csms_tui.payload import DIRECTIONS, MESSAGE_TYPES, message_text
-from csms_tui.screens import MessageHistoryScreen
 from csms_tui.timefmt import clock_ms
 
 COLUMNS = (

@@ -21,11 +21,11 @@ from textual.widgets import Static
 from core.application.errors import NotFound, ServiceError
 from core.application.views import CallView, MessageView
 from core.events import CallCompleted, Event, MessageLogged, Resync
+from csms_tui.history_screens import OperationDetailScreen, latency
 from csms_tui.inert import markup_safe, plain
 from csms_tui.line_table import ERROR, KeyedTable
 from csms_tui.panes.base import LivePane
 from csms_tui.panes.filters import FieldFilter, parse_filter
-from csms_tui.screens import OperationDetailScreen, latency
 from csms_tui.timefmt import clock_ms
 
 log = logging.getLogger(__name__)

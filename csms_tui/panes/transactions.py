@@ -22,7 +22,7 @@ from csms_tui.inert import markup_safe, plain
 from csms_tui.line_table import ERROR, MUTED, KeyedTable
 from csms_tui.panes.base import LivePane
 from csms_tui.panes.filters import FieldFilter, parse_filter
-from csms_tui.screens import TX_EVENTS, TransactionDetailScreen
+from csms_tui.transaction_screen import TX_EVENTS, TransactionDetailScreen
 
 # TX_EVENTS lives with the transaction detail (which follows them too); the Stations tab reads
 # it from here.

@@ -8,7 +8,7 @@ import asyncio
 from datetime import timedelta
 from pathlib import Path
 
-from csms_tui import screens
+from csms_tui import transaction_screen
 from csms_tui.app import CsmsConsole
 from tests.tui import test_activity_snapshots as activity
 from tests.tui.test_snapshots import SCREENS, T0, app
@@ -40,7 +40,7 @@ async def main() -> None:
         path = await shoot(name, keys)
         print(path.relative_to(OUT.parent))
     # A running transaction's duration counts from now: the snapshots' fixed now.
-    screens.utc_now = lambda: T0 + timedelta(minutes=27, seconds=5)
+    transaction_screen.utc_now = lambda: T0 + timedelta(minutes=27, seconds=5)
     for name, keys in ACTIVITY:
         path = await shoot(name, keys, activity.app())
         print(path.relative_to(OUT.parent))

@@ -18,7 +18,7 @@ from core.application.views import (
     SampledValueView,
     TransactionDetail,
 )
-from csms_tui import screens
+from csms_tui import transaction_screen
 from csms_tui.app import CsmsConsole
 from tests.tui.test_snapshots import T0, FixedService, FixedSubscription, _tx, settle
 
@@ -198,7 +198,9 @@ class ActivityService(FixedService):
 @pytest.fixture(autouse=True)
 def fixed_now(monkeypatch: pytest.MonkeyPatch) -> None:
     """A running transaction's duration counts from now: now is fixed."""
-    monkeypatch.setattr(screens, "utc_now", lambda: T0 + timedelta(minutes=27, seconds=5))
+    monkeypatch.setattr(
+        transaction_screen, "utc_now", lambda: T0 + timedelta(minutes=27, seconds=5)
+    )
 
 
 class QuietService(ActivityService):

@@ -132,7 +132,7 @@ async def test_console_shows_a_live_session_and_starts_remotely(tmp_path: Path) 
                 assert txs.get_cell(key, "energy") == "2.500"
                 txs.move_cursor(row=txs.get_row_index(key))
                 await pilot.press("enter")
-                from csms_tui.screens import TransactionDetailScreen
+                from csms_tui.transaction_screen import TransactionDetailScreen
 
                 assert isinstance(app.screen, TransactionDetailScreen)
                 summary = app.screen.query_one("#tx-summary")

@@ -13,8 +13,9 @@ from textual.widgets import Select, TabbedContent
 
 from csms_tui.actions import BY_ID, ActionFormScreen
 from csms_tui.app import CsmsConsole
+from csms_tui.history_screens import MessageHistoryScreen
 from csms_tui.modals import TokenFormScreen
-from csms_tui.screens import MessageHistoryScreen, StationDetailScreen
+from csms_tui.screens import StationDetailScreen
 from tests.tui.test_snapshots import app
 
 

@@ -14,9 +14,9 @@ from textual.widgets import DataTable, Static
 from core.application.views import MessageView
 from core.events import Event, MessageLogged
 from csms_tui.app import CsmsConsole
+from csms_tui.history_screens import MessageHistoryScreen
 from csms_tui.panes.messages import EMPTY, NO_MATCH
 from csms_tui.payload import MAX_LINES, json_text
-from csms_tui.screens import MessageHistoryScreen
 from tests.tui.test_snapshots import T0, FixedService, FixedSubscription
 
 pytestmark = pytest.mark.tui

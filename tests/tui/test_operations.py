@@ -28,10 +28,10 @@ from core.commands.smart_charging import GetCompositeSchedule
 from core.config import config_from_dict
 from core.runtime import Csms
 from csms_tui.app import CsmsConsole
+from csms_tui.history_screens import OperationDetailScreen
 from csms_tui.line_table import KeyedTable
 from csms_tui.panes.filters import HintedFilterScreen
 from csms_tui.panes.operations import EMPTY, OperationsPane
-from csms_tui.screens import OperationDetailScreen
 from tests.e2e.conftest import basic_header, register
 from tests.fixtures.running import service_of
 from tests.tui.test_console import shown, wait_until

@@ -13,7 +13,7 @@ from ocpp.v16 import call as call16
 from core.runtime import Csms
 from csms_tui.app import CsmsConsole
 from csms_tui.line_table import KeyedTable
-from csms_tui.screens import TransactionDetailScreen
+from csms_tui.transaction_screen import TransactionDetailScreen
 from tests.e2e.conftest import register
 from tests.fixtures.running import service_of
 from tests.tui.test_console import core_config, station_socket, wait_until

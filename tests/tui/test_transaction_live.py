@@ -15,10 +15,10 @@ from ocpp.v201 import ChargePoint as Cp201
 from ocpp.v201 import call as call201
 
 from core.runtime import Csms
-from csms_tui import screens
+from csms_tui import transaction_screen
 from csms_tui.app import CsmsConsole
 from csms_tui.line_table import KeyedTable
-from csms_tui.screens import TransactionDetailScreen
+from csms_tui.transaction_screen import TransactionDetailScreen
 from tests.e2e.conftest import add_token, basic_header, register
 from tests.fixtures.running import service_of
 from tests.tui.test_console import core_config, shown, wait_until
@@ -65,7 +65,7 @@ async def test_transaction_detail_follows_a_201_session_until_it_ends(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     now = [T0 + timedelta(seconds=90)]
-    monkeypatch.setattr(screens, "utc_now", lambda: now[0])
+    monkeypatch.setattr(transaction_screen, "utc_now", lambda: now[0])
     async with Csms(core_config(tmp_path)) as csms:
         await register(csms, "CS201")
         await add_token(csms, "DRIVER1")

@@ -20,7 +20,8 @@ from textual.keys import Keys
 from core.config import Config, config_from_dict, load_config
 from csms_tui.actions import ActionMenuScreen
 from csms_tui.app import CsmsConsole
-from csms_tui.screens import MessageHistoryScreen, StationDetailScreen
+from csms_tui.history_screens import MessageHistoryScreen
+from csms_tui.screens import StationDetailScreen
 from csms_tui.tui_config import binding_ids, key_problem, theme_names, tui_config_errors
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -10,7 +10,7 @@ from typing import Any
 import orjson
 
 from core.store.models import LoggedMessage
-from core.store.sqlite.codecs import log_payload, req_ts, ts
+from core.store.sqlite.codecs import insert_rows, log_payload, req_ts, ts
 from core.store.sqlite.engine import SqliteEngine
 
 
@@ -37,9 +37,10 @@ class SqliteMessageLogStore(SqliteEngine):
         keep = self.message_log_retention
 
         def job(c: sqlite3.Connection) -> None:
-            c.executemany(
+            insert_rows(
+                c,
                 "INSERT INTO message_log (station_id, at, direction, message_type, message_id,"
-                " action, payload, error_code, error_description) VALUES (?,?,?,?,?,?,?,?,?)",
+                " action, payload, error_code, error_description)",
                 rows,
             )
             if trim:

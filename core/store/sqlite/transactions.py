@@ -312,6 +312,13 @@ def _merge_event(
     if event.remote_start_id is not None:
         tx.remote_start_id = event.remote_start_id
     tx.offline = tx.offline or event.offline
+    _merge_kind(tx, event, event_type, seq_no, timestamp)
+
+
+def _merge_kind(
+    tx: Transaction, event: Transaction, event_type: str, seq_no: int, timestamp: datetime
+) -> None:
+    """What a Started, an Ended or an Updated event says beyond the fields every event has."""
     if event_type == "Started":
         tx.start_seq_no = seq_no
         tx.started_at = timestamp

@@ -23,6 +23,17 @@ async def test_messages_round_trip(store: Store, clock: FixedClock) -> None:
     assert 0 < listed[1].id < listed[0].id  # the store numbers them, in order
 
 
+async def test_a_large_batch_is_stored_whole_and_in_order(store: Store, clock: FixedClock) -> None:
+    # 700 rows: written in statements of 256, 256, 128, 32, 16, 8 and 4 rows.
+    batch = [
+        LoggedMessage(f"cs{i % 7}", clock.now(), "in", 2, f"m{i}", "Heartbeat", {"n": i})
+        for i in range(700)
+    ]
+    await store.log_messages(batch)
+    listed = await store.list_messages(limit=1000)
+    assert [replace(m, id=0) for m in reversed(listed)] == batch
+
+
 async def test_message_log_pages_and_filters(store: Store, clock: FixedClock) -> None:
     t0 = clock.now()
     await store.log_messages(

@@ -80,6 +80,16 @@ async def test_note_seen_is_seen_at_once_and_stored_by_close(
     assert await store.list_stations() == []  # noting does not register a station
 
 
+async def test_many_noted_times_are_all_stored(store: SqliteStore, clock: FixedClock) -> None:
+    for n in range(300):
+        store.note_seen(f"cs{n}", clock.now() + timedelta(seconds=n))
+    await store.close()
+    await store.open()
+    for n in (0, 255, 299):
+        runtime = await store.lookup_runtime_details(f"cs{n}")
+        assert runtime == RuntimeDetails("", last_seen_at=clock.now() + timedelta(seconds=n))
+
+
 async def test_note_seen_never_moves_a_stored_time_back(
     store: SqliteStore, clock: FixedClock
 ) -> None:

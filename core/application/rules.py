@@ -187,8 +187,12 @@ def parse_variable_key(key: str) -> tuple[JsonObject, JsonObject]:
 
 
 def answer_accepted(record: CallRecord) -> bool:
-    response = record.response or {}
-    if record.action == "SetVariables":
+    return response_accepted(record.action, record.response or {})
+
+
+def response_accepted(action: str, response: dict[str, Any]) -> bool:
+    """The station took the new value(s): Accepted, or RebootRequired (after its next boot)."""
+    if action == "SetVariables":
         results = response.get("setVariableResult") or []
         return bool(results) and all(r.get("attributeStatus") in ACCEPTING for r in results)
     return response.get("status") in ACCEPTING

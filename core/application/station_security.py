@@ -5,8 +5,11 @@ offline or lost it) changes only the stored hash."""
 
 from __future__ import annotations
 
+import asyncio
+import logging
 import secrets
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
+from typing import Any
 
 from core import limits
 from core.application.command_context import StationCommands
@@ -17,6 +20,7 @@ from core.application.rules import (
     check_length,
     generate_password,
     parse_security_profile,
+    response_accepted,
 )
 from core.application.views import (
     CallView,
@@ -26,8 +30,11 @@ from core.application.views import (
     call_view,
 )
 from core.credentials import hash_password
-from core.ocpp.types import JsonObject, OcppVersion
+from core.events import MessageLogged, Subscription
+from core.ocpp.types import JsonObject, MessageType, OcppVersion
 from core.store.models import CallRecord, CallState, SecurityProfile
+
+log = logging.getLogger(__name__)
 
 
 class StationSecurity(StationCommands):
@@ -213,12 +220,74 @@ class StationSecurity(StationCommands):
                     }
                 ]
             }
-        record = await self.send(station_id, action, request, version=version, origin="api")
-        final = await self._calls.wait(record.call_id, timeout)
+        # Listening before sending: an answer that comes after the wait is still seen.
+        answers = self._events.subscribe(maxsize=10_000)
+        try:
+            record = await self.send(station_id, action, request, version=version, origin="api")
+            final = await self._calls.wait(record.call_id, timeout)
+        except BaseException:
+            answers.close()
+            raise
         accepted = final.state is CallState.ANSWERED and answer_accepted(final)
         if accepted:
+            answers.close()
             station.auth.password_hash = hash_password(password)
             await self._store.register_station(station_id, station.auth, station.registered_at)
+        elif final.state in (CallState.PENDING, CallState.TIMED_OUT):
+            # The station may still take it: a yes after the wait (or after the call timed out)
+            # must leave the CSMS with the password the station now has, or its next login is
+            # refused. The hash is kept in memory for that, never the password.
+            _follow(self._store_late_yes(answers, station_id, final, hash_password(password)))
+        else:
+            answers.close()
         return PasswordRotation(
             call=call_view(final), accepted=accepted, password=password if accepted else None
         )
+
+    async def _store_late_yes(
+        self, answers: Subscription, station_id: str, call: CallRecord, password_hash: str
+    ) -> None:
+        """Store ``password_hash`` when the station's answer to ``call`` arrives and accepts
+        it (within :data:`LATE_ANSWER_WINDOW`)."""
+        try:
+            async with asyncio.timeout(LATE_ANSWER_WINDOW):
+                async for event in answers:
+                    if (
+                        isinstance(event, MessageLogged)
+                        and event.direction == "in"
+                        and event.message_id == call.call_id
+                    ):
+                        break
+                else:
+                    return
+        except TimeoutError:
+            log.warning("%s never answered its password rotation %s", station_id, call.call_id)
+            return
+        finally:
+            answers.close()
+        if event.message_type != MessageType.CALL_RESULT or not response_accepted(
+            call.action, event.payload or {}
+        ):
+            return
+        station = await self._store.lookup_station(station_id)
+        if station is None:
+            return  # deleted meanwhile: nothing to keep
+        station.auth.password_hash = password_hash
+        await self._store.register_station(station_id, station.auth, station.registered_at)
+        log.warning(
+            "%s accepted its new password late (call %s): stored, its old password no longer works",
+            station_id,
+            call.call_id,
+        )
+
+
+# How long a password rotation keeps listening for a station's late answer.
+LATE_ANSWER_WINDOW = 600.0
+# Follow-ups in flight: a task is kept referenced until it ends (asyncio holds tasks weakly).
+_FOLLOWING: set[asyncio.Task[None]] = set()
+
+
+def _follow(work: Coroutine[Any, Any, None]) -> None:
+    task = asyncio.create_task(work, name="password-rotation-late-answer")
+    _FOLLOWING.add(task)
+    task.add_done_callback(_FOLLOWING.discard)

@@ -397,16 +397,16 @@ class StationsPane(LivePane[str, Summaries]):
         self.app.push_screen(AnswerScreen(content))
 
     def late_rotation(self, station_id: str, call: CallView) -> None:
-        """A rotation's answer after the wait: the core stored nothing (it stores the new
-        password only on an answer in time), so an acceptance now leaves the station with a
-        password the CSMS does not know — said plainly, with what to do."""
+        """A rotation's answer after the wait. The core stores the new password on a late yes
+        too (the station's next login works); the operator was not shown it, since the wait
+        had ended — said plainly, with what to do if it is needed."""
         self.report(station_id, call, late=True)
         if call.state == "answered" and accepted(call):
             self.notify(
-                f"{markup_safe(station_id)} accepted its new password after the wait, but the "
-                "CSMS kept the old one: its next login will be refused. Rotate again (g) while "
-                "it is still connected.",
-                severity="error",
+                f"{markup_safe(station_id)} accepted its new password after the wait: the CSMS "
+                "stored it and the old one no longer works. It was not shown; rotate again (g) "
+                "if you need to know it.",
+                severity="warning",
                 timeout=30,
             )
 

@@ -4,6 +4,7 @@ dismissed with its answer (``ModalScreen[T]``) for the caller to act on."""
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from datetime import datetime
 from typing import Any, ClassVar
 
 from textual import on, work
@@ -131,9 +132,40 @@ class InstallCertificateScreen(ModalScreen[tuple[str, str] | None]):
         self.dismiss(None)
 
 
-class TokenFormScreen(ModalScreen[dict[str, Any] | None]):
-    """Add or edit a token: uid, contract id (eMAID, checked by the service), group."""
+TOKEN_TYPES = ("RFID", "AD_HOC_USER", "APP_USER", "OTHER")
 
+
+def parse_expiry(text: str) -> datetime | None:
+    """An expiry as typed: empty for none, else RFC 3339 with a time zone (a naive time would
+    be read differently by the core and the stations). Raises ValueError with what to type."""
+    if not text:
+        return None
+    try:
+        # 3.11's fromisoformat reads the "Z" of RFC 3339 as well as "+02:00".
+        when = datetime.fromisoformat(text)
+    except ValueError:
+        raise ValueError("expiry: a date and time, e.g. 2027-01-31T23:59:00Z") from None
+    if when.tzinfo is None or "T" not in text.upper():
+        raise ValueError("expiry: needs a time and a zone, e.g. 2027-01-31T23:59:00Z")
+    return when
+
+
+def expiry_text(when: datetime | None) -> str:
+    if when is None:
+        return ""
+    return when.isoformat().replace("+00:00", "Z")
+
+
+class TokenFormScreen(ModalScreen[dict[str, Any] | None]):
+    """Add or edit a token: uid, contract id (eMAID, checked by the service), type, group and
+    expiry. Dismissed with the values, the expiry parsed (``None``: never expires)."""
+
+    # Here, not in app.tcss: the same rules as ActionFormScreen's, so the form never
+    # outgrows an 80×24 terminal.
+    DEFAULT_CSS = """
+    TokenFormScreen #dialog { max-height: 100%; }
+    TokenFormScreen #fields { height: auto; max-height: 1fr; }
+    """
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "cancel", "Cancel", id="token_form.cancel")
     ]
@@ -143,31 +175,49 @@ class TokenFormScreen(ModalScreen[dict[str, Any] | None]):
         self.token = token
 
     def compose(self) -> ComposeResult:
+        from textual.widgets import Select
+
         t = self.token
         with Vertical(id="dialog"):
-            yield Label(f"Edit token {t.uid}" if t else "Add a token")
-            yield BoundedInput(
-                value=t.uid if t else "",
-                placeholder=f"uid (RFID, up to {limits.ID_TOKEN.hi} characters)",
-                id="uid",
-                disabled=t is not None,  # the uid is the token's identity
-                max_length=limits.ID_TOKEN.hi,
-            )
-            yield BoundedInput(
-                value=t.contract_id if t else "",
-                placeholder="contract id / eMAID, e.g. GBTWK012345678",
-                id="contract",
-                max_length=limits.ID_TOKEN.hi,
-            )
-            yield BoundedInput(
-                value=(t.group_id or "") if t else "",
-                placeholder="group id (optional)",
-                id="group",
-                max_length=limits.ID_TOKEN.hi,
-            )
+            yield Label(f"Edit token {markup_safe(t.uid)}" if t else "Add a token")
+            # Scrolls at 80×24 (five fields and their labels): Save stays in view.
+            with VerticalScroll(id="fields"):
+                yield BoundedInput(
+                    value=t.uid if t else "",
+                    placeholder=f"uid (RFID, up to {limits.ID_TOKEN.hi} characters)",
+                    id="uid",
+                    disabled=t is not None,  # the uid is the token's identity
+                    max_length=limits.ID_TOKEN.hi,
+                )
+                yield BoundedInput(
+                    value=t.contract_id if t else "",
+                    placeholder="contract id / eMAID, e.g. GBTWK012345678",
+                    id="contract",
+                    max_length=limits.ID_TOKEN.hi,
+                )
+                yield Label("Type")
+                current = t.type if t else "RFID"
+                yield Select(
+                    [(kind, kind) for kind in TOKEN_TYPES],
+                    value=current if current in TOKEN_TYPES else "RFID",
+                    allow_blank=False,
+                    id="type",
+                )
+                yield BoundedInput(
+                    value=(t.group_id or "") if t else "",
+                    placeholder="group id (optional)",
+                    id="group",
+                    max_length=limits.ID_TOKEN.hi,
+                )
+                yield BoundedInput(
+                    value=expiry_text(t.expiry_date) if t else "",
+                    placeholder="expiry (optional), e.g. 2027-01-31T23:59:00Z",
+                    id="expiry",
+                    max_length=limits.FORM_TEXT.hi,
+                )
             yield Label("", id="error", classes="error")
             with Horizontal():
-                yield Button("Add", variant="primary", id="add")
+                yield Button("Save" if t else "Add", variant="primary", id="add")
                 yield Button("Cancel", id="cancel")
 
     @on(Button.Pressed, "#cancel")
@@ -177,9 +227,12 @@ class TokenFormScreen(ModalScreen[dict[str, Any] | None]):
     @on(Button.Pressed, "#add")
     @on(Input.Submitted)
     def submit(self) -> None:
+        from textual.widgets import Select
+
         uid = self.query_one("#uid", Input).value.strip()
         contract = self.query_one("#contract", Input).value.strip()
         group = self.query_one("#group", Input).value.strip()
+        kind = self.query_one("#type", Select).value
         error = self.query_one("#error", Label)
         if not uid or len(uid) > limits.ID_TOKEN.hi:
             error.update(f"the uid must be 1 to {limits.ID_TOKEN.hi} characters")
@@ -190,7 +243,20 @@ class TokenFormScreen(ModalScreen[dict[str, Any] | None]):
         if len(contract) > limits.ID_TOKEN.hi or len(group) > limits.ID_TOKEN.hi:
             error.update(f"contract and group ids have at most {limits.ID_TOKEN.hi} characters")
             return
-        self.dismiss({"uid": uid, "contract_id": contract, "group_id": group or None})
+        try:
+            expiry = parse_expiry(self.query_one("#expiry", Input).value.strip())
+        except ValueError as exc:
+            error.update(str(exc))
+            return
+        self.dismiss(
+            {
+                "uid": uid,
+                "contract_id": contract,
+                "type": kind if kind in TOKEN_TYPES else "RFID",
+                "group_id": group or None,
+                "expiry_date": expiry,
+            }
+        )
 
     def on_mount(self) -> None:
         self.query_one("#contract" if self.token else "#uid", Input).focus()

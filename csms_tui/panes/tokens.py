@@ -48,6 +48,16 @@ def upsert(table: DataTable[Any], key: str, row: dict[str, str]) -> None:
         table.add_row(*cells.values(), key=key)
 
 
+# The service names a bad input by its API field; the console says the form's word for it.
+FIELD_LABELS = {"contractId": "contract id", "expiryDate": "expiry", "tokenUid": "uid"}
+
+
+def refusal(exc: ServiceError) -> str:
+    """The core's reason in the form's words: never an internal field name."""
+    label = FIELD_LABELS.get(exc.field or "")
+    return f"{label}: {exc.message}" if label else exc.message
+
+
 class TokensPane(ConsolePane):
     def compose(self) -> ComposeResult:
         yield DataTable(id="tokens-table", cursor_type="row")
@@ -124,8 +134,19 @@ class TokensPane(ConsolePane):
 
     def toggle_block(self) -> None:
         uid = self._selected()
-        if uid is not None:
-            self.token_command("block", {"uid": uid})
+        if uid is None:
+            return
+        table = self.query_one("#tokens-table", DataTable)
+        if str(table.get_cell(uid, "status")) == "Blocked":
+            self.token_command("block", {"uid": uid})  # unblocking gives back, no question
+            return
+
+        def confirmed(yes: bool | None) -> None:
+            if yes:
+                self.token_command("block", {"uid": uid})
+
+        # A blocked card stops a driver at the charger: asked first, No the default.
+        self.app.push_screen(ConfirmScreen(f"Block token {uid}?"), confirmed)
 
     def delete_token(self) -> None:
         uid = self._selected()
@@ -147,13 +168,14 @@ class TokensPane(ConsolePane):
                     TokenInput(
                         country_code=form["contract_id"][:2].upper(),
                         party_id=form["contract_id"][2:5].upper(),
-                        type="RFID",
+                        type=form["type"],
                         uid=form["uid"],
                         contract_id=form["contract_id"],
                         issuer="csms-tui",
                         valid=True,
                         cache_mode="ALWAYS",
                         group_id=form["group_id"],
+                        expiry_date=form["expiry_date"],
                     )
                 )
                 self.notify(f"token {form['uid']} added")
@@ -162,7 +184,12 @@ class TokensPane(ConsolePane):
                     t for t in await self.service.list_tokens(limit=100) if t.uid == form["uid"]
                 )
                 data = current.model_dump(exclude={"last_updated"})
-                data.update(contract_id=form["contract_id"], group_id=form["group_id"])
+                data.update(
+                    contract_id=form["contract_id"],
+                    type=form["type"],
+                    group_id=form["group_id"],
+                    expiry_date=form["expiry_date"],
+                )
                 await self.service.set_token(TokenInput(**data))
                 self.notify(f"token {form['uid']} saved")
             elif command == "block":
@@ -178,8 +205,5 @@ class TokensPane(ConsolePane):
                 await self.service.delete_token(form["uid"])
                 self.notify(f"token {form['uid']} deleted")
         except ServiceError as exc:
-            self.notify(
-                f"{command} token failed: {exc.detail}",
-                severity="error",
-            )
+            self.notify(f"{command} token failed: {refusal(exc)}", severity="error")
         await self.load()

@@ -233,7 +233,7 @@ async def test_station_detail_and_tokens(tmp_path: Path) -> None:
                 tokens = app.query_one("#tokens-table", DataTable)
                 await wait_until(pilot, lambda: "CARD1" in tokens.rows)
                 assert str(tokens.get_cell("CARD1", "contract")) == "GBTWKC12345678I"
-                await pilot.press("b")
+                await pilot.press("b", "y")  # blocking asks first
                 await wait_until(
                     pilot, lambda: str(tokens.get_cell("CARD1", "status")) == "Blocked"
                 )

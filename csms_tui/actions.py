@@ -483,6 +483,24 @@ class ActionFormScreen(ModalScreen[dict[str, Any] | None]):
         inputs, selects = self.query(Input), self.query(Select)
         first = inputs.first() if inputs else selects.first() if selects else None
         (first or self.query_one("#send", Button)).focus()
+        self.call_after_refresh(self.fit_fields)
+
+    def on_resize(self) -> None:
+        self.call_after_refresh(self.fit_fields)
+
+    def fit_fields(self) -> None:
+        """Cap the fields' height at what the terminal leaves beside the title, help, reasons
+        and buttons. CSS cannot say it: a ``max-height: 1fr`` inside the auto-height dialog
+        does not shrink, so at 80×24 the fields pushed Send off the screen."""
+        dialog = self.query_one("#dialog")
+        fields = self.query_one("#fields", VerticalScroll)
+        others = sum(
+            child.outer_size.height + child.styles.margin.height
+            for child in dialog.children
+            if child is not fields and child.display
+        )
+        room = self.size.height - dialog.styles.gutter.height - others
+        fields.styles.max_height = max(3, room)
 
     def values(self) -> dict[str, Any]:
         """Every field's typed value, or ValueError with the reasons by field name."""
@@ -520,6 +538,7 @@ class ActionFormScreen(ModalScreen[dict[str, Any] | None]):
         general = self.query_one("#error", Static)
         general.update(markup_safe(errors.get("", "")))
         general.display = bool(errors.get(""))
+        self.call_after_refresh(self.fit_fields)  # a reason below the fields takes room
         first: str | None = None
         for f in self.action.fields:
             text = errors.get(f.name, "")
@@ -587,6 +606,7 @@ class ActionFormScreen(ModalScreen[dict[str, Any] | None]):
         status = self.query_one("#status", Static)
         status.update(f"sending{wait}…")
         status.display = True
+        self.call_after_refresh(self.fit_fields)
         self._send(self, values)
 
     def refused(self, exc: ServiceError) -> None:
@@ -614,6 +634,7 @@ class ActionFormScreen(ModalScreen[dict[str, Any] | None]):
         self.sending = False
         self.query_one("#send", Button).disabled = False
         self.query_one("#status", Static).display = False
+        self.call_after_refresh(self.fit_fields)
 
 
 class FormErrors(ValueError):

@@ -299,6 +299,8 @@ class TuiConfig(Section):
     # binding id → key(s), e.g. {"app.quit": "ctrl+q"}
     keymap: Annotated[dict[str, str], BeforeValidator(_dotted_keymap)] = Field(default_factory=dict)
     message_window: PositiveInt = 2000
+    # Ring the terminal bell (besides the notification) when a station faults or drops.
+    bell: bool = True
 
 
 # -- service sections (the seed's names and shapes) ----------------------------------------

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from types import UnionType
@@ -407,6 +407,31 @@ class ActionMenuScreen(ModalScreen[str | None]):
 
     def action_cancel(self) -> None:
         self.dismiss(None)
+
+
+# Not offered for many stations at once: their values are one station's own (a transaction or
+# reservation id), or their answer is (a new password, shown once).
+NOT_BULK = frozenset({"remote_stop", "cancel_reservation", "rotate_password"})
+
+
+class BulkActionMenuScreen(ActionMenuScreen):
+    """Pick an action for the marked stations: only what every one's OCPP version has."""
+
+    def __init__(self, station_ids: Sequence[str], versions: Sequence[str | None]) -> None:
+        super().__init__(f"{len(station_ids)} marked stations")
+        self.versions = list(versions)
+
+    def compose(self) -> ComposeResult:
+        offered = [
+            a
+            for a in ACTIONS
+            if a.id not in NOT_BULK and all(v is None or v in a.versions for v in self.versions)
+        ]
+        known = sorted({v for v in self.versions if v is not None})
+        with Vertical(id="dialog"):
+            label = f"Actions for {self.station_id}"
+            yield Label(f"{label} (OCPP {', '.join(known)})" if known else label)
+            yield OptionList(*(Option(a.title, id=a.id) for a in offered), id="actions")
 
 
 # Starts sending a filled form's values (csms_tui.panes.stations): the form stays open until

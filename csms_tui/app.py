@@ -111,6 +111,7 @@ class CsmsConsole(KeepsRunning, App[int]):
     }
     CONTEXT_ACTIONS = frozenset().union(*TAB_ACTIONS.values())
     MESSAGE_WINDOW = 2000
+    bell_on_alert = True  # tui.bell: the Stations tab rings when a station faults or drops
 
     def __init__(
         self,
@@ -521,6 +522,7 @@ def run_console(
 
 def _run_app(app: CsmsConsole, config: Config) -> int:
     app.theme = config.tui.theme
+    app.bell_on_alert = config.tui.bell
     try:
         result = app.run()
     except Exception:

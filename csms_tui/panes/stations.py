@@ -7,10 +7,11 @@ import asyncio
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from functools import partial
-from typing import Any, Protocol, cast
+from typing import Any, ClassVar, Protocol, cast
 
 from textual import work
 from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
 from textual.screen import ModalScreen
 
 from core.application.errors import NotFound, ServiceError
@@ -41,6 +42,7 @@ from csms_tui.actions import (
     WAIT_SECONDS,
     ActionFormScreen,
     ActionMenuScreen,
+    BulkActionMenuScreen,
     StationAction,
     describe_answer,
 )
@@ -56,6 +58,7 @@ from csms_tui.modals import (
 )
 from csms_tui.panes.base import LivePane
 from csms_tui.screens import StationDetailScreen
+from csms_tui.site_overview import Alert, SiteOverview, SiteTally
 from csms_tui.timefmt import clock
 
 # (key, title, maximum width): the widths grow with the content up to the maximum. What a
@@ -87,6 +90,11 @@ Summaries = dict[str, StationSummary | None]
 # Connector statuses that need someone: the colour says which (error: broken, warning: out of
 # service on purpose or reserved-off).
 TONES = {"Faulted": ERROR, "Unavailable": WARNING}
+# The filter term `f` adds: a faulted connector's cell ("1:Faulted", "1/1:Faulted"), which a
+# station id hardly contains, so the faulted-only view is the table's own filter.
+FAULTED_TERM = ":faulted"
+# A marked row's station cell starts with this (the row keys stay the station ids).
+MARK = "✓ "
 
 
 class ConsoleListeners(Protocol):
@@ -94,6 +102,12 @@ class ConsoleListeners(Protocol):
     wss (None: it cannot know, e.g. a remote daemon)."""
 
     wss_listener: bool | None
+
+
+class ConsoleBell(Protocol):
+    """Whether the console rings the terminal bell on an alert (``tui.bell``)."""
+
+    bell_on_alert: bool
 
 
 def connectors_text(version: str | None, connectors: Sequence[ConnectorView]) -> str:
@@ -119,8 +133,19 @@ def accepted(call: CallView) -> bool:
 
 
 class StationsPane(LivePane[str, Summaries]):
+    # The pane's own keys: they act while its table has the focus (the Stations tab on show).
+    # Not in the footer, which is full at 80 columns: the overview line above the table says
+    # `f`, and the help panel (?) lists both.
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("f", "faulted_only", "Faulted only", id="station.faulted", show=False),
+        Binding("space", "toggle_mark", "Mark station", id="station.mark", show=False),
+    ]
+
     def __init__(self, title: str, *, id: str) -> None:
         super().__init__(title, id=id)
+        self.tally = SiteTally()
+        self.faulted_only = False
+        self.marked: set[str] = set()  # stations marked for a command sent to all of them
         self.refused: dict[str, str] = {}  # station → why its last connection was refused
         self.versions: dict[str, str] = {}  # station → its OCPP version, for the action menu
         self.registered: set[str] = set()  # stations the CSMS knows (not refused ones)
@@ -131,7 +156,15 @@ class StationsPane(LivePane[str, Summaries]):
         self.last_answer: AnswerContent | None = None
 
     def compose(self) -> ComposeResult:
+        yield SiteOverview(id="site-overview")
         yield KeyedTable(COLUMNS, id="stations-table")
+
+    def on_mount(self) -> None:
+        super().on_mount()
+        self.show_overview()
+
+    def show_overview(self) -> None:
+        self.query_one(SiteOverview).show(self.tally, self.faulted_only, len(self.marked))
 
     async def load(self) -> int:
         """Every station, in place; the number of them."""
@@ -140,6 +173,7 @@ class StationsPane(LivePane[str, Summaries]):
         with self.app.batch_update():
             for station in page.stations:
                 self.upsert(station)
+            self.show_overview()
         return len(page.stations)
 
     def apply(self, batch: Sequence[Event]) -> None:
@@ -159,6 +193,10 @@ class StationsPane(LivePane[str, Summaries]):
                 self.run_worker(self.recheck_late(), group="answers")
         if frames:
             self.show_seen(frames)
+        alerts = self.tally.apply(batch)
+        if alerts:
+            self.alert(alerts)
+        self.show_overview()  # the power moves with the meter values
         # An open station detail follows its station too.
         for screen in self.app.screen_stack:
             if isinstance(screen, StationDetailScreen):
@@ -189,9 +227,19 @@ class StationsPane(LivePane[str, Summaries]):
         for station_id, summary in rows.items():
             if summary is None:
                 self.registered.discard(station_id)
+                self.tally.forget(station_id)
                 self.show_refused(station_id)
             else:
                 self.upsert(summary)
+        self.show_overview()
+
+    def alert(self, alerts: Sequence[Alert]) -> None:
+        """A station faulted or dropped: a notification each, and one bell for the burst
+        (a site going down together rings once, not a hundred times)."""
+        for a in alerts:
+            self.notify(markup_safe(a.text), severity="error", timeout=10)
+        if cast(ConsoleBell, self.app).bell_on_alert:
+            self.app.bell()
 
     def upsert(self, s: StationSummary) -> None:
         table = self.query_one("#stations-table", KeyedTable)
@@ -206,8 +254,9 @@ class StationsPane(LivePane[str, Summaries]):
             seen = self.seen[s.station_id]
         elif seen is not None:
             self.seen[s.station_id] = seen
+        self.tally.update(s)
         row = {
-            "id": s.station_id,
+            "id": self.id_cell(s.station_id),
             "state": f"✗ {refused}" if refused else state,
             "version": s.ocpp_version or "-",
             "model": f"{s.vendor} {s.model}".strip() or "-",
@@ -226,7 +275,7 @@ class StationsPane(LivePane[str, Summaries]):
         """A station that tried to connect but is not registered: shown, one key to register."""
         reason = self.refused.get(station_id, "unknown")
         row = {
-            "id": station_id,
+            "id": self.id_cell(station_id),
             "state": f"✗ {reason} (g: register)",
             "version": "-",
             "model": "-",
@@ -237,9 +286,38 @@ class StationsPane(LivePane[str, Summaries]):
         }
         self.query_one("#stations-table", KeyedTable).upsert(station_id, row, ERROR)
 
+    def id_cell(self, station_id: str) -> str:
+        return MARK + station_id if station_id in self.marked else station_id
+
     def set_filter(self, text: str) -> None:
         super().set_filter(text)
-        self.query_one("#stations-table", KeyedTable).set_filter(text)
+        self.apply_filter()
+
+    def apply_filter(self) -> None:
+        """The operator's words, and the faulted connectors' term while `f` is on."""
+        text = f"{self.filter_text} {FAULTED_TERM}" if self.faulted_only else self.filter_text
+        self.query_one("#stations-table", KeyedTable).set_filter(text.strip())
+
+    def action_faulted_only(self) -> None:
+        """`f`: only the faulted stations (the fault list), or all again."""
+        self.faulted_only = not self.faulted_only
+        self.apply_filter()
+        self.show_overview()
+
+    def action_toggle_mark(self) -> None:
+        """`space`: mark the highlighted station for a command to all marked (`c`), or
+        unmark it."""
+        station_id = self.selected()
+        if station_id is None:
+            return
+        if station_id in self.marked:
+            self.marked.discard(station_id)
+        else:
+            self.marked.add(station_id)
+        self.query_one("#stations-table", KeyedTable).set_cell(
+            station_id, "id", self.id_cell(station_id)
+        )
+        self.show_overview()
 
     def selected(self, quiet: bool = False) -> str | None:
         key = self.query_one("#stations-table", KeyedTable).cursor_key
@@ -256,6 +334,9 @@ class StationsPane(LivePane[str, Summaries]):
     # --- commands --------------------------------------------------------------------------------
 
     def choose_action(self) -> None:
+        if self.marked:
+            self.choose_bulk_action()
+            return
         station_id = self.selected()
         if station_id is None:
             return
@@ -265,6 +346,46 @@ class StationsPane(LivePane[str, Summaries]):
                 self.start_action(station_id, action_id)
 
         self.app.push_screen(ActionMenuScreen(station_id, self.versions.get(station_id)), chosen)
+
+    def choose_bulk_action(self) -> None:
+        """`c` with stations marked: the commands every marked station's version has, one
+        form, then the command to each; each answer is reported as a single one is (and the
+        Operations tab lists every call)."""
+        stations = sorted(self.marked)
+        versions = [self.versions.get(s) for s in stations]
+
+        def chosen(action_id: str | None) -> None:
+            if action_id is not None:
+                self.start_bulk(stations, BY_ID[action_id])
+
+        self.app.push_screen(BulkActionMenuScreen(stations, versions), chosen)
+
+    def start_bulk(self, stations: list[str], action: StationAction) -> None:
+        label = f"{len(stations)} stations ({', '.join(stations)})"
+
+        def send(values: dict[str, Any] | None) -> None:
+            if values is None:
+                return
+            if not action.confirm:
+                self.send_bulk(stations, action, values)
+                return
+
+            def confirmed(yes: bool | None) -> None:
+                if yes:
+                    self.send_bulk(stations, action, values)
+
+            self.app.push_screen(ConfirmScreen(action.question(label, values)), confirmed)
+
+        if action.fields:
+            # No sender: the form is dismissed with its values, checked as for one station.
+            self.app.push_screen(ActionFormScreen(action, label), send)
+        else:
+            send({})
+
+    def send_bulk(self, stations: list[str], action: StationAction, values: dict[str, Any]) -> None:
+        self.notify(f"{markup_safe(action.title)}: sending to {len(stations)} stations")
+        for station_id in stations:
+            self.send_command(None, station_id, action, dict(values))
 
     def start_selected(self, action_id: str) -> None:
         if (station_id := self.selected()) is not None:

@@ -68,7 +68,7 @@ def test_binding_ids_include_every_id_the_console_s_classes_declare(cls: type[DO
 def test_binding_ids_match_every_binding_id_in_the_console_s_source() -> None:
     """A second way to the same set: a module whose classes the walk misses shows up here."""
     source = "\n".join(
-        path.read_text(encoding="utf-8") for path in (ROOT / "csms_tui").glob("*.py")
+        path.read_text(encoding="utf-8") for path in (ROOT / "csms_tui").rglob("*.py")
     )
     in_source = set(re.findall(r'Binding\((?:(?!Binding\().)*?\bid="([^"]+)"', source, re.DOTALL))
     assert in_source

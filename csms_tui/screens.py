@@ -344,7 +344,10 @@ async def send_certificate_command(
             await service.set_trigger(station_id, "SignChargingStationCertificate")
             notify(f"certificate renewal requested from {markup_safe(station_id)}")
     except ServiceError as exc:
-        notify(markup_safe(exc.detail), severity="error")
+        # The form's word for the bad input, never the API's field name.
+        label = {"type": "certificate type", "certificate": "PEM file"}.get(exc.field or "")
+        reason = f"{label}: {exc.message}" if label else exc.message
+        notify(markup_safe(reason), severity="error")
         return False
     return True
 

@@ -10,7 +10,7 @@ from textual.app import ComposeResult
 from textual.widgets import DataTable, Label
 
 from core.application.errors import ServiceError
-from csms_tui.inert import plain
+from csms_tui.inert import markup_safe, plain
 from csms_tui.line_table import matches
 from csms_tui.modals import InstallCertificateScreen
 from csms_tui.panes.base import ConsolePane
@@ -36,8 +36,8 @@ OWN_COLUMNS = (
 
 class CertificatesPane(ConsolePane):
     def __init__(self, title: str, *, id: str, fallback_station: Callable[[], str | None]) -> None:
-        """`fallback_station`: the station a command is for when no certificate row is
-        highlighted (the Stations tab's selection)."""
+        """`fallback_station`: the Stations tab's selection, only named when this table has no
+        row to act on (a command for it would be for a station the operator cannot see here)."""
         super().__init__(title, id=id)
         self._fallback_station = fallback_station
 
@@ -100,12 +100,21 @@ class CertificatesPane(ConsolePane):
                 )
 
     def _station(self) -> str | None:
-        """The station of the highlighted certificate row, else the highlighted station."""
+        """The station of the highlighted certificate row (the rows are per station). With no
+        row, None and the operator is told: acting on the Stations tab's selection from here
+        would install on, or renew, a station this tab does not show."""
         table = self.query_one("#certificates-table", DataTable)
         if table.row_count:
             key = table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
             return str(key).partition("/")[0]
-        return self._fallback_station()
+        where = "matching the filter" if self.filter_text else "listed here"
+        other = self._fallback_station()
+        hint = f"open {other} from the Stations tab (enter)" if other else "open a station (enter)"
+        self.notify(
+            f"no station certificate {where}: {markup_safe(hint)} to install or renew there",
+            severity="warning",
+        )
+        return None
 
     def install_root(self) -> None:
         station_id = self._station()

@@ -10,8 +10,7 @@ import logging
 from core.clock import Clock
 from core.events import EventBus, MessageLogged
 from core.ocpp.secrets import redact
-from core.ocpp.types import Message
-from core.store.models import LoggedMessage
+from core.ocpp.types import Message, MessageType
 from core.store.protocols import MessageLogStore
 
 log = logging.getLogger(__name__)
@@ -20,41 +19,27 @@ log = logging.getLogger(__name__)
 class FrameLog:
     def __init__(self, store: MessageLogStore, events: EventBus, clock: Clock) -> None:
         self._store, self._events, self._clock = store, events, clock
-        self._buffer: list[LoggedMessage] = []
+        # The events themselves, which carry every field of a message-log row: no copy per frame.
+        self._buffer: list[MessageLogged] = []
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
 
     def record(self, station_id: str, direction: str, message: Message) -> None:
-        now = self._clock.now()
-        payload = message.request if message.type == 2 else message.response
-        if message.type == 2:
-            payload = redact(message.action, payload)
-        self._events.publish(
-            MessageLogged(
-                station_id=station_id,
-                at=now,
-                direction=direction,
-                message_type=int(message.type),
-                message_id=message.id,
-                action=message.action,
-                payload=payload,
-                error_code=message.error_code,
-                error_description=message.error_description,
-            )
+        call = message.type == MessageType.CALL
+        payload = redact(message.action, message.request) if call else message.response
+        event = MessageLogged(
+            station_id=station_id,
+            at=self._clock.now(),
+            direction=direction,
+            message_type=int(message.type),
+            message_id=message.id,
+            action=message.action,
+            payload=payload,
+            error_code=message.error_code,
+            error_description=message.error_description,
         )
-        self._buffer.append(
-            LoggedMessage(
-                station_id,
-                now,
-                direction,
-                int(message.type),
-                message.id,
-                message.action,
-                payload,
-                message.error_code,
-                message.error_description,
-            )
-        )
+        self._events.publish(event)
+        self._buffer.append(event)
         if len(self._buffer) >= 500:
             self._wake.set()
 

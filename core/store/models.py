@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import IntEnum, StrEnum
-from typing import Any
+from typing import Any, Protocol
 
 
 class SecurityProfile(IntEnum):
@@ -293,6 +293,30 @@ class StationEvent:
     event_type: str  # e.g. FirmwareStatus, LogStatus, SecurityEvent, AuthFailed, SeqNoGap
     detail: dict[str, Any] = field(default_factory=dict)
     id: int = 0
+
+
+class LoggableFrame(Protocol):
+    """What the message log stores of a frame: a :class:`LoggedMessage`, or anything with its
+    fields — the gateway hands over the frame events it published, rather than a copy each."""
+
+    @property
+    def station_id(self) -> str: ...
+    @property
+    def at(self) -> datetime: ...
+    @property
+    def direction(self) -> str: ...
+    @property
+    def message_type(self) -> int: ...
+    @property
+    def message_id(self) -> str: ...
+    @property
+    def action(self) -> str: ...
+    @property
+    def payload(self) -> Any: ...
+    @property
+    def error_code(self) -> str: ...
+    @property
+    def error_description(self) -> str: ...
 
 
 @dataclass(slots=True)

@@ -23,6 +23,7 @@ from core.store.models import (
     EvCharging,
     InstallCertificate,
     Location,
+    LoggableFrame,
     LoggedMessage,
     MeterValue,
     OcpiParty,
@@ -281,7 +282,7 @@ class StationEventStore(Protocol):
 
 
 class MessageLogStore(Protocol):
-    async def log_messages(self, messages: Sequence[LoggedMessage]) -> None:
+    async def log_messages(self, messages: Sequence[LoggableFrame]) -> None:
         """Append to the bounded message log (retention trims the oldest)."""
         ...
 

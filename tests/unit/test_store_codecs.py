@@ -46,3 +46,14 @@ def test_text_order_is_time_order(a: datetime, b: datetime) -> None:
     assert tb is not None
     assert (ta < tb) == (a < b)
     assert (ta == tb) == (a == b)
+
+
+def test_times_in_order_across_seconds_keep_their_own_text() -> None:
+    # Written one after another, as frames are: the text up to the second is reused while the
+    # second lasts and replaced when it changes (also going back, as an older time may come).
+    start = datetime(2026, 3, 1, 23, 59, 58, 999_000, tzinfo=UTC)
+    times = [start + timedelta(microseconds=250_000 * n) for n in range(12)]
+    for at in [*times, times[0], times[-1]]:
+        text = ts(at)
+        assert text == at.isoformat(timespec="microseconds")[:-6] + "Z"
+        assert from_ts(text) == at

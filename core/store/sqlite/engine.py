@@ -20,6 +20,7 @@ import sqlite3
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, Self, TypeVar
 
 from core.store.migrations import MIGRATIONS
@@ -55,9 +56,9 @@ class SqliteEngine:
         self._thread: threading.Thread | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._logged_since_trim = 0
-        # Last-seen times not yet handed to the writer (see runtime.py: note_seen), station id
-        # -> stored text; held here for the same reason as the retention above.
-        self._seen: dict[str, str] = {}
+        # Last-seen times not yet handed to the writer (see runtime.py: note_seen), by station
+        # id; held here for the same reason as the retention above.
+        self._seen: dict[str, datetime] = {}
         self._seen_flush: asyncio.TimerHandle | None = None
         self._readings = ReadingCache()  # writer thread only (see readings.py)
         self.batches = 0  # observability: commits made

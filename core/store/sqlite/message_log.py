@@ -9,13 +9,13 @@ from typing import Any
 
 import orjson
 
-from core.store.models import LoggedMessage
+from core.store.models import LoggableFrame, LoggedMessage
 from core.store.sqlite.codecs import insert_rows, log_payload, req_ts, ts
 from core.store.sqlite.engine import SqliteEngine
 
 
 class SqliteMessageLogStore(SqliteEngine):
-    async def log_messages(self, messages: Sequence[LoggedMessage]) -> None:
+    async def log_messages(self, messages: Sequence[LoggableFrame]) -> None:
         rows = [
             (
                 m.station_id,

@@ -79,7 +79,7 @@ class SqliteRuntimeStore(SqliteEngine):
     async def lookup_runtime_details(self, station_id: str) -> RuntimeDetails | None:
         # Read before the job is queued: a time noted later is not this lookup's to show, and
         # one handed to the writer meanwhile is committed before the job runs (jobs keep order).
-        noted = from_ts(self._seen.get(station_id))
+        noted = self._seen.get(station_id)
 
         def job(c: sqlite3.Connection) -> RuntimeDetails | None:
             row = c.execute(
@@ -117,11 +117,9 @@ class SqliteRuntimeStore(SqliteEngine):
         await self.run(job)
 
     def note_seen(self, station_id: str, at: datetime) -> None:
-        text = ts(at)
-        assert text is not None
         held = self._seen.get(station_id)
-        if held is None or held < text:
-            self._seen[station_id] = text
+        if held is None or held < at:
+            self._seen[station_id] = at  # formatted when written: the latest one only
         if len(self._seen) >= _SEEN_HELD:
             self._write_seen()
         elif self._seen_flush is None:
@@ -134,7 +132,7 @@ class SqliteRuntimeStore(SqliteEngine):
             self._seen_flush = None
         if not self._seen or self._thread is None:
             return None
-        rows = [(station_id, "", at) for station_id, at in self._seen.items()]
+        rows = [(station_id, "", ts(at)) for station_id, at in self._seen.items()]
         self._seen = {}
 
         def job(c: sqlite3.Connection) -> None:

@@ -13,6 +13,7 @@ from textual.widget import Widget
 from textual.widgets import Button, Input, Select
 
 from csms_tui.actions import ActionFormScreen
+from tests.tui.test_console import wait_until
 from tests.tui.test_snapshots import app, settle
 
 pytestmark = pytest.mark.tui
@@ -48,10 +49,10 @@ async def test_every_field_and_send_can_be_reached_at_80x24() -> None:
         # More fields than fit: the form is scrolled, not cut, and Send is shown from the start.
         assert not all(in_view(f, screen) for f in fields)
         assert in_view(send, screen)
-        for field in fields:  # tab through them all, as a user would
+        for field in fields:  # focus each in turn, as a user tabbing through
             field.focus()
-            await pilot.pause()
-            assert in_view(field, screen), field.id
+            # The scroll to a focused field may be animated: waited for, not one frame.
+            await wait_until(pilot, lambda f=field: in_view(f, screen), timeout=3)
             assert in_view(send, screen), field.id
         assert isinstance(fields[-1], Input | Select)
         send.focus()

@@ -4,6 +4,7 @@ reached."""
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
 import pytest
@@ -52,7 +53,7 @@ async def test_every_field_and_send_can_be_reached_at_80x24() -> None:
         for field in fields:  # focus each in turn, as a user tabbing through
             field.focus()
             # The scroll to a focused field may be animated: waited for, not one frame.
-            await wait_until(pilot, lambda f=field: in_view(f, screen), timeout=3)
+            await wait_until(pilot, partial(in_view, field, screen), timeout=3)
             assert in_view(send, screen), field.id
         assert isinstance(fields[-1], Input | Select)
         send.focus()

@@ -295,6 +295,9 @@ class CsmsConsole(KeepsRunning, App[int]):
     @work(exclusive=True, group="core")
     async def run_core(self) -> None:
         if self.service is not None:
+            # Handed a service: the core runs in this process, started by whoever made it.
+            self._summary = "in-process core"
+            self._main("#summary", Static).update(self._summary)
             await self.consume(self.service)
             return
         assert self._service_factory is not None

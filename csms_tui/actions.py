@@ -517,8 +517,11 @@ class ActionFormScreen(ModalScreen[dict[str, Any] | None]):
         """Cap the fields' height at what the terminal leaves beside the title, help, reasons
         and buttons. CSS cannot say it: a ``max-height: 1fr`` inside the auto-height dialog
         does not shrink, so at 80×24 the fields pushed Send off the screen."""
-        dialog = self.query_one("#dialog")
-        fields = self.query_one("#fields", VerticalScroll)
+        dialogs, scrolls = self.query("#dialog"), self.query("#fields").results(VerticalScroll)
+        found = list(scrolls)
+        if not self.is_attached or not dialogs or not found:
+            return  # dismissed before this ran (it runs after a refresh)
+        dialog, fields = dialogs.first(), found[0]
         others = sum(
             child.outer_size.height + child.styles.margin.height
             for child in dialog.children

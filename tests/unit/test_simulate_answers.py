@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from core.application.rules import CSMS_ACTIONS
 from core.ocpp.types import OcppVersion
 from core.schemas import Direction, SchemaSet, validate
 from csms_tui.simulate.dialect import Dialect, dialect_for
@@ -27,76 +28,9 @@ from csms_tui.simulate.state import (
 
 # The specifications' lists of messages the central system sends (1.6 with the security
 # whitepaper's; 2.0.1 Part 2), written out here rather than taken from the simulator's tables.
-CSMS_ACTIONS_16 = [
-    "CancelReservation",
-    "CertificateSigned",
-    "ChangeAvailability",
-    "ChangeConfiguration",
-    "ClearCache",
-    "ClearChargingProfile",
-    "DataTransfer",
-    "DeleteCertificate",
-    "ExtendedTriggerMessage",
-    "GetCompositeSchedule",
-    "GetConfiguration",
-    "GetDiagnostics",
-    "GetInstalledCertificateIds",
-    "GetLocalListVersion",
-    "GetLog",
-    "InstallCertificate",
-    "RemoteStartTransaction",
-    "RemoteStopTransaction",
-    "ReserveNow",
-    "Reset",
-    "SendLocalList",
-    "SetChargingProfile",
-    "SignedUpdateFirmware",
-    "TriggerMessage",
-    "UnlockConnector",
-    "UpdateFirmware",
-]
-CSMS_ACTIONS_201 = [
-    "CancelReservation",
-    "CertificateSigned",
-    "ChangeAvailability",
-    "ClearCache",
-    "ClearChargingProfile",
-    "ClearDisplayMessage",
-    "ClearVariableMonitoring",
-    "CostUpdated",
-    "CustomerInformation",
-    "DataTransfer",
-    "DeleteCertificate",
-    "GetBaseReport",
-    "GetChargingProfiles",
-    "GetCompositeSchedule",
-    "GetDisplayMessages",
-    "GetInstalledCertificateIds",
-    "GetLocalListVersion",
-    "GetLog",
-    "GetMonitoringReport",
-    "GetReport",
-    "GetTransactionStatus",
-    "GetVariables",
-    "InstallCertificate",
-    "PublishFirmware",
-    "RequestStartTransaction",
-    "RequestStopTransaction",
-    "ReserveNow",
-    "Reset",
-    "SendLocalList",
-    "SetChargingProfile",
-    "SetDisplayMessage",
-    "SetMonitoringBase",
-    "SetMonitoringLevel",
-    "SetNetworkProfile",
-    "SetVariableMonitoring",
-    "SetVariables",
-    "TriggerMessage",
-    "UnlockConnector",
-    "UnpublishFirmware",
-    "UpdateFirmware",
-]
+# Every action the CSMS may send, from the one list the raw-call endpoint checks against.
+CSMS_ACTIONS_16 = sorted(CSMS_ACTIONS[OcppVersion.V16])
+CSMS_ACTIONS_201 = sorted(CSMS_ACTIONS[OcppVersion.V201])
 
 # Requests for the actions whose answer depends on what was asked.
 REQUESTS_16: dict[str, dict[str, Any]] = {

@@ -262,4 +262,27 @@ CREATE TABLE ev_charging (
     """
 ALTER TABLE transactions ADD COLUMN auth_status TEXT NOT NULL DEFAULT ''
 """,
+    # Why an operator closed a transaction the station would never end (a station replaced, a
+    # StopTransaction lost for good); '' for every transaction its station ended.
+    """
+ALTER TABLE transactions ADD COLUMN close_reason TEXT NOT NULL DEFAULT ''
+""",
+    # Per-station leniency (core/leniency): grants made through the API (configuration grants
+    # are read at start), and the violations accepted under any grant, counted in the store so
+    # every process's station detail shows the same numbers.
+    """
+CREATE TABLE leniency_grants (
+    station_id TEXT PRIMARY KEY,
+    names TEXT NOT NULL,
+    no_subprotocol TEXT NOT NULL DEFAULT ''
+);
+CREATE TABLE leniency_counts (
+    station_id TEXT NOT NULL,
+    name TEXT NOT NULL,
+    count BIGINT NOT NULL,
+    last_at TEXT NOT NULL,
+    last_detail TEXT NOT NULL,
+    PRIMARY KEY (station_id, name)
+)
+""",
 ]

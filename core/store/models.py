@@ -194,6 +194,10 @@ class Transaction:
     # transaction the CSMS refused (offline start, StopTransactionOnInvalidId false): it is kept,
     # with its energy, and shown as not authorised.
     auth_status: str = ""
+    # Set when an operator closed the transaction because its station never will (see
+    # TransactionStore.close_transaction): their reason. The station's own end, if it comes
+    # later, still counts.
+    close_reason: str = ""
     meter_values: list[MeterValue] = field(default_factory=list)
     # Set by apply_transaction_event, not stored: the seqNo gaps this event revealed.
     new_gaps: list[int] = field(default_factory=list)
@@ -389,3 +393,33 @@ class ApiToken:
     created_at: datetime
     # Recorded at most once a minute per token (see core.api.auth.BearerAuth).
     last_used_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class LeniencyGrant:
+    """The leniencies granted to one station through the API (core.leniency names, sorted);
+    ``no_subprotocol`` is the OCPP subprotocol assumed when its handshake offers none ("": not
+    granted). Grants from the configuration are not stored: they are read at start."""
+
+    station_id: str
+    names: tuple[str, ...] = ()
+    no_subprotocol: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class LeniencyUse:
+    """One violation accepted under a leniency: its name and where (action, JSON pointer)."""
+
+    name: str
+    detail: str
+
+
+@dataclass(frozen=True, slots=True)
+class LeniencyCount:
+    """How many violations a station had accepted under one leniency, and the latest."""
+
+    station_id: str
+    name: str
+    count: int
+    last_at: datetime
+    last_detail: str

@@ -227,6 +227,15 @@ class TransactionStore(Protocol):
         recomputed from them, so the arrival order of the events does not matter."""
         ...
 
+    async def close_transaction(
+        self, station_id: str, transaction_id: str, at: datetime, reason: str
+    ) -> Transaction | None:
+        """End a transaction its station will never end, as an operator decided, with their
+        reason: ended at ``at``, stopped reason ``Other``, meter stop the latest reading. An
+        ended transaction is returned unchanged; None when unknown. The station's own end, if
+        it comes after all, replaces the close (its stop and readings are not refused)."""
+        ...
+
     async def set_transaction_cost(
         self, station_id: str, transaction_id: str, cost: float, currency: str
     ) -> None: ...

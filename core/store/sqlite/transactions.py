@@ -22,7 +22,7 @@ class SqliteTransactionStore(SqliteEngine):
         " ended_at, meter_start_wh, meter_stop_wh, start_seq_no, ended_seq_no,"
         " updated_seq_no_count, last_seq_no, seq_no_gaps, offline, trigger_reason,"
         " charging_state, stopped_reason, remote_start_id, stop_id_token, cost, currency,"
-        " auth_status"
+        " auth_status, close_reason"
     )
 
     @staticmethod
@@ -52,6 +52,7 @@ class SqliteTransactionStore(SqliteEngine):
             cost=r[21],
             currency=r[22],
             auth_status=r[23],
+            close_reason=r[24],
         )
 
     def _find_tx(self, c: sqlite3.Connection, station_id: str, tx_id: str) -> Transaction | None:
@@ -89,6 +90,7 @@ class SqliteTransactionStore(SqliteEngine):
                 tx.cost,
                 tx.currency,
                 tx.auth_status,
+                tx.close_reason,
             ),
         )
 
@@ -169,7 +171,9 @@ class SqliteTransactionStore(SqliteEngine):
             tx = self._find_tx(c, station_id, transaction_id)
             if tx is None:
                 return None
-            if tx.ended_at is not None:  # a retried StopTransaction: already done
+            # A retried StopTransaction: already done. (An operator's close sets only ended_at:
+            # the station's own stop, when it does come, replaces the operator's guess.)
+            if tx.ended_seq_no is not None:
                 tx.meter_values = self._readings.load(c, station_id, transaction_id)
                 return tx
             end = MeterValue(
@@ -235,6 +239,29 @@ class SqliteTransactionStore(SqliteEngine):
             if not tx.active:
                 self._readings.forget(station_id, tx_id)
             return tx, True
+
+        return await self.run(job)
+
+    async def close_transaction(
+        self, station_id: str, transaction_id: str, at: datetime, reason: str
+    ) -> Transaction | None:
+        def job(c: sqlite3.Connection) -> Transaction | None:
+            tx = self._find_tx(c, station_id, transaction_id)
+            if tx is None:
+                return None
+            tx.meter_values = self._readings.load(c, station_id, transaction_id)
+            if not tx.active:
+                return tx
+            tx.ended_at = at
+            tx.stopped_reason = "Other"  # the one reason both versions have for this
+            tx.close_reason = reason
+            tx.charging_state = "Idle"
+            bounds = register_bounds(tx.meter_values)
+            if bounds is not None:  # the energy known so far is what gets priced
+                tx.meter_start_wh, tx.meter_stop_wh = bounds
+            self._save_tx(c, tx)
+            self._readings.forget(station_id, transaction_id)
+            return tx
 
         return await self.run(job)
 

@@ -273,3 +273,61 @@ async def test_a_transaction_without_a_start_time_lists_last(
     assert tx.ended_at == later
     assert [t.transaction_id for t in await store.list_transactions()] == ["1", "E"]
     assert [t.transaction_id for t in await store.list_transactions(limit=1, offset=1)] == ["E"]
+
+
+async def test_close_transaction_ends_a_stale_one_with_the_operators_reason(
+    store: Store, clock: FixedClock
+) -> None:
+    t0 = clock.now()
+    await store.start_transaction_16("cs1", 1, "TAG", 100.0, t0, 42)
+    closed_at = t0 + timedelta(hours=30)
+    closed = await store.close_transaction("cs1", "42", closed_at, "station replaced")
+    assert closed is not None
+    assert not closed.active
+    assert (closed.ended_at, closed.stopped_reason, closed.close_reason) == (
+        closed_at,
+        "Other",
+        "station replaced",
+    )
+    # The energy known is the register's readings so far: only the start here.
+    assert (closed.meter_start_wh, closed.meter_stop_wh) == (100.0, 100.0)
+    assert await store.find_transaction("cs1", "42") == closed
+    assert [t.transaction_id for t in await store.list_transactions(active=True)] == []
+    # Closing again changes nothing; another station's or an unknown id is not found.
+    again = await store.close_transaction("cs1", "42", closed_at + timedelta(hours=1), "again")
+    assert again == closed
+    assert await store.close_transaction("cs2", "42", closed_at, "x") is None
+    assert await store.close_transaction("cs1", "404", closed_at, "x") is None
+
+
+async def test_a_stations_own_stop_after_a_close_still_counts(
+    store: Store, clock: FixedClock
+) -> None:
+    t0 = clock.now()
+    await store.start_transaction_16("cs1", 1, "TAG", 100.0, t0, 42)
+    await store.close_transaction("cs1", "42", t0 + timedelta(hours=30), "lost stop")
+    # The station comes back with its queued StopTransaction: its figures replace the guess.
+    t1 = t0 + timedelta(hours=2)
+    stopped = await store.stop_transaction_16("cs1", "42", 4100.0, t1, "PowerLoss", "", [])
+    assert stopped is not None
+    assert (stopped.ended_at, stopped.meter_stop_wh, stopped.stopped_reason) == (
+        t1,
+        4100.0,
+        "PowerLoss",
+    )
+    assert stopped.close_reason == "lost stop"  # the history keeps what the operator did
+    # ...once: a retry of that stop is a retry.
+    retry = await store.stop_transaction_16("cs1", "42", 9999.0, t1, "", "", [])
+    assert retry == stopped
+    # 2.0.1: readings and the Ended event arriving after a close are kept too.
+    started = Transaction(station_id="cs1", transaction_id="T9", evse_id=1, connector_id=1)
+    await store.apply_transaction_event("cs1", started, "Started", 0, t0, [reading(t0, 10.0)])
+    await store.close_transaction("cs1", "T9", t0 + timedelta(hours=30), "EVSE swapped")
+    update = Transaction(station_id="cs1", transaction_id="T9")
+    tx, _ = await store.apply_transaction_event(
+        "cs1", update, "Updated", 1, t1, [reading(t1, 50.0)]
+    )
+    assert (tx.meter_start_wh, tx.meter_stop_wh) == (10.0, 50.0)
+    ended = Transaction(station_id="cs1", transaction_id="T9", stopped_reason="EVDisconnected")
+    tx, _ = await store.apply_transaction_event("cs1", ended, "Ended", 2, t1, [])
+    assert (tx.ended_at, tx.ended_seq_no, tx.stopped_reason) == (t1, 2, "EVDisconnected")

@@ -22,6 +22,9 @@ from core.store.models import (
     DeviceModelVariable,
     EvCharging,
     InstallCertificate,
+    LeniencyCount,
+    LeniencyGrant,
+    LeniencyUse,
     Location,
     LoggableFrame,
     LoggedMessage,
@@ -403,6 +406,24 @@ class ApiTokenStore(Protocol):
     async def delete_api_token(self, name: str) -> bool: ...
 
 
+class LeniencyStore(Protocol):
+    async def set_leniency_grant(self, grant: LeniencyGrant) -> None:
+        """Replace the station's stored grant; one with no names and no subprotocol removes it."""
+        ...
+
+    async def lookup_leniency_grant(self, station_id: str) -> LeniencyGrant | None: ...
+
+    async def count_leniency(
+        self, station_id: str, uses: Sequence[LeniencyUse], at: datetime
+    ) -> None:
+        """Add one to the count of each use's leniency; its detail becomes the latest."""
+        ...
+
+    async def list_leniency_counts(self, station_id: str) -> list[LeniencyCount]:
+        """The station's counts, by leniency name."""
+        ...
+
+
 class Store(
     StationStore,
     RuntimeStore,
@@ -421,6 +442,7 @@ class Store(
     LocationStore,
     ApiTokenStore,
     ReservationStore,
+    LeniencyStore,
     Protocol,
 ):
     """Every role, plus lifecycle. Implementations: ``sqlite.SqliteStore``,

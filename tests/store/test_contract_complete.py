@@ -32,6 +32,7 @@ ROLE_MODULES = {
     "LocationStore": "test_locations.py",
     "ReservationStore": "test_reservations.py",
     "ApiTokenStore": "test_api_tokens.py",
+    "LeniencyStore": "test_leniency.py",
     "Store": "test_engine.py",  # what Store adds to the roles: its lifecycle
 }
 

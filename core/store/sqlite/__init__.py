@@ -14,6 +14,7 @@ from core.store.sqlite.codecs import certificate_hash, dumps, from_ts, ts, upser
 from core.store.sqlite.device_model import SqliteDeviceModelStore
 from core.store.sqlite.engine import SqliteEngine
 from core.store.sqlite.ev_charging import SqliteEvChargingStore
+from core.store.sqlite.leniency import SqliteLeniencyStore
 from core.store.sqlite.locations import SqliteLocationStore
 from core.store.sqlite.message_log import SqliteMessageLogStore
 from core.store.sqlite.meter_values import SqliteMeterValueStore
@@ -57,6 +58,7 @@ class SqliteStore(
     SqliteLocationStore,
     SqliteApiTokenStore,
     SqliteReservationStore,
+    SqliteLeniencyStore,
     SqliteEngine,
 ):
     """The embedded store, every role over one engine. ``path`` may be ``":memory:"``."""

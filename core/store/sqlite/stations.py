@@ -26,6 +26,8 @@ LOGIN_ADDRESSES_KEPT = 8
 # again later is a new station, and must not show, or resume from, the old one's past.
 STATION_TABLES = (
     "login_addresses",
+    "leniency_grants",
+    "leniency_counts",
     "runtime",
     "connectors",
     "settings",

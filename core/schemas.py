@@ -35,6 +35,7 @@ import jsonschema_rs
 import orjson
 
 from core.ocpp.errors import ErrorKind, RpcError
+from core.ocpp.violations import violation
 
 
 class SchemaSet(StrEnum):
@@ -157,4 +158,22 @@ def validate(schema_set: SchemaSet, action: str, direction: Direction, payload: 
     keyword = type(error.kind).__name__
     kind = _KIND_BY_KEYWORD.get(keyword, ErrorKind.FORMAT_VIOLATION)
     where = "/".join(str(p) for p in error.instance_path) or "(root)"
-    raise RpcError(kind, f"{action} {direction.value}: {where}: {error.message}")
+    # The details travel in the CALLERROR's errorDetails, so the station learns the field and
+    # the rule too, not only the CSMS's log.
+    details: dict[str, object] = {**violation(error)}
+    raise RpcError(kind, f"{action} {direction.value}: {where}: {error.message}", details)
+
+
+def first_violation(
+    schema_set: SchemaSet, action: str, direction: Direction, payload: Any
+) -> dict[str, str] | None:
+    """The details :func:`validate` would give ``payload``; None when it is valid or no schema
+    exists. For explaining a stored message after the fact, when its error details were not
+    kept."""
+    try:
+        validator = _compiled(schema_set, action, direction)
+    except SchemaMissingError:
+        return None
+    if validator.is_valid(payload):
+        return None
+    return violation(next(iter(validator.iter_errors(payload))))

@@ -124,7 +124,10 @@ async def test_schema_and_handler_failures_map_to_precise_codes(
     assert station == "cs1"
     assert reply.type is MessageType.CALL_ERROR
     assert (reply.id, reply.error_code) == ("m1", code)
-    assert reply.error_details == {}
+    # A schema failure tells the station where and which rule; the other codes carry nothing.
+    schema_codes = ("Type", "Property", "Occ", "Formation", "Format")
+    fields = {"pointer", "keyword", "expected", "got"} if code.startswith(schema_codes) else set()
+    assert set(reply.error_details or {}) == fields
 
 
 async def test_handler_crash_does_not_stop_the_router(

@@ -25,6 +25,8 @@ from pydantic import (
     model_validator,
 )
 
+from core.leniency import NAMES as LENIENCY_NAMES
+from core.leniency import Leniency
 from core.ocpp.types import OcppVersion
 
 _DURATION = re.compile(r"(\d+(?:\.\d+)?)(ms|s|m|h)")
@@ -523,6 +525,42 @@ class SyncConfig(Section):
     max_attempts: PositiveInt = 5
 
 
+def _check_leniency_names(names: list[str]) -> list[str]:
+    for name in names:
+        if name == Leniency.NO_SUBPROTOCOL:
+            raise ValueError(
+                f"{name!r} needs the version the station speaks: set "
+                'no_subprotocol = "ocpp1.6" (or "ocpp2.0.1") instead'
+            )
+        if name not in LENIENCY_NAMES:
+            listed = [n for n in LENIENCY_NAMES if n != Leniency.NO_SUBPROTOCOL]
+            raise ValueError(f"{name!r} is not a leniency (one of: {', '.join(listed)})")
+    return names
+
+
+class LeniencyGrantConfig(Section):
+    """Leniencies granted to the stations a table names (core/leniency)."""
+
+    grant: Annotated[list[str], AfterValidator(_check_leniency_names)] = Field(default_factory=list)
+    # The subprotocol assumed when the station's handshake offers none: grants no-subprotocol.
+    no_subprotocol: Annotated[str, AfterValidator(_check_subprotocol)] = ""
+
+
+class LeniencyModelConfig(LeniencyGrantConfig):
+    """A grant for every station whose BootNotification names this vendor and model."""
+
+    vendor: str
+    model: str
+
+
+class LeniencyConfig(Section):
+    """Per-station leniency: strict unless granted. A station's own grant, its model's grants
+    and those made through the API add up."""
+
+    stations: dict[str, LeniencyGrantConfig] = Field(default_factory=dict)
+    models: list[LeniencyModelConfig] = Field(default_factory=list)
+
+
 class Config(Section):
     api: ApiConfig = Field(default_factory=ApiConfig)
     sync: SyncConfig = Field(default_factory=SyncConfig)
@@ -532,6 +570,7 @@ class Config(Section):
     observability: ObservabilityConfig = Field(default_factory=ObservabilityConfig)
     gateway: GatewayConfig = Field(default_factory=GatewayConfig)
     tui: TuiConfig = Field(default_factory=TuiConfig)
+    leniency: LeniencyConfig = Field(default_factory=LeniencyConfig)
     ocpi: OcpiConfig | None = None
     contract_cert_validator: ContractCertValidatorConfig = Field(
         default_factory=ContractCertValidatorConfig

@@ -15,6 +15,7 @@ from core.handlers.ocpp201.routes import pnc_handlers, pnc_result_handlers
 from core.handlers.ocpp201.routes import routes as routes201
 from core.handlers.router import Router
 from core.handlers.types import Emitter
+from core.leniency.policy import LeniencyPolicy
 from core.ocpp.types import Message, OcppVersion
 from core.store.protocols import CallStore
 
@@ -32,6 +33,7 @@ class Manager:
         events: EventBus,
         clock: Clock,
         config: OcppConfig,
+        leniency: LeniencyPolicy | None = None,
     ) -> None:
         v201 = routes201(deps)
         v16 = routes16(deps, pnc=pnc_handlers(v201), pnc_results=pnc_result_handlers(v201))
@@ -39,11 +41,11 @@ class Manager:
         gate = BootGate(deps.store, calls, clock)
         if config.ocpp16_enabled:
             self.routers[OcppVersion.V16] = Router(
-                OcppVersion.V16, v16, emitter, calls, events, clock, gate
+                OcppVersion.V16, v16, emitter, calls, events, clock, gate, leniency
             )
         if config.ocpp201_enabled:
             self.routers[OcppVersion.V201] = Router(
-                OcppVersion.V201, v201, emitter, calls, events, clock, gate
+                OcppVersion.V201, v201, emitter, calls, events, clock, gate, leniency
             )
 
     async def handle(self, version: OcppVersion, station_id: str, message: Message) -> None:

@@ -37,9 +37,11 @@ from core.gateway.message_log import FrameLog
 from core.gateway.pipe import Pipe
 from core.gateway.proxy import Peer, ProxyResolver
 from core.inert import inert
+from core.leniency import Leniency
+from core.leniency.policy import LeniencyPolicy
 from core.ocpp.types import Message, MessageType, OcppVersion
 from core.station_id import station_id_problem
-from core.store.models import StationAuth, StationEvent
+from core.store.models import LeniencyUse, StationAuth, StationEvent
 from core.store.protocols import MessageLogStore, RuntimeStore, StationEventStore, StationStore
 from core.transport.base import Transport
 
@@ -144,8 +146,10 @@ class Gateway:
         events: EventBus,
         clock: Clock,
         tls_keylog_file: str = "",
+        leniency: LeniencyPolicy | None = None,
     ) -> None:
         self.config, self.store, self.transport = config, store, transport
+        self.leniency = leniency
         self.events, self.clock = events, clock
         self.tls_keylog_file = tls_keylog_file
         self.connections: dict[str, Connection] = {}
@@ -314,6 +318,23 @@ class Gateway:
             return None  # offered only protocols we do not speak, or none at all
         return OcppVersion(self.config.default_subprotocol)
 
+    async def _lenient_version(self, station_id: str, request: web.Request) -> OcppVersion | None:
+        """The version a station granted no-subprotocol speaks, when its handshake offers no
+        subprotocol at all (one offering only others is refused regardless); logged and
+        counted."""
+        if self.leniency is None or request.headers.get("Sec-WebSocket-Protocol", "").strip():
+            return None
+        try:
+            version = (await self.leniency.granted(station_id)).no_subprotocol
+        except Exception:
+            log.exception("could not read the leniencies of %s", inert(station_id))
+            return None
+        if not version:
+            return None
+        detail = f"handshake without a subprotocol taken as {version}"
+        await self.leniency.record(station_id, [LeniencyUse(Leniency.NO_SUBPROTOCOL, detail)])
+        return OcppVersion(version)
+
     def _peer(self, request: web.Request) -> Peer:
         return self.proxies.resolve(request.remote or "", request.headers)
 
@@ -387,7 +408,7 @@ class Gateway:
             self.guard.failed(station_id, remote, known=known)
             return await self._refuse(station_id, remote, outcome.status, outcome.reason)
         await self._remember(station_id, remote)
-        version = self._choose_version(request)
+        version = self._choose_version(request) or await self._lenient_version(station_id, request)
         if version is None:
             return await self._refuse(
                 station_id,

@@ -3,6 +3,10 @@
 CALL        → validate request → handler → validate response → CALLRESULT (or CALLERROR)
 CALLRESULT  → validate → result handler (with the original request) → call record answered
 CALLERROR   → error handler (if any) → call record error — stations' errors are never dropped
+
+A CALL or CALLRESULT that fails validation gets one second chance: the payload leniencies the
+station is granted (core/leniency) repair it, and if it then validates, it is handled as repaired
+and each repair is logged and counted. A valid message never reaches that path.
 """
 
 from __future__ import annotations
@@ -13,6 +17,9 @@ from core.clock import Clock
 from core.events import CallCompleted, EventBus
 from core.handlers.boot_gate import BootGate
 from core.handlers.types import Emitter, Routes
+from core.leniency import PAYLOAD
+from core.leniency.policy import LeniencyPolicy
+from core.leniency.repair import repair
 from core.ocpp.errors import ErrorKind, RpcError, error_code
 from core.ocpp.types import JsonObject, Message, MessageType, OcppVersion
 from core.schemas import Direction, SchemaMissingError, validate
@@ -36,6 +43,7 @@ class Router:
         events: EventBus,
         clock: Clock,
         gate: BootGate | None = None,
+        leniency: LeniencyPolicy | None = None,
     ) -> None:
         self.version = version
         self.routes = routes
@@ -44,6 +52,7 @@ class Router:
         self._events = events
         self._clock = clock
         self._gate = gate
+        self._leniency = leniency
 
     async def route(self, station_id: str, message: Message) -> None:
         """Handle one message from a station. Never raises."""
@@ -70,6 +79,12 @@ class Router:
         request: JsonObject = message.request if message.request is not None else {}
         try:
             validate(self.routes.schema_set, action, Direction.REQUEST, request)
+        except RpcError as exc:
+            repaired = await self._repaired(station_id, action, Direction.REQUEST, request)
+            if repaired is None:
+                return self._error(message, exc.kind, exc.description, exc.details)
+            request = repaired
+        try:
             response = await handler(station_id, request)
         except RpcError as exc:
             return self._error(message, exc.kind, exc.description, exc.details)
@@ -107,7 +122,7 @@ class Router:
         error_desc = ""
         handler = self.routes.results.get(action)
         try:
-            validate(self.routes.schema_set, action, Direction.RESPONSE, response)
+            response = await self._valid_result(station_id, action, response)
             if handler is not None:
                 await handler(station_id, request, response, message.state)
             elif action:
@@ -129,6 +144,42 @@ class Router:
             error_code="FormatViolation" if error_desc else "",
             error_description=error_desc,
         )
+
+    async def _valid_result(self, station_id: str, action: str, response: JsonObject) -> JsonObject:
+        """The station's answer, validated; repaired under its leniencies if need be."""
+        try:
+            validate(self.routes.schema_set, action, Direction.RESPONSE, response)
+        except RpcError:
+            repaired = await self._repaired(station_id, action, Direction.RESPONSE, response)
+            if repaired is None:
+                raise
+            return repaired
+        return response
+
+    async def _repaired(
+        self, station_id: str, action: str, direction: Direction, payload: JsonObject
+    ) -> JsonObject | None:
+        """The payload repaired under the station's payload leniencies, when that makes it
+        valid (the repairs logged and counted); None when the station is to be refused."""
+        if self._leniency is None:
+            return None
+        try:
+            granted = (await self._leniency.granted(station_id)).names & PAYLOAD
+        except Exception:
+            # Without its grants the station is held to the spec, as it is by default.
+            log.exception("could not read the leniencies of %s", station_id)
+            return None
+        if not granted:
+            return None
+        fixed, uses = repair(self.routes.schema_set, action, direction, payload, granted)
+        if not uses or not isinstance(fixed, dict):
+            return None
+        try:
+            validate(self.routes.schema_set, action, direction, fixed)
+        except RpcError:
+            return None  # still invalid: refused for what was wrong in the first place
+        await self._leniency.record(station_id, uses)
+        return fixed
 
     async def handle_error(self, station_id: str, message: Message) -> None:
         if await self._already_answered(station_id, message):

@@ -20,6 +20,7 @@ from core.config import Config
 from core.events import EventBus
 from core.handlers.call_maker import CallMaker
 from core.handlers.deps import HandlerDeps, HandlerSettings
+from core.leniency.policy import LeniencyPolicy
 from core.manager import Manager
 from core.services.factory import Services, build_services
 from core.services.protocols import TokenAuthoriser
@@ -104,6 +105,7 @@ class Csms:
         self._store = store
         self._call_maker: CallMaker | None = None
         self._services: Services | None = None
+        self._leniency: LeniencyPolicy | None = None
         self._stack = AsyncExitStack()
         # Long-running loops (sync, call expiry) run under one TaskGroup for the core's
         # lifetime: stopped with it, and one that fails brings the core down with its error
@@ -119,6 +121,13 @@ class Csms:
         self.gateway: Gateway | None = None
         self.service: CsmsService | None = None
         self.api: ApiServer | None = None
+
+    @property
+    def leniency(self) -> LeniencyPolicy:
+        """The stations' leniencies: the configuration's grants over the store's."""
+        if self._leniency is None:
+            self._leniency = LeniencyPolicy(self.config.leniency, self.store, self.clock)
+        return self._leniency
 
     @property
     def store(self) -> Store:
@@ -263,7 +272,9 @@ class Csms:
             station_cert_provider=services.station_cert_provider,
             settings=HandlerSettings(heartbeat_interval_s=int(config.ocpp.heartbeat_interval)),
         )
-        self.manager = Manager(deps, transport, self.store, self.events, self.clock, config.ocpp)
+        self.manager = Manager(
+            deps, transport, self.store, self.events, self.clock, config.ocpp, self.leniency
+        )
         await transport.serve(self.manager.handle)
         if not transport.single_gateway:
             self._start_call_expiry(config.gateway.call_timeout)
@@ -285,6 +296,7 @@ class Csms:
                 self.events,
                 self.clock,
                 tls_keylog_file=config.observability.tls_keylog_file,
+                leniency=self.leniency,
             )
             listeners = [a for a in (config.gateway.ws_addr, config.gateway.wss_addr) if a]
             self._part = f"gateway (listening on {', '.join(listeners)})"

@@ -20,6 +20,7 @@ from core.config import Config
 from core.events import EventBus
 from core.handlers.call_maker import CallMaker
 from core.handlers.deps import HandlerDeps, HandlerSettings
+from core.leniency.csr import LenientStationSigner
 from core.leniency.policy import LeniencyPolicy
 from core.manager import Manager
 from core.services.factory import Services, build_services
@@ -269,7 +270,10 @@ class Csms:
             contract_validator=services.contract_validator,
             ocsp=services.ocsp,
             contract_provider=services.contract_provider,
-            station_cert_provider=services.station_cert_provider,
+            # A CSR without O= is signed for a station granted csr-without-o.
+            station_cert_provider=LenientStationSigner(
+                services.station_cert_provider, self.leniency, config.api.org_name
+            ),
             settings=HandlerSettings(heartbeat_interval_s=int(config.ocpp.heartbeat_interval)),
         )
         self.manager = Manager(

@@ -43,7 +43,9 @@ class DefaultContractProvider:
 class DefaultStationCertProvider:
     """The seed's `default` provider: SignCertificate Rejected."""
 
-    async def sign(self, csr_pem: str, certificate_type: str, station_id: str) -> str:
+    async def sign(
+        self, csr_pem: str, certificate_type: str, station_id: str, *, supply_o: str = ""
+    ) -> str:
         raise CertificateValidationError(
             "other", "no charge-station certificate provider configured"
         )
@@ -127,11 +129,12 @@ class LocalCa:
         *,
         server_names: Sequence[str] = (),
         days: int = 365,
+        subject: x509.Name | None = None,
     ) -> str:
         now = datetime.now(UTC)
         builder = (
             x509.CertificateBuilder()
-            .subject_name(csr.subject)
+            .subject_name(csr.subject if subject is None else subject)
             .issuer_name(self.ca_cert.subject)
             .public_key(csr.public_key())
             .serial_number(secrets.randbits(159))
@@ -159,7 +162,9 @@ class LocalCa:
             + self.ca_cert.public_bytes(serialization.Encoding.PEM)
         ).decode()
 
-    async def sign(self, csr_pem: str, certificate_type: str, station_id: str) -> str:
+    async def sign(
+        self, csr_pem: str, certificate_type: str, station_id: str, *, supply_o: str = ""
+    ) -> str:
         if certificate_type != "ChargingStationCertificate":
             raise CertificateValidationError("other", "the local CA signs only CSO certificates")
         csr = load_csr(csr_pem)
@@ -167,6 +172,9 @@ class LocalCa:
         if not cns or cns[0].value != station_id:
             raise CertificateValidationError("chain", "CSR common name must be the station id")
         orgs = csr.subject.get_attributes_for_oid(NameOID.ORGANIZATION_NAME)
+        if not orgs and supply_o:  # the station is granted csr-without-o
+            organisation = x509.NameAttribute(NameOID.ORGANIZATION_NAME, supply_o)
+            return self.sign_csr(csr, subject=x509.Name([*csr.subject, organisation]))
         if self.org_names and (not orgs or orgs[0].value not in self.org_names):
             raise CertificateValidationError("chain", "CSR organisation is not allowed")
         return self.sign_csr(csr)

@@ -169,7 +169,8 @@ class V2gStationSigner:
     ) -> None:
         self.ca, self.org_names, self.days, self.ocsp_url = ca, list(org_names), days, ocsp_url
 
-    def sign_csr(self, csr_pem: str) -> str:
+    def sign_csr(self, csr_pem: str, *, supply_o: str = "") -> str:
+        """``supply_o``: the O= of the leaf when the CSR has none (the csr-without-o leniency)."""
         csr = load_csr(csr_pem)
         key = csr.public_key()
         if not isinstance(key, ec.EllipticCurvePublicKey) or not isinstance(key.curve, CURVE):
@@ -178,11 +179,13 @@ class V2gStationSigner:
         if not cns or not str(cns[0].value).strip():
             raise CertificateValidationError("chain", "CSR has no common name (the SECC id)")
         orgs = csr.subject.get_attributes_for_oid(NameOID.ORGANIZATION_NAME)
-        if self.org_names and (not orgs or orgs[0].value not in self.org_names):
+        # No O= in the CSR: the CSMS's, when the station is granted csr-without-o.
+        organisation = str(orgs[0].value) if orgs else supply_o
+        if self.org_names and organisation not in self.org_names:
             raise CertificateValidationError("chain", "CSR organisation is not allowed")
         attributes = [x509.NameAttribute(NameOID.COMMON_NAME, str(cns[0].value))]
-        if orgs:
-            attributes.append(x509.NameAttribute(NameOID.ORGANIZATION_NAME, str(orgs[0].value)))
+        if organisation:
+            attributes.append(x509.NameAttribute(NameOID.ORGANIZATION_NAME, organisation))
         countries = csr.subject.get_attributes_for_oid(NameOID.COUNTRY_NAME)
         if countries:
             attributes.append(x509.NameAttribute(NameOID.COUNTRY_NAME, str(countries[0].value)))
@@ -200,10 +203,12 @@ class LocalPkiStationProvider:
     def __init__(self, cso: LocalCa, v2g: V2gStationSigner) -> None:
         self.cso, self.v2g = cso, v2g
 
-    async def sign(self, csr_pem: str, certificate_type: str, station_id: str) -> str:
+    async def sign(
+        self, csr_pem: str, certificate_type: str, station_id: str, *, supply_o: str = ""
+    ) -> str:
         if certificate_type == "V2GCertificate":
-            return self.v2g.sign_csr(csr_pem)
-        return await self.cso.sign(csr_pem, certificate_type, station_id)
+            return self.v2g.sign_csr(csr_pem, supply_o=supply_o)
+        return await self.cso.sign(csr_pem, certificate_type, station_id, supply_o=supply_o)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -115,7 +115,9 @@ class OpcpStationCertProvider:
     def __init__(self, url: str, auth: TokenSource, attempts: int = 2) -> None:
         self.url, self.auth, self.attempts = url.rstrip("/"), auth, attempts
 
-    async def sign(self, csr_pem: str, certificate_type: str, station_id: str) -> str:
+    async def sign(
+        self, csr_pem: str, certificate_type: str, station_id: str, *, supply_o: str = ""
+    ) -> str:
         if certificate_type != "V2GCertificate":
             raise CertificateValidationError("other", "OPCP signs only V2G certificates")
         csr = load_csr(csr_pem)  # a forged request is refused here, not sent on
@@ -160,6 +162,8 @@ class DelegatingStationCertProvider:
     ) -> None:
         self.v2g, self.cso = v2g, cso
 
-    async def sign(self, csr_pem: str, certificate_type: str, station_id: str) -> str:
+    async def sign(
+        self, csr_pem: str, certificate_type: str, station_id: str, *, supply_o: str = ""
+    ) -> str:
         provider = self.v2g if certificate_type == "V2GCertificate" else self.cso
-        return await provider.sign(csr_pem, certificate_type, station_id)
+        return await provider.sign(csr_pem, certificate_type, station_id, supply_o=supply_o)

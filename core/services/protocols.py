@@ -64,8 +64,12 @@ class ContractCertificateProvider(Protocol):
 
 
 class ChargeStationCertificateProvider(Protocol):
-    async def sign(self, csr_pem: str, certificate_type: str, station_id: str) -> str:
+    async def sign(
+        self, csr_pem: str, certificate_type: str, station_id: str, *, supply_o: str = ""
+    ) -> str:
         """Sign a CSR; returns the PEM chain (leaf first). ``certificate_type`` is
         ChargingStationCertificate or V2GCertificate. Raises :class:`CertificateValidationError`
-        on refusal, and when the signer cannot be reached."""
+        on refusal, and when the signer cannot be reached. ``supply_o``: the station is granted
+        the csr-without-o leniency, so a CSR without O= is signed with this O= (a signer that
+        cannot change the subject, a remote CA, refuses it as before)."""
         ...

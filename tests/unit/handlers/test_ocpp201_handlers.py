@@ -320,7 +320,9 @@ class _Signer:
     def __init__(self, error: Exception | None = None, chain: str = "") -> None:
         self.error, self.chain = error, chain
 
-    async def sign(self, csr_pem: str, certificate_type: str, station_id: str) -> str:
+    async def sign(
+        self, csr_pem: str, certificate_type: str, station_id: str, *, supply_o: str = ""
+    ) -> str:
         if self.error is not None:
             raise self.error
         return self.chain

@@ -247,6 +247,9 @@ CONFIGURATION_VALUE = Length(1000, "OCPP attributeValue")
 CUSTOMER_IDENTIFIER = Length(64, "OCPP customerIdentifier")
 # 2.0.1 language: string[8] (RFC 5646 tag).
 LANGUAGE = Length(8, "a language tag")
+# Why an operator closed a transaction its station never will: a sentence or two for whoever
+# reads the transaction later (and its OCPI CDR), not a document.
+CLOSE_REASON = Length(200, "a reason to close a transaction", lo=1)
 # A console text field without a tighter OCPP bound (comma-separated uids, an action name).
 FORM_TEXT = Length(500, "a form field")
 # A console field holding JSON (a raw payload, DataTransfer data): the longest bounded OCPP

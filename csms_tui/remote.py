@@ -159,6 +159,15 @@ class RemoteService:
             await self._call("GET", f"/transactions/{transaction_id}", station=station_id)
         )
 
+    async def close_transaction(
+        self, station_id: str, transaction_id: str, reason: str, origin: str = "console"
+    ) -> TransactionSummary:
+        # The daemon records its own origin for API calls ("api"): a remote console is one.
+        data = await self._call(
+            "POST", f"/cs/{station_id}/transactions/{transaction_id}/close", {"reason": reason}
+        )
+        return TransactionSummary.model_validate(data)
+
     async def list_calls(self, station_id: str | None = None, limit: int = 100) -> list[CallView]:
         data = await self._call("GET", "/calls", station=station_id, limit=limit)
         return [CallView.model_validate(c) for c in data]

@@ -1,4 +1,5 @@
-"""A transaction's detail: its meter values as charts and a table, live while it runs."""
+"""A transaction's detail: its meter values as charts and a table, live while it runs; an
+active one the station will never end can be closed here, with a reason."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
 from textual.screen import Screen
 from textual.timer import Timer
-from textual.widgets import DataTable, Footer, Header, Label, Sparkline, Static
+from textual.widgets import DataTable, Header, Label, Static
 
 from core.application.errors import ServiceError
 from core.application.views import TransactionDetail
@@ -24,7 +25,10 @@ from core.events import (
     TransactionStarted,
     TransactionUpdated,
 )
+from csms_tui.charts import Point, SeriesChart
+from csms_tui.close_transaction import CloseTransactionScreen
 from csms_tui.inert import inert, plain
+from csms_tui.key_footer import KeyFooter
 from csms_tui.screens import fill
 from csms_tui.timefmt import clock, moment
 
@@ -46,13 +50,14 @@ def utc_now() -> datetime:
     return datetime.now(UTC)
 
 
-def series(detail: TransactionDetail, measurand: str) -> list[float]:
-    """One value per meter reading (phase totals only), scaled to W / Wh."""
-    out = []
+def series(detail: TransactionDetail, measurand: str) -> list[Point]:
+    """One (time, value) per meter reading (phase totals only), scaled to W / Wh."""
+    out: list[Point] = []
     for mv in detail.meter_values:
         for sv in mv.sampled_values:
             if (sv.measurand or ENERGY) == measurand and not sv.phase:
-                out.append(sv.value * (1000.0 if (sv.unit or "").startswith("k") else 1.0))
+                scale = 1000.0 if (sv.unit or "").startswith("k") else 1.0
+                out.append((mv.timestamp, sv.value * scale))
                 break
     return out
 
@@ -103,7 +108,8 @@ class TransactionDetailScreen(Screen[None]):
     }
     """
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("escape", "app.pop_screen", "Back", id="tx_detail.back")
+        Binding("escape", "app.pop_screen", "Back", id="tx_detail.back"),
+        Binding("x", "close_transaction", "Close…", id="tx_detail.close"),
     ]
 
     def __init__(self, service: Any, station_id: str, transaction_id: str) -> None:
@@ -119,14 +125,12 @@ class TransactionDetailScreen(Screen[None]):
         yield Static("loading…", id="tx-state")
         with VerticalScroll():
             yield Static("", id="tx-summary")
-            yield Label("Energy (Wh)")
-            yield Sparkline([], id="energy")
-            yield Label("Power (W)")
-            yield Sparkline([], id="power")
+            yield SeriesChart("Energy register", "kWh", 1000.0, id="energy")
+            yield SeriesChart("Power", "kW", 1000.0, id="power")
             yield Label("Meter values")
             yield Static("", id="tx-empty")
             yield DataTable(id="tx-values", cursor_type="row")
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         self.query_one("#tx-values", DataTable).add_columns(
@@ -165,6 +169,7 @@ class TransactionDetailScreen(Screen[None]):
 
     def show(self, d: TransactionDetail) -> None:
         self.detail = d
+        self.refresh_bindings()  # Close is offered while it runs only
         state = self.query_one("#tx-state", Static)
         state.set_class(d.active, "live")
         state.set_class(not d.active, "ended")
@@ -176,13 +181,14 @@ class TransactionDetailScreen(Screen[None]):
                 self._tick = self.set_interval(1.0, self._show_summary)
         else:
             reason = f"  {d.stopped_reason}" if d.stopped_reason else ""
-            state.update(plain(f"■ ENDED {moment(d.ended_at)}{reason}: final figures"))
+            closed = f"  closed by an operator: {d.close_reason}" if d.close_reason else ""
+            state.update(plain(f"■ ENDED {moment(d.ended_at)}{reason}{closed}: final figures"))
             if self._tick is not None:
                 self._tick.stop()
                 self._tick = None
         self._show_summary()
-        self.query_one("#energy", Sparkline).data = series(d, ENERGY)
-        self.query_one("#power", Sparkline).data = series(d, POWER)
+        self.query_one("#energy", SeriesChart).show(series(d, ENERGY))
+        self.query_one("#power", SeriesChart).show(series(d, POWER))
         rows = [
             (clock(mv.timestamp), sv.measurand or ENERGY, sv.value, sv.unit, sv.phase, sv.context)
             for mv in d.meter_values
@@ -230,4 +236,24 @@ class TransactionDetailScreen(Screen[None]):
                     + (f"  ·  seqNo gaps {d.seq_no_gaps}" if d.seq_no_gaps else "")
                 ),
             )
+        )
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        # Closing is for a transaction that is still open: the key is not offered otherwise.
+        if action == "close_transaction":
+            return self.detail is not None and self.detail.active
+        return True
+
+    def action_close_transaction(self) -> None:
+        d = self.detail
+        if d is None or not d.active:
+            return
+
+        def closed(done: bool | None) -> None:
+            if done:
+                self.notify(f"transaction {d.transaction_id} at {d.station_id} closed")
+                self.load()
+
+        self.app.push_screen(
+            CloseTransactionScreen(self.service, d.station_id, d.transaction_id), closed
         )

@@ -138,6 +138,7 @@ class _Handlers:
             "listTransactions": self.list_transactions,
             "listReservations": self.list_reservations,
             "getTransaction": self.get_transaction,
+            "closeTransaction": self.close_transaction,
             "listMessages": self.list_messages,
             "streamEvents": self.stream_events,
             "listApiTokens": self.list_api_tokens,
@@ -378,6 +379,14 @@ class _Handlers:
     ) -> web.Response:
         detail = await self.service.transaction_detail(p["transactionId"], p["station"])
         return _json(detail.to_json())
+
+    async def close_transaction(
+        self, request: web.Request, p: dict[str, Any], body: Any
+    ) -> web.Response:
+        summary = await self.service.close_transaction(
+            p["csId"], p["transactionId"], body["reason"]
+        )
+        return _json(summary.to_json())
 
     async def list_messages(
         self, request: web.Request, p: dict[str, Any], body: Any

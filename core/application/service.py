@@ -13,8 +13,8 @@ record (see ``core.handlers.call_maker``); ``wait`` optionally blocks until the 
 
 The service is one class per responsibility, composed here with the constructor:
 :mod:`.station_views`, :mod:`.station_admin`, :mod:`.station_security`, :mod:`.sync_inputs`,
-:mod:`.certificate_store`, :mod:`.command_context`, :mod:`.queries` and :mod:`.tokens`, over the
-shared state in :mod:`.base`.
+:mod:`.certificate_store`, :mod:`.command_context`, :mod:`.queries`, :mod:`.tokens` and
+:mod:`.transaction_admin`, over the shared state in :mod:`.base`.
 """
 
 from __future__ import annotations
@@ -30,6 +30,7 @@ from core.application.station_security import StationSecurity
 from core.application.station_views import StationViews
 from core.application.sync_inputs import SyncInputs
 from core.application.tokens import TokenAdmin
+from core.application.transaction_admin import TransactionAdmin
 from core.clock import Clock
 from core.commands.base import Command, R
 from core.events import EventBus, Subscription
@@ -48,6 +49,7 @@ class CsmsService(
     StationCommands,
     ActivityQueries,
     TokenAdmin,
+    TransactionAdmin,
 ):
     """Everything the REST API and the console can do. One instance per process."""
 

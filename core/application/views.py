@@ -66,6 +66,8 @@ class TransactionSummary(View):
     # offline start, StopTransactionOnInvalidId false): kept so its energy is not lost.
     authorized: bool = True
     auth_status: str = ""
+    # Why an operator closed it, when its station never would ("" when the station ended it).
+    close_reason: str = ""
 
 
 class SampledValueView(View):
@@ -402,6 +404,7 @@ def tx_summary(tx: Transaction) -> TransactionSummary:
         currency=tx.currency,
         authorized=tx.authorized,
         auth_status=tx.auth_status,
+        close_reason=tx.close_reason,
     )
 
 

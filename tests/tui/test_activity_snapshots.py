@@ -228,6 +228,8 @@ CASES: list[tuple[str, tuple[str, ...], tuple[int, int], type[FixedService]]] = 
     ("transaction-live", ("3", "enter"), (130, 30), ActivityService),
     ("transaction-live", ("3", "enter"), (80, 24), ActivityService),
     ("transaction-ended", ("3", "down", "enter"), (80, 24), ActivityService),
+    # A transaction its station will never end: the close form says what closing does.
+    ("transaction-close", ("3", "enter", "x"), (80, 24), ActivityService),
     ("messages", ("2",), (80, 24), ActivityService),
     ("messages-empty", ("2",), (80, 24), QuietService),
     ("message-history", ("2", "o"), (80, 24), ActivityService),

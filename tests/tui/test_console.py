@@ -138,7 +138,7 @@ async def test_console_shows_a_live_session_and_starts_remotely(tmp_path: Path) 
                 summary = app.screen.query_one("#tx-summary")
                 await wait_until(pilot, lambda: "2.500 kWh" in str(summary.render()))
                 assert "cost 1.38 EUR" in str(summary.render())
-                assert list(app.screen.query_one("#energy").data) == [0.0, 2500.0]  # type: ignore[attr-defined]
+                assert [v for _, v in app.screen.query_one("#energy").points] == [0.0, 2500.0]  # type: ignore[attr-defined]
                 await pilot.press("escape")
 
                 await pilot.press("2")

@@ -330,6 +330,8 @@ SCREENS = [
     ("rotate-password", ("g",)),  # g on a registered station offers its rotation
     ("transaction-detail", ("3", "down", "enter")),
     ("token-form", ("4", "a")),
+    ("token-edit", ("4", "enter")),  # type, group and expiry of an existing token
+    ("bulk-actions", ("space", "down", "space", "c")),  # one command to two marked stations
     ("message-history", ("2", "o")),
     ("filter", ("2", "slash")),
 ]

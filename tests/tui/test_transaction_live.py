@@ -111,7 +111,7 @@ async def test_transaction_detail_follows_a_201_session_until_it_ends(
                 cp, "Updated", 1, meter_value=energy(60, 2500, "Sample.Periodic")
             )
             await wait_until(pilot, lambda: "energy 1.500 kWh so far" in text(app, "#tx-summary"))
-            assert list(app.screen.query_one("#energy").data) == [1000.0, 2500.0]  # type: ignore[attr-defined]
+            assert [v for _, v in app.screen.query_one("#energy").points] == [1000.0, 2500.0]  # type: ignore[attr-defined]
             assert app.screen.query_one("#tx-values").row_count == 2  # type: ignore[attr-defined]
             # … and so does the Transactions tab under it: energy and cost so far.
             await wait_until(pilot, lambda: txs.get_cell(key, "energy") == "1.500")

@@ -18,7 +18,7 @@ from core.api.openapi.operations import (
     operation,
     param,
 )
-from core.api.openapi.schema import BOOL, STATION_ID_PATTERN, STR, Schema, ref, text, whole
+from core.api.openapi.schema import BOOL, STATION_ID_PATTERN, STR, Schema, obj, ref, text, whole
 
 PATHS: dict[str, Schema] = {
     "/cs": {
@@ -147,6 +147,28 @@ PATHS: dict[str, Schema] = {
                     description="Needed when the id exists at several stations.",
                 ),
             ],
+            errors=(400, 404, 409),
+        )
+    },
+    "/cs/{csId}/transactions/{transactionId}/close": {
+        "post": operation(
+            "closeTransaction",
+            "Close a transaction its station will never end (a station replaced, a stop lost "
+            "for good), with the operator's reason: ended now with stopped reason Other and the "
+            "energy known so far. The station's own stop, if it comes after all, replaces it",
+            {"200": json_response(ref("TransactionSummary"), "The closed transaction.")},
+            params=[CS, param("transactionId", text(1, 36, segment=True), "path")],
+            body=json_body(
+                obj(
+                    {
+                        "reason": {
+                            **text(limits.CLOSE_REASON.lo, limits.CLOSE_REASON.hi),
+                            "description": "Why: kept with the transaction and its station event.",
+                        }
+                    },
+                    required=("reason",),
+                )
+            ),
             errors=(400, 404, 409),
         )
     },

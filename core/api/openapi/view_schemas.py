@@ -55,6 +55,11 @@ SCHEMAS: dict[str, Schema] = {
                 **STR,
                 "description": "The idTagInfo/idTokenInfo status the start was answered with.",
             },
+            "closeReason": {
+                **STR,
+                "description": "Why an operator closed it because its station never would "
+                "(empty when the station ended it).",
+            },
         },
         required=("stationId", "transactionId", "active"),
         closed=False,  # TransactionDetail extends it

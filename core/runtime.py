@@ -362,6 +362,7 @@ class Csms:
             own_certificates=own_certificates(self.config),
             station_ca=local_ca(self.config),
             org_name=api_config.org_name,
+            leniency=self.leniency,
         )
         self.api = ApiServer(self.service, self.store, self.clock, api_config, ocpi=self.ocpi)
         await self.api.start()

@@ -19,6 +19,7 @@ import aiohttp
 import orjson
 
 from core.application.errors import Conflict, Invalid, NotFound, ServiceError
+from core.application.leniency import LeniencyView
 from core.application.views import (
     CallView,
     CertificateOverview,
@@ -134,6 +135,17 @@ class RemoteService:
 
     async def station_detail(self, station_id: str) -> StationDetail:
         return StationDetail.model_validate(await self._call("GET", f"/cs/{station_id}"))
+
+    async def station_leniency(self, station_id: str) -> LeniencyView:
+        return LeniencyView.model_validate(await self._call("GET", f"/cs/{station_id}/leniency"))
+
+    async def set_station_leniency(
+        self, station_id: str, grant: list[str], no_subprotocol: str = ""
+    ) -> LeniencyView:
+        body = {"grant": grant, "noSubprotocol": no_subprotocol}
+        return LeniencyView.model_validate(
+            await self._call("PUT", f"/cs/{station_id}/leniency", body)
+        )
 
     async def list_transactions(
         self,

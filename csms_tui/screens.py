@@ -20,12 +20,14 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Header, Label, Static
 
 from core.application.errors import ServiceError
+from core.application.leniency import LeniencyView
 from core.application.service import CsmsService
 from core.application.views import StationDetail
 from core.events import (
     Event,
     MessageLogged,
 )
+from core.leniency import Leniency
 from csms_tui.inert import inert, markup_safe, plain
 from csms_tui.key_footer import KeyFooter
 from csms_tui.modals import InstallCertificateScreen
@@ -48,6 +50,7 @@ class StationDetailScreen(Screen[None]):
         Binding("i", "install_root", "Install root certificate", id="detail.install_root"),
         Binding("n", "renew", "Renew station certificate", id="detail.renew"),
         Binding("v", "last_answer", "Answer", id="detail.last_answer"),
+        Binding("l", "leniency", "Leniency", id="detail.leniency"),
     ]
     RELOAD = 1.0  # seconds: at most one reload a second however busy the station is
     # (section id, heading, what fills it when it is empty)
@@ -63,6 +66,11 @@ class StationDetailScreen(Screen[None]):
             "nothing yet: c → Get configuration (1.6) or Get report (2.0.1) reads it",
         ),
         ("certificates", "Certificates", "none yet: i installs a root certificate"),
+        (
+            "leniency",
+            "Leniency (violations of the spec accepted from this station)",
+            "strict: no leniency granted (l grants one)",
+        ),
         ("reservations", "Reservations", "none: c → Reserve now holds a connector"),
         (
             "events",
@@ -84,6 +92,7 @@ class StationDetailScreen(Screen[None]):
         self._dirty = False
         self._seen: datetime | None = None  # the station's last frame in, from the events
         self._rows: dict[str, list[tuple[Any, ...]]] = {}  # what each table shows
+        self._leniency: LeniencyView | None = None  # the last loaded, for the grant form
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -102,6 +111,9 @@ class StationDetailScreen(Screen[None]):
         )
         self.query_one("#config", DataTable).add_columns("Key / variable", "Value", "Status")
         self.query_one("#certificates", DataTable).add_columns("Id", "Type", "Status")
+        self.query_one("#leniency", DataTable).add_columns(
+            "Leniency", "Granted by", "Accepted", "Last UTC", "Last accepted"
+        )
         self.query_one("#reservations", DataTable).add_columns(
             "Id", "Token", "EVSE", "Status", "Expires UTC"
         )
@@ -132,10 +144,56 @@ class StationDetailScreen(Screen[None]):
     async def action_reload(self) -> None:
         try:
             detail = await self.service.station_detail(self.station_id)
+            leniency = await self.service.station_leniency(self.station_id)
         except ServiceError as exc:
             self.query_one("#identity", Static).update(plain(f"{self.station_id}: {exc.message}"))
             return
         self.show(detail)
+        self.show_leniency(leniency)
+
+    def show_leniency(self, view: LeniencyView) -> None:
+        """Each leniency granted or ever used: who granted it and how often it let a violation
+        through, the latest shown as the station sent it (inert)."""
+        self._leniency = view
+        counts = {c.name: c for c in view.counts}
+        rows: list[tuple[Any, ...]] = []
+        for name in sorted(set(view.granted) | set(counts)):
+            by = [
+                w
+                for w, names in (("config", view.from_config), ("console/API", view.stored))
+                if name in names
+            ]
+            if name == Leniency.NO_SUBPROTOCOL and view.no_subprotocol:
+                name_text = f"{name} ({view.no_subprotocol})"
+            else:
+                name_text = name
+            used = counts.get(name)
+            rows.append(
+                (
+                    name_text,
+                    ", ".join(by) or "revoked",
+                    used.count if used else 0,
+                    day_minute(used.last_at) if used else "-",
+                    plain(inert(used.last_detail)) if used else "-",
+                )
+            )
+        self._fill("leniency", rows)
+
+    def action_leniency(self) -> None:
+        from csms_tui.leniency_form import LeniencyFormScreen
+
+        view = self._leniency
+        stored = [n for n in view.stored if n != Leniency.NO_SUBPROTOCOL] if view else []
+        version = view.no_subprotocol if view and Leniency.NO_SUBPROTOCOL in view.stored else ""
+
+        def done(stored_now: bool | None) -> None:
+            if stored_now:
+                self.notify(f"leniency of {inert(self.station_id)} stored")
+                self.action_reload()
+
+        self.app.push_screen(
+            LeniencyFormScreen(self.service, self.station_id, stored, version), done
+        )
 
     def action_actions(self) -> None:
         from csms_tui.actions import ActionMenuScreen

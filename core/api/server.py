@@ -118,6 +118,8 @@ class _Handlers:
             "reconfigureChargeStation": self.reconfigure,
             "installChargeStationCertificates": self.install_certificates,
             "triggerChargeStation": self.trigger,
+            "getChargeStationLeniency": self.get_leniency,
+            "setChargeStationLeniency": self.set_leniency,
             "setToken": self.set_token,
             "listTokens": self.list_tokens,
             "lookupToken": self.lookup_token,
@@ -190,6 +192,19 @@ class _Handlers:
     async def trigger(self, request: web.Request, p: dict[str, Any], body: Any) -> web.Response:
         await self.service.set_trigger(p["csId"], body["trigger"])
         return _empty(200)  # MaEVe's server said 201, its specification 200
+
+    async def get_leniency(
+        self, request: web.Request, p: dict[str, Any], body: Any
+    ) -> web.Response:
+        return _json((await self.service.station_leniency(p["csId"])).to_json())
+
+    async def set_leniency(
+        self, request: web.Request, p: dict[str, Any], body: Any
+    ) -> web.Response:
+        view = await self.service.set_station_leniency(
+            p["csId"], body["grant"], body.get("noSubprotocol", "")
+        )
+        return _json(view.to_json())
 
     async def set_token(self, request: web.Request, p: dict[str, Any], body: Any) -> web.Response:
         try:

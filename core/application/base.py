@@ -15,6 +15,7 @@ from core.application.ports import ConnectionRegistry, ConnectionUrls, ServiceSt
 from core.clock import Clock
 from core.events import EventBus
 from core.handlers.call_maker import CallMaker
+from core.leniency.policy import LeniencyPolicy
 from core.services.certificates import LocalCa
 from core.services.protocols import TariffService
 from core.store.models import Station
@@ -40,6 +41,8 @@ class ServiceBase:
     _station_ca: LocalCa | None
     # The O= of station certificates issued by the local CA (a CSR must carry it).
     _org_name: str
+    # The stations' leniencies: the configuration's grants and the store's.
+    _leniency: LeniencyPolicy
 
     async def _station(self, station_id: str) -> Station:
         station = await self._store.lookup_station(station_id)

@@ -12,6 +12,7 @@ from core.store.protocols import (
     CallStore,
     CertificateStore,
     DeviceModelStore,
+    LeniencyStore,
     MessageLogStore,
     MeterValueStore,
     ReservationStore,
@@ -47,6 +48,7 @@ class ServiceStore(
     MessageLogStore,
     CallStore,
     ReservationStore,
+    LeniencyStore,
     Protocol,
 ):
     """The store roles the service reads and writes (``Store`` satisfies it)."""

@@ -23,6 +23,7 @@ from collections.abc import Callable, Sequence
 
 from core.application.certificate_store import CertificateStore
 from core.application.command_context import StationCommands
+from core.application.leniency import StationLeniency
 from core.application.ports import ConnectionRegistry, ConnectionUrls, ServiceStore
 from core.application.queries import ActivityQueries
 from core.application.station_admin import StationAdmin
@@ -33,8 +34,10 @@ from core.application.tokens import TokenAdmin
 from core.application.transaction_admin import TransactionAdmin
 from core.clock import Clock
 from core.commands.base import Command, R
+from core.config import LeniencyConfig
 from core.events import EventBus, Subscription
 from core.handlers.call_maker import CallMaker
+from core.leniency.policy import LeniencyPolicy
 from core.services.certificates import LocalCa
 from core.services.emaid import normalise_emaid
 from core.services.protocols import TariffService
@@ -49,6 +52,7 @@ class CsmsService(
     StationCommands,
     ActivityQueries,
     TokenAdmin,
+    StationLeniency,
     TransactionAdmin,
 ):
     """Everything the REST API and the console can do. One instance per process."""
@@ -68,6 +72,7 @@ class CsmsService(
         own_certificates: Sequence[tuple[str, str]] = (),
         station_ca: LocalCa | None = None,
         org_name: str = "Thoughtworks",
+        leniency: LeniencyPolicy | None = None,
     ) -> None:
         self._store = store
         self._calls = call_maker
@@ -81,6 +86,8 @@ class CsmsService(
         self._own_certificates = list(own_certificates)
         self._station_ca = station_ca
         self._org_name = org_name
+        # Without one (tests, the offline command line): no configuration grants, only stored.
+        self._leniency = leniency or LeniencyPolicy(LeniencyConfig(), store, clock)
 
     # -- events ---------------------------------------------------------------------------
 

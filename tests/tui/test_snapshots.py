@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 from textual.pilot import Pilot
 
+from core.application.leniency import LeniencyCountView, LeniencyView
 from core.application.views import (
     CertificateOverview,
     ConnectorView,
@@ -206,6 +207,9 @@ class FixedService:
     async def station_detail(self, station_id: str) -> StationDetail:
         return DETAIL
 
+    async def station_leniency(self, station_id: str) -> LeniencyView:
+        return LENIENCY
+
     async def transaction_detail(
         self, transaction_id: str, station_id: str | None = None
     ) -> TransactionDetail:
@@ -259,6 +263,22 @@ CERTIFICATES = CertificateOverview(
         ),
     ],
 )
+# A station granted enum-case by the configuration, its firmware spelling statuses its own way.
+LENIENCY = LeniencyView(
+    station_id="CS-0001",
+    granted=["enum-case"],
+    from_config=["enum-case"],
+    counts=[
+        LeniencyCountView(
+            name="enum-case",
+            count=14,
+            last_at=T0 - timedelta(minutes=3),
+            last_detail="StatusNotification request /status: 'charging' read as 'Charging'",
+        )
+    ],
+)
+
+
 DETAIL = StationDetail(
     **STATIONS[0].model_dump(),
     has_password=True,

@@ -6,7 +6,7 @@ from __future__ import annotations
 import copy
 from functools import cache
 
-from core.api.openapi import maeve_schemas, operator_schemas, view_schemas
+from core.api.openapi import leniency_paths, maeve_schemas, operator_schemas, view_schemas
 from core.api.openapi.command_paths import command_paths, command_schemas
 from core.api.openapi.maeve_paths import PATHS as MAEVE_PATHS
 from core.api.openapi.maeve_paths import unprefixed_paths
@@ -21,7 +21,12 @@ BASE_PATH = "/api/v0"
 def _document() -> Schema:
     paths = {
         f"{BASE_PATH}{path}": item
-        for path, item in {**MAEVE_PATHS, **OPERATOR_PATHS, **command_paths()}.items()
+        for path, item in {
+            **MAEVE_PATHS,
+            **OPERATOR_PATHS,
+            **leniency_paths.PATHS,
+            **command_paths(),
+        }.items()
     }
     paths.update(unprefixed_paths())
     return {
@@ -42,6 +47,7 @@ def _document() -> Schema:
                 **maeve_schemas.SCHEMAS,
                 **operator_schemas.SCHEMAS,
                 **view_schemas.SCHEMAS,
+                **leniency_paths.SCHEMAS,
                 **command_schemas(),
             },
             "parameters": PARAMETERS,

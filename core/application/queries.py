@@ -10,6 +10,7 @@ from typing import Any, Literal
 from core import limits
 from core.application.base import ServiceBase
 from core.application.errors import Conflict, Invalid, NotFound
+from core.application.explanations import MessageExplainer
 from core.application.rules import check_aware, check_int, check_opt_int
 from core.application.views import (
     CallView,
@@ -194,4 +195,5 @@ class ActivityQueries(ServiceBase):
             errors_only=errors_only,
             limit=limit,
         )
-        return [message_view(m) for m in messages]
+        explanations = await MessageExplainer(self._store).explain_page(messages)
+        return [message_view(m, e) for m, e in zip(messages, explanations, strict=True)]

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from core import limits
 from core.application.base import ServiceBase
+from core.application.explanations import MessageExplainer
 from core.application.rules import check_int
 from core.application.views import (
     DeviceVariableView,
@@ -113,6 +114,7 @@ class StationViews(ServiceBase):
         trigger = await self._store.lookup_trigger(station_id)
         events = await self._store.list_station_events(station_id, limit=self._recent)
         messages = await self._store.list_messages(station_id=station_id, limit=self._recent)
+        explanations = await MessageExplainer(self._store).explain_page(messages)
         calls = await self._store.list_calls(station_id=station_id, limit=self._recent)
         now = self._clock.now()
         reservations = [
@@ -166,6 +168,8 @@ class StationViews(ServiceBase):
                 )
                 for e in events
             ],
-            recent_messages=[message_view(m) for m in messages],
+            recent_messages=[
+                message_view(m, e) for m, e in zip(messages, explanations, strict=True)
+            ],
             recent_calls=[call_view(c) for c in calls],
         )

@@ -13,6 +13,8 @@ from cryptography.hazmat.primitives import hashes
 from pydantic import BaseModel, ConfigDict
 from pydantic.alias_generators import to_camel
 
+from core.application.explanations import explain_call
+from core.ocpp.explain import Explanation
 from core.store.models import (
     CallRecord,
     ConnectorStatus,
@@ -210,6 +212,8 @@ class MessageView(View):
     payload: Any = None
     error_code: str = ""
     error_description: str = ""
+    # A CALLERROR, or a station answer that failed its schema: what it means and whose it is.
+    explanation: Explanation | None = None
 
 
 class CallView(View):
@@ -229,6 +233,7 @@ class CallView(View):
     # A request the station takes only in parts (its ItemsPerMessage/BytesPerMessage) went as
     # several calls: all their ids, and the view stands for them together.
     call_ids: list[str] = []
+    explanation: Explanation | None = None  # when the call failed or was never answered
 
 
 class ReservationView(View):
@@ -444,10 +449,11 @@ def call_view(c: CallRecord) -> CallView:
         response=c.response,
         error_code=c.error_code,
         error_description=c.error_description,
+        explanation=explain_call(c),
     )
 
 
-def message_view(m: LoggedMessage) -> MessageView:
+def message_view(m: LoggedMessage, explanation: Explanation | None = None) -> MessageView:
     return MessageView(
         id=m.id,
         station_id=m.station_id,
@@ -459,6 +465,7 @@ def message_view(m: LoggedMessage) -> MessageView:
         payload=m.payload,
         error_code=m.error_code,
         error_description=m.error_description,
+        explanation=explanation,
     )
 
 

@@ -264,8 +264,40 @@ SCHEMAS: dict[str, Schema] = {
             "payload": {"nullable": True, "description": "The frame's payload (any JSON)."},
             "errorCode": STR,
             "errorDescription": STR,
+            "explanation": {"nullable": True, "allOf": [ref("Explanation")]},
         },
         required=("id", "stationId", "at", "direction", "messageType", "messageId"),
+    ),
+    "Explanation": obj(
+        {
+            "code": {**STR, "description": "The error code as sent (or recorded)."},
+            "version": {"type": "string", "enum": ["1.6", "2.0.1"]},
+            "meaning": {**STR, "description": "What the code means in that version's OCPP-J."},
+            "wrongSide": {
+                "type": "string",
+                "enum": ["station", "csms"],
+                "description": "Whose message or behaviour the error points at.",
+            },
+            "fault": {
+                "type": "string",
+                "enum": ["message", "receiver", "refused", "unanswered", "unknown"],
+                "description": "message: it broke a rule; receiver: the receiver could not act "
+                "on it; refused: turned away for a security reason; unanswered: no answer came; "
+                "unknown: the code does not say.",
+            },
+            "summary": STR,
+            "reference": {**STR, "description": "The OCPP-J section that defines the code."},
+            "requirement": {
+                **nullable(STR),
+                "description": "The specific rule broken, when known: a schema file with its "
+                "keyword and pointer, or a requirement id.",
+            },
+            "pointer": {**nullable(STR), "description": "JSON pointer (RFC 6901) of the field."},
+            "keyword": {**nullable(STR), "description": "The JSON-schema keyword that failed."},
+            "expected": nullable(STR),
+            "got": {**nullable(STR), "description": "The value that came, clipped."},
+        },
+        required=("code", "version", "meaning", "wrongSide", "fault", "summary", "reference"),
     ),
     "CallRecord": obj(
         {
@@ -289,6 +321,7 @@ SCHEMAS: dict[str, Schema] = {
                 "ItemsPerMessage/BytesPerMessage), the ids of all the calls it went as; "
                 "the record then stands for them together. Empty otherwise.",
             },
+            "explanation": {"nullable": True, "allOf": [ref("Explanation")]},
         },
         required=("callId", "stationId", "action", "request", "ocppVersion", "state", "createdAt"),
     ),

@@ -22,7 +22,13 @@ from core.events import (
 )
 from csms_tui.answers import answer_table
 from csms_tui.inert import inert, markup_safe, plain
-from csms_tui.payload import DIRECTIONS, MESSAGE_TYPES, json_text, message_text
+from csms_tui.payload import (
+    DIRECTIONS,
+    MESSAGE_TYPES,
+    explanation_text,
+    json_text,
+    message_text,
+)
 from csms_tui.timefmt import day_ms, moment_ms
 
 
@@ -50,6 +56,9 @@ class MessageHistoryScreen(Screen[None]):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "app.pop_screen", "Back", id="history.back"),
         Binding("o", "older", "Older page", id="history.older"),
+        # Not in the key bar (it would push ? Help out of it at 130 columns): the summary line
+        # names it.
+        Binding("w", "why", "Why", id="history.why", show=False),
     ]
     PAGE = 200
 
@@ -71,6 +80,7 @@ class MessageHistoryScreen(Screen[None]):
         self.messages: dict[str, MessageView] = {}  # by row key (the stored id)
         # (station, message id) → {is a call: the message}: a call's answer and an answer's call
         self._pairs: dict[tuple[str, str], dict[bool, MessageView]] = {}
+        self._highlighted: MessageView | None = None
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -81,6 +91,9 @@ class MessageHistoryScreen(Screen[None]):
                 yield Static("", id="history-call")
             with VerticalScroll():
                 yield Static("", id="history-answer")
+            with VerticalScroll(id="history-why-scroll") as why:
+                why.display = False  # w shows why the exchange failed, beside its frames
+                yield Static("", id="history-why")
         yield Footer()
 
     def on_mount(self) -> None:
@@ -116,6 +129,9 @@ class MessageHistoryScreen(Screen[None]):
             self.messages[key] = m
             self._pairs.setdefault((m.station_id, m.message_id), {})[m.message_type == 2] = m
             detail = f"{m.error_code}: {m.error_description}" if m.error_code else ""
+            if m.explanation is not None and not m.error_code:
+                detail = f"invalid answer: {m.explanation.keyword or 'schema'} at "
+                detail += m.explanation.pointer or "(root)"
             table.add_row(
                 str(m.id),
                 day_ms(m.at),
@@ -140,7 +156,9 @@ class MessageHistoryScreen(Screen[None]):
             )
             self.query_one("#history-call", Static).update("")
             return
-        more = "" if self.done else " · o: older page"
+        more = (" · w: why" if self._why_offered() else "") + (
+            "" if self.done else " · o: older page"
+        )
         summary.update(
             plain(f"{table.row_count} stored messages, newest first{self._scope()}{more}")
         )
@@ -149,7 +167,9 @@ class MessageHistoryScreen(Screen[None]):
         m = self.messages.get(str(event.row_key.value))
         if m is None:
             return
+        self._highlighted = m
         pair = self._pairs.get((m.station_id, m.message_id), {})
+        self._show_why()
         self.query_one("#history-call", Static).update(
             message_text("call", pair.get(True), "not on the pages read: o reads older ones")
         )
@@ -157,6 +177,29 @@ class MessageHistoryScreen(Screen[None]):
             message_text(
                 "answer", pair.get(False), "none stored: no answer came, or not before this page"
             )
+        )
+
+    def _why_offered(self) -> bool:
+        return any(m.explanation is not None for m in self.messages.values())
+
+    def action_why(self) -> None:
+        scroll = self.query_one("#history-why-scroll")
+        scroll.display = not scroll.display
+        self._show_why()
+
+    def _show_why(self) -> None:
+        m = self._highlighted
+        if m is None or not self.query_one("#history-why-scroll").display:
+            return
+        # A call is explained by its answer: that is where the error is.
+        answer = self._pairs.get((m.station_id, m.message_id), {}).get(False)
+        target = answer if m.message_type == 2 else m
+        if target is None:
+            none = "No answer on the pages read: nothing to explain."
+        else:
+            none = "No error here: the exchange broke no rule."
+        self.query_one("#history-why", Static).update(
+            explanation_text(target.explanation if target else None, none)
         )
 
 
@@ -216,6 +259,7 @@ class OperationDetailScreen(Screen[None]):
             yield Static("Answer", id="op-answer-title", classes="section")
             yield DataTable(id="op-answer-table", cursor_type="row", zebra_stripes=True)
             yield Static("", id="op-answer")
+            yield Static("", id="op-why")
         yield Footer()
 
     def on_mount(self) -> None:
@@ -269,6 +313,10 @@ class OperationDetailScreen(Screen[None]):
         if c.state == "timed-out" and self.late is not None:
             answer = self.late.payload if self.late.message_type == 3 else None
         self._show_answer(c, answer)
+        why = self.query_one("#op-why", Static)
+        why.display = c.explanation is not None
+        if c.explanation is not None:
+            why.update(explanation_text(c.explanation, ""))
 
     def _show_answer(self, c: CallView, response: Any) -> None:
         title = self.query_one("#op-answer-title", Static)

@@ -17,6 +17,7 @@ from rich.text import Text
 
 from core.application.views import MessageView
 from core.events import MessageLogged
+from core.ocpp.explain import Explanation
 from csms_tui.inert import inert
 from csms_tui.timefmt import moment_ms
 
@@ -54,4 +55,32 @@ def message_text(title: str, m: MessageLogged | MessageView | None, missing: str
         text.append(inert(f"{m.error_code}: {m.error_description}"), style="bold")
         text.append("\n")
     text.append_text(json_text(m.payload))
+    return text
+
+
+def explanation_text(e: Explanation | None, none: str) -> Text:
+    """An error explained, for the pane beside its frame; ``none`` says why there is nothing.
+
+    The got value and the pointer come from what a station sent: inert like the payload."""
+    if e is None:
+        return Text.assemble(("why", "bold"), "\n", (none, "dim"))
+    text = Text.assemble(("why", "bold"), inert(f" {e.code} · OCPP {e.version}"), "\n")
+    text.append(inert(e.meaning))
+    text.append("\n\n")
+    text.append(f"{e.wrong_side} side", style="bold")
+    text.append(inert(f": {e.summary}"))
+    text.append("\n")
+    rows = [
+        ("field", e.pointer if e.pointer is not None and e.keyword else None),
+        ("rule", e.keyword),
+        ("expected", e.expected),
+        ("got", e.got),
+        ("requirement", e.requirement),
+        ("defined in", e.reference),
+    ]
+    for label, value in rows:
+        if value is None:
+            continue
+        text.append(f"\n{label:<12}", style="dim")
+        text.append(inert(value or "(the whole payload)"))
     return text

@@ -10,21 +10,25 @@ from collections import OrderedDict, deque
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, VerticalScroll
 from textual.css.query import NoMatches
 from textual.timer import Timer
 from textual.widgets import Static
 
+from core.application.errors import ServiceError
+from core.application.views import MessageView
 from core.events import Event, MessageLogged
 from csms_tui.history_screens import MessageHistoryScreen
+from csms_tui.inert import inert
 from csms_tui.message_log import MessageLog
 from csms_tui.panes.base import ConsolePane
-from csms_tui.payload import DIRECTIONS, MESSAGE_TYPES, message_text
+from csms_tui.payload import DIRECTIONS, MESSAGE_TYPES, explanation_text, message_text
 from csms_tui.timefmt import clock_ms
 
 COLUMNS = (
@@ -43,9 +47,15 @@ EMPTY = (
     "Connect a station, or press o for the stored log."
 )
 NO_MATCH = "No message in the window matches the filter: / changes it, o searches the stored log."
+# How many of a station's newest stored messages are searched for the one to explain.
+WHY_SEARCH = 100
 
 
 class MessagesPane(ConsolePane):
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("w", "why", "Why", id="messages.why"),
+    ]
+
     def __init__(self, title: str, *, id: str, window: int, follow: bool) -> None:
         """`window`: how many messages are kept; `follow`: whether the newest is selected."""
         super().__init__(title, id=id)
@@ -55,6 +65,7 @@ class MessagesPane(ConsolePane):
         self._open_calls: OrderedDict[tuple[str, str], datetime] = OrderedDict()
         self._detail: MessageLogged | None = None
         self._detail_timer: Timer | None = None
+        self._why_shown = False
 
     def compose(self) -> ComposeResult:
         yield MessageLog(COLUMNS, self.window, follow=self._follow, id="messages-table")
@@ -64,6 +75,10 @@ class MessagesPane(ConsolePane):
                 yield Static(EMPTY, id="message-call")
             with VerticalScroll(classes="json"):
                 yield Static("", id="message-result")
+            # The error explained (w): beside the frame, not instead of it.
+            with VerticalScroll(classes="json", id="message-why-scroll") as why:
+                why.display = False
+                yield Static("", id="message-why")
 
     @property
     def follow(self) -> bool:
@@ -174,6 +189,49 @@ class MessagesPane(ConsolePane):
         answer = self._find(e, want_call=False) if e.message_type == 2 else e
         self.query_one("#message-call", Static).update(_pretty("call", call))
         self.query_one("#message-result", Static).update(_pretty("answer", answer))
+        if self._why_shown:
+            self._load_why(answer if e.message_type == 2 and answer is not None else e)
+
+    def action_why(self) -> None:
+        """Show (or hide) why the highlighted exchange failed, beside its frames."""
+        self._why_shown = not self._why_shown
+        self.query_one("#message-why-scroll").display = self._why_shown
+        if self._why_shown:
+            self._show_detail()
+
+    @work(exclusive=True, group="why")
+    async def _load_why(self, e: MessageLogged) -> None:
+        # The stored message carries the explanation the API gives: worked out by the core from
+        # the station's version and the payload that broke the rule, not guessed here.
+        why = self.query_one("#message-why", Static)
+        if e.message_type == 2:
+            why.update(explanation_text(None, "No answer yet: nothing to explain."))
+            return
+        if self.service is None:
+            why.update(explanation_text(None, "The core is not up yet."))
+            return
+        stored = None
+        for attempt in range(3):  # the log is written in batches: a frame just seen may wait
+            try:
+                page: list[MessageView] = await self.service.list_messages(
+                    station_id=e.station_id,
+                    action=e.action or None,
+                    errors_only=e.message_type == 4,
+                    limit=WHY_SEARCH,
+                )
+            except ServiceError as exc:
+                why.update(explanation_text(None, inert(exc.message)))
+                return
+            stored = _stored(page, e)
+            if stored is not None or attempt == 2:
+                break
+            await asyncio.sleep(0.1)
+        if stored is None:
+            why.update(explanation_text(None, "Not in the stored log (yet): o searches it."))
+        elif stored.explanation is None:
+            why.update(explanation_text(None, "No error here: the frame broke no rule."))
+        else:
+            why.update(explanation_text(stored.explanation, ""))
 
     @on(MessageLog.FollowChanged)
     def _message_log_follow(self, event: MessageLog.FollowChanged) -> None:
@@ -245,6 +303,17 @@ def _message_row(e: MessageLogged, latency: float | None) -> tuple[list[str], bo
         detail,
     ]
     return cells, e.message_type == 4, e
+
+
+def _stored(page: list[MessageView], e: MessageLogged) -> MessageView | None:
+    for m in page:
+        if (m.message_id, m.message_type, m.direction) == (
+            e.message_id,
+            e.message_type,
+            e.direction,
+        ):
+            return m
+    return None
 
 
 def _pretty(title: str, e: MessageLogged | None) -> Text:

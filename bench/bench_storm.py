@@ -27,7 +27,6 @@ from __future__ import annotations
 import argparse
 import array
 import asyncio
-import contextlib
 import datetime as dt
 import gc
 import hashlib
@@ -46,11 +45,7 @@ from pathlib import Path
 from typing import Any
 
 import orjson
-from bench_ws import PASSWORD, _cpu_seconds, _py_spy, _uvloop_run, basic_auth
-
-BOOT = orjson.dumps(
-    {"reason": "PowerUp", "chargingStation": {"model": "bench", "vendorName": "csms-tui"}}
-).decode()
+from bench_ws import PASSWORD, _cpu_seconds, _py_spy, _uvloop_run
 
 
 def _certificate(directory: Path) -> tuple[str, str]:
@@ -172,6 +167,8 @@ def _serve(kind: str, ready: Queue[Any], stop: Any, n: int, tmp: str, tls: bool)
 
 
 # --- load generator --------------------------------------------------------------------------
+# The stations are csms-tui's simulated ones (csms_tui.simulate.load): the simulator's link and
+# 2.0.1 BootNotification; on wss they verify the server's certificate, as a station does.
 
 
 @dataclass
@@ -185,79 +182,83 @@ class Result:
 
 
 async def _storm(
-    url: str, names: list[str], deflate: bool, go: Queue[Any], results: Queue[Any]
+    url: str,
+    names: list[str],
+    deflate: bool,
+    ca_file: str | None,
+    go: Queue[Any],
+    results: Queue[Any],
 ) -> None:
     import aiohttp
 
-    client_ssl: ssl.SSLContext | bool = False
-    if url.startswith("https"):
-        client_ssl = ssl.create_default_context()
-        client_ssl.check_hostname = False
-        client_ssl.verify_mode = ssl.CERT_NONE
+    from csms_tui.simulate.link import Credentials, station_url
+    from csms_tui.simulate.load import Counters, LoadStation, close_all
+    from csms_tui.simulate.model import Profile
+
+    profile = Profile(
+        ocpp="2.0.1",
+        security_profile=1 if ca_file else 0,
+        password=PASSWORD,
+        ca_file=ca_file or "",
+        vendor="csms-tui",
+        model="bench",
+    )
+    counters = Counters()
     result = Result()
     rtts = array.array("d")
-    sockets: list[Any] = []
     timeout = aiohttp.ClientTimeout(total=None, sock_connect=60)
     async with aiohttp.ClientSession(
         connector=aiohttp.TCPConnector(limit=0, force_close=True), timeout=timeout
     ) as http:
+        stations = [
+            LoadStation(
+                http,
+                name,
+                station_url(url, name),
+                profile,
+                counters,
+                compress=15 if deflate else 0,
+            )
+            for name in names
+        ]
+        if ca_file:  # the stations' shared TLS context, built before the storm rather than in it
+            Credentials(ca_file=ca_file).ssl_context()
         results.put(("ready", len(names)))
         start = await asyncio.get_running_loop().run_in_executor(None, go.get)
         await asyncio.sleep(max(0.0, start - time.monotonic()))
 
-        async def station(name: str) -> None:
+        async def station(st: LoadStation) -> None:
             t0 = time.monotonic()
-            for attempt in range(10):
-                try:
-                    ws = await http.ws_connect(
-                        f"{url}/{name}",
-                        protocols=("ocpp2.0.1",),
-                        headers={"Authorization": basic_auth(name)},
-                        ssl=client_ssl,
-                        compress=15 if deflate else 0,
-                    )
-                    await ws.send_str(f'[2,"boot-{attempt}","BootNotification",{BOOT}]')
-                    msg = await ws.receive()
-                    frame = orjson.loads(msg.data)
-                    if frame[0] != 3 or frame[2].get("status") != "Accepted":
-                        raise RuntimeError(f"boot answered {msg.data!r}")
-                except aiohttp.ClientConnectorError as exc:
-                    if isinstance(exc.os_error, ConnectionRefusedError):
-                        result.refused += 1
-                    else:
-                        result.failed += 1
-                        if len(result.errors) < 3:
-                            result.errors.append(f"{type(exc).__name__}: {exc}")
-                    await asyncio.sleep(1.0)  # a station's back-off
-                    continue
-                except (aiohttp.ClientError, OSError, RuntimeError, ValueError, TypeError) as exc:
-                    result.failed += 1
-                    if len(result.errors) < 3:
-                        result.errors.append(f"{type(exc).__name__}: {exc}")
-                    await asyncio.sleep(1.0)
-                    continue
+            # A failed attempt is retried after 1 s, as a station's back-off would.
+            if await st.connect(boot=True, attempts=10, retry_delay=1.0):
                 t1 = time.monotonic()
                 rtts.append(t1 - t0)
                 result.booted += 1
                 result.last_done = max(result.last_done, t1)
-                sockets.append(ws)
-                return
 
-        await asyncio.gather(*map(station, names))
+        await asyncio.gather(*map(station, stations))
         result.rtts = rtts.tobytes()
+        result.refused, result.failed, result.errors = (
+            counters.refused,
+            counters.failed,
+            counters.errors[:3],
+        )
         results.put(("booted", result))
         # Stay connected and idle until the server's memory has been read.
         await asyncio.get_running_loop().run_in_executor(None, go.get)
-        for ws in sockets:
-            with contextlib.suppress(aiohttp.ClientError, OSError, RuntimeError):
-                await ws.close()
+        await close_all(stations)
     results.put(("closed", None))
 
 
 def _client_main(
-    url: str, names: list[str], deflate: bool, go: Queue[Any], results: Queue[Any]
+    url: str,
+    names: list[str],
+    deflate: bool,
+    ca_file: str | None,
+    go: Queue[Any],
+    results: Queue[Any],
 ) -> None:
-    _uvloop_run(_storm(url, names, deflate, go, results))
+    _uvloop_run(_storm(url, names, deflate, ca_file, go, results))
 
 
 # --- the run -------------------------------------------------------------------------------------
@@ -309,12 +310,13 @@ def storm(
         port = ready.get(timeout=300)["port"]
         assert proc.pid is not None
         names = [f"S{i:05d}" for i in range(n)]
-        url = f"{'https' if tls else 'http'}://127.0.0.1:{port}/ws"
+        url = f"{'wss' if tls else 'ws'}://127.0.0.1:{port}/ws/"
+        ca_file = str(Path(tmp) / "server.pem") if tls else None
         results: Queue[Any] = ctx.Queue()
         gos: list[Queue[Any]] = []
         for part in (names[i::clients] for i in range(clients)):
             go: Queue[Any] = ctx.Queue()
-            w = ctx.Process(target=_client_main, args=(url, part, deflate, go, results))
+            w = ctx.Process(target=_client_main, args=(url, part, deflate, ca_file, go, results))
             w.daemon = True
             w.start()
             workers.append(w)

@@ -15,8 +15,9 @@ cores):
   manager processes (``csms-tui gateway`` / ``manager``) around mosquitto and PostgreSQL, all
   on the same cores; its CPU per call counts every one of those processes.
 
-Every station keeps exactly one CALL outstanding (the OCPP-J rule), so throughput = stations /
-round-trip time. A call counts when it was sent after the warm-up and answered before the end
+The stations are csms-tui's own simulated ones (``csms_tui.simulate.load``: the simulator's
+websocket link, boot and answers). Every station keeps exactly one CALL outstanding (the OCPP-J
+rule), so throughput = stations / round-trip time. A call counts when it was sent after the warm-up and answered before the end
 of the window. The ``tx`` scenario (the CSMSs only) runs OCPP 2.0.1 TransactionEvents — Started,
 Updated with 10 sampled values, Ended — and answers the CostUpdated calls the CSMS sends while
 charging; afterwards the store is read to check that every answered event was stored.
@@ -42,15 +43,13 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Coroutine
+from collections.abc import Coroutine, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from multiprocessing.queues import Queue
 from pathlib import Path
 from queue import Empty
 from typing import Any
-
-import orjson
 
 PASSWORD = "bench-password-1234"
 TOKEN = "BENCHTOKEN01"
@@ -76,10 +75,6 @@ def _uvloop_run(main: Coroutine[Any, Any, Any]) -> Any:
     except ImportError:
         return asyncio.run(main)
     return uvloop.run(main)
-
-
-def basic_auth(station_id: str) -> str:
-    return "Basic " + base64.b64encode(f"{station_id}:{PASSWORD}".encode()).decode()
 
 
 # --- servers (each runs in a process of its own) -------------------------------------------------
@@ -268,16 +263,19 @@ def _serve(kind: str, ready: Queue[Any], stop: Any, stations: list[str], tmp: st
 
 
 # --- load generator (each in a process of its own) -----------------------------------------------
+# The stations are csms-tui's simulated ones (csms_tui.simulate.load): the simulator's link, boot
+# and answers, each call sent as soon as the previous one is answered.
 
 
 @dataclass
 class Plan:
-    url: str
+    url: str  # the websocket base; the station id is appended
     stations: list[str]
     version: str  # websocket subprotocol
     scenario: str  # "heartbeat" | "tx"
     auth: bool
     boot: bool
+    loopback: bool = False  # the echo server: a station's own call coming back is its answer
 
 
 @dataclass
@@ -290,22 +288,11 @@ class ClientResult:
     answered_tx_events: int = 0
 
 
-def _boot_payload(version: str) -> str:
-    if version == "ocpp2.0.1":
-        payload: dict[str, Any] = {
-            "reason": "PowerUp",
-            "chargingStation": {"model": "bench", "vendorName": "csms-tui"},
-        }
-    else:
-        payload = {"chargePointVendor": "csms-tui", "chargePointModel": "bench"}
-    return orjson.dumps(payload).decode()
-
-
-def _tx_frames(station: str, n: int) -> list[str]:
-    """One transaction's ten TransactionEvent CALLs (ids filled in when sent)."""
+def _tx_payloads(station: str, n: int) -> list[dict[str, Any]]:
+    """One transaction's ten TransactionEvent requests."""
     tx_id = f"{station}-tx{n}"
     stamp = datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
-    frames: list[dict[str, Any]] = []
+    requests: list[dict[str, Any]] = []
     for seq in range(UPDATES_PER_TX + 2):
         event = "Started" if seq == 0 else "Ended" if seq == UPDATES_PER_TX + 1 else "Updated"
         sampled = [dict(sv) for sv in _SAMPLED]
@@ -328,131 +315,66 @@ def _tx_frames(station: str, n: int) -> list[str]:
             request["transactionInfo"]["chargingState"] = "Charging"
         if event == "Ended":
             request["transactionInfo"]["stoppedReason"] = "Local"
-        frames.append(request)
-    return [orjson.dumps(f).decode() for f in frames]
+        requests.append(request)
+    return requests
 
 
-class _Station:
-    def __init__(self, ws: Any, name: str, result: ClientResult) -> None:
-        self.ws, self.name, self.result = ws, name, result
-        self.n = 0
-
-    async def call(self, action: str, payload_json: str) -> list[Any]:
-        """Send one CALL and wait for its answer, answering the CSMS's own calls meanwhile."""
-        from aiohttp import WSMsgType
-
-        self.n += 1
-        msg_id = f"{self.n}"
-        await self.ws.send_str(f'[2,"{msg_id}","{action}",{payload_json}]')
-        while True:
-            msg = await self.ws.receive()
-            if msg.type is not WSMsgType.TEXT:
-                raise ConnectionError(f"{self.name}: {msg.type.name} {msg.data!r}")
-            frame = orjson.loads(msg.data)
-            if frame[1] == msg_id and frame[0] in (3, 2):  # 2: the echo server's copy
-                return list(frame)
-            if frame[1] == msg_id and frame[0] == 4:
-                raise RuntimeError(f"{self.name} {action}: CALLERROR {frame[2]} {frame[3]}")
-            if frame[0] == 2:  # a CSMS call (CostUpdated): answer it, keep waiting
-                self.result.server_calls += 1
-                await self.ws.send_str(f'[3,"{frame[1]}",{{}}]')
-
-
-# What a station's call may fail with: the connection going away, a CALLERROR, a bad frame.
-_CALL_FAILURES = (OSError, RuntimeError, ValueError, TypeError, IndexError)
-
-
-async def _connect_all(http: Any, plan: Plan, result: ClientResult) -> list[_Station]:
-    import aiohttp
-
-    gate = asyncio.Semaphore(100)
-
-    async def connect(name: str) -> _Station | None:
-        headers = {"Authorization": basic_auth(name)} if plan.auth else {}
-        async with gate:
-            for _attempt in range(5):
-                try:
-                    ws = await http.ws_connect(
-                        f"{plan.url}/{name}", protocols=(plan.version,), headers=headers
-                    )
-                except (aiohttp.ClientError, OSError) as exc:
-                    result.connect_failures += 1
-                    last = exc
-                    await asyncio.sleep(0.1)
-                    continue
-                station = _Station(ws, name, result)
-                if plan.boot:
-                    await station.call("BootNotification", _boot_payload(plan.version))
-                return station
-        result.errors.append(f"{name}: could not connect: {last}")
-        return None
-
-    return [s for s in await asyncio.gather(*map(connect, plan.stations)) if s]
-
-
-async def _drive(
-    stations: list[_Station], scenario: str, start: float, end: float, result: ClientResult
-) -> array.array[float]:
-    """Every station calls until ``end``; the calls sent after ``start`` and answered before
-    ``end`` are counted, with their round trips."""
-    rtts = array.array("d")
-    now = time.monotonic
-
-    async def heartbeat(st: _Station) -> None:
-        while (t0 := now()) < end:
-            await st.call("Heartbeat", "{}")
-            t1 = now()
-            if t0 >= start and t1 <= end:
-                result.calls += 1
-                rtts.append(t1 - t0)
-
-    async def transactions(st: _Station) -> None:
-        n = 0
-        while now() < end:
-            for payload in _tx_frames(st.name, n):
-                t0 = now()
-                await st.call("TransactionEvent", payload)
-                result.answered_tx_events += 1
-                t1 = now()
-                if t0 >= start and t1 <= end:
-                    result.calls += 1
-                    rtts.append(t1 - t0)
-            n += 1
-
-    run = heartbeat if scenario == "heartbeat" else transactions
-
-    async def station_task(st: _Station, delay: float) -> None:
-        await asyncio.sleep(delay)
-        try:
-            await run(st)
-        except _CALL_FAILURES as exc:
-            result.errors.append(f"{type(exc).__name__}: {exc}")
-
-    # Stations spread their first call over 10 ms, as real ones would not be lined up on one
-    # instant; the warm-up before ``start`` lets that settle.
-    spread = 0.01 / max(1, len(stations))
-    await asyncio.gather(*(station_task(st, i * spread) for i, st in enumerate(stations)))
-    return rtts
+def _transactions(station: Any) -> Iterator[tuple[str, dict[str, Any]]]:
+    """Transaction after transaction, each Started, Updated × 8, Ended."""
+    n = 0
+    while True:
+        for request in _tx_payloads(station.station_id, n):
+            yield "TransactionEvent", request
+        n += 1
 
 
 async def _client(plan: Plan, go: Queue[Any], results: Queue[Any]) -> None:
     import aiohttp
 
-    result = ClientResult()
+    from csms_tui.simulate.load import Counters, call_as_answered, close_all, connect_fleet, repeat
+    from csms_tui.simulate.model import Profile
+
+    profile = Profile(
+        ocpp="2.0.1" if plan.version == "ocpp2.0.1" else "1.6",
+        security_profile=0 if plan.auth else -1,
+        password=PASSWORD,
+        vendor="csms-tui",
+        model="bench",
+    )
+    counters = Counters()
     async with aiohttp.ClientSession(
         connector=aiohttp.TCPConnector(limit=0, force_close=True)
     ) as http:
-        connected = await _connect_all(http, plan, result)
+        connected = await connect_fleet(
+            http,
+            plan.url,
+            plan.stations,
+            profile,
+            counters,
+            boot=plan.boot,
+            loopback=plan.loopback,
+        )
         results.put(("ready", len(connected)))
         start, end = await asyncio.get_running_loop().run_in_executor(None, go.get)
-        # Everyone starts together, shortly before the warm-up ends.
+        # Everyone starts together, shortly before the warm-up ends; the first calls are spread
+        # over 10 ms, as real stations are not lined up on one instant.
         await asyncio.sleep(max(0.0, start - 0.3 - time.monotonic()))
-        rtts = await _drive(connected, plan.scenario, start, end, result)
-        for st in connected:
-            with contextlib.suppress(*_CALL_FAILURES):
-                await st.ws.close()
-    result.rtts = rtts.tobytes()
-    results.put(("done", result))
+        calls = repeat("Heartbeat") if plan.scenario == "heartbeat" else _transactions
+        load = await call_as_answered(connected, calls, start, end)
+        await close_all(connected)
+    results.put(
+        (
+            "done",
+            ClientResult(
+                calls=load.counted,
+                rtts=load.rtts.tobytes(),
+                errors=counters.errors + load.errors,
+                connect_failures=counters.refused + counters.failed,
+                server_calls=counters.csms_calls,
+                answered_tx_events=load.answered if plan.scenario == "tx" else 0,
+            ),
+        )
+    )
 
 
 def _client_main(plan: Plan, go: Queue[Any], results: Queue[Any]) -> None:
@@ -539,12 +461,13 @@ def measure(
         for part in share:
             go: Queue[Any] = ctx.Queue()
             plan = Plan(
-                url=f"http://127.0.0.1:{port}/ws",
+                url=f"ws://127.0.0.1:{port}/ws/",
                 stations=part,
                 version=version,
                 scenario=scenario,
                 auth=server not in ("echo", "ocpp"),
                 boot=server != "echo",
+                loopback=server == "echo",
             )
             w = ctx.Process(target=_client_main, args=(plan, go, results), daemon=True)
             w.start()

@@ -5,6 +5,8 @@
 * :mod:`.ocpp16`, :mod:`.ocpp201` — what a station of each version says and answers;
 * :mod:`.station` — one simulated station running its scenario;
 * :mod:`.runner` — N stations against a CSMS, with the live and the final summary;
+* :mod:`.load` — N stations as a load generator: connect, boot, then call as fast as answered
+  (the benchmarks' stations);
 * :mod:`.replay` — a recorded session's station side replayed, the CSMS's answers compared;
 * :mod:`.cli` — ``csms-tui simulate``, ``replay`` and ``record``.
 

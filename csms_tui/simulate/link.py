@@ -17,8 +17,9 @@ from dataclasses import dataclass, field
 from urllib.parse import quote
 
 import aiohttp
+import orjson
 
-from core.ocpp.framing import FrameError, parse_frame, serialise
+from core.ocpp.framing import MAX_NESTING, FrameError, parse_frame, serialise
 from core.ocpp.types import JsonObject, Message, MessageType, OcppVersion
 
 log = logging.getLogger(__name__)
@@ -29,11 +30,14 @@ class Offline(Exception):
 
 
 class ConnectRefused(Exception):
-    """The CSMS refused the websocket (HTTP status, TLS or network failure): ``reason`` says."""
+    """The CSMS refused the websocket (HTTP status, TLS or network failure): ``reason`` says;
+    ``refused`` when nothing accepted the TCP connection at all (no listener, or a full listen
+    queue), which a reconnect storm counts apart from the failures after it."""
 
-    def __init__(self, reason: str) -> None:
+    def __init__(self, reason: str, refused: bool = False) -> None:
         super().__init__(reason)
         self.reason = reason
+        self.refused = refused
 
 
 class CallTimeout(Exception):
@@ -52,14 +56,22 @@ class Credentials:
     _ssl: ssl.SSLContext | None = field(default=None, repr=False)
 
     def ssl_context(self) -> ssl.SSLContext:
-        """Verifies the CSMS's certificate (system store, or ``ca_file`` alone); built once,
-        since a thousand stations share it."""
+        """Verifies the CSMS's certificate (system store, or ``ca_file`` alone); one context
+        per set of files, since a thousand stations share it and each takes milliseconds to
+        build."""
         if self._ssl is None:
-            context = ssl.create_default_context(cafile=self.ca_file or None)
-            if self.client_cert:
-                context.load_cert_chain(self.client_cert, self.client_key or None)
+            key = (self.ca_file, self.client_cert, self.client_key)
+            context = _contexts.get(key)
+            if context is None:
+                context = ssl.create_default_context(cafile=self.ca_file or None)
+                if self.client_cert:
+                    context.load_cert_chain(self.client_cert, self.client_key or None)
+                _contexts[key] = context
             self._ssl = context
         return self._ssl
+
+
+_contexts: dict[tuple[str | None, str | None, str | None], ssl.SSLContext] = {}
 
 
 def station_url(base: str, station_id: str) -> str:
@@ -71,6 +83,20 @@ def station_url(base: str, station_id: str) -> str:
     return base.rstrip("/") + "/" + encoded
 
 
+# What ends a connection's stream of frames (what ``async for`` over the websocket stops at).
+_END_OF_STREAM = frozenset(
+    {
+        aiohttp.WSMsgType.CLOSE,
+        aiohttp.WSMsgType.CLOSING,
+        aiohttp.WSMsgType.CLOSED,
+        aiohttp.WSMsgType.ERROR,
+    }
+)
+
+_CALL = int(MessageType.CALL)  # orjson writes a plain int faster than an IntEnum member
+
+Call = tuple[str, JsonObject]  # (action, payload)
+NextCall = Callable[[Message], Call | None]
 CallHandler = Callable[["Link", Message], Coroutine[None, None, None]]
 
 
@@ -85,7 +111,13 @@ class Link:
         on_call: CallHandler,
         call_timeout: float = 30.0,
         on_close: Callable[[], None] | None = None,
+        compress: int = 0,
+        loopback: bool = False,
     ) -> None:
+        """``compress``: offer permessage-deflate with this window size (0: don't).
+        ``loopback``: the far end sends the station's own frames back (an echo server, the
+        ceiling a load generator measures): a CALL with the id of the station's pending call
+        is then its answer. Off for any CSMS, whose call ids are its own and may coincide."""
         self.station_id = station_id
         self.url = url
         self.version = version
@@ -94,12 +126,21 @@ class Link:
         self._on_call = on_call
         self._on_close = on_close
         self._call_timeout = call_timeout
+        self._compress = compress
+        self._loopback = loopback
         self._ws: aiohttp.ClientWebSocketResponse | None = None
         self._reader: asyncio.Task[None] | None = None
         self._handlers: set[asyncio.Task[None]] = set()
         # OCPP-J allows one outstanding call per direction: the station's own calls queue here.
         self._call_lock = asyncio.Lock()
-        self._pending: tuple[str, asyncio.Future[Message]] | None = None
+        # The station's call awaiting its answer: (id, action, future).
+        self._pending: tuple[str, str, asyncio.Future[Message]] | None = None
+        # When the pending call times out. One timer per link, re-armed only when it fires
+        # early, rather than one per call: the answer comes long before the timeout, and a
+        # load generator's every call would pay for setting and cancelling a timer.
+        self._deadline = 0.0
+        self._timer: asyncio.TimerHandle | None = None
+        self._then: NextCall | None = None  # the running call_chain's
         self._ids = itertools.count(1)
         self.closed = asyncio.Event()
         self.closed.set()
@@ -125,11 +166,15 @@ class Link:
                 autoping=True,
                 heartbeat=None,
                 max_msg_size=0,
+                compress=self._compress,
             )
         except aiohttp.WSServerHandshakeError as exc:
             raise ConnectRefused(f"HTTP {exc.status} {exc.message}".strip()) from exc
         except aiohttp.ClientConnectorCertificateError as exc:
             raise ConnectRefused(f"TLS: {exc.certificate_error}") from exc
+        except aiohttp.ClientConnectorError as exc:
+            refused = isinstance(exc.os_error, ConnectionRefusedError)
+            raise ConnectRefused(str(exc) or type(exc).__name__, refused) from exc
         except (aiohttp.ClientError, OSError, TimeoutError) as exc:
             raise ConnectRefused(str(exc) or type(exc).__name__) from exc
         if ws.protocol != self.version.value:
@@ -161,21 +206,70 @@ class Link:
         """Send a CALL and return the CSMS's CALLRESULT or CALLERROR. Raises :class:`Offline`
         when not connected or when the connection ends first, :class:`CallTimeout` when the
         CSMS takes longer than the call timeout."""
+        return await self.call_chain((action, payload), None)
+
+    async def call_chain(self, first: Call, then: NextCall | None) -> Message:
+        """Calls one after the other: ``first``, then each call ``then(answer)`` names as soon
+        as the previous one's CALLRESULT arrives, until it names none (None). Returns the last
+        answer: the CALLRESULT ``then`` stopped at, or the first CALLERROR. Raises as
+        :meth:`call` does, and what ``then`` raises.
+
+        The reader sends each next call itself, as the answer arrives: a load generator's
+        station goes from answer to next call without a task switch."""
         async with self._call_lock:
             ws = self._ws
             if ws is None or ws.closed:
                 raise Offline(self.station_id)
-            msg_id = str(next(self._ids))
             future: asyncio.Future[Message] = asyncio.get_running_loop().create_future()
-            self._pending = (msg_id, future)
+            self._then = then
             try:
-                await self._send(ws, Message(MessageType.CALL, msg_id, action, request=payload))
-                async with asyncio.timeout(self._call_timeout):
-                    return await future
-            except TimeoutError as exc:
-                raise CallTimeout(f"{action} unanswered after {self._call_timeout:g} s") from exc
+                await self._send(ws, self._frame(first, future))
+                return await future
             finally:
                 self._pending = None
+                self._then = None
+
+    def _frame(self, call: Call, future: asyncio.Future[Message]) -> str:
+        """``call``'s frame, and ``call`` made the pending one."""
+        action, payload = call
+        msg_id = str(next(self._ids))
+        loop = future.get_loop()
+        self._pending = (msg_id, action, future)
+        self._deadline = loop.time() + self._call_timeout
+        if self._timer is None:
+            self._timer = loop.call_at(self._deadline, self._check_deadline)
+        # Written here rather than through serialise(Message(…)): the same text, one object
+        # fewer on a load generator's every call.
+        return orjson.dumps([_CALL, msg_id, action, payload]).decode()
+
+    def _answered(self, future: asyncio.Future[Message], answer: Message) -> str | None:
+        """The pending call's CALLRESULT, in the reader: the frame of a chain's next call (for
+        the reader to send), or the call is over. Synchronous, like the reader's own handling
+        of the answer: no coroutine on a load generator's every call."""
+        if future.done():  # timed out meanwhile
+            return None
+        then = self._then
+        try:
+            following = then(answer) if then is not None else None
+        except Exception as exc:  # noqa: BLE001 — raised in call_chain(), to its caller
+            future.set_exception(exc)
+            return None
+        if following is None:
+            future.set_result(answer)
+            return None
+        return self._frame(following, future)
+
+    def _check_deadline(self) -> None:
+        self._timer = None
+        pending = self._pending
+        if pending is None or pending[2].done():
+            return
+        loop = asyncio.get_running_loop()
+        if loop.time() >= self._deadline:
+            after = self._call_timeout
+            pending[2].set_exception(CallTimeout(f"{pending[1]} unanswered after {after:g} s"))
+        else:  # a later call's deadline
+            self._timer = loop.call_at(self._deadline, self._check_deadline)
 
     async def reply(self, message: Message) -> None:
         """Send a CALLRESULT/CALLERROR for a CSMS call (dropped when the connection is gone:
@@ -185,24 +279,37 @@ class Link:
             with contextlib.suppress(Offline):
                 await self._send(ws, message)
 
-    async def _send(self, ws: aiohttp.ClientWebSocketResponse, message: Message) -> None:
+    async def _send(self, ws: aiohttp.ClientWebSocketResponse, message: Message | str) -> None:
         try:
-            await ws.send_str(serialise(message))
+            await ws.send_str(message if isinstance(message, str) else serialise(message))
         except (aiohttp.ClientError, ConnectionError) as exc:
             raise Offline(self.station_id) from exc
 
     async def _read(self, ws: aiohttp.ClientWebSocketResponse) -> None:
+        text, ends = aiohttp.WSMsgType.TEXT, _END_OF_STREAM
         try:
-            async for frame in ws:
-                if frame.type is aiohttp.WSMsgType.TEXT:
-                    await self._dispatch(frame.data)
-                elif frame.type is aiohttp.WSMsgType.ERROR:
+            while True:
+                frame = await ws.receive()
+                if frame.type is text:
+                    # The answer to the pending call, the commonest frame, handed over here
+                    # without a coroutine of its own; any other goes through _dispatch.
+                    raw, pending = frame.data, self._pending
+                    if pending is not None and (answer := self._answer_to(pending[0], raw)):
+                        following = self._answered(pending[2], answer)
+                        if following is not None:
+                            await ws.send_str(following)
+                    else:
+                        await self._dispatch(raw)
+                elif frame.type in ends:
                     break
         except (aiohttp.ClientError, ConnectionError) as exc:
             log.debug("%s: connection lost: %s", self.station_id, exc)
         finally:
-            if self._pending is not None and not self._pending[1].done():
-                self._pending[1].set_exception(Offline(self.station_id))
+            if self._pending is not None and not self._pending[2].done():
+                self._pending[2].set_exception(Offline(self.station_id))
+            if self._timer is not None:
+                self._timer.cancel()
+                self._timer = None
             if self._ws is ws:
                 self._ws = None
             self.closed.set()
@@ -210,6 +317,7 @@ class Link:
                 self._on_close()
 
     async def _dispatch(self, raw: str) -> None:
+        pending = self._pending
         parsed = parse_frame(raw, self.version)
         if isinstance(parsed, FrameError):
             # The CSMS sent something unreadable: answered as the gateway would answer a
@@ -218,14 +326,34 @@ class Link:
             if parsed.reply is not None:
                 await self.reply(parsed.reply)
             return
-        if parsed.type is MessageType.CALL:
+        if parsed.type is MessageType.CALL and not (
+            self._loopback and pending is not None and pending[0] == parsed.id
+        ):
             # Each CSMS call gets its own task: a late answer must not hold up the reader.
             task = asyncio.create_task(self._on_call(self, parsed))
             self._handlers.add(task)
             task.add_done_callback(self._handlers.discard)
             return
-        pending = self._pending
-        if pending is not None and pending[0] == parsed.id and not pending[1].done():
-            pending[1].set_result(parsed)
+        if pending is not None and pending[0] == parsed.id and not pending[2].done():
+            pending[2].set_result(parsed)
         else:
             log.info("%s: answer to unknown call %s dropped", self.station_id, parsed.id)
+
+    def _answer_to(self, msg_id: str, raw: str) -> Message | None:
+        """The common frame, a well-formed CALLRESULT to the pending call (or, ``loopback``,
+        the call itself), read without :func:`parse_frame`'s every check: a load generator
+        reads one per call. Any other frame (None) goes the full way; the outcome for this
+        one is the same either way."""
+        if raw.count("[") + raw.count("{") > MAX_NESTING:
+            return None
+        try:
+            frame = orjson.loads(raw)
+        except orjson.JSONDecodeError:
+            return None
+        if type(frame) is not list or len(frame) < 3 or frame[1] != msg_id:
+            return None
+        if frame[0] == 3 and len(frame) == 3 and type(frame[2]) is dict:
+            return Message(MessageType.CALL_RESULT, msg_id, response=frame[2])
+        if self._loopback and frame[0] == 2 and len(frame) == 4 and type(frame[3]) is dict:
+            return Message(MessageType.CALL, msg_id, frame[2], request=frame[3])
+        return None

@@ -12,9 +12,11 @@ What must hold afterwards:
 * the stations keep their websockets (the gateways stay up) and their traffic resumes once the
   MQTT side of every process has reconnected.
 
-The stations are lightweight raw-websocket clients speaking real OCPP-J frames (300 `ocpp`
-ChargePoints cost more CPU than the CSMS under test). Like real stations, they resend a
-transaction message that got no answer in time (with a new message id and the same payload)."""
+The stations are csms-tui's simulated ones as a load generator (``csms_tui.simulate.load``: the
+simulator's websocket link, boot and answers to the CSMS's calls; 300 `ocpp` ChargePoints cost
+more CPU than the CSMS under test), running this test's transactions. Like real stations, they
+resend a transaction message that got no answer in time (with a new message id and the same
+payload)."""
 
 from __future__ import annotations
 
@@ -32,18 +34,20 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import aiohttp
 import orjson
 import pytest
-import websockets
-from websockets.asyncio.client import ClientConnection
-from websockets.typing import Subprotocol
+from aiohttp import ClientSession
 
+from core.ocpp.types import MessageType
 from core.store.models import CacheMode, SecurityProfile, StationAuth, Token
 from core.store.postgres import PostgresStore
-from tests.e2e.conftest import basic_header, eventually, password_hash
+from csms_tui.simulate.link import CallTimeout, Offline
+from csms_tui.simulate.load import Counters, LoadStation
+from csms_tui.simulate.model import Profile
+from tests.e2e.conftest import PASSWORD, eventually, password_hash
 from tests.e2e.test_scale_out import _start, _wait_for_log, scale_out_config
 from tests.fixtures.services import free_port, run_mosquitto, wait_for_port
 
@@ -127,107 +131,70 @@ class Tx:
 
 
 class Station:
-    """One station: a websocket, a reader answering the CSMS's calls, and a transaction loop."""
+    """One station: the simulator's load station (its link answers the CSMS's calls as a station
+    of its version does), and this test's transaction loop with resends."""
 
-    def __init__(self, station_id: str, version: str, port: int) -> None:
+    def __init__(
+        self, station_id: str, version: Literal["1.6", "2.0.1"], port: int, http: ClientSession
+    ) -> None:
         self.id, self.version, self.port = station_id, version, port
-        self.ws: ClientConnection | None = None
-        self.pending: dict[str, asyncio.Future[list[Any]]] = {}
+        self.counters = Counters()  # csms_calls: CALLs from the CSMS, each answered
+        self.sim = LoadStation(
+            http,
+            station_id,
+            f"ws://127.0.0.1:{port}/ws/{station_id}",
+            Profile(ocpp=version, password=PASSWORD),
+            self.counters,
+            call_timeout=STATION_TIMEOUT,
+        )
         self.round_trips: list[float] = []
         self.answered_at: list[float] = []  # monotonic time of each answer to a CALL of ours
         self.resends = 0
         self.errors: list[str] = []  # CALLERRORs to our calls
-        self.csms_calls = 0  # CALLs from the CSMS, each answered
-        self.frames = 0  # frames both ways
+        self.frames = 0  # the station's calls and their answers
         self.reconnects = 0
         self.transactions: list[Tx] = []
         self.meter = 0
-        self._reader: asyncio.Task[None] | None = None
 
     async def connect(self) -> None:
-        proto = "ocpp1.6" if self.version == "1.6" else "ocpp2.0.1"
-        self.ws = await websockets.connect(
-            f"ws://127.0.0.1:{self.port}/ws/{self.id}",
-            subprotocols=[Subprotocol(proto)],
-            additional_headers={"Authorization": basic_header(self.id)},
-            open_timeout=30,
-            ping_interval=None,
-        )
-        self._reader = asyncio.create_task(self._read(self.ws))
+        await self.sim.link.open()
 
     async def close(self) -> None:
-        if self.ws is not None:
-            await self.ws.close()
-        if self._reader is not None:
-            self._reader.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._reader
-
-    async def _read(self, ws: ClientConnection) -> None:
-        with contextlib.suppress(websockets.ConnectionClosed):
-            async for raw in ws:
-                self.frames += 1
-                frame = orjson.loads(raw)
-                if frame[0] == 2:  # the CSMS calls: answer what this test sends
-                    self.csms_calls += 1
-                    self.frames += 1
-                    await ws.send(orjson.dumps([3, frame[1], self._answer(frame[2])]).decode())
-                else:
-                    future = self.pending.get(frame[1])
-                    if future is not None and not future.done():
-                        future.set_result(frame)
-
-    @staticmethod
-    def _answer(action: str) -> dict[str, Any]:
-        if action in ("Reset", "TriggerMessage", "ChangeAvailability"):
-            return {"status": "Accepted"}
-        return {}  # CostUpdated and the like
+        await self.sim.close()
 
     async def call(self, action: str, payload: dict[str, Any]) -> dict[str, Any]:
         """Send until answered, resending after STATION_TIMEOUT with a new message id."""
         started = time.monotonic()
         for _ in range(RESENDS):
-            message_id = uuid.uuid4().hex
-            future: asyncio.Future[list[Any]] = asyncio.get_running_loop().create_future()
-            self.pending[message_id] = future
             try:
-                if self.ws is None or self.ws.state is not websockets.State.OPEN:
+                if not self.sim.link.connected:
                     await self._reconnect()
-                assert self.ws is not None
-                await self.ws.send(orjson.dumps([2, message_id, action, payload]).decode())
                 self.frames += 1
-                async with asyncio.timeout(STATION_TIMEOUT):
-                    frame = await future
-            except TimeoutError:
+                answer = await self.sim.link.call(action, payload)
+            except CallTimeout:
                 self.resends += 1
                 continue
-            except websockets.ConnectionClosed:
+            except Offline:
                 await self._reconnect()
                 continue
-            finally:
-                del self.pending[message_id]
+            self.frames += 1
             now = time.monotonic()
             self.round_trips.append(now - started)
             self.answered_at.append(now)
-            if frame[0] == 4:
-                self.errors.append(f"{action}: {frame[2]} {frame[3]}")
+            if answer.type is MessageType.CALL_ERROR:
+                self.errors.append(f"{action}: {answer.error_code} {answer.error_description}")
                 return {}
-            result: dict[str, Any] = frame[2]
-            return result
+            return answer.response or {}
         raise AssertionError(f"{self.id}: {action} unanswered after {RESENDS} sends")
 
     async def _reconnect(self) -> None:
         self.reconnects += 1
-        await self.close()
+        await self.sim.link.close()
         await asyncio.sleep(0.5)
         await self.connect()
 
     async def boot(self) -> None:
-        if self.version == "1.6":
-            request: dict[str, Any] = {"chargePointVendor": "A", "chargePointModel": "B"}
-        else:
-            request = {"chargingStation": {"vendorName": "A", "model": "B"}, "reason": "PowerUp"}
-        answer = await self.call("BootNotification", request)
+        answer = await self.call("BootNotification", self.sim.boot_payload())
         assert answer.get("status") == "Accepted", (self.id, answer, self.errors)
 
     async def run(self, until: float) -> None:
@@ -457,8 +424,12 @@ async def test_load_with_a_manager_killed_and_the_broker_restarted(
         wait_for_port(port)
 
     # Station n: OCPP 1.6 when n is even, on gateway 1 when n % 4 < 2 — each mix on each gateway.
+    # One connection pool without a limit for all: each station's websocket is a connection.
+    http = ClientSession(connector=aiohttp.TCPConnector(limit=0))
     stations = [
-        Station(sid, "1.6" if n % 2 == 0 else "2.0.1", g_ports[0] if n % 4 < 2 else g_ports[1])
+        Station(
+            sid, "1.6" if n % 2 == 0 else "2.0.1", g_ports[0] if n % 4 < 2 else g_ports[1], http
+        )
         for n, sid in enumerate(ids)
     ]
     gate = asyncio.Semaphore(50)
@@ -515,6 +486,7 @@ async def test_load_with_a_manager_killed_and_the_broker_restarted(
         await eventually(all_connected, timeout=5)
     for s in stations:
         await s.close()
+    await http.close()
 
     assert c.procs["g1"].poll() is None, "a gateway died"
     assert c.procs["g2"].poll() is None, "a gateway died"
@@ -549,7 +521,8 @@ async def test_load_with_a_manager_killed_and_the_broker_restarted(
     answers = sorted(t for s in stations for t in s.answered_at)
     stall = max(b - a for a, b in itertools.pairwise([started, *answers]))
     held, dropped = await _held_and_dropped_in_all(c, status_ports)
-    frames = sum(s.frames for s in stations)
+    # Both ways: the stations' calls and answers, the CSMS's calls and the stations' answers.
+    frames = sum(s.frames + 2 * s.counters.csms_calls for s in stations)
     sys.stdout.write(
         f"\n{STATIONS} stations (1.6 and 2.0.1 on 2 gateways), 2 managers (one killed at "
         f"{KILL_AT:g} s), broker down {outage_ended - outage_started:.1f} s at {OUTAGE_AT:g} s; "

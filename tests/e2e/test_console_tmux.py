@@ -3,8 +3,8 @@ stations on its gateway — a 1.6 station heartbeating every second and a 2.0.1 
 EVSEs. What is on the screen is what tmux shows: last-seen moves while the station heartbeats,
 the two EVSEs read apart, `g` on the live registered station offers a password rotation whose
 default answer (No) leaves its password working, and a refusal from the core keeps the form open
-with the typed input and the reason. (The console's reconnection to a restarted daemon is pinned
-in tests/tui/test_remote_link.py.)"""
+with the typed input and the reason. And a console attached to a `csms-tui --daemon` process
+(`--connect`) says so when the daemon dies, and recovers once it is back."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ import asyncio
 import contextlib
 import re
 import shutil
+import signal
 import subprocess
 import sys
 import time
@@ -20,6 +21,7 @@ from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from pathlib import Path
 
+import aiohttp
 import pytest
 import websockets
 from ocpp.v16 import ChargePoint as Cp16
@@ -83,10 +85,13 @@ class Tmux:
 
 @pytest.fixture
 def setup(tmp_path: Path) -> tuple[Path, int, dict[str, str]]:
+    """A configuration file (the daemon's API on ``api_port`` of the file), the gateway's
+    port, and the two stations registered with their passwords."""
     if shutil.which("tmux") is None:
         pytest.fail("tmux is needed (.ci/run installs it)")
     ws_port, api_port = free_port(), free_port()
     config = tmp_path / "csms.toml"
+    (tmp_path / "api_port").write_text(str(api_port))
     config.write_text(
         f"""
 [gateway]
@@ -215,3 +220,77 @@ async def test_a_field_engineer_s_console_in_tmux(
             task.cancel()
     finally:
         term.close()
+
+
+class Daemon:
+    """`csms-tui --daemon` as its own process, started and killed like a real one."""
+
+    def __init__(self, config: Path) -> None:
+        self.config = config
+        self.api = f"http://127.0.0.1:{(config.parent / 'api_port').read_text()}"
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    async def start(self) -> None:
+        self.proc = subprocess.Popen(
+            [str(CSMS_TUI), "--daemon", "--config", str(self.config)],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        deadline = time.monotonic() + 30
+        async with aiohttp.ClientSession() as http:
+            while True:
+                with contextlib.suppress(aiohttp.ClientError):
+                    async with http.get(f"{self.api}/health") as resp:
+                        if resp.status == 200:
+                            return
+                assert self.proc.poll() is None, "the daemon exited"
+                assert time.monotonic() < deadline, "the daemon never answered"
+                await asyncio.sleep(0.2)
+
+    def kill(self) -> None:
+        """As a crash or a power cut does it: no goodbye to anybody."""
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGKILL)
+            self.proc.wait(timeout=10)
+
+
+async def test_a_remote_console_notices_a_daemon_restart_and_recovers(
+    setup: tuple[Path, int, dict[str, str]],
+) -> None:
+    config, ws_port, passwords = setup
+    daemon = Daemon(config)
+    await daemon.start()
+    term = Tmux([str(CSMS_TUI), "--connect", daemon.api], cwd=config.parent)
+    try:
+        await term.shows(r"TMX16", timeout=30)
+        async with socket(ws_port, "TMX16", passwords["TMX16"], "ocpp1.6") as ws:
+            cp = Cp16("TMX16", ws)
+            task = asyncio.create_task(cp.start())
+            await cp.call(
+                call16.BootNotification(charge_point_vendor="Acme", charge_point_model="A")
+            )
+            await term.shows(r"TMX16 .*online")
+            daemon.kill()
+            # At once, and on the screen: what is shown is a snapshot, and since when.
+            await term.shows(r"daemon unreachable since")
+            task.cancel()
+        await daemon.start()
+        # Back: reloaded, the banner gone, and the station whose connection died with the
+        # daemon is offline now, not online for ever.
+        await term.shows(r"the daemon is back", timeout=30)
+        await term.shows(r"TMX16 .*offline")
+        assert "daemon unreachable" not in term.screen()
+        # …and live again: a station connecting now shows up online.
+        async with socket(ws_port, "TMX201", passwords["TMX201"], "ocpp2.0.1") as ws:
+            cp201 = Cp201("TMX201", ws)
+            task = asyncio.create_task(cp201.start())
+            await cp201.call(
+                call201.BootNotification(
+                    charging_station={"vendor_name": "Volt", "model": "Two"}, reason="PowerUp"
+                )
+            )
+            await term.shows(r"TMX201 .*online")
+            task.cancel()
+    finally:
+        term.close()
+        daemon.kill()

@@ -19,6 +19,7 @@ ACTIVITY = [
     ("operations", ("7",)),
     ("operation-schedule", ("7", "home", "enter")),
     ("transaction-live", ("3", "enter")),
+    ("transaction-close", ("3", "enter", "x")),
 ]
 
 OUT = Path(__file__).resolve().parents[2] / "screenshots"

@@ -25,8 +25,14 @@ class FrameLog:
         self._task: asyncio.Task[None] | None = None
 
     def record(self, station_id: str, direction: str, message: Message) -> None:
-        call = message.type == MessageType.CALL
-        payload = redact(message.action, message.request) if call else message.response
+        if message.type == MessageType.CALL:
+            payload = redact(message.action, message.request)
+        elif message.type == MessageType.CALL_ERROR:
+            # Its errorDetails: the field and rule the CSMS names (core.schemas), or whatever a
+            # station put there — kept, since a station's own words on a refusal are evidence.
+            payload = message.error_details or None
+        else:
+            payload = message.response
         event = MessageLogged(
             station_id=station_id,
             at=self._clock.now(),

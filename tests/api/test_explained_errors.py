@@ -48,7 +48,7 @@ class Station16(Cp16):
 class Station201(Cp201):
     @on("Reset")
     async def on_reset(self, **_: Any) -> Any:
-        raise NotSupportedError("no resets here")
+        raise NotSupportedError("no resets here", details={"firmware": "1.0 has no Reset"})
 
 
 @pytest.fixture
@@ -231,7 +231,11 @@ async def test_ocpp201_station_errors_and_claims(csms: Csms, http: aiohttp.Clien
     assert by_id["seven-1"]["wrongSide"] == "station"
     inbound = next(row for row in rows if row["direction"] == "in")
     assert inbound["explanation"]["code"] == "NotSupported"
-    authorize = next(row for row in rows if row["action"] == "Authorize")["explanation"]
+    # A CALLERROR's errorDetails are its logged payload, the station's own words included.
+    assert inbound["payload"] == {"firmware": "1.0 has no Reset"}
+    authorize_row = next(row for row in rows if row["action"] == "Authorize")
+    assert authorize_row["payload"] == missing
+    authorize = authorize_row["explanation"]
     assert authorize["code"] == "OccurrenceConstraintViolation"
     assert authorize["pointer"] == "/idToken/type"
     assert authorize["requirement"] == "ocpp201/AuthorizeRequest.json: required at /idToken/type"

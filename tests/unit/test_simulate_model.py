@@ -3,17 +3,26 @@ and a mistake is reported with the file, the key and the reason."""
 
 from __future__ import annotations
 
+import re
+import tomllib
 from pathlib import Path
+from typing import Any
 
 import pytest
+from pydantic import BaseModel
 
 from core.config import ConfigError
 from csms_tui.simulate.cli import scale_counts
 from csms_tui.simulate.model import (
     Answer,
+    FaultStep,
     OfflineStep,
     Profile,
+    RebootStep,
+    Run,
+    Scenario,
     SessionStep,
+    WaitStep,
     answer_option,
     load_answers,
     load_simulation,
@@ -22,12 +31,81 @@ from csms_tui.simulate.model import (
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples" / "simulate"
 
 
-@pytest.mark.parametrize("name", ["depot.toml", "fleet-50.toml"])
-def test_the_example_scenarios_load(name: str) -> None:
-    sim = load_simulation(EXAMPLES / name)
+EXAMPLE_FILES = sorted(EXAMPLES.glob("*.toml"))
+
+
+def _is_answers_file(path: Path) -> bool:
+    return set(tomllib.loads(path.read_text(encoding="utf-8"))) == {"answers"}
+
+
+def test_the_examples_are_there() -> None:
+    assert {p.name for p in EXAMPLE_FILES} >= {"depot.toml", "fleet-50.toml", "answers-flaky.toml"}
+
+
+@pytest.mark.parametrize("path", EXAMPLE_FILES, ids=lambda p: p.name)
+def test_every_example_file_loads(path: Path) -> None:
+    """A new example is checked without naming it here: an answer-policy file (only an
+    [answers] table) as --answers reads it, any other as a scenario file."""
+    if _is_answers_file(path):
+        assert load_answers(path)
+        return
+    sim = load_simulation(path)
     assert sim.profile
     for profile in sim.profile:
         assert profile.scenario in sim.scenario
+
+
+def _set_keys(node: Any, names_only: bool = False) -> set[str]:
+    """Every key a TOML document sets below its top-level tables, without the names chosen by
+    the file (the actions of an answers table, the scenarios' names)."""
+    keys: set[str] = set()
+    if isinstance(node, dict):
+        for key, value in node.items():
+            if not names_only:
+                keys.add(key)
+            keys |= _set_keys(value, names_only=key in ("answers", "scenario"))
+    elif isinstance(node, list):
+        for item in node:
+            keys |= _set_keys(item)
+    return keys
+
+
+def _explained(text: str) -> set[str]:
+    """The keys a file explains: those named in a comment, and those set on a line that has a
+    comment of its own or follows a comment line."""
+    lines = text.splitlines()
+    comments = "\n".join(line.split("#", 1)[1] for line in lines if "#" in line)
+    named = set(re.findall(r"(?<![\w-])([a-z][a-z0-9_]*)(?![\w-])", comments))
+    for before, line in zip(["", *lines], lines, strict=False):
+        set_here = re.match(r"\s*([a-z][a-z0-9_]*)\s*=", line)
+        if set_here and ("#" in line or before.lstrip().startswith("#")):
+            named.add(set_here.group(1))
+    return named
+
+
+@pytest.mark.parametrize("path", EXAMPLE_FILES, ids=lambda p: p.name)
+def test_every_key_an_example_sets_is_explained_in_its_comments(path: Path) -> None:
+    """The examples are the files' documentation: every key one sets is explained there."""
+    text = path.read_text(encoding="utf-8")
+    document = tomllib.loads(text)
+    keys = set().union(
+        *(
+            _set_keys(top, names_only=name in ("answers", "scenario"))
+            for name, top in document.items()
+        )
+    )
+    assert sorted(keys - _explained(text)) == []
+
+
+@pytest.mark.parametrize(
+    "model",
+    [Run, Profile, Scenario, SessionStep, WaitStep, FaultStep, OfflineStep, RebootStep, Answer],
+    ids=lambda m: m.__name__,
+)
+def test_the_examples_explain_every_key_of_the_format(model: type[BaseModel]) -> None:
+    """A key added to the format is explained in an example too."""
+    explained = set().union(*(_explained(p.read_text(encoding="utf-8")) for p in EXAMPLE_FILES))
+    assert sorted(set(model.model_fields) - explained) == []
 
 
 def test_the_depot_example_says_what_its_comments_say() -> None:

@@ -157,7 +157,10 @@ def station_remove(
     typer.echo(f"removed {station_id}")
 
 
-transaction_app = typer.Typer(help="Look up stored transactions.", no_args_is_help=True)
+transaction_app = typer.Typer(
+    help="Look up stored transactions; close one its station will never end.",
+    no_args_is_help=True,
+)
 
 
 @transaction_app.command("get")
@@ -191,3 +194,31 @@ def transaction_get(
 
     if not run(lookup()):
         raise typer.Exit(EXIT_RUNTIME)
+
+
+@transaction_app.command("close")
+def transaction_close(
+    station_id: Annotated[str, typer.Argument(help="The station's identity.")],
+    transaction_id: Annotated[str, typer.Argument(help="The transaction's id at that station.")],
+    reason: Annotated[
+        str, typer.Option("--reason", "-r", help="Why it is closed (kept with it; required).")
+    ],
+    config: ConfigOption = None,
+) -> None:
+    """Close a running transaction its station will never end (a station replaced, a stop
+    lost for good): it ends now, stopped reason Other, with the energy known so far, priced
+    and recorded with the reason. A stop the station sends later still counts. Prints the
+    closed transaction as JSON.
+
+    Example: csms-tui transaction close CS001 42 --reason "station replaced on 3 May"
+    """
+    cfg = config_from(config)
+
+    async def close() -> None:
+        async with offline_service(cfg) as service:
+            summary = await service.close_transaction(
+                station_id, transaction_id, reason, origin="cli"
+            )
+        print_json(summary.to_json())
+
+    run_service(close)

@@ -141,3 +141,33 @@ def test_transaction_get(config: Path) -> None:
     code, _, err = run("transaction", "get", "CS1", "--config", str(config))
     assert code == 2
     assert err == "error: give STATION_ID TRANSACTION_ID pairs\n"
+
+
+def test_transaction_close(config: Path) -> None:
+    from datetime import UTC, datetime
+
+    async def seed() -> None:
+        async with _store(load_config(config)) as store:
+            await store.start_transaction_16(
+                "CS1", 1, "TAG", 10.0, datetime(2026, 1, 1, tzinfo=UTC), 42
+            )
+
+    asyncio.run(seed())
+    args = ("transaction", "close", "CS1", "42", "--config", str(config))
+    code, _, err = run(*args, "--reason", " ")
+    assert code == 2  # no reason is a usage error, and nothing is closed
+    assert err.startswith("error: reason: ")
+    code, out, err = run(*args, "--reason", "station replaced")
+    assert code == 0, err
+    data = orjson.loads(out)
+    assert (data["active"], data["closeReason"], data["stoppedReason"]) == (
+        False,
+        "station replaced",
+        "Other",
+    )
+    code, _, err = run(*args, "--reason", "again")
+    assert code == 1
+    assert "ended already" in err
+    code, _, err = run("transaction", "close", "CS1", "43", "-r", "x", "--config", str(config))
+    assert code == 1
+    assert "no transaction 43" in err

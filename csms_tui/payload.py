@@ -54,6 +54,9 @@ def message_text(title: str, m: MessageLogged | MessageView | None, missing: str
     if m.error_code:
         text.append(inert(f"{m.error_code}: {m.error_description}"), style="bold")
         text.append("\n")
+        if m.payload is None:  # a CALLERROR without errorDetails: nothing more to show
+            return text
+        text.append("errorDetails ", style="dim")
     text.append_text(json_text(m.payload))
     return text
 

@@ -14,6 +14,7 @@ import logging
 import ssl
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
+from typing import Any
 from urllib.parse import quote
 
 import aiohttp
@@ -96,7 +97,9 @@ _END_OF_STREAM = frozenset(
 _CALL = int(MessageType.CALL)  # orjson writes a plain int faster than an IntEnum member
 
 Call = tuple[str, JsonObject]  # (action, payload)
-NextCall = Callable[[Message], Call | None]
+# Given a CALLRESULT's payload (a loopback's: the call's own), the next call of a chain.
+NextCall = Callable[[JsonObject], Call | None]
+_Pending = tuple[str, str, "asyncio.Future[Message]"]  # (id, action, future)
 CallHandler = Callable[["Link", Message], Coroutine[None, None, None]]
 
 
@@ -134,7 +137,7 @@ class Link:
         # OCPP-J allows one outstanding call per direction: the station's own calls queue here.
         self._call_lock = asyncio.Lock()
         # The station's call awaiting its answer: (id, action, future).
-        self._pending: tuple[str, str, asyncio.Future[Message]] | None = None
+        self._pending: _Pending | None = None
         # When the pending call times out. One timer per link, re-armed only when it fires
         # early, rather than one per call: the answer comes long before the timeout, and a
         # load generator's every call would pay for setting and cancelling a timer.
@@ -242,20 +245,26 @@ class Link:
         # fewer on a load generator's every call.
         return orjson.dumps([_CALL, msg_id, action, payload]).decode()
 
-    def _answered(self, future: asyncio.Future[Message], answer: Message) -> str | None:
+    def _answered(self, pending: _Pending, frame: list[Any]) -> str | None:
         """The pending call's CALLRESULT, in the reader: the frame of a chain's next call (for
         the reader to send), or the call is over. Synchronous, like the reader's own handling
-        of the answer: no coroutine on a load generator's every call."""
+        of the answer, and the answer made a Message only at the end: no coroutine and no
+        object on a load generator's every call."""
+        msg_id, action, future = pending
         if future.done():  # timed out meanwhile
             return None
+        payload: JsonObject = frame[-1]
         then = self._then
         try:
-            following = then(answer) if then is not None else None
+            following = then(payload) if then is not None else None
         except Exception as exc:  # noqa: BLE001 — raised in call_chain(), to its caller
             future.set_exception(exc)
             return None
         if following is None:
-            future.set_result(answer)
+            if frame[0] == MessageType.CALL:  # loopback: the call itself came back
+                future.set_result(Message(MessageType.CALL, msg_id, action, request=payload))
+            else:
+                future.set_result(Message(MessageType.CALL_RESULT, msg_id, response=payload))
             return None
         return self._frame(following, future)
 
@@ -295,7 +304,7 @@ class Link:
                     # without a coroutine of its own; any other goes through _dispatch.
                     raw, pending = frame.data, self._pending
                     if pending is not None and (answer := self._answer_to(pending[0], raw)):
-                        following = self._answered(pending[2], answer)
+                        following = self._answered(pending, answer)
                         if following is not None:
                             await ws.send_str(following)
                     else:
@@ -339,12 +348,14 @@ class Link:
         else:
             log.info("%s: answer to unknown call %s dropped", self.station_id, parsed.id)
 
-    def _answer_to(self, msg_id: str, raw: str) -> Message | None:
+    def _answer_to(self, msg_id: str, raw: str) -> list[Any] | None:
         """The common frame, a well-formed CALLRESULT to the pending call (or, ``loopback``,
         the call itself), read without :func:`parse_frame`'s every check: a load generator
         reads one per call. Any other frame (None) goes the full way; the outcome for this
         one is the same either way."""
-        if raw.count("[") + raw.count("{") > MAX_NESTING:
+        # Deeper nesting than parse_frame allows needs two brackets a level: a short frame
+        # cannot have it, and most answers are short.
+        if len(raw) > 2 * MAX_NESTING and raw.count("[") + raw.count("{") > MAX_NESTING:
             return None
         try:
             frame = orjson.loads(raw)
@@ -352,8 +363,9 @@ class Link:
             return None
         if type(frame) is not list or len(frame) < 3 or frame[1] != msg_id:
             return None
-        if frame[0] == 3 and len(frame) == 3 and type(frame[2]) is dict:
-            return Message(MessageType.CALL_RESULT, msg_id, response=frame[2])
-        if self._loopback and frame[0] == 2 and len(frame) == 4 and type(frame[3]) is dict:
-            return Message(MessageType.CALL, msg_id, frame[2], request=frame[3])
+        kind = frame[0]
+        if kind == 3 and len(frame) == 3 and type(frame[2]) is dict:
+            return frame
+        if kind == 2 and self._loopback and len(frame) == 4 and type(frame[3]) is dict:
+            return frame
         return None

@@ -245,7 +245,7 @@ async def call_as_answered(
         pending = calls(station)
         sent = 0.0
 
-        def then(answer: Message) -> Call | None:
+        def then(_answer: JsonObject) -> Call | None:
             # In the link's reader, as the answer arrives: count it, name the next call.
             nonlocal sent
             t = now()

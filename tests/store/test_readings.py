@@ -5,12 +5,13 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
 from core.store.migrations import MIGRATIONS
 from core.store.models import MeterValue, SampledValue
+from core.store.sqlite import readings
 from core.store.sqlite.meter_values import insert_meter_values
 from core.store.sqlite.readings import ReadingCache
 
@@ -77,3 +78,30 @@ def test_the_cache_holds_at_most_its_bound(db: sqlite3.Connection) -> None:
     insert_meter_values(db, "cs1", 1, "big", [_reading(float(n), n) for n in range(5)])
     assert len(cache.load(db, "cs1", "big")) == 5  # too big to hold, still read whole
     assert cache.held == 0
+
+
+def test_readings_written_through_the_cache_are_not_decoded(
+    db: sqlite3.Connection, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    cache = ReadingCache()
+    written = MeterValue(T0.astimezone(timezone(timedelta(hours=2))), [SampledValue(3.0)])
+    insert_meter_values(db, "cs1", 1, "tx1", [written], cache)
+    assert cache.held == 1
+    decoded: list[str] = []
+    monkeypatch.setattr(readings, "decode_sampled_values", lambda text: decoded.append(text))
+    [held] = cache.load(db, "cs1", "tx1")
+    assert decoded == []
+    # What a decode of the row gives: the time as stored (UTC), the same sampled values.
+    assert held == MeterValue(T0, [SampledValue(3.0)])
+    assert held.timestamp.tzinfo is UTC
+
+
+def test_a_reading_written_through_the_cache_and_rolled_back_is_not_kept(
+    db: sqlite3.Connection,
+) -> None:
+    cache = ReadingCache()
+    db.execute("BEGIN")
+    insert_meter_values(db, "cs1", 1, "tx1", [_reading(1.0)], cache)
+    db.execute("ROLLBACK")
+    insert_meter_values(db, "cs1", 1, "tx1", [_reading(7.0)])  # not through the cache
+    assert cache.load(db, "cs1", "tx1") == [_reading(7.0)]

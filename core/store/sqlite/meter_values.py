@@ -8,13 +8,16 @@ from collections.abc import Sequence
 from core.store.models import MeterValue, StoredMeterValues
 from core.store.sqlite.codecs import decode_sampled_values, encode_meter_value, req_ts, ts
 from core.store.sqlite.engine import SqliteEngine
+from core.store.sqlite.readings import ReadingCache
 
 
 class SqliteMeterValueStore(SqliteEngine):
     async def add_meter_values(self, values: Sequence[StoredMeterValues]) -> None:
         def job(c: sqlite3.Connection) -> None:
             for v in values:
-                insert_meter_values(c, v.station_id, v.evse_id, v.transaction_id, [v.meter_value])
+                insert_meter_values(
+                    c, v.station_id, v.evse_id, v.transaction_id, [v.meter_value], self._readings
+                )
 
         await self.run(job)
 
@@ -50,14 +53,30 @@ def insert_meter_values(
     evse_id: int,
     transaction_id: str | None,
     values: Sequence[MeterValue],
+    readings: ReadingCache | None = None,
 ) -> None:
-    """Add readings inside the caller's job (a transaction's readings land in its job)."""
-    if values:
-        c.executemany(
-            "INSERT INTO meter_values (station_id, evse_id, transaction_id, timestamp,"
-            " sampled_values) VALUES (?,?,?,?,?)",
-            [
-                (station_id, evse_id, transaction_id, ts(mv.timestamp), encode_meter_value(mv))
-                for mv in values
-            ],
-        )
+    """Add readings inside the caller's job (a transaction's readings land in its job). With
+    ``readings``, a transaction's readings are handed to the cache as they are written, so that
+    the transaction's next load finds them there instead of decoding the text just encoded."""
+    if not values:
+        return
+    rows = [
+        (station_id, evse_id, transaction_id, ts(mv.timestamp), encode_meter_value(mv))
+        for mv in values
+    ]
+    if readings is None or transaction_id is None:
+        c.executemany(_INSERT, rows)
+        return
+    # One statement per reading for its row id (an event brings one reading, seldom more);
+    # RETURNING rather than lastrowid, which PostgreSQL's cursor does not have.
+    for row, mv in zip(rows, values, strict=True):
+        row_id = c.execute(_INSERT + " RETURNING id", row).fetchone()[0]
+        stamp, text = row[3], row[4]
+        assert stamp is not None  # a reading always has its time
+        readings.add(station_id, transaction_id, row_id, stamp, text, mv)
+
+
+_INSERT = (
+    "INSERT INTO meter_values (station_id, evse_id, transaction_id, timestamp, sampled_values)"
+    " VALUES (?,?,?,?,?)"
+)

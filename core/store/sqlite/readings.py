@@ -8,7 +8,9 @@ the decoded readings of recent transactions by row id, each with the stored text
 from. The rows are still read every time, whoever wrote them (another manager included), but a
 row whose text is the one cached is not decoded again: comparing two strings costs next to
 nothing beside decoding one. The text is compared, not only the id, because SQLite gives the id
-of a row rolled back to the next row inserted. Each event then decodes only its own readings.
+of a row rolled back to the next row inserted. The readings a job writes are handed to the cache
+as they are written (:meth:`ReadingCache.add`), with the text they were encoded to, so that an
+event decodes none at all: only rows written elsewhere, or pushed out, are decoded.
 The readings handed out are the cached objects: callers read them, never change them.
 """
 
@@ -61,9 +63,37 @@ class ReadingCache:
             self._by_tx[key] = current
         else:
             self._count -= len(current)
+        self._trim()
+        return [decoded[2] for decoded in current.values()]
+
+    def add(
+        self,
+        station_id: str,
+        transaction_id: str,
+        row_id: int,
+        stamp: str,
+        text: str,
+        reading: MeterValue,
+    ) -> None:
+        """A reading just written as row ``row_id``, with the timestamp and sampled-values text
+        it was stored as. What is held is what decoding the row would give (the time read back
+        from its text; the sampled values are the written ones, which decode to equal values),
+        so a later load need not decode it. Should the write be rolled back, the text check of
+        :meth:`load` keeps the row id from being mistaken for another row's."""
+        key = (station_id, transaction_id)
+        held = self._by_tx.get(key)
+        if held is None:
+            held = self._by_tx[key] = {}
+        else:
+            self._by_tx.move_to_end(key)
+        if row_id not in held:
+            self._count += 1
+        held[row_id] = (stamp, text, MeterValue(req_ts(stamp), list(reading.sampled_values)))
+        self._trim()
+
+    def _trim(self) -> None:
         while self._count > self._held:
             self._count -= len(self._by_tx.popitem(last=False)[1])
-        return [decoded[2] for decoded in current.values()]
 
     @property
     def held(self) -> int:

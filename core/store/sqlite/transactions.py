@@ -152,7 +152,7 @@ class SqliteTransactionStore(SqliteEngine):
                 auth_status=auth_status,
             )
             self._save_tx(c, tx)
-            insert_meter_values(c, station_id, connector_id, str(tx_id), [begin])
+            insert_meter_values(c, station_id, connector_id, str(tx_id), [begin], self._readings)
             return tx_id, True
 
         return await self.run(job)
@@ -188,7 +188,9 @@ class SqliteTransactionStore(SqliteEngine):
                     )
                 ],
             )
-            insert_meter_values(c, station_id, tx.evse_id, transaction_id, [*meter_values, end])
+            insert_meter_values(
+                c, station_id, tx.evse_id, transaction_id, [*meter_values, end], self._readings
+            )
             tx.ended_at = timestamp
             tx.meter_stop_wh = meter_stop_wh
             tx.stopped_reason = reason or "Local"
@@ -227,7 +229,7 @@ class SqliteTransactionStore(SqliteEngine):
             _merge_event(tx, transaction, event_type, seq_no, timestamp)
             _track_gaps(tx, c, station_id, tx_id, seq_no)
             evse = transaction.evse_id or tx.evse_id
-            insert_meter_values(c, station_id, evse, tx_id, meter_values)
+            insert_meter_values(c, station_id, evse, tx_id, meter_values, self._readings)
             # Meter start/stop from every reading stored so far, not from this event's: events
             # replayed out of order (or a late Updated after Ended) then give the same figures.
             tx.meter_values = self._readings.load(c, station_id, tx_id)

@@ -4,8 +4,9 @@ Run: `python bench/bench_tui.py` (about 2¼ minutes; `--help` lists the knobs: `
 phase, `--paste-seconds`, `--setups threaded`, `--switch-interval` …). Prints figures; not a test.
 
 Set-up
-- The stations run in a separate process (aiohttp websocket clients speaking OCPP 1.6J), so this
-  process's CPU time is the CSMS's and the console's only. `--stations` load stations send a
+- The stations run in a separate process (csms-tui's simulated OCPP 1.6J stations,
+  `csms_tui.simulate.load`), so this process's CPU time is the CSMS's and the console's only.
+  `--stations` load stations send a
   steady flow of calls (StatusNotification, MeterValues, Heartbeat in turn) at `--rate` frames/s,
   both directions counted (500 frames/s is 250 calls/s, each logged twice and shown live in the
   Messages tab). `--probes` more stations each send a Heartbeat every `--probe-period` seconds,
@@ -70,7 +71,6 @@ import asyncio
 import base64
 import contextlib
 import hashlib
-import json
 import multiprocessing
 import os
 import resource
@@ -101,19 +101,14 @@ def _cpu() -> float:
 # every process on the machine, so the CSMS process can cut the probes' samples into its phases.
 
 
-def _connect(http: aiohttp.ClientSession, url: str, station_id: str) -> Any:
-    auth = base64.b64encode(f"{station_id}:{PASSWORD}".encode()).decode()
-    return http.ws_connect(
-        f"{url}/{station_id}",
-        protocols=("ocpp1.6",),
-        headers={"Authorization": f"Basic {auth}"},
-    )
+def _sim_station(http: aiohttp.ClientSession, url: str, station_id: str) -> Any:
+    """One of csms-tui's simulated stations (csms_tui.simulate.load): OCPP 1.6, basic auth."""
+    from csms_tui.simulate.link import station_url
+    from csms_tui.simulate.load import Counters, LoadStation
+    from csms_tui.simulate.model import Profile
 
-
-async def _boot(ws: Any, station_id: str) -> None:
-    boot = {"chargePointVendor": "Bench", "chargePointModel": "TUI"}
-    await ws.send_json([2, f"{station_id}-b", "BootNotification", boot])
-    await ws.receive()
+    profile = Profile(ocpp="1.6", password=PASSWORD, vendor="Bench", model="TUI")
+    return LoadStation(http, station_id, station_url(url, station_id), profile, Counters())
 
 
 async def _pause(stop: asyncio.Event, seconds: float) -> None:
@@ -122,6 +117,7 @@ async def _pause(stop: asyncio.Event, seconds: float) -> None:
 
 
 async def _station(
+    http: aiohttp.ClientSession,
     url: str,
     station_id: str,
     start: asyncio.Event,
@@ -130,9 +126,13 @@ async def _station(
     phase: float,
     closes: list[tuple[str, float]],
 ) -> int:
+    from csms_tui.simulate.link import CallTimeout, Offline
+
     sent = 0
-    async with aiohttp.ClientSession() as http, _connect(http, url, station_id) as ws:
-        await _boot(ws, station_id)
+    station = _sim_station(http, url, station_id)
+    if not await station.connect():
+        raise RuntimeError(f"{station_id} could not connect: {station.counters.errors}")
+    try:
         await start.wait()
         # Spread the stations over the period: a steady flow, not a burst every period.
         await _pause(stop, phase * period)
@@ -142,37 +142,35 @@ async def _station(
             kind = n % 3
             if kind == 0:
                 status = ("Available", "Preparing", "Charging")[n // 3 % 3]
-                call = [
-                    2,
-                    f"{station_id}-{n}",
-                    "StatusNotification",
-                    {"connectorId": 1, "errorCode": "NoError", "status": status},
-                ]
+                action = "StatusNotification"
+                payload: dict[str, Any] = {
+                    "connectorId": 1,
+                    "errorCode": "NoError",
+                    "status": status,
+                }
             elif kind == 1:
-                call = [
-                    2,
-                    f"{station_id}-{n}",
-                    "MeterValues",
-                    {
-                        "connectorId": 1,
-                        "meterValue": [
-                            {"timestamp": now, "sampledValue": [{"value": str(n * 10)}]}
-                        ],
-                    },
-                ]
+                action = "MeterValues"
+                payload = {
+                    "connectorId": 1,
+                    "meterValue": [{"timestamp": now, "sampledValue": [{"value": str(n * 10)}]}],
+                }
             else:
-                call = [2, f"{station_id}-{n}", "Heartbeat", {}]
-            await ws.send_json(call)
-            if (await ws.receive()).type is not aiohttp.WSMsgType.TEXT:
+                action, payload = "Heartbeat", {}
+            try:
+                await station.link.call(action, payload)
+            except (Offline, CallTimeout):  # the websocket closed under the station
                 closes.append((station_id, time.monotonic()))
                 return sent
             sent += 1
             n += 1
             await _pause(stop, period)
+    finally:
+        await station.close()
     return sent
 
 
 async def _probe(
+    http: aiohttp.ClientSession,
     url: str,
     station_id: str,
     start: asyncio.Event,
@@ -183,30 +181,29 @@ async def _probe(
     closes: list[tuple[str, float]],
 ) -> None:
     """A Heartbeat every `period`, one at a time: (sent at, round trip, None if unanswered)."""
-    async with aiohttp.ClientSession() as http, _connect(http, url, station_id) as ws:
-        await _boot(ws, station_id)
+    from csms_tui.simulate.link import CallTimeout, Offline
+
+    station = _sim_station(http, url, station_id)
+    if not await station.connect():
+        raise RuntimeError(f"{station_id} could not connect: {station.counters.errors}")
+    try:
         await start.wait()
         await _pause(stop, phase * period)
-        n = 0
         due = time.monotonic()
         while not stop.is_set():
-            message_id = f"{station_id}-h{n}"
             sent = time.monotonic()
-            await ws.send_str(json.dumps([2, message_id, "Heartbeat", {}]))
-            while True:
-                msg = await ws.receive()
-                if msg.type is not aiohttp.WSMsgType.TEXT:
-                    samples.append((sent, None))
-                    closes.append((station_id, time.monotonic()))
-                    return
-                frame = json.loads(msg.data)
-                if frame[0] in (3, 4) and frame[1] == message_id:
-                    break
+            try:
+                await station.link.call("Heartbeat", {})
+            except (Offline, CallTimeout):
+                samples.append((sent, None))
+                closes.append((station_id, time.monotonic()))
+                return
             samples.append((sent, time.monotonic() - sent))
-            n += 1
             # The next one is due a period after the last; after a stall it goes at once.
             due = max(due + period, time.monotonic())
             await _pause(stop, due - time.monotonic())
+    finally:
+        await station.close()
 
 
 async def _stations_main(
@@ -217,13 +214,17 @@ async def _stations_main(
     closes: list[tuple[str, float]] = []
     # Each call is two frames; spread the calls evenly over the stations.
     period = stations / (rate / 2)
+    # One connection pool without a limit for all: each station's websocket is a connection.
+    http = aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0))
     load = [
-        asyncio.create_task(_station(url, f"B{i:04d}", start, stop, period, i / stations, closes))
+        asyncio.create_task(
+            _station(http, url, f"B{i:04d}", start, stop, period, i / stations, closes)
+        )
         for i in range(stations)
     ]
     probing = [
         asyncio.create_task(
-            _probe(url, f"P{i:03d}", start, stop, probe_period, i / probes, samples, closes)
+            _probe(http, url, f"P{i:03d}", start, stop, probe_period, i / probes, samples, closes)
         )
         for i in range(probes)
     ]
@@ -238,6 +239,7 @@ async def _stations_main(
             stop.set()
             sent = sum(await asyncio.gather(*load))
             await asyncio.gather(*probing)
+            await http.close()
             conn.send({"sent": sent, "samples": samples, "closes": closes})
             return
 

@@ -1,8 +1,9 @@
 """Round trips through the embedded CSMS (websocket gateway + manager + SQLite) for N stations,
 side by side with a raw aiohttp websocket echo measured in the same run (the ceiling).
 
-Run: `python bench/bench_gateway.py [stations] [seconds]`. Prints figures; not a test. Each
-station keeps exactly one CALL outstanding (the OCPP-J rule), so throughput = stations / RTT.
+Run: `python bench/bench_gateway.py [stations] [seconds]`. Prints figures; not a test. The
+stations are csms-tui's simulated ones (``csms_tui.simulate.load``); each keeps exactly one CALL
+outstanding (the OCPP-J rule), so throughput = stations / RTT.
 The load generator runs in the same process and on the same cores, so figures are conservative.
 """
 
@@ -26,24 +27,25 @@ from core.runtime import Csms
 from core.store.models import SecurityProfile, StationAuth
 
 PASSWORD = "bench-password-123"
-HEARTBEAT = '[2,"{id}","Heartbeat",{{}}]'
 
 
-async def drive(url: str, station: str, seconds: float, rtts: list[float], auth: str | None) -> int:
-    headers = {"Authorization": auth} if auth else {}
-    n = 0
-    async with (
-        aiohttp.ClientSession() as http,
-        http.ws_connect(url, protocols=("ocpp1.6",), headers=headers) as ws,
-    ):
-        deadline = time.perf_counter() + seconds
-        while time.perf_counter() < deadline:
-            start = time.perf_counter()
-            await ws.send_str(HEARTBEAT.format(id=f"{station}-{n}"))
-            await ws.receive()
-            rtts.append(time.perf_counter() - start)
-            n += 1
-    return n
+async def drive(
+    url: str, stations: list[str], seconds: float, auth: bool, loopback: bool = False
+) -> tuple[int, list[float]]:
+    """csms-tui's simulated stations (csms_tui.simulate.load): each connects, then sends
+    Heartbeats for ``seconds``, each as soon as the last is answered. The calls and round trips."""
+    from csms_tui.simulate.load import call_as_answered, close_all, connect_fleet, repeat
+    from csms_tui.simulate.model import Profile
+
+    profile = Profile(ocpp="1.6", security_profile=0 if auth else -1, password=PASSWORD)
+    async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0)) as http:
+        fleet = await connect_fleet(http, url, stations, profile, boot=False, loopback=loopback)
+        assert len(fleet) == len(stations), "a station could not connect"
+        start = time.monotonic()
+        load = await call_as_answered(fleet, repeat("Heartbeat"), start, start + seconds, 0.0)
+        await close_all(fleet)
+    assert not load.errors, load.errors[:3]
+    return load.counted, list(load.rtts)
 
 
 def report(name: str, stations: int, seconds: float, total: int, rtts: list[float]) -> None:
@@ -59,8 +61,8 @@ async def echo_ceiling(stations: int, seconds: float) -> None:
     async def handler(request: web.Request) -> web.WebSocketResponse:
         ws = web.WebSocketResponse(protocols=("ocpp1.6",))
         await ws.prepare(request)
-        async for _msg in ws:
-            await ws.send_str('[3,"x",{"currentTime":"2026-01-01T00:00:00Z"}]')
+        async for msg in ws:  # every frame sent back: the stations' links take it as the answer
+            await ws.send_str(msg.data)
         return ws
 
     app = web.Application()
@@ -70,14 +72,9 @@ async def echo_ceiling(stations: int, seconds: float) -> None:
     site = web.TCPSite(runner, "127.0.0.1", 0)
     await site.start()
     port = runner.addresses[0][1]
-    rtts: list[float] = []
-    counts = await asyncio.gather(
-        *(
-            drive(f"http://127.0.0.1:{port}/ws/E{i}", f"E{i}", seconds, rtts, None)
-            for i in range(stations)
-        )
-    )
-    report("raw aiohttp echo (ceiling)", stations, seconds, sum(counts), rtts)
+    ids = [f"E{i}" for i in range(stations)]
+    total, rtts = await drive(f"ws://127.0.0.1:{port}/ws/", ids, seconds, False, loopback=True)
+    report("raw aiohttp echo (ceiling)", stations, seconds, total, rtts)
     await runner.cleanup()
 
 
@@ -100,20 +97,9 @@ async def csms(stations: int, seconds: float) -> None:
                 )
             port = running.ports["ws"]
             rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-            rtts: list[float] = []
-            counts = await asyncio.gather(
-                *(
-                    drive(
-                        f"http://127.0.0.1:{port}/ws/B{i}",
-                        f"B{i}",
-                        seconds,
-                        rtts,
-                        "Basic " + base64.b64encode(f"B{i}:{PASSWORD}".encode()).decode(),
-                    )
-                    for i in range(stations)
-                )
-            )
-            report("csms-tui embedded", stations, seconds, sum(counts), rtts)
+            ids = [f"B{i}" for i in range(stations)]
+            total, rtts = await drive(f"ws://127.0.0.1:{port}/ws/", ids, seconds, True)
+            report("csms-tui embedded", stations, seconds, total, rtts)
             rss_after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
             print(
                 f"{'':<28} max RSS {rss_after / 1024:.0f} MB (+{(rss_after - rss_before) / 1024:.0f} MB during the run)"

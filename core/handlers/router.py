@@ -113,14 +113,17 @@ class Router:
         return True
 
     async def handle_result(self, station_id: str, message: Message) -> None:
-        if await self._already_answered(station_id, message):
-            return
         action = message.action
+        handler = self.routes.results.get(action)
+        # Without a result handler (CostUpdated's, after every meter reading) there are no side
+        # effects to keep from running twice: completing the record takes only a pending one,
+        # so a duplicate changes nothing, and one store round trip per answer is saved.
+        if handler is not None and await self._already_answered(station_id, message):
+            return
         request: JsonObject = message.request if message.request is not None else {}
         response: JsonObject = message.response if message.response is not None else {}
         state = CallState.ANSWERED
         error_desc = ""
-        handler = self.routes.results.get(action)
         try:
             response = await self._valid_result(station_id, action, response)
             if handler is not None:

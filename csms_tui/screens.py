@@ -30,6 +30,7 @@ from core.events import (
 from core.leniency import Leniency
 from csms_tui.inert import inert, markup_safe, plain
 from csms_tui.key_footer import KeyFooter
+from csms_tui.leniency_form import LeniencyFormScreen
 from csms_tui.modals import InstallCertificateScreen
 from csms_tui.timefmt import clock, day_minute, moment
 
@@ -180,8 +181,6 @@ class StationDetailScreen(Screen[None]):
         self._fill("leniency", rows)
 
     def action_leniency(self) -> None:
-        from csms_tui.leniency_form import LeniencyFormScreen
-
         view = self._leniency
         stored = [n for n in view.stored if n != Leniency.NO_SUBPROTOCOL] if view else []
         version = view.no_subprotocol if view and Leniency.NO_SUBPROTOCOL in view.stored else ""

@@ -127,6 +127,20 @@ async def test_a_callerror_ends_a_chain_and_a_silent_csms_times_the_call_out() -
         await link.call("Heartbeat", {})
 
 
+async def test_what_a_chain_raises_reaches_its_caller_and_the_link_goes_on() -> None:
+    async with server(csms, []) as url, aiohttp.ClientSession() as http:
+        link = _link(http, url)
+        await link.open()
+
+        def then(_answer: dict[str, Any]) -> Call | None:
+            raise ValueError("the chain's own fault")
+
+        with pytest.raises(ValueError, match="the chain's own fault"):
+            await link.call_chain(("Heartbeat", {}), then)
+        assert (await link.call("Heartbeat", {})).type is MessageType.CALL_RESULT
+        await link.close()
+
+
 async def test_an_echoed_call_is_an_answer_only_on_a_loopback_link() -> None:
     seen: list[list[Any]] = []
     async with server(echo, seen) as url, aiohttp.ClientSession() as http:

@@ -286,6 +286,7 @@ class ClientResult:
     connect_failures: int = 0
     server_calls: int = 0
     answered_tx_events: int = 0
+    cpu_seconds: float = 0.0  # the load generator's own CPU over the measured window
 
 
 def _tx_payloads(station: str, n: int) -> list[dict[str, Any]]:
@@ -360,6 +361,13 @@ async def _client(plan: Plan, go: Queue[Any], results: Queue[Any]) -> None:
         # over 10 ms, as real stations are not lined up on one instant.
         await asyncio.sleep(max(0.0, start - 0.3 - time.monotonic()))
         calls = repeat("Heartbeat") if plan.scenario == "heartbeat" else _transactions
+        # The generator's own CPU over the window: on shared cores it bounds what any server
+        # can show, and a scenario that costs the stations more (TransactionEvents build ten
+        # sampled values and answer a CostUpdated each) is bounded lower.
+        cpu: list[float] = []
+        loop = asyncio.get_running_loop()
+        for at in (start, end):
+            loop.call_later(at - time.monotonic(), lambda: cpu.append(time.process_time()))
         load = await call_as_answered(connected, calls, start, end)
         await close_all(connected)
     results.put(
@@ -372,6 +380,7 @@ async def _client(plan: Plan, go: Queue[Any], results: Queue[Any]) -> None:
                 connect_failures=counters.refused + counters.failed,
                 server_calls=counters.csms_calls,
                 answered_tx_events=load.answered if plan.scenario == "tx" else 0,
+                cpu_seconds=cpu[1] - cpu[0] if len(cpu) == 2 else float("nan"),
             ),
         )
     )
@@ -499,7 +508,7 @@ def measure(
         for w in workers:
             w.join(timeout=30)
         stop.set()
-        extra: dict[str, Any] = {"connected": connected}
+        extra: dict[str, Any] = {"connected": connected, "seconds": seconds}
         if server not in ("echo", "ocpp"):
             extra.update(ready.get(timeout=60))
         proc.join(timeout=60)
@@ -521,6 +530,7 @@ def measure(
         extra["server_calls"] = extra.get("server_calls", 0) + r.server_calls
         extra["answered_tx_events"] = extra.get("answered_tx_events", 0) + r.answered_tx_events
         extra["connect_failures"] = extra.get("connect_failures", 0) + r.connect_failures
+        extra["client_cpu"] = extra.get("client_cpu", 0.0) + r.cpu_seconds
     ordered = sorted(rtts)
     p50 = ordered[len(ordered) // 2] * 1000 if ordered else float("nan")
     p99 = ordered[int(len(ordered) * 0.99)] * 1000 if ordered else float("nan")
@@ -601,6 +611,9 @@ def _row(f: Figure, ceiling: Figure | None, peer: Figure | None) -> str:
 
 
 def _notes(f: Figure) -> None:
+    if f.extra.get("client_cpu") and f.rate:
+        per_call = f.extra["client_cpu"] / (f.rate * f.extra["seconds"]) * 1e6
+        print(f"    load generator: {per_call:,.0f} µs CPU per call (all its processes)")
     if f.extra.get("batches"):
         jobs, batches = f.extra["jobs"], f.extra["batches"]
         print(f"    store: {jobs:,} jobs in {batches:,} commits ({jobs / batches:.1f} a commit)")

@@ -2,7 +2,10 @@
 and the CSMS's calls handed to the station as they arrive.
 
 Frames are read and written with the core's own framing (:mod:`core.ocpp.framing`), the same
-code the gateway uses, over aiohttp's websocket client."""
+code the gateway uses, over aiohttp's websocket client. The answer to the pending call, the
+commonest frame, is read on a shorter path with the same outcome, and a chain of calls
+(:meth:`Link.call_chain`) is sent from the reader as each answer arrives: the same link serves
+as a load generator's station (:mod:`.load`) at the speed of a hand-written client."""
 
 from __future__ import annotations
 

@@ -17,6 +17,8 @@ from core.store.models import (
     DeviceModelVariable,
     EvCharging,
     InstallCertificate,
+    LeniencyGrant,
+    LeniencyUse,
     LoggedMessage,
     RuntimeDetails,
     SecurityProfile,
@@ -152,6 +154,8 @@ async def _populate(store: Store, station_id: str, clock: FixedClock) -> None:
     await store.add_station_event(StationEvent(station_id, now, "SecurityEvent"))
     await store.log_messages([LoggedMessage(station_id, now, "in", 2, "m1", "Heartbeat", {})])
     await store.create_call(CallRecord(f"{station_id}-c1", station_id, "Reset", {}, "2.0.1", now))
+    await store.set_leniency_grant(LeniencyGrant(station_id, ("enum-case",)))
+    await store.count_leniency(station_id, [LeniencyUse("enum-case", "StatusNotification")], now)
 
 
 async def _rows_by_table(store: SqliteStore, station_id: str) -> dict[str, int]:
@@ -207,6 +211,8 @@ async def test_delete_station_removes_everything_keyed_by_it(
     assert await store.list_station_events("gone") == []
     assert await store.list_messages(station_id="gone") == []
     assert await store.list_calls("gone") == []
+    assert await store.lookup_leniency_grant("gone") is None
+    assert await store.list_leniency_counts("gone") == []
     # A station registered again under the id starts afresh: its 1.6 ids are free again.
     await store.register_station("gone", AUTH, clock.now())
     assert await store.start_transaction_16("gone", 1, "TAG", 10.0, clock.now(), 1) == (1, True)

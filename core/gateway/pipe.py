@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Protocol
 
 from core.handlers.router import TIMEOUT_ERROR_CODE
 from core.ocpp.errors import ErrorKind, error_code
@@ -19,9 +20,20 @@ from core.ocpp.types import Message, MessageType, OcppVersion
 
 log = logging.getLogger(__name__)
 
-Send = Callable[[str], Awaitable[None]]
-Publish = Callable[[Message], Awaitable[None]]
-Record = Callable[[str, Message], None]
+
+class Link(Protocol):
+    """Where a pipe's frames go: one object rather than three closures, because a pipe lives
+    as long as its station's connection and a closure with its cells costs ~200 bytes each."""
+
+    async def send(self, text: str) -> None:
+        """Write a frame to the station."""
+
+    async def publish(self, message: Message) -> None:
+        """Hand a message to the managers."""
+
+    def record(self, direction: str, message: Message) -> None:
+        """Log a frame (``direction`` "in" or "out")."""
+
 
 _REMEMBERED_CSMS_CALLS = 16
 # Station CALLs being handled at once. One is the rule; a station that breaks it is still
@@ -36,18 +48,31 @@ class _Outstanding:
 
 
 class Pipe:
+    # One pipe per connected station: slots rather than an instance dict.
+    __slots__ = (
+        "_csms_call",
+        "_guard",
+        "_in_flight",
+        "_link",
+        "_queue",
+        "_recent",
+        "bad_frames",
+        "call_timeout",
+        "closed",
+        "station_id",
+        "version",
+    )
+
     def __init__(
         self,
         station_id: str,
         version: OcppVersion,
-        send: Send,
-        publish: Publish,
-        record: Record,
+        link: Link,
         call_timeout: float,
         guard: Callable[[Message], bool] | None = None,
     ) -> None:
         self.station_id, self.version = station_id, version
-        self._send, self._publish, self._record = send, publish, record
+        self._link = link
         self.call_timeout = call_timeout
         self._guard = guard  # may refuse a station CALL (e.g. SP3 serial != certificate CN)
         # Plain dicts and a list rather than OrderedDicts and a deque: a pipe per connected
@@ -74,7 +99,7 @@ class Pipe:
             return
         self.bad_frames = 0
         if parsed.type is MessageType.CALL:
-            self._record("in", parsed)
+            self._link.record("in", parsed)
             if self._guard is not None and not self._guard(parsed):
                 self.closed = True
                 return
@@ -107,7 +132,7 @@ class Pipe:
         )
         while len(self._in_flight) > _IN_FLIGHT_STATION_CALLS:
             self._in_flight.pop(next(iter(self._in_flight))).cancel()  # the oldest
-        await self._publish(message)
+        await self._link.publish(message)
 
     async def _station_answers(self, message: Message) -> None:
         current = self._csms_call
@@ -119,7 +144,7 @@ class Pipe:
         else:
             original_or_none = self._recent.get(message.id)
             if original_or_none is None:
-                self._record("in", message)
+                self._link.record("in", message)
                 log.info("%s answered unknown call %s: dropped", self.station_id, message.id)
                 return
             original = original_or_none  # a late answer after our timeout
@@ -128,8 +153,8 @@ class Pipe:
             original.request,
             original.state,
         )
-        self._record("in", message)  # logged with the action it answers
-        await self._publish(message)
+        self._link.record("in", message)  # logged with the action it answers
+        await self._link.publish(message)
         await self._next_csms_call()
 
     # --- from the managers -----------------------------------------------------------------------
@@ -177,7 +202,7 @@ class Pipe:
         asyncio.get_running_loop().create_task(self._report_timeout(original))
 
     async def _report_timeout(self, original: Message) -> None:
-        await self._publish(
+        await self._link.publish(
             Message(
                 type=MessageType.CALL_ERROR,
                 id=original.id,
@@ -204,7 +229,7 @@ class Pipe:
             pending.insert(0, self._csms_call.message)
             self._csms_call = None
         for original in pending:
-            await self._publish(
+            await self._link.publish(
                 Message(
                     type=MessageType.CALL_ERROR,
                     id=original.id,
@@ -217,5 +242,5 @@ class Pipe:
             )
 
     async def _write(self, message: Message) -> None:
-        self._record("out", message)
-        await self._send(serialise(message))
+        self._link.record("out", message)
+        await self._link.send(serialise(message))

@@ -137,6 +137,34 @@ class Connection:
     certificate_cn: str | None = None
 
 
+class _StationLink:
+    """A connection's pipe writes to the station, publishes to the managers and logs through
+    this (core/gateway/pipe.py: Link)."""
+
+    __slots__ = ("frames", "station_id", "transport", "version", "ws")
+
+    def __init__(
+        self,
+        station_id: str,
+        version: OcppVersion,
+        ws: web.WebSocketResponse,
+        transport: Transport,
+        frames: FrameLog,
+    ) -> None:
+        self.station_id, self.version, self.ws = station_id, version, ws
+        self.transport, self.frames = transport, frames
+
+    async def send(self, text: str) -> None:
+        if not self.ws.closed:
+            await self.ws.send_str(text)
+
+    async def publish(self, message: Message) -> None:
+        await self.transport.publish_in(self.version, self.station_id, message)
+
+    def record(self, direction: str, message: Message) -> None:
+        self.frames.record(self.station_id, direction, message)
+
+
 class Gateway:
     def __init__(
         self,
@@ -366,6 +394,49 @@ class Gateway:
 
     async def handle_ws(self, request: web.Request) -> web.StreamResponse:
         self.deadline.arrived(request)
+        admitted = await self._admit(request)
+        if isinstance(admitted, web.Response):
+            return admitted
+        # The station is served in this coroutine rather than in one more it awaits, and reads
+        # with receive() rather than ``async for`` (whose __anext__ is one more coroutine): each
+        # frame kept for as long as a station is connected costs ~250-550 bytes a station.
+        conn = admitted
+        station_id, ws, pipe = conn.station_id, conn.ws, conn.pipe
+        reason = "closed"
+        try:
+            while True:
+                msg = await ws.receive()
+                kind = msg.type
+                if kind is WSMsgType.TEXT or kind is WSMsgType.BINARY:
+                    await pipe.from_station(msg.data)
+                    if pipe.closed:
+                        reason = "BootNotification serial number differs from the certificate"
+                        await ws.close(code=WSCloseCode.POLICY_VIOLATION, message=reason.encode())
+                        break
+                    if pipe.bad_frames >= _MAX_BAD_FRAMES:
+                        reason = "too many malformed frames"
+                        await ws.close(code=WSCloseCode.PROTOCOL_ERROR, message=reason.encode())
+                        break
+                elif kind is WSMsgType.ERROR:
+                    reason = f"websocket error: {ws.exception()}"
+                    break
+                elif (
+                    kind is WSMsgType.CLOSE or kind is WSMsgType.CLOSING or kind is WSMsgType.CLOSED
+                ):
+                    break  # where ``async for`` would stop
+                del msg  # an idle station's last frame is not kept until its next one
+        finally:
+            if self.connections.get(station_id) is conn:
+                del self.connections[station_id]
+                await pipe.fail_pending(f"station disconnected ({reason})")
+                self.events.publish(
+                    StationDisconnected(station_id=station_id, at=self.clock.now(), reason=reason)
+                )
+        return ws
+
+    async def _admit(self, request: web.Request) -> Connection | web.Response:
+        """The handshake: the station's connection once upgraded and registered, or the refusal
+        to answer with."""
         station_id = request.match_info["station_id"]
         peer = self._peer(request)
         remote = peer.address
@@ -429,10 +500,9 @@ class Gateway:
             heartbeat=self.config.ping_interval or None,
         )
         await ws.prepare(request)
-        await self._serve_station(
+        return await self._connect(
             station_id, version, ws, remote, outcome, int(auth.security_profile)
         )
-        return ws
 
     def _authenticate(
         self, request: web.Request, station_id: str, auth: StationAuth, peer: Peer
@@ -450,7 +520,7 @@ class Gateway:
             org_names=self.config.org_names,
         )
 
-    async def _serve_station(
+    async def _connect(
         self,
         station_id: str,
         version: OcppVersion,
@@ -458,23 +528,13 @@ class Gateway:
         remote: str,
         outcome: AuthOutcome,
         profile: int,
-    ) -> None:
-        async def send(text: str) -> None:
-            if not ws.closed:
-                await ws.send_str(text)
-
-        async def publish(message: Message) -> None:
-            await self.transport.publish_in(version, station_id, message)
-
-        def record(direction: str, message: Message) -> None:
-            self.frames.record(station_id, direction, message)
-
+    ) -> Connection:
+        """Registers the upgraded connection (the newest for a station wins) and announces it."""
+        link = _StationLink(station_id, version, ws, self.transport, self.frames)
         pipe = Pipe(
             station_id,
             version,
-            send,
-            publish,
-            record,
+            link,
             self.config.call_timeout,
             self._serial_guard(station_id, outcome.certificate_cn),
         )
@@ -498,29 +558,7 @@ class Gateway:
                 security_profile=profile,
             )
         )
-        reason = "closed"
-        try:
-            async for msg in ws:
-                if msg.type is WSMsgType.TEXT or msg.type is WSMsgType.BINARY:
-                    await pipe.from_station(msg.data)
-                    if pipe.closed:
-                        reason = "BootNotification serial number differs from the certificate"
-                        await ws.close(code=WSCloseCode.POLICY_VIOLATION, message=reason.encode())
-                        break
-                    if pipe.bad_frames >= _MAX_BAD_FRAMES:
-                        reason = "too many malformed frames"
-                        await ws.close(code=WSCloseCode.PROTOCOL_ERROR, message=reason.encode())
-                        break
-                elif msg.type is WSMsgType.ERROR:
-                    reason = f"websocket error: {ws.exception()}"
-                    break
-        finally:
-            if self.connections.get(station_id) is conn:
-                del self.connections[station_id]
-                await pipe.fail_pending(f"station disconnected ({reason})")
-                self.events.publish(
-                    StationDisconnected(station_id=station_id, at=self.clock.now(), reason=reason)
-                )
+        return conn
 
     def _serial_guard(self, station_id: str, cn: str | None) -> Callable[[Message], bool] | None:
         """The pipe's check of a station CALL: only a client certificate binds the serial."""

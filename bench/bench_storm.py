@@ -120,12 +120,7 @@ async def _raw_server(ready: Queue[Any], stop: Any, tls: tuple[str, str] | None)
 
 
 async def _csms_server(
-    ready: Queue[Any],
-    stop: Any,
-    n: int,
-    tmp: str,
-    tls: tuple[str, str] | None,
-    backlog: int | None = None,
+    ready: Queue[Any], stop: Any, n: int, tmp: str, tls: tuple[str, str] | None
 ) -> None:
     from core.config import config_from_dict
     from core.runtime import Csms
@@ -136,8 +131,6 @@ async def _csms_server(
     if tls is not None:
         gateway.update(ws_addr="", wss_addr="127.0.0.1:0", tls_server_cert=tls[0])
         gateway["tls_server_key"] = tls[1]
-    if backlog is not None:  # above net.core.somaxconn: several listening sockets
-        gateway["listen_backlog"] = backlog
     config = config_from_dict(
         {
             "storage": {"sqlite": {"path": str(Path(tmp) / "bench.db")}},
@@ -165,20 +158,12 @@ async def _csms_server(
         await asyncio.get_running_loop().run_in_executor(None, stop.wait)
 
 
-def _serve(
-    kind: str,
-    ready: Queue[Any],
-    stop: Any,
-    n: int,
-    tmp: str,
-    tls: bool,
-    backlog: int | None = None,
-) -> None:
+def _serve(kind: str, ready: Queue[Any], stop: Any, n: int, tmp: str, tls: bool) -> None:
     cert = _certificate(Path(tmp)) if tls else None
     if kind == "raw":
         _uvloop_run(_raw_server(ready, stop, cert))
     else:
-        _uvloop_run(_csms_server(ready, stop, n, tmp, cert, backlog))
+        _uvloop_run(_csms_server(ready, stop, n, tmp, cert))
 
 
 # --- load generator --------------------------------------------------------------------------
@@ -312,19 +297,13 @@ class Storm:
 
 
 def storm(
-    server: str,
-    n: int,
-    clients: int,
-    tls: bool,
-    deflate: bool,
-    profile: str | None = None,
-    backlog: int | None = None,
+    server: str, n: int, clients: int, tls: bool, deflate: bool, profile: str | None = None
 ) -> Storm:
     ctx = mp.get_context("spawn")
     ready: Queue[Any] = ctx.Queue()
     stop = ctx.Event()
     tmp = tempfile.mkdtemp(prefix="bench-storm-")
-    proc = ctx.Process(target=_serve, args=(server, ready, stop, n, tmp, tls, backlog), daemon=True)
+    proc = ctx.Process(target=_serve, args=(server, ready, stop, n, tmp, tls), daemon=True)
     proc.start()
     workers: list[Any] = []
     try:
@@ -413,14 +392,6 @@ def main(argv: list[str] | None = None) -> None:
         help="comma-separated SERVER-ws|wss[-deflate] runs",
     )
     parser.add_argument("--profile", metavar="DIR", help="py-spy raw profiles of the servers")
-    parser.add_argument(
-        "--csms-backlog",
-        type=int,
-        default=None,
-        metavar="N",
-        help="the CSMS's gateway.listen_backlog (default: its configured default, 4,096); above"
-        " net.core.somaxconn the gateway listens on several sockets (the raw server: 4,096)",
-    )
     args = parser.parse_args(argv)
     n = args.stations or (2_000 if args.quick else 10_000)
     print(
@@ -434,17 +405,7 @@ def main(argv: list[str] | None = None) -> None:
     got: dict[str, Storm] = {}
     for run in args.runs.split(","):
         server, scheme, *rest = run.split("-")
-        s = storm(
-            server,
-            n,
-            args.clients,
-            scheme == "wss",
-            rest == ["deflate"],
-            args.profile,
-            args.csms_backlog,
-        )
-        if args.csms_backlog is not None and server == "csms":
-            s.name += f" bl {args.csms_backlog}"
+        s = storm(server, n, args.clients, scheme == "wss", rest == ["deflate"], args.profile)
         got[run] = s
         peer = got.get(f"raw-{scheme}{'-deflate' if rest else ''}")
         vs = f"  {s.seconds / peer.seconds:.2f}× raw's time" if peer and peer is not s else ""

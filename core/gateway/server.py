@@ -15,13 +15,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import socket
 import ssl
 from collections import OrderedDict
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import timedelta
-from pathlib import Path
 from typing import Any, Protocol
 
 from aiohttp import WSCloseCode, WSMsgType, web
@@ -58,24 +56,6 @@ _KNOWN_TTL = 300.0
 _KNOWN_CACHED = 100_000
 # A login from a known address refreshes its stored time at most this often.
 _REMEMBER_EVERY = timedelta(hours=1)
-# Listening sockets per address at most, however large ``listen_backlog`` is.
-_MAX_LISTENERS = 16
-
-
-def _listen_queues(backlog: int) -> tuple[int, int]:
-    """(backlog per socket, listening sockets) for ``listen_backlog``: the kernel silently caps
-    one socket's accept queue at ``net.core.somaxconn``, so a larger backlog is spread over
-    several sockets on the same port (SO_REUSEPORT; the kernel spreads new connections over
-    them). A connection that finds the queue full has its SYN dropped and retried by the
-    station 1, 3, 7, 15, 31 s later: after a 10,000-station outage that schedule, not the CPU,
-    decides when the last one is in."""
-    try:
-        cap = int(Path("/proc/sys/net/core/somaxconn").read_text())
-    except (OSError, ValueError):  # not Linux: one socket, as asked
-        return backlog, 1
-    if backlog <= cap or not hasattr(socket, "SO_REUSEPORT"):
-        return backlog, 1
-    return cap, min(_MAX_LISTENERS, -(-backlog // cap))
 
 
 class _HandshakeDeadline:
@@ -260,38 +240,19 @@ class Gateway:
         self._runners.append(runner)  # cleaned up by close() even if the port is taken
         handler_factory = runner.server
         assert handler_factory is not None  # set by setup()
-        loop = asyncio.get_running_loop()
-        host, number = host or "0.0.0.0", int(port)
-        backlog, count = _listen_queues(self.config.listen_backlog)
-        if count > 1 and number:
-            # SO_REUSEPORT would also let these sockets join those of another gateway of ours
-            # already on the port and share its stations; a plain bind fails as it should.
-            probe = await loop.create_server(asyncio.Protocol, host, number, reuse_address=True)
-            probe.close()
-            await probe.wait_closed()
-        for _ in range(count):
-            listener = await loop.create_server(
-                self.deadline.factory(handler_factory),
-                host,
-                number,
-                ssl=ssl_context,
-                backlog=backlog,
-                reuse_address=True,
-                reuse_port=count > 1 or None,
-                ssl_handshake_timeout=self.deadline.timeout if ssl_context else None,
-            )
-            self._listeners.append(listener)
-            sockets = listener.sockets
-            number = sockets[0].getsockname()[1] if sockets else number  # port 0: the one given
-        self.ports[name] = number
-        log.info(
-            "gateway %s listening on %s:%d (%d listening socket%s)",
-            name,
-            host,
-            number,
-            count,
-            "s" if count > 1 else "",
+        listener = await asyncio.get_running_loop().create_server(
+            self.deadline.factory(handler_factory),
+            host or "0.0.0.0",
+            int(port),
+            ssl=ssl_context,
+            backlog=self.config.listen_backlog,
+            reuse_address=True,
+            ssl_handshake_timeout=self.deadline.timeout if ssl_context else None,
         )
+        self._listeners.append(listener)
+        sockets = listener.sockets
+        self.ports[name] = sockets[0].getsockname()[1] if sockets else int(port)
+        log.info("gateway %s listening on %s:%d", name, host, self.ports[name])
 
     def _tls_context(self) -> ssl.SSLContext:
         ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)

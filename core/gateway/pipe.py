@@ -56,6 +56,7 @@ class Pipe:
         "_link",
         "_queue",
         "_recent",
+        "_wake",
         "bad_frames",
         "call_timeout",
         "closed",
@@ -78,9 +79,13 @@ class Pipe:
         # Plain dicts and a list rather than OrderedDicts and a deque: a pipe per connected
         # station, and an empty deque alone is 600 bytes. (Dicts keep insertion order; the
         # queue of CSMS calls behind a station is a few calls at most.)
-        # ids of the station CALLs being handled (normally at most one), each with the timer
-        # that forgets it: an answer lost between processes must not hold CSMS calls back
-        self._in_flight: dict[str, asyncio.TimerHandle] = {}
+        # ids of the station CALLs being handled (normally at most one), each with the loop
+        # time after which it is forgotten: an answer lost between processes must not hold CSMS
+        # calls back. A deadline rather than a timer per call, which every station CALL would
+        # create and cancel (a Heartbeat's most costly step in the pipe); a timer is set only
+        # while a CSMS call waits behind one (``_wake``).
+        self._in_flight: dict[str, float] = {}
+        self._wake: asyncio.TimerHandle | None = None
         self._csms_call: _Outstanding | None = None
         self._queue: list[Message] = []
         self._recent: dict[str, Message] = {}  # late results
@@ -108,7 +113,11 @@ class Pipe:
             await self._station_answers(parsed)
 
     async def _station_calls(self, message: Message) -> None:
-        if message.id in self._in_flight:
+        now = asyncio.get_running_loop().time()
+        deadline = self._in_flight.get(message.id)
+        if deadline is not None and deadline <= now:  # forgotten: its id is free again
+            del self._in_flight[message.id]
+        elif deadline is not None:
             kind = (
                 ErrorKind.RPC_FRAMEWORK_ERROR
                 if self.version is OcppVersion.V201
@@ -126,12 +135,9 @@ class Pipe:
             return
         # A station that sends a second CALL before the first was answered breaks the one-call
         # rule; it is still served (answers are matched by id), never silently dropped.
-        loop = asyncio.get_running_loop()
-        self._in_flight[message.id] = loop.call_later(
-            self.call_timeout, self._station_call_expired, message.id
-        )
+        self._in_flight[message.id] = now + self.call_timeout
         while len(self._in_flight) > _IN_FLIGHT_STATION_CALLS:
-            self._in_flight.pop(next(iter(self._in_flight))).cancel()  # the oldest
+            del self._in_flight[next(iter(self._in_flight))]  # the oldest
         await self._link.publish(message)
 
     async def _station_answers(self, message: Message) -> None:
@@ -164,17 +170,15 @@ class Pipe:
             self._queue.append(message)
             await self._next_csms_call()
             return
-        # An answer to a station call.
-        timer = self._in_flight.pop(message.id, None)
-        if timer is not None:
-            timer.cancel()
+        # An answer to a station call (written through even after its deadline).
+        self._in_flight.pop(message.id, None)
         await self._write(message)
         await self._next_csms_call()
 
     async def _next_csms_call(self) -> None:
-        if self.closed or self._csms_call is not None or self._in_flight:
+        if self.closed or self._csms_call is not None or not self._queue:
             return
-        if not self._queue:
+        if self._in_flight and self._held():
             return
         message = self._queue.pop(0)
         outstanding = _Outstanding(message)
@@ -186,11 +190,24 @@ class Pipe:
         outstanding.timer = loop.call_later(self.call_timeout, self._timed_out, message.id)
         await self._write(message)
 
-    def _station_call_expired(self, call_id: str) -> None:
-        """No answer to a station CALL within the call timeout: the managers' answer was lost
-        (a manager killed with it queued, the broker restarted) and the station has given up on
-        it. Stop holding CSMS calls behind it; a late answer is still written through."""
-        if self._in_flight.pop(call_id, None) is not None and not self.closed:
+    def _held(self) -> bool:
+        """Whether a station CALL still holds the CSMS calls back. One unanswered within the
+        call timeout is forgotten: the managers' answer was lost (a manager killed with it
+        queued, the broker restarted) and the station has given up on it; a late answer is
+        still written through. While others remain, a wake-up is set for the earliest."""
+        loop = asyncio.get_running_loop()
+        now = loop.time()
+        for call_id in [c for c, deadline in self._in_flight.items() if deadline <= now]:
+            del self._in_flight[call_id]
+        if not self._in_flight:
+            return False
+        if self._wake is None:
+            self._wake = loop.call_at(min(self._in_flight.values()), self._woken)
+        return True
+
+    def _woken(self) -> None:
+        self._wake = None
+        if not self.closed:
             asyncio.get_running_loop().create_task(self._next_csms_call())
 
     def _timed_out(self, call_id: str) -> None:
@@ -218,9 +235,10 @@ class Pipe:
     async def fail_pending(self, reason: str) -> None:
         """The connection is gone: every CSMS call still waiting fails now, not at its timeout."""
         self.closed = True
-        for timer in self._in_flight.values():
-            timer.cancel()
         self._in_flight.clear()
+        if self._wake is not None:
+            self._wake.cancel()
+            self._wake = None
         pending = list(self._queue)
         self._queue.clear()
         if self._csms_call is not None:

@@ -8,7 +8,6 @@ import asyncio
 import base64
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from pathlib import Path
 from typing import Any
 
 import aiohttp
@@ -24,7 +23,6 @@ from ocpp.v201 import call as call201
 from ocpp.v201 import call_result as result201
 from websockets.typing import Subprotocol
 
-from core.config import config_from_dict
 from core.credentials import hash_password
 from core.runtime import Csms
 from tests.api.test_metrics import sample
@@ -116,27 +114,6 @@ class Station201(Cp201):
     async def on_data_transfer(self, **kw: Any) -> result201.DataTransfer:
         self._got("DataTransfer", **kw)
         return result201.DataTransfer(status="Accepted", data={"echo": kw.get("data")})
-
-
-@pytest.fixture
-async def csms(tmp_path: Path) -> AsyncIterator[Csms]:
-    config = config_from_dict(
-        {
-            "storage": {"sqlite": {"path": str(tmp_path / "csms.db")}},
-            "gateway": {"ws_addr": "127.0.0.1:0", "status_addr": "127.0.0.1:0"},
-            "api": {"addr": "127.0.0.1:0", "host": "127.0.0.1"},
-            "sync": {"enabled": False},
-            "observability": {"log_file": ""},
-        }
-    )
-    async with Csms(config) as running:
-        yield running
-
-
-@pytest.fixture
-async def http(csms: Csms) -> AsyncIterator[aiohttp.ClientSession]:
-    async with aiohttp.ClientSession(base_url=f"http://127.0.0.1:{csms.ports['api']}") as session:
-        yield session
 
 
 async def call(

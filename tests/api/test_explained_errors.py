@@ -8,7 +8,6 @@ import asyncio
 import base64
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from pathlib import Path
 from typing import Any
 
 import aiohttp
@@ -30,7 +29,6 @@ from ocpp.v201 import ChargePoint as Cp201
 from ocpp.v201 import call as call201
 from websockets.typing import Subprotocol
 
-from core.config import config_from_dict
 from core.runtime import Csms
 from tests.api.test_api_with_stations import call, register, until_connected
 
@@ -49,27 +47,6 @@ class Station201(Cp201):
     @on("Reset")
     async def on_reset(self, **_: Any) -> Any:
         raise NotSupportedError("no resets here", details={"firmware": "1.0 has no Reset"})
-
-
-@pytest.fixture
-async def csms(tmp_path: Path) -> AsyncIterator[Csms]:
-    config = config_from_dict(
-        {
-            "storage": {"sqlite": {"path": str(tmp_path / "csms.db")}},
-            "gateway": {"ws_addr": "127.0.0.1:0", "status_addr": "127.0.0.1:0"},
-            "api": {"addr": "127.0.0.1:0", "host": "127.0.0.1"},
-            "sync": {"enabled": False},
-            "observability": {"log_file": ""},
-        }
-    )
-    async with Csms(config) as running:
-        yield running
-
-
-@pytest.fixture
-async def http(csms: Csms) -> AsyncIterator[aiohttp.ClientSession]:
-    async with aiohttp.ClientSession(base_url=f"http://127.0.0.1:{csms.ports['api']}") as session:
-        yield session
 
 
 @asynccontextmanager

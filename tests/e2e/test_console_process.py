@@ -14,7 +14,6 @@ import re
 import signal
 import struct
 import subprocess
-import sys
 import termios
 import threading
 import time
@@ -27,11 +26,10 @@ from ocpp.v16 import call as call16
 from websockets.typing import Subprotocol
 
 from tests.e2e.conftest import basic_header
-from tests.fixtures.services import free_port
+from tests.e2e.processes import CSMS_TUI, register_station, write_config
 
 pytestmark = pytest.mark.e2e
 
-CSMS_TUI = Path(sys.executable).with_name("csms-tui")
 BOX = re.compile(r"[\s\u2500-\u259f]+")
 ANSI = re.compile(r"\x1b\[[0-9;?<>=]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)|\x1b[@-_]")
 
@@ -133,35 +131,8 @@ async def drawn(term: Terminal, words: str, since: int, timeout: float) -> None:
 
 @pytest.fixture
 def setup(tmp_path: Path) -> tuple[Path, int, str]:
-    ws_port, api_port = free_port(), free_port()
-    config = tmp_path / "csms.toml"
-    config.write_text(
-        f"""
-[gateway]
-ws_addr = "127.0.0.1:{ws_port}"
-status_addr = ""
-
-[api]
-addr = "127.0.0.1:{api_port}"
-
-[storage.sqlite]
-path = "{tmp_path / "csms.db"}"
-
-[observability]
-log_file = "{tmp_path / "csms.log"}"
-""",
-        encoding="utf-8",
-    )
-    out = subprocess.run(
-        [str(CSMS_TUI), "station", "register", "CSP1", "--config", str(config)],
-        capture_output=True,
-        text=True,
-        check=True,
-        timeout=60,
-    ).stdout
-    password = re.search(r"password:\s*(\S+)", out)
-    assert password, out
-    return config, ws_port, password.group(1)
+    site = write_config(tmp_path)
+    return site.config, site.ws_port, register_station(site.config, "CSP1")
 
 
 class Probe:

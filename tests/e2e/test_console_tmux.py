@@ -12,16 +12,13 @@ import asyncio
 import contextlib
 import re
 import shutil
-import signal
 import subprocess
-import sys
 import time
 import uuid
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from pathlib import Path
 
-import aiohttp
 import pytest
 import websockets
 from ocpp.v16 import ChargePoint as Cp16
@@ -31,11 +28,9 @@ from ocpp.v201 import call as call201
 from websockets.typing import Subprotocol
 
 from tests.e2e.conftest import basic_header
-from tests.fixtures.services import free_port
+from tests.e2e.processes import CSMS_TUI, Daemon, Site, register_station, write_config
 
 pytestmark = pytest.mark.e2e
-
-CSMS_TUI = Path(sys.executable).with_name("csms-tui")
 
 
 def _now() -> str:
@@ -84,44 +79,15 @@ class Tmux:
 
 
 @pytest.fixture
-def setup(tmp_path: Path) -> tuple[Path, int, dict[str, str]]:
-    """A configuration file (the daemon's API on ``api_port`` of the file), the gateway's
-    port, and the two stations registered with their passwords."""
+def setup(tmp_path: Path) -> tuple[Site, dict[str, str]]:
+    """The configuration file with its ports, and the two stations registered with their
+    passwords."""
     if shutil.which("tmux") is None:
         pytest.fail("tmux is needed (.ci/run installs it)")
-    ws_port, api_port = free_port(), free_port()
-    config = tmp_path / "csms.toml"
-    (tmp_path / "api_port").write_text(str(api_port))
-    config.write_text(
-        f"""
-[gateway]
-ws_addr = "127.0.0.1:{ws_port}"
-status_addr = ""
-
-[api]
-addr = "127.0.0.1:{api_port}"
-
-[storage.sqlite]
-path = "{tmp_path / "csms.db"}"
-
-[observability]
-log_file = "{tmp_path / "csms.log"}"
-""",
-        encoding="utf-8",
-    )
-    passwords: dict[str, str] = {}
-    for station in ("TMX16", "TMX201"):
-        out = subprocess.run(
-            [str(CSMS_TUI), "station", "register", station, "--config", str(config)],
-            capture_output=True,
-            text=True,
-            check=True,
-            timeout=60,
-        ).stdout
-        found = re.search(r"password:\s*(\S+)", out)
-        assert found is not None, out
-        passwords[station] = found.group(1)
-    return config, ws_port, passwords
+    site = write_config(tmp_path)
+    return site, {
+        station: register_station(site.config, station) for station in ("TMX16", "TMX201")
+    }
 
 
 @contextlib.asynccontextmanager
@@ -137,10 +103,11 @@ async def socket(
 
 
 async def test_a_field_engineer_s_console_in_tmux(
-    setup: tuple[Path, int, dict[str, str]],
+    setup: tuple[Site, dict[str, str]],
 ) -> None:
-    config, ws_port, passwords = setup
-    term = Tmux([str(CSMS_TUI), "--config", str(config)], cwd=config.parent)
+    site, passwords = setup
+    ws_port = site.ws_port
+    term = Tmux([str(CSMS_TUI), "--config", str(site.config)], cwd=site.config.parent)
     try:
         await term.shows(r"TMX16", timeout=30)
         async with (
@@ -222,45 +189,14 @@ async def test_a_field_engineer_s_console_in_tmux(
         term.close()
 
 
-class Daemon:
-    """`csms-tui --daemon` as its own process, started and killed like a real one."""
-
-    def __init__(self, config: Path) -> None:
-        self.config = config
-        self.api = f"http://127.0.0.1:{(config.parent / 'api_port').read_text()}"
-        self.proc: subprocess.Popen[bytes] | None = None
-
-    async def start(self) -> None:
-        self.proc = subprocess.Popen(
-            [str(CSMS_TUI), "--daemon", "--config", str(self.config)],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        deadline = time.monotonic() + 30
-        async with aiohttp.ClientSession() as http:
-            while True:
-                with contextlib.suppress(aiohttp.ClientError):
-                    async with http.get(f"{self.api}/health") as resp:
-                        if resp.status == 200:
-                            return
-                assert self.proc.poll() is None, "the daemon exited"
-                assert time.monotonic() < deadline, "the daemon never answered"
-                await asyncio.sleep(0.2)
-
-    def kill(self) -> None:
-        """As a crash or a power cut does it: no goodbye to anybody."""
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGKILL)
-            self.proc.wait(timeout=10)
-
-
 async def test_a_remote_console_notices_a_daemon_restart_and_recovers(
-    setup: tuple[Path, int, dict[str, str]],
+    setup: tuple[Site, dict[str, str]],
 ) -> None:
-    config, ws_port, passwords = setup
-    daemon = Daemon(config)
+    site, passwords = setup
+    ws_port = site.ws_port
+    daemon = Daemon(site)
     await daemon.start()
-    term = Tmux([str(CSMS_TUI), "--connect", daemon.api], cwd=config.parent)
+    term = Tmux([str(CSMS_TUI), "--connect", site.api], cwd=site.config.parent)
     try:
         await term.shows(r"TMX16", timeout=30)
         async with socket(ws_port, "TMX16", passwords["TMX16"], "ocpp1.6") as ws:

@@ -6,12 +6,8 @@ boots and charges once, and the daemon's API then knows each of them and its tra
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import signal
-import subprocess
 import sys
 import time
-from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -19,71 +15,22 @@ import aiohttp
 import orjson
 import pytest
 
-from tests.fixtures.services import free_port
+from tests.e2e.processes import CSMS_TUI, Daemon, write_config
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(120)]
 
-CSMS_TUI = Path(sys.executable).with_name("csms-tui")
 FLEET = Path(__file__).resolve().parents[2] / "examples" / "simulate" / "fleet-50.toml"
 STATIONS = 300  # the fleet example scaled: 150 of each version, under 30 s on two cores
-
-
-def _config(tmp: Path) -> tuple[Path, str]:
-    api_port = free_port()
-    config = tmp / "csms.toml"
-    config.write_text(
-        f"""
-[gateway]
-ws_addr = "127.0.0.1:{free_port()}"
-status_addr = ""
-
-[api]
-addr = "127.0.0.1:{api_port}"
-
-[storage.sqlite]
-path = "{tmp / "csms.db"}"
-
-[observability]
-log_file = "{tmp / "csms.log"}"
-""",
-        encoding="utf-8",
-    )
-    return config, f"http://127.0.0.1:{api_port}"
-
-
-@contextlib.asynccontextmanager
-async def daemon(config: Path, api: str) -> AsyncIterator[subprocess.Popen[bytes]]:
-    proc = subprocess.Popen(
-        [str(CSMS_TUI), "--daemon", "--config", str(config)],
-        stdout=subprocess.DEVNULL,
-        stderr=(config.parent / "daemon.err").open("wb"),
-    )
-    try:
-        deadline = time.monotonic() + 30
-        async with aiohttp.ClientSession() as http:
-            while True:
-                with contextlib.suppress(aiohttp.ClientError):
-                    async with http.get(f"{api}/health") as resp:
-                        if resp.status == 200:
-                            break
-                assert proc.poll() is None, (config.parent / "daemon.err").read_text()
-                assert time.monotonic() < deadline, "the daemon never answered"
-                await asyncio.sleep(0.2)
-        yield proc
-    finally:
-        if proc.poll() is None:
-            proc.send_signal(signal.SIGTERM)
-            try:
-                proc.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                proc.kill()
 
 
 async def test_a_few_hundred_stations_from_the_console_script_against_a_daemon(
     tmp_path: Path,
 ) -> None:
-    config, api = _config(tmp_path)
-    async with daemon(config, api) as proc:
+    site = write_config(tmp_path)
+    config, api = site.config, site.api
+    daemon = Daemon(site)
+    await daemon.start()
+    try:
         began = time.monotonic()
         run = await asyncio.create_subprocess_exec(
             str(CSMS_TUI),
@@ -139,4 +86,7 @@ async def test_a_few_hundred_stations_from_the_console_script_against_a_daemon(
                 transactions: list[dict[str, Any]] = orjson.loads(await resp.read())
             assert sorted(t["stationId"] for t in transactions) == sorted(versions)
             assert not any(t["active"] for t in transactions)
-        assert proc.poll() is None, "the daemon died under the run"
+        assert daemon.proc is not None
+        assert daemon.proc.poll() is None, "the daemon died under the run"
+    finally:
+        daemon.stop()

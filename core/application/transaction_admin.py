@@ -30,21 +30,17 @@ class TransactionAdmin(ServiceBase):
         for transactions the station will never end, not for rewriting how one ended)."""
         reason = check_length(reason.strip(), limits.CLOSE_REASON, "reason")
         check_length(transaction_id, limits.TRANSACTION_ID_TEXT, "transactionId")
-        found = await self._store.find_transaction(station_id, transaction_id)
-        if found is None:
+        now = self._clock.now()
+        closed = await self._store.close_transaction(station_id, transaction_id, now, reason)
+        if closed is None:
             raise NotFound(
                 f"no transaction {transaction_id} at station {station_id}", field="transactionId"
             )
-        if not found.active:
+        tx, done = closed
+        if not done:
             raise Conflict(
                 f"transaction {transaction_id} at {station_id} has ended already",
                 field="transactionId",
-            )
-        now = self._clock.now()
-        tx = await self._store.close_transaction(station_id, transaction_id, now, reason)
-        if tx is None:  # deleted between the two reads: the station is gone with it
-            raise NotFound(
-                f"no transaction {transaction_id} at station {station_id}", field="transactionId"
             )
         cost = self._tariff.cost(tx.meter_values) if self._tariff is not None else None
         if cost is not None:

@@ -232,10 +232,11 @@ class TransactionStore(Protocol):
 
     async def close_transaction(
         self, station_id: str, transaction_id: str, at: datetime, reason: str
-    ) -> Transaction | None:
+    ) -> tuple[Transaction, bool] | None:
         """End a transaction its station will never end, as an operator decided, with their
-        reason: ended at ``at``, stopped reason ``Other``, meter stop the latest reading. An
-        ended transaction is returned unchanged; None when unknown. The station's own end, if
+        reason: ended at ``at``, stopped reason ``Other``, meter stop the latest reading.
+        Returns the transaction and whether this closed it (False: it had ended already, and is
+        returned unchanged); None when unknown. The station's own end, if
         it comes after all, replaces the close (its stop and readings are not refused)."""
         ...
 

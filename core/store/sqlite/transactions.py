@@ -246,14 +246,14 @@ class SqliteTransactionStore(SqliteEngine):
 
     async def close_transaction(
         self, station_id: str, transaction_id: str, at: datetime, reason: str
-    ) -> Transaction | None:
-        def job(c: sqlite3.Connection) -> Transaction | None:
+    ) -> tuple[Transaction, bool] | None:
+        def job(c: sqlite3.Connection) -> tuple[Transaction, bool] | None:
             tx = self._find_tx(c, station_id, transaction_id)
             if tx is None:
                 return None
             tx.meter_values = self._readings.load(c, station_id, transaction_id)
             if not tx.active:
-                return tx
+                return tx, False
             tx.ended_at = at
             tx.stopped_reason = "Other"  # the one reason both versions have for this
             tx.close_reason = reason
@@ -263,7 +263,7 @@ class SqliteTransactionStore(SqliteEngine):
                 tx.meter_start_wh, tx.meter_stop_wh = bounds
             self._save_tx(c, tx)
             self._readings.forget(station_id, transaction_id)
-            return tx
+            return tx, True
 
         return await self.run(job)
 

@@ -281,8 +281,10 @@ async def test_close_transaction_ends_a_stale_one_with_the_operators_reason(
     t0 = clock.now()
     await store.start_transaction_16("cs1", 1, "TAG", 100.0, t0, 42)
     closed_at = t0 + timedelta(hours=30)
-    closed = await store.close_transaction("cs1", "42", closed_at, "station replaced")
-    assert closed is not None
+    result = await store.close_transaction("cs1", "42", closed_at, "station replaced")
+    assert result is not None
+    closed, done = result
+    assert done
     assert not closed.active
     assert (closed.ended_at, closed.stopped_reason, closed.close_reason) == (
         closed_at,
@@ -295,7 +297,7 @@ async def test_close_transaction_ends_a_stale_one_with_the_operators_reason(
     assert [t.transaction_id for t in await store.list_transactions(active=True)] == []
     # Closing again changes nothing; another station's or an unknown id is not found.
     again = await store.close_transaction("cs1", "42", closed_at + timedelta(hours=1), "again")
-    assert again == closed
+    assert again == (closed, False)
     assert await store.close_transaction("cs2", "42", closed_at, "x") is None
     assert await store.close_transaction("cs1", "404", closed_at, "x") is None
 

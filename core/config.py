@@ -115,10 +115,17 @@ def _check_positive(value: float) -> float:
     return value
 
 
+def _check_not_negative(value: float) -> float:
+    if value < 0:
+        raise ValueError("must be zero or more")
+    return value
+
+
 Addr = Annotated[str, AfterValidator(_check_addr)]
 OptionalAddr = Annotated[str, AfterValidator(_check_optional_addr)]
 Port = Annotated[int, AfterValidator(_check_port)]
 PositiveDuration = Annotated[Duration, AfterValidator(_check_positive)]
+NonNegativeDuration = Annotated[Duration, AfterValidator(_check_not_negative)]
 PositiveInt = Annotated[int, AfterValidator(_check_positive)]
 
 
@@ -480,6 +487,9 @@ class TariffServiceConfig(Section):
     type: Literal["kwh"] = "kwh"
     price_per_kwh: Annotated[float, Field(ge=0)] = 0.55
     currency: Annotated[str, Field(pattern=r"^[A-Z]{3}$")] = "EUR"
+    # The running cost of a 2.0.1 transaction (CostUpdated, I02) is sent at most once per this
+    # many seconds per transaction, with the first live reading at once; 0 = after every one.
+    running_cost_interval: NonNegativeDuration = 30.0
 
 
 class OcpiConfig(Section):

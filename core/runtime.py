@@ -274,7 +274,10 @@ class Csms:
             station_cert_provider=LenientStationSigner(
                 services.station_cert_provider, self.leniency, config.api.org_name
             ),
-            settings=HandlerSettings(heartbeat_interval_s=int(config.ocpp.heartbeat_interval)),
+            settings=HandlerSettings(
+                heartbeat_interval_s=int(config.ocpp.heartbeat_interval),
+                running_cost_interval_s=config.tariff_service.running_cost_interval,
+            ),
         )
         self.manager = Manager(
             deps, transport, self.store, self.events, self.clock, config.ocpp, self.leniency

@@ -28,6 +28,9 @@ class HandlerSettings:
     # Boot rule: answer Pending while the station has settings or certificates waiting to be
     # pushed, or an operator asked for it; Accepted otherwise (see ocpp*/boot_notification.py).
     pending_interval_s: int = 30
+    # 2.0.1 running cost: at most one CostUpdated per transaction per this many seconds
+    # (tariff_service.running_cost_interval; 0 = after every live meter reading).
+    running_cost_interval_s: float = 30.0
 
 
 @dataclass(slots=True)

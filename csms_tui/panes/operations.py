@@ -6,7 +6,8 @@ A call shows as it goes out (the core's MessageLogged of the CALL: pending), is 
 it ends (CallCompleted: answered, failed or timed out) and turns ``late`` when the station's
 answer comes after the timeout (the record keeps its timeout; the answer is in the message
 log). While the tab is hidden nothing is read: the events only mark it stale, and it is read
-again when shown — a busy site sends a CostUpdated after every meter reading."""
+again when shown — a busy site sends CostUpdated calls all the time (one per charging
+transaction every ``tariff_service.running_cost_interval``)."""
 
 from __future__ import annotations
 

@@ -39,7 +39,14 @@ async def eventually(check: Callable[[], Awaitable[T | None]], timeout: float = 
 
 
 @pytest.fixture
-async def csms(tmp_path: Path) -> AsyncIterator[Csms]:
+def csms_settings() -> dict[str, Any]:
+    """Configuration sections the ``csms`` fixture adds (none); a test sets some by
+    parametrizing this name, e.g. ``{"tariff_service": {"running_cost_interval": 0}}``."""
+    return {}
+
+
+@pytest.fixture
+async def csms(tmp_path: Path, csms_settings: dict[str, Any]) -> AsyncIterator[Csms]:
     config = config_from_dict(
         {
             "storage": {"sqlite": {"path": str(tmp_path / "csms.db")}},
@@ -50,6 +57,7 @@ async def csms(tmp_path: Path) -> AsyncIterator[Csms]:
             },
             "api": {"addr": "127.0.0.1:0"},
             "observability": {"log_file": ""},
+            **csms_settings,
         }
     )
     async with Csms(config) as running:

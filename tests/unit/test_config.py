@@ -157,6 +157,20 @@ def test_non_positive_duration(tmp_path: Path) -> None:
     assert "greater than zero" in reason
 
 
+def test_running_cost_interval_defaults_to_30_s_and_takes_0_or_a_duration() -> None:
+    assert Config().tariff_service.running_cost_interval == 30.0
+    for value, seconds in ((0, 0.0), (2.5, 2.5), ("1m", 60.0)):
+        config = config_from_dict({"tariff_service": {"running_cost_interval": value}})
+        assert config.tariff_service.running_cost_interval == seconds
+
+
+def test_negative_running_cost_interval_is_refused(tmp_path: Path) -> None:
+    problems = _problems(tmp_path, "[tariff_service]\nrunning_cost_interval = -5\n")
+    [(source, key, reason)] = problems
+    assert (source, key) == (str(tmp_path / "bad.toml"), "tariff_service.running_cost_interval")
+    assert reason == "must be zero or more"
+
+
 def test_bad_address(tmp_path: Path) -> None:
     ((_, key, reason),) = _problems(tmp_path, '[api]\naddr = "localhost"\n')
     assert key == "api.addr"

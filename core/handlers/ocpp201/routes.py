@@ -96,6 +96,7 @@ def routes(deps: HandlerDeps) -> Routes:
                 reservations=s,
                 call_maker=deps.call_maker,
                 cost_refusals=cost_refusals,
+                running_cost_interval_s=deps.settings.running_cost_interval_s,
             ),
         },
         results={

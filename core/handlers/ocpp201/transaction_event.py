@@ -7,17 +7,23 @@ station: an event naming another station's transaction id creates/updates only t
 
 Cost (I02/I03). The final cost goes in ``totalCost`` of the answer to Ended — the only place the
 2.0.1 schema allows it ("SHALL only be sent when charging has ended"). The running cost during
-charging therefore goes in a CostUpdated CALL (I02.FR.01, TC_I_01), sent after each live Updated
-event that brings a new energy reading; the gateway holds it until the station has had its
-answer. Events replayed from an offline queue get none: their cost is stale by the time they
-arrive, and the next live reading brings the current one. Cost and energy are recomputed from
-every stored reading on each new event of an ended transaction, so events arriving late or out of
-order (offline replay) end with the same figures as in order."""
+charging therefore goes in a CostUpdated CALL (I02.FR.01, TC_I_01), sent after a live event that
+brings a new energy reading; the gateway holds it until the station has had its answer. I02 asks
+for the running cost "updated at a relevant interval" (every Y seconds), not after every event:
+a transaction's first live reading gets one at once, later ones only once
+``tariff_service.running_cost_interval`` has passed since the last (0: after every one). A burst
+of Updated events (one per trigger, a fast meter interval) would otherwise cost a CSMS call round
+trip, a call record and four message-log rows each, for a display the driver reads now and then.
+Events replayed from an offline queue get none: their cost is stale by the time they arrive, and
+the next live reading brings the current one. Cost and energy are recomputed from every stored
+reading on each new event of an ended transaction, so events arriving late or out of order
+(offline replay) end with the same figures as in order."""
 
 from __future__ import annotations
 
 import logging
 from collections import OrderedDict
+from datetime import datetime
 from typing import Any
 
 from core.clock import Clock, parse_iso
@@ -57,6 +63,46 @@ class RunningCostRefusals:
                 self._stations.popitem(last=False)
 
 
+class RunningCostPacing:
+    """When each running transaction was last sent its running cost, so that it gets one at most
+    every ``interval_s`` seconds (I02: "every Y seconds"). Kept per process, one entry per
+    running transaction, forgotten at its Ended and bounded (the oldest go first: a transaction
+    whose Ended never came). Managers may be several: one that did not send the last CostUpdated
+    of a transaction sends one more, sooner than the interval — harmless, a display refreshed
+    early. Times come from the handler's clock (a test's clock moves when told); one that steps
+    back makes the next reading due at once rather than silencing the display."""
+
+    _KEPT = 100_000
+
+    def __init__(self, interval_s: float) -> None:
+        self.interval_s = interval_s
+        self._sent: OrderedDict[tuple[str, str], datetime] = OrderedDict()
+
+    def due(self, station_id: str, transaction_id: str, now: datetime) -> bool:
+        if self.interval_s <= 0:
+            return True
+        last = self._sent.get((station_id, transaction_id))
+        if last is None:
+            return True
+        elapsed = (now - last).total_seconds()
+        return elapsed >= self.interval_s or elapsed < 0
+
+    def sent(self, station_id: str, transaction_id: str, now: datetime) -> None:
+        if self.interval_s <= 0:
+            return  # every reading is due: nothing to remember
+        key = (station_id, transaction_id)
+        self._sent[key] = now
+        self._sent.move_to_end(key)
+        while len(self._sent) > self._KEPT:
+            self._sent.popitem(last=False)
+
+    def forget(self, station_id: str, transaction_id: str) -> None:
+        self._sent.pop((station_id, transaction_id), None)
+
+    def __len__(self) -> int:
+        return len(self._sent)
+
+
 class TransactionEvent:
     def __init__(
         self,
@@ -69,12 +115,14 @@ class TransactionEvent:
         reservations: ReservationStore | None = None,
         call_maker: CallMaker | None = None,
         cost_refusals: RunningCostRefusals | None = None,
+        running_cost_interval_s: float = 30.0,
     ) -> None:
         self.clock, self.transactions, self.station_events = clock, transactions, station_events
         self.token_auth, self.tariff, self.events = token_auth, tariff, events
         self.reservations = reservations
         self.call_maker = call_maker  # None: no running cost is sent
         self.cost_refusals = cost_refusals or RunningCostRefusals()
+        self.cost_pacing = RunningCostPacing(running_cost_interval_s)
 
     async def __call__(self, station_id: str, request: dict[str, Any]) -> dict[str, Any]:
         info = request["transactionInfo"]
@@ -120,6 +168,7 @@ class TransactionEvent:
             return response
         cost: Cost | None = None
         if not tx.active:
+            self.cost_pacing.forget(station_id, tx.transaction_id)  # no running cost any more
             # Every new event of an ended transaction (Ended itself, or one replayed late)
             # prices all the readings stored so far.
             cost = self.tariff.cost(tx.meter_values)
@@ -138,9 +187,16 @@ class TransactionEvent:
     async def _send_running_cost(self, station_id: str, tx: Transaction) -> None:
         if self.call_maker is None or self.cost_refusals.refused(station_id):
             return
+        now = self.clock.now()
+        if not self.cost_pacing.due(station_id, tx.transaction_id, now):
+            return  # the display has a recent enough figure; a later reading brings the next
         cost = self.tariff.cost(tx.meter_values)
         if cost is None:
             return
+        # Noted before the send, which awaits the store: an event handled meanwhile for the same
+        # transaction sends no second one. A rejected call (a payload the schema refuses) is not
+        # retried before the interval either: it would be refused again.
+        self.cost_pacing.sent(station_id, tx.transaction_id, now)
         try:
             await self.call_maker.send(
                 station_id,

@@ -96,7 +96,14 @@ class Env:
 
 
 @pytest.fixture
-async def env(sqlite_store: SqliteStore, clock: FixedClock) -> Env:
+def running_cost_interval() -> float:
+    """Seconds between two CostUpdated calls for one transaction (the default). A test that
+    wants one after every live reading sets 0 by parametrizing this name."""
+    return HandlerSettings().running_cost_interval_s
+
+
+@pytest.fixture
+async def env(sqlite_store: SqliteStore, clock: FixedClock, running_cost_interval: float) -> Env:
     bus = EventBus()
     services = build_services(Config(), sqlite_store, clock)
     holder: list[Env] = []
@@ -119,7 +126,11 @@ async def env(sqlite_store: SqliteStore, clock: FixedClock) -> Env:
         ocsp=services.ocsp,
         contract_provider=services.contract_provider,
         station_cert_provider=services.station_cert_provider,
-        settings=HandlerSettings(heartbeat_interval_s=300, pending_interval_s=30),
+        settings=HandlerSettings(
+            heartbeat_interval_s=300,
+            pending_interval_s=30,
+            running_cost_interval_s=running_cost_interval,
+        ),
     )
     e = Env(sqlite_store, clock, bus, deps)
     holder.append(e)

@@ -10,11 +10,14 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import itertools
+import logging
 from collections import deque
-from collections.abc import AsyncIterator, Iterable, Iterator
-from dataclasses import asdict, dataclass, field, fields
+from collections.abc import AsyncIterator, Callable, Iterable, Iterator
+from dataclasses import MISSING, asdict, dataclass, field, fields
 from datetime import datetime
 from typing import Any, ClassVar
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -176,6 +179,41 @@ EVENT_TYPES: dict[str, type[Event]] = {
 }
 
 
+def _fast_frozen_init(cls: type[Event]) -> None:
+    """Give ``cls`` an ``__init__`` that sets each slot through its descriptor.
+
+    A frozen dataclass's own ``__init__`` sets each field with ``object.__setattr__``, which
+    looks the slot up again every time: a MessageLogged (two per OCPP call, every frame in and
+    out) took 2.9 µs to make, this 1.3 µs. Same fields, defaults and keyword-only signature;
+    the instances stay frozen (assignment still raises)."""
+    params, lines = [], []
+    names: dict[str, Any] = {"_new": object.__new__, "_cls": cls, "_MISSING": MISSING}
+    for f in fields(cls):
+        slot = next(k.__dict__[f.name] for k in cls.__mro__ if f.name in k.__dict__)
+        names[f"_set_{f.name}"] = slot.__set__
+        if f.default is not MISSING:
+            names[f"_default_{f.name}"] = f.default
+            params.append(f"{f.name}=_default_{f.name}")
+        elif f.default_factory is not MISSING:
+            names[f"_factory_{f.name}"] = f.default_factory
+            params.append(f"{f.name}=_MISSING")
+            lines.append(f"    if {f.name} is _MISSING: {f.name} = _factory_{f.name}()")
+        else:
+            params.append(f.name)
+        lines.append(f"    _set_{f.name}(self, {f.name})")
+    source = f"def __init__(self, *, {', '.join(params)}):\n" + "\n".join(lines) + "\n"
+    exec(source, names)  # noqa: S102 - the source is built from the class's own field names
+    init = names["__init__"]
+    init.__qualname__ = f"{cls.__qualname__}.__init__"
+    setattr(cls, "__init__", init)  # noqa: B010 - mypy keeps the dataclass signature
+
+
+for _cls in EVENT_TYPES.values():
+    _fast_frozen_init(_cls)
+
+_set_seq = Event.__dict__["seq"].__set__  # the bus numbers events it publishes
+
+
 def event_from_json(data: dict[str, Any]) -> Event:
     """Rebuild an event from :meth:`Event.to_json` (the MQTT bridge, the SSE stream).
     Raises ``KeyError``/``TypeError``/``ValueError`` for something that is not an event."""
@@ -256,6 +294,7 @@ class EventBus:
 
     def __init__(self, queue_size: int = 10_000) -> None:
         self._subs: list[Subscription] = []
+        self._observers: list[tuple[Callable[[Event], None], frozenset[str] | None]] = []
         self._queue_size = queue_size
         self._seq: Iterator[int] = itertools.count(1)
 
@@ -272,16 +311,40 @@ class EventBus:
         with contextlib.suppress(ValueError):
             self._subs.remove(sub)
 
+    def watch(
+        self, observer: Callable[[Event], None], kinds: Iterable[type[Event]] | None = None
+    ) -> Callable[[], None]:
+        """Call ``observer`` with each event (of ``kinds`` only, if given) as it is published,
+        in the publisher's own call; returns the function that stops it.
+
+        For counters whose work is smaller than a queue's (the metrics): no task woken and no
+        queue per event. An observer must be quick and never wait; one that raises is logged
+        and stays (the publisher never sees the error)."""
+        entry = (observer, None if kinds is None else frozenset(k.kind for k in kinds))
+        self._observers.append(entry)
+
+        def stop() -> None:
+            with contextlib.suppress(ValueError):
+                self._observers.remove(entry)
+
+        return stop
+
     def next_seq(self) -> int:
         return next(self._seq)
 
     def publish(self, event: Event) -> Event:
         if event.seq == 0:
-            object.__setattr__(event, "seq", self.next_seq())
+            _set_seq(event, next(self._seq))
         kind = event.kind
         for sub in self._subs:
             if sub.kinds is None or kind in sub.kinds:
                 sub._offer(event)
+        for observer, kinds in self._observers:
+            if kinds is None or kind in kinds:
+                try:
+                    observer(event)
+                except Exception:
+                    log.exception("event observer %r failed on %s", observer, kind)
         return event
 
     @property

@@ -1,7 +1,8 @@
 """Prometheus metrics counted from the event bus (``GET /metrics``).
 
-The collector is one more bus subscriber: the OCPP path never waits for it, and if it ever falls
-behind, the events it lost are counted in ``csms_events_dropped_total`` instead of blocking.
+The collector watches the event bus (``EventBus.watch``): each event is counted in the call that
+publishes it — a few dict operations, cheaper than a queue and a task woken per frame, and so it
+never falls behind. ``csms_events_dropped_total`` counts the events a bus bridge reports lost.
 Call latency is measured between a CSMS CALL leaving and the station's answer arriving, both as
 logged frames, so it covers every call whichever part of the system sent it.
 
@@ -15,7 +16,6 @@ listed here: no ``_created`` series per label set.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections import OrderedDict, defaultdict
 from collections.abc import Callable, Iterator
@@ -38,7 +38,6 @@ from core.events import (
     Resync,
     StationConnected,
     StationDisconnected,
-    Subscription,
 )
 
 log = logging.getLogger(__name__)
@@ -96,7 +95,7 @@ def exposition(registry: CollectorRegistry) -> tuple[bytes, str]:
 
 
 class Metrics:
-    """Counters fed by :meth:`observe`; :meth:`run` feeds it from the bus until cancelled."""
+    """Counters fed by :meth:`observe` (give it to ``EventBus.watch``)."""
 
     def __init__(self, connected_count: Callable[[], int]) -> None:
         self._connected_count = connected_count
@@ -110,17 +109,6 @@ class Metrics:
         self.latency: defaultdict[Labels, _Histogram] = defaultdict(_Histogram)  # action
         self._pending: OrderedDict[tuple[str, str], tuple[datetime, str]] = OrderedDict()
         self.registry = registry_of(self)
-
-    async def run(self, sub: Subscription) -> None:
-        """Count ``sub``'s events until cancelled; closes ``sub``."""
-        try:
-            async for event in sub:
-                try:
-                    self.observe(event)
-                except Exception:  # a metrics bug must never stop the counting
-                    log.exception("metrics: cannot count %s", event.kind)
-        finally:
-            sub.close()
 
     def observe(self, event: Event) -> None:
         if isinstance(event, MessageLogged):
@@ -219,13 +207,3 @@ class Metrics:
     def render(self) -> str:
         """The Prometheus text exposition, as text."""
         return generate_latest(self.registry).decode("utf-8")
-
-
-async def cancel_and_wait(task: asyncio.Task[None]) -> None:
-    task.cancel()
-    try:
-        await task
-    except asyncio.CancelledError:
-        current = asyncio.current_task()
-        if current is not None and current.cancelling():  # we were cancelled ourselves
-            raise

@@ -20,7 +20,7 @@ from aiohttp import web
 
 from core.api import commands
 from core.api.auth import AuthResult, BearerAuth, api_token_json
-from core.api.metrics import Metrics, cancel_and_wait
+from core.api.metrics import Metrics
 from core.api.ocpi_admin import OcpiAdmin, OcpiAdminError
 from core.api.openapi import BASE_PATH, openapi_document
 from core.api.validation import Operation, RequestInvalid, compile_operations
@@ -532,7 +532,7 @@ class ApiServer:
         self._document_bytes = orjson.dumps(self._document)
         self.app = self._build_app()
         self._runner: web.AppRunner | None = None
-        self._metrics_task: asyncio.Task[None] | None = None
+        self._stop_metrics: Callable[[], None] | None = None
 
     # -- app -------------------------------------------------------------------------------
 
@@ -638,9 +638,7 @@ class ApiServer:
 
     async def start(self) -> None:
         self._closing.clear()
-        self._metrics_task = asyncio.create_task(
-            self.metrics.run(self.service.subscribe(maxsize=50_000)), name="api-metrics"
-        )
+        self._stop_metrics = self.service.watch(self.metrics.observe)
         self._runner = web.AppRunner(self.app, access_log=None, shutdown_timeout=5.0)
         await self._runner.setup()
         site = web.TCPSite(self._runner, self.host or None, self._requested_port)
@@ -657,9 +655,9 @@ class ApiServer:
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None
-        if self._metrics_task is not None:
-            await cancel_and_wait(self._metrics_task)
-            self._metrics_task = None
+        if self._stop_metrics is not None:
+            self._stop_metrics()
+            self._stop_metrics = None
 
     @property
     def url(self) -> str:

@@ -35,7 +35,7 @@ from core.application.transaction_admin import TransactionAdmin
 from core.clock import Clock
 from core.commands.base import Command, R
 from core.config import LeniencyConfig
-from core.events import EventBus, Subscription
+from core.events import Event, EventBus, Subscription
 from core.handlers.call_maker import CallMaker
 from core.leniency.policy import LeniencyPolicy
 from core.services.certificates import LocalCa
@@ -94,6 +94,11 @@ class CsmsService(
     def subscribe(self, maxsize: int | None = None) -> Subscription:
         """A live feed of the core's events; call ``close()`` on it when done."""
         return self._events.subscribe(maxsize)
+
+    def watch(self, observer: Callable[[Event], None]) -> Callable[[], None]:
+        """``observer`` called with each event as it is published (quick work only: counting);
+        returns the function that stops it."""
+        return self._events.watch(observer)
 
     def connected_stations(self) -> set[str]:
         return set(self._connections.connected())

@@ -54,6 +54,7 @@ class Pipe:
         "_guard",
         "_in_flight",
         "_link",
+        "_loop",
         "_queue",
         "_recent",
         "_wake",
@@ -74,6 +75,9 @@ class Pipe:
     ) -> None:
         self.station_id, self.version = station_id, version
         self._link = link
+        # Kept: asyncio.get_running_loop() makes a getpid() system call on Python 3.11, and
+        # every station CALL reads the loop's clock.
+        self._loop = asyncio.get_running_loop()
         self.call_timeout = call_timeout
         self._guard = guard  # may refuse a station CALL (e.g. SP3 serial != certificate CN)
         # Plain dicts and a list rather than OrderedDicts and a deque: a pipe per connected
@@ -113,7 +117,7 @@ class Pipe:
             await self._station_answers(parsed)
 
     async def _station_calls(self, message: Message) -> None:
-        now = asyncio.get_running_loop().time()
+        now = self._loop.time()
         deadline = self._in_flight.get(message.id)
         if deadline is not None and deadline <= now:  # forgotten: its id is free again
             del self._in_flight[message.id]
@@ -186,8 +190,7 @@ class Pipe:
         self._recent[message.id] = message
         while len(self._recent) > _REMEMBERED_CSMS_CALLS:
             del self._recent[next(iter(self._recent))]  # the oldest
-        loop = asyncio.get_running_loop()
-        outstanding.timer = loop.call_later(self.call_timeout, self._timed_out, message.id)
+        outstanding.timer = self._loop.call_later(self.call_timeout, self._timed_out, message.id)
         await self._write(message)
 
     def _held(self) -> bool:
@@ -195,7 +198,7 @@ class Pipe:
         call timeout is forgotten: the managers' answer was lost (a manager killed with it
         queued, the broker restarted) and the station has given up on it; a late answer is
         still written through. While others remain, a wake-up is set for the earliest."""
-        loop = asyncio.get_running_loop()
+        loop = self._loop
         now = loop.time()
         for call_id in [c for c, deadline in self._in_flight.items() if deadline <= now]:
             del self._in_flight[call_id]
@@ -208,7 +211,7 @@ class Pipe:
     def _woken(self) -> None:
         self._wake = None
         if not self.closed:
-            asyncio.get_running_loop().create_task(self._next_csms_call())
+            self._loop.create_task(self._next_csms_call())
 
     def _timed_out(self, call_id: str) -> None:
         current = self._csms_call
@@ -216,7 +219,7 @@ class Pipe:
             return
         self._csms_call = None
         original = current.message
-        asyncio.get_running_loop().create_task(self._report_timeout(original))
+        self._loop.create_task(self._report_timeout(original))
 
     async def _report_timeout(self, original: Message) -> None:
         await self._link.publish(

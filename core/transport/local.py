@@ -24,6 +24,9 @@ class LocalTransport:
         self._manager: MessageHandler | None = None
         self._gateway: MessageHandler | None = None
         self._tasks: set[asyncio.Task[None]] = set()
+        # The loop, kept from the first delivery: asyncio.create_task looks it up with a
+        # getpid() system call on Python 3.11, once for every message.
+        self._loop: asyncio.AbstractEventLoop | None = None
 
     async def serve(self, handler: MessageHandler) -> None:
         self._manager = handler
@@ -39,7 +42,10 @@ class LocalTransport:
                 "no receiver for %s %s of %s: dropped", message.action, message.id, station_id
             )
             return
-        task = asyncio.create_task(target(version, station_id, message))
+        loop = self._loop
+        if loop is None:
+            loop = self._loop = asyncio.get_running_loop()
+        task = loop.create_task(target(version, station_id, message))
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 

@@ -19,6 +19,7 @@ from core.config import Config, config_from_dict
 from core.events import (
     CallCompleted,
     ConnectionRefused,
+    Event,
     EventBus,
     MessageLogged,
     StationConnected,
@@ -140,19 +141,31 @@ def test_each_metrics_has_its_own_registry() -> None:
     assert "charset=utf-8" in content_type
 
 
-async def test_runs_from_the_bus() -> None:
+def test_counts_from_the_bus_as_events_are_published() -> None:
     bus = EventBus()
     metrics = Metrics(lambda: 0)
-    task = asyncio.create_task(metrics.run(bus.subscribe()))
+    stop = bus.watch(metrics.observe)
     bus.publish(StationConnected(station_id="CS1", at=T0, ocpp_version="ocpp1.6"))
-    async with asyncio.timeout(5):
-        while metrics.connects != 1:
-            await asyncio.sleep(0)
-    task.cancel()
-    assert bus.subscriber_count == 1
-    async with asyncio.timeout(5):
-        while bus.subscriber_count:
-            await asyncio.sleep(0)
+    assert metrics.connects == 1  # counted in the publish itself: no task, no queue
+    stop()
+    bus.publish(StationConnected(station_id="CS2", at=T0, ocpp_version="ocpp1.6"))
+    assert metrics.connects == 1
+    assert bus.subscriber_count == 0
+
+
+def test_an_observer_that_fails_neither_stops_the_publisher_nor_the_others() -> None:
+    bus = EventBus()
+    seen: list[str] = []
+
+    def broken(event: Event) -> None:
+        raise RuntimeError("a bug in an observer")
+
+    bus.watch(broken)
+    bus.watch(lambda event: seen.append(event.station_id), kinds=[StationConnected])
+    bus.publish(StationDisconnected(station_id="CS0", at=T0))
+    event = bus.publish(StationConnected(station_id="CS1", at=T0, ocpp_version="ocpp1.6"))
+    assert seen == ["CS1"]  # its kinds only, and after the broken one raised
+    assert event.seq == 2
 
 
 async def test_gateway_metrics_of_two_cores_in_one_process(tmp_path: Path) -> None:

@@ -115,9 +115,9 @@ class Router:
     async def handle_result(self, station_id: str, message: Message) -> None:
         action = message.action
         handler = self.routes.results.get(action)
-        # Without a result handler (CostUpdated's, after every meter reading) there are no side
-        # effects to keep from running twice: completing the record takes only a pending one,
-        # so a duplicate changes nothing, and one store round trip per answer is saved.
+        # Without a result handler (CostUpdated's, sent while transactions charge) there are no
+        # side effects to keep from running twice: completing the record takes only a pending
+        # one, so a duplicate changes nothing, and one store round trip per answer is saved.
         if handler is not None and await self._already_answered(station_id, message):
             return
         request: JsonObject = message.request if message.request is not None else {}
@@ -129,7 +129,7 @@ class Router:
             if handler is not None:
                 await handler(station_id, request, response, message.state)
             elif action:
-                # Debug, not info: results with nothing to act on (CostUpdated's, after every
+                # Debug, not info: results with nothing to act on (CostUpdated's, for every
                 # meter reading of every charging station) would be a log line each.
                 log.debug("%s result from %s has no result handler", action, station_id)
         except RpcError as exc:

@@ -156,7 +156,7 @@ async def test_tc_i_01_running_cost_is_sent_in_cost_updated(
                 meter_value=energy(t0 + timedelta(seconds=seq_no), wh, "Sample.Periodic"),
             )
             assert periodic.total_cost is None
-            if every_reading:
+            if every_reading or seq_no == 3:  # the first Updated reading gets one at once
                 update = await next_cost()
                 assert update["transactionId"] == "I01"
                 assert update["totalCost"] == pytest.approx(cost)
@@ -172,7 +172,7 @@ async def test_tc_i_01_running_cost_is_sent_in_cost_updated(
         assert cp.costs.empty()  # the final cost came in the answer, not in another CostUpdated
 
     # A CostUpdated is made before the answer to its event: no more than these will come.
-    expected = 3 if every_reading else 1
+    expected = 3 if every_reading else 2
 
     async def answered() -> list[Any] | None:
         calls = [c for c in await csms.store.list_calls("CSI01") if c.action == "CostUpdated"]

@@ -179,12 +179,12 @@ class TransactionEvent:
                 if event_type == "Ended":
                     response["totalCost"] = cost.amount
         elif not fields.offline and latest(values, "Energy.Active.Import.Register") is not None:
-            await self._send_running_cost(station_id, tx)
+            await self._send_running_cost(station_id, tx, event_type)
         await self._report_gaps(station_id, tx)
         self._publish(station_id, tx, event_type, values, cost)
         return response
 
-    async def _send_running_cost(self, station_id: str, tx: Transaction) -> None:
+    async def _send_running_cost(self, station_id: str, tx: Transaction, event_type: str) -> None:
         if self.call_maker is None or self.cost_refusals.refused(station_id):
             return
         now = self.clock.now()
@@ -195,8 +195,11 @@ class TransactionEvent:
             return
         # Noted before the send, which awaits the store: an event handled meanwhile for the same
         # transaction sends no second one. A rejected call (a payload the schema refuses) is not
-        # retried before the interval either: it would be refused again.
-        self.cost_pacing.sent(station_id, tx.transaction_id, now)
+        # retried before the interval either: it would be refused again. A Started event's cost
+        # (its first reading, usually nothing yet) does not start the interval: the first
+        # Updated of a transaction — where I02 shows the running cost — always gets one.
+        if event_type == "Updated":
+            self.cost_pacing.sent(station_id, tx.transaction_id, now)
         try:
             await self.call_maker.send(
                 station_id,

@@ -97,23 +97,24 @@ async def test_a_station_that_cannot_show_running_cost_gets_no_more(env: Env) ->
 async def test_running_cost_at_most_once_per_interval_per_transaction(env: Env) -> None:
     assert _pacing(env).interval_s == 30.0  # the default
     await env.ok(V201, "TransactionEvent", _tx_event("Started", 0, 1000, 0))
-    assert len(_cost_calls(env)) == 1  # the first live reading: at once
     env.clock.advance(10)
     await env.ok(V201, "TransactionEvent", _tx_event("Updated", 1, 1500, 1))
-    env.clock.advance(19.9)
+    assert len(_cost_calls(env)) == 2  # the Started reading's, and the first Updated's at once
+    env.clock.advance(29.9)
     await env.ok(V201, "TransactionEvent", _tx_event("Updated", 2, 2000, 2))
-    assert len(_cost_calls(env)) == 1  # two readings within the interval: none
+    assert len(_cost_calls(env)) == 2  # within the interval since the last one sent: none
     env.clock.advance(0.1)  # 30 s since the last one
     await env.ok(V201, "TransactionEvent", _tx_event("Updated", 3, 2500, 3))
     env.clock.advance(5)
     await env.ok(V201, "TransactionEvent", _tx_event("Updated", 4, 3000, 4))
     assert [m.request for m in _cost_calls(env)] == [
         {"totalCost": 0.0, "transactionId": "TXC"},
+        {"totalCost": pytest.approx(0.5 * 0.55), "transactionId": "TXC"},
         {"totalCost": pytest.approx(1.5 * 0.55), "transactionId": "TXC"},  # the newest figure
     ]
     env.clock.advance(30)  # counted from the last one sent, not from the last reading
     await env.ok(V201, "TransactionEvent", _tx_event("Updated", 5, 3500, 5))
-    assert len(_cost_calls(env)) == 3
+    assert len(_cost_calls(env)) == 4
 
 
 @EVERY_READING
@@ -143,19 +144,24 @@ async def test_a_new_transaction_gets_its_first_running_cost_at_once(env: Env) -
         ("CS2", {"totalCost": 0.0, "transactionId": "TXC"}),
     ]
     await env.ok(V201, "TransactionEvent", _tx_event("Updated", 1, 900, 2, tx="TXD"))
-    assert len(_cost_calls(env)) == 3  # but TXD's second waits for its own interval
+    assert len(_cost_calls(env)) == 4  # TXD's first Updated: at once too
+    await env.ok(V201, "TransactionEvent", _tx_event("Updated", 2, 950, 3, tx="TXD"))
+    assert len(_cost_calls(env)) == 4  # but its next waits for its own interval
 
 
 async def test_an_ended_transaction_is_forgotten_and_offline_readings_get_none(env: Env) -> None:
     await env.ok(V201, "TransactionEvent", _tx_event("Started", 0, 1000, 0))
     await env.ok(V201, "TransactionEvent", _tx_event("Started", 0, 1000, 0, tx="TXD"))
+    assert len(_pacing(env)) == 0  # a Started event's cost does not start the interval
+    await env.ok(V201, "TransactionEvent", _tx_event("Updated", 1, 1500, 1))
+    await env.ok(V201, "TransactionEvent", _tx_event("Updated", 1, 1500, 1, tx="TXD"))
     assert len(_pacing(env)) == 2
     env.clock.advance(60)
-    await env.ok(V201, "TransactionEvent", _tx_event("Updated", 1, 2000, 1, offline=True))
-    assert len(_cost_calls(env)) == 2  # replayed: none, however long since the last
-    ended = await env.ok(V201, "TransactionEvent", _tx_event("Ended", 2, 3000, 2))
+    await env.ok(V201, "TransactionEvent", _tx_event("Updated", 2, 2000, 2, offline=True))
+    assert len(_cost_calls(env)) == 4  # replayed: none, however long since the last
+    ended = await env.ok(V201, "TransactionEvent", _tx_event("Ended", 3, 3000, 3))
     assert ended["totalCost"] == pytest.approx(2.0 * 0.55)  # Ended still carries the total
-    assert len(_cost_calls(env)) == 2
+    assert len(_cost_calls(env)) == 4
     assert len(_pacing(env)) == 1  # only TXD, still running
 
 

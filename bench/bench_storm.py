@@ -1,4 +1,4 @@
-"""A reconnect storm and the memory of idle connections, side by side with a raw aiohttp server.
+"""A reconnect storm and the memory of idle connections, side by side with raw websocket servers.
 
 N stations (10,000 by default) connect at the same instant from ``--clients`` load-generator
 processes, each sends a BootNotification and waits for the answer, then stays connected and
@@ -6,6 +6,9 @@ idle. Measured in one run, for each server:
 
 * ``raw``   – an aiohttp websocket server that answers a BootNotification and nothing else
   (no authentication, no store): the peer a storm is compared with;
+* ``websockets`` – the same on the ``websockets`` library's asyncio server, set as aiohttp's
+  is (no keepalive pings, no opening-handshake timeout; permessage-deflate when offered), so
+  that another websocket library's storm time, CPU and memory stand beside aiohttp's;
 * ``csms``  – csms-tui embedded as ``csms-tui --daemon`` runs it, every station registered
   (basic auth on ws, TLS + basic auth on wss: the whole login, the store's writes and the boot
   rule for each).
@@ -18,8 +21,9 @@ after the storm minus before, per station). ``deflate`` rows: the stations offer
 permessage-deflate (what OCPP 2.0.1 requires a CSMS to support), which costs memory per
 connection.
 
-Run: ``python bench/bench_storm.py`` (figures in README.md) or ``--quick`` (2,000 stations).
-Prints figures; not a test.
+Run: ``python bench/bench_storm.py`` or ``--quick`` (2,000 stations); the README's figures come
+from ``python bench/figures.py``, which runs this and bench_ws.py together. Prints figures; not a
+test.
 """
 
 from __future__ import annotations
@@ -27,6 +31,7 @@ from __future__ import annotations
 import argparse
 import array
 import asyncio
+import contextlib
 import datetime as dt
 import gc
 import hashlib
@@ -119,6 +124,49 @@ async def _raw_server(ready: Queue[Any], stop: Any, tls: tuple[str, str] | None)
     await runner.cleanup()
 
 
+async def _websockets_server(ready: Queue[Any], stop: Any, tls: tuple[str, str] | None) -> None:
+    from http import HTTPStatus
+
+    from websockets.asyncio.server import ServerConnection, serve
+    from websockets.http11 import Request, Response
+    from websockets.typing import Subprotocol
+
+    def only_ws_paths(connection: ServerConnection, request: Request) -> Response | None:
+        # As aiohttp's route /ws/{id}: one non-empty segment after /ws/, else 404.
+        station = request.path.partition("?")[0].removeprefix("/ws/")
+        if request.path.startswith("/ws/") and station and "/" not in station:
+            return None
+        return connection.respond(HTTPStatus.NOT_FOUND, "Not Found\n")
+
+    async def handler(ws: ServerConnection) -> None:
+        with contextlib.suppress(Exception):  # the station went away
+            async for frame in ws:
+                if isinstance(frame, str):
+                    call = orjson.loads(frame)
+                    now = dt.datetime.now(dt.UTC).isoformat()
+                    reply = {"status": "Accepted", "currentTime": now, "interval": 300}
+                    await ws.send(orjson.dumps([3, call[1], reply]).decode())
+
+    context = None
+    if tls is not None:
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        context.minimum_version = ssl.TLSVersion.TLSv1_2
+        context.load_cert_chain(*tls)
+    async with serve(
+        handler,
+        "127.0.0.1",
+        0,
+        subprotocols=[Subprotocol("ocpp2.0.1"), Subprotocol("ocpp1.6")],
+        process_request=only_ws_paths,
+        ping_interval=None,  # aiohttp's server sends no keepalive pings either
+        open_timeout=None,  # nor times out an opening handshake (asyncio's 60 s for TLS)
+        backlog=4096,
+        ssl=context,
+    ) as server:
+        ready.put({"port": next(iter(server.sockets)).getsockname()[1]})
+        await asyncio.get_running_loop().run_in_executor(None, stop.wait)
+
+
 async def _csms_server(
     ready: Queue[Any], stop: Any, n: int, tmp: str, tls: tuple[str, str] | None
 ) -> None:
@@ -162,6 +210,8 @@ def _serve(kind: str, ready: Queue[Any], stop: Any, n: int, tmp: str, tls: bool)
     cert = _certificate(Path(tmp)) if tls else None
     if kind == "raw":
         _uvloop_run(_raw_server(ready, stop, cert))
+    elif kind == "websockets":
+        _uvloop_run(_websockets_server(ready, stop, cert))
     else:
         _uvloop_run(_csms_server(ready, stop, n, tmp, cert))
 
@@ -389,7 +439,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument(
         "--runs",
         default="raw-ws,csms-ws,csms-ws-deflate,raw-wss,csms-wss",
-        help="comma-separated SERVER-ws|wss[-deflate] runs",
+        help="comma-separated SERVER-ws|wss[-deflate] runs, SERVER one of raw (aiohttp),"
+        " websockets (the websockets library) and csms",
     )
     parser.add_argument("--profile", metavar="DIR", help="py-spy raw profiles of the servers")
     args = parser.parse_args(argv)
@@ -399,7 +450,7 @@ def main(argv: list[str] | None = None) -> None:
         " each connects, boots and stays connected; servers and clients on uvloop"
     )
     print(
-        f"{'server':<20} {'booted':>7} {'time':>7} {'boots/s':>8} {'p50 ms':>8} {'p99 ms':>8}"
+        f"{'server':<22} {'booted':>7} {'time':>7} {'boots/s':>8} {'p50 ms':>8} {'p99 ms':>8}"
         f" {'refused':>7} {'failed':>6} {'overfl':>6} {'CPU s':>6} {'KiB/sta':>8}"
     )
     got: dict[str, Storm] = {}
@@ -410,7 +461,7 @@ def main(argv: list[str] | None = None) -> None:
         peer = got.get(f"raw-{scheme}{'-deflate' if rest else ''}")
         vs = f"  {s.seconds / peer.seconds:.2f}× raw's time" if peer and peer is not s else ""
         print(
-            f"{s.name:<20} {s.booted:>7,} {s.seconds:>6.2f}s {s.booted / s.seconds:>8,.0f}"
+            f"{s.name:<22} {s.booted:>7,} {s.seconds:>6.2f}s {s.booted / s.seconds:>8,.0f}"
             f" {s.p50_ms:>8.0f} {s.p99_ms:>8.0f} {s.refused:>7} {s.failed:>6} {s.overflows:>6}"
             f" {s.cpu_s:>6.1f} {s.kib_per_station:>8.1f}{vs}"
         )

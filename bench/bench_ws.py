@@ -4,7 +4,11 @@ Measured in ONE run, under the same conditions (each server in a process of its 
 the load generator in ``--clients`` other processes with an event loop each, all on the same
 cores):
 
-* ``echo``  – a raw aiohttp websocket server that sends every frame back: the ceiling;
+* ``echo``  – a raw aiohttp websocket server that sends every frame back: the ceiling, and the
+  base of every ratio to it;
+* ``wsecho`` – the same echo on the ``websockets`` library's asyncio server (compression off,
+  no keepalive pings: as aiohttp's echo): a second ceiling, whether another websocket library
+  would lift ours;
 * ``csms``  – csms-tui embedded, as ``csms-tui --daemon`` runs it (the real ``Csms`` from
   core.runtime, SQLite store, API and sync loops on, the collector's ``gc.freeze()``), its
   stations registered with basic auth (security profile 0) and booted before the measurement;
@@ -22,8 +26,9 @@ of the window. The ``tx`` scenario (the CSMSs only) runs OCPP 2.0.1 TransactionE
 Updated with 10 sampled values, Ended — and answers the CostUpdated calls the CSMS sends while
 charging; afterwards the store is read to check that every answered event was stored.
 
-Run: ``python bench/bench_ws.py`` (figures in README.md) or ``--quick`` (well under a minute).
-Prints figures; not a test. ``--profile DIR`` records each server with py-spy into DIR.
+Run: ``python bench/bench_ws.py`` or ``--quick`` (well under a minute); the README's figures come
+from ``python bench/figures.py``, which runs this and bench_storm.py together. Prints figures;
+not a test. ``--profile DIR`` records each server with py-spy into DIR.
 """
 
 from __future__ import annotations
@@ -43,7 +48,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Coroutine, Iterator
+from collections.abc import Callable, Coroutine, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from multiprocessing.queues import Queue
@@ -67,6 +72,10 @@ _SAMPLED = [
     {"value": 50.0, "measurand": "SoC", "location": "EV", "unitOfMeasure": {"unit": "Percent"}},
 ]
 UPDATES_PER_TX = 8  # Started, 8 × Updated, Ended: ten events per transaction
+# The servers that send every frame back (no boot, no CSMS: a station's call returns as its
+# answer), and those that store nothing (no station registered, no store to read afterwards).
+ECHOES = ("echo", "wsecho")
+STORELESS = (*ECHOES, "ocpp")
 
 
 def _uvloop_run(main: Coroutine[Any, Any, Any]) -> Any:
@@ -100,6 +109,40 @@ async def _echo_server(ready: Queue[Any], stop: Any) -> None:
     ready.put({"port": runner.addresses[0][1]})
     await asyncio.get_running_loop().run_in_executor(None, stop.wait)
     await runner.cleanup()
+
+
+async def _wsecho_server(ready: Queue[Any], stop: Any) -> None:
+    from http import HTTPStatus
+
+    from websockets.asyncio.server import ServerConnection, serve
+    from websockets.http11 import Request, Response
+    from websockets.typing import Subprotocol
+
+    def only_ws_paths(connection: ServerConnection, request: Request) -> Response | None:
+        # As aiohttp's route /ws/{id}: one non-empty segment after /ws/, else 404.
+        station = request.path.partition("?")[0].removeprefix("/ws/")
+        if request.path.startswith("/ws/") and station and "/" not in station:
+            return None
+        return connection.respond(HTTPStatus.NOT_FOUND, "Not Found\n")
+
+    async def handler(ws: ServerConnection) -> None:
+        with contextlib.suppress(Exception):  # the station went away
+            async for frame in ws:
+                if isinstance(frame, str):
+                    await ws.send(frame)
+
+    async with serve(
+        handler,
+        "127.0.0.1",
+        0,
+        subprotocols=[Subprotocol("ocpp1.6"), Subprotocol("ocpp2.0.1")],
+        process_request=only_ws_paths,
+        compression=None,
+        ping_interval=None,
+        backlog=4096,
+    ) as server:
+        ready.put({"port": next(iter(server.sockets)).getsockname()[1]})
+        await asyncio.get_running_loop().run_in_executor(None, stop.wait)
 
 
 async def _ocpp_server(ready: Queue[Any], stop: Any) -> None:
@@ -254,6 +297,8 @@ def _serve(kind: str, ready: Queue[Any], stop: Any, stations: list[str], tmp: st
         return
     if kind == "echo":
         _uvloop_run(_echo_server(ready, stop))
+    elif kind == "wsecho":
+        _uvloop_run(_wsecho_server(ready, stop))
     elif kind == "ocpp":
         _uvloop_run(_ocpp_server(ready, stop))
     else:
@@ -456,7 +501,7 @@ def measure(
     ready: Queue[Any] = ctx.Queue()
     stop = ctx.Event()
     version = "ocpp2.0.1" if scenario == "tx" else "ocpp1.6"
-    prefix = {"echo": "E", "ocpp": "P"}.get(server, "B")
+    prefix = {"echo": "E", "wsecho": "W", "ocpp": "P"}.get(server, "B")
     names = [f"{prefix}{i:05d}" for i in range(stations)]
     tmp = tempfile.mkdtemp(prefix="bench-ws-")
     proc = ctx.Process(target=_serve, args=(server, ready, stop, names, tmp), daemon=True)
@@ -474,9 +519,9 @@ def measure(
                 stations=part,
                 version=version,
                 scenario=scenario,
-                auth=server not in ("echo", "ocpp"),
-                boot=server != "echo",
-                loopback=server == "echo",
+                auth=server not in STORELESS,
+                boot=server not in ECHOES,
+                loopback=server in ECHOES,
             )
             w = ctx.Process(target=_client_main, args=(plan, go, results), daemon=True)
             w.start()
@@ -509,7 +554,7 @@ def measure(
             w.join(timeout=30)
         stop.set()
         extra: dict[str, Any] = {"connected": connected, "seconds": seconds}
-        if server not in ("echo", "ocpp"):
+        if server not in STORELESS:
             extra.update(ready.get(timeout=60))
         proc.join(timeout=60)
     finally:
@@ -592,7 +637,7 @@ def _py_spy(pid: int, out: str, tag: str, seconds: float, start: float) -> subpr
             "raw",
             "--output",
             str(Path(out) / f"{tag}.txt"),
-            "--nonblocking",
+            *([] if "--native" in os.environ.get("BENCH_PY_SPY_ARGS", "") else ["--nonblocking"]),
             *os.environ.get("BENCH_PY_SPY_ARGS", "").split(),
         ],
         stdout=subprocess.DEVNULL,
@@ -604,7 +649,7 @@ def _row(f: Figure, ceiling: Figure | None, peer: Figure | None) -> str:
     vs_ceiling = f"{f.rate / ceiling.rate:5.2f}×" if ceiling and ceiling.rate else "     "
     vs_peer = f"{f.rate / peer.rate:5.2f}×" if peer and peer.rate else "     "
     return (
-        f"{f.scenario:<9} {f.server.split('=')[0]:<5} {f.stations:>5} {f.rate:>9,.0f}/s"
+        f"{f.scenario:<9} {f.server.split('=')[0]:<8} {f.stations:>5} {f.rate:>9,.0f}/s"
         f" {f.p50_ms:>7.2f} {f.p99_ms:>8.2f} {f.cpu_us_per_call:>8.0f} µs"
         f" {f.loop_share:>6.0%}   {vs_ceiling}   {vs_peer}".replace("nan%", "   -")
     )
@@ -631,9 +676,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--clients", type=int, default=2, help="load-generator processes")
     parser.add_argument(
         "--servers",
-        default="echo,csms,ocpp",
-        help="echo, csms, ocpp and scaleout (a gateway and two managers over mosquitto and"
-        " PostgreSQL: needs both installed)",
+        default="echo,wsecho,csms,ocpp",
+        help="echo (aiohttp), wsecho (websockets), csms, ocpp and scaleout (a gateway and two"
+        " managers over mosquitto and PostgreSQL: needs both installed)",
     )
     parser.add_argument(
         "--rounds", type=int, default=1, help="interleaved rounds; the best of each is shown"
@@ -653,23 +698,25 @@ def main(argv: list[str] | None = None) -> None:
     servers = args.servers.split(",")
     if args.base:
         servers.insert(servers.index("csms") if "csms" in servers else 0, f"base={args.base}")
+    options = (args.rounds, args.clients, args.profile)
     print(
         f"{os.cpu_count()} cores; {args.clients} load-generator processes; {seconds:g} s window"
         f" after {warmup:g} s warm-up; best of {args.rounds} interleaved round(s);"
         " servers and clients on uvloop"
     )
     print(
-        f"{'scenario':<9} {'srv':<5} {'sta':>5} {'calls':>11} {'p50 ms':>7} {'p99 ms':>8}"
+        f"{'scenario':<9} {'server':<8} {'sta':>5} {'calls':>11} {'p50 ms':>7} {'p99 ms':>8}"
         f" {'CPU/call':>11} {'loop':>6}   {'/echo':>6}   {'/ocpp':>6}"
     )
     for n in sizes:
-        got = _best_of(servers, "heartbeat", n, seconds, warmup, args)
+        got = best(interleaved(servers, "heartbeat", n, seconds, warmup, *options))
         for f in got.values():
             print(_row(f, got.get("echo"), got.get("ocpp")))
             _notes(f)
         if args.tx:  # TransactionEvents need a CSMS
-            csms_servers = [s for s in servers if s not in ("echo", "ocpp")]
-            for server, f in _best_of(csms_servers, "tx", n, seconds, warmup, args).items():
+            csms_servers = [s for s in servers if s not in STORELESS]
+            tx = interleaved(csms_servers, "tx", n, seconds, warmup, *options)
+            for server, f in best(tx).items():
                 print(
                     _row(f, got.get("echo"), None)
                     + f"   {f.rate / got[server].rate:.2f}× heartbeat"
@@ -684,18 +731,35 @@ def main(argv: list[str] | None = None) -> None:
         sys.stdout.flush()
 
 
-def _best_of(
-    servers: list[str], scenario: str, n: int, seconds: float, warmup: float, args: Any
-) -> dict[str, Figure]:
-    """Each server's best figure of ``args.rounds`` rounds, interleaved so that a busy moment
-    of the machine hits every server rather than one."""
-    best: dict[str, Figure] = {}
-    for _round in range(args.rounds):
+def interleaved(
+    servers: list[str],
+    scenario: str,
+    n: int,
+    seconds: float,
+    warmup: float,
+    rounds: int = 1,
+    clients: int = 2,
+    profile_dir: str | None = None,
+    each: Callable[[Figure], object] | None = None,
+) -> list[Figure]:
+    """Every figure of ``rounds`` rounds over ``servers``, interleaved so that a busy moment of
+    the machine hits every server rather than one; ``each`` is called with each as it comes."""
+    figures: list[Figure] = []
+    for _round in range(rounds):
         for server in servers:
-            f = measure(server, scenario, n, seconds, warmup, args.clients, args.profile)
-            if server not in best or f.rate > best[server].rate:
-                best[server] = f
-    return best
+            figures.append(measure(server, scenario, n, seconds, warmup, clients, profile_dir))
+            if each is not None:
+                each(figures[-1])
+    return figures
+
+
+def best(figures: list[Figure]) -> dict[str, Figure]:
+    """Each server's best figure (the highest rate), in the order the servers first appear."""
+    top: dict[str, Figure] = {}
+    for f in figures:
+        if f.server not in top or f.rate > top[f.server].rate:
+            top[f.server] = f
+    return top
 
 
 if __name__ == "__main__":

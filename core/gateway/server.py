@@ -33,6 +33,7 @@ from core.events import ConnectionRefused, EventBus, StationConnected, StationDi
 from core.gateway.auth import AuthOutcome, authenticate
 from core.gateway.deflate import use_small_compressors
 from core.gateway.guard import REMEMBER_DAYS, LoginGuard
+from core.gateway.keepalive import Keepalive
 from core.gateway.message_log import FrameLog
 from core.gateway.pipe import Pipe
 from core.gateway.proxy import Peer, ProxyResolver
@@ -135,6 +136,11 @@ class Connection:
     pipe: Pipe
     remote: str
     certificate_cn: str | None = None
+    # For the keepalive sweep (core/gateway/keepalive.py): loop time of the station's last
+    # frame, of the ping it has not answered yet (0.0: none), and why the gateway closed it.
+    last_in: float = 0.0
+    pinged_at: float = 0.0
+    closing_reason: str = ""
 
 
 class _StationLink:
@@ -182,6 +188,7 @@ class Gateway:
         self.tls_keylog_file = tls_keylog_file
         self.connections: dict[str, Connection] = {}
         self.frames = FrameLog(store, events, clock)
+        self.keepalive = Keepalive(config.ping_interval, self.connections.values)
         self.guard = LoginGuard(
             config.auth_guesses_per_minute, config.auth_failures_per_address_per_minute
         )
@@ -213,6 +220,7 @@ class Gateway:
         use_small_compressors()  # permessage-deflate without 128 KiB per connection
         await self.transport.attach_gateway(self.deliver)
         self.frames.start()
+        self.keepalive.start()
         app = web.Application()
         app.router.add_get("/ws/{station_id}", self.handle_ws)
         if self.config.ws_addr:  # "" = TLS only
@@ -280,6 +288,7 @@ class Gateway:
         return ctx
 
     async def close(self) -> None:
+        await self.keepalive.close()
         for listener in self._listeners:  # no new connection while the open ones are closed
             listener.close()
         for conn in list(self.connections.values()):
@@ -407,10 +416,12 @@ class Gateway:
         # frame kept for as long as a station is connected costs ~250-550 bytes a station.
         conn = admitted
         station_id, ws, pipe = conn.station_id, conn.ws, conn.pipe
+        clock = asyncio.get_running_loop().time
         reason = "closed"
         try:
             while True:
                 msg = await ws.receive()
+                conn.last_in = clock()  # any frame answers the keepalive's ping
                 kind = msg.type
                 if kind is WSMsgType.TEXT or kind is WSMsgType.BINARY:
                     await pipe.from_station(msg.data)
@@ -422,6 +433,8 @@ class Gateway:
                         reason = "too many malformed frames"
                         await ws.close(code=WSCloseCode.PROTOCOL_ERROR, message=reason.encode())
                         break
+                elif kind is WSMsgType.PING:  # answered here: aiohttp's autoping would hide pongs
+                    await ws.pong(msg.data)
                 elif kind is WSMsgType.ERROR:
                     reason = f"websocket error: {ws.exception()}"
                     break
@@ -431,6 +444,7 @@ class Gateway:
                     break  # where ``async for`` would stop
                 del msg  # an idle station's last frame is not kept until its next one
         finally:
+            reason = conn.closing_reason or reason
             if self.connections.get(station_id) is conn:
                 del self.connections[station_id]
                 await pipe.fail_pending(f"station disconnected ({reason})")
@@ -502,7 +516,9 @@ class Gateway:
             protocols=(version.value,),
             compress=True,
             max_msg_size=self.config.max_frame_size,
-            heartbeat=self.config.ping_interval or None,
+            # Pings are the keepalive sweep's (core/gateway/keepalive.py), not a timer and a
+            # callback per frame; pings from the station are answered in handle_ws.
+            autoping=False,
         )
         await ws.prepare(request)
         return await self._connect(
@@ -544,6 +560,7 @@ class Gateway:
             self._serial_guard(station_id, outcome.certificate_cn),
         )
         conn = Connection(station_id, version, ws, pipe, remote, outcome.certificate_cn)
+        conn.last_in = asyncio.get_running_loop().time()
         previous = self.connections.get(station_id)
         self.connections[station_id] = conn  # authenticated: the newest connection wins
         if previous is not None:

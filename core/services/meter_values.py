@@ -65,8 +65,15 @@ def from_ocpp201(items: list[dict[str, Any]]) -> list[MeterValue]:
 
 
 def latest(values: list[MeterValue], measurand: str) -> float | None:
-    """The most recent non-phase value of ``measurand`` (scaled by its multiplier)."""
-    for mv in sorted(values, key=lambda m: m.timestamp, reverse=True):
+    """The most recent non-phase value of ``measurand`` (scaled by its multiplier); of meter
+    values with the same timestamp, the first listed."""
+    # One pass rather than sorting the meter values: every TransactionEvent and MeterValues
+    # asks this two or three times.
+    found: float | None = None
+    found_at = None
+    for mv in values:
+        if found_at is not None and mv.timestamp <= found_at:
+            continue
         for sv in mv.sampled_values:
             if (sv.measurand or "Energy.Active.Import.Register") == measurand and not sv.phase:
                 mult = sv.unit_of_measure.multiplier if sv.unit_of_measure else 0
@@ -75,5 +82,6 @@ def latest(values: list[MeterValue], measurand: str) -> float | None:
                     if sv.unit_of_measure and sv.unit_of_measure.unit.startswith("k")
                     else 1.0
                 )
-                return sv.value * scale * 10.0**mult
-    return None
+                found, found_at = sv.value * scale * 10.0**mult, mv.timestamp
+                break
+    return found

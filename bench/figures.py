@@ -42,6 +42,7 @@ HEARTBEAT = {
     "wsecho": "echo, websockets",
     "csms": "csms, Heartbeat",
     "ocpp": "ocpp package, Heartbeat",
+    "scaleout": "scale-out (gateway + 2 managers, mosquitto, PostgreSQL), Heartbeat",
 }
 TX_LABEL = "csms, TransactionEvent"
 
@@ -51,12 +52,14 @@ class StormRun:
     server: str  # bench_storm's server: raw (aiohttp), websockets, csms
     tls: bool
     label: str
+    deflate: bool = False
 
 
 STORMS = (
     StormRun("raw", False, "raw aiohttp, ws"),
     StormRun("websockets", False, "raw websockets, ws"),
     StormRun("csms", False, "csms, ws (basic auth)"),
+    StormRun("csms", False, "csms, ws + permessage-deflate", deflate=True),
     StormRun("raw", True, "raw aiohttp, wss"),
     StormRun("csms", True, "csms, wss (TLS + basic auth)"),
 )
@@ -71,6 +74,7 @@ class Sizes:
     clients: int
     storm_stations: int
     storm_clients: int
+    scaleout: bool
 
 
 def _sizes(args: argparse.Namespace) -> Sizes:
@@ -83,6 +87,7 @@ def _sizes(args: argparse.Namespace) -> Sizes:
         clients=args.clients,
         storm_stations=args.storm_stations or (300 if quick else 10_000),
         storm_clients=args.storm_clients or (2 if quick else 4),
+        scaleout=not quick if args.scaleout is None else args.scaleout,
     )
 
 
@@ -216,9 +221,8 @@ def run(sizes: Sizes) -> tuple[list[str], list[str]]:
     tx: dict[int, Figure] = {}
     for n in sizes.stations:
         options = (sizes.rounds, sizes.clients, None, _ws_line)
-        figures = interleaved(
-            list(HEARTBEAT), "heartbeat", n, sizes.seconds, sizes.warmup, *options
-        )
+        servers = [s for s in HEARTBEAT if s != "scaleout" or sizes.scaleout]
+        figures = interleaved(servers, "heartbeat", n, sizes.seconds, sizes.warmup, *options)
         tx_figures = interleaved(["csms"], "tx", n, sizes.seconds, sizes.warmup, *options)
         for f in figures + tx_figures:
             problems += ws_problems(f)
@@ -226,7 +230,7 @@ def run(sizes: Sizes) -> tuple[list[str], list[str]]:
         tx[n] = best(tx_figures)["csms"]
     storms: list[tuple[StormRun, Storm]] = []
     for spec in STORMS:
-        s = storm(spec.server, sizes.storm_stations, sizes.storm_clients, spec.tls, False)
+        s = storm(spec.server, sizes.storm_stations, sizes.storm_clients, spec.tls, spec.deflate)
         _progress(
             f"  bench_storm {spec.label:<28} {s.booted:>6,} of {s.stations:,} booted in"
             f" {s.seconds:.2f} s  p99 {_ms(s.p99_ms)} ms  {s.cpu_s:.1f} CPU s"
@@ -249,6 +253,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--clients", type=int, default=2, help="bench_ws's load generators")
     parser.add_argument("--storm-stations", type=int, help="stations in each storm")
     parser.add_argument("--storm-clients", type=int, help="bench_storm's load generators")
+    parser.add_argument(
+        "--scaleout",
+        action=argparse.BooleanOptionalAction,
+        help="also the scale-out shape under Heartbeats (needs mosquitto and PostgreSQL;"
+        " default: on, off with --quick)",
+    )
     args = parser.parse_args(argv)
     sizes = _sizes(args)
     command = shlex.join(["python", "bench/figures.py", *(sys.argv[1:] if argv is None else argv)])

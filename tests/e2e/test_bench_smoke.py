@@ -127,6 +127,7 @@ def test_figures_prints_the_readmes_tables_from_one_run() -> None:
         ("raw aiohttp, ws",),
         ("raw websockets, ws",),
         ("csms, ws (basic auth)",),
+        ("csms, ws + permessage-deflate",),
         ("raw aiohttp, wss",),
         ("csms, wss (TLS + basic auth)",),
     }, out

@@ -102,13 +102,23 @@ _RFC3339 = re.compile(r"\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]
 
 
 def _date_time(text: str) -> bool:
+    global _last_date_time
+    if text == _last_date_time:  # the CSMS's own answers carry the same time for a millisecond
+        return True
     if _RFC3339.fullmatch(text) is None:
         return False
     try:
         datetime.fromisoformat(text.upper().replace("Z", "+00:00")).astimezone(UTC)
     except (ValueError, OverflowError):
         return False
+    _last_date_time = text
     return True
+
+
+# The last text _date_time found valid: every Heartbeat and boot answer is validated, and at
+# thousands a second most carry the millisecond the one before did (a regex and a parse, 1.3 µs,
+# against a comparison).
+_last_date_time: str | None = None
 
 
 def _bound_integers(node: Any, low: int, high: int) -> None:

@@ -13,31 +13,16 @@ from typing import Any
 
 from core.clock import Clock, iso
 from core.events import EventBus, StationBooted
-from core.store.models import CertificateStatus, RuntimeDetails, SettingStatus
-from core.store.protocols import CertificateStore, RuntimeStore, SettingsStore, StationStore
+from core.store.models import RuntimeDetails
+from core.store.protocols import RuntimeStore, SettingsStore, StationStore
 
 
 class BootRule:
-    def __init__(
-        self, stations: StationStore, settings: SettingsStore, certificates: CertificateStore
-    ) -> None:
+    def __init__(self, stations: StationStore) -> None:
         self._stations = stations
-        self._settings = settings
-        self._certificates = certificates
 
     async def status(self, station_id: str) -> str:
-        station = await self._stations.lookup_station(station_id)
-        if station is not None and station.pending_boot:
-            return "Pending"
-        if any(
-            s.status is SettingStatus.PENDING
-            for s in await self._settings.lookup_settings(station_id)
-        ):
-            return "Pending"
-        certificates = await self._certificates.lookup_install_certificates(station_id)
-        if any(c.status is CertificateStatus.PENDING for c in certificates):
-            return "Pending"
-        return "Accepted"
+        return "Pending" if await self._stations.boot_pending(station_id) else "Accepted"
 
 
 class BootRecorder:

@@ -67,6 +67,11 @@ class StationStore(Protocol):
 
     async def set_pending_boot(self, station_id: str, pending: bool) -> None: ...
 
+    async def boot_pending(self, station_id: str) -> bool:
+        """Whether a booting station is to be answered Pending: an operator asked for it, or
+        settings or certificates wait to be pushed to it (one read for the three)."""
+        ...
+
     async def remember_login_address(self, station_id: str, address: str, at: datetime) -> None:
         """Record a successful login of the station from ``address`` (the newest few kept)."""
         ...

@@ -50,7 +50,7 @@ def routes(
                     clock,
                     s,
                     s,
-                    BootRule(s, s, s),
+                    BootRule(s),
                     events,
                     deps.settings.heartbeat_interval_s,
                     deps.settings.pending_interval_s,

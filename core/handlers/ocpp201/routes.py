@@ -58,7 +58,7 @@ def routes(deps: HandlerDeps) -> Routes:
                     clock,
                     s,
                     s,
-                    BootRule(s, s, s),
+                    BootRule(s),
                     events,
                     deps.settings.heartbeat_interval_s,
                     deps.settings.pending_interval_s,

@@ -7,7 +7,13 @@ import sqlite3
 from datetime import datetime
 from typing import Any
 
-from core.store.models import SecurityProfile, Station, StationAuth
+from core.store.models import (
+    CertificateStatus,
+    SecurityProfile,
+    SettingStatus,
+    Station,
+    StationAuth,
+)
 from core.store.sqlite.codecs import req_ts, ts
 from core.store.sqlite.engine import SqliteEngine
 
@@ -165,6 +171,26 @@ class SqliteStationStore(SqliteEngine):
             for table in STATION_TABLES:
                 c.execute(f"DELETE FROM {table} WHERE station_id=?", (station_id,))
             return existed > 0
+
+        return await self.run(job)
+
+    async def boot_pending(self, station_id: str) -> bool:
+        # One job for what were three reads in turn, each waiting for its own writer batch:
+        # every boot asks, and a reconnect storm is ten thousand boots.
+        def job(c: sqlite3.Connection) -> bool:
+            row = c.execute(
+                "SELECT (SELECT pending_boot FROM stations WHERE station_id=?),"
+                " EXISTS (SELECT 1 FROM settings WHERE station_id=? AND status=?),"
+                " EXISTS (SELECT 1 FROM install_certificates WHERE station_id=? AND status=?)",
+                (
+                    station_id,
+                    station_id,
+                    SettingStatus.PENDING.value,
+                    station_id,
+                    CertificateStatus.PENDING.value,
+                ),
+            ).fetchone()
+            return any(bool(value) for value in row)
 
         return await self.run(job)
 

@@ -12,6 +12,7 @@ import pytest
 from core.clock import FixedClock
 from core.store.models import (
     CallRecord,
+    CertificateStatus,
     CertificateType,
     ConnectorStatus,
     DeviceModelVariable,
@@ -23,6 +24,7 @@ from core.store.models import (
     RuntimeDetails,
     SecurityProfile,
     Setting,
+    SettingStatus,
     StationAuth,
     StationEvent,
     StoredMeterValues,
@@ -246,3 +248,31 @@ async def test_delete_station_is_all_or_nothing(store: SqliteStore, clock: Fixed
     )
     assert await store.delete_station("cs1") is True
     assert set((await _rows_by_table(store, "cs1")).values()) == {0}
+
+
+async def test_boot_pending_says_whether_a_boot_is_answered_pending(
+    store: Store, clock: FixedClock
+) -> None:
+    for station_id in ("cs1", "cs2"):
+        await store.register_station(station_id, AUTH, clock.now())
+    assert not await store.boot_pending("cs1")
+    assert not await store.boot_pending("unknown")
+    await store.set_pending_boot("cs1", True)  # an operator asked for it
+    assert await store.boot_pending("cs1")
+    await store.set_pending_boot("cs1", False)
+    # A setting waiting to be pushed; one already accepted is no reason.
+    await store.update_settings("cs1", [Setting("A", "1", SettingStatus.ACCEPTED)])
+    assert not await store.boot_pending("cs1")
+    await store.update_settings("cs1", [Setting("B", "2")])
+    assert await store.boot_pending("cs1")
+    await store.update_settings("cs1", [Setting("B", "2", SettingStatus.REJECTED)])
+    assert not await store.boot_pending("cs1")
+    # A certificate waiting to be installed, on the other station only.
+    accepted = InstallCertificate("c0", CertificateType.V2G, "PEM", CertificateStatus.ACCEPTED)
+    await store.upsert_install_certificates("cs2", [accepted])
+    assert not await store.boot_pending("cs2")
+    await store.upsert_install_certificates(
+        "cs2", [InstallCertificate("c1", CertificateType.V2G, "PEM")]
+    )
+    assert await store.boot_pending("cs2")
+    assert not await store.boot_pending("cs1")

@@ -497,9 +497,9 @@ class Gateway:
                 known = remote in await self._known_addresses(station_id)
             self.guard.failed(station_id, remote, known=known)
             return await self._refuse(station_id, remote, outcome.status, outcome.reason)
-        await self._remember(station_id, remote)
         version = self._choose_version(request) or await self._lenient_version(station_id, request)
         if version is None:
+            await self._remember(station_id, remote)  # the credential was good all the same
             return await self._refuse(
                 station_id,
                 remote,
@@ -508,10 +508,11 @@ class Gateway:
                 if request.headers.get("Sec-WebSocket-Protocol", "").strip()
                 else "no OCPP subprotocol offered (gateway.default_subprotocol is not set)",
             )
-        try:  # CSMS calls need the version before (and whether or not) the station boots
-            await self.store.set_connected_version(station_id, version.short)
-        except Exception:
-            log.exception("could not record the OCPP version of %s", inert(station_id))
+        # Both writes at once: they go in the same writer batch, and the station waits for one
+        # commit rather than two in turn (a reconnect storm is made of these handshakes).
+        await asyncio.gather(
+            self._remember(station_id, remote), self._record_version(station_id, version)
+        )
         ws = web.WebSocketResponse(
             protocols=(version.value,),
             compress=True,
@@ -524,6 +525,12 @@ class Gateway:
         return await self._connect(
             station_id, version, ws, remote, outcome, int(auth.security_profile)
         )
+
+    async def _record_version(self, station_id: str, version: OcppVersion) -> None:
+        try:  # CSMS calls need the version before (and whether or not) the station boots
+            await self.store.set_connected_version(station_id, version.short)
+        except Exception:
+            log.exception("could not record the OCPP version of %s", inert(station_id))
 
     def _authenticate(
         self, request: web.Request, station_id: str, auth: StationAuth, peer: Peer

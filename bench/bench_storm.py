@@ -50,7 +50,7 @@ from pathlib import Path
 from typing import Any
 
 import orjson
-from bench_ws import PASSWORD, _cpu_seconds, _py_spy, _uvloop_run
+from bench_ws import PASSWORD, _cpu_seconds, _py_spy, _uvloop_run, only_ws_paths
 
 
 def _certificate(directory: Path) -> tuple[str, str]:
@@ -125,18 +125,9 @@ async def _raw_server(ready: Queue[Any], stop: Any, tls: tuple[str, str] | None)
 
 
 async def _websockets_server(ready: Queue[Any], stop: Any, tls: tuple[str, str] | None) -> None:
-    from http import HTTPStatus
 
     from websockets.asyncio.server import ServerConnection, serve
-    from websockets.http11 import Request, Response
     from websockets.typing import Subprotocol
-
-    def only_ws_paths(connection: ServerConnection, request: Request) -> Response | None:
-        # As aiohttp's route /ws/{id}: one non-empty segment after /ws/, else 404.
-        station = request.path.partition("?")[0].removeprefix("/ws/")
-        if request.path.startswith("/ws/") and station and "/" not in station:
-            return None
-        return connection.respond(HTTPStatus.NOT_FOUND, "Not Found\n")
 
     async def handler(ws: ServerConnection) -> None:
         with contextlib.suppress(Exception):  # the station went away

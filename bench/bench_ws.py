@@ -54,7 +54,11 @@ from datetime import UTC, datetime
 from multiprocessing.queues import Queue
 from pathlib import Path
 from queue import Empty
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from websockets.asyncio.server import ServerConnection
+    from websockets.http11 import Request, Response
 
 PASSWORD = "bench-password-1234"
 TOKEN = "BENCHTOKEN01"
@@ -111,19 +115,21 @@ async def _echo_server(ready: Queue[Any], stop: Any) -> None:
     await runner.cleanup()
 
 
-async def _wsecho_server(ready: Queue[Any], stop: Any) -> None:
+def only_ws_paths(connection: ServerConnection, request: Request) -> Response | None:
+    """The `websockets` servers' route, as aiohttp's /ws/{id}: one non-empty segment after /ws/,
+    else 404 (a ``process_request`` hook: None lets the handshake go on)."""
     from http import HTTPStatus
 
-    from websockets.asyncio.server import ServerConnection, serve
-    from websockets.http11 import Request, Response
-    from websockets.typing import Subprotocol
+    station = request.path.partition("?")[0].removeprefix("/ws/")
+    if request.path.startswith("/ws/") and station and "/" not in station:
+        return None
+    return connection.respond(HTTPStatus.NOT_FOUND, "Not Found\n")
 
-    def only_ws_paths(connection: ServerConnection, request: Request) -> Response | None:
-        # As aiohttp's route /ws/{id}: one non-empty segment after /ws/, else 404.
-        station = request.path.partition("?")[0].removeprefix("/ws/")
-        if request.path.startswith("/ws/") and station and "/" not in station:
-            return None
-        return connection.respond(HTTPStatus.NOT_FOUND, "Not Found\n")
+
+async def _wsecho_server(ready: Queue[Any], stop: Any) -> None:
+
+    from websockets.asyncio.server import serve
+    from websockets.typing import Subprotocol
 
     async def handler(ws: ServerConnection) -> None:
         with contextlib.suppress(Exception):  # the station went away
@@ -149,7 +155,7 @@ async def _ocpp_server(ready: Queue[Any], stop: Any) -> None:
     from ocpp.routing import on
     from ocpp.v16 import ChargePoint as Cp16
     from ocpp.v16 import call_result
-    from websockets.asyncio.server import ServerConnection, serve
+    from websockets.asyncio.server import serve
 
     class ChargePoint(Cp16):
         @on("BootNotification")

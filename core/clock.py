@@ -39,23 +39,31 @@ def uuid4_str() -> str:
     return str(uuid.uuid4())
 
 
-# The last second formatted by iso() and its text up to the fraction (one tuple, replaced whole).
+# The last second formatted and its text up to the fraction: times are formatted in order, mostly
+# many within one second. One tuple, replaced whole, so the store's thread and the event loop's
+# may both read it.
 _last_second: tuple[tuple[int, ...], str] = ((), "")
 
 
-def iso(dt: datetime) -> str:
-    """RFC 3339 UTC with millisecond precision and a ``Z`` suffix (what stations parse best)."""
-    # Every Heartbeat and boot answer carries one: no conversion when the time is UTC already
-    # (the clock's always is), and the text up to the second made once per second — half the
-    # cost of isoformat, which formats and then drops the offset each time.
+def second_prefix(utc: datetime) -> str:
+    """``YYYY-MM-DDTHH:MM:SS.`` of a UTC time, the year always four digits (strftime's %Y is
+    not, below 1000, on glibc). Made once per second: every Heartbeat and boot answer and every
+    stored timestamp (each frame's message-log row) is formatted, at a third of strftime's cost."""
     global _last_second
-    utc = dt if dt.tzinfo is UTC else dt.astimezone(UTC)
     second = (utc.year, utc.month, utc.day, utc.hour, utc.minute, utc.second)
     cached, prefix = _last_second
     if second != cached:
         prefix = "{:04d}-{:02d}-{:02d}T{:02d}:{:02d}:{:02d}.".format(*second)
         _last_second = (second, prefix)
-    return f"{prefix}{utc.microsecond // 1000:03d}Z"
+    return prefix
+
+
+def iso(dt: datetime) -> str:
+    """RFC 3339 UTC with millisecond precision and a ``Z`` suffix (what stations parse best)."""
+    # No conversion when the time is UTC already (the clock's always is): half the cost of
+    # isoformat, which formats and then drops the offset each time.
+    utc = dt if dt.tzinfo is UTC else dt.astimezone(UTC)
+    return f"{second_prefix(utc)}{utc.microsecond // 1000:03d}Z"
 
 
 def parse_iso(text: str) -> datetime:

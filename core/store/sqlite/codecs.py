@@ -15,30 +15,16 @@ import orjson
 from cryptography import x509
 from cryptography.hazmat.primitives.serialization import Encoding
 
+from core.clock import second_prefix
 from core.store.models import MeterValue, SampledValue, UnitOfMeasure
-
-# The last second written and its text up to the fraction: the times written come in order,
-# mostly many within one second (every frame's message-log row has one). One tuple, replaced
-# whole, so the store's thread and the event loop's may both read it.
-_last_second: tuple[tuple[int, ...], str] = ((), "")
 
 
 def ts(dt: datetime | None) -> str | None:
-    """Fixed-width UTC text, so that text order is time order: ``YYYY-MM-DDTHH:MM:SS.ffffffZ``
-    (the year four digits too, which strftime's %Y is not below 1000 on glibc).
-
-    The text up to the second is made once per second; this runs for every stored timestamp,
-    each frame's message-log row included, at a third of the cost of strftime."""
-    global _last_second
+    """Fixed-width UTC text, so that text order is time order: ``YYYY-MM-DDTHH:MM:SS.ffffffZ``."""
     if dt is None:
         return None
     utc = dt if dt.tzinfo is UTC else dt.astimezone(UTC)
-    second = (utc.year, utc.month, utc.day, utc.hour, utc.minute, utc.second)
-    cached, prefix = _last_second
-    if second != cached:
-        prefix = "{:04d}-{:02d}-{:02d}T{:02d}:{:02d}:{:02d}.".format(*second)
-        _last_second = (second, prefix)
-    return f"{prefix}{utc.microsecond:06d}Z"
+    return f"{second_prefix(utc)}{utc.microsecond:06d}Z"
 
 
 def from_ts(text: str | None) -> datetime | None:

@@ -1,1 +1,2 @@
-from tests.unit.handlers.conftest import env  # noqa: F401  (the handler test environment)
+# The handler test environment, with the fixtures it depends on.
+from tests.unit.handlers.conftest import env, running_cost_interval  # noqa: F401

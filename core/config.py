@@ -488,7 +488,8 @@ class TariffServiceConfig(Section):
     price_per_kwh: Annotated[float, Field(ge=0)] = 0.55
     currency: Annotated[str, Field(pattern=r"^[A-Z]{3}$")] = "EUR"
     # The running cost of a 2.0.1 transaction (CostUpdated, I02) is sent at most once per this
-    # many seconds per transaction, with the first live reading at once; 0 = after every one.
+    # many seconds per transaction, its Started and first Updated readings at once; 0 = after
+    # every one.
     running_cost_interval: NonNegativeDuration = 30.0
 
 

@@ -10,7 +10,7 @@ Cost (I02/I03). The final cost goes in ``totalCost`` of the answer to Ended — 
 charging therefore goes in a CostUpdated CALL (I02.FR.01, TC_I_01), sent after a live event that
 brings a new energy reading; the gateway holds it until the station has had its answer. I02 asks
 for the running cost "updated at a relevant interval" (every Y seconds), not after every event:
-a transaction's first live reading gets one at once, later ones only once
+a transaction's Started reading and its first Updated one get one at once, later ones only once
 ``tariff_service.running_cost_interval`` has passed since the last (0: after every one). A burst
 of Updated events (one per trigger, a fast meter interval) would otherwise cost a CSMS call round
 trip, a call record and four message-log rows each, for a display the driver reads now and then.

@@ -21,6 +21,7 @@ from core.store.models import (
     ConnectorStatus,
     DeviceModelVariable,
     EvCharging,
+    FrameRow,
     InstallCertificate,
     LeniencyCount,
     LeniencyGrant,
@@ -302,6 +303,10 @@ class StationEventStore(Protocol):
 class MessageLogStore(Protocol):
     async def log_messages(self, messages: Sequence[LoggableFrame]) -> None:
         """Append to the bounded message log (retention trims the oldest)."""
+        ...
+
+    async def log_frames(self, frames: Sequence[FrameRow]) -> None:
+        """The same for frames already in their stored shape (the gateway's batches)."""
         ...
 
     async def list_messages(

@@ -133,9 +133,3 @@ def certificate_hash(pem: str) -> str:
     return base64.urlsafe_b64encode(digest).decode().rstrip("=")
 
 
-def log_payload(payload: Any) -> str:
-    """One payload the encoder refuses must not lose the batch it is written with."""
-    try:
-        return dumps(payload)
-    except (TypeError, orjson.JSONEncodeError) as exc:
-        return dumps({"notLogged": f"the payload cannot be stored as JSON: {exc}"})

@@ -9,27 +9,17 @@ from typing import Any
 
 import orjson
 
-from core.store.models import LoggableFrame, LoggedMessage
-from core.store.sqlite.codecs import insert_rows, log_payload, req_ts, ts
+from core.store.models import FrameRow, LoggableFrame, LoggedMessage, frame_row
+from core.store.sqlite.codecs import insert_rows, req_ts, ts
 from core.store.sqlite.engine import SqliteEngine
 
 
 class SqliteMessageLogStore(SqliteEngine):
     async def log_messages(self, messages: Sequence[LoggableFrame]) -> None:
-        rows = [
-            (
-                m.station_id,
-                ts(m.at),
-                m.direction,
-                m.message_type,
-                m.message_id,
-                m.action,
-                None if m.payload is None else log_payload(m.payload),
-                m.error_code,
-                m.error_description,
-            )
-            for m in messages
-        ]
+        await self.log_frames([frame_row(m) for m in messages])
+
+    async def log_frames(self, frames: Sequence[FrameRow]) -> None:
+        rows = [(frame[0], ts(frame[1]), *frame[2:]) for frame in frames]  # the time as text
         self._logged_since_trim += len(rows)
         trim = self._logged_since_trim >= 1000
         if trim:

@@ -6,7 +6,7 @@ from dataclasses import replace
 from datetime import timedelta
 
 from core.clock import FixedClock
-from core.store.models import LoggedMessage
+from core.store.models import LoggedMessage, encode_payload, frame_row
 from core.store.protocols import Store
 from core.store.sqlite import SqliteStore
 
@@ -21,6 +21,26 @@ async def test_messages_round_trip(store: Store, clock: FixedClock) -> None:
     listed = await store.list_messages()
     assert [replace(m, id=0) for m in listed] == [error, call]
     assert 0 < listed[1].id < listed[0].id  # the store numbers them, in order
+
+
+async def test_frames_in_their_stored_shape_read_back_as_messages(
+    store: Store, clock: FixedClock
+) -> None:
+    """``log_frames``: the gateway's rows (payload already JSON text) are the same messages."""
+    call = LoggedMessage("cs1", clock.now(), "in", 2, "m1", "Heartbeat", {"a": [1, "b"]})
+    error = LoggedMessage("cs1", clock.now(), "out", 4, "m2", "", None, "NotSupported", "no")
+    await store.log_frames([frame_row(call), frame_row(error)])
+    await store.log_frames([])
+    assert [replace(m, id=0) for m in await store.list_messages()] == [error, call]
+    assert frame_row(call)[6] == '{"a":[1,"b"]}'
+    assert frame_row(error)[6] is None
+
+
+def test_a_payload_json_cannot_hold_becomes_a_note_not_a_lost_batch() -> None:
+    """One unencodable payload must not lose the batch it would be written with."""
+    text = encode_payload({"n": 2**70})
+    assert text is not None
+    assert "notLogged" in text
 
 
 async def test_a_large_batch_is_stored_whole_and_in_order(store: Store, clock: FixedClock) -> None:

@@ -131,5 +131,3 @@ def certificate_hash(pem: str) -> str:
         raise ValueError("no PEM certificate found") from exc
     digest = hashlib.sha256(cert.public_bytes(Encoding.DER)).digest()
     return base64.urlsafe_b64encode(digest).decode().rstrip("=")
-
-

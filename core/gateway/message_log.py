@@ -16,7 +16,7 @@ from core.clock import Clock
 from core.events import EventBus, MessageLogged
 from core.ocpp.secrets import redact
 from core.ocpp.types import Message, MessageType
-from core.store.models import FrameRow, encode_payload
+from core.store.models import FrameRow, frame_row
 from core.store.protocols import MessageLogStore
 
 log = logging.getLogger(__name__)
@@ -38,33 +38,19 @@ class FrameLog:
             payload = message.error_details or None
         else:
             payload = message.response
-        at, kind = self._clock.now(), int(message.type)
-        self._events.publish(
-            MessageLogged(
-                station_id=station_id,
-                at=at,
-                direction=direction,
-                message_type=kind,
-                message_id=message.id,
-                action=message.action,
-                payload=payload,
-                error_code=message.error_code,
-                error_description=message.error_description,
-            )
+        event = MessageLogged(
+            station_id=station_id,
+            at=self._clock.now(),
+            direction=direction,
+            message_type=int(message.type),
+            message_id=message.id,
+            action=message.action,
+            payload=payload,
+            error_code=message.error_code,
+            error_description=message.error_description,
         )
-        self._buffer.append(
-            (
-                station_id,
-                at,
-                direction,
-                kind,
-                message.id,
-                message.action,
-                encode_payload(payload),
-                message.error_code,
-                message.error_description,
-            )
-        )
+        self._events.publish(event)
+        self._buffer.append(frame_row(event))  # a row, not the event: see the docstring
         if len(self._buffer) >= 500:
             self._wake.set()
 

@@ -13,7 +13,6 @@ import asyncio
 import io
 import shutil
 import subprocess
-import sys
 import tempfile
 from pathlib import Path
 
@@ -22,33 +21,11 @@ from rich.text import Text
 
 from core.config import load_config
 from core.runtime import Csms
-from tests.fixtures.services import free_port
+from tests.e2e.processes import CSMS_TUI, write_config
 
 ROOT = Path(__file__).resolve().parents[2]
 OUT = ROOT / "screenshots"
-CSMS_TUI = Path(sys.executable).with_name("csms-tui")
 WIDTH = 120
-
-
-def _write_config(directory: Path) -> None:
-    directory.mkdir(parents=True, exist_ok=True)
-    (directory / "config.toml").write_text(
-        f"""
-[gateway]
-ws_addr = "127.0.0.1:{free_port()}"
-status_addr = ""
-
-[api]
-addr = "127.0.0.1:{free_port()}"
-
-[storage.sqlite]
-path = "{directory / "csms.db"}"
-
-[observability]
-log_file = "{directory / "csms.log"}"
-""",
-        encoding="utf-8",
-    )
 
 
 class Transcript:
@@ -93,7 +70,8 @@ async def main() -> None:
     with tempfile.TemporaryDirectory(prefix="csms-screens-") as tmp:
         recorded_at, replayed_at = Path(tmp) / "recorded", Path(tmp) / "replayed"
         for directory in (recorded_at, replayed_at):
-            _write_config(directory)
+            directory.mkdir()
+            write_config(directory, "config.toml")  # the name the commands look for
         examples = recorded_at / "examples" / "simulate"
         examples.mkdir(parents=True)
         shutil.copy(ROOT / "examples" / "simulate" / "fleet-50.toml", examples)

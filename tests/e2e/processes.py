@@ -34,10 +34,10 @@ class Site:
         return f"http://127.0.0.1:{self.api_port}"
 
 
-def write_config(directory: Path) -> Site:
-    """``csms.toml`` in ``directory``: gateway and API on free loopback ports, the store and the
-    log beside it."""
-    site = Site(directory / "csms.toml", free_port(), free_port())
+def write_config(directory: Path, name: str = "csms.toml") -> Site:
+    """``name`` in ``directory``: gateway and API on free loopback ports, the store and the log
+    beside it."""
+    site = Site(directory / name, free_port(), free_port())
     site.config.write_text(
         f"""
 [gateway]

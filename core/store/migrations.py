@@ -285,4 +285,12 @@ CREATE TABLE leniency_counts (
     PRIMARY KEY (station_id, name)
 )
 """,
+    # The message log's per-station index leads with the block of ids a row is in (the
+    # reason, and the queries that use it: core/store/sqlite/message_log.py). Keyed by station
+    # first, every batch of frames from many stations dirtied a page of the index per station
+    # and every trim as many again: some 14 µs of CPU a row against 2.6 without it.
+    """
+DROP INDEX message_log_station;
+CREATE INDEX message_log_recent ON message_log ((id / 8192), station_id, id)
+""",
 ]

@@ -51,7 +51,7 @@ class SqliteMessageLogStore(SqliteEngine):
         errors_only: bool = False,
         limit: int = 100,
     ) -> list[LoggedMessage]:
-        where: list[str] = ["1=1"]
+        where: list[str] = []
         args: list[Any] = []
         for column, value in (
             ("station_id", station_id),
@@ -69,13 +69,19 @@ class SqliteMessageLogStore(SqliteEngine):
             args.append(before_id)
         if errors_only:
             where.append("message_type=4")
+        if station_id is not None:
+            where.insert(0, f"(id / {ID_BLOCK}) = ?")  # the index's first column: see _by_block
         sql = (
             "SELECT station_id, at, direction, message_type, message_id, action, payload,"
-            f" error_code, error_description, id FROM message_log WHERE {' AND '.join(where)}"
+            f" error_code, error_description, id FROM message_log WHERE {' AND '.join(where or ['1=1'])}"
             " ORDER BY id DESC LIMIT ?"
         )
 
         def job(c: sqlite3.Connection) -> list[LoggedMessage]:
+            if station_id is None:
+                rows = c.execute(sql, (*args, limit)).fetchall()
+            else:
+                rows = _by_block(c, sql, args, before_id, limit)
             return [
                 LoggedMessage(
                     station_id=r[0],
@@ -89,7 +95,7 @@ class SqliteMessageLogStore(SqliteEngine):
                     error_description=r[8],
                     id=r[9],
                 )
-                for r in c.execute(sql, (*args, limit)).fetchall()
+                for r in rows
             ]
 
         return await self.run(job)
@@ -106,3 +112,30 @@ class SqliteMessageLogStore(SqliteEngine):
             return int(removed)
 
         return await self.run(job)
+
+
+# The per-station index is on (id / ID_BLOCK, station_id, id) (migration in core/store/
+# migrations.py; the figure must be the one written there). Keyed by station first, a batch of
+# frames from many stations wrote into as many places in the index as it had stations, and the
+# trim of the oldest rows removed from as many again; keyed by block first, a batch writes at the
+# end of the index and the trim removes from its start, as for the table itself. A station's
+# newest messages are then found block by block, newest first: a handful of index searches for
+# the default retention (100,000 rows, 13 blocks), and one for a station that talks.
+ID_BLOCK = 8192
+
+
+def _by_block(
+    c: sqlite3.Connection, sql: str, args: list[Any], before_id: int | None, limit: int
+) -> list[tuple[Any, ...]]:
+    """The rows of ``sql`` (its first condition the block), newest first, up to ``limit``."""
+    low, high = c.execute("SELECT MIN(id), MAX(id) FROM message_log").fetchone()
+    if low is None:
+        return []
+    if before_id is not None:
+        high = min(high, before_id - 1)
+    rows: list[tuple[Any, ...]] = []
+    block = high // ID_BLOCK
+    while block >= low // ID_BLOCK and len(rows) < limit:
+        rows += c.execute(sql, (block, *args, limit - len(rows))).fetchall()
+        block -= 1
+    return rows

@@ -9,6 +9,7 @@ from core.clock import FixedClock
 from core.store.models import LoggedMessage, encode_payload, frame_row
 from core.store.protocols import Store
 from core.store.sqlite import SqliteStore
+from core.store.sqlite.message_log import ID_BLOCK
 
 
 async def test_messages_round_trip(store: Store, clock: FixedClock) -> None:
@@ -75,6 +76,40 @@ async def test_message_log_pages_and_filters(store: Store, clock: FixedClock) ->
     assert ids(await store.list_messages(since=t0 + timedelta(minutes=1))) == ["r1"]
     assert len(await store.list_messages(since=t0)) == 7  # ``since`` is inclusive
     assert await store.list_messages(station_id="cs3") == []
+
+
+async def test_a_station_s_messages_are_found_across_blocks_of_ids(
+    store: Store, clock: FixedClock
+) -> None:
+    """The per-station index leads with the block of ids (ID_BLOCK rows): a quiet station's
+    messages, blocks apart and behind a busy one's, are all found, newest first, and paged."""
+    t0 = clock.now()
+
+    def busy(n: int) -> list[LoggedMessage]:
+        return [LoggedMessage("busy", t0, "in", 2, f"b{i}", "Heartbeat", {}) for i in range(n)]
+
+    def quiet(name: str) -> LoggedMessage:
+        return LoggedMessage("quiet", t0, "in", 2, name, "Heartbeat", {})
+
+    await store.log_messages([quiet("q0"), *busy(ID_BLOCK), quiet("q1")])
+    await store.log_messages([*busy(2 * ID_BLOCK + 10), quiet("q2"), quiet("q3")])
+
+    def ids(messages: list[LoggedMessage]) -> list[str]:
+        return [m.message_id for m in messages]
+
+    found = await store.list_messages(station_id="quiet")
+    assert ids(found) == ["q3", "q2", "q1", "q0"]
+    assert [m.id for m in found] == sorted((m.id for m in found), reverse=True)
+    assert found[0].id - found[-1].id > 3 * ID_BLOCK  # four blocks apart, at least
+    page = await store.list_messages(station_id="quiet", limit=3)
+    assert ids(page) == ["q3", "q2", "q1"]
+    rest = await store.list_messages(station_id="quiet", before_id=page[-1].id)
+    assert ids(rest) == ["q0"]
+    assert await store.list_messages(station_id="quiet", before_id=found[-1].id) == []
+    newest_busy = await store.list_messages(station_id="busy", limit=ID_BLOCK + 5)
+    assert len(newest_busy) == ID_BLOCK + 5  # a page that spans two blocks
+    assert ids(newest_busy[:2]) == [f"b{2 * ID_BLOCK + 9}", f"b{2 * ID_BLOCK + 8}"]
+    assert await store.list_messages(station_id="nobody") == []
 
 
 async def test_trim_keeps_the_newest_and_drops_the_old(store: Store, clock: FixedClock) -> None:

@@ -33,7 +33,6 @@ import array
 import asyncio
 import contextlib
 import datetime as dt
-import gc
 import hashlib
 import logging
 import multiprocessing as mp
@@ -50,7 +49,14 @@ from pathlib import Path
 from typing import Any
 
 import orjson
-from bench_ws import PASSWORD, _cpu_seconds, _py_spy, _uvloop_run, only_ws_paths
+from bench_ws import (
+    PASSWORD,
+    _cpu_seconds,
+    _daemon_collector,
+    _py_spy,
+    _uvloop_run,
+    only_ws_paths,
+)
 
 
 def _certificate(directory: Path) -> tuple[str, str]:
@@ -191,10 +197,11 @@ async def _csms_server(
                     for i in range(start, min(n, start + 1000))
                 )
             )
-        gc.collect()
-        gc.freeze()  # as the daemon does once started (csms_tui/cli.py)
+        collector = _daemon_collector()
         ready.put({"port": running.ports["wss" if tls else "ws"]})
         await asyncio.get_running_loop().run_in_executor(None, stop.wait)
+        if collector is not None:
+            collector.stop()
 
 
 def _serve(kind: str, ready: Queue[Any], stop: Any, n: int, tmp: str, tls: bool) -> None:

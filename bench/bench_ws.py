@@ -10,7 +10,7 @@ cores):
   no keepalive pings: as aiohttp's echo): a second ceiling, whether another websocket library
   would lift ours;
 * ``csms``  – csms-tui embedded, as ``csms-tui --daemon`` runs it (the real ``Csms`` from
-  core.runtime, SQLite store, API and sync loops on, the collector's ``gc.freeze()``), its
+  core.runtime, SQLite store, API and sync loops on, the daemon's collector policy, core/collector.py), its
   stations registered with basic auth (security profile 0) and booted before the measurement;
 * ``ocpp``  – a plain CSMS on the ``ocpp`` package (its ``ChargePoint`` class, one per
   connection, on the ``websockets`` library), written as its documentation shows: the peer.
@@ -80,6 +80,21 @@ UPDATES_PER_TX = 8  # Started, 8 × Updated, Ended: ten events per transaction
 # answer), and those that store nothing (no station registered, no store to read afterwards).
 ECHOES = ("echo", "wsecho")
 STORELESS = (*ECHOES, "ocpp")
+
+
+def _daemon_collector() -> Any:
+    """The collector policy the daemon starts once it serves (core/collector.py, started as in
+    csms_tui/cli.py). A source tree from before that policy (``--base``) freezes once, as its
+    daemon did."""
+    try:
+        from core.collector import CollectorPolicy
+    except ImportError:
+        gc.collect()
+        gc.freeze()
+        return None
+    collector = CollectorPolicy()
+    collector.start()
+    return collector
 
 
 def _uvloop_run(main: Coroutine[Any, Any, Any]) -> Any:
@@ -211,9 +226,11 @@ async def _csms_server(ready: Queue[Any], stop: Any, stations: list[str], tmp: s
         await store.set_token(
             Token("DE", "BEN", "RFID", TOKEN, TOKEN, "bench", True, CacheMode.ALWAYS)
         )
-        gc.freeze()  # as the daemon does once started (csms_tui/cli.py)
+        collector = _daemon_collector()
         ready.put({"port": running.ports["ws"]})
         await asyncio.get_running_loop().run_in_executor(None, stop.wait)
+        if collector is not None:
+            collector.stop()
         stats = {
             "batches": getattr(store, "batches", 0),
             "jobs": getattr(store, "jobs", 0),

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import gc
 import logging
 import signal
 import sys
@@ -28,6 +27,7 @@ from textual.widgets import Header, Static, TabbedContent
 
 from core.application.errors import ServiceError
 from core.application.service import CsmsService
+from core.collector import CollectorPolicy
 from core.config import Config
 from core.events import Event, Resync, Subscription
 from csms_tui.inert import markup_safe
@@ -122,12 +122,13 @@ class CsmsConsole(KeepsRunning, App[int]):
         message_window: int | None = None,
         program: bool = False,
     ) -> None:
-        """`program`: the console is the program, as `csms-tui` runs it — the collector frozen
-        after loading (see `consume`), an unhandled error reported and survived instead of ending
-        the app (see `_handle_exception`), SIGTERM and SIGHUP a clean exit. Tests leave it off, so
-        an error in the console fails them."""
+        """`program`: the console is the program, as `csms-tui` runs it — the collector's
+        policy started after loading (see `consume`), an unhandled error reported and survived
+        instead of ending the app (see `_handle_exception`), SIGTERM and SIGHUP a clean exit.
+        Tests leave it off, so an error in the console fails them."""
         super().__init__()
         self._program = program
+        self._collector: CollectorPolicy | None = None  # the program's (see `consume`)
         self.embedded = service is not None  # the core is in this process: quitting stops it
         self.errors: list[BaseException] = []  # the errors survived, newest last
         self._last_error_notice = (0.0, "")
@@ -328,14 +329,19 @@ class CsmsConsole(KeepsRunning, App[int]):
             # Closed with the console: an embedded core's forwarding task (on the core's loop)
             # ends with it instead of being left to die with that loop.
             sub.close()
+            if self._collector is not None:
+                self._collector.stop()
+                self._collector = None
 
     async def _consume(self, sub: Subscription) -> None:
         await self.reload()
         # What exists now (modules, schemas, widgets, the stations loaded) lives as long as the
         # program: moved out of the collector's way, a full collection no longer stalls the
-        # screen for ~100 ms every few seconds (bench/bench_tui.py measured it).
-        if self._program:
-            gc.freeze()
+        # screen for ~100 ms every few seconds (bench/bench_tui.py measured it); and so, as they
+        # survive, do the embedded core's connections (core/collector.py).
+        if self._program and self._collector is None:
+            self._collector = CollectorPolicy()
+            self._collector.start()
         while True:
             batch = [await sub.get()]
             while (more := sub.get_nowait()) is not None and len(batch) < 500:

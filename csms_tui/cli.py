@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import gc
 import logging
 import signal
 import sys
@@ -84,6 +83,7 @@ def setup_logging(config: Config, to_stderr: bool) -> None:
 async def _serve(config: Config, roles: frozenset[str]) -> None:
     """Run the core until SIGTERM/SIGINT, then shut down cleanly (websockets closed with 1001,
     the store's pending writes committed)."""
+    from core.collector import CollectorPolicy
     from core.runtime import Csms
 
     stop = asyncio.Event()
@@ -95,11 +95,14 @@ async def _serve(config: Config, roles: frozenset[str]) -> None:
         logging.getLogger("csms").info(
             "csms-tui running (%s); ports %s", ", ".join(sorted(roles)), csms.ports
         )
-        # Modules, schemas and the composed core live as long as the process: kept out of the
-        # collector's full passes, which otherwise stall every station's replies for tens of
-        # milliseconds (see bench/bench_tui.py for the console's figures).
-        gc.freeze()
+        # Modules, schemas and the composed core live as long as the process, and so do most
+        # connections' objects: kept out of the collector's full passes, which otherwise stall
+        # every station's replies for tens of milliseconds and cost a reconnect storm a third of
+        # its CPU (core/collector.py).
+        collector = CollectorPolicy()
+        collector.start()
         await stop.wait()
+        collector.stop()
         logging.getLogger("csms").info("shutting down")
 
 

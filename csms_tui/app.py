@@ -11,8 +11,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
 import signal
 import sys
+import threading
 import time
 from collections.abc import Callable
 from typing import Any, ClassVar, TypeVar
@@ -50,6 +52,12 @@ from csms_tui.timefmt import moment
 
 log = logging.getLogger(__name__)
 P = TypeVar("P", bound=ConsolePane)
+
+# How long a console told to end by a signal may take to restore its terminal and stop before it
+# is ended without that. A terminal that is gone (the SSH session dropped, the tmux server killed:
+# SIGHUP) fails Textual's output thread on its next write, and Textual's shutdown then waits for
+# that thread forever: the process, its embedded core and the stations' port would stay.
+EXIT_GRACE_S = 5.0
 
 
 class CsmsConsole(KeepsRunning, App[int]):
@@ -129,6 +137,10 @@ class CsmsConsole(KeepsRunning, App[int]):
         super().__init__()
         self._program = program
         self._collector: CollectorPolicy | None = None  # the program's (see `consume`)
+        self._exit_deadline: threading.Timer | None = None  # armed by a signal to end
+        # What must happen before the process is ended without the app's own exit (see
+        # EXIT_GRACE_S): run_console stops the embedded core there.
+        self.before_forced_exit: Callable[[], None] | None = None
         self.embedded = service is not None  # the core is in this process: quitting stops it
         self.errors: list[BaseException] = []  # the errors survived, newest last
         self._last_error_notice = (0.0, "")
@@ -203,10 +215,41 @@ class CsmsConsole(KeepsRunning, App[int]):
                 # Ends the app normally, so the terminal leaves the alternate screen and the
                 # embedded core is stopped cleanly (stations closed with 1001) by run_console.
                 with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
-                    loop.add_signal_handler(sig, self.exit, 0)
+                    loop.add_signal_handler(sig, self._exit_on_signal, sig)
         self.run_core()
 
     # --- errors and quitting ---------------------------------------------------------------------
+
+    def _exit_on_signal(self, sig: signal.Signals) -> None:
+        """Ends the app normally, and makes sure the process ends even if that cannot finish."""
+        log.info("console ending on %s", sig.name)
+        self.exit(0)
+        if self._exit_deadline is None:
+            self._exit_deadline = threading.Timer(EXIT_GRACE_S, self._end_stuck_exit, (sig,))
+            self._exit_deadline.daemon = True
+            self._exit_deadline.start()
+
+    def exited(self) -> None:
+        """The app has ended: what follows (stopping the embedded core) is the caller's, and
+        takes as long as it takes."""
+        if self._exit_deadline is not None:
+            self._exit_deadline.cancel()
+
+    def _end_stuck_exit(self, sig: signal.Signals) -> None:
+        """On the deadline's thread: the app did not end. The embedded core is stopped as a
+        normal exit stops it (stations closed with 1001, pending writes committed), then the
+        process ends without waiting for the terminal."""
+        log.error(
+            "console did not end within %.0f s of %s (its terminal gone?): ending it",
+            EXIT_GRACE_S,
+            sig.name,
+        )
+        try:
+            if self.before_forced_exit is not None:
+                self.before_forced_exit()
+        finally:
+            logging.shutdown()
+            os._exit(0)
 
     def _handle_exception(self, error: Exception) -> None:
         """Textual ends the app on any unhandled error; as the program, the console instead logs
@@ -524,7 +567,9 @@ def run_console(
     core: CoreThread[Csms] = CoreThread(lambda: Csms(config))
     core.start()  # raises what stops it from serving, before any screen
     try:
-        return _run_app(CsmsConsole(core.attach, **options), config)
+        console = CsmsConsole(core.attach, **options)
+        console.before_forced_exit = core.stop
+        return _run_app(console, config)
     finally:
         core.stop()
 
@@ -537,4 +582,6 @@ def _run_app(app: CsmsConsole, config: Config) -> int:
     except Exception:
         log.exception("the console ended on an error")
         return 1
+    finally:
+        app.exited()
     return app.return_code or result or 0

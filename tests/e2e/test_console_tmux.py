@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 import re
 import shutil
+import signal
 import subprocess
 import time
 import uuid
@@ -76,6 +78,27 @@ class Tmux:
 
     def close(self) -> None:
         self._tmux("kill-server")
+
+    async def hang_up(self, timeout: float = 15.0) -> None:
+        """Kill the tmux server, as a dropped SSH session does: the console's terminal is gone
+        and it gets SIGHUP. The console must end (its embedded core stopped), not hang on the
+        dead terminal with the stations' port held."""
+        pid = int(self._tmux("list-panes", "-t", self.session, "-F", "#{pane_pid}").split()[0])
+        self.close()
+        deadline = time.monotonic() + timeout
+        while _running(pid):
+            if time.monotonic() > deadline:
+                os.kill(pid, signal.SIGKILL)
+                raise AssertionError(f"the console ({pid}) still runs {timeout:.0f} s after SIGHUP")
+            await asyncio.sleep(0.2)
+
+
+def _running(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (FileNotFoundError, ProcessLookupError):
+        return False
+    return state != "Z"  # a zombie has ended; whoever adopted it may not reap it here
 
 
 @pytest.fixture
@@ -185,6 +208,11 @@ async def test_a_field_engineer_s_console_in_tmux(
             )
             assert boot.status == "Accepted"
             task.cancel()
+        await term.hang_up()
+        # The embedded core went with it: its port no longer takes stations.
+        with pytest.raises(ConnectionRefusedError):
+            async with socket(ws_port, "TMX16", passwords["TMX16"], "ocpp1.6"):
+                pass
     finally:
         term.close()
 
@@ -227,6 +255,9 @@ async def test_a_remote_console_notices_a_daemon_restart_and_recovers(
             )
             await term.shows(r"TMX201 .*online")
             task.cancel()
+        await term.hang_up()  # a remote console ends too; the daemon serves on
+        assert daemon.proc is not None
+        assert daemon.proc.poll() is None
     finally:
         term.close()
         daemon.kill()

@@ -3,6 +3,8 @@ earlier schema version migrates it and keeps its rows (both store implementation
 
 from __future__ import annotations
 
+import contextlib
+import sqlite3
 import uuid
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
@@ -15,6 +17,7 @@ from core.store.migrations import MIGRATIONS
 from core.store.models import ApiToken
 from core.store.postgres import PostgresStore
 from core.store.sqlite import SqliteStore, engine, ts
+from core.store.sqlite.message_log import ID_BLOCK
 
 StoreFactory = Callable[[], SqliteStore]
 
@@ -69,3 +72,21 @@ async def test_migration_adds_last_use_to_existing_tokens(
             lambda c: [r[0] for r in c.execute("SELECT version FROM schema_version").fetchall()]
         )
         assert max(versions) == len(MIGRATIONS) >= version
+
+
+async def test_the_message_log_s_station_index_is_the_one_its_queries_use(tmp_path: Path) -> None:
+    """The index's block expression and the queries' (core/store/sqlite/message_log.py) must be
+    the same text, or a station's messages are found by a scan of the whole log."""
+    path = str(tmp_path / "csms.db")
+    async with SqliteStore(path):
+        pass
+    with contextlib.closing(sqlite3.connect(path)) as c:
+        block = f"(id / {ID_BLOCK})"  # a constant of the store's, as its queries write it
+        plan = c.execute(
+            f"EXPLAIN QUERY PLAN SELECT * FROM message_log WHERE {block} = ?"  # noqa: S608
+            " AND station_id = ? ORDER BY id DESC LIMIT ?",
+            (1, "cs1", 5),
+        ).fetchall()
+    details = " ".join(row[-1] for row in plan)
+    assert "USING INDEX message_log_recent" in details
+    assert "TEMP B-TREE" not in details  # already in id order: no sort

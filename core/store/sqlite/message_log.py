@@ -71,9 +71,10 @@ class SqliteMessageLogStore(SqliteEngine):
             where.append("message_type=4")
         if station_id is not None:
             where.insert(0, f"(id / {ID_BLOCK}) = ?")  # the index's first column: see _by_block
+        condition = " AND ".join(where) or "1=1"
         sql = (
             "SELECT station_id, at, direction, message_type, message_id, action, payload,"
-            f" error_code, error_description, id FROM message_log WHERE {' AND '.join(where or ['1=1'])}"
+            f" error_code, error_description, id FROM message_log WHERE {condition}"
             " ORDER BY id DESC LIMIT ?"
         )
 

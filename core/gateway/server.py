@@ -444,6 +444,7 @@ class Gateway:
                     break  # where ``async for`` would stop
                 del msg  # an idle station's last frame is not kept until its next one
         finally:
+            _drop_tracebacks(ws.exception())
             reason = conn.closing_reason or reason
             if self.connections.get(station_id) is conn:
                 del self.connections[station_id]
@@ -628,3 +629,20 @@ class Gateway:
                 )
             return
         await conn.pipe.from_manager(message)
+
+
+def _drop_tracebacks(error: BaseException | None) -> None:
+    """A connection that dropped leaves its exception on the response, and the tracebacks of
+    that exception and of those it was raised during hold the frames that hold the response: a
+    cycle only the collector frees, and the collector's policy keeps what it froze until its next
+    rescan (core/collector.py). Without the tracebacks, reference counting frees the connection
+    as soon as its handler returns."""
+    seen: set[int] = set()
+    pending = [error]
+    while pending:
+        current = pending.pop()
+        if current is None or id(current) in seen:
+            continue
+        seen.add(id(current))
+        current.__traceback__ = None
+        pending += (current.__cause__, current.__context__)

@@ -131,7 +131,6 @@ async def _raw_server(ready: Queue[Any], stop: Any, tls: tuple[str, str] | None)
 
 
 async def _websockets_server(ready: Queue[Any], stop: Any, tls: tuple[str, str] | None) -> None:
-
     from websockets.asyncio.server import ServerConnection, serve
     from websockets.typing import Subprotocol
 

@@ -10,8 +10,9 @@ cores):
   no keepalive pings: as aiohttp's echo): a second ceiling, whether another websocket library
   would lift ours;
 * ``csms``  – csms-tui embedded, as ``csms-tui --daemon`` runs it (the real ``Csms`` from
-  core.runtime, SQLite store, API and sync loops on, the daemon's collector policy, core/collector.py), its
-  stations registered with basic auth (security profile 0) and booted before the measurement;
+  core.runtime, SQLite store, API and sync loops on, the daemon's collector policy from
+  core/collector.py), its stations registered with basic auth (security profile 0) and booted
+  before the measurement;
 * ``ocpp``  – a plain CSMS on the ``ocpp`` package (its ``ChargePoint`` class, one per
   connection, on the ``websockets`` library), written as its documentation shows: the peer.
   It stores nothing, so the comparison flatters the peer, not us;
@@ -142,7 +143,6 @@ def only_ws_paths(connection: ServerConnection, request: Request) -> Response | 
 
 
 async def _wsecho_server(ready: Queue[Any], stop: Any) -> None:
-
     from websockets.asyncio.server import serve
     from websockets.typing import Subprotocol
 

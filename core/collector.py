@@ -13,11 +13,11 @@ reference count are freed at once, frozen or not — a station's connection amon
 connected stations closed, the 180,000 objects their connections held left the frozen ones by
 reference count, and a full pass afterwards found no cycle to free; one that drops without a
 close leaves none either (the gateway drops the tracebacks it would keep: core/gateway/server.py,
-held by tests/e2e/test_connection_freed.py). What is frozen and later
-becomes a reference cycle's garbage is not freed while frozen, so every ``RESCAN_INTERVAL_S``
-everything is unfrozen, and the next full pass the collector starts on its own scans it all
-once and frees such cycles — the pause the default policy would have taken anyway, taken once
-per interval rather than at every quarter's growth."""
+held by tests/e2e/test_connection_freed.py). What is frozen and later becomes a reference cycle's
+garbage is not freed while frozen, so every ``RESCAN_INTERVAL_S`` everything is unfrozen, and the
+next full pass the collector starts on its own scans it all once and frees such cycles — the
+pause the default policy would have taken anyway, taken once per interval rather than at every
+quarter's growth."""
 
 from __future__ import annotations
 
@@ -26,9 +26,8 @@ import contextlib
 import gc
 from typing import Any
 
-# How long cyclic garbage among frozen objects may wait to be freed: a bound on what it holds
-# (a few connections' worth for a site whose stations come and go), and one full pass over the
-# heap per interval.
+# How long cyclic garbage among frozen objects may wait to be freed (connections make none; what
+# else does is held at most this long), and one full pass over the heap per interval.
 RESCAN_INTERVAL_S = 600.0
 
 

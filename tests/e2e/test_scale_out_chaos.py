@@ -215,6 +215,7 @@ class Station:
             "StartTransaction",
             {"connectorId": 1, "idTag": "TAGC", "meterStart": start, "timestamp": _now()},
         )
+        assert "transactionId" in answer, (self.id, answer, self.errors)  # a CALLERROR: {}
         tx = Tx(str(answer["transactionId"]), start)
         self.transactions.append(tx)
         for _ in range(2):

@@ -31,6 +31,11 @@ class TariffService(Protocol):
         """The cost of a transaction from its meter values, or None when no energy is known."""
         ...
 
+    def price(self, energy_wh: float) -> Cost:
+        """The cost of ``energy_wh`` delivered (what :meth:`cost` prices, for a caller that
+        knows the energy already: core.store.energy.energy_between)."""
+        ...
+
 
 class CertificateValidationError(Exception):
     """Validation failed; ``reason`` is one of expired | revoked | chain | other."""

@@ -30,6 +30,7 @@ class KwhTariff:
 
     def cost(self, meter_values: Sequence[MeterValue]) -> Cost | None:
         wh = delivered_wh(meter_values)
-        if wh is None:
-            return None
-        return Cost(round(wh / 1000.0 * self.price_per_kwh, 4), self.currency, wh)
+        return None if wh is None else self.price(wh)
+
+    def price(self, energy_wh: float) -> Cost:
+        return Cost(round(energy_wh / 1000.0 * self.price_per_kwh, 4), self.currency, energy_wh)

@@ -9,7 +9,10 @@ messages arrived in: a transaction replayed out of order reads exactly as one se
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+
+import orjson
 
 from core.store.models import MeterValue, SampledValue
 
@@ -30,22 +33,84 @@ def energy_wh(sv: SampledValue) -> float | None:
     return sv.value * scale * 10.0**multiplier
 
 
-def register_readings(meter_values: Iterable[MeterValue]) -> list[tuple[float, int, float]]:
-    """(timestamp, context order, Wh) of every whole-meter register reading, earliest first."""
-    readings: list[tuple[float, int, float]] = []
+Reading = tuple[float, int, float]
+"""(timestamp, context order, Wh) of one whole-meter register reading."""
+
+
+def register_readings(meter_values: Iterable[MeterValue]) -> list[Reading]:
+    """Every whole-meter register reading, earliest first."""
+    return sorted(_readings(meter_values))
+
+
+def _readings(meter_values: Iterable[MeterValue]) -> Iterator[Reading]:
     for mv in meter_values:
         for sv in mv.sampled_values:
             if sv.phase:  # per-phase values would be counted three times
                 continue
             wh = energy_wh(sv)
             if wh is not None:
-                order = _CONTEXT_ORDER.get(sv.context or "", 1)
-                readings.append((mv.timestamp.timestamp(), order, wh))
-    readings.sort()
-    return readings
+                yield mv.timestamp.timestamp(), _CONTEXT_ORDER.get(sv.context or "", 1), wh
 
 
-def register_bounds(meter_values: Sequence[MeterValue]) -> tuple[float, float] | None:
+@dataclass(frozen=True, slots=True)
+class RegisterSpan:
+    """What :func:`register_bounds` reads of a transaction's readings, and nothing more: how
+    many there are, the earliest and the latest, the earliest Transaction.Begin one and the
+    latest Transaction.End one. Readings added in any order and in any grouping give the same
+    span as all of them at once, so the store keeps a transaction's span beside it and adds each
+    event's readings to it: an event late in a long session costs what the first one did,
+    instead of reading every reading so far again (at one reading a minute, 480 of them eight
+    hours in)."""
+
+    count: int = 0
+    first: Reading | None = None
+    last: Reading | None = None
+    first_begin: Reading | None = None
+    last_end: Reading | None = None
+
+    @classmethod
+    def of(cls, meter_values: Iterable[MeterValue]) -> RegisterSpan:
+        return cls().add(meter_values)
+
+    def add(self, meter_values: Iterable[MeterValue]) -> RegisterSpan:
+        count, first, last = self.count, self.first, self.last
+        first_begin, last_end = self.first_begin, self.last_end
+        for reading in _readings(meter_values):  # min and max: no order needed
+            count += 1
+            first = reading if first is None else min(first, reading)
+            last = reading if last is None else max(last, reading)
+            if reading[1] == 0:
+                first_begin = reading if first_begin is None else min(first_begin, reading)
+            elif reading[1] == 2:
+                last_end = reading if last_end is None else max(last_end, reading)
+        return RegisterSpan(count, first, last, first_begin, last_end)
+
+    def bounds(self) -> tuple[float, float] | None:
+        """See :func:`register_bounds`."""
+        if self.first is None or self.last is None:
+            return None
+        if self.count == 1:
+            _, order, wh = self.first
+            return (wh, wh) if order == 0 else (0.0, wh)
+        start = self.first_begin if self.first_begin is not None else self.first
+        stop = self.last_end if self.last_end is not None else self.last
+        return start[2], stop[2]
+
+    def to_text(self) -> str:
+        return orjson.dumps(
+            [self.count, self.first, self.last, self.first_begin, self.last_end]
+        ).decode()
+
+    @classmethod
+    def from_text(cls, text: str) -> RegisterSpan:
+        count, *readings = orjson.loads(text)
+        first, last, first_begin, last_end = (
+            None if r is None else (float(r[0]), int(r[1]), float(r[2])) for r in readings
+        )
+        return cls(int(count), first, last, first_begin, last_end)
+
+
+def register_bounds(meter_values: Iterable[MeterValue]) -> tuple[float, float] | None:
     """Where the register stood when the transaction began and where it stands last, in Wh, or
     None when there is no reading. The start is the Transaction.Begin reading and the stop the
     Transaction.End reading where the station sent them (what they are, whatever a station's
@@ -56,19 +121,16 @@ def register_bounds(meter_values: Sequence[MeterValue]) -> tuple[float, float] |
     taken as energy since the start (a station whose register counts each transaction from 0;
     OCPI prices it so), so the start is 0. The stored meter start/stop, the energy shown and the
     cost are then one reading of the same values: never 0 kWh beside a price."""
-    readings = register_readings(meter_values)
-    if not readings:
-        return None
-    if len(readings) == 1:
-        _, order, wh = readings[0]
-        return (wh, wh) if order == 0 else (0.0, wh)
-    begins = [wh for _, order, wh in readings if order == 0]
-    ends = [wh for _, order, wh in readings if order == 2]
-    return (begins[0] if begins else readings[0][2]), (ends[-1] if ends else readings[-1][2])
+    return RegisterSpan.of(meter_values).bounds()
 
 
-def delivered_wh(meter_values: Sequence[MeterValue]) -> float | None:
-    """Energy delivered in Wh (the latest register reading minus where it began; a register only
-    counts up, so never below 0), or None when there is no reading."""
-    bounds = register_bounds(meter_values)
+def energy_between(bounds: tuple[float, float] | None) -> float | None:
+    """Energy delivered in Wh between register bounds (a register only counts up, so never
+    below 0), or None when there is no reading."""
     return None if bounds is None else max(0.0, bounds[1] - bounds[0])
+
+
+def delivered_wh(meter_values: Iterable[MeterValue]) -> float | None:
+    """Energy delivered in Wh (the latest register reading minus where it began), or None when
+    there is no reading."""
+    return energy_between(register_bounds(meter_values))

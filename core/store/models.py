@@ -203,6 +203,10 @@ class Transaction:
     meter_values: list[MeterValue] = field(default_factory=list)
     # Set by apply_transaction_event, not stored: the seqNo gaps this event revealed.
     new_gaps: list[int] = field(default_factory=list)
+    # Set by apply_transaction_event, not stored: where the register began and where it stands
+    # now, over every reading stored so far (core.store.energy.register_bounds; meter_stop_wh
+    # stays None until the transaction ends). None when there is no reading.
+    register_wh: tuple[float, float] | None = None
 
     @property
     def active(self) -> bool:

@@ -231,9 +231,12 @@ class TransactionStore(Protocol):
         reason, charging state, stopped reason, remoteStartId, offline). Returns the resulting
         stored transaction and whether the event was new (False = duplicate, nothing changed).
 
-        A new event's result carries every meter value stored for the transaction, and its
-        meter start (earliest register reading) and, once ended, meter stop (latest) are
-        recomputed from them, so the arrival order of the events does not matter."""
+        A new event's result carries the register's bounds over every meter value stored for
+        the transaction (``register_wh``; core.store.energy.register_bounds), and its meter
+        start and, once ended, meter stop are set from them, so the arrival order of the events
+        does not matter. It does not carry the readings themselves (``meter_values`` is empty):
+        the bounds are kept as events come, so that an event late in a long session reads no
+        earlier reading (find_transaction loads them)."""
         ...
 
     async def close_transaction(

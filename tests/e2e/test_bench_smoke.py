@@ -81,6 +81,28 @@ def test_bench_storm_boots_every_station_on_ws_and_wss() -> None:
     assert "error:" not in out
 
 
+def test_bench_long_tx_times_early_and_late_events_on_this_tree_and_a_base() -> None:
+    """Exits 0 only when every session was stored as sent; ``--base`` is this tree again."""
+    out = _run(
+        "bench_long_tx.py",
+        "--stations",
+        "2",
+        "--length",
+        "182",
+        "--base",
+        str(BENCH.parent),
+    )
+    for label in ("csms", "base"):
+        windows = re.findall(rf"^{label} .*$", out, re.M)
+        assert len(windows) == 1, out
+        assert re.findall(r"events (\d+)–(\d+): +[\d,]+/s", windows[0]) == [
+            ("1", "60"),
+            ("62", "121"),
+            ("122", "181"),
+        ], out
+    assert re.search(r"^aim: the last window at ≥ 0.8× the first \(\d+\.\d+×: ", out, re.M), out
+
+
 def _table(out: str, header: str) -> dict[tuple[str, ...], list[str]]:
     """The Markdown table under ``header``'s first cell: each row's cells, keyed by the cells
     that name it (stations and server, or the server)."""

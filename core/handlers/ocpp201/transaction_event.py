@@ -33,6 +33,7 @@ from core.handlers.reservations import set_status
 from core.ocpp.types import OcppVersion
 from core.services.meter_values import from_ocpp201, latest
 from core.services.protocols import Cost, TariffService, TokenAuthoriser
+from core.store.energy import energy_between
 from core.store.models import ReservationStatus, StationEvent, Transaction
 from core.store.protocols import ReservationStore, StationEventStore, TransactionStore
 
@@ -171,7 +172,7 @@ class TransactionEvent:
             self.cost_pacing.forget(station_id, tx.transaction_id)  # no running cost any more
             # Every new event of an ended transaction (Ended itself, or one replayed late)
             # prices all the readings stored so far.
-            cost = self.tariff.cost(tx.meter_values)
+            cost = self._cost(tx)
             if cost is not None:
                 await self.transactions.set_transaction_cost(
                     station_id, tx.transaction_id, cost.amount, cost.currency
@@ -190,7 +191,7 @@ class TransactionEvent:
         now = self.clock.now()
         if not self.cost_pacing.due(station_id, tx.transaction_id, now):
             return  # the display has a recent enough figure; a later reading brings the next
-        cost = self.tariff.cost(tx.meter_values)
+        cost = self._cost(tx)
         if cost is None:
             return
         # Noted before the send, which awaits the store: an event handled meanwhile for the same
@@ -210,6 +211,13 @@ class TransactionEvent:
             )
         except CallRejectedError as exc:  # the display misses one update; charging goes on
             log.warning("running cost for %s not sent: %s", station_id, exc)
+
+    def _cost(self, tx: Transaction) -> Cost | None:
+        """The cost of the energy between the register's bounds over every reading stored so
+        far (the store keeps them as events come: reading the readings again would make each
+        event of a long session cost more than the last)."""
+        wh = energy_between(tx.register_wh)
+        return None if wh is None else self.tariff.price(wh)
 
     async def _report_gaps(self, station_id: str, tx: Transaction) -> None:
         new_gaps = tx.new_gaps

@@ -18,6 +18,16 @@ class SqliteMeterValueStore(SqliteEngine):
                 insert_meter_values(
                     c, v.station_id, v.evse_id, v.transaction_id, [v.meter_value], self._readings
                 )
+            # Their transactions' register spans (transactions.py) no longer cover every
+            # reading: not known, until an event of theirs reads them again.
+            for station_id, transaction_id in {
+                (v.station_id, v.transaction_id) for v in values if v.transaction_id is not None
+            }:
+                c.execute(
+                    "UPDATE transactions SET register_span=NULL"
+                    " WHERE station_id=? AND transaction_id=?",
+                    (station_id, transaction_id),
+                )
 
         await self.run(job)
 

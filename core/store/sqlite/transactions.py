@@ -9,7 +9,7 @@ from typing import Any
 
 import orjson
 
-from core.store.energy import register_bounds
+from core.store.energy import RegisterSpan
 from core.store.models import MeterValue, SampledValue, Transaction, UnitOfMeasure
 from core.store.sqlite.codecs import dumps, from_ts, ts, upsert
 from core.store.sqlite.engine import SqliteEngine
@@ -62,9 +62,25 @@ class SqliteTransactionStore(SqliteEngine):
         ).fetchone()
         return None if r is None else self._tx(r)
 
-    def _save_tx(self, c: sqlite3.Connection, tx: Transaction) -> None:
+    def _find_tx_span(
+        self, c: sqlite3.Connection, station_id: str, tx_id: str
+    ) -> tuple[Transaction | None, RegisterSpan]:
+        """The transaction and its register span: as stored, or read from its readings when
+        not known (see the migration that added it)."""
+        r = c.execute(
+            f"SELECT {self._TX_COLS}, register_span FROM transactions"
+            " WHERE station_id=? AND transaction_id=?",
+            (station_id, tx_id),
+        ).fetchone()
+        if r is not None and r[-1] is not None:
+            return self._tx(r), RegisterSpan.from_text(r[-1])
+        span = RegisterSpan.of(self._readings.load(c, station_id, tx_id))
+        return (None if r is None else self._tx(r)), span
+
+    def _save_tx(self, c: sqlite3.Connection, tx: Transaction, span: RegisterSpan) -> None:
+        """Upsert ``tx`` with ``span``, its readings' span after this job's writes."""
         c.execute(
-            upsert("transactions", self._TX_COLS, "station_id, transaction_id"),
+            upsert("transactions", f"{self._TX_COLS}, register_span", "station_id, transaction_id"),
             (
                 tx.station_id,
                 tx.transaction_id,
@@ -91,6 +107,7 @@ class SqliteTransactionStore(SqliteEngine):
                 tx.currency,
                 tx.auth_status,
                 tx.close_reason,
+                span.to_text(),
             ),
         )
 
@@ -151,7 +168,7 @@ class SqliteTransactionStore(SqliteEngine):
                 charging_state="Charging",
                 auth_status=auth_status,
             )
-            self._save_tx(c, tx)
+            self._save_tx(c, tx, RegisterSpan.of([begin]))
             insert_meter_values(c, station_id, connector_id, str(tx_id), [begin], self._readings)
             return tx_id, True
 
@@ -198,8 +215,8 @@ class SqliteTransactionStore(SqliteEngine):
             tx.charging_state = "Idle"
             tx.ended_seq_no = (tx.last_seq_no or 0) + 1
             tx.last_seq_no = tx.ended_seq_no
-            self._save_tx(c, tx)
             tx.meter_values = self._readings.load(c, station_id, transaction_id)
+            self._save_tx(c, tx, RegisterSpan.of(tx.meter_values))
             self._readings.forget(station_id, transaction_id)
             return tx
 
@@ -222,7 +239,7 @@ class SqliteTransactionStore(SqliteEngine):
                 " event_type, timestamp) VALUES (?,?,?,?,?) ON CONFLICT DO NOTHING",
                 (station_id, tx_id, seq_no, event_type, ts(timestamp)),
             ).rowcount
-            existing = self._find_tx(c, station_id, tx_id)
+            existing, span = self._find_tx_span(c, station_id, tx_id)
             if not inserted and existing is not None:
                 return existing, False
             tx = existing or Transaction(station_id=station_id, transaction_id=tx_id)
@@ -230,14 +247,15 @@ class SqliteTransactionStore(SqliteEngine):
             _track_gaps(tx, c, station_id, tx_id, seq_no)
             evse = transaction.evse_id or tx.evse_id
             insert_meter_values(c, station_id, evse, tx_id, meter_values, self._readings)
-            # Meter start/stop from every reading stored so far, not from this event's: events
-            # replayed out of order (or a late Updated after Ended) then give the same figures.
-            tx.meter_values = self._readings.load(c, station_id, tx_id)
-            bounds = register_bounds(tx.meter_values)
-            if bounds is not None:
-                tx.meter_start_wh = bounds[0]
-                tx.meter_stop_wh = None if tx.active else bounds[1]
-            self._save_tx(c, tx)
+            # Meter start/stop from every reading stored so far (their span), not from this
+            # event's: events replayed out of order (or a late Updated after Ended) then give
+            # the same figures.
+            span = span.add(meter_values)
+            tx.register_wh = span.bounds()
+            if tx.register_wh is not None:
+                tx.meter_start_wh = tx.register_wh[0]
+                tx.meter_stop_wh = None if tx.active else tx.register_wh[1]
+            self._save_tx(c, tx, span)
             if not tx.active:
                 self._readings.forget(station_id, tx_id)
             return tx, True
@@ -258,10 +276,11 @@ class SqliteTransactionStore(SqliteEngine):
             tx.stopped_reason = "Other"  # the one reason both versions have for this
             tx.close_reason = reason
             tx.charging_state = "Idle"
-            bounds = register_bounds(tx.meter_values)
+            span = RegisterSpan.of(tx.meter_values)
+            bounds = span.bounds()
             if bounds is not None:  # the energy known so far is what gets priced
                 tx.meter_start_wh, tx.meter_stop_wh = bounds
-            self._save_tx(c, tx)
+            self._save_tx(c, tx, span)
             self._readings.forget(station_id, transaction_id)
             return tx, True
 

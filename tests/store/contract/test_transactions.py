@@ -7,8 +7,16 @@ import itertools
 from datetime import timedelta
 
 from core.clock import FixedClock
-from core.store.models import MeterValue, SampledValue, Transaction, UnitOfMeasure
+from core.store.energy import register_bounds
+from core.store.models import (
+    MeterValue,
+    SampledValue,
+    StoredMeterValues,
+    Transaction,
+    UnitOfMeasure,
+)
 from core.store.protocols import Store
+from core.store.sqlite import SqliteStore
 from tests.store.contract.samples import reading
 
 
@@ -188,14 +196,16 @@ async def test_meter_start_stop_and_state_are_the_same_in_any_arrival_order(
     for n, order in enumerate(itertools.permutations(events)):
         tx_id = f"T{n}"
         results: list[Transaction] = []
+        sent: list[MeterValue] = []
         for kind, seq, minutes, wh, context, state in order:
             at = t0 + timedelta(minutes=minutes)
             fields = Transaction(station_id="cs1", transaction_id=tx_id, charging_state=state)
-            tx, new = await store.apply_transaction_event(
-                "cs1", fields, kind, seq, at, [MeterValue(at, [SampledValue(wh, context)])]
-            )
+            sent.append(MeterValue(at, [SampledValue(wh, context)]))
+            tx, new = await store.apply_transaction_event("cs1", fields, kind, seq, at, sent[-1:])
             assert new
-            assert len(tx.meter_values) == len(results) + 1
+            # the bounds over every reading so far, which the result does not carry
+            assert tx.register_wh == register_bounds(sent), order
+            assert tx.meter_values == []
             results.append(tx)
         final = results[-1]
         assert (final.meter_start_wh, final.meter_stop_wh) == (1000.0, 3000.0), order
@@ -207,6 +217,31 @@ async def test_meter_start_stop_and_state_are_the_same_in_any_arrival_order(
         assert (stored.meter_start_wh, stored.meter_stop_wh) == (1000.0, 3000.0)
         # while it runs there is no stop reading yet, whatever has arrived
         assert all(r.meter_stop_wh is None for r in results if r.active)
+
+
+async def test_an_events_bounds_count_readings_it_did_not_bring(
+    store: SqliteStore, clock: FixedClock
+) -> None:
+    """The store keeps a transaction's register span as its events come. Readings written for
+    it another way (MeterValues naming the transaction) and a span not known (a transaction
+    stored before spans were kept) must count as much as the events' own readings."""
+    t0 = clock.now()
+    sent = [reading(t0, 1000.0, "Transaction.Begin")]
+    started = Transaction(station_id="cs1", transaction_id="T1")
+    await store.apply_transaction_event("cs1", started, "Started", 0, t0, sent)
+    late = reading(t0 + timedelta(minutes=30), 5000.0)
+    await store.add_meter_values([StoredMeterValues("cs1", 1, "T1", late)])
+    sent.append(late)
+    for seq in (1, 2):
+        at = t0 + timedelta(minutes=seq * 10)
+        sent.append(reading(at, 1000.0 + seq * 100))
+        tx, _ = await store.apply_transaction_event("cs1", started, "Updated", seq, at, sent[-1:])
+        assert tx.register_wh == register_bounds(sent) == (1000.0, 5000.0)
+        # as though stored before spans were kept: the next event reads them from the readings
+        await store.run(lambda c: c.execute("UPDATE transactions SET register_span=NULL"))
+    sent.append(reading(t0 + timedelta(minutes=40), 6000.0, "Transaction.End"))
+    tx, _ = await store.apply_transaction_event("cs1", started, "Ended", 3, t0, sent[-1:])
+    assert (tx.meter_start_wh, tx.meter_stop_wh) == register_bounds(sent) == (1000.0, 6000.0)
 
 
 async def test_transaction_cost_is_set_on_that_transaction_only(

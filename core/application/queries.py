@@ -3,7 +3,6 @@ meter values and cost) and the message log."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, Literal
 
@@ -25,8 +24,8 @@ from core.application.views import (
     reservation_view,
     tx_summary,
 )
-from core.store.energy import delivered_wh, register_bounds
-from core.store.models import MeterValue, Transaction
+from core.store.energy import energy_between
+from core.store.models import Transaction
 
 
 class ActivityQueries(ServiceBase):
@@ -77,35 +76,31 @@ class ActivityQueries(ServiceBase):
         txs = await self._store.list_transactions(station_id, active, since, limit, offset)
         out: list[TransactionSummary] = []
         for tx in txs:
-            if tx.active:
-                # Its energy and cost so far are in its readings, not yet in the row: read them
-                # (a running transaction's are held decoded by the store).
-                found = await self._store.find_transaction(tx.station_id, tx.transaction_id)
-                out.append(self._figures(found or tx, (found or tx).meter_values))
-            else:
-                out.append(tx_summary(tx))
+            # A running one's energy and cost so far are its register bounds, not yet its row's.
+            out.append(self._figures(tx) if tx.active else tx_summary(tx))
         return out
 
-    def _figures(self, tx: Transaction, meter_values: Sequence[MeterValue]) -> TransactionSummary:
+    def _figures(self, tx: Transaction) -> TransactionSummary:
         """The transaction with what its readings say where the row does not say it yet: a
         running one's energy and cost so far, a meter start recorded before it was derived for
-        2.0.1. One rule for all of them (:func:`core.store.energy.register_bounds`, which the
-        tariff prices by too), so an energy is never missing beside a cost."""
+        2.0.1. One rule for all of them (the register bounds the store keeps, which the tariff
+        prices too: core.store.energy), so an energy is never missing beside a cost."""
         summary = tx_summary(tx)
+        bounds = tx.register_wh
+        if bounds is None:
+            return summary
         update: dict[str, Any] = {}
-        bounds = register_bounds(meter_values)
-        if bounds is not None:
-            if summary.meter_start_wh is None:
-                update["meter_start_wh"] = bounds[0]
-            if summary.meter_stop_wh is None and not tx.active:
-                update["meter_stop_wh"] = bounds[1]
-            if summary.energy_wh is None:
-                update["energy_wh"] = delivered_wh(meter_values)
-        if summary.cost is None and self._tariff is not None and meter_values:
-            estimate = self._tariff.cost(meter_values)
-            if estimate is not None:
-                update.update(cost=estimate.amount, currency=estimate.currency)
-        return summary.model_copy(update=update) if update else summary
+        if summary.meter_start_wh is None:
+            update["meter_start_wh"] = bounds[0]
+        if summary.meter_stop_wh is None and not tx.active:
+            update["meter_stop_wh"] = bounds[1]
+        energy = energy_between(bounds)
+        if summary.energy_wh is None:
+            update["energy_wh"] = energy
+        if summary.cost is None and self._tariff is not None and energy is not None:
+            estimate = self._tariff.price(energy)
+            update.update(cost=estimate.amount, currency=estimate.currency)
+        return summary.model_copy(update=update)
 
     async def transaction_detail(
         self, transaction_id: str, station_id: str | None = None
@@ -133,7 +128,7 @@ class ActivityQueries(ServiceBase):
             stored = await self._store.list_meter_values(station_id, transaction_id)
             meter_values = [s.meter_value for s in stored]
         return TransactionDetail(
-            **self._figures(tx, meter_values).model_dump(),
+            **self._figures(tx).model_dump(),
             trigger_reason=tx.trigger_reason,
             offline=tx.offline,
             remote_start_id=tx.remote_start_id,

@@ -203,9 +203,10 @@ class Transaction:
     meter_values: list[MeterValue] = field(default_factory=list)
     # Set by apply_transaction_event, not stored: the seqNo gaps this event revealed.
     new_gaps: list[int] = field(default_factory=list)
-    # Set by apply_transaction_event, not stored: where the register began and where it stands
-    # now, over every reading stored so far (core.store.energy.register_bounds; meter_stop_wh
-    # stays None until the transaction ends). None when there is no reading.
+    # Set on every transaction the store returns: where the register began and where it stands
+    # now, over every reading stored for it (core.store.energy.register_bounds, kept by the
+    # store as each reading comes: RegisterSpan). None when there is no reading. Unlike
+    # meter_stop_wh, known while the transaction runs: its energy and cost so far.
     register_wh: tuple[float, float] | None = None
 
     @property

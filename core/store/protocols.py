@@ -232,11 +232,11 @@ class TransactionStore(Protocol):
         stored transaction and whether the event was new (False = duplicate, nothing changed).
 
         A new event's result carries the register's bounds over every meter value stored for
-        the transaction (``register_wh``; core.store.energy.register_bounds), and its meter
-        start and, once ended, meter stop are set from them, so the arrival order of the events
-        does not matter. It does not carry the readings themselves (``meter_values`` is empty):
-        the bounds are kept as events come, so that an event late in a long session reads no
-        earlier reading (find_transaction loads them)."""
+        the transaction (``register_wh``), and its meter start and, once ended, meter stop are
+        set from them, so the arrival order of the events does not matter. It does not carry
+        the readings themselves (``meter_values`` is empty): the bounds are kept as events come,
+        so that an event late in a long session reads no earlier reading (find_transaction
+        loads them)."""
         ...
 
     async def close_transaction(
@@ -254,8 +254,12 @@ class TransactionStore(Protocol):
     ) -> None: ...
 
     async def find_transaction(
-        self, station_id: str, transaction_id: str
-    ) -> Transaction | None: ...
+        self, station_id: str, transaction_id: str, *, readings: bool = True
+    ) -> Transaction | None:
+        """The transaction with its meter values, oldest first (``readings=False``: without
+        them, for a caller that needs only the transaction: reading them costs as many rows as
+        the session has readings). ``register_wh`` is set either way."""
+        ...
 
     async def list_transactions(
         self,
@@ -265,7 +269,8 @@ class TransactionStore(Protocol):
         limit: int = 100,
         offset: int = 0,
     ) -> list[Transaction]:
-        """Newest first. Meter values are not loaded (use ``find_transaction``)."""
+        """Newest first. Meter values are not loaded (use ``find_transaction``); each one's
+        ``register_wh`` is set."""
         ...
 
 

@@ -95,7 +95,9 @@ def test_bench_long_tx_times_early_and_late_events_on_this_tree_and_a_base() -> 
     for label in ("csms", "base"):
         windows = re.findall(rf"^{label} .*$", out, re.M)
         assert len(windows) == 1, out
-        assert re.findall(r"events (\d+)–(\d+): +[\d,]+/s", windows[0]) == [
+        assert re.findall(
+            r"events (\d+)–(\d+): +[\d,]+/s \(\d\.\d\d×\), list +\d+\.\d ms", windows[0]
+        ) == [
             ("1", "60"),
             ("62", "121"),
             ("122", "181"),

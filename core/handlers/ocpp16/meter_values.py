@@ -27,7 +27,7 @@ class MeterValues:
         tx_id: str | None = str(request["transactionId"]) if "transactionId" in request else None
         if (
             tx_id is not None
-            and await self.transactions.find_transaction(station_id, tx_id) is None
+            and await self.transactions.find_transaction(station_id, tx_id, readings=False) is None
         ):
             tx_id = None  # another station's or an unknown transaction: keep the values unlinked
         values = from_ocpp16(request["meterValue"])

@@ -5,6 +5,7 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Sequence
 
+from core.store.energy import RegisterSpan
 from core.store.models import MeterValue, StoredMeterValues
 from core.store.sqlite.codecs import decode_sampled_values, encode_meter_value, req_ts, ts
 from core.store.sqlite.engine import SqliteEngine
@@ -18,16 +19,7 @@ class SqliteMeterValueStore(SqliteEngine):
                 insert_meter_values(
                     c, v.station_id, v.evse_id, v.transaction_id, [v.meter_value], self._readings
                 )
-            # Their transactions' register spans (transactions.py) no longer cover every
-            # reading: not known, until an event of theirs reads them again.
-            for station_id, transaction_id in {
-                (v.station_id, v.transaction_id) for v in values if v.transaction_id is not None
-            }:
-                c.execute(
-                    "UPDATE transactions SET register_span=NULL"
-                    " WHERE station_id=? AND transaction_id=?",
-                    (station_id, transaction_id),
-                )
+            _extend_spans(c, values)
 
         await self.run(job)
 
@@ -55,6 +47,29 @@ class SqliteMeterValueStore(SqliteEngine):
             ]
 
         return await self.run(job)
+
+
+def _extend_spans(c: sqlite3.Connection, values: Sequence[StoredMeterValues]) -> None:
+    """Add readings to the register span their transaction keeps (see transactions.py), so it
+    still covers every reading. A span not known stays so: it is read whole when next needed."""
+    added: dict[tuple[str, str], list[MeterValue]] = {}
+    for v in values:
+        if v.transaction_id is not None:
+            added.setdefault((v.station_id, v.transaction_id), []).append(v.meter_value)
+    for (station_id, transaction_id), readings in added.items():
+        row = c.execute(
+            "SELECT register_span FROM transactions WHERE station_id=? AND transaction_id=?",
+            (station_id, transaction_id),
+        ).fetchone()
+        if row is not None and row[0] is not None:
+            c.execute(
+                "UPDATE transactions SET register_span=? WHERE station_id=? AND transaction_id=?",
+                (
+                    RegisterSpan.from_text(row[0]).add(readings).to_text(),
+                    station_id,
+                    transaction_id,
+                ),
+            )
 
 
 def insert_meter_values(

@@ -22,8 +22,26 @@ class SqliteTransactionStore(SqliteEngine):
         " ended_at, meter_start_wh, meter_stop_wh, start_seq_no, ended_seq_no,"
         " updated_seq_no_count, last_seq_no, seq_no_gaps, offline, trigger_reason,"
         " charging_state, stopped_reason, remote_start_id, stop_id_token, cost, currency,"
-        " auth_status, close_reason"
+        " auth_status, close_reason, register_span"
     )
+
+    def _read_tx(
+        self, c: sqlite3.Connection, r: tuple[Any, ...]
+    ) -> tuple[Transaction, RegisterSpan]:
+        """A transaction row (``_TX_COLS``) and its register span, which also gives the
+        transaction its ``register_wh``. A span not known (a row from before spans were kept)
+        is read from the readings once and kept."""
+        tx = self._tx(r)
+        if r[25] is not None:
+            span = RegisterSpan.from_text(r[25])
+        else:
+            span = RegisterSpan.of(self._readings.load(c, tx.station_id, tx.transaction_id))
+            c.execute(
+                "UPDATE transactions SET register_span=? WHERE station_id=? AND transaction_id=?",
+                (span.to_text(), tx.station_id, tx.transaction_id),
+            )
+        tx.register_wh = span.bounds()
+        return tx, span
 
     @staticmethod
     def _tx(r: tuple[Any, ...]) -> Transaction:
@@ -55,32 +73,19 @@ class SqliteTransactionStore(SqliteEngine):
             close_reason=r[24],
         )
 
-    def _find_tx(self, c: sqlite3.Connection, station_id: str, tx_id: str) -> Transaction | None:
+    def _find_tx(
+        self, c: sqlite3.Connection, station_id: str, tx_id: str
+    ) -> tuple[Transaction, RegisterSpan] | None:
         r = c.execute(
             f"SELECT {self._TX_COLS} FROM transactions WHERE station_id=? AND transaction_id=?",
             (station_id, tx_id),
         ).fetchone()
-        return None if r is None else self._tx(r)
-
-    def _find_tx_span(
-        self, c: sqlite3.Connection, station_id: str, tx_id: str
-    ) -> tuple[Transaction | None, RegisterSpan]:
-        """The transaction and its register span: as stored, or read from its readings when
-        not known (see the migration that added it)."""
-        r = c.execute(
-            f"SELECT {self._TX_COLS}, register_span FROM transactions"
-            " WHERE station_id=? AND transaction_id=?",
-            (station_id, tx_id),
-        ).fetchone()
-        if r is not None and r[-1] is not None:
-            return self._tx(r), RegisterSpan.from_text(r[-1])
-        span = RegisterSpan.of(self._readings.load(c, station_id, tx_id))
-        return (None if r is None else self._tx(r)), span
+        return None if r is None else self._read_tx(c, r)
 
     def _save_tx(self, c: sqlite3.Connection, tx: Transaction, span: RegisterSpan) -> None:
         """Upsert ``tx`` with ``span``, its readings' span after this job's writes."""
         c.execute(
-            upsert("transactions", f"{self._TX_COLS}, register_span", "station_id, transaction_id"),
+            upsert("transactions", self._TX_COLS, "station_id, transaction_id"),
             (
                 tx.station_id,
                 tx.transaction_id,
@@ -185,9 +190,10 @@ class SqliteTransactionStore(SqliteEngine):
         meter_values: Sequence[MeterValue],
     ) -> Transaction | None:
         def job(c: sqlite3.Connection) -> Transaction | None:
-            tx = self._find_tx(c, station_id, transaction_id)
-            if tx is None:
+            found = self._find_tx(c, station_id, transaction_id)
+            if found is None:
                 return None
+            tx, span = found
             # A retried StopTransaction: already done. (An operator's close sets only ended_at:
             # the station's own stop, when it does come, replaces the operator's guess.)
             if tx.ended_seq_no is not None:
@@ -215,8 +221,10 @@ class SqliteTransactionStore(SqliteEngine):
             tx.charging_state = "Idle"
             tx.ended_seq_no = (tx.last_seq_no or 0) + 1
             tx.last_seq_no = tx.ended_seq_no
+            span = span.add([*meter_values, end])
+            tx.register_wh = span.bounds()
+            self._save_tx(c, tx, span)
             tx.meter_values = self._readings.load(c, station_id, transaction_id)
-            self._save_tx(c, tx, RegisterSpan.of(tx.meter_values))
             self._readings.forget(station_id, transaction_id)
             return tx
 
@@ -239,10 +247,14 @@ class SqliteTransactionStore(SqliteEngine):
                 " event_type, timestamp) VALUES (?,?,?,?,?) ON CONFLICT DO NOTHING",
                 (station_id, tx_id, seq_no, event_type, ts(timestamp)),
             ).rowcount
-            existing, span = self._find_tx_span(c, station_id, tx_id)
-            if not inserted and existing is not None:
-                return existing, False
-            tx = existing or Transaction(station_id=station_id, transaction_id=tx_id)
+            found = self._find_tx(c, station_id, tx_id)
+            if found is None:  # readings may have come before it: a MeterValues naming it
+                tx = Transaction(station_id=station_id, transaction_id=tx_id)
+                span = RegisterSpan.of(self._readings.load(c, station_id, tx_id))
+            elif not inserted:
+                return found[0], False
+            else:
+                tx, span = found
             _merge_event(tx, transaction, event_type, seq_no, timestamp)
             _track_gaps(tx, c, station_id, tx_id, seq_no)
             evse = transaction.evse_id or tx.evse_id
@@ -266,9 +278,10 @@ class SqliteTransactionStore(SqliteEngine):
         self, station_id: str, transaction_id: str, at: datetime, reason: str
     ) -> tuple[Transaction, bool] | None:
         def job(c: sqlite3.Connection) -> tuple[Transaction, bool] | None:
-            tx = self._find_tx(c, station_id, transaction_id)
-            if tx is None:
+            found = self._find_tx(c, station_id, transaction_id)
+            if found is None:
                 return None
+            tx, span = found
             tx.meter_values = self._readings.load(c, station_id, transaction_id)
             if not tx.active:
                 return tx, False
@@ -276,10 +289,8 @@ class SqliteTransactionStore(SqliteEngine):
             tx.stopped_reason = "Other"  # the one reason both versions have for this
             tx.close_reason = reason
             tx.charging_state = "Idle"
-            span = RegisterSpan.of(tx.meter_values)
-            bounds = span.bounds()
-            if bounds is not None:  # the energy known so far is what gets priced
-                tx.meter_start_wh, tx.meter_stop_wh = bounds
+            if tx.register_wh is not None:  # the energy known so far is what gets priced
+                tx.meter_start_wh, tx.meter_stop_wh = tx.register_wh
             self._save_tx(c, tx, span)
             self._readings.forget(station_id, transaction_id)
             return tx, True
@@ -296,10 +307,15 @@ class SqliteTransactionStore(SqliteEngine):
             )
         )
 
-    async def find_transaction(self, station_id: str, transaction_id: str) -> Transaction | None:
+    async def find_transaction(
+        self, station_id: str, transaction_id: str, *, readings: bool = True
+    ) -> Transaction | None:
         def job(c: sqlite3.Connection) -> Transaction | None:
-            tx = self._find_tx(c, station_id, transaction_id)
-            if tx is not None:
+            found = self._find_tx(c, station_id, transaction_id)
+            if found is None:
+                return None
+            tx = found[0]
+            if readings:
                 tx.meter_values = self._readings.load(c, station_id, transaction_id)
             return tx
 
@@ -334,7 +350,8 @@ class SqliteTransactionStore(SqliteEngine):
         )
 
         def job(c: sqlite3.Connection) -> list[Transaction]:
-            return [self._tx(r) for r in c.execute(sql, (*args, limit, offset)).fetchall()]
+            rows = c.execute(sql, (*args, limit, offset)).fetchall()
+            return [self._read_tx(c, r)[0] for r in rows]
 
         return await self.run(job)
 

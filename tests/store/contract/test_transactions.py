@@ -219,29 +219,53 @@ async def test_meter_start_stop_and_state_are_the_same_in_any_arrival_order(
         assert all(r.meter_stop_wh is None for r in results if r.active)
 
 
-async def test_an_events_bounds_count_readings_it_did_not_bring(
+async def test_a_transactions_register_bounds_count_every_reading_however_it_came(
     store: SqliteStore, clock: FixedClock
 ) -> None:
-    """The store keeps a transaction's register span as its events come. Readings written for
-    it another way (MeterValues naming the transaction) and a span not known (a transaction
-    stored before spans were kept) must count as much as the events' own readings."""
+    """The store keeps a transaction's register span as its readings come, and every read of
+    the transaction (an event's result, find with or without readings, a list) gives its bounds.
+    Readings written for it another way (MeterValues naming the transaction) and a span not
+    known (a transaction stored before spans were kept) must count as the events' own do."""
     t0 = clock.now()
     sent = [reading(t0, 1000.0, "Transaction.Begin")]
     started = Transaction(station_id="cs1", transaction_id="T1")
+
+    async def bounds_read() -> list[tuple[float, float] | None]:
+        found = await store.find_transaction("cs1", "T1")
+        bare = await store.find_transaction("cs1", "T1", readings=False)
+        assert found is not None
+        assert bare is not None
+        assert found.meter_values == sorted(sent, key=lambda mv: mv.timestamp)
+        assert bare.meter_values == []
+        listed = [tx.register_wh for tx in await store.list_transactions("cs1")]
+        return [found.register_wh, bare.register_wh, *listed]
+
+    async def forget_span() -> None:  # as though stored before spans were kept
+        await store.run(lambda c: c.execute("UPDATE transactions SET register_span=NULL"))
+
+    async def span_known() -> bool:
+        rows = await store.run(
+            lambda c: c.execute("SELECT register_span FROM transactions").fetchall()
+        )
+        return all(r[0] is not None for r in rows)
+
     await store.apply_transaction_event("cs1", started, "Started", 0, t0, sent)
     late = reading(t0 + timedelta(minutes=30), 5000.0)
     await store.add_meter_values([StoredMeterValues("cs1", 1, "T1", late)])
     sent.append(late)
+    assert await bounds_read() == [(1000.0, 5000.0)] * 3
     for seq in (1, 2):
         at = t0 + timedelta(minutes=seq * 10)
         sent.append(reading(at, 1000.0 + seq * 100))
         tx, _ = await store.apply_transaction_event("cs1", started, "Updated", seq, at, sent[-1:])
         assert tx.register_wh == register_bounds(sent) == (1000.0, 5000.0)
-        # as though stored before spans were kept: the next event reads them from the readings
-        await store.run(lambda c: c.execute("UPDATE transactions SET register_span=NULL"))
+        await forget_span()  # the next event reads the span from the readings
     sent.append(reading(t0 + timedelta(minutes=40), 6000.0, "Transaction.End"))
     tx, _ = await store.apply_transaction_event("cs1", started, "Ended", 3, t0, sent[-1:])
     assert (tx.meter_start_wh, tx.meter_stop_wh) == register_bounds(sent) == (1000.0, 6000.0)
+    await forget_span()  # a read finds it from the readings, and keeps it
+    assert await bounds_read() == [(1000.0, 6000.0)] * 3
+    assert await span_known()
 
 
 async def test_transaction_cost_is_set_on_that_transaction_only(

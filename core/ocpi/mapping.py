@@ -30,7 +30,7 @@ from core.ocpi.models import (
     WhitelistType,
 )
 from core.services.protocols import TariffService
-from core.services.tariff import delivered_wh
+from core.store.energy import energy_between
 from core.store.models import (
     CacheMode,
     ConnectorStatus,
@@ -233,27 +233,6 @@ def cdr_token(tx: Transaction, token: Token | None, country_code: str, party_id:
     )
 
 
-def energy_kwh(tx: Transaction, meter_values: Sequence[MeterValue]) -> float:
-    wh = delivered_wh(_with_registers(tx, meter_values))
-    return round((wh or 0.0) / 1000.0, 4)
-
-
-def _with_registers(tx: Transaction, meter_values: Sequence[MeterValue]) -> list[MeterValue]:
-    """Meter values plus the 1.6 start/stop register readings (kept outside meter values)."""
-    values = list(meter_values)
-    if tx.meter_start_wh is not None and tx.started_at is not None:
-        values.append(_register(tx.started_at, tx.meter_start_wh, "Transaction.Begin"))
-    if tx.meter_stop_wh is not None and tx.ended_at is not None:
-        values.append(_register(tx.ended_at, tx.meter_stop_wh, "Transaction.End"))
-    return values
-
-
-def _register(at: datetime, wh: float, context: str) -> MeterValue:
-    return MeterValue(
-        at, [SampledValue(value=wh, context=context, unit_of_measure=UnitOfMeasure())]
-    )
-
-
 @dataclass(frozen=True, slots=True)
 class Charge:
     kwh: float
@@ -261,10 +240,13 @@ class Charge:
     currency: str
 
 
-def charge(tx: Transaction, meter_values: Sequence[MeterValue], tariff: TariffService) -> Charge:
-    values = _with_registers(tx, meter_values)
-    kwh = energy_kwh(tx, meter_values)
-    cost = tariff.cost(values) if values else None
+def charge(tx: Transaction, tariff: TariffService) -> Charge:
+    """The energy and cost of a transaction as read from the store: its register bounds
+    (``register_wh``, every reading so far — the 1.6 start and stop registers among them), the
+    rule its meter start/stop and the CSMS's own cost are read by."""
+    wh = energy_between(tx.register_wh)
+    kwh = round((wh or 0.0) / 1000.0, 4)
+    cost = None if wh is None else tariff.price(wh)
     currency = tx.currency or (cost.currency if cost else "") or tariff_price(tariff)[1]
     amount = tx.cost if tx.cost is not None else (cost.amount if cost else None)
     return Charge(kwh, amount, currency)

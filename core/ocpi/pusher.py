@@ -215,7 +215,7 @@ class Pusher:
             tx,
             place,
             token,
-            charge(tx, tx.meter_values, self._tariff),
+            charge(tx, self._tariff),
             self.config.country_code,
             self.config.party_id,
             self._clock.now(),
@@ -225,7 +225,9 @@ class Pusher:
         return session
 
     async def on_transaction(self, station_id: str, transaction_id: str) -> None:
-        tx = await self._store.find_transaction(station_id, transaction_id)
+        # Without its readings: its energy is its register bounds (every event of a long
+        # session would otherwise read all the readings so far again).
+        tx = await self._store.find_transaction(station_id, transaction_id, readings=False)
         if tx is None:
             return
         locations = await self.locations()

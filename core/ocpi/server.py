@@ -271,8 +271,7 @@ class OcpiServer:
         locations = await self._pusher.locations()
         sessions = []
         for tx in txs[page.offset : page.offset + page.limit]:
-            full = await self._store.find_transaction(tx.station_id, tx.transaction_id) or tx
-            session = await self._pusher.session_of(full, locations)
+            session = await self._pusher.session_of(tx, locations)  # listed with its energy
             if session is not None:
                 sessions.append(session.to_json())
         return self._page(request, page, sessions, total=len(txs), sliced=True)
@@ -285,9 +284,8 @@ class OcpiServer:
         cc, pid = self.config.country_code, self.config.party_id
         cdrs = []
         for tx in txs[page.offset : page.offset + page.limit]:
-            full = await self._store.find_transaction(tx.station_id, tx.transaction_id) or tx
-            session = await self._pusher.session_of(full, locations)
-            place = find_place(locations, full, cc, pid)
+            session = await self._pusher.session_of(tx, locations)  # listed with its energy
+            place = find_place(locations, tx, cc, pid)
             if session is None or place is None:
                 continue
             tariff = build_tariff(self._tariff, cc, pid, session.start_date_time)

@@ -31,6 +31,7 @@ pytestmark = pytest.mark.e2e
 
 START = "2025-01-01T10:00:00Z"
 STOP = "2025-01-01T11:00:00Z"
+REGISTER = "Energy.Active.Import.Register"
 
 
 class Station(Cp16):
@@ -142,6 +143,25 @@ async def test_start_session_reaches_the_station_and_the_result_the_emsp(env: En
             "CS1",
             "1",
         )
+
+        # A reading while it charges: the session's energy and cost so far follow it.
+        await cp.call(
+            call16.MeterValues(
+                connector_id=1,
+                transaction_id=tx,
+                meter_value=[
+                    {
+                        "timestamp": START.replace(":00Z", ":30Z"),
+                        "sampledValue": [{"value": "3500", "measurand": REGISTER}],
+                    }
+                ],
+            )
+        )
+        running = await env.emsp.wait_for(
+            lambda r: r.method == "PUT" and (r.body or {}).get("kwh") == 2.5
+        )
+        assert running.body["status"] == "ACTIVE"
+        assert running.body["total_cost"] == {"excl_vat": 1.375}
 
         # STOP_SESSION by the eMSP reaches the station as RemoteStopTransaction.
         status, _, body = await client.request(

@@ -52,6 +52,7 @@ class _PgConnection:
 
 class PostgresStore(SqliteStore):
     SKIP_LOCKED = " FOR UPDATE SKIP LOCKED"
+    FOR_UPDATE = " FOR UPDATE"
 
     def __init__(self, dsn: str, message_log_retention: int = 100_000) -> None:
         # One writer connection per process; PostgreSQL serves many managers concurrently.

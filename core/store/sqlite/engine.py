@@ -46,6 +46,10 @@ class SqliteEngine:
 
     # Dialect hooks (see core.store.postgres): the SQL text is shared by both stores.
     SKIP_LOCKED = ""
+    # A row read to be changed in the same job: locked where jobs run side by side (PostgreSQL,
+    # several managers), so that a twin job (a resent message handled twice at once) waits and
+    # then sees this one's change; SQLite's one writer runs jobs one at a time.
+    FOR_UPDATE = ""
 
     def __init__(self, path: str = "csms.db", message_log_retention: int = 100_000) -> None:
         self.path = path

@@ -32,8 +32,8 @@ class SqliteTransactionStore(SqliteEngine):
         transaction its ``register_wh``. A span not known (a row from before spans were kept)
         is read from the readings once and kept."""
         tx = self._tx(r)
-        if r[25] is not None:
-            span = RegisterSpan.from_text(r[25])
+        if r[-1] is not None:  # register_span, the last of _TX_COLS
+            span = RegisterSpan.from_text(r[-1])
         else:
             span = RegisterSpan.of(self._readings.load(c, tx.station_id, tx.transaction_id))
             c.execute(
@@ -74,10 +74,14 @@ class SqliteTransactionStore(SqliteEngine):
         )
 
     def _find_tx(
-        self, c: sqlite3.Connection, station_id: str, tx_id: str
+        self, c: sqlite3.Connection, station_id: str, tx_id: str, *, to_change: bool = True
     ) -> tuple[Transaction, RegisterSpan] | None:
+        """The transaction and its span; ``to_change``: locked until the job commits (see
+        FOR_UPDATE), for a job that writes it back."""
+        lock = self.FOR_UPDATE if to_change else ""
         r = c.execute(
-            f"SELECT {self._TX_COLS} FROM transactions WHERE station_id=? AND transaction_id=?",
+            f"SELECT {self._TX_COLS} FROM transactions WHERE station_id=? AND transaction_id=?"
+            + lock,
             (station_id, tx_id),
         ).fetchone()
         return None if r is None else self._read_tx(c, r)
@@ -126,14 +130,20 @@ class SqliteTransactionStore(SqliteEngine):
         new_transaction_id: int,
         auth_status: str = "Accepted",
     ) -> tuple[int, bool]:
-        def job(c: sqlite3.Connection) -> tuple[int, bool]:
-            existing = c.execute(
+        start_key = (station_id, connector_id, id_token, ts(timestamp))
+
+        def started(c: sqlite3.Connection) -> int | None:
+            row = c.execute(
                 "SELECT transaction_id FROM tx16_starts WHERE station_id=? AND connector_id=?"
                 " AND id_tag=? AND timestamp=?",
-                (station_id, connector_id, id_token, ts(timestamp)),
+                start_key,
             ).fetchone()
+            return None if row is None else int(row[0])
+
+        def job(c: sqlite3.Connection) -> tuple[int, bool]:
+            existing = started(c)
             if existing is not None:
-                return int(existing[0]), False
+                return existing, False
             tx_id = new_transaction_id
             # Transaction ids must be unique per station forever (E01.FR.08 spirit for 1.6 too).
             while c.execute(
@@ -141,11 +151,17 @@ class SqliteTransactionStore(SqliteEngine):
                 (station_id, str(tx_id)),
             ).fetchone():
                 tx_id = (tx_id * 7 + 1) % 2_147_483_647 or 1
-            c.execute(
+            # The same start may be stored meanwhile by another manager (PostgreSQL: a resent
+            # StartTransaction handled twice at once); its insert then waits for that one's
+            # commit and does nothing, and the answer is the transaction it stored.
+            if not c.execute(
                 "INSERT INTO tx16_starts (station_id, connector_id, id_tag, timestamp,"
-                " transaction_id) VALUES (?,?,?,?,?)",
-                (station_id, connector_id, id_token, ts(timestamp), tx_id),
-            )
+                " transaction_id) VALUES (?,?,?,?,?) ON CONFLICT DO NOTHING RETURNING 1",
+                (*start_key, tx_id),
+            ).fetchall():
+                stored = started(c)
+                assert stored is not None  # the conflicting row, committed
+                return stored, False
             begin = MeterValue(
                 timestamp,
                 [
@@ -311,7 +327,7 @@ class SqliteTransactionStore(SqliteEngine):
         self, station_id: str, transaction_id: str, *, readings: bool = True
     ) -> Transaction | None:
         def job(c: sqlite3.Connection) -> Transaction | None:
-            found = self._find_tx(c, station_id, transaction_id)
+            found = self._find_tx(c, station_id, transaction_id, to_change=False)
             if found is None:
                 return None
             tx = found[0]

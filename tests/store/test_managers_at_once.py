@@ -1,0 +1,127 @@
+"""Two managers on one PostgreSQL database handling the same station message at the same time.
+
+A station that got no answer in time sends its CALL again with a new message id; after a broker
+restart the first one may be delivered again too, and two managers then run the same write at
+once. SQLite has one writer and never interleaves jobs; PostgreSQL runs them side by side, so each
+write that de-duplicates must stay right when its twin runs in between its check and its insert.
+The twins are made to meet there: a third connection holds a lock that stops both inserts until
+both have checked."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable
+from datetime import UTC, datetime
+from typing import Any
+
+import psycopg
+import pytest
+
+from core.store.models import Transaction
+from core.store.postgres import PostgresStore
+from tests.store.contract.samples import reading
+
+pytestmark = pytest.mark.postgres
+
+AT = datetime(2026, 3, 1, 8, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+async def twins(postgres_cluster: str) -> AsyncIterator[tuple[PostgresStore, PostgresStore, str]]:
+    name = f"t_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(postgres_cluster, autocommit=True) as admin:
+        admin.execute(f"CREATE DATABASE {name}")
+    dsn = postgres_cluster.rsplit("/", 1)[0] + f"/{name}"
+    first, second = PostgresStore(dsn), PostgresStore(dsn)
+    await first.open()
+    await second.open()
+    try:
+        yield first, second, dsn
+    finally:
+        await first.close()
+        await second.close()
+
+
+async def _at_once(dsn: str, table: str, writes: list[Callable[[], Awaitable[Any]]]) -> list[Any]:
+    """Run ``writes`` together, each held at its insert into ``table`` until all are there."""
+    with psycopg.connect(dsn) as holder:
+        holder.execute(f"LOCK TABLE {table} IN SHARE ROW EXCLUSIVE MODE")
+        running = asyncio.gather(*(write() for write in writes))
+        async with asyncio.timeout(10):
+            while True:  # every write waits on the lock: each has made its check
+                waiting = holder.execute(
+                    "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
+                    " AND wait_event_type = 'Lock'"
+                ).fetchone()
+                if waiting is not None and waiting[0] == len(writes):
+                    break
+                await asyncio.sleep(0.02)
+        holder.rollback()  # the lock goes; the writes go on, side by side
+        return list(await asyncio.wait_for(running, 10))
+
+
+async def test_one_start_handled_by_two_managers_at_once_is_one_transaction(
+    twins: tuple[PostgresStore, PostgresStore, str],
+) -> None:
+    first, second, dsn = twins
+    results = await _at_once(
+        dsn,
+        "tx16_starts",
+        [
+            lambda: first.start_transaction_16("cs1", 1, "TAG", 100.0, AT, 41),
+            lambda: second.start_transaction_16("cs1", 1, "TAG", 100.0, AT, 42),
+        ],
+    )
+    ids = {tx_id for tx_id, _ in results}
+    assert len(ids) == 1, results  # both answers name the one transaction
+    assert sorted(new for _, new in results) == [False, True]  # stored once, found once
+    stored = await first.list_transactions("cs1")
+    assert [tx.transaction_id for tx in stored] == [str(ids.pop())]
+
+
+async def test_one_event_handled_by_two_managers_at_once_is_stored_once(
+    twins: tuple[PostgresStore, PostgresStore, str],
+) -> None:
+    first, second, dsn = twins
+    started = Transaction(station_id="cs1", transaction_id="T1")
+    values = [reading(AT, 1000.0, "Transaction.Begin")]
+    results = await _at_once(
+        dsn,
+        "transaction_events",
+        [
+            lambda: first.apply_transaction_event("cs1", started, "Started", 0, AT, values),
+            lambda: second.apply_transaction_event("cs1", started, "Started", 0, AT, values),
+        ],
+    )
+    assert sorted(new for _, new in results) == [False, True]
+    found = await first.find_transaction("cs1", "T1")
+    assert found is not None
+    assert len(found.meter_values) == 1
+    assert found.register_wh == (1000.0, 1000.0)
+
+
+async def test_one_stop_handled_by_two_managers_at_once_is_stored_once(
+    twins: tuple[PostgresStore, PostgresStore, str],
+) -> None:
+    first, second, dsn = twins
+    tx_id, _ = await first.start_transaction_16("cs1", 1, "TAG", 100.0, AT, 41)
+    stop = AT.replace(hour=9)
+    results = await _at_once(
+        dsn,
+        "meter_values",
+        [
+            lambda: first.stop_transaction_16("cs1", str(tx_id), 900.0, stop, "Local", "TAG", []),
+            lambda: second.stop_transaction_16("cs1", str(tx_id), 900.0, stop, "Local", "TAG", []),
+        ],
+    )
+    assert all(tx is not None and not tx.active for tx in results), results
+    found = await first.find_transaction("cs1", str(tx_id))
+    assert found is not None
+    # its start and one stop reading: the twin found it stopped and changed nothing
+    assert [mv.sampled_values[0].value for mv in found.meter_values] == [100.0, 900.0]
+    assert (found.meter_stop_wh, found.ended_seq_no, found.register_wh) == (
+        900.0,
+        1,
+        (100.0, 900.0),
+    )

@@ -63,17 +63,15 @@ Window = tuple[int, int, float, float]  # first and last seqNo, events/s, ms to 
 async def _measure(stations: int, length: int) -> list[Window]:
     """Each timed window's figures."""
     # Imported here: with --base, the child process imports them from the other tree.
+    from bench_pipeline import handler_deps
+
     from core.application.service import CsmsService
     from core.clock import SystemClock
-    from core.config import Config
     from core.events import EventBus
-    from core.handlers.call_maker import CallMaker
-    from core.handlers.deps import HandlerDeps, HandlerSettings
     from core.handlers.ocpp201.routes import routes
     from core.handlers.router import Router
     from core.ocpp.framing import parse_frame, serialise
     from core.ocpp.types import Message, OcppVersion
-    from core.services.factory import build_services
     from core.store.sqlite import SqliteStore
 
     class Nobody:  # connections: none (the service's reads do not ask)
@@ -96,22 +94,9 @@ async def _measure(stations: int, length: int) -> list[Window]:
         store = SqliteStore(str(Path(tmp) / "bench.db"))
         await store.open()
         clock, bus, sink = SystemClock(), EventBus(), Sink()
-        services = build_services(Config(), store, clock)
-        deps = HandlerDeps(
-            store=store,
-            clock=clock,
-            events=bus,
-            call_maker=CallMaker(sink, store, store, bus, clock),
-            token_auth=services.token_auth,
-            tariff=services.tariff,
-            contract_validator=services.contract_validator,
-            ocsp=services.ocsp,
-            contract_provider=services.contract_provider,
-            station_cert_provider=services.station_cert_provider,
-            settings=HandlerSettings(),
-        )
+        deps = handler_deps(store, clock, bus, sink)
         router = Router(OcppVersion.V201, routes(deps), sink, store, bus, clock)
-        service = CsmsService(store, deps.call_maker, bus, clock, Nobody(), tariff=services.tariff)
+        service = CsmsService(store, deps.call_maker, bus, clock, Nobody(), tariff=deps.tariff)
 
         async def station(i: int, start: int, end: int) -> None:
             for seq in range(start, end):

@@ -19,10 +19,10 @@ from pathlib import Path
 import orjson
 
 from core import schemas
-from core.clock import SystemClock
+from core.clock import Clock, SystemClock
 from core.config import Config
 from core.events import EventBus
-from core.handlers.call_maker import CallMaker
+from core.handlers.call_maker import CallMaker, Emitter
 from core.handlers.deps import HandlerDeps, HandlerSettings
 from core.handlers.ocpp16.routes import routes as routes16
 from core.handlers.ocpp201.routes import routes as routes201
@@ -86,6 +86,25 @@ def tx_event(kind: str, station: int, seq: int) -> str:
     return orjson.dumps([2, f"m{station}-{seq}", "TransactionEvent", payload]).decode()
 
 
+def handler_deps(store: SqliteStore, clock: Clock, bus: EventBus, sink: Emitter) -> HandlerDeps:
+    """The handlers' dependencies as the daemon composes them from the default configuration,
+    the CSMS's calls going to ``sink``."""
+    services = build_services(Config(), store, clock)
+    return HandlerDeps(
+        store=store,
+        clock=clock,
+        events=bus,
+        call_maker=CallMaker(sink, store, store, bus, clock),
+        token_auth=services.token_auth,
+        tariff=services.tariff,
+        contract_validator=services.contract_validator,
+        ocsp=services.ocsp,
+        contract_provider=services.contract_provider,
+        station_cert_provider=services.station_cert_provider,
+        settings=HandlerSettings(),
+    )
+
+
 async def run(
     name: str,
     router: Router,
@@ -129,20 +148,7 @@ async def main() -> None:
         await store.set_token(
             Token("GB", "TWK", "RFID", "TAG", "GBTWK012345678V", "b", True, CacheMode.ALWAYS)
         )
-        services = build_services(Config(), store, clock)
-        deps = HandlerDeps(
-            store=store,
-            clock=clock,
-            events=bus,
-            call_maker=CallMaker(sink, store, store, bus, clock),
-            token_auth=services.token_auth,
-            tariff=services.tariff,
-            contract_validator=services.contract_validator,
-            ocsp=services.ocsp,
-            contract_provider=services.contract_provider,
-            station_cert_provider=services.station_cert_provider,
-            settings=HandlerSettings(),
-        )
+        deps = handler_deps(store, clock, bus, sink)
         r16 = Router(OcppVersion.V16, routes16(deps), sink, store, bus, clock)
         r201 = Router(OcppVersion.V201, routes201(deps), sink, store, bus, clock)
         print(f"framing + router + handler + SQLite (group commit), {stations} concurrent stations")

@@ -24,7 +24,6 @@ from datetime import datetime
 from typing import Any, Self, TypeVar
 
 from core.store.migrations import MIGRATIONS
-from core.store.sqlite.readings import ReadingCache
 
 log = logging.getLogger(__name__)
 
@@ -64,7 +63,6 @@ class SqliteEngine:
         # id; held here for the same reason as the retention above.
         self._seen: dict[str, datetime] = {}
         self._seen_flush: asyncio.TimerHandle | None = None
-        self._readings = ReadingCache()  # writer thread only (see readings.py)
         self.batches = 0  # observability: commits made
         self.jobs = 0
 

@@ -1,4 +1,4 @@
-"""Meter values, with or without a transaction (a transaction's readings, decoded: readings.py)."""
+"""Meter values, with or without a transaction."""
 
 from __future__ import annotations
 
@@ -9,16 +9,13 @@ from core.store.energy import RegisterSpan
 from core.store.models import MeterValue, StoredMeterValues
 from core.store.sqlite.codecs import decode_sampled_values, encode_meter_value, req_ts, ts
 from core.store.sqlite.engine import SqliteEngine
-from core.store.sqlite.readings import ReadingCache
 
 
 class SqliteMeterValueStore(SqliteEngine):
     async def add_meter_values(self, values: Sequence[StoredMeterValues]) -> None:
         def job(c: sqlite3.Connection) -> None:
             for v in values:
-                insert_meter_values(
-                    c, v.station_id, v.evse_id, v.transaction_id, [v.meter_value], self._readings
-                )
+                insert_meter_values(c, v.station_id, v.evse_id, v.transaction_id, [v.meter_value])
             _extend_spans(c, values)
 
         await self.run(job)
@@ -78,27 +75,27 @@ def insert_meter_values(
     evse_id: int,
     transaction_id: str | None,
     values: Sequence[MeterValue],
-    readings: ReadingCache | None = None,
 ) -> None:
-    """Add readings inside the caller's job (a transaction's readings land in its job). With
-    ``readings``, a transaction's readings are handed to the cache as they are written, so that
-    the transaction's next load finds them there instead of decoding the text just encoded."""
-    if not values:
-        return
-    rows = [
-        (station_id, evse_id, transaction_id, ts(mv.timestamp), encode_meter_value(mv))
-        for mv in values
-    ]
-    if readings is None or transaction_id is None:
-        c.executemany(_INSERT, rows)
-        return
-    # One statement per reading for its row id (an event brings one reading, seldom more);
-    # RETURNING rather than lastrowid, which PostgreSQL's cursor does not have.
-    for row, mv in zip(rows, values, strict=True):
-        row_id = c.execute(_INSERT + " RETURNING id", row).fetchone()[0]
-        stamp, text = row[3], row[4]
-        assert stamp is not None  # a reading always has its time
-        readings.add(station_id, transaction_id, row_id, stamp, text, mv)
+    """Add readings inside the caller's job (a transaction's readings land in its job)."""
+    if values:
+        c.executemany(
+            _INSERT,
+            [
+                (station_id, evse_id, transaction_id, ts(mv.timestamp), encode_meter_value(mv))
+                for mv in values
+            ],
+        )
+
+
+def load_readings(c: sqlite3.Connection, station_id: str, transaction_id: str) -> list[MeterValue]:
+    """A transaction's readings, oldest first. Read when asked for (a transaction's detail, its
+    stop), never for its figures: those are its register span (transactions.py)."""
+    rows = c.execute(
+        "SELECT timestamp, sampled_values FROM meter_values WHERE station_id=? AND"
+        " transaction_id=? ORDER BY timestamp, id",
+        (station_id, transaction_id),
+    ).fetchall()
+    return [MeterValue(req_ts(stamp), decode_sampled_values(text)) for stamp, text in rows]
 
 
 _INSERT = (

@@ -13,7 +13,7 @@ from core.store.energy import RegisterSpan
 from core.store.models import MeterValue, SampledValue, Transaction, UnitOfMeasure
 from core.store.sqlite.codecs import dumps, from_ts, ts, upsert
 from core.store.sqlite.engine import SqliteEngine
-from core.store.sqlite.meter_values import insert_meter_values
+from core.store.sqlite.meter_values import insert_meter_values, load_readings
 
 
 class SqliteTransactionStore(SqliteEngine):
@@ -35,7 +35,7 @@ class SqliteTransactionStore(SqliteEngine):
         if r[-1] is not None:  # register_span, the last of _TX_COLS
             span = RegisterSpan.from_text(r[-1])
         else:
-            span = RegisterSpan.of(self._readings.load(c, tx.station_id, tx.transaction_id))
+            span = RegisterSpan.of(load_readings(c, tx.station_id, tx.transaction_id))
             c.execute(
                 "UPDATE transactions SET register_span=? WHERE station_id=? AND transaction_id=?",
                 (span.to_text(), tx.station_id, tx.transaction_id),
@@ -190,7 +190,7 @@ class SqliteTransactionStore(SqliteEngine):
                 auth_status=auth_status,
             )
             self._save_tx(c, tx, RegisterSpan.of([begin]))
-            insert_meter_values(c, station_id, connector_id, str(tx_id), [begin], self._readings)
+            insert_meter_values(c, station_id, connector_id, str(tx_id), [begin])
             return tx_id, True
 
         return await self.run(job)
@@ -213,7 +213,7 @@ class SqliteTransactionStore(SqliteEngine):
             # A retried StopTransaction: already done. (An operator's close sets only ended_at:
             # the station's own stop, when it does come, replaces the operator's guess.)
             if tx.ended_seq_no is not None:
-                tx.meter_values = self._readings.load(c, station_id, transaction_id)
+                tx.meter_values = load_readings(c, station_id, transaction_id)
                 return tx
             end = MeterValue(
                 timestamp,
@@ -227,9 +227,7 @@ class SqliteTransactionStore(SqliteEngine):
                     )
                 ],
             )
-            insert_meter_values(
-                c, station_id, tx.evse_id, transaction_id, [*meter_values, end], self._readings
-            )
+            insert_meter_values(c, station_id, tx.evse_id, transaction_id, [*meter_values, end])
             tx.ended_at = timestamp
             tx.meter_stop_wh = meter_stop_wh
             tx.stopped_reason = reason or "Local"
@@ -240,8 +238,7 @@ class SqliteTransactionStore(SqliteEngine):
             span = span.add([*meter_values, end])
             tx.register_wh = span.bounds()
             self._save_tx(c, tx, span)
-            tx.meter_values = self._readings.load(c, station_id, transaction_id)
-            self._readings.forget(station_id, transaction_id)
+            tx.meter_values = load_readings(c, station_id, transaction_id)
             return tx
 
         return await self.run(job)
@@ -266,7 +263,7 @@ class SqliteTransactionStore(SqliteEngine):
             found = self._find_tx(c, station_id, tx_id)
             if found is None:  # readings may have come before it: a MeterValues naming it
                 tx = Transaction(station_id=station_id, transaction_id=tx_id)
-                span = RegisterSpan.of(self._readings.load(c, station_id, tx_id))
+                span = RegisterSpan.of(load_readings(c, station_id, tx_id))
             elif not inserted:
                 return found[0], False
             else:
@@ -274,7 +271,7 @@ class SqliteTransactionStore(SqliteEngine):
             _merge_event(tx, transaction, event_type, seq_no, timestamp)
             _track_gaps(tx, c, station_id, tx_id, seq_no)
             evse = transaction.evse_id or tx.evse_id
-            insert_meter_values(c, station_id, evse, tx_id, meter_values, self._readings)
+            insert_meter_values(c, station_id, evse, tx_id, meter_values)
             # Meter start/stop from every reading stored so far (their span), not from this
             # event's: events replayed out of order (or a late Updated after Ended) then give
             # the same figures.
@@ -284,8 +281,6 @@ class SqliteTransactionStore(SqliteEngine):
                 tx.meter_start_wh = tx.register_wh[0]
                 tx.meter_stop_wh = None if tx.active else tx.register_wh[1]
             self._save_tx(c, tx, span)
-            if not tx.active:
-                self._readings.forget(station_id, tx_id)
             return tx, True
 
         return await self.run(job)
@@ -298,7 +293,7 @@ class SqliteTransactionStore(SqliteEngine):
             if found is None:
                 return None
             tx, span = found
-            tx.meter_values = self._readings.load(c, station_id, transaction_id)
+            tx.meter_values = load_readings(c, station_id, transaction_id)
             if not tx.active:
                 return tx, False
             tx.ended_at = at
@@ -308,7 +303,6 @@ class SqliteTransactionStore(SqliteEngine):
             if tx.register_wh is not None:  # the energy known so far is what gets priced
                 tx.meter_start_wh, tx.meter_stop_wh = tx.register_wh
             self._save_tx(c, tx, span)
-            self._readings.forget(station_id, transaction_id)
             return tx, True
 
         return await self.run(job)
@@ -332,7 +326,7 @@ class SqliteTransactionStore(SqliteEngine):
                 return None
             tx = found[0]
             if readings:
-                tx.meter_values = self._readings.load(c, station_id, transaction_id)
+                tx.meter_values = load_readings(c, station_id, transaction_id)
             return tx
 
         return await self.run(job)

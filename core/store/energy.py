@@ -37,12 +37,9 @@ Reading = tuple[float, int, float]
 """(timestamp, context order, Wh) of one whole-meter register reading."""
 
 
-def register_readings(meter_values: Iterable[MeterValue]) -> list[Reading]:
-    """Every whole-meter register reading, earliest first."""
-    return sorted(_readings(meter_values))
-
-
-def _readings(meter_values: Iterable[MeterValue]) -> Iterator[Reading]:
+def register_readings(meter_values: Iterable[MeterValue]) -> Iterator[Reading]:
+    """Every whole-meter register reading, in the order given (sorted, they are in time order:
+    the order :func:`register_bounds` reads them in)."""
     for mv in meter_values:
         for sv in mv.sampled_values:
             if sv.phase:  # per-phase values would be counted three times
@@ -75,7 +72,7 @@ class RegisterSpan:
     def add(self, meter_values: Iterable[MeterValue]) -> RegisterSpan:
         count, first, last = self.count, self.first, self.last
         first_begin, last_end = self.first_begin, self.last_end
-        for reading in _readings(meter_values):  # min and max: no order needed
+        for reading in register_readings(meter_values):  # min and max: no order needed
             count += 1
             first = reading if first is None else min(first, reading)
             last = reading if last is None else max(last, reading)

@@ -294,9 +294,9 @@ DROP INDEX message_log_station;
 CREATE INDEX message_log_recent ON message_log ((id / 8192), station_id, id)
 """,
     # A transaction's register span (core.store.energy.RegisterSpan, as text): what its meter
-    # start/stop and cost are read from, kept as its events come so that an event does not read
-    # every earlier reading again. NULL: not known (a transaction stored before it was kept, or
-    # given readings by a path that does not keep it); the next event reads it from the readings.
+    # start/stop and cost are read from, kept as its readings come so that an event does not read
+    # every earlier reading again. NULL: not known (a transaction stored before it was kept); the
+    # next read of the transaction reads it from the readings and keeps it.
     """
 ALTER TABLE transactions ADD COLUMN register_span TEXT
 """,

@@ -18,7 +18,7 @@ T0 = datetime(2026, 3, 1, 8, 0, tzinfo=UTC)
 
 def sorted_bounds(meter_values: list[MeterValue]) -> tuple[float, float] | None:
     """The rule written out over every reading, sorted: what the span must agree with."""
-    readings = register_readings(meter_values)
+    readings = sorted(register_readings(meter_values))
     if not readings:
         return None
     if len(readings) == 1:

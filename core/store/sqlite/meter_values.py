@@ -16,9 +16,31 @@ class SqliteMeterValueStore(SqliteEngine):
         def job(c: sqlite3.Connection) -> None:
             for v in values:
                 insert_meter_values(c, v.station_id, v.evse_id, v.transaction_id, [v.meter_value])
-            _extend_spans(c, values)
+            self._extend_spans(c, values)
 
         await self.run(job)
+
+    def _extend_spans(self, c: sqlite3.Connection, values: Sequence[StoredMeterValues]) -> None:
+        """Add readings to the register span their transaction keeps (see transactions.py), so
+        it still covers every reading; the row is locked as the transaction jobs lock it (see
+        FOR_UPDATE). A span not known stays so: it is read whole when next needed."""
+        added: dict[tuple[str, str], list[MeterValue]] = {}
+        for v in values:
+            if v.transaction_id is not None:
+                added.setdefault((v.station_id, v.transaction_id), []).append(v.meter_value)
+        for (station_id, transaction_id), readings in added.items():
+            row = c.execute(
+                "SELECT register_span FROM transactions WHERE station_id=? AND transaction_id=?"
+                + self.FOR_UPDATE,
+                (station_id, transaction_id),
+            ).fetchone()
+            if row is not None and row[0] is not None:
+                span = RegisterSpan.from_text(row[0]).add(readings)
+                c.execute(
+                    "UPDATE transactions SET register_span=?"
+                    " WHERE station_id=? AND transaction_id=?",
+                    (span.to_text(), station_id, transaction_id),
+                )
 
     async def list_meter_values(
         self, station_id: str, transaction_id: str | None = None, limit: int = 1000
@@ -44,29 +66,6 @@ class SqliteMeterValueStore(SqliteEngine):
             ]
 
         return await self.run(job)
-
-
-def _extend_spans(c: sqlite3.Connection, values: Sequence[StoredMeterValues]) -> None:
-    """Add readings to the register span their transaction keeps (see transactions.py), so it
-    still covers every reading. A span not known stays so: it is read whole when next needed."""
-    added: dict[tuple[str, str], list[MeterValue]] = {}
-    for v in values:
-        if v.transaction_id is not None:
-            added.setdefault((v.station_id, v.transaction_id), []).append(v.meter_value)
-    for (station_id, transaction_id), readings in added.items():
-        row = c.execute(
-            "SELECT register_span FROM transactions WHERE station_id=? AND transaction_id=?",
-            (station_id, transaction_id),
-        ).fetchone()
-        if row is not None and row[0] is not None:
-            c.execute(
-                "UPDATE transactions SET register_span=? WHERE station_id=? AND transaction_id=?",
-                (
-                    RegisterSpan.from_text(row[0]).add(readings).to_text(),
-                    station_id,
-                    transaction_id,
-                ),
-            )
 
 
 def insert_meter_values(

@@ -90,18 +90,13 @@ def handler_deps(store: SqliteStore, clock: Clock, bus: EventBus, sink: Emitter)
     """The handlers' dependencies as the daemon composes them from the default configuration,
     the CSMS's calls going to ``sink``."""
     services = build_services(Config(), store, clock)
-    return HandlerDeps(
-        store=store,
-        clock=clock,
-        events=bus,
-        call_maker=CallMaker(sink, store, store, bus, clock),
-        token_auth=services.token_auth,
-        tariff=services.tariff,
-        contract_validator=services.contract_validator,
-        ocsp=services.ocsp,
-        contract_provider=services.contract_provider,
-        station_cert_provider=services.station_cert_provider,
-        settings=HandlerSettings(),
+    return HandlerDeps.of(
+        store,
+        clock,
+        bus,
+        CallMaker(sink, store, store, bus, clock),
+        services,
+        HandlerSettings.from_config(Config()),
     )
 
 

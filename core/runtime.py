@@ -260,23 +260,17 @@ class Csms:
 
     async def _start_manager(self, token_auth: TokenAuthoriser) -> None:
         config, services, transport = self.config, self.services, self.transport
-        deps = HandlerDeps(
-            store=self.store,
-            clock=self.clock,
-            events=self.events,
-            call_maker=self.call_maker,
+        deps = HandlerDeps.of(
+            self.store,
+            self.clock,
+            self.events,
+            self.call_maker,
+            services,
+            HandlerSettings.from_config(config),
             token_auth=token_auth,
-            tariff=services.tariff,
-            contract_validator=services.contract_validator,
-            ocsp=services.ocsp,
-            contract_provider=services.contract_provider,
             # A CSR without O= is signed for a station granted csr-without-o.
             station_cert_provider=LenientStationSigner(
                 services.station_cert_provider, self.leniency, config.api.org_name
-            ),
-            settings=HandlerSettings(
-                heartbeat_interval_s=int(config.ocpp.heartbeat_interval),
-                running_cost_interval_s=config.tariff_service.running_cost_interval,
             ),
         )
         self.manager = Manager(

@@ -113,20 +113,15 @@ async def env(sqlite_store: SqliteStore, clock: FixedClock, running_cost_interva
         async def emit(self, version: OcppVersion, station_id: str, message: Message) -> None:
             await holder[0].emit(version, station_id, message)
 
-    deps = HandlerDeps(
-        store=sqlite_store,
-        clock=clock,
-        events=bus,
-        call_maker=CallMaker(
+    deps = HandlerDeps.of(
+        sqlite_store,
+        clock,
+        bus,
+        CallMaker(
             Emit(), sqlite_store, sqlite_store, bus, clock, ids=lambda: f"call-{next(call_ids)}"
         ),
-        token_auth=services.token_auth,
-        tariff=services.tariff,
-        contract_validator=services.contract_validator,
-        ocsp=services.ocsp,
-        contract_provider=services.contract_provider,
-        station_cert_provider=services.station_cert_provider,
-        settings=HandlerSettings(
+        services,
+        HandlerSettings(
             heartbeat_interval_s=300,
             pending_interval_s=30,
             running_cost_interval_s=running_cost_interval,

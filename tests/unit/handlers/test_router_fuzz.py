@@ -137,17 +137,12 @@ async def _route(version: OcppVersion, raw: str) -> None:
                 sent.append(message)
 
         services = build_services(Config(), store, clock)
-        deps = HandlerDeps(
+        deps = HandlerDeps.of(
             store,
             clock,
             bus,
             CallMaker(Sink(), store, store, bus, clock),
-            services.token_auth,
-            services.tariff,
-            services.contract_validator,
-            services.ocsp,
-            services.contract_provider,
-            services.station_cert_provider,
+            services,
             HandlerSettings(),
         )
         v201 = routes201(deps)

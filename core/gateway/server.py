@@ -55,8 +55,6 @@ _MAX_BAD_FRAMES = 20
 # addresses are held.
 _KNOWN_TTL = 300.0
 _KNOWN_CACHED = 100_000
-# A login from a known address refreshes its stored time at most this often.
-_REMEMBER_EVERY = timedelta(hours=1)
 
 
 class _HandshakeDeadline:
@@ -394,17 +392,23 @@ class Gateway:
             self._known.popitem(last=False)
         return known
 
-    async def _remember(self, station_id: str, address: str) -> None:
-        known = await self._known_addresses(station_id)
+    async def _remember(self, station_id: str, address: str, version: OcppVersion | None) -> None:
+        """Records a good credential's login: its address (the guard's known ones), and the
+        websocket's OCPP version when it was upgraded, which CSMS calls need before — and
+        whether or not — the station boots. One job, whose failure costs the station nothing
+        but the memory of it."""
         now = self.clock.now()
-        stored = known.get(address)
-        if stored is not None and now - stored < _REMEMBER_EVERY:
-            return
-        known[address] = now
         try:
-            await self.store.remember_login_address(station_id, address, now)
-        except Exception:  # the login stands; only the memory of its address is lost
-            log.exception("could not record the login address of %s", inert(station_id))
+            if version is None:
+                await self.store.remember_login_address(station_id, address, now)
+            else:
+                await self.store.record_login(station_id, address, now, version.short)
+        except Exception:
+            log.exception("could not record the login of %s", inert(station_id))
+            return
+        cached = self._known.get(station_id)
+        if cached is not None:
+            cached[1][address] = now
 
     async def handle_ws(self, request: web.Request) -> web.StreamResponse:
         self.deadline.arrived(request)
@@ -500,7 +504,7 @@ class Gateway:
             return await self._refuse(station_id, remote, outcome.status, outcome.reason)
         version = self._choose_version(request) or await self._lenient_version(station_id, request)
         if version is None:
-            await self._remember(station_id, remote)  # the credential was good all the same
+            await self._remember(station_id, remote, None)  # the credential was good all the same
             return await self._refuse(
                 station_id,
                 remote,
@@ -509,11 +513,7 @@ class Gateway:
                 if request.headers.get("Sec-WebSocket-Protocol", "").strip()
                 else "no OCPP subprotocol offered (gateway.default_subprotocol is not set)",
             )
-        # Both writes at once: they go in the same writer batch, and the station waits for one
-        # commit rather than two in turn (a reconnect storm is made of these handshakes).
-        await asyncio.gather(
-            self._remember(station_id, remote), self._record_version(station_id, version)
-        )
+        await self._remember(station_id, remote, version)
         ws = web.WebSocketResponse(
             protocols=(version.value,),
             compress=True,
@@ -526,12 +526,6 @@ class Gateway:
         return await self._connect(
             station_id, version, ws, remote, outcome, int(auth.security_profile)
         )
-
-    async def _record_version(self, station_id: str, version: OcppVersion) -> None:
-        try:  # CSMS calls need the version before (and whether or not) the station boots
-            await self.store.set_connected_version(station_id, version.short)
-        except Exception:
-            log.exception("could not record the OCPP version of %s", inert(station_id))
 
     def _authenticate(
         self, request: web.Request, station_id: str, auth: StationAuth, peer: Peer

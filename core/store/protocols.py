@@ -81,6 +81,14 @@ class StationStore(Protocol):
         """Addresses the station logged in from at or after ``since``, newest first."""
         ...
 
+    async def record_login(
+        self, station_id: str, address: str, at: datetime, ocpp_version: str
+    ) -> None:
+        """A websocket login: what ``remember_login_address`` and
+        ``RuntimeStore.set_connected_version`` record, in one job — the handshake's writes,
+        and a reconnect storm is made of handshakes."""
+        ...
+
 
 class RuntimeStore(Protocol):
     async def set_runtime_details(self, station_id: str, details: RuntimeDetails) -> None: ...

@@ -68,13 +68,7 @@ class SqliteRuntimeStore(SqliteEngine):
         await self.run(job)
 
     async def set_connected_version(self, station_id: str, ocpp_version: str) -> None:
-        await self.run(
-            lambda c: c.execute(
-                "INSERT INTO runtime (station_id, ocpp_version) VALUES (?,?)"
-                " ON CONFLICT (station_id) DO UPDATE SET ocpp_version=excluded.ocpp_version",
-                (station_id, ocpp_version),
-            )
-        )
+        await self.run(lambda c: set_connected_version(c, station_id, ocpp_version))
 
     async def lookup_runtime_details(self, station_id: str) -> RuntimeDetails | None:
         # Read before the job is queued: a time noted later is not this lookup's to show, and
@@ -184,3 +178,12 @@ class SqliteRuntimeStore(SqliteEngine):
 def _report_lost(written: asyncio.Future[None]) -> None:
     if not written.cancelled() and written.exception() is not None:
         log.error("last-seen times not stored: %s", written.exception())
+
+
+def set_connected_version(c: sqlite3.Connection, station_id: str, ocpp_version: str) -> None:
+    """Inside the caller's job (a login records it with its address: stations.py)."""
+    c.execute(
+        "INSERT INTO runtime (station_id, ocpp_version) VALUES (?,?)"
+        " ON CONFLICT (station_id) DO UPDATE SET ocpp_version=excluded.ocpp_version",
+        (station_id, ocpp_version),
+    )

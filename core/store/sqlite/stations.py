@@ -16,6 +16,7 @@ from core.store.models import (
 )
 from core.store.sqlite.codecs import req_ts, ts
 from core.store.sqlite.engine import SqliteEngine
+from core.store.sqlite.runtime import set_connected_version
 
 # Login addresses kept per station (a station behind a few NATs or a proxy pair).
 LOGIN_ADDRESSES_KEPT = 8
@@ -120,19 +121,14 @@ class SqliteStationStore(SqliteEngine):
         return await self.run(job)
 
     async def remember_login_address(self, station_id: str, address: str, at: datetime) -> None:
+        await self.run(lambda c: remember_login_address(c, station_id, address, at))
+
+    async def record_login(
+        self, station_id: str, address: str, at: datetime, ocpp_version: str
+    ) -> None:
         def job(c: sqlite3.Connection) -> None:
-            c.execute(
-                "INSERT INTO login_addresses (station_id, address, last_login) VALUES (?,?,?)"
-                " ON CONFLICT (station_id, address) DO UPDATE SET last_login=excluded.last_login",
-                (station_id, address, ts(at)),
-            )
-            # The newest few are enough to recognise a station; a roaming one keeps no tail.
-            c.execute(
-                "DELETE FROM login_addresses WHERE station_id=? AND address NOT IN"
-                " (SELECT address FROM login_addresses WHERE station_id=?"
-                " ORDER BY last_login DESC LIMIT ?)",
-                (station_id, station_id, LOGIN_ADDRESSES_KEPT),
-            )
+            remember_login_address(c, station_id, address, at)
+            set_connected_version(c, station_id, ocpp_version)
 
         await self.run(job)
 
@@ -200,3 +196,28 @@ class SqliteStationStore(SqliteEngine):
                 "UPDATE stations SET pending_boot=? WHERE station_id=?", (int(pending), station_id)
             )
         )
+
+
+def remember_login_address(
+    c: sqlite3.Connection, station_id: str, address: str, at: datetime
+) -> None:
+    """Inside the caller's job. A known address (a station's usual login) costs one statement;
+    a new one is added, and the oldest beyond the newest few dropped."""
+    known = c.execute(
+        "UPDATE login_addresses SET last_login=? WHERE station_id=? AND address=?",
+        (ts(at), station_id, address),
+    ).rowcount
+    if known:
+        return
+    c.execute(
+        "INSERT INTO login_addresses (station_id, address, last_login) VALUES (?,?,?)"
+        " ON CONFLICT (station_id, address) DO UPDATE SET last_login=excluded.last_login",
+        (station_id, address, ts(at)),
+    )
+    # The newest few are enough to recognise a station; a roaming one keeps no tail.
+    c.execute(
+        "DELETE FROM login_addresses WHERE station_id=? AND address NOT IN"
+        " (SELECT address FROM login_addresses WHERE station_id=?"
+        " ORDER BY last_login DESC LIMIT ?)",
+        (station_id, station_id, LOGIN_ADDRESSES_KEPT),
+    )

@@ -125,3 +125,35 @@ async def test_one_stop_handled_by_two_managers_at_once_is_stored_once(
         1,
         (100.0, 900.0),
     )
+
+
+async def test_two_events_of_a_new_transaction_at_once_both_count(
+    twins: tuple[PostgresStore, PostgresStore, str],
+) -> None:
+    # A station's Started and its first Updated, each handled by another manager at once (a
+    # resend and a redelivery): neither event's merge nor readings may be lost to the other.
+    first, second, dsn = twins
+    started = Transaction(
+        station_id="cs1", transaction_id="T1", id_token="TAG", token_type="ISO14443"
+    )
+    updated = Transaction(station_id="cs1", transaction_id="T1", charging_state="Charging")
+    later = AT.replace(minute=5)
+    results = await _at_once(
+        dsn,
+        "meter_values",
+        [
+            lambda: first.apply_transaction_event(
+                "cs1", started, "Started", 0, AT, [reading(AT, 1000.0, "Transaction.Begin")]
+            ),
+            lambda: second.apply_transaction_event(
+                "cs1", updated, "Updated", 1, later, [reading(later, 1500.0)]
+            ),
+        ],
+    )
+    assert [new for _, new in results] == [True, True]
+    found = await first.find_transaction("cs1", "T1")
+    assert found is not None
+    assert sorted(mv.sampled_values[0].value for mv in found.meter_values) == [1000.0, 1500.0]
+    assert found.register_wh == (1000.0, 1500.0)
+    assert (found.id_token, found.charging_state) == ("TAG", "Charging")
+    assert (found.start_seq_no, found.last_seq_no, found.started_at) == (0, 1, AT)

@@ -86,6 +86,24 @@ class SqliteTransactionStore(SqliteEngine):
         ).fetchone()
         return None if r is None else self._read_tx(c, r)
 
+    def _first_row(
+        self, c: sqlite3.Connection, station_id: str, tx_id: str
+    ) -> tuple[Transaction, RegisterSpan]:
+        """The row of a transaction not stored yet, inserted bare and locked before the first
+        event is merged into it. A twin job making the same transaction at the same moment
+        (another of its events, handled by another manager) then waits for this job's commit
+        and merges into what it stored; both would otherwise merge into nothing, and the later
+        upsert erase the other's event and readings. Its span is read from readings that came
+        before it (see _read_tx)."""
+        c.execute(
+            "INSERT INTO transactions (station_id, transaction_id) VALUES (?,?)"
+            " ON CONFLICT DO NOTHING",
+            (station_id, tx_id),
+        )
+        found = self._find_tx(c, station_id, tx_id)
+        assert found is not None  # inserted just now, or by the twin that was first
+        return found
+
     def _save_tx(self, c: sqlite3.Connection, tx: Transaction, span: RegisterSpan) -> None:
         """Upsert ``tx`` with ``span``, its readings' span after this job's writes."""
         c.execute(
@@ -261,13 +279,9 @@ class SqliteTransactionStore(SqliteEngine):
                 (station_id, tx_id, seq_no, event_type, ts(timestamp)),
             ).rowcount
             found = self._find_tx(c, station_id, tx_id)
-            if found is None:  # readings may have come before it: a MeterValues naming it
-                tx = Transaction(station_id=station_id, transaction_id=tx_id)
-                span = RegisterSpan.of(load_readings(c, station_id, tx_id))
-            elif not inserted:
+            if found is not None and not inserted:
                 return found[0], False
-            else:
-                tx, span = found
+            tx, span = found or self._first_row(c, station_id, tx_id)
             _merge_event(tx, transaction, event_type, seq_no, timestamp)
             _track_gaps(tx, c, station_id, tx_id, seq_no)
             evse = transaction.evse_id or tx.evse_id

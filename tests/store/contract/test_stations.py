@@ -137,14 +137,16 @@ async def test_a_login_records_its_address_and_version_in_one(
     await store.record_login("cs1", "10.0.0.1", t0, "2.0.1")
     assert await store.login_addresses("cs1", since=t0) == ["10.0.0.1"]
     runtime = await store.lookup_runtime_details("cs1")
-    assert runtime is not None and runtime.ocpp_version == "2.0.1"
+    assert runtime is not None
+    assert runtime.ocpp_version == "2.0.1"
     # Again from the same address, on the other version: its time is refreshed, no row added.
     later = t0 + timedelta(minutes=5)
     await store.record_login("cs1", "10.0.0.1", later, "1.6")
     assert await store.login_addresses("cs1", since=later) == ["10.0.0.1"]
     assert await store.login_addresses("cs1", since=t0) == ["10.0.0.1"]
     runtime = await store.lookup_runtime_details("cs1")
-    assert runtime is not None and runtime.ocpp_version == "1.6"
+    assert runtime is not None
+    assert runtime.ocpp_version == "1.6"
     # A new address is added beside it, the newest first.
     await store.record_login("cs1", "10.0.0.2", later + timedelta(minutes=1), "1.6")
     assert await store.login_addresses("cs1", since=t0) == ["10.0.0.2", "10.0.0.1"]

@@ -9,13 +9,12 @@ interval of a Pending answer is short so the station boots again soon after the 
 
 from __future__ import annotations
 
-import asyncio
 from typing import Any
 
 from core.clock import Clock, iso
 from core.events import EventBus, StationBooted
 from core.store.models import RuntimeDetails
-from core.store.protocols import RuntimeStore, SettingsStore, StationStore
+from core.store.protocols import RuntimeStore, StationStore
 
 
 class BootRule:
@@ -28,20 +27,19 @@ class BootRule:
 
 class BootRecorder:
     """What both versions' BootNotification handlers do once the request is read: decide the
-    status, store the runtime details, settle RebootRequired settings, publish the event, and
-    build the reply."""
+    status, store the runtime details and settle RebootRequired settings (one job:
+    ``RuntimeStore.record_boot``), publish the event, and build the reply."""
 
     def __init__(
         self,
         clock: Clock,
         runtime: RuntimeStore,
-        settings: SettingsStore,
         rule: BootRule,
         events: EventBus,
         heartbeat_interval: int,
         pending_interval: int,
     ) -> None:
-        self.clock, self.runtime, self.settings = clock, runtime, settings
+        self.clock, self.runtime = clock, runtime
         self.rule, self.events = rule, events
         self.heartbeat_interval, self.pending_interval = heartbeat_interval, pending_interval
 
@@ -49,12 +47,8 @@ class BootRecorder:
         now = self.clock.now()
         status = await self.rule.status(station_id)
         details.boot_status, details.last_boot_at, details.last_seen_at = status, now, now
-        # The station has rebooted: settings that needed a reboot are now in effect. Both
-        # writes at once, so the boot's answer waits for one writer batch rather than two.
-        await asyncio.gather(
-            self.runtime.set_runtime_details(station_id, details),
-            self.settings.settings_reboot_required_to_accepted(station_id),
-        )
+        # The station has rebooted: settings that needed a reboot are now in effect.
+        await self.runtime.record_boot(station_id, details)
         self.events.publish(
             StationBooted(
                 station_id=station_id,

@@ -93,6 +93,12 @@ class StationStore(Protocol):
 class RuntimeStore(Protocol):
     async def set_runtime_details(self, station_id: str, details: RuntimeDetails) -> None: ...
 
+    async def record_boot(self, station_id: str, details: RuntimeDetails) -> None:
+        """A boot: its runtime details, and the station's RebootRequired settings become
+        Accepted (the reboot has put them in effect), in one job — every boot's writes, and a
+        reconnect storm is ten thousand boots."""
+        ...
+
     async def lookup_runtime_details(self, station_id: str) -> RuntimeDetails | None: ...
 
     async def set_connected_version(self, station_id: str, ocpp_version: str) -> None:
@@ -126,10 +132,6 @@ class SettingsStore(Protocol):
 
     async def delete_settings(self, station_id: str, names: Sequence[str] | None = None) -> None:
         """Delete the named settings, or all of them when ``names`` is None."""
-        ...
-
-    async def settings_reboot_required_to_accepted(self, station_id: str) -> int:
-        """Flip every RebootRequired setting to Accepted (after a boot); returns the count."""
         ...
 
     async def claim_due_settings(

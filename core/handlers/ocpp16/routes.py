@@ -49,7 +49,6 @@ def routes(
                 BootRecorder(
                     clock,
                     s,
-                    s,
                     BootRule(s),
                     events,
                     deps.settings.heartbeat_interval_s,

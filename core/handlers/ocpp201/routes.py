@@ -57,7 +57,6 @@ def routes(deps: HandlerDeps) -> Routes:
                 BootRecorder(
                     clock,
                     s,
-                    s,
                     BootRule(s),
                     events,
                     deps.settings.heartbeat_interval_s,

@@ -18,6 +18,7 @@ from datetime import datetime
 from core.store.models import ConnectorStatus, RuntimeDetails
 from core.store.sqlite.codecs import from_ts, insert_rows, ts
 from core.store.sqlite.engine import SqliteEngine
+from core.store.sqlite.settings import reboot_required_to_accepted
 
 log = logging.getLogger(__name__)
 
@@ -41,29 +42,12 @@ _NOTE_SEEN = (
 
 class SqliteRuntimeStore(SqliteEngine):
     async def set_runtime_details(self, station_id: str, details: RuntimeDetails) -> None:
+        await self.run(lambda c: set_runtime_details(c, station_id, details))
+
+    async def record_boot(self, station_id: str, details: RuntimeDetails) -> None:
         def job(c: sqlite3.Connection) -> None:
-            c.execute(
-                "INSERT INTO runtime (station_id, ocpp_version, vendor, model, serial_number,"
-                " firmware_version, boot_reason, boot_status, last_boot_at, last_seen_at)"
-                " VALUES (?,?,?,?,?,?,?,?,?,?) ON CONFLICT (station_id) DO UPDATE SET"
-                " ocpp_version=excluded.ocpp_version, vendor=excluded.vendor,"
-                " model=excluded.model, serial_number=excluded.serial_number,"
-                " firmware_version=excluded.firmware_version, boot_reason=excluded.boot_reason,"
-                " boot_status=excluded.boot_status, last_boot_at=excluded.last_boot_at,"
-                " last_seen_at=COALESCE(excluded.last_seen_at, runtime.last_seen_at)",
-                (
-                    station_id,
-                    details.ocpp_version,
-                    details.vendor,
-                    details.model,
-                    details.serial_number,
-                    details.firmware_version,
-                    details.boot_reason,
-                    details.boot_status,
-                    ts(details.last_boot_at),
-                    ts(details.last_seen_at),
-                ),
-            )
+            set_runtime_details(c, station_id, details)
+            reboot_required_to_accepted(c, station_id)
 
         await self.run(job)
 
@@ -186,4 +170,30 @@ def set_connected_version(c: sqlite3.Connection, station_id: str, ocpp_version: 
         "INSERT INTO runtime (station_id, ocpp_version) VALUES (?,?)"
         " ON CONFLICT (station_id) DO UPDATE SET ocpp_version=excluded.ocpp_version",
         (station_id, ocpp_version),
+    )
+
+
+def set_runtime_details(c: sqlite3.Connection, station_id: str, details: RuntimeDetails) -> None:
+    """Inside the caller's job (a boot records it with its settings' change)."""
+    c.execute(
+        "INSERT INTO runtime (station_id, ocpp_version, vendor, model, serial_number,"
+        " firmware_version, boot_reason, boot_status, last_boot_at, last_seen_at)"
+        " VALUES (?,?,?,?,?,?,?,?,?,?) ON CONFLICT (station_id) DO UPDATE SET"
+        " ocpp_version=excluded.ocpp_version, vendor=excluded.vendor,"
+        " model=excluded.model, serial_number=excluded.serial_number,"
+        " firmware_version=excluded.firmware_version, boot_reason=excluded.boot_reason,"
+        " boot_status=excluded.boot_status, last_boot_at=excluded.last_boot_at,"
+        " last_seen_at=COALESCE(excluded.last_seen_at, runtime.last_seen_at)",
+        (
+            station_id,
+            details.ocpp_version,
+            details.vendor,
+            details.model,
+            details.serial_number,
+            details.firmware_version,
+            details.boot_reason,
+            details.boot_status,
+            ts(details.last_boot_at),
+            ts(details.last_seen_at),
+        ),
     )

@@ -53,15 +53,6 @@ class SqliteSettingsStore(SqliteEngine):
 
         await self.run(job)
 
-    async def settings_reboot_required_to_accepted(self, station_id: str) -> int:
-        def job(c: sqlite3.Connection) -> int:
-            return c.execute(
-                "UPDATE settings SET status='Accepted' WHERE station_id=? AND status=?",
-                (station_id, SettingStatus.REBOOT_REQUIRED.value),
-            ).rowcount
-
-        return await self.run(job)
-
     async def claim_due_settings(
         self, now: datetime, lease_until: datetime, limit: int = 50
     ) -> dict[str, list[Setting]]:
@@ -92,3 +83,11 @@ class SqliteSettingsStore(SqliteEngine):
             )
 
         await self.run(job)
+
+
+def reboot_required_to_accepted(c: sqlite3.Connection, station_id: str) -> None:
+    """The station's RebootRequired settings are in effect: inside a boot's job (runtime.py)."""
+    c.execute(
+        "UPDATE settings SET status=? WHERE station_id=? AND status=?",
+        (SettingStatus.ACCEPTED.value, station_id, SettingStatus.REBOOT_REQUIRED.value),
+    )

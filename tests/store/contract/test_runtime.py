@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from core.clock import FixedClock
-from core.store.models import ConnectorStatus, RuntimeDetails
+from core.store.models import ConnectorStatus, RuntimeDetails, Setting, SettingStatus
 from core.store.protocols import Store
 from core.store.sqlite import SqliteStore
 from tests.store.contract.samples import AUTH
@@ -129,3 +129,25 @@ async def test_connector_statuses_are_kept_per_connector_in_order(
         ConnectorStatus(2, 1, "Available", updated_at=t0),
     ]
     assert await store.list_connector_statuses("cs2") == [ConnectorStatus(1, 1, "Unavailable")]
+
+
+async def test_a_boot_makes_reboot_required_settings_accepted(store: Store) -> None:
+    await store.update_settings(
+        "cs1",
+        [
+            Setting("A", "1", SettingStatus.REBOOT_REQUIRED),
+            Setting("B", "2", SettingStatus.REBOOT_REQUIRED),
+            Setting("C", "3", SettingStatus.REJECTED),
+        ],
+    )
+    await store.update_settings("cs2", [Setting("A", "1", SettingStatus.REBOOT_REQUIRED)])
+    booted = RuntimeDetails("2.0.1", vendor="V", boot_status="Accepted")
+    await store.record_boot("cs1", booted)
+    assert await store.lookup_runtime_details("cs1") == booted
+    assert {s.name: s.status for s in await store.lookup_settings("cs1")} == {
+        "A": SettingStatus.ACCEPTED,
+        "B": SettingStatus.ACCEPTED,
+        "C": SettingStatus.REJECTED,
+    }
+    # Another station's wait for its own reboot.
+    assert (await store.lookup_settings("cs2"))[0].status is SettingStatus.REBOOT_REQUIRED

@@ -40,26 +40,6 @@ async def test_delete_settings_by_name_or_all(store: Store) -> None:
     assert [s.name for s in await store.lookup_settings("cs2")] == ["A"]
 
 
-async def test_reboot_required_settings_become_accepted(store: Store) -> None:
-    await store.update_settings(
-        "cs1",
-        [
-            Setting("A", "1", SettingStatus.REBOOT_REQUIRED),
-            Setting("B", "2", SettingStatus.REBOOT_REQUIRED),
-            Setting("C", "3", SettingStatus.REJECTED),
-        ],
-    )
-    await store.update_settings("cs2", [Setting("A", "1", SettingStatus.REBOOT_REQUIRED)])
-    assert await store.settings_reboot_required_to_accepted("cs1") == 2
-    assert {s.name: s.status for s in await store.lookup_settings("cs1")} == {
-        "A": SettingStatus.ACCEPTED,
-        "B": SettingStatus.ACCEPTED,
-        "C": SettingStatus.REJECTED,
-    }
-    assert await store.settings_reboot_required_to_accepted("cs1") == 0
-    assert (await store.lookup_settings("cs2"))[0].status is SettingStatus.REBOOT_REQUIRED
-
-
 async def test_set_setting_status_keeps_or_replaces_the_value(store: Store) -> None:
     await store.update_settings("cs1", [Setting("A", "1")])
     await store.set_setting_status("cs1", "A", SettingStatus.ACCEPTED)

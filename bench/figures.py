@@ -8,9 +8,13 @@ Runs, one after the other on the same machine:
   of ``--rounds`` interleaved rounds;
 * ``bench_storm`` with ``--storm-stations`` stations (10,000 by default): the raw aiohttp server,
   the raw ``websockets`` server and csms-tui on ws, then raw aiohttp and csms-tui on wss;
+* ``bench_storm`` again with ``--steady-stations`` stations (4,000 by default) logging in a few
+  dozen at a time, on the raw aiohttp server and csms-tui: the CPU a login and boot costs and
+  the memory an idle connection holds, without a storm's listen-queue overflows, retransmitted
+  SYNs and the memory its burst leaves behind;
 
-then prints two Markdown tables ready for README.md — throughput and latency; storm and memory —
-and a line with the command, the date, the commit, the load average before and after, the
+then prints three Markdown tables ready for README.md — throughput and latency; storm and
+memory; steady logins — and a line with the command, the date, the commit, the load average before and after, the
 Python version and the CPU count.
 
 Exits non-zero when a station failed to connect, was refused or got no answer, or a
@@ -63,6 +67,11 @@ STORMS = (
     StormRun("raw", True, "raw aiohttp, wss"),
     StormRun("csms", True, "csms, wss (TLS + basic auth)"),
 )
+STEADY = (
+    StormRun("raw", False, "raw aiohttp, ws"),
+    StormRun("csms", False, "csms, ws (basic auth)"),
+)
+STEADY_AT_ONCE = 25  # stations logging in at once, per load-generator process
 
 
 @dataclass
@@ -74,6 +83,7 @@ class Sizes:
     clients: int
     storm_stations: int
     storm_clients: int
+    steady_stations: int
     scaleout: bool
 
 
@@ -87,6 +97,7 @@ def _sizes(args: argparse.Namespace) -> Sizes:
         clients=args.clients,
         storm_stations=args.storm_stations or (300 if quick else 10_000),
         storm_clients=args.storm_clients or (2 if quick else 4),
+        steady_stations=args.steady_stations or (300 if quick else 4_000),
         scaleout=not quick if args.scaleout is None else args.scaleout,
     )
 
@@ -178,6 +189,24 @@ def storm_table(storms: list[tuple[StormRun, Storm]]) -> list[str]:
     return lines
 
 
+def steady_table(steady: list[tuple[StormRun, Storm]], clients: int) -> list[str]:
+    lines = [
+        "| steady logins | stations | at once | all booted in | CPU per login and boot"
+        " | ÷ raw aiohttp | KiB per idle station |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    raw = next((s for run, s in steady if run.server == "raw"), None)
+    for run, s in steady:
+        cpu = s.cpu_s / max(1, s.booted)
+        lines.append(
+            f"| {run.label} | {s.stations:,} | {STEADY_AT_ONCE * clients} | {s.seconds:.2f} s"
+            f" | {cpu * 1e6:,.0f} µs"
+            f" | {_ratio(cpu, raw.cpu_s / max(1, raw.booted) if raw else None)}"
+            f" | {s.kib_per_station:.1f} |"
+        )
+    return lines
+
+
 def _commit() -> str:
     here = Path(__file__).resolve().parent
     try:
@@ -238,7 +267,31 @@ def run(sizes: Sizes) -> tuple[list[str], list[str]]:
         )
         problems += storm_problems(s)
         storms.append((spec, s))
-    return [*throughput_table(hb, tx), "", *storm_table(storms)], problems
+    steady: list[tuple[StormRun, Storm]] = []
+    for spec in STEADY:
+        s = storm(
+            spec.server,
+            sizes.steady_stations,
+            sizes.storm_clients,
+            spec.tls,
+            spec.deflate,
+            at_once=STEADY_AT_ONCE,
+        )
+        _progress(
+            f"  steady logins {spec.label:<26} {s.booted:>6,} of {s.stations:,} booted in"
+            f" {s.seconds:.2f} s  {s.cpu_s / max(1, s.booted) * 1e6:,.0f} µs CPU a login"
+            f"  {s.kib_per_station:.1f} KiB a station"
+        )
+        problems += storm_problems(s)
+        steady.append((spec, s))
+    tables = [
+        *throughput_table(hb, tx),
+        "",
+        *storm_table(storms),
+        "",
+        *steady_table(steady, sizes.storm_clients),
+    ]
+    return tables, problems
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -253,6 +306,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--clients", type=int, default=2, help="bench_ws's load generators")
     parser.add_argument("--storm-stations", type=int, help="stations in each storm")
     parser.add_argument("--storm-clients", type=int, help="bench_storm's load generators")
+    parser.add_argument("--steady-stations", type=int, help="stations logging in at a steady pace")
     parser.add_argument(
         "--scaleout",
         action=argparse.BooleanOptionalAction,
@@ -268,7 +322,8 @@ def main(argv: list[str] | None = None) -> int:
         f"{os.cpu_count()} CPUs; bench_ws at {', '.join(map(str, sizes.stations))} stations,"
         f" best of {sizes.rounds} interleaved round(s) of {sizes.seconds:g} s after"
         f" {sizes.warmup:g} s warm-up, {sizes.clients} load generators; storms of"
-        f" {sizes.storm_stations:,} stations from {sizes.storm_clients} load generators"
+        f" {sizes.storm_stations:,} stations from {sizes.storm_clients} load generators;"
+        f" {sizes.steady_stations:,} steady logins"
     )
     tables, problems = run(sizes)
     took = time.monotonic() - started
@@ -280,7 +335,8 @@ def main(argv: list[str] | None = None) -> int:
         f" {load_before} before, {_load()} after (1/5/15 min); Python {platform.python_version()},"
         f" {os.cpu_count()} CPUs; bench_ws: best of {sizes.rounds} interleaved round(s),"
         f" {sizes.seconds:g} s windows after {sizes.warmup:g} s warm-up, {sizes.clients}"
-        f" load-generator processes; storms: {sizes.storm_clients} load-generator processes."
+        f" load-generator processes; storms: {sizes.storm_clients} load-generator processes;"
+        f" steady logins: {STEADY_AT_ONCE} at once per load-generator process."
     )
     sys.stdout.flush()
     for problem in problems:

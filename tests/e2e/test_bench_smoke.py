@@ -133,6 +133,8 @@ def test_figures_prints_the_readmes_tables_from_one_run() -> None:
         "40",
         "--storm-clients",
         "2",
+        "--steady-stations",
+        "30",
     )  # exits 0 only when every station connected and every answered event was stored
     calls = _table(out, "stations")
     assert set(calls) == {
@@ -158,8 +160,13 @@ def test_figures_prints_the_readmes_tables_from_one_run() -> None:
     # every station booted, none refused, none failed; the time has its ratio to aiohttp's
     assert all(row[1] == "40" and row[6:8] == ["0", "0"] for row in storms.values()), out
     assert all(row[3] for row in storms.values()), out
+    steady = _table(out, "steady logins")
+    assert set(steady) == {("raw aiohttp, ws",), ("csms, ws (basic auth)",)}, out
+    assert all(row[1] == "30" and row[2] == "50" for row in steady.values()), out
+    assert steady[("raw aiohttp, ws",)][5] == "1.00"  # the CPU ratio's base
+    assert all(row[4].endswith(" µs") for row in steady.values()), out
     command = re.search(r"^`(python bench/figures\.py [^`]+)` — (.+)$", out, re.M)
     assert command is not None, out
-    assert command[1].endswith("--storm-stations 40 --storm-clients 2")
+    assert command[1].endswith("--storm-clients 2 --steady-stations 30")
     assert "load average" in command[2]
     assert "CPUs" in command[2]

@@ -84,9 +84,10 @@ class StationStore(Protocol):
     async def record_login(
         self, station_id: str, address: str, at: datetime, ocpp_version: str
     ) -> None:
-        """A websocket login: what ``remember_login_address`` and
-        ``RuntimeStore.set_connected_version`` record, in one job — the handshake's writes,
-        and a reconnect storm is made of handshakes."""
+        """A websocket login, in one job (a reconnect storm is made of handshakes): what
+        ``remember_login_address`` records, and the OCPP version of the station's websocket
+        (its negotiated subprotocol) as its runtime's, which CSMS calls need before — and
+        whether or not — it boots; nothing else of its runtime changes."""
         ...
 
 
@@ -100,11 +101,6 @@ class RuntimeStore(Protocol):
         ...
 
     async def lookup_runtime_details(self, station_id: str) -> RuntimeDetails | None: ...
-
-    async def set_connected_version(self, station_id: str, ocpp_version: str) -> None:
-        """The OCPP version of the station's websocket (its negotiated subprotocol), known
-        before — and whether or not — it boots; nothing else of its runtime changes."""
-        ...
 
     async def touch_station(self, station_id: str, at: datetime) -> None:
         """Record the last time the station was heard from."""

@@ -51,9 +51,6 @@ class SqliteRuntimeStore(SqliteEngine):
 
         await self.run(job)
 
-    async def set_connected_version(self, station_id: str, ocpp_version: str) -> None:
-        await self.run(lambda c: set_connected_version(c, station_id, ocpp_version))
-
     async def lookup_runtime_details(self, station_id: str) -> RuntimeDetails | None:
         # Read before the job is queued: a time noted later is not this lookup's to show, and
         # one handed to the writer meanwhile is committed before the job runs (jobs keep order).

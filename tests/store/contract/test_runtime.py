@@ -37,12 +37,14 @@ async def test_runtime_details_round_trip_and_replace(store: Store, clock: Fixed
     assert await store.list_stations() == []
 
 
-async def test_connected_version_changes_only_the_version(store: Store, clock: FixedClock) -> None:
-    await store.set_connected_version("cs1", "2.0.1")
+async def test_a_login_changes_only_the_version_of_the_runtime(
+    store: Store, clock: FixedClock
+) -> None:
+    await store.record_login("cs1", "10.0.0.1", clock.now(), "2.0.1")
     assert await store.lookup_runtime_details("cs1") == RuntimeDetails("2.0.1")
     booted = RuntimeDetails("2.0.1", vendor="V", model="M", last_boot_at=clock.now())
     await store.set_runtime_details("cs1", booted)
-    await store.set_connected_version("cs1", "1.6")
+    await store.record_login("cs1", "10.0.0.1", clock.now(), "1.6")
     assert await store.lookup_runtime_details("cs1") == RuntimeDetails(
         "1.6", vendor="V", model="M", last_boot_at=clock.now()
     )

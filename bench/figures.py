@@ -243,6 +243,28 @@ def _ws_line(f: Figure) -> None:
     )
 
 
+def _storms(
+    specs: tuple[StormRun, ...], n: int, clients: int, at_once: int, problems: list[str]
+) -> list[tuple[StormRun, Storm]]:
+    """bench_storm for each of ``specs``: all at once (``at_once`` 0), or so many at a time."""
+    done: list[tuple[StormRun, Storm]] = []
+    for spec in specs:
+        s = storm(spec.server, n, clients, spec.tls, spec.deflate, at_once=at_once)
+        cpu = (
+            f"{s.cpu_s / max(1, s.booted) * 1e6:,.0f} µs CPU a login"
+            if at_once
+            else f"{s.cpu_s:.1f} CPU s"
+        )
+        _progress(
+            f"  {'steady logins' if at_once else 'bench_storm'} {spec.label:<28}"
+            f" {s.booted:>6,} of {s.stations:,} booted in {s.seconds:.2f} s"
+            f"  p99 {_ms(s.p99_ms)} ms  {cpu}  {s.kib_per_station:.1f} KiB a station"
+        )
+        problems += storm_problems(s)
+        done.append((spec, s))
+    return done
+
+
 def run(sizes: Sizes) -> tuple[list[str], list[str]]:
     """Every measurement; the tables' lines and the problems found."""
     problems: list[str] = []
@@ -257,33 +279,8 @@ def run(sizes: Sizes) -> tuple[list[str], list[str]]:
             problems += ws_problems(f)
         hb[n] = best(figures)
         tx[n] = best(tx_figures)["csms"]
-    storms: list[tuple[StormRun, Storm]] = []
-    for spec in STORMS:
-        s = storm(spec.server, sizes.storm_stations, sizes.storm_clients, spec.tls, spec.deflate)
-        _progress(
-            f"  bench_storm {spec.label:<28} {s.booted:>6,} of {s.stations:,} booted in"
-            f" {s.seconds:.2f} s  p99 {_ms(s.p99_ms)} ms  {s.cpu_s:.1f} CPU s"
-            f"  {s.kib_per_station:.1f} KiB a station"
-        )
-        problems += storm_problems(s)
-        storms.append((spec, s))
-    steady: list[tuple[StormRun, Storm]] = []
-    for spec in STEADY:
-        s = storm(
-            spec.server,
-            sizes.steady_stations,
-            sizes.storm_clients,
-            spec.tls,
-            spec.deflate,
-            at_once=STEADY_AT_ONCE,
-        )
-        _progress(
-            f"  steady logins {spec.label:<26} {s.booted:>6,} of {s.stations:,} booted in"
-            f" {s.seconds:.2f} s  {s.cpu_s / max(1, s.booted) * 1e6:,.0f} µs CPU a login"
-            f"  {s.kib_per_station:.1f} KiB a station"
-        )
-        problems += storm_problems(s)
-        steady.append((spec, s))
+    storms = _storms(STORMS, sizes.storm_stations, sizes.storm_clients, 0, problems)
+    steady = _storms(STEADY, sizes.steady_stations, sizes.storm_clients, STEADY_AT_ONCE, problems)
     tables = [
         *throughput_table(hb, tx),
         "",

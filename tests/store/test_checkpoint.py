@@ -5,6 +5,7 @@ SIGKILL while checkpoints run keeps every commit it acknowledged."""
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 import signal
 import sqlite3
@@ -13,6 +14,8 @@ import sys
 import textwrap
 import time
 from pathlib import Path
+
+import pytest
 
 from core.clock import FixedClock
 from core.store.sqlite import SqliteStore
@@ -144,3 +147,14 @@ def test_a_process_killed_during_checkpoints_keeps_every_acknowledged_commit(
     conn.close()
     assert stored[0] >= acknowledged * 8
     assert stored[0] == stored[1] + 1  # no gap: no commit lost in the middle either
+
+
+def test_a_checkpointer_that_cannot_open_the_database_says_so_and_stops(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    checkpointer = Checkpointer(str(tmp_path / "gone" / "db.sqlite"), every=0.01)
+    with caplog.at_level(logging.ERROR, logger="core.store.sqlite.checkpoint"):
+        checkpointer.start()
+        checkpointer.stop()  # returns: the thread ended on its own
+    assert "its WAL is not checkpointed" in caplog.text
+    assert checkpointer.passive == 0

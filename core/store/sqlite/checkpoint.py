@@ -57,7 +57,11 @@ class Checkpointer:
         self._thread = None
 
     def _run(self) -> None:
-        conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+        try:
+            conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+        except sqlite3.Error:  # the writer opened the file; the log then grows until it closes
+            log.exception("cannot open %s to checkpoint it: its WAL is not checkpointed", self.path)
+            return
         try:
             conn.execute("PRAGMA busy_timeout=5000")
             while not self._stop.wait(self.every):

@@ -196,13 +196,13 @@ def steady_table(steady: list[tuple[StormRun, Storm]], clients: int) -> list[str
         "|---|---|---|---|---|---|---|",
     ]
     raw = next((s for run, s in steady if run.server == "raw"), None)
+    base = raw.cpu_s / max(1, raw.booted) if raw else 0.0
     for run, s in steady:
         cpu = s.cpu_s / max(1, s.booted)
+        # "-": the base took too little CPU to measure (a few logins: the clock ticks 10 ms)
         lines.append(
             f"| {run.label} | {s.stations:,} | {STEADY_AT_ONCE * clients} | {s.seconds:.2f} s"
-            f" | {cpu * 1e6:,.0f} µs"
-            f" | {_ratio(cpu, raw.cpu_s / max(1, raw.booted) if raw else None)}"
-            f" | {s.kib_per_station:.1f} |"
+            f" | {cpu * 1e6:,.0f} µs | {_ratio(cpu, base) or '-'} | {s.kib_per_station:.1f} |"
         )
     return lines
 

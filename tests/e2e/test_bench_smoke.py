@@ -163,7 +163,8 @@ def test_figures_prints_the_readmes_tables_from_one_run() -> None:
     steady = _table(out, "steady logins")
     assert set(steady) == {("raw aiohttp, ws",), ("csms, ws (basic auth)",)}, out
     assert all(row[1] == "30" and row[2] == "50" for row in steady.values()), out
-    assert steady[("raw aiohttp, ws",)][5] == "1.00"  # the CPU ratio's base
+    # the CPU ratio's base, or "-" when 30 logins took less CPU than the clock's 10 ms tick
+    assert steady[("raw aiohttp, ws",)][5] in ("1.00", "-"), out
     assert all(row[4].endswith(" µs") for row in steady.values()), out
     command = re.search(r"^`(python bench/figures\.py [^`]+)` — (.+)$", out, re.M)
     assert command is not None, out

@@ -35,11 +35,8 @@ class SqliteMeterValueStore(SqliteEngine):
                 (station_id, transaction_id),
             ).fetchone()
             if row is not None and row[0] is not None:
-                span = RegisterSpan.from_text(row[0]).add(readings)
-                c.execute(
-                    "UPDATE transactions SET register_span=?"
-                    " WHERE station_id=? AND transaction_id=?",
-                    (span.to_text(), station_id, transaction_id),
+                keep_span(
+                    c, station_id, transaction_id, RegisterSpan.from_text(row[0]).add(readings)
                 )
 
     async def list_meter_values(
@@ -84,6 +81,16 @@ def insert_meter_values(
                 for mv in values
             ],
         )
+
+
+def keep_span(
+    c: sqlite3.Connection, station_id: str, transaction_id: str, span: RegisterSpan
+) -> None:
+    """Store a transaction's register span alone (its readings changed, or it was read whole)."""
+    c.execute(
+        "UPDATE transactions SET register_span=? WHERE station_id=? AND transaction_id=?",
+        (span.to_text(), station_id, transaction_id),
+    )
 
 
 def load_readings(c: sqlite3.Connection, station_id: str, transaction_id: str) -> list[MeterValue]:

@@ -13,7 +13,7 @@ from core.store.energy import RegisterSpan
 from core.store.models import MeterValue, SampledValue, Transaction, UnitOfMeasure
 from core.store.sqlite.codecs import dumps, from_ts, ts, upsert
 from core.store.sqlite.engine import SqliteEngine
-from core.store.sqlite.meter_values import insert_meter_values, load_readings
+from core.store.sqlite.meter_values import insert_meter_values, keep_span, load_readings
 
 
 class SqliteTransactionStore(SqliteEngine):
@@ -36,10 +36,7 @@ class SqliteTransactionStore(SqliteEngine):
             span = RegisterSpan.from_text(r[-1])
         else:
             span = RegisterSpan.of(load_readings(c, tx.station_id, tx.transaction_id))
-            c.execute(
-                "UPDATE transactions SET register_span=? WHERE station_id=? AND transaction_id=?",
-                (span.to_text(), tx.station_id, tx.transaction_id),
-            )
+            keep_span(c, tx.station_id, tx.transaction_id, span)
         tx.register_wh = span.bounds()
         return tx, span
 

@@ -2,11 +2,69 @@
 
 Statements are separated by ``;`` + newline. SQLite and PostgreSQL share these scripts, so they
 stick to the common dialect (TEXT timestamps in fixed-width UTC, so text order is time order).
+A step that must change rows in ways SQL cannot say in both dialects is a function of the
+connection instead of a script; like a script, it runs in its version's one transaction.
 """
 
 from __future__ import annotations
 
-MIGRATIONS: list[str] = [
+from collections.abc import Callable
+from typing import Any
+
+import orjson
+
+from core.store.message_packs import PACK_SLOTS, PackedFrame, pack
+
+Migration = str | Callable[[Any], None]
+
+
+def pack_the_message_log(c: Any) -> None:
+    """The message log's rows become packs (core/store/message_packs.py), oldest first, each
+    row's frame in order; then its table goes."""
+    c.execute(
+        """CREATE TABLE message_packs (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    frames INTEGER NOT NULL,
+    first_at TEXT NOT NULL,
+    last_at TEXT NOT NULL,
+    stations TEXT NOT NULL,
+    actions TEXT NOT NULL,
+    errors INTEGER NOT NULL,
+    body TEXT NOT NULL
+)"""
+    )
+    after = 0
+    while True:
+        rows = c.execute(
+            "SELECT id, station_id, at, direction, message_type, message_id, action, payload,"
+            " error_code, error_description FROM message_log WHERE id > ? ORDER BY id LIMIT ?",
+            (after, PACK_SLOTS),
+        ).fetchall()
+        if not rows:
+            break
+        frames: list[PackedFrame] = [(*row[1:7], _json_or_note(row[7]), *row[8:]) for row in rows]
+        c.execute(
+            "INSERT INTO message_packs (frames, first_at, last_at, stations, actions, errors,"
+            " body) VALUES (?,?,?,?,?,?,?)",
+            pack(frames),
+        )
+        after = rows[-1][0]
+    c.execute("DROP TABLE message_log")
+
+
+def _json_or_note(payload: str | None) -> str | None:
+    """A pack holds its payloads as JSON (they are put in as they are): a row's that is not,
+    which no version wrote, becomes a note rather than the whole pack's loss."""
+    if payload is None:
+        return None
+    try:
+        orjson.loads(payload)
+    except orjson.JSONDecodeError:
+        return orjson.dumps({"notLogged": "the payload stored was not JSON"}).decode()
+    return payload
+
+
+MIGRATIONS: list[Migration] = [
     """
 CREATE TABLE stations (
     station_id TEXT PRIMARY KEY,
@@ -300,4 +358,6 @@ CREATE INDEX message_log_recent ON message_log ((id / 8192), station_id, id)
     """
 ALTER TABLE transactions ADD COLUMN register_span TEXT
 """,
+    # The message log in packs of frames, many to a row (the reason: core/store/message_packs.py).
+    pack_the_message_log,
 ]

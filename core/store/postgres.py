@@ -3,9 +3,9 @@ psycopg on the store's writer thread, so PostgreSQL gets the same group commit (
 per batch, each caller resolved after the commit).
 
 Dialect differences are handled here: ``?`` placeholders become ``%s``, SQLite's AUTOINCREMENT
-becomes BIGSERIAL, claims add ``FOR UPDATE SKIP LOCKED`` (two managers never claim the same
-item, and never wait for each other), and migrations run under an advisory lock so managers
-starting together migrate once.
+becomes BIGSERIAL and its ``instr`` ``strpos``, claims add ``FOR UPDATE SKIP LOCKED`` (two
+managers never claim the same item, and never wait for each other), and migrations run under an
+advisory lock so managers starting together migrate once.
 """
 
 from __future__ import annotations
@@ -30,8 +30,10 @@ class _PgConnection:
     def _sql(sql: str) -> str:
         if sql == "BEGIN IMMEDIATE":
             return "BEGIN"
-        return sql.replace("INTEGER PRIMARY KEY AUTOINCREMENT", "BIGSERIAL PRIMARY KEY").replace(
-            "?", "%s"
+        return (
+            sql.replace("INTEGER PRIMARY KEY AUTOINCREMENT", "BIGSERIAL PRIMARY KEY")
+            .replace("instr(", "strpos(")
+            .replace("?", "%s")
         )
 
     def execute(self, sql: str, params: Sequence[Any] = ()) -> psycopg.Cursor[Any]:

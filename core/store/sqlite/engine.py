@@ -126,9 +126,12 @@ class SqliteEngine:
             if version <= current:
                 continue
             conn.execute("BEGIN IMMEDIATE")
-            for statement in script.split(";\n"):
-                if statement.strip():
-                    conn.execute(statement)
+            if callable(script):
+                script(conn)
+            else:
+                for statement in script.split(";\n"):
+                    if statement.strip():
+                        conn.execute(statement)
             conn.execute("INSERT INTO schema_version (version) VALUES (?)", (version,))
             conn.execute("COMMIT")
             log.info("store migrated to schema version %d", version)

@@ -1,4 +1,5 @@
-"""The bounded OCPP message log."""
+"""The bounded OCPP message log, kept in packs of frames (the reason, and a frame's id:
+core/store/message_packs.py)."""
 
 from __future__ import annotations
 
@@ -7,11 +8,20 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-import orjson
-
+from core.store.message_packs import (
+    PACK_SLOTS,
+    PackedFrame,
+    needle,
+    pack,
+    repack,
+    unpack,
+)
 from core.store.models import FrameRow, LoggableFrame, LoggedMessage, frame_row
 from core.store.sqlite.codecs import insert_rows, req_ts, ts
 from core.store.sqlite.engine import SqliteEngine
+
+_PACKS_A_READ = 8  # pack rows fetched at a time by a read, which stops once it has its page
+_TRIM_EVERY = 1000  # frames logged between two trims to the retention
 
 
 class SqliteMessageLogStore(SqliteEngine):
@@ -19,25 +29,25 @@ class SqliteMessageLogStore(SqliteEngine):
         await self.log_frames([frame_row(m) for m in messages])
 
     async def log_frames(self, frames: Sequence[FrameRow]) -> None:
-        rows = [(frame[0], ts(frame[1]), *frame[2:]) for frame in frames]  # the time as text
-        self._logged_since_trim += len(rows)
-        trim = self._logged_since_trim >= 1000
+        if not frames:
+            return
+        self._logged_since_trim += len(frames)
+        trim = self._logged_since_trim >= _TRIM_EVERY
         if trim:
             self._logged_since_trim = 0
         keep = self.message_log_retention
 
         def job(c: sqlite3.Connection) -> None:
+            # Packed here, on the store's thread, rather than on the event loop's.
+            rows: list[PackedFrame] = [(f[0], _at(f[1]), *f[2:]) for f in frames]
             insert_rows(
                 c,
-                "INSERT INTO message_log (station_id, at, direction, message_type, message_id,"
-                " action, payload, error_code, error_description)",
-                rows,
+                "INSERT INTO message_packs"
+                " (frames, first_at, last_at, stations, actions, errors, body)",
+                [pack(rows[i : i + PACK_SLOTS]) for i in range(0, len(rows), PACK_SLOTS)],
             )
             if trim:
-                c.execute(
-                    "DELETE FROM message_log WHERE id <= (SELECT MAX(id) FROM message_log) - ?",
-                    (keep,),
-                )
+                trim_to(c, keep)
 
         await self.run(job)
 
@@ -51,92 +61,142 @@ class SqliteMessageLogStore(SqliteEngine):
         errors_only: bool = False,
         limit: int = 100,
     ) -> list[LoggedMessage]:
-        where: list[str] = []
-        args: list[Any] = []
-        for column, value in (
-            ("station_id", station_id),
-            ("action", action),
-            ("direction", direction),
-        ):
-            if value is not None:
-                where.append(f"{column}=?")
-                args.append(value)
-        if since is not None:
-            where.append("at >= ?")
-            args.append(ts(since))
-        if before_id is not None:
-            where.append("id < ?")
-            args.append(before_id)
-        if errors_only:
-            where.append("message_type=4")
-        if station_id is not None:
-            where.insert(0, f"(id / {ID_BLOCK}) = ?")  # the index's first column: see _by_block
-        condition = " AND ".join(where) or "1=1"
-        sql = (
-            "SELECT station_id, at, direction, message_type, message_id, action, payload,"
-            f" error_code, error_description, id FROM message_log WHERE {condition}"
-            " ORDER BY id DESC LIMIT ?"
-        )
+        since_text = ts(since)
+        sql, args = _prefilter(station_id, action, since_text, errors_only)
+        # Then each frame, by its place in PackedFrame.
+        wanted = [(0, station_id), (5, action), (2, direction), (3, 4 if errors_only else None)]
+        tests = [(place, value) for place, value in wanted if value is not None]
+        below = 2**62 if before_id is None else before_id
 
         def job(c: sqlite3.Connection) -> list[LoggedMessage]:
-            if station_id is None:
-                rows = c.execute(sql, (*args, limit)).fetchall()
-            else:
-                rows = _by_block(c, sql, args, before_id, limit)
-            return [
-                LoggedMessage(
-                    station_id=r[0],
-                    at=req_ts(r[1]),
-                    direction=r[2],
-                    message_type=r[3],
-                    message_id=r[4],
-                    action=r[5],
-                    payload=None if r[6] is None else orjson.loads(r[6]),
-                    error_code=r[7],
-                    error_description=r[8],
-                    id=r[9],
-                )
-                for r in rows
-            ]
+            found: list[LoggedMessage] = []
+            top = (below - 1) // PACK_SLOTS  # the newest pack that may hold a frame below
+            while len(found) < limit:
+                packs = c.execute(sql, (top, *args)).fetchall()
+                for pack_id, body in packs:
+                    frames = unpack(body)
+                    _scan(frames, pack_id * PACK_SLOTS, tests, since_text, below, found, limit)
+                    if len(found) == limit:
+                        return found
+                if len(packs) < _PACKS_A_READ:
+                    break
+                top = packs[-1][0] - 1
+            return found
 
         return await self.run(job)
 
     async def trim_messages(self, keep: int, older_than: datetime | None = None) -> int:
         def job(c: sqlite3.Connection) -> int:
-            removed = c.execute(
-                "DELETE FROM message_log WHERE id <= (SELECT MAX(id) FROM message_log) - ?", (keep,)
-            ).rowcount
+            removed = trim_to(c, keep)
             if older_than is not None:
-                removed += c.execute(
-                    "DELETE FROM message_log WHERE at < ?", (ts(older_than),)
-                ).rowcount
-            return int(removed)
+                removed += _removed(
+                    c,
+                    "DELETE FROM message_packs WHERE last_at < ? RETURNING frames",
+                    ts(older_than),
+                )
+            return removed
 
         return await self.run(job)
 
 
-# The per-station index is on (id / ID_BLOCK, station_id, id) (migration in core/store/
-# migrations.py; the figure must be the one written there). Keyed by station first, a batch of
-# frames from many stations wrote into as many places in the index as it had stations, and the
-# trim of the oldest rows removed from as many again; keyed by block first, a batch writes at the
-# end of the index and the trim removes from its start, as for the table itself. A station's
-# newest messages are then found block by block, newest first: a handful of index searches for
-# the default retention (100,000 rows, 13 blocks), and one for a station that talks.
-ID_BLOCK = 8192
+def _prefilter(
+    station_id: str | None, action: str | None, since_text: str | None, errors_only: bool
+) -> tuple[str, list[Any]]:
+    """The query of the pack rows that may hold wanted frames, newest first, and its arguments
+    after the newest pack's id: by what each says of its frames (core/store/message_packs.py).
+    ``instr`` is PostgreSQL's ``strpos`` (core/store/postgres.py)."""
+    where = ["id <= ?"]
+    args: list[Any] = []
+    if since_text is not None:
+        where.append("last_at >= ?")
+        args.append(since_text)
+    if station_id is not None:
+        where.append("instr(stations, ?) > 0")
+        args.append(needle(station_id))
+    if action is not None:
+        where.append("instr(actions, ?) > 0")
+        args.append(needle(action))
+    if errors_only:
+        where.append("errors > 0")
+    sql = f"SELECT id, body FROM message_packs WHERE {' AND '.join(where)} ORDER BY id DESC"
+    return f"{sql} LIMIT {_PACKS_A_READ}", args
 
 
-def _by_block(
-    c: sqlite3.Connection, sql: str, args: list[Any], before_id: int | None, limit: int
-) -> list[tuple[Any, ...]]:
-    """The rows of ``sql`` (its first condition the block), newest first, up to ``limit``."""
-    low, high = c.execute("SELECT MIN(id), MAX(id) FROM message_log").fetchone()
-    if low is None:
-        return []
-    if before_id is not None:
-        high = min(high, before_id - 1)
-    rows: list[tuple[Any, ...]] = []
-    block = high // ID_BLOCK
-    while block >= low // ID_BLOCK and len(rows) < limit:
-        rows += c.execute(sql, (block, *args, limit - len(rows))).fetchall()
-        block -= 1
-    return rows
+def _scan(
+    frames: list[list[Any] | None],
+    base: int,
+    tests: list[tuple[int, Any]],
+    since_text: str | None,
+    below: int,
+    found: list[LoggedMessage],
+    limit: int,
+) -> None:
+    """Adds a pack's wanted frames to ``found``, newest first, until it holds ``limit``."""
+    for place in range(len(frames) - 1, -1, -1):
+        f = frames[place]
+        if f is None or base + place >= below or (since_text is not None and f[1] < since_text):
+            continue
+        for i, value in tests:  # a loop, not any(): a query may read 100,000s of frames
+            if f[i] != value:
+                break
+        else:
+            found.append(_message(f, base + place))
+            if len(found) == limit:
+                return
+
+
+def trim_to(c: sqlite3.Connection, keep: int) -> int:
+    """Drop the packs older than the newest ``keep`` frames: whole packs, so the log keeps at
+    least ``keep`` frames and at most one pack more. The frames it dropped."""
+    row = c.execute(
+        "SELECT id FROM (SELECT id, frames, SUM(frames) OVER (ORDER BY id DESC) AS newest"
+        " FROM message_packs) AS counted WHERE newest - frames >= ? ORDER BY id DESC LIMIT 1",
+        (keep,),
+    ).fetchone()
+    if row is None:
+        return 0
+    return _removed(c, "DELETE FROM message_packs WHERE id <= ? RETURNING frames", row[0])
+
+
+def forget_station(c: sqlite3.Connection, station_id: str) -> None:
+    """Remove a station's frames from every pack that holds some (a deleted station's)."""
+    held = c.execute(
+        "SELECT id, body FROM message_packs WHERE instr(stations, ?) > 0",
+        (needle(station_id),),
+    ).fetchall()
+    for pack_id, body in held:
+        frames = [None if f is None or f[0] == station_id else f for f in unpack(body)]
+        values = repack(frames)
+        if values[0] == 0:
+            c.execute("DELETE FROM message_packs WHERE id=?", (pack_id,))
+        else:
+            c.execute(
+                "UPDATE message_packs SET frames=?, stations=?, actions=?, errors=?, body=?"
+                " WHERE id=?",
+                (*values, pack_id),
+            )
+
+
+def _removed(c: sqlite3.Connection, sql: str, arg: Any) -> int:
+    return sum(row[0] for row in c.execute(sql, (arg,)).fetchall())
+
+
+def _at(at: datetime) -> str:
+    text = ts(at)
+    assert text is not None
+    return text
+
+
+def _message(f: list[Any], frame_id: int) -> LoggedMessage:
+    return LoggedMessage(
+        station_id=f[0],
+        at=req_ts(f[1]),
+        direction=f[2],
+        message_type=f[3],
+        message_id=f[4],
+        action=f[5],
+        payload=f[6],
+        error_code=f[7],
+        error_description=f[8],
+        id=frame_id,
+    )

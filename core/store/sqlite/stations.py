@@ -16,6 +16,7 @@ from core.store.models import (
 )
 from core.store.sqlite.codecs import req_ts, ts
 from core.store.sqlite.engine import SqliteEngine
+from core.store.sqlite.message_log import forget_station
 from core.store.sqlite.runtime import set_connected_version
 
 # Login addresses kept per station (a station behind a few NATs or a proxy pair).
@@ -48,7 +49,6 @@ STATION_TABLES = (
     "ev_charging",
     "reservations",
     "station_events",
-    "message_log",
     "calls",
 )
 
@@ -166,6 +166,7 @@ class SqliteStationStore(SqliteEngine):
             existed = c.execute("DELETE FROM stations WHERE station_id=?", (station_id,)).rowcount
             for table in STATION_TABLES:
                 c.execute(f"DELETE FROM {table} WHERE station_id=?", (station_id,))
+            forget_station(c, station_id)  # the message log: frames in packs of many stations
             return existed > 0
 
         return await self.run(job)

@@ -1,4 +1,5 @@
-"""Store contract, message log role: bounded, newest first, paged backwards, filtered."""
+"""Store contract, message log role: bounded, newest first, paged backwards, filtered; frames
+kept in packs, many to a row (core/store/message_packs.py)."""
 
 from __future__ import annotations
 
@@ -6,10 +7,10 @@ from dataclasses import replace
 from datetime import timedelta
 
 from core.clock import FixedClock
-from core.store.models import LoggedMessage, encode_payload, frame_row
+from core.store.message_packs import PACK_SLOTS
+from core.store.models import LoggedMessage, SecurityProfile, StationAuth, encode_payload, frame_row
 from core.store.protocols import Store
 from core.store.sqlite import SqliteStore
-from core.store.sqlite.message_log import ID_BLOCK
 
 
 async def test_messages_round_trip(store: Store, clock: FixedClock) -> None:
@@ -78,11 +79,9 @@ async def test_message_log_pages_and_filters(store: Store, clock: FixedClock) ->
     assert await store.list_messages(station_id="cs3") == []
 
 
-async def test_a_station_s_messages_are_found_across_blocks_of_ids(
-    store: Store, clock: FixedClock
-) -> None:
-    """The per-station index leads with the block of ids (ID_BLOCK rows): a quiet station's
-    messages, blocks apart and behind a busy one's, are all found, newest first, and paged."""
+async def test_a_station_s_messages_are_found_across_packs(store: Store, clock: FixedClock) -> None:
+    """A quiet station's frames, many packs apart and behind a busy one's, are all found, newest
+    first, and paged; ids grow with time across packs and within one."""
     t0 = clock.now()
 
     def busy(n: int) -> list[LoggedMessage]:
@@ -91,8 +90,10 @@ async def test_a_station_s_messages_are_found_across_blocks_of_ids(
     def quiet(name: str) -> LoggedMessage:
         return LoggedMessage("quiet", t0, "in", 2, name, "Heartbeat", {})
 
-    await store.log_messages([quiet("q0"), *busy(ID_BLOCK), quiet("q1")])
-    await store.log_messages([*busy(2 * ID_BLOCK + 10), quiet("q2"), quiet("q3")])
+    await store.log_messages([quiet("q0"), *busy(PACK_SLOTS), quiet("q1")])  # two packs
+    for _ in range(20):  # more packs than a read fetches at a time
+        await store.log_messages(busy(30))
+    await store.log_messages([quiet("q2"), *busy(3), quiet("q3")])
 
     def ids(messages: list[LoggedMessage]) -> list[str]:
         return [m.message_id for m in messages]
@@ -100,28 +101,65 @@ async def test_a_station_s_messages_are_found_across_blocks_of_ids(
     found = await store.list_messages(station_id="quiet")
     assert ids(found) == ["q3", "q2", "q1", "q0"]
     assert [m.id for m in found] == sorted((m.id for m in found), reverse=True)
-    assert found[0].id - found[-1].id > 3 * ID_BLOCK  # four blocks apart, at least
+    assert len({m.id for m in found}) == 4
     page = await store.list_messages(station_id="quiet", limit=3)
     assert ids(page) == ["q3", "q2", "q1"]
     rest = await store.list_messages(station_id="quiet", before_id=page[-1].id)
     assert ids(rest) == ["q0"]
     assert await store.list_messages(station_id="quiet", before_id=found[-1].id) == []
-    newest_busy = await store.list_messages(station_id="busy", limit=ID_BLOCK + 5)
-    assert len(newest_busy) == ID_BLOCK + 5  # a page that spans two blocks
-    assert ids(newest_busy[:2]) == [f"b{2 * ID_BLOCK + 9}", f"b{2 * ID_BLOCK + 8}"]
+    assert await store.list_messages(before_id=0) == []
+    everything = await store.list_messages(limit=10_000)
+    assert len(everything) == 4 + PACK_SLOTS + 20 * 30 + 3
+    assert [m.id for m in everything] == sorted((m.id for m in everything), reverse=True)
+    # A page that ends inside a pack goes on from the frame before it, in the same pack.
+    first = await store.list_messages(station_id="busy", limit=PACK_SLOTS - 5)
+    second = await store.list_messages(station_id="busy", before_id=first[-1].id, limit=10)
+    assert [m.id for m in second] == [m.id for m in everything if m.id < first[-1].id][:10]
     assert await store.list_messages(station_id="nobody") == []
+
+
+async def test_a_station_id_with_pattern_characters_is_matched_exactly(
+    store: Store, clock: FixedClock
+) -> None:
+    """The packs' station prefilter is a LIKE pattern: ``%``, ``_`` and ``!`` in an id are
+    matched as themselves."""
+    names = ["cs_1", "csX1", "cs%1", "cs!1", "cs1"]
+    await store.log_messages(
+        [LoggedMessage(n, clock.now(), "in", 2, f"m-{n}", "Heartbeat", {}) for n in names]
+    )
+    for name in names:
+        assert [m.message_id for m in await store.list_messages(station_id=name)] == [f"m-{name}"]
+    assert await store.list_messages(station_id="cs") == []
 
 
 async def test_trim_keeps_the_newest_and_drops_the_old(store: Store, clock: FixedClock) -> None:
     t0 = clock.now()
-    await store.log_messages(
-        [LoggedMessage("cs1", t0 + timedelta(hours=i), "in", 2, f"m{i}") for i in range(6)]
-    )
+    for i in range(6):  # one pack each
+        await store.log_messages([LoggedMessage("cs1", t0 + timedelta(hours=i), "in", 2, f"m{i}")])
     assert await store.trim_messages(keep=4) == 2
     assert [m.message_id for m in await store.list_messages()] == ["m5", "m4", "m3", "m2"]
     assert await store.trim_messages(keep=4) == 0
     assert await store.trim_messages(keep=10, older_than=t0 + timedelta(hours=4)) == 2
     assert [m.message_id for m in await store.list_messages()] == ["m5", "m4"]
+
+
+async def test_trim_drops_whole_packs_only(store: Store, clock: FixedClock) -> None:
+    """A pack that holds some of the newest ``keep`` frames is kept whole: the log keeps at
+    least ``keep`` frames, at most a pack more."""
+    t0 = clock.now()
+    for pack in range(3):
+        await store.log_messages(
+            [
+                LoggedMessage("cs1", t0 + timedelta(hours=pack), "in", 2, f"{pack}-{i}")
+                for i in range(4)
+            ]
+        )
+    assert await store.trim_messages(keep=5) == 4  # pack 0 goes; pack 1 holds the 5th newest
+    assert [m.message_id for m in await store.list_messages()][-1] == "1-0"
+    # Older than a time: the packs whose every frame is; a pack newer in part stays whole.
+    assert await store.trim_messages(keep=100, older_than=t0 + timedelta(minutes=30, hours=1)) == 4
+    assert await store.trim_messages(keep=100, older_than=t0 + timedelta(hours=2)) == 0
+    assert len(await store.list_messages()) == 4
 
 
 async def test_the_log_trims_itself_to_its_retention(store: SqliteStore, clock: FixedClock) -> None:
@@ -132,10 +170,35 @@ async def test_the_log_trims_itself_to_its_retention(store: SqliteStore, clock: 
             await bounded.log_messages(
                 [LoggedMessage("cs1", clock.now(), "in", 2, f"{batch}-{i}") for i in range(400)]
             )
+        # Past 1,000 frames the log trims itself: to the newest pack that holds its ten.
         kept = await bounded.list_messages(limit=1000)
-        assert [m.message_id for m in kept] == [f"2-{i}" for i in reversed(range(390, 400))]
+        assert [m.message_id for m in kept] == [f"2-{i}" for i in reversed(range(400))]
     finally:
         await bounded.close()
+
+
+async def test_a_deleted_station_s_frames_leave_the_packs_it_shared(
+    store: Store, clock: FixedClock
+) -> None:
+    """Frames of two stations in one pack: deleting one takes its frames, and the other's keep
+    their ids."""
+    auth = StationAuth(SecurityProfile.BASIC, "a" * 43 + "=")
+    for name in ("gone", "kept"):
+        await store.register_station(name, auth, clock.now())
+    await store.log_messages(
+        [
+            LoggedMessage(name, clock.now(), "in", 2, f"{name}-{i}", "Heartbeat", {"i": i})
+            for i in range(3)
+            for name in ("gone", "kept")
+        ]
+    )
+    await store.log_messages([LoggedMessage("gone", clock.now(), "in", 2, "alone", "Heartbeat")])
+    before = await store.list_messages(station_id="kept")
+    assert await store.delete_station("gone") is True
+    assert await store.list_messages(station_id="gone") == []
+    assert await store.list_messages() == before
+    assert await store.list_messages(station_id="kept") == before
+    assert await store.trim_messages(keep=0) == 3  # what is counted is what is left
 
 
 async def test_one_unencodable_payload_does_not_lose_the_batch(

@@ -21,7 +21,10 @@ from core.store.sqlite.codecs import insert_rows, req_ts, ts
 from core.store.sqlite.engine import SqliteEngine
 
 _PACKS_A_READ = 8  # pack rows fetched at a time by a read, which stops once it has its page
-_TRIM_EVERY = 1000  # frames logged between two trims to the retention
+# Frames logged between two trims to the retention: a twentieth of it (5,000 of the default
+# 100,000, so the log holds up to 5 % more), and no fewer than 1,000. Each trim counts the
+# frames of every pack.
+_TRIM_EVERY_LEAST = 1000
 
 
 class SqliteMessageLogStore(SqliteEngine):
@@ -32,10 +35,10 @@ class SqliteMessageLogStore(SqliteEngine):
         if not frames:
             return
         self._logged_since_trim += len(frames)
-        trim = self._logged_since_trim >= _TRIM_EVERY
+        keep = self.message_log_retention
+        trim = self._logged_since_trim >= max(_TRIM_EVERY_LEAST, keep // 20)
         if trim:
             self._logged_since_trim = 0
-        keep = self.message_log_retention
 
         def job(c: sqlite3.Connection) -> None:
             # Packed here, on the store's thread, rather than on the event loop's.

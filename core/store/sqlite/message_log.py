@@ -3,6 +3,7 @@ core/store/message_packs.py)."""
 
 from __future__ import annotations
 
+import functools
 import sqlite3
 from collections.abc import Sequence
 from datetime import datetime
@@ -21,6 +22,7 @@ from core.store.sqlite.codecs import insert_rows, req_ts, ts
 from core.store.sqlite.engine import SqliteEngine
 
 _PACKS_A_READ = 8  # pack rows fetched at a time by a read, which stops once it has its page
+_PACKS_A_JOB = 24  # and in one store job: some 10 ms of the writer's time at most (see below)
 # Frames logged between two trims to the retention: a twentieth of it (5,000 of the default
 # 100,000, so the log holds up to 5 % more), and no fewer than 1,000. Each trim counts the
 # frames of every pack.
@@ -71,22 +73,30 @@ class SqliteMessageLogStore(SqliteEngine):
         tests = [(place, value) for place, value in wanted if value is not None]
         below = 2**62 if before_id is None else before_id
 
-        def job(c: sqlite3.Connection) -> list[LoggedMessage]:
-            found: list[LoggedMessage] = []
-            top = (below - 1) // PACK_SLOTS  # the newest pack that may hold a frame below
-            while len(found) < limit:
+        found: list[LoggedMessage] = []
+
+        def job(c: sqlite3.Connection, top: int) -> int | None:
+            """Scans packs from ``top`` down, up to _PACKS_A_JOB; the next to scan, or None."""
+            for _ in range(_PACKS_A_JOB // _PACKS_A_READ):
                 packs = c.execute(sql, (top, *args)).fetchall()
                 for pack_id, body in packs:
                     frames = unpack(body)
                     _scan(frames, pack_id * PACK_SLOTS, tests, since_text, below, found, limit)
                     if len(found) == limit:
-                        return found
+                        return None
                 if len(packs) < _PACKS_A_READ:
-                    break
+                    return None
                 top = packs[-1][0] - 1
-            return found
+            return top
 
-        return await self.run(job)
+        # A few packs a store job, so that a read of many (a quiet station's frames, or none to
+        # be found) never holds the writer, and every station's writes, for more than one of
+        # its jobs. Packs only come newer and go oldest first: a scan from ``top`` down misses
+        # none that stays, whatever is written between its jobs.
+        top: int | None = (below - 1) // PACK_SLOTS  # the newest pack that may hold one below
+        while top is not None and len(found) < limit:
+            top = await self.run(functools.partial(job, top=top))
+        return found
 
     async def trim_messages(self, keep: int, older_than: datetime | None = None) -> int:
         def job(c: sqlite3.Connection) -> int:

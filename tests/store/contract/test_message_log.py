@@ -118,6 +118,22 @@ async def test_a_station_s_messages_are_found_across_packs(store: Store, clock: 
     assert await store.list_messages(station_id="nobody") == []
 
 
+async def test_a_read_of_many_packs_is_several_store_jobs(
+    store: SqliteStore, clock: FixedClock
+) -> None:
+    """A read that scans many packs (here one for a station with no frames among 60 packs of
+    another's) takes the writer for a few packs a job, so every station's writes go in between."""
+    for i in range(60):
+        await store.log_messages([LoggedMessage("busy", clock.now(), "in", 2, f"b{i}", "X", {})])
+    await store.log_messages([LoggedMessage("quiet", clock.now(), "in", 2, "q", "X", {})])
+    before = store.jobs
+    assert await store.list_messages(direction="out") == []  # no prefilter: every pack read
+    assert store.jobs - before == 3  # 61 packs, 24 a job
+    before = store.jobs
+    assert len(await store.list_messages(limit=3)) == 3
+    assert store.jobs - before == 1
+
+
 async def test_a_station_id_with_pattern_characters_is_matched_exactly(
     store: Store, clock: FixedClock
 ) -> None:

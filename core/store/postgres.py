@@ -56,6 +56,15 @@ class PostgresStore(SqliteStore):
     SKIP_LOCKED = " FOR UPDATE SKIP LOCKED"
     FOR_UPDATE = " FOR UPDATE"
 
+    @staticmethod
+    def transient(exc: Exception) -> bool:
+        # Two managers' batches can lock the same stations' rows in opposite orders (a message
+        # redelivered to one while the other still handles it): PostgreSQL then aborts one
+        # batch, which run again after the other's commit goes through.
+        return isinstance(
+            exc, psycopg.errors.DeadlockDetected | psycopg.errors.SerializationFailure
+        )
+
     def __init__(self, dsn: str, message_log_retention: int = 100_000) -> None:
         # One writer connection per process; PostgreSQL serves many managers concurrently.
         super().__init__(dsn, message_log_retention=message_log_retention)

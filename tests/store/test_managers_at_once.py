@@ -157,3 +157,51 @@ async def test_two_events_of_a_new_transaction_at_once_both_count(
     assert found.register_wh == (1000.0, 1500.0)
     assert (found.id_token, found.charging_state) == ("TAG", "Charging")
     assert (found.start_seq_no, found.last_seq_no, found.started_at) == (0, 1, AT)
+
+
+async def test_batches_that_deadlock_are_run_again_not_failed(
+    twins: tuple[PostgresStore, PostgresStore, str],
+) -> None:
+    """Two managers' batches that lock two stations' rows in opposite orders: PostgreSQL aborts
+    one of them as a deadlock, and that batch runs again once the other has committed, so
+    neither job's caller sees an error."""
+    first, second, _ = twins
+
+    def insert(c: Any) -> None:
+        for name in ("cs-a", "cs-b"):
+            c.execute("INSERT INTO runtime (station_id, vendor) VALUES (?, '')", (name,))
+
+    await first.run(insert)
+    runs = {"first": 0, "second": 0}
+    both_hold_one = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    holding = 0
+
+    def held() -> None:
+        nonlocal holding
+        holding += 1
+        if holding == 2:
+            both_hold_one.set()
+
+    def job(who: str, one: str, other: str) -> Callable[[Any], str]:
+        def run(c: Any) -> str:
+            runs[who] += 1
+            c.execute("UPDATE runtime SET vendor=? WHERE station_id=?", (who, one))
+            if runs[who] == 1:  # the first run: wait until the other holds its first row too
+                loop.call_soon_threadsafe(held)
+                asyncio.run_coroutine_threadsafe(both_hold_one.wait(), loop).result(timeout=10)
+            c.execute("UPDATE runtime SET vendor=? WHERE station_id=?", (who, other))
+            return who
+
+        return run
+
+    results = await asyncio.gather(
+        first.run(job("first", "cs-a", "cs-b")), second.run(job("second", "cs-b", "cs-a"))
+    )
+    assert list(results) == ["first", "second"]  # neither caller got the deadlock
+    assert sorted(runs.values()) == [1, 2]  # one of them was run again
+    vendors = await first.run(
+        lambda c: {r[0]: r[1] for r in c.execute("SELECT station_id, vendor FROM runtime")}
+    )
+    again = "first" if runs["first"] == 2 else "second"
+    assert vendors == {"cs-a": again, "cs-b": again}  # the batch run again committed last

@@ -35,6 +35,9 @@ Job = Callable[[sqlite3.Connection], Any]
 _Outcome = tuple[bool, Any]  # (succeeded, result or exception)
 
 _MAX_BATCH = 1000
+# Runs of a batch that another writer got in the way of (PostgreSQL's deadlocks between
+# managers' batches), before its failed job is given the error.
+_TRANSIENT_TRIES = 3
 
 
 @dataclass(slots=True)
@@ -184,19 +187,39 @@ class SqliteEngine:
         two statements more per job (with the GIL taken back after each) were a third of the
         writer's statements. When one fails, the transaction is rolled back and the batch run
         again with a savepoint per job, without the failed one — each of the others then sees
-        what it would have seen had every job had its savepoint from the start."""
-        conn.execute("BEGIN IMMEDIATE")
-        outcomes: list[_Outcome] = []
-        for index, pending in enumerate(batch):
-            try:
-                outcomes.append((True, pending.job(conn)))
-            except Exception as exc:  # noqa: BLE001 — whatever a job raises is its caller's
-                conn.execute("ROLLBACK")
-                if len(batch) == 1:
-                    return [(False, exc)]
-                return self._run_apart(conn, batch, index, exc)
-        conn.execute("COMMIT")
-        return outcomes
+        what it would have seen had every job had its savepoint from the start. A failure that
+        says only that another writer got in the way (``transient``) runs the batch again,
+        whole, first."""
+        tries = 1
+        while True:
+            conn.execute("BEGIN IMMEDIATE")
+            outcomes: list[_Outcome] = []
+            failed: tuple[int, Exception] | None = None
+            for index, pending in enumerate(batch):
+                try:
+                    outcomes.append((True, pending.job(conn)))
+                except Exception as exc:  # noqa: BLE001 — whatever a job raises is its caller's
+                    conn.execute("ROLLBACK")
+                    failed = (index, exc)
+                    break
+            if failed is None:
+                conn.execute("COMMIT")
+                return outcomes
+            index, error = failed
+            if self.transient(error) and tries < _TRANSIENT_TRIES:
+                tries += 1
+                log.info("a store batch ran into another writer (%s): run again", error)
+                continue
+            if len(batch) == 1:
+                return [(False, error)]
+            return self._run_apart(conn, batch, index, error)
+
+    @staticmethod
+    def transient(exc: Exception) -> bool:
+        """Whether ``exc`` says only that another writer got in the way, so that the same
+        jobs run again may well succeed: never with SQLite's one writer (PostgreSQL's
+        deadlocks and serialization failures: core/store/postgres.py)."""
+        return False
 
     def _run_apart(
         self, conn: sqlite3.Connection, batch: list[_Pending], failed: int, error: Exception

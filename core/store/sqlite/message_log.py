@@ -73,29 +73,34 @@ class SqliteMessageLogStore(SqliteEngine):
         tests = [(place, value) for place, value in wanted if value is not None]
         below = 2**62 if before_id is None else before_id
 
-        found: list[LoggedMessage] = []
-
-        def job(c: sqlite3.Connection, top: int) -> int | None:
-            """Scans packs from ``top`` down, up to _PACKS_A_JOB; the next to scan, or None."""
+        def job(
+            c: sqlite3.Connection, top: int, room: int
+        ) -> tuple[list[LoggedMessage], int | None]:
+            """Up to ``room`` wanted frames of the packs from ``top`` down, at most _PACKS_A_JOB
+            of them, and the next pack to scan (None: no more). It changes nothing outside:
+            the store may run a job again (core/store/sqlite/engine.py)."""
+            got: list[LoggedMessage] = []
             for _ in range(_PACKS_A_JOB // _PACKS_A_READ):
                 packs = c.execute(sql, (top, *args)).fetchall()
                 for pack_id, body in packs:
                     frames = unpack(body)
-                    _scan(frames, pack_id * PACK_SLOTS, tests, since_text, below, found, limit)
-                    if len(found) == limit:
-                        return None
+                    _scan(frames, pack_id * PACK_SLOTS, tests, since_text, below, got, room)
+                    if len(got) == room:
+                        return got, None
                 if len(packs) < _PACKS_A_READ:
-                    return None
+                    return got, None
                 top = packs[-1][0] - 1
-            return top
+            return got, top
 
         # A few packs a store job, so that a read of many (a quiet station's frames, or none to
         # be found) never holds the writer, and every station's writes, for more than one of
         # its jobs. Packs only come newer and go oldest first: a scan from ``top`` down misses
         # none that stays, whatever is written between its jobs.
+        found: list[LoggedMessage] = []
         top: int | None = (below - 1) // PACK_SLOTS  # the newest pack that may hold one below
         while top is not None and len(found) < limit:
-            top = await self.run(functools.partial(job, top=top))
+            got, top = await self.run(functools.partial(job, top=top, room=limit - len(found)))
+            found += got
         return found
 
     async def trim_messages(self, keep: int, older_than: datetime | None = None) -> int:

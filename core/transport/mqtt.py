@@ -40,13 +40,13 @@ from urllib.parse import unquote, urlparse
 
 import aiomqtt
 import orjson
-from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 
 from core.config import MqttConfig
 from core.events import Event, EventBus, MessageLogged, Resync, event_from_json
 from core.ocpp.types import Message, OcppVersion
 from core.transport.base import MessageHandler
+from core.transport.mqtt_properties import publish_properties
 
 log = logging.getLogger(__name__)
 
@@ -348,16 +348,22 @@ class MqttTransport:
         self,
         topic: str,
         payload: bytes,
-        properties: Properties | None = None,
         *,
         qos: int = 1,
         retain: bool = False,
+        content_type: str | None = None,
+        response_topic: str | None = None,
+        correlation_data: bytes | None = None,
     ) -> None:
-        if qos:
-            if properties is None:
-                properties = Properties(PacketTypes.PUBLISH)  # type: ignore[no-untyped-call]
-            # The dedupe key of a resent copy: the same object is held and resent.
-            properties.UserProperty = ("mid", uuid.uuid4().hex)
+        properties: Properties | None = None
+        if qos or content_type or response_topic or correlation_data is not None:
+            properties = publish_properties(
+                content_type=content_type,
+                response_topic=response_topic,
+                correlation_data=correlation_data,
+                # The dedupe key of a resent copy: the same properties are held and resent.
+                user=("mid", uuid.uuid4().hex) if qos else None,
+            )
         item = _Held(topic, payload, qos, retain, properties)
         client = self._client
         if client is None or not self._ready:
@@ -382,23 +388,19 @@ class MqttTransport:
         await self._publish(topic, payload, qos=qos, retain=retain)
 
     async def emit(self, version: OcppVersion, station_id: str, message: Message) -> None:
-        props = Properties(PacketTypes.PUBLISH)  # type: ignore[no-untyped-call]
-        props.CorrelationData = b"{}"
         await self._publish(
             f"{self.prefix}/out/{version.value}/{station_id}",
             orjson.dumps(message.to_envelope()),
-            props,
+            correlation_data=b"{}",
         )
 
     async def publish_in(self, version: OcppVersion, station_id: str, message: Message) -> None:
-        props = Properties(PacketTypes.PUBLISH)  # type: ignore[no-untyped-call]
-        props.ContentType = "application/json"
-        props.ResponseTopic = f"{self.prefix}/out/{version.value}/{station_id}"
-        props.CorrelationData = b"{}"
         await self._publish(
             f"{self.prefix}/in/{version.value}/{station_id}",
             orjson.dumps(message.to_envelope()),
-            props,
+            content_type="application/json",
+            response_topic=f"{self.prefix}/out/{version.value}/{station_id}",
+            correlation_data=b"{}",
         )
 
     # --- event bridge ----------------------------------------------------------------------------

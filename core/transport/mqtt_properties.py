@@ -11,7 +11,7 @@ the wire are the same."""
 from __future__ import annotations
 
 from paho.mqtt.packettypes import PacketTypes
-from paho.mqtt.properties import Properties
+from paho.mqtt.properties import Properties, VariableByteIntegers
 
 # Property identifiers (MQTT 5.0 §2.2.2.2), in paho's order.
 _CONTENT_TYPE = b"\x03"  # UTF-8 string
@@ -67,7 +67,8 @@ def publish_properties(
     if user is not None:
         body += _USER_PROPERTY + _field(user[0].encode()) + _field(user[1].encode())
         shown.append(f"UserProperty : [{user!r}]")
-    return PackedProperties(_variable_int(len(body)) + bytes(body), "[" + ", ".join(shown) + "]")
+    length: bytes = VariableByteIntegers.encode(len(body))  # type: ignore[no-untyped-call]
+    return PackedProperties(length + bytes(body), "[" + ", ".join(shown) + "]")
 
 
 def _field(data: bytes) -> bytes:
@@ -75,13 +76,3 @@ def _field(data: bytes) -> bytes:
     if len(data) > 0xFFFF:
         raise ValueError(f"an MQTT property value is at most 65,535 bytes, not {len(data)}")
     return len(data).to_bytes(2, "big") + data
-
-
-def _variable_int(value: int) -> bytes:
-    """MQTT's variable byte integer: seven bits a byte, the high bit set on all but the last."""
-    out = bytearray()
-    while True:
-        value, digit = divmod(value, 128)
-        out.append(digit | 0x80 if value else digit)
-        if not value:
-            return bytes(out)

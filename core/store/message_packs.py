@@ -28,6 +28,12 @@ _SEP = "\x1f"  # between names in a pack's ``stations`` and ``actions``; no name
 PackedFrame = tuple[str, str, str, int, str, str, str | None, str, str]
 
 
+# The columns ``pack`` gives values for, in its order (the store's inserts and the migration's).
+INSERT_PACK = (
+    "INSERT INTO message_packs (frames, first_at, last_at, stations, actions, errors, body)"
+)
+
+
 def pack(frames: Sequence[PackedFrame]) -> tuple[int, str, str, str, str, int, str]:
     """The pack row's values: frames, first_at, last_at, stations, actions, errors, body."""
     body = orjson.dumps(

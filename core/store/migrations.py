@@ -13,7 +13,7 @@ from typing import Any
 
 import orjson
 
-from core.store.message_packs import PACK_SLOTS, PackedFrame, pack
+from core.store.message_packs import INSERT_PACK, PACK_SLOTS, PackedFrame, pack
 
 Migration = str | Callable[[Any], None]
 
@@ -43,11 +43,7 @@ def pack_the_message_log(c: Any) -> None:
         if not rows:
             break
         frames: list[PackedFrame] = [(*row[1:7], _json_or_note(row[7]), *row[8:]) for row in rows]
-        c.execute(
-            "INSERT INTO message_packs (frames, first_at, last_at, stations, actions, errors,"
-            " body) VALUES (?,?,?,?,?,?,?)",
-            pack(frames),
-        )
+        c.execute(f"{INSERT_PACK} VALUES (?,?,?,?,?,?,?)", pack(frames))
         after = rows[-1][0]
     c.execute("DROP TABLE message_log")
 

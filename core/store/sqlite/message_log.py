@@ -10,6 +10,7 @@ from datetime import datetime
 from typing import Any
 
 from core.store.message_packs import (
+    INSERT_PACK,
     PACK_SLOTS,
     PackedFrame,
     needle,
@@ -45,12 +46,8 @@ class SqliteMessageLogStore(SqliteEngine):
         def job(c: sqlite3.Connection) -> None:
             # Packed here, on the store's thread, rather than on the event loop's.
             rows: list[PackedFrame] = [(f[0], _at(f[1]), *f[2:]) for f in frames]
-            insert_rows(
-                c,
-                "INSERT INTO message_packs"
-                " (frames, first_at, last_at, stations, actions, errors, body)",
-                [pack(rows[i : i + PACK_SLOTS]) for i in range(0, len(rows), PACK_SLOTS)],
-            )
+            packs = [pack(rows[i : i + PACK_SLOTS]) for i in range(0, len(rows), PACK_SLOTS)]
+            insert_rows(c, INSERT_PACK, packs)
             if trim:
                 trim_to(c, keep)
 
